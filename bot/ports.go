@@ -208,3 +208,25 @@ type ArticleSource interface {
 type Clusterer interface {
 	Assign(a *alerts.Article) (s alerts.Story, joined bool)
 }
+
+// Catalog lists and extends the feeds Herald polls, for /sources;
+// adapters/feeds implements it.
+type Catalog interface {
+	Sources() []SourceStatus
+	// AddSource starts polling a feed a chat admin added. It refuses
+	// private, loopback and link-local addresses unless the operator
+	// allowed them, with an error that says why.
+	AddSource(ctx context.Context, url string) (SourceStatus, error)
+}
+
+// SourceStatus is one feed's health, as /sources shows it.
+type SourceStatus struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+	// State is "ok", "failing" or "disabled".
+	State        string    `json:"state"`
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastOK       time.Time `json:"last_ok,omitzero"`
+	NextPoll     time.Time `json:"next_poll,omitzero"`
+}
