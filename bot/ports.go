@@ -51,9 +51,9 @@ type Store interface {
 	Enqueue(d ...Delivery) error
 	// Pending returns up to limit outbox entries, oldest first.
 	Pending(limit int) ([]Delivery, error)
-	// Complete removes a delivery from the outbox and writes the delivery
-	// log entry in one transaction.
-	Complete(id string, rec Sent) error
+	// Complete removes a delivery from the outbox and writes its delivery
+	// log entries (one per alert it carried) in one transaction.
+	Complete(id string, recs ...Sent) error
 	// Reschedule updates an outbox entry after a failed attempt.
 	Reschedule(d Delivery) error
 	// Drop removes an outbox entry that can never be sent (its target is
@@ -61,6 +61,14 @@ type Store interface {
 	Drop(id string, reason string) error
 	// Sent returns the delivery log entry for an alert key.
 	Sent(key string) (Sent, error)
+	// SentForStory returns the log entries of every target alerted about a
+	// story.
+	SentForStory(story string) ([]Sent, error)
+	// LastSent returns the newest log entry of a target (for /why).
+	LastSent(target alerts.TargetID) (Sent, error)
+	// Prune forgets articles, stories, log entries and buttons older than
+	// the cutoff, and returns how many records went.
+	Prune(before time.Time) (int, error)
 
 	// PutButton stores the action behind an alert button and returns its
 	// short opaque token; Button resolves it.
