@@ -1,0 +1,193 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+func articleKeys(a *alerts.Article) [][]byte {
+	var keys [][]byte
+	if a.GUID != "" {
+		keys = append(keys, []byte("g:"+a.GUID))
+	}
+	if a.URL != "" {
+		keys = append(keys, []byte("u:"+a.URL))
+	}
+	if a.ContentHash != "" {
+		keys = append(keys, []byte("h:"+a.ContentHash))
+	}
+	return keys
+}
+
+// Seen reports whether the article, or one with the same GUID, canonical
+// URL or content hash, was ingested before.
+func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
+	var prev alerts.Article
+	var seen bool
+	err := d.db.View(func(tx *bolt.Tx) error {
+		arts := tx.Bucket(bArticles)
+		if a.ID != "" && arts.Get([]byte(a.ID)) != nil {
+			seen = true
+			return getJSON(arts, []byte(a.ID), &prev)
+		}
+		keys := tx.Bucket(bArtKeys)
+		for _, k := range articleKeys(a) {
+			if id := keys.Get(k); id != nil {
+				seen = true
+				if err := getJSON(arts, id, &prev); err != nil && err != alerts.ErrNotFound {
+					return err
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	return prev, seen, err
+}
+
+func (d *DB) capBody(a alerts.Article) alerts.Article {
+	if len(a.Body) > d.bodyCap {
+		cut := d.bodyCap
+		for cut > 0 && !utf8.RuneStart(a.Body[cut]) {
+			cut--
+		}
+		a.Body = a.Body[:cut]
+	}
+	return a
+}
+
+func timeKey(t time.Time, id string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(t.UnixNano()))
+	return append(k, id...)
+}
+
+// putArticle writes an article and its lookup keys. An article already
+// stored keeps its ingest time (an update, not a new article).
+func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
+	arts := tx.Bucket(bArticles)
+	var prev alerts.Article
+	if err := getJSON(arts, []byte(a.ID), &prev); err == nil {
+		a.Ingested = prev.Ingested
+	} else if err := tx.Bucket(bArtTime).Put(timeKey(a.Ingested, a.ID), nil); err != nil {
+		return err
+	}
+	keys := tx.Bucket(bArtKeys)
+	for _, k := range articleKeys(&a) {
+		if keys.Get(k) == nil {
+			if err := keys.Put(k, []byte(a.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return putJSON(arts, []byte(a.ID), d.capBody(a))
+}
+
+// GetArticle returns a stored article.
+func (d *DB) GetArticle(id string) (alerts.Article, error) {
+	var a alerts.Article
+	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
+	if err == alerts.ErrNotFound {
+		return a, notFound("article", id)
+	}
+	return a, err
+}
+
+// RecentArticles returns up to n most recently ingested articles, newest
+// first.
+func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
+	var out []alerts.Article
+	err := d.db.View(func(tx *bolt.Tx) error {
+		arts := tx.Bucket(bArticles)
+		c := tx.Bucket(bArtTime).Cursor()
+		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
+			var a alerts.Article
+			if err := getJSON(arts, k[8:], &a); err != nil {
+				continue
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetStory returns a stored story.
+func (d *DB) GetStory(id string) (alerts.Story, error) {
+	var s alerts.Story
+	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bStories), []byte(id), &s) })
+	if err == alerts.ErrNotFound {
+		return s, notFound("story", id)
+	}
+	return s, err
+}
+
+// Commit records an article, its story and its planned deliveries in one
+// transaction. A planned alert already in the delivery log is skipped: a
+// target never gets the same alert twice.
+func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) error {
+	if a.ID == "" {
+		return fmt.Errorf("commit article: empty ID")
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if err := d.putArticle(tx, a); err != nil {
+			return err
+		}
+		if s.ID != "" {
+			if err := putJSON(tx.Bucket(bStories), []byte(s.ID), s); err != nil {
+				return err
+			}
+		}
+		return enqueue(tx, planned)
+	})
+	if err != nil {
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Prune forgets articles, stories, delivery log entries and buttons older
+// than before. The outbox is never pruned.
+func (d *DB) Prune(before time.Time) (int, error) {
+	n := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
+		cut := binary.BigEndian.AppendUint64(nil, uint64(before.UnixNano()))
+		var old [][]byte
+		c := times.Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
+			old = append(old, bytes.Clone(k))
+		}
+		for _, k := range old {
+			id := k[8:]
+			var a alerts.Article
+			if getJSON(arts, id, &a) == nil {
+				for _, ak := range articleKeys(&a) {
+					if bytes.Equal(keys.Get(ak), id) {
+						keys.Delete(ak)
+					}
+				}
+				if a.StoryID != "" {
+					var s alerts.Story
+					if getJSON(stories, []byte(a.StoryID), &s) == nil && s.Updated.Before(before) {
+						stories.Delete([]byte(a.StoryID))
+					}
+				}
+			}
+			arts.Delete(id)
+			times.Delete(k)
+			n++
+		}
+		m, err := pruneLog(tx, before)
+		n += m
+		return err
+	})
+	return n, err
+}

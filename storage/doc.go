@@ -1,0 +1,29 @@
+// Package storage keeps everything Herald must remember across restarts in
+// one bbolt file: targets and subscriptions, feed state, seen articles and
+// stories, the outbox, the delivery log with platform message IDs, and alert
+// buttons.
+//
+// # Buckets
+//
+//	meta        schema version and small named values (update offsets)
+//	feeds       per-feed state, keys "feed:<url>" of GetMeta/PutMeta
+//	targets     target ID → Target (JSON)
+//	subs        subscription ID (big-endian) → Subscription (JSON)
+//	subs_by_tgt target ID, 0, subscription ID → nothing (index)
+//	articles    article ID → Article (JSON, body capped)
+//	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
+//	art_time    ingest time (big-endian ns), article ID → nothing
+//	stories     story ID → Story (JSON)
+//	outbox      sequence (big-endian) → Delivery (JSON)
+//	outbox_ids  delivery ID → sequence
+//	log         alert key → Sent (JSON)
+//	log_story   story ID, 0, alert key → nothing (index)
+//	log_last    target ID → alert key of its newest alert
+//	buttons     token → Button (JSON)
+//
+// # Transactions
+//
+// bbolt has one writer. Every method is one transaction, and the pipeline's
+// writes for one article (the article, its story, and its planned
+// deliveries) are one Commit, so a crash leaves all of it or none.
+package storage

@@ -1,0 +1,47 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// metaBucket routes feed state ("feed:" keys) to its own bucket.
+func metaBucket(key string) []byte {
+	if strings.HasPrefix(key, "feed:") {
+		return bFeeds
+	}
+	return bMeta
+}
+
+// GetMeta returns a small named value, or alerts.ErrNotFound.
+func (d *DB) GetMeta(key string) ([]byte, error) {
+	var out []byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(metaBucket(key)).Get([]byte(key))
+		if v == nil {
+			return notFound("value", key)
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
+}
+
+// PutMeta stores a small named value.
+func (d *DB) PutMeta(key string, v []byte) error {
+	if string(keySchema) == key {
+		return notFound("writable value", key)
+	}
+	return d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(metaBucket(key)).Put([]byte(key), v)
+	})
+}
+
+var _ = alerts.ErrNotFound

@@ -1,0 +1,274 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
+	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	for _, dl := range ds {
+		if dl.ID == "" {
+			return fmt.Errorf("enqueue: delivery without ID")
+		}
+		if dl.Kind == bot.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
+			continue // already sent: never twice
+		}
+		if seq := ids.Get([]byte(dl.ID)); seq != nil {
+			var old bot.Delivery
+			if err := getJSON(ob, seq, &old); err == nil {
+				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
+			}
+			if err := putJSON(ob, seq, dl); err != nil {
+				return err
+			}
+			continue
+		}
+		seq, err := ob.NextSequence()
+		if err != nil {
+			return err
+		}
+		dl.Seq = seq
+		if err := putJSON(ob, u64(seq), dl); err != nil {
+			return err
+		}
+		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Enqueue adds deliveries to the outbox in one transaction.
+func (d *DB) Enqueue(ds ...bot.Delivery) error {
+	return d.db.Update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
+}
+
+// Pending returns up to limit outbox entries in the order they were queued.
+func (d *DB) Pending(limit int) ([]bot.Delivery, error) {
+	var out []bot.Delivery
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var dl bot.Delivery
+			if err := jsonUnmarshal(v, &dl); err != nil {
+				return fmt.Errorf("outbox entry %x: %w", k, err)
+			}
+			out = append(out, dl)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func removeFromOutbox(tx *bolt.Tx, id string) error {
+	ids := tx.Bucket(bOutboxIDs)
+	seq := ids.Get([]byte(id))
+	if seq == nil {
+		return notFound("outbox entry", id)
+	}
+	if err := tx.Bucket(bOutbox).Delete(bytes.Clone(seq)); err != nil {
+		return err
+	}
+	return ids.Delete([]byte(id))
+}
+
+func putSent(tx *bolt.Tx, rec bot.Sent) error {
+	if rec.Key == "" {
+		return fmt.Errorf("delivery log entry without key")
+	}
+	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
+		return err
+	}
+	if rec.Story != "" {
+		k := append(append([]byte(rec.Story), 0), rec.Key...)
+		if err := tx.Bucket(bLogStory).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	if rec.Dropped == "" && rec.Target != "" {
+		return tx.Bucket(bLogLast).Put([]byte(rec.Target), []byte(rec.Key))
+	}
+	return nil
+}
+
+// Complete removes a delivery from the outbox and logs what was sent, in
+// one transaction.
+func (d *DB) Complete(id string, recs ...bot.Sent) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		if err := removeFromOutbox(tx, id); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := putSent(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Reschedule stores a delivery's new attempt count, error and time.
+func (d *DB) Reschedule(dl bot.Delivery) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
+		if seq == nil {
+			return notFound("outbox entry", dl.ID)
+		}
+		return putJSON(tx.Bucket(bOutbox), bytes.Clone(seq), dl)
+	})
+}
+
+// Drop gives a delivery up and logs why, for each alert it carried.
+func (d *DB) Drop(id, reason string) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		ids := tx.Bucket(bOutboxIDs)
+		seq := ids.Get([]byte(id))
+		if seq == nil {
+			return notFound("outbox entry", id)
+		}
+		var dl bot.Delivery
+		if err := getJSON(tx.Bucket(bOutbox), seq, &dl); err != nil {
+			return err
+		}
+		if err := removeFromOutbox(tx, id); err != nil {
+			return err
+		}
+		if dl.Kind == bot.DeliverEdit {
+			return nil
+		}
+		for _, a := range dl.Alerts {
+			rec := bot.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
+			if tx.Bucket(bLog).Get([]byte(rec.Key)) != nil {
+				continue
+			}
+			if err := putSent(tx, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Sent returns the delivery log entry for an alert key.
+func (d *DB) Sent(key string) (bot.Sent, error) {
+	var s bot.Sent
+	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
+	if err == alerts.ErrNotFound {
+		return s, notFound("delivery", key)
+	}
+	return s, err
+}
+
+// SentForStory returns the log entries of a story's alerts.
+func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
+	var out []bot.Sent
+	err := d.db.View(func(tx *bolt.Tx) error {
+		log := tx.Bucket(bLog)
+		prefix := append([]byte(story), 0)
+		c := tx.Bucket(bLogStory).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var s bot.Sent
+			if getJSON(log, k[len(prefix):], &s) == nil {
+				out = append(out, s)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LastSent returns a target's newest delivered alert.
+func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
+	var s bot.Sent
+	err := d.db.View(func(tx *bolt.Tx) error {
+		key := tx.Bucket(bLogLast).Get([]byte(t))
+		if key == nil {
+			return alerts.ErrNotFound
+		}
+		return getJSON(tx.Bucket(bLog), key, &s)
+	})
+	if err == alerts.ErrNotFound {
+		return s, notFound("alert for", string(t))
+	}
+	return s, err
+}
+
+func pruneLog(tx *bolt.Tx, before time.Time) (int, error) {
+	n := 0
+	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
+	var old []bot.Sent
+	if err := log.ForEach(func(k, v []byte) error {
+		var s bot.Sent
+		if jsonUnmarshal(v, &s) == nil && s.At.Before(before) {
+			old = append(old, s)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, s := range old {
+		log.Delete([]byte(s.Key))
+		byStory.Delete(append(append([]byte(s.Story), 0), s.Key...))
+		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
+			last.Delete([]byte(s.Target))
+		}
+		n++
+	}
+	btn := tx.Bucket(bButtons)
+	var oldButtons [][]byte
+	btn.ForEach(func(k, v []byte) error {
+		var b storedButton
+		if jsonUnmarshal(v, &b) == nil && b.Created.Before(before) {
+			oldButtons = append(oldButtons, bytes.Clone(k))
+		}
+		return nil
+	})
+	for _, k := range oldButtons {
+		btn.Delete(k)
+		n++
+	}
+	return n, nil
+}
+
+type storedButton struct {
+	bot.Button
+	Created time.Time `json:"c"`
+}
+
+var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// PutButton stores a button's meaning under a new random 12-character
+// token. Tokens carry no meaning themselves: forged ones resolve to nothing.
+func (d *DB) PutButton(b bot.Button) (string, error) {
+	var raw [8]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	tok := tokenEnc.EncodeToString(raw[:])
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bButtons), []byte(tok), storedButton{Button: b, Created: time.Now()})
+	})
+	return tok, err
+}
+
+// Button resolves a button token.
+func (d *DB) Button(token string) (bot.Button, error) {
+	var b storedButton
+	if len(token) > 64 {
+		return b.Button, notFound("button", "")
+	}
+	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bButtons), []byte(token), &b) })
+	if err == alerts.ErrNotFound {
+		return b.Button, notFound("button", token)
+	}
+	return b.Button, err
+}
