@@ -1,0 +1,363 @@
+package feeds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// FetchOptions are the HTTP knobs of the poller. Zero values take the
+// defaults in brackets.
+type FetchOptions struct {
+	// Timeout bounds one whole request, body included [30s].
+	Timeout time.Duration
+	// DialTimeout bounds connecting [10s].
+	DialTimeout time.Duration
+	// MaxBody caps a feed or page body [10 MiB].
+	MaxBody int64
+	// MaxRedirects caps redirects followed for one request [5].
+	MaxRedirects int
+	// PerHost caps concurrent requests to one host [2].
+	PerHost int
+}
+
+func (o FetchOptions) withDefaults() FetchOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 10 << 20
+	}
+	if o.MaxRedirects <= 0 {
+		o.MaxRedirects = 5
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = 2
+	}
+	return o
+}
+
+// StatusError is a feed server's answer that is not a feed: 4xx or 5xx.
+type StatusError struct {
+	Code   int
+	Status string
+	// RetryAfter is what the server asked us to wait (429, 503), or 0.
+	RetryAfter time.Duration
+}
+
+func (e *StatusError) Error() string {
+	s := "server answered " + e.Status
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf("; it asked to retry after %s", e.RetryAfter)
+	}
+	return s
+}
+
+// errBodyTooLarge is returned when a body passes the cap.
+var errBodyTooLarge = errors.New("body too large")
+
+// fetchResult is one feed fetch.
+type fetchResult struct {
+	NotModified  bool
+	Body         []byte
+	ETag         string
+	LastModified string
+	// MaxAge is the server's Cache-Control max-age, or 0.
+	MaxAge time.Duration
+	// Hub and Self come from the Link header (WebSub discovery).
+	Hub, Self string
+}
+
+// fetcher does conditional GETs over http(s) and reads file:// feeds. It
+// keeps two clients: one that may reach any address (the operator's
+// feeds), one guarded against private addresses (feeds added from chat).
+type fetcher struct {
+	opts    FetchOptions
+	ua      string
+	open    *http.Client
+	guarded *http.Client
+	hosts   fetchHostLimiter
+}
+
+func newFetcher(opts FetchOptions, ua string) *fetcher {
+	opts = opts.withDefaults()
+	if ua == "" {
+		ua = "Herald/1.0 (+https://github.com/herald-news/herald)"
+	}
+	f := &fetcher{opts: opts, ua: ua, hosts: fetchHostLimiter{n: opts.PerHost}}
+	f.open = f.client(nil)
+	f.guarded = f.client(guardControl)
+	return f
+}
+
+func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *http.Client {
+	d := &net.Dialer{Timeout: f.opts.DialTimeout, KeepAlive: 30 * time.Second, Control: control}
+	tr := &http.Transport{
+		// No proxy from the environment: a proxy would connect on our
+		// behalf and bypass the address guard.
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   f.opts.PerHost,
+		MaxConnsPerHost:       f.opts.PerHost * 2,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: f.opts.Timeout,
+	}
+	max := f.opts.MaxRedirects
+	return &http.Client{
+		Transport: tr,
+		Timeout:   f.opts.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > max {
+				return fmt.Errorf("stopped after %d redirects (the limit is %d)", len(via)-1, max)
+			}
+			return nil
+		},
+	}
+}
+
+// fetch gets a feed, conditionally on etag and lastModified. guarded
+// refuses private addresses.
+func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, guarded bool) (*fetchResult, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "file":
+		if guarded {
+			return nil, fmt.Errorf("refusing to read %s: file:// feeds can only be configured by the operator", rawURL)
+		}
+		return f.readFile(u, lastModified)
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("bad feed URL %q: the scheme must be http, https or file", rawURL)
+	}
+	release, err := f.hosts.acquire(ctx, u.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
+	}
+	req.Header.Set("User-Agent", f.ua)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
+	c := f.open
+	if guarded {
+		c = f.guarded
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, guardWithURL(err, rawURL)
+	}
+	defer resp.Body.Close()
+
+	res := &fetchResult{
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		MaxAge:       fetchMaxAge(resp.Header.Values("Cache-Control")),
+	}
+	res.Hub, res.Self = fetchLinkHeader(resp.Header.Values("Link"))
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		res.NotModified = true
+		if res.ETag == "" {
+			res.ETag = etag
+		}
+		if res.LastModified == "" {
+			res.LastModified = lastModified
+		}
+		return res, nil
+	case resp.StatusCode >= 300:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, &StatusError{
+			Code:       resp.StatusCode,
+			Status:     resp.Status,
+			RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		}
+	}
+	res.Body, err = fetchReadCapped(resp.Body, f.opts.MaxBody)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// get fetches a page (for extraction) under the same rules as a feed.
+func (f *fetcher) get(ctx context.Context, rawURL string, guarded bool) ([]byte, error) {
+	res, err := f.fetch(ctx, rawURL, "", "", guarded)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
+}
+
+func (f *fetcher) readFile(u *url.URL, lastModified string) (*fetchResult, error) {
+	path := u.Path
+	if u.Opaque != "" {
+		path = u.Opaque
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read feed file: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read feed file: %w", err)
+	}
+	mod := st.ModTime().UTC().Format(time.RFC3339Nano)
+	if mod == lastModified {
+		return &fetchResult{NotModified: true, LastModified: mod}, nil
+	}
+	body, err := fetchReadCapped(fh, f.opts.MaxBody)
+	if err != nil {
+		return nil, err
+	}
+	return &fetchResult{Body: body, LastModified: mod}, nil
+}
+
+func fetchReadCapped(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: the body is larger than the %s limit", errBodyTooLarge, fetchByteSize(max))
+	}
+	return b, nil
+}
+
+func fetchByteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// fetchRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func fetchRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}
+
+// fetchMaxAge reads max-age from Cache-Control headers; no-store and
+// no-cache say nothing about how often to poll, so they are ignored.
+func fetchMaxAge(values []string) time.Duration {
+	for _, v := range values {
+		for _, d := range strings.Split(v, ",") {
+			k, val, ok := strings.Cut(strings.TrimSpace(d), "=")
+			if !ok || !strings.EqualFold(k, "max-age") {
+				continue
+			}
+			s, err := strconv.Atoi(strings.Trim(val, `"`))
+			if err == nil && s > 0 {
+				return time.Duration(s) * time.Second
+			}
+		}
+	}
+	return 0
+}
+
+// fetchLinkHeader finds rel=hub and rel=self in Link headers.
+func fetchLinkHeader(values []string) (hub, self string) {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if !strings.HasPrefix(part, "<") {
+				continue
+			}
+			end := strings.Index(part, ">")
+			if end < 0 {
+				continue
+			}
+			target := part[1:end]
+			for _, param := range strings.Split(part[end+1:], ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(param), "=")
+				if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+					continue
+				}
+				for _, rel := range strings.Fields(strings.Trim(val, `"`)) {
+					switch strings.ToLower(rel) {
+					case "hub":
+						if hub == "" {
+							hub = target
+						}
+					case "self":
+						if self == "" {
+							self = target
+						}
+					}
+				}
+			}
+		}
+	}
+	return hub, self
+}
+
+// fetchHostLimiter allows at most n requests at a time to one host.
+type fetchHostLimiter struct {
+	n  int
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (h *fetchHostLimiter) acquire(ctx context.Context, host string) (func(), error) {
+	h.mu.Lock()
+	if h.m == nil {
+		h.m = make(map[string]chan struct{})
+	}
+	sem, ok := h.m[host]
+	if !ok {
+		sem = make(chan struct{}, h.n)
+		h.m[host] = sem
+	}
+	h.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

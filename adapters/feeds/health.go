@@ -1,0 +1,154 @@
+package feeds
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/herald-news/herald/bot"
+)
+
+// The health states /sources shows.
+const (
+	StateOK       = "ok"
+	StateFailing  = "failing"
+	StateDisabled = "disabled"
+)
+
+// status is the feed's health as /sources shows it. f.mu must be held.
+func (f *feed) status() bot.SourceStatus {
+	s := bot.SourceStatus{
+		URL:          f.st.URL,
+		Title:        f.st.Title,
+		State:        StateOK,
+		FailingSince: f.st.FailingSince,
+		LastError:    f.st.LastError,
+		LastOK:       f.st.LastOK,
+		NextPoll:     f.st.NextPoll,
+	}
+	switch {
+	case f.st.Disabled:
+		s.State = StateDisabled
+		s.NextPoll = time.Time{}
+	case f.st.Failures > 0:
+		s.State = StateFailing
+	}
+	return s
+}
+
+// Sources lists every feed with its health, in the order configured or
+// added.
+func (p *Poller) Sources() []bot.SourceStatus {
+	p.mu.Lock()
+	feeds := append([]*feed(nil), p.order...)
+	p.mu.Unlock()
+	out := make([]bot.SourceStatus, 0, len(feeds))
+	for _, f := range feeds {
+		f.mu.Lock()
+		out = append(out, f.status())
+		f.mu.Unlock()
+	}
+	return out
+}
+
+// AddSource starts polling a feed a chat admin added. The feed is fetched
+// once now: an address the guard refuses, a server error or a document
+// that is not a feed is refused with an error that says so. Its current
+// items become the baseline and are not emitted. Adding a disabled feed
+// again re-enables it.
+func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus, error) {
+	rawURL = strings.TrimSpace(rawURL)
+	if err := feedCheckURL(rawURL); err != nil {
+		return bot.SourceStatus{}, err
+	}
+	if strings.HasPrefix(rawURL, "file:") {
+		return bot.SourceStatus{}, fmt.Errorf("refusing to read %s: file:// feeds can only be configured by the operator in HERALD_FEEDS", rawURL)
+	}
+	p.mu.Lock()
+	existing := p.feeds[rawURL]
+	p.mu.Unlock()
+	if existing != nil {
+		existing.mu.Lock()
+		if existing.st.Disabled {
+			existing.st.Disabled = false
+			existing.st.Failures, existing.st.FailingSince = 0, time.Time{}
+			existing.st.NextPoll = p.opts.Now()
+			existing.mu.Unlock()
+			p.pollSoon(existing)
+			p.markDirty(existing)
+			existing.mu.Lock()
+		}
+		st := existing.status()
+		existing.mu.Unlock()
+		return st, nil
+	}
+
+	guarded := !p.opts.AllowPrivate
+	res, err := p.fetch.fetch(ctx, rawURL, "", "", guarded)
+	if err != nil {
+		return bot.SourceStatus{}, fmt.Errorf("cannot add %s: %w", rawURL, err)
+	}
+	pf, err := parseFeedDoc(res.Body, rawURL)
+	if err != nil {
+		return bot.SourceStatus{}, fmt.Errorf("cannot add %s: %w", rawURL, err)
+	}
+	f := p.loadFeed(rawURL)
+	f.st.UserAdded = true
+	f.st.Disabled, f.st.Failures, f.st.FailingSince, f.st.LastError = false, 0, time.Time{}, ""
+	p.ingest(f, pf) // baseline, nothing emitted
+	p.succeeded(f, res, pf, 0)
+
+	p.mu.Lock()
+	if other := p.feeds[rawURL]; other != nil { // added meanwhile
+		p.mu.Unlock()
+		other.mu.Lock()
+		defer other.mu.Unlock()
+		return other.status(), nil
+	}
+	var added []string
+	for _, o := range p.order {
+		if o.st.UserAdded {
+			added = append(added, o.st.URL)
+		}
+	}
+	p.mu.Unlock()
+	added = append(added, rawURL)
+	if p.store != nil {
+		data, _ := json.Marshal(added)
+		if err := p.store.PutMeta(addedFeedsKey, data); err != nil {
+			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: saving the list of feeds: %w", rawURL, err)
+		}
+		if err := p.saveFeed(f); err != nil {
+			p.log.Warn("Unable to save feed state", "feed", rawURL, "error", err)
+		}
+	}
+	p.register(f)
+	p.log.Info("Feed added from chat", "feed", rawURL, "items", len(pf.Items))
+	p.mu.Lock()
+	runCtx := p.runCtx
+	p.mu.Unlock()
+	if runCtx != nil {
+		go p.maybeSubscribe(runCtx, f, pf, res, guarded)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status(), nil
+}
+
+// SetExtract turns page extraction on or off for a feed's teaser-only
+// items.
+func (p *Poller) SetExtract(url string, on bool) error {
+	p.mu.Lock()
+	f := p.feeds[url]
+	p.mu.Unlock()
+	if f == nil {
+		return fmt.Errorf("no feed %s", url)
+	}
+	f.mu.Lock()
+	f.st.Extract = on
+	f.mu.Unlock()
+	p.markDirty(f)
+	return nil
+}
