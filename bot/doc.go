@@ -1,0 +1,16 @@
+// Package bot is Herald's product logic: the pipeline that takes an article
+// from ingest to a planned delivery, the scheduler that sends the outbox to
+// the platforms, and the chat commands every platform shares.
+//
+// It owns the interfaces it needs (Store, Sender, ArticleSource, Clusterer,
+// Catalog, in ports.go); storage and the adapters implement them, and only
+// cmd/herald knows every package.
+//
+// # Pipeline
+//
+//	ingest → dedupe → story → match → plan → outbox (one bbolt commit) → send → log
+//
+// An article seen before (same ID, GUID, canonical URL or content) raises
+// nothing. Each target gets at most one alert per story; a story that gains
+// sources edits the alerts already sent instead of posting again.
+package bot

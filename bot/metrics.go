@@ -1,0 +1,40 @@
+package bot
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the bot's Prometheus instruments.
+type Metrics struct {
+	articles   prometheus.Counter
+	duplicates prometheus.Counter
+	planned    *prometheus.CounterVec
+	sent       *prometheus.CounterVec
+	failed     *prometheus.CounterVec
+	queue      *prometheus.GaugeVec
+	latency    *prometheus.HistogramVec
+}
+
+// NewMetrics creates the bot's metrics and registers them with reg (nil:
+// not registered, for tests).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		articles: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_articles_ingested_total",
+			Help: "Articles that reached the pipeline."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_articles_duplicate_total",
+			Help: "Articles dropped as seen before."}),
+		planned: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herald_alerts_planned_total",
+			Help: "Deliveries written to the outbox."}, []string{"platform"}),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herald_alerts_sent_total",
+			Help: "Messages delivered to a platform."}, []string{"platform", "kind"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herald_alerts_failed_total",
+			Help: "Send attempts that failed, by reason."}, []string{"platform", "reason"}),
+		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "herald_outbox_depth",
+			Help: "Deliveries waiting in the outbox."}, []string{"platform"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herald_ingest_to_send_seconds",
+			Help:    "Time from an article's ingest to its alert's delivery.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 14)}, []string{"platform"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.articles, m.duplicates, m.planned, m.sent, m.failed, m.queue, m.latency)
+	}
+	return m
+}
