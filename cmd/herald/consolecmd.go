@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/herald-news/herald/adapters/console"
+	"github.com/herald-news/herald/adapters/feeds"
+	"github.com/herald-news/herald/alerts"
+)
+
+// runConsole is an interactive local user. Arguments are article files to
+// ingest at start or feed URLs to poll.
+func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("herald console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "", "keep the database in this file (default: a temporary one)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	path := *dbPath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "herald-console-")
+		if err != nil {
+			fmt.Fprintln(stderr, "herald:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "herald.db")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l, err := newLocal(path, stdout, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "herald:", err)
+		return 1
+	}
+	defer l.Close()
+
+	var feedURLs []string
+	for _, a := range fs.Args() {
+		if strings.Contains(a, "://") {
+			feedURLs = append(feedURLs, a)
+			continue
+		}
+		msg, err := l.ingestFile(ctx, a)
+		if err != nil {
+			fmt.Fprintln(stderr, "herald:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, msg)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	articles := make(chan alerts.Article, 64)
+	done := make(chan struct{})
+	go func() { defer close(done); l.bot.Run(ctx, articles) }()
+	if len(feedURLs) > 0 {
+		p := feeds.NewPoller(feeds.PollerOptions{Feeds: feedURLs}, l.db, log)
+		go p.Run(ctx, articles)
+		fmt.Fprintf(stdout, "Polling %d feed(s); their current items are the baseline, new ones will alert.\n", len(feedURLs))
+	}
+	fmt.Fprintln(stdout, "Herald console. Try: /subscribe ceasefire, then :ingest FILE. /help lists commands, :quit leaves.")
+	err = console.REPL(ctx, stdin, stdout, l.bot, l.ingestFile)
+	cancel()
+	<-done
+	if err != nil {
+		fmt.Fprintln(stderr, "herald:", err)
+		return 1
+	}
+	return 0
+}

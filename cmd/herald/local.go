@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/herald-news/herald/adapters/console"
+	"github.com/herald-news/herald/adapters/feeds"
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage"
+)
+
+// local is Herald with the console as its only platform, for demo and
+// console.
+type local struct {
+	db     *storage.DB
+	bot    *bot.Bot
+	sender *console.Sender
+}
+
+func newLocal(dbPath string, out io.Writer, log *slog.Logger) (*local, error) {
+	db, err := storage.Open(dbPath, storage.Options{})
+	if err != nil {
+		return nil, err
+	}
+	core, err := newCore(config{Actors: os.Getenv("HERALD_ACTORS")}, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	snd := console.NewSender(out)
+	b, err := bot.New(bot.Options{Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer,
+		Summarize: core.summarize, Senders: []bot.Sender{snd}, Log: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := b.Load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &local{db: db, bot: b, sender: snd}, nil
+}
+
+func (l *local) Close() error { return l.db.Close() }
+
+func (l *local) command(ctx context.Context, text string) string {
+	return l.bot.HandleCommand(ctx, bot.Command{Target: console.Target, UserID: "local", UserName: "you", CanManage: true, Text: text}).Text
+}
+
+// readArticleFile reads a file of articles as `herald match` and ingest do.
+func readArticleFile(path string) ([]alerts.Article, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return readArticles(filepath.Base(path), data)
+}
+
+func readArticles(name string, data []byte) ([]alerts.Article, error) {
+	return feeds.ReadArticles(name, data)
+}
+
+// ingestFile ingests every article of a file and reports what became of them.
+func (l *local) ingestFile(ctx context.Context, path string) (string, error) {
+	arts, err := readArticleFile(path)
+	if err != nil {
+		return "", err
+	}
+	var fresh, dup int
+	for _, a := range arts {
+		_, res, err := l.bot.Ingest(ctx, a)
+		if err != nil {
+			return "", fmt.Errorf("%s: %q: %w", path, a.Title, err)
+		}
+		if res == bot.Ingested {
+			fresh++
+		} else {
+			dup++
+		}
+	}
+	parts := []string{fmt.Sprintf("%d new", fresh)}
+	if dup > 0 {
+		parts = append(parts, fmt.Sprintf("%d seen before", dup))
+	}
+	return fmt.Sprintf("Read %d article(s) from %s: %s.", len(arts), filepath.Base(path), strings.Join(parts, ", ")), nil
+}

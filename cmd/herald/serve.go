@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/herald-news/herald/adapters/feeds"
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage"
+)
+
+// platform is a chat platform adapter as the service runs it.
+type platform interface {
+	bot.Sender
+	Run(ctx context.Context) error
+	Ready() bool
+}
+
+// handler forwards platform events to the bot, which is built after the
+// adapters (it needs them as senders).
+type handler struct{ b atomic.Pointer[bot.Bot] }
+
+func (h *handler) HandleCommand(ctx context.Context, c bot.Command) bot.Reply {
+	b := h.b.Load()
+	if b == nil {
+		return bot.Reply{Text: "Herald is starting; try again in a few seconds."}
+	}
+	return b.HandleCommand(ctx, c)
+}
+func (h *handler) TargetGone(ctx context.Context, id alerts.TargetID, reason string) error {
+	if b := h.b.Load(); b != nil {
+		return b.TargetGone(ctx, id, reason)
+	}
+	return errors.New("bot not started")
+}
+func (h *handler) TargetBack(ctx context.Context, id alerts.TargetID) error {
+	if b := h.b.Load(); b != nil {
+		return b.TargetBack(ctx, id)
+	}
+	return errors.New("bot not started")
+}
+func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) error {
+	if b := h.b.Load(); b != nil {
+		return b.TargetMigrated(ctx, from, to)
+	}
+	return errors.New("bot not started")
+}
+
+// serve runs Herald until ctx ends: the store, the matcher, the feeds, the
+// platforms and the HTTP server. started, if not nil, is called with the
+// HTTP server's address once it listens.
+func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpAddr string)) error {
+	db, err := storage.Open(cfg.DB, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("Database not closed cleanly", "err", err)
+		}
+	}()
+	core, err := newCore(cfg, log)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var catalog bot.Catalog
+	var poller *feeds.Poller
+	feedList, err := loadFeeds(cfg.Feeds)
+	if err != nil {
+		return err
+	}
+	poller = feeds.NewPoller(feeds.PollerOptions{
+		Feeds: feedList, MinInterval: cfg.PollMin, MaxInterval: cfg.PollMax,
+		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL,
+	}, db, log.With("part", "feeds"))
+	catalog = poller
+
+	h := &handler{}
+	plats, err := buildPlatforms(ctx, cfg, h, db, log)
+	if err != nil {
+		return err
+	}
+	senders := []bot.Sender{}
+	for _, p := range plats {
+		senders = append(senders, p)
+	}
+	b, err := bot.New(bot.Options{
+		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
+		Catalog: catalog, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
+		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute},
+	})
+	if err != nil {
+		return err
+	}
+	n, err := b.Load()
+	if err != nil {
+		return fmt.Errorf("load subscriptions: %w", err)
+	}
+	h.b.Store(b)
+	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "feeds", len(feedList), "platforms", len(plats))
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	mux := http.NewServeMux()
+	ready := func() bool {
+		for _, p := range plats {
+			if !p.Ready() {
+				return false
+			}
+		}
+		return true
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/v1/articles", feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+		id, res, err := b.Ingest(ctx, a)
+		return id, res != bot.Ingested, err
+	}, cfg.IngestToken, log.With("part", "push")))
+	mux.Handle("GET /v1/backup", backupHandler(db, cfg.IngestToken))
+	mux.Handle("/websub/", poller.Handler())
+	for _, p := range plats {
+		if wh, ok := p.(interface{ WebhookHandler() http.Handler }); ok && cfg.TelegramWebhookURL != "" {
+			mux.Handle("/telegram/webhook", wh.WebhookHandler())
+		}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	g, gctx := errgroup.WithContext(ctx)
+	articles := make(chan alerts.Article, 256)
+	g.Go(func() error { return b.Run(gctx, articles) })
+	g.Go(func() error {
+		err := poller.Run(gctx, articles)
+		if err != nil && gctx.Err() == nil {
+			return fmt.Errorf("feeds: %w", err)
+		}
+		return nil
+	})
+	for _, p := range plats {
+		g.Go(func() error {
+			err := p.Run(gctx)
+			if err != nil && gctx.Err() == nil {
+				return fmt.Errorf("%s: %w", p.Platform(), err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		if started != nil {
+			started(ln.Addr().String())
+		}
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	err = g.Wait()
+	log.Info("Herald stopped")
+	return err
+}
+
+func loadFeeds(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	list, err := feeds.LoadFeedList(path)
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_FEEDS=%s: %w", path, err)
+	}
+	return list, nil
+}
+
+func backupHandler(db *storage.DB, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			if token == "" || r.Header.Get("Authorization") != "Bearer "+token {
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "backups are served to loopback or with the ingest token"})
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if _, err := db.Backup(w); err != nil {
+			fmt.Fprintln(os.Stderr, "backup:", err)
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
