@@ -1,0 +1,81 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/herald-news/herald"
+
+// TestImportDirection enforces DESIGN.md's direction of imports: alerts
+// imports nothing of ours and only text libraries; bot imports only alerts;
+// storage and the adapters import alerts and bot's small types, never each
+// other; only cmd knows every package.
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, module+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowedThirdParty := map[string][]string{
+		"alerts":   {"golang.org/x/text", "github.com/kljensen/snowball"},
+		"bot":      {"golang.org/x/time", "golang.org/x/sync", "github.com/prometheus/client_golang"},
+		"storage":  {"go.etcd.io/bbolt"},
+		"adapters": nil, // adapters may use their platform and parsing libraries
+	}
+	ours := func(area string) []string {
+		switch area {
+		case "alerts":
+			return []string{"alerts"}
+		case "bot":
+			return []string{"alerts", "bot"}
+		case "storage":
+			return []string{"alerts", "bot", "storage"}
+		}
+		return nil
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imps, _ := strings.Cut(line, ":")
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+		area, _, _ := strings.Cut(rel, "/")
+		if area == "cmd" {
+			continue
+		}
+		for _, imp := range strings.Fields(imps) {
+			if strings.HasPrefix(imp, module+"/") {
+				dep := strings.TrimPrefix(imp, module+"/")
+				depArea, _, _ := strings.Cut(dep, "/")
+				if area == "adapters" {
+					// An adapter may import alerts, bot and its own subpackages.
+					own := strings.Join(strings.SplitN(rel, "/", 3)[:min(2, len(strings.SplitN(rel, "/", 3)))], "/")
+					if depArea != "alerts" && dep != "bot" && !strings.HasPrefix(dep, own) {
+						t.Errorf("%s imports %s: adapters may import only alerts, bot and their own packages", rel, dep)
+					}
+					continue
+				}
+				ok := false
+				for _, a := range ours(area) {
+					if depArea == a {
+						ok = true
+					}
+				}
+				if !ok {
+					t.Errorf("%s imports %s, against the direction of DESIGN.md", rel, dep)
+				}
+				continue
+			}
+			if area == "adapters" || !strings.Contains(strings.Split(imp, "/")[0], ".") {
+				continue // standard library, or an adapter's own libraries
+			}
+			allowed := false
+			for _, p := range allowedThirdParty[area] {
+				if strings.HasPrefix(imp, p) {
+					allowed = true
+				}
+			}
+			if !allowed {
+				t.Errorf("%s imports %s: %s may use only %v besides the standard library", rel, imp, area, allowedThirdParty[area])
+			}
+		}
+	}
+}
