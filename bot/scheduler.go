@@ -96,7 +96,7 @@ func (b *Bot) runScheduler(ctx context.Context) {
 	s := b.newScheduler()
 	defer s.wg.Wait()
 	for {
-		wait := b.dispatch(ctx, s)
+		wait, _ := b.dispatch(ctx, s)
 		if wait <= 0 || wait > 5*time.Second {
 			wait = 5 * time.Second
 		}
@@ -112,42 +112,30 @@ func (b *Bot) runScheduler(ctx context.Context) {
 	}
 }
 
-// Drain sends everything due in the outbox and returns when nothing due is
-// left or ctx ends. For the demo and tests.
+// Drain sends what is due in the outbox and returns once a round starts
+// nothing: what is left is held (digests, quiet hours, backoff) or paced.
+// For the demo and tests.
 func (b *Bot) Drain(ctx context.Context) error {
 	s := b.newScheduler()
-	defer s.wg.Wait()
 	for {
-		wait := b.dispatch(ctx, s)
+		_, started := b.dispatch(ctx, s)
 		s.wg.Wait()
-		pending, err := b.store.Pending(1)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 || wait < 0 {
-			return nil
-		}
-		if ctx.Err() != nil {
+		if started == 0 || ctx.Err() != nil {
 			return ctx.Err()
-		}
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(min(wait, 50*time.Millisecond)):
-			}
 		}
 	}
 }
 
 // dispatch starts every send that is due and allowed now, fairly between
 // targets, and returns how long until the next one may be (negative: the
-// outbox holds nothing that can become due by itself).
-func (b *Bot) dispatch(ctx context.Context, s *scheduler) time.Duration {
+// outbox holds nothing that can become due by itself), and how many sends
+// it started.
+func (b *Bot) dispatch(ctx context.Context, s *scheduler) (time.Duration, int) {
+	started := 0
 	pending, err := b.store.Pending(50000)
 	if err != nil {
 		b.log.Error("Outbox unreadable", "err", err)
-		return time.Second
+		return time.Second, 0
 	}
 	now := b.now()
 	depth := map[alerts.Platform]int{}
@@ -184,7 +172,7 @@ func (b *Bot) dispatch(ctx context.Context, s *scheduler) time.Duration {
 	}
 	for _, id := range ids {
 		if ctx.Err() != nil {
-			return 0
+			return 0, started
 		}
 		ps := s.platforms[id.Platform()]
 		if ps == nil {
@@ -242,8 +230,9 @@ func (b *Bot) dispatch(ctx context.Context, s *scheduler) time.Duration {
 		}
 		if err := ps.limiter.Wait(ctx); err != nil {
 			<-ps.slots
-			return 0
+			return 0, started
 		}
+		started++
 		s.mu.Lock()
 		ts.inFlight = true
 		s.mu.Unlock()
@@ -255,7 +244,7 @@ func (b *Bot) dispatch(ctx context.Context, s *scheduler) time.Duration {
 			b.Wake()
 		}()
 	}
-	return next
+	return next, started
 }
 
 // batch picks what goes to a target in one message: the oldest due
