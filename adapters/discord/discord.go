@@ -1,0 +1,334 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+// DefaultAPIBase is Discord's REST base, including the API version.
+const DefaultAPIBase = "https://discord.com/api/v10"
+
+// Handler is what the adapter feeds: commands and button presses, and news
+// about targets the gateway reports. *bot.Bot implements it.
+type Handler interface {
+	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
+	TargetGone(ctx context.Context, id alerts.TargetID, reason string) error
+	TargetBack(ctx context.Context, id alerts.TargetID) error
+	TargetMigrated(ctx context.Context, from, to alerts.TargetID) error
+}
+
+// Options configure an Adapter. Only Token is required.
+type Options struct {
+	// Token is the bare bot token; the adapter adds "Bot ".
+	Token string
+	// APIBase is the REST base including the version (HERALD_DISCORD_API);
+	// default DefaultAPIBase. The gateway URL is asked from it.
+	APIBase string
+	// Shards is the number of gateway shards run in this process
+	// (HERALD_DISCORD_SHARDS); default 1.
+	Shards int
+	// HTTPClient carries REST requests; its Transport is wrapped to reach
+	// APIBase. Default: a client with a 20 s timeout.
+	HTTPClient *http.Client
+	// Handler receives commands; it may also be set later with SetHandler.
+	Handler Handler
+	Log     *slog.Logger
+	// GlobalRate caps REST sends per second for the whole process;
+	// default 40 (Discord allows 50).
+	GlobalRate float64
+}
+
+// Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
+// that turn slash commands and button clicks into bot.Commands.
+type Adapter struct {
+	log     *slog.Logger
+	token   string
+	shards  []*discordgo.Session
+	rest    *discordgo.Session // shard 0; carries every send
+	limiter *rate.Limiter
+	invalid *invalidCounter
+
+	handler atomic.Pointer[handlerBox]
+	ready   []atomic.Bool
+	appID   atomic.Pointer[string]
+
+	// retryBase is the first wait between failed gateway opens or command
+	// syncs; it doubles up to retryMax.
+	retryBase, retryMax time.Duration
+	// commandTimeout bounds one HandleCommand call.
+	commandTimeout time.Duration
+
+	guildsMu sync.Mutex
+	guilds   map[string][]string // guild ID → channel IDs seen
+
+	runCtx atomic.Pointer[context.Context]
+	synced chan struct{}
+}
+
+type handlerBox struct{ h Handler }
+
+var _ bot.Sender = (*Adapter)(nil)
+
+// New builds the adapter. It makes no network call; Run connects.
+func New(opts Options) (*Adapter, error) {
+	if opts.Token == "" {
+		return nil, errors.New("discord: no token")
+	}
+	if opts.Shards <= 0 {
+		opts.Shards = 1
+	}
+	if opts.APIBase == "" {
+		opts.APIBase = DefaultAPIBase
+	}
+	base, err := url.Parse(strings.TrimRight(opts.APIBase, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("discord: API base %q is not an http(s) URL", opts.APIBase)
+	}
+	if opts.GlobalRate <= 0 {
+		opts.GlobalRate = 40
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	if opts.HTTPClient != nil {
+		c := *opts.HTTPClient
+		client = &c
+	}
+	client.Transport = &rewriteTransport{base: base, next: client.Transport}
+
+	a := &Adapter{
+		log:            opts.Log,
+		token:          "Bot " + opts.Token,
+		limiter:        rate.NewLimiter(rate.Limit(opts.GlobalRate), max(1, int(opts.GlobalRate))),
+		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
+		ready:          make([]atomic.Bool, opts.Shards),
+		retryBase:      time.Second,
+		retryMax:       2 * time.Minute,
+		commandTimeout: 5 * time.Minute,
+		guilds:         map[string][]string{},
+		synced:         make(chan struct{}),
+	}
+	if opts.Handler != nil {
+		a.SetHandler(opts.Handler)
+	}
+	for i := range opts.Shards {
+		s, err := discordgo.New(a.token)
+		if err != nil {
+			return nil, fmt.Errorf("discord: new session: %w", err)
+		}
+		s.Client = client
+		s.ShardID, s.ShardCount = i, opts.Shards
+		s.Identify.Intents = discordgo.IntentsGuilds
+		s.Identify.Compress = false
+		s.Compress = false
+		// The adapter keeps the little it needs (guild channels for
+		// GUILD_DELETE); discordgo's state would hold every guild.
+		s.StateEnabled = false
+		s.LogLevel = discordgo.LogError
+		// Gateway events are handled in order on the gateway goroutine;
+		// interactions hand off to their own goroutine at once.
+		s.SyncEvents = true
+		if i > 0 {
+			// One rate limiter for all shards, so per-route buckets and a
+			// global 429 are seen process-wide.
+			s.Ratelimiter = a.shardsRatelimiter()
+		}
+		a.addHandlers(s, i)
+		a.shards = append(a.shards, s)
+		if i == 0 {
+			a.rest = s
+		}
+	}
+	return a, nil
+}
+
+func (a *Adapter) shardsRatelimiter() *discordgo.RateLimiter { return a.shards[0].Ratelimiter }
+
+// SetHandler sets who receives commands; call it before Run.
+func (a *Adapter) SetHandler(h Handler) { a.handler.Store(&handlerBox{h}) }
+
+func (a *Adapter) getHandler() Handler {
+	if b := a.handler.Load(); b != nil {
+		return b.h
+	}
+	return nil
+}
+
+// Platform is Discord.
+func (a *Adapter) Platform() alerts.Platform { return alerts.PlatformDiscord }
+
+// Ready reports whether every shard has a live gateway session.
+func (a *Adapter) Ready() bool {
+	for i := range a.ready {
+		if !a.ready[i].Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// Run connects every shard, syncs the application commands once, and
+// serves interactions until ctx ends; then it closes the gateway
+// connections and returns nil. A shard that cannot connect is retried with
+// backoff; an authentication failure ends Run with an error.
+func (a *Adapter) Run(ctx context.Context) error {
+	a.runCtx.Store(&ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var wg sync.WaitGroup
+	for i, s := range a.shards {
+		wg.Go(func() {
+			if err := a.openShard(ctx, i, s); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Go(func() { a.syncCommands(ctx) })
+	<-ctx.Done()
+
+	// Close without waiting for Discord: discordgo's Close sleeps a second
+	// after the close frame, so the shards close side by side. A shard
+	// still stuck in its handshake is left to its goroutine.
+	var cw sync.WaitGroup
+	for i, s := range a.shards {
+		cw.Go(func() {
+			s.Close()
+			a.ready[i].Store(false)
+		})
+	}
+	cw.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// openShard opens one gateway session, retrying transient failures.
+func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
+	wait := a.retryBase
+	for {
+		done := make(chan error, 1)
+		go func() {
+			err := s.Open()
+			if err == nil && ctx.Err() != nil {
+				s.Close() // Run is over; don't leave a late connection open
+			}
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return nil
+		}
+		if err == nil {
+			return nil
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && fatalClose(ce.Code) {
+			return fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code)
+		}
+		a.log.Warn("Discord gateway connection failed", "shard", i, "error", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil
+		}
+		wait = min(wait*2, a.retryMax)
+	}
+}
+
+// syncCommands overwrites the global application commands once the app ID
+// is known, retrying failures; it does not hold readiness.
+func (a *Adapter) syncCommands(ctx context.Context) {
+	select {
+	case <-a.synced:
+	case <-ctx.Done():
+		return
+	}
+	appID := *a.appID.Load()
+	cmds := applicationCommands(bot.CommandSpecs())
+	wait := a.retryBase
+	for {
+		_, err := a.rest.ApplicationCommandBulkOverwrite(appID, "", cmds, discordgo.WithContext(ctx))
+		if err == nil {
+			a.log.Info("Discord application commands synced", "commands", len(cmds))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("Discord command sync failed", "error", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+		wait = min(wait*2, a.retryMax)
+	}
+}
+
+// baseContext is Run's context, for work the gateway starts.
+func (a *Adapter) baseContext() context.Context {
+	if p := a.runCtx.Load(); p != nil {
+		return *p
+	}
+	return context.Background()
+}
+
+// rewriteTransport sends discordgo's requests, built for
+// https://discord.com/api/v9/..., to the configured API base.
+type rewriteTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if r.URL.Host != "discord.com" || !strings.HasPrefix(r.URL.Path, "/api/v") {
+		return next.RoundTrip(r)
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/api/v")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[i:]
+	} else {
+		rest = ""
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme = t.base.Scheme
+	r.URL.Host = t.base.Host
+	r.URL.Path = t.base.Path + rest
+	r.URL.RawPath = ""
+	r.Host = ""
+	return next.RoundTrip(r)
+}
+
+// fatalClose reports gateway close codes that retrying cannot fix: a bad
+// token, bad sharding, or intents the application may not use.
+func fatalClose(code int) bool {
+	switch code {
+	case 4004, 4010, 4011, 4012, 4013, 4014:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,198 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Interaction is one slash command or button click the fake dispatched,
+// and what the bot answered.
+type Interaction struct {
+	ID        string
+	Token     string
+	ChannelID string
+	GuildID   string
+	// Callback is the initial response body, nil until answered.
+	Callback json.RawMessage
+	// Edits are the PATCHes of the original response, in order.
+	Edits []json.RawMessage
+	// Followups are further messages posted with the token.
+	Followups []json.RawMessage
+}
+
+// Reply is what a user sees of the bot's answer to an interaction.
+type Reply struct {
+	// Type is the initial response type: 5 deferred, 4 immediate.
+	Type int
+	// Ephemeral is true when only the user sees the answer.
+	Ephemeral bool
+	// Content is the text shown: the last edit's, or the immediate one's,
+	// followed by followups' content, joined by newlines.
+	Content string
+	// AllowedMentions is the raw allowed_mentions of the last body that
+	// set content.
+	AllowedMentions json.RawMessage
+}
+
+// Member is who runs a command or clicks a button.
+type Member struct {
+	UserID   string
+	UserName string
+	// Permissions is the member's permission bitset in the channel; unused
+	// in a DM.
+	Permissions int64
+}
+
+// Option is one slash command option as the user filled it.
+type Option struct {
+	Name  string
+	Value string
+}
+
+// Place is where an interaction happens: GuildID "" means a DM with the
+// bot, whose channel is DMChannelID(user).
+type Place struct {
+	GuildID   string
+	ChannelID string
+}
+
+// Slash dispatches a slash command and returns its interaction ID.
+func (s *Server) Slash(p Place, m Member, name string, opts ...Option) string {
+	s.t.Helper()
+	var os []map[string]any
+	for _, o := range opts {
+		os = append(os, map[string]any{"name": o.Name, "type": 3, "value": o.Value})
+	}
+	data := map[string]any{"id": "300000000000000001", "name": name, "type": 1, "options": os}
+	return s.interact(p, m, 2, data, nil)
+}
+
+// Click dispatches a button click on a message the bot posted.
+func (s *Server) Click(p Place, m Member, messageID, customID string) string {
+	s.t.Helper()
+	data := map[string]any{"custom_id": customID, "component_type": 2}
+	msg := map[string]any{"id": messageID, "channel_id": s.channelOf(p, m), "content": "",
+		"author": map[string]any{"id": BotID, "username": "herald", "bot": true}}
+	return s.interact(p, m, 3, data, msg)
+}
+
+func (s *Server) channelOf(p Place, m Member) string {
+	if p.GuildID == "" && p.ChannelID == "" {
+		return DMChannelID(m.UserID)
+	}
+	return p.ChannelID
+}
+
+func (s *Server) interact(p Place, m Member, typ int, data, msg map[string]any) string {
+	s.t.Helper()
+	s.mu.Lock()
+	id := s.newID()
+	in := &Interaction{ID: id, Token: "tok-" + id, ChannelID: s.channelOf(p, m), GuildID: p.GuildID}
+	s.inter[id] = in
+	shards := s.gw.shardCount
+	s.mu.Unlock()
+
+	user := map[string]any{"id": m.UserID, "username": m.UserName, "discriminator": "0"}
+	d := map[string]any{
+		"id": id, "application_id": AppID, "type": typ, "token": in.Token, "version": 1,
+		"channel_id": in.ChannelID, "data": data, "locale": "en-US",
+		"app_permissions": "0",
+	}
+	if msg != nil {
+		d["message"] = msg
+	}
+	shard := 0
+	if p.GuildID != "" {
+		d["guild_id"] = p.GuildID
+		d["context"] = 0
+		d["member"] = map[string]any{"user": user, "roles": []string{},
+			"permissions": strconv.FormatInt(m.Permissions, 10), "joined_at": "2024-01-01T00:00:00Z"}
+		if g, err := strconv.ParseUint(p.GuildID, 10, 64); err == nil && shards > 0 {
+			shard = int((g >> 22) % uint64(shards))
+		}
+	} else {
+		d["context"] = 1
+		d["user"] = user
+	}
+	s.Dispatch(shard, "INTERACTION_CREATE", d)
+	return id
+}
+
+// Interaction returns a copy of what happened to an interaction.
+func (s *Server) Interaction(id string) Interaction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.inter[id]
+	if in == nil {
+		return Interaction{}
+	}
+	c := *in
+	c.Edits = append([]json.RawMessage(nil), in.Edits...)
+	c.Followups = append([]json.RawMessage(nil), in.Followups...)
+	return c
+}
+
+func (s *Server) interByToken(token string) *Interaction {
+	for _, in := range s.inter {
+		if in.Token == token {
+			return in
+		}
+	}
+	return nil
+}
+
+// WaitReply waits until the bot answered an interaction with visible
+// text (an immediate reply, or a deferral followed by an edit) and
+// returns it.
+func (s *Server) WaitReply(id string) Reply {
+	s.t.Helper()
+	var r Reply
+	s.waitFor("a reply to interaction "+id, func() bool {
+		in := s.inter[id]
+		if in == nil || in.Callback == nil {
+			return false
+		}
+		var cb struct {
+			Type int `json:"type"`
+			Data struct {
+				Content         string          `json:"content"`
+				Flags           int             `json:"flags"`
+				AllowedMentions json.RawMessage `json:"allowed_mentions"`
+			} `json:"data"`
+		}
+		json.Unmarshal(in.Callback, &cb)
+		r = Reply{Type: cb.Type, Ephemeral: cb.Data.Flags&64 != 0,
+			Content: cb.Data.Content, AllowedMentions: cb.Data.AllowedMentions}
+		if cb.Type == 5 {
+			if len(in.Edits) == 0 {
+				return false
+			}
+			var e struct {
+				Content         string          `json:"content"`
+				AllowedMentions json.RawMessage `json:"allowed_mentions"`
+			}
+			json.Unmarshal(in.Edits[len(in.Edits)-1], &e)
+			r.Content, r.AllowedMentions = e.Content, e.AllowedMentions
+		}
+		for _, f := range in.Followups {
+			var e struct {
+				Content string `json:"content"`
+			}
+			json.Unmarshal(f, &e)
+			r.Content += "\n" + e.Content
+		}
+		return true
+	})
+	return r
+}
+
+// WaitFollowups waits until the bot posted n follow-up messages to an
+// interaction and returns it.
+func (s *Server) WaitFollowups(id string, n int) Interaction {
+	s.t.Helper()
+	s.waitFor("follow-ups to interaction "+id, func() bool {
+		in := s.inter[id]
+		return in != nil && len(in.Followups) >= n
+	})
+	return s.Interaction(id)
+}

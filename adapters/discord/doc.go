@@ -1,0 +1,23 @@
+// Package discord is Herald on Discord: slash commands and buttons in,
+// alerts out, through discordgo.
+//
+// Commands are global application commands, synced with one bulk overwrite
+// at start and usable in servers and in DMs with the bot. Every interaction
+// is acknowledged at once with a deferred ephemeral response, then edited
+// with the bot's reply. In a server channel a command acts for the channel
+// and needs Manage Channels, read from the member's permissions on every
+// interaction; in a DM it acts for the user.
+//
+// An alert is one message with one embed (Discord's limits, with margin)
+// and allowed_mentions with an empty parse list, so text in an article
+// pings nobody. Sends carry a nonce derived from the delivery with
+// enforce_nonce, so a retry after a lost answer does not post twice.
+// Errors are classified for the scheduler (bot.Sender): 429 →
+// *alerts.RetryAfterError, a user who refuses DMs or a channel that is gone
+// or forbidden → alerts.ErrUnreachable; 401/403/429 answers are counted and
+// sends held back well before Discord's invalid-request ban.
+//
+// The REST base is configurable (HERALD_DISCORD_API); discordgo's requests
+// are rewritten to it by an http.RoundTripper, and the gateway URL comes
+// from GET {base}/gateway. Package discordtest is a fake Discord for tests.
+package discord

@@ -1,0 +1,345 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+// buttonPrefix starts the custom_id of every Herald button: "h:<token>".
+const buttonPrefix = "h:"
+
+// manageBits are the permissions that let a member manage a channel's
+// subscriptions.
+const manageBits = discordgo.PermissionManageChannels | discordgo.PermissionAdministrator
+
+// addHandlers registers the gateway event handlers of one shard.
+func (a *Adapter) addHandlers(s *discordgo.Session, shard int) {
+	var once sync.Once
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		if r.Application != nil && r.Application.ID != "" {
+			id := r.Application.ID
+			a.appID.CompareAndSwap(nil, &id)
+		} else if r.User != nil {
+			id := r.User.ID
+			a.appID.CompareAndSwap(nil, &id)
+		}
+		a.ready[shard].Store(true)
+		a.log.Info("Discord gateway ready", "shard", shard)
+		if shard == 0 {
+			once.Do(func() { close(a.synced) })
+		}
+	})
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+		a.ready[shard].Store(true)
+		a.log.Info("Discord gateway resumed", "shard", shard)
+	})
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		a.ready[shard].Store(false)
+	})
+	s.AddHandler(a.onGuildCreate)
+	s.AddHandler(a.onChannelCreate)
+	s.AddHandler(a.onChannelDelete)
+	s.AddHandler(a.onGuildDelete)
+	s.AddHandler(a.onInteraction)
+}
+
+// applicationCommands turns Herald's command catalogue into Discord global
+// commands, usable in guilds and in DMs with the bot.
+func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationCommand {
+	contexts := []discordgo.InteractionContextType{
+		discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
+	install := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
+	manage := int64(discordgo.PermissionManageChannels)
+	var out []*discordgo.ApplicationCommand
+	for _, sp := range specs {
+		c := &discordgo.ApplicationCommand{
+			Type:             discordgo.ChatApplicationCommand,
+			Name:             sp.Name,
+			Description:      fit(sp.Description, 100),
+			Contexts:         &contexts,
+			IntegrationTypes: &install,
+			Options:          []*discordgo.ApplicationCommandOption{},
+		}
+		if sp.Manage {
+			// Hides the command from members without Manage Channels in
+			// guilds; the permission is still checked on every use.
+			c.DefaultMemberPermissions = &manage
+		}
+		for _, o := range sp.Options {
+			opt := &discordgo.ApplicationCommandOption{
+				Type:        discordgo.ApplicationCommandOptionString,
+				Name:        o.Name,
+				Description: fit(o.Description, 100),
+				Required:    o.Required,
+			}
+			for _, ch := range o.Choices {
+				opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
+			}
+			c.Options = append(c.Options, opt)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// onInteraction serves INTERACTION_CREATE off the gateway goroutine, which
+// runs handlers in order (SyncEvents) and must keep reading.
+func (a *Adapter) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	go a.interaction(s, ic)
+}
+
+// interaction branches on the type before reading the data (discordgo's
+// accessors panic on the wrong type); a panic never takes the process down.
+func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("Discord interaction handler panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	if ic.Interaction == nil {
+		return
+	}
+	i := ic.Interaction
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		if !ok {
+			return
+		}
+		a.serve(s, i, func(c *bot.Command) { c.Text = commandText(data) })
+	case discordgo.InteractionMessageComponent:
+		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		if !ok {
+			return
+		}
+		token, ok := strings.CutPrefix(data.CustomID, buttonPrefix)
+		if !ok || token == "" {
+			a.respondNow(s, i, "This button no longer works.")
+			return
+		}
+		a.serve(s, i, func(c *bot.Command) { c.Button = token })
+	default:
+		// Autocomplete and modals are not used; pings only come over HTTP.
+		a.log.Debug("Discord interaction ignored", "type", i.Type.String())
+	}
+}
+
+// serve acknowledges an interaction with a deferred ephemeral response,
+// asks the handler, and edits the response with its reply.
+func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
+	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Flags:           discordgo.MessageFlagsEphemeral,
+			AllowedMentions: noMentions(),
+		},
+	})
+	if err != nil {
+		a.invalid.observe(err)
+		a.log.Warn("Discord interaction could not be acknowledged", "error", err)
+		return
+	}
+	cmd := commandFrom(i)
+	fill(&cmd)
+
+	a.reply(s, i, a.handle(cmd))
+}
+
+// handle asks the handler for its reply; a panic becomes an apology.
+func (a *Adapter) handle(cmd bot.Command) (text string) {
+	h := a.getHandler()
+	if h == nil {
+		return "Herald is starting up; try again in a minute."
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("Discord command handler panicked", "panic", r, "stack", string(debug.Stack()))
+			text = "Sorry, something went wrong. Try again later."
+		}
+	}()
+	ctx, cancel := context.WithTimeout(a.baseContext(), a.commandTimeout)
+	defer cancel()
+	return h.HandleCommand(ctx, cmd).Text
+}
+
+// reply edits the deferred response with text, in as many messages as it
+// takes.
+func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text string) {
+	parts := splitReply(text, maxContent)
+	first := parts[0]
+	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()})
+	if err != nil {
+		a.invalid.observe(err)
+		a.log.Warn("Discord interaction reply failed", "error", err)
+		return
+	}
+	for _, p := range parts[1:] {
+		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
+			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()})
+		if err != nil {
+			a.invalid.observe(err)
+			a.log.Warn("Discord interaction follow-up failed", "error", err)
+			return
+		}
+	}
+}
+
+// respondNow answers an interaction at once, ephemerally.
+func (a *Adapter) respondNow(s *discordgo.Session, i *discordgo.Interaction, text string) {
+	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content: escape(text), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	})
+	if err != nil {
+		a.invalid.observe(err)
+		a.log.Warn("Discord interaction response failed", "error", err)
+	}
+}
+
+// commandFrom fills who and where from an interaction. In a guild,
+// CanManage comes from the member's permissions in the channel, as Discord
+// computed them for this interaction.
+func commandFrom(i *discordgo.Interaction) bot.Command {
+	var c bot.Command
+	var u *discordgo.User
+	if i.GuildID == "" {
+		u = i.User
+		c.Target = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, i.ChannelID), Kind: alerts.KindDM}
+	} else {
+		c.Target = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, i.ChannelID), Kind: alerts.KindChannel,
+			Title: fmt.Sprintf("channel %s in server %s", i.ChannelID, i.GuildID)}
+		if i.Member != nil {
+			u = i.Member.User
+			c.CanManage = i.Member.Permissions&manageBits != 0
+		}
+	}
+	if u != nil {
+		c.UserID = u.ID
+		c.UserName = u.Username
+		if u.GlobalName != "" {
+			c.UserName = u.GlobalName
+		}
+		if c.Target.Kind == alerts.KindDM {
+			c.Target.Title = "DM with " + u.Username
+		}
+	}
+	return c
+}
+
+// commandText renders a slash command as "/name opt1 opt2", options in
+// the catalogue's order; the option "add" of /sources keeps its name:
+// "/sources add URL".
+func commandText(d discordgo.ApplicationCommandInteractionData) string {
+	given := map[string]string{}
+	for _, o := range d.Options {
+		if o == nil {
+			continue
+		}
+		given[o.Name] = fmt.Sprint(o.Value)
+	}
+	parts := []string{"/" + d.Name}
+	var spec *bot.CommandSpec
+	for _, sp := range bot.CommandSpecs() {
+		if sp.Name == d.Name {
+			spec = &sp
+			break
+		}
+	}
+	var names []string
+	if spec != nil {
+		for _, o := range spec.Options {
+			names = append(names, o.Name)
+		}
+	} else {
+		for _, o := range d.Options {
+			if o != nil {
+				names = append(names, o.Name)
+			}
+		}
+	}
+	for _, n := range names {
+		v, ok := given[n]
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		if n == "add" {
+			parts = append(parts, "add")
+		}
+		parts = append(parts, strings.TrimSpace(v))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Gateway events about guilds and channels: a deleted channel, or a guild
+// that removed the bot, is a target gone.
+
+func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) {
+	if g.Guild == nil {
+		return
+	}
+	ids := make([]string, 0, len(g.Channels))
+	for _, c := range g.Channels {
+		ids = append(ids, c.ID)
+	}
+	a.guildsMu.Lock()
+	a.guilds[g.ID] = ids
+	a.guildsMu.Unlock()
+}
+
+func (a *Adapter) onChannelCreate(_ *discordgo.Session, c *discordgo.ChannelCreate) {
+	if c.Channel == nil || c.GuildID == "" {
+		return
+	}
+	a.guildsMu.Lock()
+	a.guilds[c.GuildID] = append(a.guilds[c.GuildID], c.ID)
+	a.guildsMu.Unlock()
+}
+
+func (a *Adapter) onChannelDelete(_ *discordgo.Session, c *discordgo.ChannelDelete) {
+	if c.Channel == nil {
+		return
+	}
+	a.guildsMu.Lock()
+	chans := a.guilds[c.GuildID]
+	for j, id := range chans {
+		if id == c.ID {
+			a.guilds[c.GuildID] = append(chans[:j:j], chans[j+1:]...)
+			break
+		}
+	}
+	a.guildsMu.Unlock()
+	a.targetGone([]string{c.ID}, "the channel was deleted")
+}
+
+func (a *Adapter) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
+	if g.Guild == nil || g.Unavailable {
+		return // an outage, not a removal
+	}
+	a.guildsMu.Lock()
+	chans := a.guilds[g.ID]
+	delete(a.guilds, g.ID)
+	a.guildsMu.Unlock()
+	a.targetGone(chans, "the bot was removed from the server")
+}
+
+func (a *Adapter) targetGone(channelIDs []string, reason string) {
+	h := a.getHandler()
+	if h == nil {
+		return
+	}
+	for _, id := range channelIDs {
+		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
+		if err := h.TargetGone(a.baseContext(), t, reason); err != nil {
+			a.log.Warn("Discord target could not be deactivated", "target", string(t), "error", err)
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+// errTooManyInvalid is wrapped in the RetryAfterError the adapter returns
+// while it holds back to stay clear of Discord's invalid-request ban.
+var errTooManyInvalid = errors.New("discord: too many 401/403/429 answers in the last 10 minutes")
+
+// messageBody is the JSON of Create Message. discordgo v0.29.0's
+// MessageSend has no enforce_nonce, so the adapter sends its own body.
+type messageBody struct {
+	Content         string                            `json:"content"`
+	Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
+	Components      []discordgo.MessageComponent      `json:"components,omitempty"`
+	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	// Nonce with EnforceNonce makes Discord return the message already
+	// created with the same nonce (for a few minutes) instead of posting
+	// again, so a retry after a lost response does not post twice.
+	Nonce        string `json:"nonce,omitempty"`
+	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
+}
+
+// nonce derives the Create Message nonce from the delivery: the same
+// target, kind and stories give the same nonce (at most 25 characters).
+func nonce(t alerts.TargetID, m bot.Message) string {
+	parts := []string{string(t), string(m.Kind)}
+	for _, a := range m.Alerts {
+		parts = append(parts, a.Story)
+	}
+	return alerts.ContentID(parts...) // 24 hex digits
+}
+
+// channelOf returns the Discord channel of a target.
+func channelOf(t alerts.Target) (string, error) {
+	if t.ID.Platform() != alerts.PlatformDiscord || t.ID.ChatID() == "" {
+		return "", fmt.Errorf("discord: %q is not a Discord target: %w", t.ID, alerts.ErrUnreachable)
+	}
+	return t.ID.ChatID(), nil
+}
+
+// Send posts a message as one embed with its buttons and returns the
+// message ID. Errors are classified for the scheduler: see classify.
+func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (string, error) {
+	ch, err := channelOf(t)
+	if err != nil {
+		return "", err
+	}
+	endpoint := discordgo.EndpointChannelMessages(ch)
+	if err := a.gate(ctx, endpoint); err != nil {
+		return "", err
+	}
+	embed, comps := render(m)
+	body := messageBody{
+		Embeds:          []*discordgo.MessageEmbed{embed},
+		Components:      comps,
+		AllowedMentions: noMentions(),
+		Nonce:           nonce(t.ID, m),
+		EnforceNonce:    true,
+	}
+	resp, err := a.rest.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint,
+		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
+	if err != nil {
+		return "", a.classify(err, "send to channel "+ch)
+	}
+	var msg struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(resp, &msg); err != nil || msg.ID == "" {
+		return "", fmt.Errorf("discord: send to channel %s: unreadable answer: %w", ch, errors.Join(err, discordgo.ErrJSONUnmarshal))
+	}
+	return msg.ID, nil
+}
+
+// Edit replaces the embed of a sent message (and its buttons, when m has
+// any).
+func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m bot.Message) error {
+	ch, err := channelOf(t)
+	if err != nil {
+		return err
+	}
+	if err := a.gate(ctx, discordgo.EndpointChannelMessage(ch, "")); err != nil {
+		return err
+	}
+	embed, comps := render(m)
+	edit := &discordgo.MessageEdit{
+		Channel:         ch,
+		ID:              messageID,
+		Embeds:          &[]*discordgo.MessageEmbed{embed},
+		AllowedMentions: noMentions(),
+	}
+	if len(comps) > 0 {
+		edit.Components = &comps
+	}
+	_, err = a.rest.ChannelMessageEditComplex(edit,
+		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
+	if err != nil {
+		return a.classify(err, "edit message "+messageID+" in channel "+ch)
+	}
+	return nil
+}
+
+// gate holds a send back: while too many requests were refused lately,
+// while discordgo knows the route or the whole bot is limited (returned
+// as a RetryAfterError, so the scheduler paces instead of a goroutine
+// sleeping), and then behind the process-wide request rate.
+func (a *Adapter) gate(ctx context.Context, bucketID string) error {
+	if wait := a.invalid.backoff(); wait > 0 {
+		return &alerts.RetryAfterError{After: wait, Global: true, Err: errTooManyInvalid}
+	}
+	rl := a.rest.Ratelimiter
+	global := a.globalWait()
+	wait := global
+	if b := rl.GetBucket(bucketID); b.TryLock() {
+		wait = max(wait, rl.GetWaitTime(b, 1))
+		b.Unlock()
+	}
+	if wait > 0 {
+		return &alerts.RetryAfterError{After: wait, Global: global > 0,
+			Err: errors.New("discord: rate limited by an earlier answer")}
+	}
+	if err := a.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("discord: waiting for the request rate: %w", err)
+	}
+	return nil
+}
+
+// globalWait is how long discordgo's global rate limit still holds.
+func (a *Adapter) globalWait() time.Duration {
+	// A bucket nobody locks or releases: its wait is the global one alone.
+	probe := a.rest.Ratelimiter.GetBucket("herald:global-probe")
+	return a.rest.Ratelimiter.GetWaitTime(probe, 0)
+}
+
+// Discord JSON error codes that mean a target cannot be reached.
+var unreachableCodes = map[int]string{
+	discordgo.ErrCodeCannotSendMessagesToThisUser: "the user does not accept direct messages from the bot",
+	50278:                               "the user shares no server with the bot",
+	discordgo.ErrCodeUnknownChannel:     "the channel no longer exists",
+	discordgo.ErrCodeMissingAccess:      "the bot cannot see the channel",
+	discordgo.ErrCodeMissingPermissions: "the bot may not post in the channel",
+}
+
+// classify maps a discordgo error for the scheduler: 429 → RetryAfterError
+// (Global when the whole bot is limited); the codes in unreachableCodes →
+// alerts.ErrUnreachable with the reason; anything else (5xx, network, 400)
+// → a plain error, retried. 401, 403 and 429 are counted toward the
+// invalid-request budget.
+func (a *Adapter) classify(err error, what string) error {
+	a.invalid.observe(err)
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		after := time.Second
+		if rl.RateLimit != nil && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
+			after = rl.RetryAfter
+		}
+		return &alerts.RetryAfterError{After: after, Global: a.globalWait() > 0,
+			Err: fmt.Errorf("discord: %s: %w", what, err)}
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		if reason, ok := unreachableCodes[re.Message.Code]; ok {
+			return fmt.Errorf("discord: %s: %s (code %d): %w", what, reason, re.Message.Code, alerts.ErrUnreachable)
+		}
+	}
+	return fmt.Errorf("discord: %s: %w", what, err)
+}
+
+// observe counts err toward the invalid-request budget when it is a 401,
+// 403 or 429 answer.
+func (c *invalidCounter) observe(err error) {
+	if err == nil {
+		return
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		c.add()
+		return
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil &&
+		slices.Contains([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}, re.Response.StatusCode) {
+		c.add()
+	}
+}
