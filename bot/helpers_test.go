@@ -163,7 +163,7 @@ func (c *clock) Add(d time.Duration) {
 
 // env is a bot on a real bbolt store with a fake sender.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *storage.DB
 	path   string
 	bot    *bot.Bot
@@ -172,7 +172,7 @@ type env struct {
 	opts   bot.Options
 }
 
-func newEnv(t *testing.T, mod ...func(*bot.Options)) *env {
+func newEnv(t testing.TB, mod ...func(*bot.Options)) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "herald.db"), sender: &fakeSender{platform: "test"},
 		clock: &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}}

@@ -1,0 +1,199 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+func TestCommands(t *testing.T) {
+	group := alerts.Target{ID: "test:group1", Kind: alerts.KindGroup, Title: "Newsroom"}
+	tests := []struct {
+		name      string
+		target    alerts.Target
+		canManage bool
+		setup     []string
+		text      string
+		want      []string // substrings of the reply
+		notWant   []string
+	}{
+		{name: "help", target: dm, text: "/help", want: []string{"/subscribe QUERY", "/digest"}},
+		{name: "start is help", target: dm, text: "/start", want: []string{"/subscribe QUERY"}},
+		{name: "unknown command", target: dm, text: "/frobnicate", want: []string{"I don't know /frobnicate", "/help"}},
+		{name: "not a command", target: dm, text: "hello", want: []string{"Commands start with /"}},
+		{name: "bot suffix stripped", target: dm, text: "/subscribe@HeraldBot ceasefire", want: []string{"Subscribed #1: ceasefire"}},
+		{name: "subscribe", target: dm, text: "/subscribe ceasefire", want: []string{"Subscribed #1", "/unsubscribe 1"}},
+		{name: "subscribe without query", target: dm, text: "/subscribe", want: []string{"Tell me what to follow", "ceasefire"}},
+		{name: "subscribe malformed", target: dm, text: "/subscribe (ceasefire", want: []string{"can't read that query", "column 1", "Write queries like"}},
+		{name: "subscribe too long", target: dm, text: "/subscribe " + strings.Repeat("a", 301), want: []string{"301 characters", "limit is 300"}},
+		{name: "subscribe twice", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/subscribe Ceasefire", want: []string{"Already following that as #1"}},
+		{name: "subscribe in group as admin", target: group, canManage: true, text: "/subscribe ceasefire", want: []string{"Subscribed #1"}},
+		{name: "subscribe in group refused", target: group, text: "/subscribe ceasefire", want: []string{"Only people who manage this group", "message me directly"}},
+		{name: "subscribe in channel refused", target: channel, text: "/subscribe ceasefire", want: []string{"manage this channel"}},
+		{name: "list in group allowed to all", target: group, text: "/list", want: []string{"follows nothing yet"}},
+		{name: "list", target: dm, setup: []string{"/subscribe ceasefire", "/subscribe geneva"}, text: "/list", want: []string{"#1  ceasefire", "#2  geneva", "Delivery: immediately", "Time zone: UTC"}},
+		{name: "unsubscribe by id", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/unsubscribe 1", want: []string{"Unsubscribed #1: ceasefire"}},
+		{name: "unsubscribe by hash id", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/unsubscribe #1", want: []string{"Unsubscribed #1"}},
+		{name: "unsubscribe by query", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/unsubscribe ceasefire", want: []string{"Unsubscribed #1"}},
+		{name: "unsubscribe unknown", target: dm, text: "/unsubscribe 9", want: []string{`doesn't follow "9"`, "/list"}},
+		{name: "unsubscribe all", target: dm, setup: []string{"/subscribe a", "/subscribe b"}, text: "/unsubscribe all", want: []string{"all 2 topics"}},
+		{name: "unsubscribe without arg", target: dm, text: "/unsubscribe", want: []string{"Which one?"}},
+		{name: "unsubscribe in group refused", target: group, text: "/unsubscribe 1", want: []string{"Only people who manage"}},
+		{name: "mute bad duration", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 forever", want: []string{`"forever" is not a duration`}},
+		{name: "mute usage", target: dm, text: "/mute", want: []string{"/mute 3 8h"}},
+		{name: "mute unknown sub", target: dm, text: "/mute 7 1h", want: []string{"no subscription 7"}},
+		{name: "mute all", target: dm, text: "/mute all 2h", want: []string{"Muted everything until"}},
+		{name: "unmute", target: dm, setup: []string{"/subscribe ceasefire", "/mute 1 2h"}, text: "/mute 1 off", want: []string{"Unmuted #1"}},
+		{name: "digest daily", target: dm, text: "/digest daily 07:30", want: []string{"daily digest", "07:30"}},
+		{name: "digest daily default time", target: dm, text: "/digest daily", want: []string{"daily digest", "08:00"}},
+		{name: "digest bad time", target: dm, text: "/digest daily 25:00", want: []string{`"25:00" is not a time of day`}},
+		{name: "digest bad mode", target: dm, text: "/digest weekly", want: []string{`"weekly" is not a digest mode`}},
+		{name: "digest off", target: dm, text: "/digest off", want: []string{"Digest off"}},
+		{name: "quiet", target: dm, text: "/quiet 22:00-07:00", want: []string{"Quiet hours 22:00-07:00"}},
+		{name: "quiet bad", target: dm, text: "/quiet late", want: []string{"/quiet 22:00-07:00"}},
+		{name: "quiet same", target: dm, text: "/quiet 07:00-07:00", want: []string{"different start and end"}},
+		{name: "quiet off", target: dm, text: "/quiet off", want: []string{"Quiet hours off"}},
+		{name: "timezone", target: dm, text: "/timezone Europe/Kyiv", want: []string{"Time zone set to Europe/Kyiv", "14:00"}},
+		{name: "timezone unknown", target: dm, text: "/timezone Mars/Olympus", want: []string{`don't know the time zone "Mars/Olympus"`}},
+		{name: "timezone show", target: dm, text: "/timezone", want: []string{"time zone is UTC"}},
+		{name: "timezone in group refused", target: group, text: "/timezone UTC", want: []string{"Only people who manage"}},
+		{name: "why without alerts", target: dm, text: "/why", want: []string{"No alert has been sent here yet"}},
+		{name: "test without query", target: dm, text: "/test", want: []string{"Give me a query"}},
+		{name: "test malformed", target: dm, text: "/test (x", want: []string{"can't read that query"}},
+		{name: "test nothing recent", target: dm, text: "/test ceasefire", want: []string{"None of the last 0 articles"}},
+		{name: "sources without feeds", target: dm, text: "/sources", want: []string{"no feeds configured"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			for _, s := range tc.setup {
+				e.bot.HandleCommand(context.Background(), bot.Command{Target: tc.target, UserID: "admin", CanManage: true, Text: s})
+			}
+			got := e.bot.HandleCommand(context.Background(), bot.Command{Target: tc.target, UserID: "u1", CanManage: tc.canManage, Text: tc.text}).Text
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("reply to %q lacks %q:\n%s", tc.text, w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("reply to %q has %q:\n%s", tc.text, w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestSubscriptionLimitPerTarget(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Limits.SubsPerTarget = 2 })
+	e.cmd(dm, "/subscribe a")
+	e.cmd(dm, "/subscribe b")
+	if r := e.cmd(dm, "/subscribe c"); !strings.Contains(r, "the most allowed") {
+		t.Fatalf("third subscription: %q", r)
+	}
+}
+
+func TestCommandsPerMinutePerUser(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Limits.CommandsPerMinute = 3 })
+	c := bot.Command{Target: dm, UserID: "spammer", Text: "/list"}
+	for i := 0; i < 3; i++ {
+		if r := e.bot.HandleCommand(context.Background(), c).Text; strings.Contains(r, "Slow down") {
+			t.Fatalf("command %d refused", i)
+		}
+	}
+	if r := e.bot.HandleCommand(context.Background(), c).Text; !strings.Contains(r, "Slow down") {
+		t.Fatalf("fourth command in a minute: %q", r)
+	}
+	other := bot.Command{Target: dm, UserID: "someone-else", Text: "/list"}
+	if r := e.bot.HandleCommand(context.Background(), other).Text; strings.Contains(r, "Slow down") {
+		t.Fatal("another user was limited too")
+	}
+	e.clock.Add(time.Minute)
+	if r := e.bot.HandleCommand(context.Background(), c).Text; strings.Contains(r, "Slow down") {
+		t.Fatal("still limited a minute later")
+	}
+}
+
+func TestTestAndWhyExplainMatches(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.ingest(article("Ceasefire agreed in Geneva", "a ceasefire was agreed"))
+	e.ingest(article("Markets rally", "stocks up"))
+	e.drain()
+	if r := e.cmd(dm, "/test ceasefire"); !strings.Contains(r, "1 of the last 2 articles") || !strings.Contains(r, "Ceasefire agreed in Geneva") {
+		t.Errorf("/test: %q", r)
+	}
+	if r := e.cmd(dm, "/why"); !strings.Contains(r, "Ceasefire agreed in Geneva") || !strings.Contains(r, "#1 ceasefire") {
+		t.Errorf("/why: %q", r)
+	}
+}
+
+func TestAlertButtons(t *testing.T) {
+	e := newEnv(t)
+	group := alerts.Target{ID: "test:g", Kind: alerts.KindGroup}
+	e.cmd(dm, "/subscribe ceasefire")
+	e.cmd(group, "/subscribe ceasefire")
+	e.ingest(article("Ceasefire", "ceasefire"))
+	e.drain()
+	var dmButtons, groupButtons []bot.MessageButton
+	for _, s := range e.sender.sent() {
+		if s.target == dm.ID {
+			dmButtons = s.msg.Buttons
+		} else {
+			groupButtons = s.msg.Buttons
+		}
+	}
+	press := func(t alerts.Target, token string, manage bool) string {
+		return e.bot.HandleCommand(context.Background(), bot.Command{Target: t, UserID: "u", CanManage: manage, Button: token}).Text
+	}
+	for _, b := range dmButtons {
+		if len(b.Token) > 16 {
+			t.Errorf("button token %q is longer than 16 bytes", b.Token)
+		}
+	}
+	if r := press(dm, dmButtons[2].Token, false); !strings.Contains(r, "was sent because") {
+		t.Errorf("why button: %q", r)
+	}
+	if r := press(dm, "m:forgedtoken", false); !strings.Contains(r, "expired") {
+		t.Errorf("forged button: %q", r)
+	}
+	if r := press(dm, groupButtons[0].Token, true); !strings.Contains(r, "expired") {
+		t.Errorf("another chat's button: %q", r)
+	}
+	if r := press(group, groupButtons[0].Token, false); !strings.Contains(r, "Only people who manage") {
+		t.Errorf("non-admin mute in a group: %q", r)
+	}
+	if r := press(dm, dmButtons[0].Token, false); !strings.Contains(r, "Muted ceasefire for 8 hours") {
+		t.Errorf("mute button: %q", r)
+	}
+	e.ingest(article("Ceasefire 2", "ceasefire"))
+	e.drain()
+	for _, s := range e.sender.sent()[2:] {
+		if s.target == dm.ID {
+			t.Errorf("muted DM still got %q", s.msg.Alerts[0].Article.Title)
+		}
+	}
+	if r := press(group, groupButtons[1].Token, true); !strings.Contains(r, "Unsubscribed from ceasefire") {
+		t.Errorf("unsubscribe button: %q", r)
+	}
+	if r := press(group, groupButtons[1].Token, true); !strings.Contains(r, "gone already") {
+		t.Errorf("stale unsubscribe button: %q", r)
+	}
+}
+
+func FuzzHandleCommand(f *testing.F) {
+	for _, s := range []string{"/subscribe ceasefire", "/mute all 8h", "/digest daily 08:00", "/quiet 22:00-07:00", "/unsubscribe #1", "/x@y", "/", "/timezone \x00"} {
+		f.Add(s)
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		r := e.bot.HandleCommand(context.Background(), bot.Command{Target: dm, CanManage: true, Text: text})
+		if r.Text == "" {
+			t.Errorf("empty reply to %q", text)
+		}
+	})
+}
