@@ -1,0 +1,370 @@
+package match
+
+import (
+	"slices"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// Stamp fields.
+const (
+	sfTitle  = 1
+	sfBody   = 2
+	sfSource = 4
+	sfBits   = 3
+	maxEpoch = 1<<(32-sfBits) - 1
+)
+
+// A match yields the index to writers after this many candidates or
+// dictionary probes.
+const yieldEvery = 256
+
+// mstate is one matcher's scratch space, reused across articles: per-term
+// stamps, occurrence lists for phrase terms, per-slot dedup stamps and a
+// stem cache. It is not shared between goroutines.
+type mstate struct {
+	epoch uint32
+	stamp []uint32 // per term: epoch<<sfBits | fields
+	head  []int32  // per term: first occurrence, -1 if none
+	seen  []uint32 // per slot: epoch the subscription was last decided
+	occs  []occRec
+	terms []uint32 // terms stamped for this article
+
+	toks     []tokRec
+	src      []uint64
+	titleEnd uint32
+	stack    []bool
+
+	ws    wordScanner
+	sk    sourceKeyer
+	stems stemCache
+	out   []hitRec
+}
+
+type occRec struct {
+	pos, end uint32
+	next     int32
+}
+
+type tokRec struct {
+	ex, st   uint64
+	pos, end uint32
+}
+
+type hitRec struct {
+	id  uint64
+	off uint32
+}
+
+// stemCache maps the fingerprint of a word's exact form to that of its
+// stem: direct-mapped, bounded, allocation-free on a hit.
+type stemCache struct {
+	slots []stemSlot
+}
+
+type stemSlot struct{ ex, st uint64 }
+
+const stemCacheSize = 1 << 15
+
+func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
+	if c.slots == nil {
+		c.slots = make([]stemSlot, stemCacheSize)
+	}
+	s := &c.slots[ex&(stemCacheSize-1)]
+	if s.ex == ex {
+		return s.st
+	}
+	var st uint64
+	if script == scLatin || script == scCyr {
+		st = fingerprintString(kindStem, stemString(string(form), script))
+	} else {
+		st = fingerprint(kindStem, form)
+	}
+	*s = stemSlot{ex: ex, st: st}
+	return st
+}
+
+func (x *Index) getState() *mstate {
+	if s, ok := x.states.Get().(*mstate); ok {
+		return s
+	}
+	return &mstate{}
+}
+
+// prepare tokenizes the article into fingerprints; it needs no lock.
+func (s *mstate) prepare(a *alerts.Article) {
+	s.epoch++
+	if s.epoch > maxEpoch {
+		clear(s.stamp)
+		clear(s.seen)
+		s.epoch = 1
+	}
+	s.toks = s.toks[:0]
+	s.src = s.src[:0]
+	s.occs = s.occs[:0]
+	s.terms = s.terms[:0]
+	s.titleEnd = s.scan(a.Title, 0)
+	s.scan(a.Body, s.titleEnd+1)
+	s.sk.keys(a, func(key []byte, _ string) {
+		s.src = append(s.src, fingerprint(kindSource, key))
+	})
+}
+
+func (s *mstate) scan(text string, base uint32) uint32 {
+	ws := &s.ws
+	ws.reset(text, int(base))
+	last := base
+	for ws.next() {
+		w := &ws.w
+		ex := fingerprint(kindExact, w.form)
+		st := s.stems.get(ex, w.form, w.script)
+		s.toks = append(s.toks, tokRec{ex: ex, st: st, pos: uint32(w.pos), end: uint32(w.end)})
+		if uint32(w.end) > last {
+			last = uint32(w.end)
+		}
+	}
+	return last
+}
+
+// fit grows the per-term and per-slot arrays to the index's size.
+func (s *mstate) fit(x *Index) {
+	if n := len(x.post); len(s.stamp) < n {
+		n += n / 4
+		s.stamp = append(s.stamp, make([]uint32, n-len(s.stamp))...)
+		s.head = append(s.head, make([]int32, n-len(s.head))...)
+	}
+	if n := int(x.slots.next); len(s.seen) < n {
+		n += n / 4
+		s.seen = append(s.seen, make([]uint32, n-len(s.seen))...)
+	}
+}
+
+func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
+	st := s.stamp[tid]
+	if st>>sfBits != s.epoch {
+		s.stamp[tid] = s.epoch<<sfBits | f
+		s.head[tid] = -1
+		s.terms = append(s.terms, tid)
+	} else {
+		s.stamp[tid] = st | f
+	}
+	if x.tflag[tid]&tfPositional != 0 {
+		s.occs = append(s.occs, occRec{pos: pos, end: end, next: s.head[tid]})
+		s.head[tid] = int32(len(s.occs) - 1)
+	}
+}
+
+// lookup stamps the article's terms; called with the read lock held, it
+// yields every yieldEvery probes.
+func (x *Index) lookup(s *mstate) {
+	s.fit(x)
+	n := 0
+	for i := range s.toks {
+		t := &s.toks[i]
+		f := uint32(sfBody)
+		if t.pos < s.titleEnd {
+			f = sfTitle
+		}
+		if tid := x.dict.get(t.ex); tid != noTerm {
+			s.mark(x, tid, f, t.pos, t.end)
+		}
+		if tid := x.dict.get(t.st); tid != noTerm {
+			s.mark(x, tid, f, t.pos, t.end)
+		}
+		if n++; n >= yieldEvery/2 {
+			n = 0
+			x.yield()
+			s.fit(x)
+		}
+	}
+	for _, fp := range s.src {
+		if tid := x.dict.get(fp); tid != noTerm {
+			s.mark(x, tid, sfSource, 0, 0)
+		}
+	}
+}
+
+func (x *Index) yield() {
+	x.mu.RUnlock()
+	x.mu.RLock()
+}
+
+// walk calls emit for every subscription the stamped article satisfies.
+// It holds the read lock and yields every yieldEvery candidates; a posting
+// list that changed meanwhile is walked again from the start (the per-slot
+// stamps keep each subscription to one decision).
+func (x *Index) walk(s *mstate, emit func(off uint32)) {
+	n := 0
+	for ti := 0; ti < len(s.terms); ti++ {
+		tid := s.terms[ti]
+		l := x.post[tid]
+		for i := 0; i < len(l); i++ {
+			off := l[i]
+			e := x.ar.at(off)
+			slot := e[3]
+			if s.seen[slot] == s.epoch {
+				continue
+			}
+			s.seen[slot] = s.epoch
+			hdr := e[2]
+			if hdr&hdrVerified != 0 || s.eval(e[entryFixed:entryFixed+hdr&maxProg]) {
+				emit(off)
+			}
+			if n++; n >= yieldEvery {
+				n = 0
+				gen := x.gen
+				x.yield()
+				s.fit(x)
+				if x.gen != gen {
+					l = x.post[tid]
+					i = -1
+				}
+			}
+		}
+	}
+}
+
+func (s *mstate) has(tid uint32, f uint32) bool {
+	if int(tid) >= len(s.stamp) {
+		return false
+	}
+	st := s.stamp[tid]
+	return st>>sfBits == s.epoch && st&f != 0
+}
+
+// eval runs a subscription's program against the stamps.
+func (s *mstate) eval(p []uint32) bool {
+	st := s.stack[:0]
+	for i := 0; i < len(p); i++ {
+		w := p[i]
+		switch w & pOpMask {
+		case pTerm:
+			st = append(st, s.has(w&pArgMask, sfTitle|sfBody))
+		case pTermTitle:
+			st = append(st, s.has(w&pArgMask, sfTitle))
+		case pSource:
+			st = append(st, s.has(w&pArgMask, sfSource))
+		case pPhrase:
+			n := int(w&pArgMask) >> 1
+			st = append(st, s.phrase(p[i+1:i+1+n], w&1 != 0))
+			i += n
+		case pNot:
+			st[len(st)-1] = !st[len(st)-1]
+		case pAnd:
+			n := int(w & pArgMask)
+			r := true
+			for _, b := range st[len(st)-n:] {
+				r = r && b
+			}
+			st = append(st[:len(st)-n], r)
+		case pOr:
+			n := int(w & pArgMask)
+			r := false
+			for _, b := range st[len(st)-n:] {
+				r = r || b
+			}
+			st = append(st[:len(st)-n], r)
+		}
+	}
+	s.stack = st
+	return len(st) > 0 && st[len(st)-1]
+}
+
+// phrase reports whether the terms occur in a row (in the title if asked).
+func (s *mstate) phrase(tids []uint32, title bool) bool {
+	for _, t := range tids {
+		if !s.has(t, sfTitle|sfBody) {
+			return false
+		}
+	}
+	for o := s.head[tids[0]]; o >= 0; o = s.occs[o].next {
+		first := &s.occs[o]
+		if title && first.pos >= s.titleEnd {
+			continue
+		}
+		end := first.end
+		ok := true
+		for _, t := range tids[1:] {
+			found := false
+			for p := s.head[t]; p >= 0; p = s.occs[p].next {
+				if s.occs[p].pos == end {
+					end = s.occs[p].end
+					found = true
+					break
+				}
+			}
+			if !found {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchFunc calls fn with the ID of every subscription the article
+// satisfies, in no particular order. It allocates nothing in the steady
+// state. fn runs with the index read-locked: it must not call Add or
+// Remove.
+func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
+	s := x.getState()
+	s.prepare(a)
+	x.mu.RLock()
+	x.lookup(s)
+	x.walk(s, func(off uint32) {
+		e := x.ar.at(off)
+		fn(uint64(e[0]) | uint64(e[1])<<32)
+	})
+	x.mu.RUnlock()
+	x.states.Put(s)
+}
+
+// Match returns the subscriptions the article satisfies, in ascending ID
+// order, with the terms that fired.
+func (x *Index) Match(a *alerts.Article) []alerts.Hit {
+	s := x.getState()
+	s.prepare(a)
+	s.out = s.out[:0]
+	x.mu.RLock()
+	x.lookup(s)
+	x.walk(s, func(off uint32) {
+		e := x.ar.at(off)
+		s.out = append(s.out, hitRec{id: uint64(e[0]) | uint64(e[1])<<32, off: off})
+	})
+	if len(s.out) == 0 {
+		x.mu.RUnlock()
+		x.states.Put(s)
+		return nil
+	}
+	texts := make([]string, 0, len(s.out))
+	slices.SortFunc(s.out, func(a, b hitRec) int {
+		if a.id < b.id {
+			return -1
+		}
+		if a.id > b.id {
+			return 1
+		}
+		return 0
+	})
+	hits := make([]alerts.Hit, 0, len(s.out))
+	for _, h := range s.out {
+		// Read the text by ID: the entry may have moved if the
+		// subscription was replaced while the match yielded.
+		if off, ok := x.ids.find(h.id); ok {
+			texts = append(texts, x.textLocked(off))
+			hits = append(hits, alerts.Hit{Sub: h.id})
+		}
+	}
+	x.mu.RUnlock()
+	x.states.Put(s)
+	d := NewDoc(a)
+	for i := range hits {
+		if q, err := Parse(texts[i], x.actors); err == nil {
+			_, hits[i].Terms = q.ExplainDoc(d)
+		}
+	}
+	return hits
+}
