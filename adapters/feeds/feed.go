@@ -80,7 +80,13 @@ func parseFeedDoc(data []byte, feedURL string) (*parsedFeed, error) {
 		if !ok {
 			continue
 		}
-		pf.Items = append(pf.Items, Clean(a))
+		a = Clean(a)
+		if a.Title == "" {
+			if a.Title = feedFirstWords(a.Body, 160); a.Title == "" {
+				continue
+			}
+		}
+		pf.Items = append(pf.Items, a)
 	}
 	return pf, nil
 }
@@ -106,15 +112,13 @@ func feedItemArticle(it *gofeed.Item, base *url.URL, source string) (alerts.Arti
 	if len(desc) > len(content) {
 		a.Body = desc
 	}
-	if a.Title == "" {
-		a.Title = feedFirstWords(a.Body, 100)
-	}
-	if a.Title == "" && a.URL == "" && a.GUID == "" {
-		return a, false
-	}
-	if a.Title == "" {
+	if a.Title == "" && a.Body == "" {
+		if a.URL == "" {
+			return a, false // nothing to tell
+		}
 		a.Title = a.URL
 	}
+	// A title-less item is named by Clean from its first line.
 	switch {
 	case it.PublishedParsed != nil:
 		a.Published = it.PublishedParsed.UTC()

@@ -3,6 +3,7 @@ package feeds
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -88,6 +89,10 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 	guarded := !p.opts.AllowPrivate
 	res, err := p.fetch.fetch(ctx, rawURL, "", "", guarded)
 	if err != nil {
+		var ae *AddressError
+		if errors.As(err, &ae) {
+			return bot.SourceStatus{}, ae // says what and why already
+		}
 		return bot.SourceStatus{}, fmt.Errorf("cannot add %s: %w", rawURL, err)
 	}
 	pf, err := parseFeedDoc(res.Body, rawURL)

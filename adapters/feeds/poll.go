@@ -94,13 +94,13 @@ type Poller struct {
 	log   *slog.Logger
 	fetch *fetcher
 
-	mu    sync.Mutex
-	feeds map[string]*feed // by URL
-	byID  map[string]*feed // by WebSub callback ID
-	order []*feed          // in the order they were configured or added
-	queue feedQueue
-	dirty map[*feed]bool
-	out   chan<- alerts.Article // set while Run runs
+	mu     sync.Mutex
+	feeds  map[string]*feed // by URL
+	byID   map[string]*feed // by WebSub callback ID
+	order  []*feed          // in the order they were configured or added
+	queue  feedQueue
+	dirty  map[*feed]bool
+	out    chan<- alerts.Article // set while Run runs
 	runCtx context.Context
 
 	wake    chan struct{}

@@ -76,6 +76,7 @@ func (p *Poller) pollFeed(ctx context.Context, f *feed, out chan<- alerts.Articl
 	f.mu.Unlock()
 
 	p.stats.polls.Add(1)
+	defer p.markDirty(f)
 	res, err := p.fetch.fetch(ctx, url, etag, lm, guarded)
 	if ctx.Err() != nil {
 		return // shutting down: not the feed's fault

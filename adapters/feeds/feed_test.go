@@ -1,0 +1,170 @@
+package feeds
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "feeds", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestParseFeedFormats(t *testing.T) {
+	type want struct {
+		title, url, guid, source, bodyHas string
+		published                         time.Time
+	}
+	tests := []struct {
+		file      string
+		feedURL   string
+		feedTitle string
+		hub, self string
+		items     []want
+	}{
+		{
+			file: "rss2.xml", feedURL: "https://kyivwire.example/feed.xml", feedTitle: "Kyiv Wire",
+			hub: "https://hub.example/", self: "https://kyivwire.example/feed.xml",
+			items: []want{
+				{title: "Ceasefire talks resume in Istanbul", url: "https://kyivwire.example/2026/11/ceasefire-talks?utm_source=rss", guid: "kw-1002", source: "Kyiv Wire",
+					bodyHas: "Delegations met on Tuesday & agreed to continue.\nSecond paragraph.", published: time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)},
+				{title: "Grain corridor reopens", url: "https://kyivwire.example/2026/11/grain", source: "Kyiv Wire",
+					bodyHas: "Ships left Odesa on Monday, the first in weeks.\nInsurers said rates would fall.", published: time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)},
+			},
+		},
+		{
+			file: "rss091.xml", feedURL: "http://gazette.example/rss", feedTitle: "Old Gazette",
+			items: []want{{title: "Harbour bridge opens", url: "http://gazette.example/bridge.html", source: "Old Gazette", bodyHas: "The mayor cut the ribbon."}},
+		},
+		{
+			file: "rss1.rdf", feedURL: "http://rdf.example/index.rdf", feedTitle: "RDF Times",
+			items: []want{{title: "Parliament passes budget", url: "http://rdf.example/a1", source: "RDF Times", bodyHas: "240 to 180", published: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)}},
+		},
+		{
+			file: "atom.xml", feedURL: "https://observer.example/atom.xml", feedTitle: "Atom Observer",
+			hub: "https://hub.example/", self: "https://observer.example/atom.xml",
+			items: []want{{title: "Zelensky meets envoys", url: "https://observer.example/zelensky-envoys", guid: "tag:observer.example,2026:1", source: "Atom Observer",
+				bodyHas: "The president met envoys from five countries.", published: time.Date(2026, 11, 24, 9, 55, 0, 0, time.UTC)}},
+		},
+		{
+			file: "feed.json", feedURL: "https://jsondaily.example/feed.json", feedTitle: "JSON Daily",
+			self: "https://jsondaily.example/feed.json",
+			items: []want{
+				{title: "Central bank holds rates", url: "https://jsondaily.example/7", guid: "jd-7", source: "JSON Daily", bodyHas: "The bank kept its key rate at 4%.", published: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)},
+				{title: "A title-less item: markets opened higher on Tuesday after the rate decision.", url: "https://jsondaily.example/6", guid: "jd-6", source: "JSON Daily", published: time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)},
+			},
+		},
+		{
+			// No feed title: the source is the domain. A date decades ahead
+			// is dropped; an item with nothing in it is skipped.
+			file: "odd-no-guid-future-date.xml", feedURL: "https://www.odd.example/rss",
+			items: []want{
+				{title: "Spaces and entities & more", url: "https://odd.example/a", source: "odd.example"},
+				{title: "Only a description, no title, no link.", source: "odd.example"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			pf, err := parseFeedDoc(readFixture(t, tt.file), tt.feedURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pf.Title != tt.feedTitle || pf.Hub != tt.hub || pf.Self != tt.self {
+				t.Errorf("feed title/hub/self = %q %q %q, want %q %q %q", pf.Title, pf.Hub, pf.Self, tt.feedTitle, tt.hub, tt.self)
+			}
+			if len(pf.Items) != len(tt.items) {
+				t.Fatalf("got %d items, want %d: %+v", len(pf.Items), len(tt.items), pf.Items)
+			}
+			for i, w := range tt.items {
+				a := pf.Items[i]
+				if a.Title != w.title {
+					t.Errorf("item %d title = %q, want %q", i, a.Title, w.title)
+				}
+				if a.URL != w.url && !strings.HasPrefix(a.URL, strings.Split(w.url, "?")[0]) {
+					t.Errorf("item %d url = %q, want %q", i, a.URL, w.url)
+				}
+				if w.guid != "" && a.GUID != w.guid {
+					t.Errorf("item %d guid = %q, want %q", i, a.GUID, w.guid)
+				}
+				if a.Source != w.source {
+					t.Errorf("item %d source = %q, want %q", i, a.Source, w.source)
+				}
+				if !strings.Contains(a.Body, w.bodyHas) {
+					t.Errorf("item %d body = %q, want it to contain %q", i, a.Body, w.bodyHas)
+				}
+				if strings.ContainsAny(a.Body, "<>") || strings.Contains(a.Body, "alert(1)") {
+					t.Errorf("item %d body kept markup or script: %q", i, a.Body)
+				}
+				if !a.Published.Equal(w.published) {
+					t.Errorf("item %d published = %v, want %v", i, a.Published, w.published)
+				}
+				if a.ID == "" || a.ContentHash == "" {
+					t.Errorf("item %d was not cleaned: ID %q hash %q", i, a.ID, a.ContentHash)
+				}
+			}
+		})
+	}
+}
+
+func TestParseFeedBroken(t *testing.T) {
+	tests := []struct {
+		file, wantErr string
+	}{
+		{"broken-empty.xml", "the document is empty"},
+		{"broken-html.html", "it looks like an HTML page"},
+		{"broken-garbage.txt", "not an RSS, Atom or JSON feed"},
+		{"broken-json.json", "malformed feed"},
+		{"broken-truncated.xml", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			items, err := ParseFeed(readFixture(t, tt.file), "https://broken.example/"+tt.file)
+			if tt.wantErr == "" {
+				// A truncated feed may yield what was readable, or an error;
+				// it must not panic and must name the feed if it fails.
+				if err != nil && !strings.Contains(err.Error(), "broken.example") {
+					t.Errorf("error does not say which feed: %v", err)
+				}
+				_ = items
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, got %d items", len(items))
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "https://broken.example/"+tt.file) {
+				t.Errorf("error = %q, want it to name the feed and say %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := ParseFeed(nil, ""); !errors.Is(err, errNotAFeed) {
+		t.Errorf("empty input: %v", err)
+	}
+}
+
+func FuzzParseFeed(f *testing.F) {
+	entries, _ := os.ReadDir(filepath.Join("testdata", "feeds"))
+	for _, e := range entries {
+		f.Add(readFixture(f, e.Name()))
+	}
+	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1","items":[{}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		items, err := ParseFeed(data, "https://fuzz.example/feed")
+		if err != nil {
+			return
+		}
+		for _, a := range items {
+			if a.Title == "" || a.ID == "" {
+				t.Fatalf("item without title or ID: %+v", a)
+			}
+		}
+	})
+}
