@@ -1,0 +1,228 @@
+package telegram
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+// maxCallbackText is the most characters answerCallbackQuery shows.
+// https://core.telegram.org/bots/api#answercallbackquery
+const maxCallbackText = 200
+
+// handleUpdate dispatches one update. Errors are logged: an update is
+// never retried, or one bad update would block every later one.
+func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update) {
+	switch {
+	case u.Message != nil:
+		a.handleMessage(ctx, u.Message)
+	case u.ChannelPost != nil:
+		a.handleMessage(ctx, u.ChannelPost)
+	case u.CallbackQuery != nil:
+		a.handleCallback(ctx, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		a.handleMyChatMember(ctx, u.MyChatMember)
+	}
+}
+
+func chatTarget(c *tgbotapi.Chat) alerts.Target {
+	t := alerts.Target{ID: targetID(c.ID), Title: c.Title}
+	switch c.Type {
+	case "private":
+		t.Kind = alerts.KindDM
+		t.Title = strings.TrimSpace(c.FirstName + " " + c.LastName)
+		if t.Title == "" {
+			t.Title = c.UserName
+		}
+	case "channel":
+		t.Kind = alerts.KindChannel
+	default:
+		t.Kind = alerts.KindGroup
+	}
+	return t
+}
+
+func targetID(chatID int64) alerts.TargetID {
+	return alerts.NewTargetID(alerts.PlatformTelegram, strconv.FormatInt(chatID, 10))
+}
+
+func userName(u *tgbotapi.User) string {
+	if u == nil {
+		return ""
+	}
+	if u.UserName != "" {
+		return u.UserName
+	}
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// commandText returns the command line with "@BotName" removed, and false
+// for text that is not a command for this bot.
+func commandText(text, self string) (string, bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", false
+	}
+	end := strings.IndexFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' })
+	if end < 0 {
+		end = len(text)
+	}
+	cmd, rest := text[:end], text[end:]
+	name, at, addressed := strings.Cut(cmd, "@")
+	if addressed && !strings.EqualFold(at, self) {
+		return "", false // meant for another bot in the group
+	}
+	if len(name) < 2 {
+		return "", false
+	}
+	return strings.ToLower(name) + rest, true
+}
+
+func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
+	if m.Chat == nil {
+		return
+	}
+	if m.MigrateToChatID != 0 {
+		a.migrated(ctx, m.Chat.ID, m.MigrateToChatID)
+		return
+	}
+	text, ok := commandText(m.Text, a.BotUserName())
+	if !ok {
+		return
+	}
+	c := bot.Command{Target: chatTarget(m.Chat), Text: text}
+	switch {
+	case m.From != nil && (m.SenderChat == nil || m.SenderChat.ID != m.Chat.ID):
+		c.UserID, c.UserName = strconv.FormatInt(m.From.ID, 10), userName(m.From)
+	case m.SenderChat != nil:
+		c.UserID, c.UserName = strconv.FormatInt(m.SenderChat.ID, 10), m.SenderChat.Title
+	}
+	c.CanManage = a.canManage(ctx, m.Chat, m.From, m.SenderChat)
+	reply := a.h().HandleCommand(ctx, c)
+	if reply.Text == "" {
+		return
+	}
+	if err := a.reply(ctx, m.Chat.ID, m.MessageID, reply.Text); err != nil {
+		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
+	}
+}
+
+// canManage asks Telegram whether the sender may manage the chat, failing
+// closed. A post signed by the chat itself (a channel post, an anonymous
+// group admin) comes from an administrator by definition.
+func (a *Adapter) canManage(ctx context.Context, chat *tgbotapi.Chat, from *tgbotapi.User, senderChat *tgbotapi.Chat) bool {
+	if chat.Type == "private" {
+		return true
+	}
+	if senderChat != nil && senderChat.ID == chat.ID {
+		return true
+	}
+	if from == nil || senderChat != nil {
+		return false // posted on behalf of another chat: nobody to ask about
+	}
+	return a.isAdmin(ctx, chat.ID, from.ID)
+}
+
+type adminKey struct{ chat, user int64 }
+
+type adminEntry struct {
+	admin bool
+	at    time.Time
+}
+
+func (a *Adapter) isAdmin(ctx context.Context, chatID, userID int64) bool {
+	k := adminKey{chatID, userID}
+	now := a.opts.Now()
+	a.mu.Lock()
+	e, ok := a.admins[k]
+	a.mu.Unlock()
+	if ok && now.Sub(e.at) < a.opts.AdminTTL {
+		return e.admin
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.opts.RequestTimeout)
+	defer cancel()
+	m, err := a.client(cctx).GetChatMember(tgbotapi.GetChatMemberConfig{
+		ChatConfigWithUser: tgbotapi.ChatConfigWithUser{ChatID: chatID, UserID: userID},
+	})
+	if err != nil {
+		a.log.Warn("Telegram getChatMember failed; treating the user as not an admin", "chat_id", chatID, "user_id", userID, "err", a.redact(err))
+		return false
+	}
+	admin := m.IsCreator() || m.IsAdministrator()
+	a.mu.Lock()
+	if len(a.admins) > 10000 {
+		clear(a.admins)
+	}
+	a.admins[k] = adminEntry{admin: admin, at: now}
+	a.mu.Unlock()
+	return admin
+}
+
+func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	answer := ""
+	defer func() {
+		// Always answer, or the user's client shows a spinner.
+		if utf8.RuneCountInString(answer) > maxCallbackText {
+			answer = string([]rune(answer)[:maxCallbackText-1]) + "…"
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.RequestTimeout)
+		defer cancel()
+		if _, err := a.client(cctx).Request(tgbotapi.NewCallback(q.ID, answer)); err != nil {
+			a.log.Warn("Telegram callback query not answered", "err", a.redact(err))
+		}
+	}()
+	if q.Message == nil || q.Message.Chat == nil || q.Data == "" {
+		answer = "This button no longer works."
+		return
+	}
+	c := bot.Command{Target: chatTarget(q.Message.Chat), Button: q.Data}
+	if q.From != nil {
+		c.UserID, c.UserName = strconv.FormatInt(q.From.ID, 10), userName(q.From)
+	}
+	c.CanManage = a.canManage(ctx, q.Message.Chat, q.From, nil)
+	reply := a.h().HandleCommand(ctx, c)
+	answer = reply.Text
+	if utf8.RuneCountInString(reply.Text) > maxCallbackText {
+		// Too long for a toast (an explanation from "why"): post it.
+		if err := a.reply(ctx, q.Message.Chat.ID, q.Message.MessageID, reply.Text); err != nil {
+			a.log.Warn("Telegram reply not sent", "chat_id", q.Message.Chat.ID, "err", err)
+		}
+	}
+}
+
+func (a *Adapter) handleMyChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated) {
+	id := targetID(m.Chat.ID)
+	old, now := m.OldChatMember.Status, m.NewChatMember.Status
+	gone := func(s string) bool { return s == "kicked" || s == "left" }
+	var err error
+	switch {
+	case gone(now) && !gone(old):
+		reason := "bot was removed from the chat"
+		switch {
+		case m.Chat.Type == "private":
+			reason = "bot was blocked by the user"
+		case now == "kicked":
+			reason = "bot was kicked from the chat"
+		}
+		err = a.h().TargetGone(ctx, id, reason)
+	case gone(old) && !gone(now):
+		err = a.h().TargetBack(ctx, id)
+	default:
+		return
+	}
+	if err != nil {
+		a.log.Error("Telegram membership change not recorded", "target", id, "status", now, "err", err)
+	}
+}
+
+func (a *Adapter) migrated(ctx context.Context, from, to int64) {
+	if err := a.h().TargetMigrated(ctx, targetID(from), targetID(to)); err != nil {
+		a.log.Error("Telegram chat migration not recorded", "from", from, "to", to, "err", err)
+	}
+}

@@ -1,0 +1,180 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
+)
+
+// maxCallbackData is the most bytes of callback_data a button may carry.
+// https://core.telegram.org/bots/api#inlinekeyboardbutton
+const maxCallbackData = 64
+
+// Send posts an alert or a digest and returns the message ID.
+func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (string, error) {
+	chatID, err := chatOf(t.ID)
+	if err != nil {
+		return "", err
+	}
+	p, err := a.messageParams(t, m)
+	if err != nil {
+		return "", err
+	}
+	p["chat_id"] = strconv.FormatInt(chatID, 10)
+	resp, err := a.call(ctx, "sendMessage", p)
+	if err != nil {
+		return "", classify("send to "+string(t.ID), err)
+	}
+	var msg tgbotapi.Message
+	if err := json.Unmarshal(resp.Result, &msg); err != nil {
+		return "", fmt.Errorf("telegram: send to %s: read answer: %w", t.ID, err)
+	}
+	return strconv.Itoa(msg.MessageID), nil
+}
+
+// Edit replaces the text and buttons of a sent alert. An edit that changes
+// nothing is a success.
+func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m bot.Message) error {
+	chatID, err := chatOf(t.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.Atoi(messageID); err != nil {
+		return fmt.Errorf("telegram: edit %s: bad message ID %q", t.ID, messageID)
+	}
+	p, err := a.messageParams(t, m)
+	if err != nil {
+		return err
+	}
+	p["chat_id"] = strconv.FormatInt(chatID, 10)
+	p["message_id"] = messageID
+	if _, err := a.call(ctx, "editMessageText", p); err != nil {
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && strings.Contains(te.Message, "message is not modified") {
+			return nil
+		}
+		return classify("edit in "+string(t.ID), err)
+	}
+	return nil
+}
+
+func chatOf(id alerts.TargetID) (int64, error) {
+	if id.Platform() != alerts.PlatformTelegram {
+		return 0, fmt.Errorf("telegram: target %s is not a Telegram chat", id)
+	}
+	n, err := strconv.ParseInt(id.ChatID(), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("telegram: target %s: bad chat ID: %w", id, err)
+	}
+	return n, nil
+}
+
+// messageParams formats m for sendMessage and editMessageText.
+func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params, error) {
+	loc := time.UTC
+	if t.Settings.TimeZone != "" {
+		if l, err := time.LoadLocation(t.Settings.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	p := tgbotapi.Params{
+		"text":       Format(m, loc),
+		"parse_mode": tgbotapi.ModeHTML,
+	}
+	if t.Settings.NoPreviews {
+		p["link_preview_options"] = `{"is_disabled":true}`
+	}
+	if kb := keyboard(m.Buttons); kb != nil {
+		if err := p.AddInterface("reply_markup", kb); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
+	var row []tgbotapi.InlineKeyboardButton
+	for _, b := range buttons {
+		if b.Token == "" || len(b.Token) > maxCallbackData || b.Label == "" {
+			continue
+		}
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Token))
+	}
+	if row == nil {
+		return nil
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(row)
+	return &kb
+}
+
+// reply answers a command in its chat, as plain text escaped for HTML,
+// split if it is too long for one message.
+func (a *Adapter) reply(ctx context.Context, chatID int64, replyTo int, text string) error {
+	for i, part := range splitText(text, MaxMessageLen) {
+		p := tgbotapi.Params{
+			"chat_id":              strconv.FormatInt(chatID, 10),
+			"text":                 escape(part),
+			"parse_mode":           tgbotapi.ModeHTML,
+			"link_preview_options": `{"is_disabled":true}`,
+		}
+		if i == 0 && replyTo != 0 {
+			p["reply_to_message_id"] = strconv.Itoa(replyTo)
+			p["allow_sending_without_reply"] = "true"
+		}
+		if _, err := a.call(ctx, "sendMessage", p); err != nil {
+			return classify("reply in "+strconv.FormatInt(chatID, 10), err)
+		}
+	}
+	return nil
+}
+
+// classify maps a Bot API error to the kinds the delivery scheduler knows
+// (see bot.Sender).
+func classify(what string, err error) error {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		return fmt.Errorf("telegram: %s: %w", what, err)
+	}
+	switch {
+	case te.Code == 429:
+		after := time.Duration(te.RetryAfter) * time.Second
+		if after <= 0 {
+			after = time.Second
+		}
+		return &alerts.RetryAfterError{After: after, Err: fmt.Errorf("telegram: %s: %w", what, err)}
+	case te.MigrateToChatID != 0:
+		return &alerts.MigratedError{NewChatID: strconv.FormatInt(te.MigrateToChatID, 10)}
+	case te.Code == 403, te.Code == 400 && unreachable(te.Message):
+		return fmt.Errorf("telegram: %s: %s: %w", what, te.Message, alerts.ErrUnreachable)
+	}
+	return fmt.Errorf("telegram: %s: %d %w", what, te.Code, err)
+}
+
+// unreachable tells the 400 answers that mean the chat is gone or the bot
+// may not post there from the ones a retry could fix.
+func unreachable(desc string) bool {
+	d := strings.ToLower(desc)
+	for _, s := range []string{
+		"chat not found",
+		"peer_id_invalid",
+		"have no rights to send",
+		"not enough rights to send",
+		"need administrator rights",
+		"chat_write_forbidden",
+		"user is deactivated",
+	} {
+		if strings.Contains(d, s) {
+			return true
+		}
+	}
+	return false
+}
