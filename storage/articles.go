@@ -40,13 +40,16 @@ func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 		}
 		keys := tx.Bucket(bArtKeys)
 		for _, k := range articleKeys(a) {
-			if id := keys.Get(k); id != nil {
-				seen = true
-				if err := getJSON(arts, id, &prev); err != nil && err != alerts.ErrNotFound {
-					return err
-				}
-				return nil
+			id := keys.Get(k)
+			if id == nil {
+				continue
 			}
+			err := getJSON(arts, id, &prev)
+			if err == alerts.ErrNotFound {
+				continue // the article it named was pruned: forgotten
+			}
+			seen = err == nil
+			return err
 		}
 		return nil
 	})
@@ -64,9 +67,18 @@ func (d *DB) capBody(a alerts.Article) alerts.Article {
 	return a
 }
 
+// timeKey orders articles by ingest time. Times before 1970 (or zero)
+// would wrap around as uint64 and sort as the newest, so they clamp to 0.
 func timeKey(t time.Time, id string) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(t.UnixNano()))
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), timeNanos(t))
 	return append(k, id...)
+}
+
+func timeNanos(t time.Time) uint64 {
+	if t.Before(time.Unix(0, 0)) {
+		return 0
+	}
+	return uint64(t.UnixNano())
 }
 
 // putArticle writes an article and its lookup keys. An article already
@@ -76,8 +88,13 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 	var prev alerts.Article
 	if err := getJSON(arts, []byte(a.ID), &prev); err == nil {
 		a.Ingested = prev.Ingested
-	} else if err := tx.Bucket(bArtTime).Put(timeKey(a.Ingested, a.ID), nil); err != nil {
-		return err
+	} else {
+		if a.Ingested.IsZero() {
+			a.Ingested = time.Now()
+		}
+		if err := tx.Bucket(bArtTime).Put(timeKey(a.Ingested, a.ID), nil); err != nil {
+			return err
+		}
 	}
 	keys := tx.Bucket(bArtKeys)
 	for _, k := range articleKeys(&a) {
@@ -159,7 +176,7 @@ func (d *DB) Prune(before time.Time) (int, error) {
 	n := 0
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
-		cut := binary.BigEndian.AppendUint64(nil, uint64(before.UnixNano()))
+		cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
 		var old [][]byte
 		c := times.Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
@@ -178,11 +195,49 @@ func (d *DB) Prune(before time.Time) (int, error) {
 					var s alerts.Story
 					if getJSON(stories, []byte(a.StoryID), &s) == nil && s.Updated.Before(before) {
 						stories.Delete([]byte(a.StoryID))
+						n++
 					}
 				}
 			}
 			arts.Delete(id)
 			times.Delete(k)
+			n++
+		}
+		if len(old) > 0 {
+			// An updated article may have left keys (an earlier URL or
+			// hash) that its current version no longer names.
+			var stale [][]byte
+			keys.ForEach(func(k, id []byte) error {
+				if arts.Get(id) == nil {
+					stale = append(stale, bytes.Clone(k))
+				}
+				return nil
+			})
+			for _, k := range stale {
+				keys.Delete(k)
+			}
+		}
+		// A story whose articles went in an earlier run while it was still
+		// being updated would otherwise stay for ever: it goes once nothing
+		// touched it since the cutoff. (Stories without times only go with
+		// an article, above.)
+		var oldStories [][]byte
+		stories.ForEach(func(k, v []byte) error {
+			var s alerts.Story
+			if jsonUnmarshal(v, &s) != nil {
+				return nil
+			}
+			last := s.Updated
+			if s.Created.After(last) {
+				last = s.Created
+			}
+			if !last.IsZero() && last.Before(before) {
+				oldStories = append(oldStories, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range oldStories {
+			stories.Delete(k)
 			n++
 		}
 		m, err := pruneLog(tx, before)

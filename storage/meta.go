@@ -3,11 +3,10 @@ package storage
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/herald-news/herald/alerts"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
@@ -37,11 +36,9 @@ func (d *DB) GetMeta(key string) ([]byte, error) {
 // PutMeta stores a small named value.
 func (d *DB) PutMeta(key string, v []byte) error {
 	if string(keySchema) == key {
-		return notFound("writable value", key)
+		return fmt.Errorf("put meta %q: reserved for the schema version", key)
 	}
 	return d.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(metaBucket(key)).Put([]byte(key), v)
 	})
 }
-
-var _ = alerts.ErrNotFound

@@ -81,6 +81,11 @@ func removeFromOutbox(tx *bolt.Tx, id string) error {
 	return ids.Delete([]byte(id))
 }
 
+// storyIndexKey is the log_story key of a log entry: story, 0, alert key.
+func storyIndexKey(story, key string) []byte {
+	return append(append([]byte(story), 0), key...)
+}
+
 func putSent(tx *bolt.Tx, rec bot.Sent) error {
 	if rec.Key == "" {
 		return fmt.Errorf("delivery log entry without key")
@@ -89,8 +94,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 		return err
 	}
 	if rec.Story != "" {
-		k := append(append([]byte(rec.Story), 0), rec.Key...)
-		if err := tx.Bucket(bLogStory).Put(k, nil); err != nil {
+		if err := tx.Bucket(bLogStory).Put(storyIndexKey(rec.Story, rec.Key), nil); err != nil {
 			return err
 		}
 	}
@@ -116,14 +120,22 @@ func (d *DB) Complete(id string, recs ...bot.Sent) error {
 	})
 }
 
-// Reschedule stores a delivery's new attempt count, error and time.
+// Reschedule stores a delivery's new attempt count, last error and
+// NotBefore. The rest of the stored entry (target, alerts, order) stays as
+// it is, so a copy read before a MoveTarget or Enqueue cannot undo them.
 func (d *DB) Reschedule(dl bot.Delivery) error {
 	return d.db.Update(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
-		return putJSON(tx.Bucket(bOutbox), bytes.Clone(seq), dl)
+		ob := tx.Bucket(bOutbox)
+		var cur bot.Delivery
+		if err := getJSON(ob, seq, &cur); err != nil {
+			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
+		}
+		cur.Attempts, cur.LastError, cur.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
+		return putJSON(ob, bytes.Clone(seq), cur)
 	})
 }
 
@@ -217,7 +229,7 @@ func pruneLog(tx *bolt.Tx, before time.Time) (int, error) {
 	}
 	for _, s := range old {
 		log.Delete([]byte(s.Key))
-		byStory.Delete(append(append([]byte(s.Story), 0), s.Key...))
+		byStory.Delete(storyIndexKey(s.Story, s.Key))
 		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
 			last.Delete([]byte(s.Target))
 		}
@@ -246,7 +258,7 @@ type storedButton struct {
 
 var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
 
-// PutButton stores a button's meaning under a new random 12-character
+// PutButton stores a button's meaning under a new random 13-character
 // token. Tokens carry no meaning themselves: forged ones resolve to nothing.
 func (d *DB) PutButton(b bot.Button) (string, error) {
 	var raw [8]byte

@@ -87,7 +87,7 @@ func Open(path string, opts Options) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("database %s is in use by another herald process: %w", path, ErrInUse)
+			return nil, fmt.Errorf("open database %s: %w (waited %s for its lock; stop the other process or use another file)", path, ErrInUse, opts.LockTimeout)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -108,9 +108,12 @@ func (d *DB) setup(tx *bolt.Tx) error {
 	meta := tx.Bucket(bMeta)
 	v := 0
 	if raw := meta.Get(keySchema); raw != nil {
+		if len(raw) != 8 {
+			return fmt.Errorf("schema version is malformed (%d bytes): not a herald database?", len(raw))
+		}
 		v = int(binary.BigEndian.Uint64(raw))
 	}
-	if v > len(migrations) {
+	if v > len(migrations) || v < 0 {
 		return fmt.Errorf("schema version %d is newer than this herald understands (%d): upgrade herald", v, len(migrations))
 	}
 	for ; v < len(migrations); v++ {
@@ -168,7 +171,7 @@ func (d *DB) BackupFile(path string) (int64, error) {
 func (d *DB) SchemaVersion() (int, error) {
 	var v int
 	err := d.db.View(func(tx *bolt.Tx) error {
-		if raw := tx.Bucket(bMeta).Get(keySchema); raw != nil {
+		if raw := tx.Bucket(bMeta).Get(keySchema); len(raw) == 8 {
 			v = int(binary.BigEndian.Uint64(raw))
 		}
 		return nil

@@ -59,6 +59,9 @@ func subIndexKey(t alerts.TargetID, id uint64) []byte {
 
 // AddSubscription stores a new subscription and assigns its ID.
 func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error) {
+	if s.Target == "" {
+		return s, fmt.Errorf("add subscription: empty target")
+	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		id, err := b.NextSequence()
@@ -72,6 +75,7 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 		return tx.Bucket(bSubsByTgt).Put(subIndexKey(s.Target, id), nil)
 	})
 	if err != nil {
+		s.ID = 0 // rolled back: the ID was never stored
 		return s, fmt.Errorf("add subscription: %w", err)
 	}
 	return s, nil
@@ -158,14 +162,28 @@ func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 	})
 }
 
-// MoveTarget moves a target, its subscriptions and its queued deliveries to
-// a new ID.
+// MoveTarget moves a target, its subscriptions, its queued deliveries and
+// its delivery log to a new ID (a chat that migrated), in one transaction.
+//
+// Queued alerts (and edits) and log entries are re-keyed to the new
+// target's alert keys, so a story already sent or queued before the move is
+// still not alerted twice; a queued one the new ID already has queued or
+// was sent is dropped. Moved log entries lose their MessageID: the old
+// chat's messages cannot be edited through the new ID, so no edit is
+// planned for them. Callers holding a Delivery read before the move must
+// read Pending again.
 func (d *DB) MoveTarget(from, to alerts.TargetID) error {
+	if to == "" {
+		return fmt.Errorf("move target %s: empty new ID", from)
+	}
 	return d.db.Update(func(tx *bolt.Tx) error {
 		tb := tx.Bucket(bTargets)
 		var t alerts.Target
 		if err := getJSON(tb, []byte(from), &t); err != nil {
 			return notFound("target", string(from))
+		}
+		if from == to {
+			return nil
 		}
 		t.ID = to
 		if err := tb.Delete([]byte(from)); err != nil {
@@ -197,17 +215,124 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 				return err
 			}
 		}
-		ob := tx.Bucket(bOutbox)
-		return ob.ForEach(func(k, v []byte) error {
-			var dl bot.Delivery
-			if err := jsonUnmarshal(v, &dl); err != nil || dl.Target != from {
-				return nil
-			}
-			dl.Target = to
-			for i := range dl.Alerts {
-				dl.Alerts[i].Target = to
-			}
-			return putJSON(ob, k, dl)
-		})
+		if err := moveLog(tx, from, to); err != nil {
+			return err
+		}
+		return moveDeliveries(tx, from, to)
 	})
+}
+
+// moveLog re-keys the delivery log entries of from to to.
+func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
+	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
+	var moving []bot.Sent
+	err := log.ForEach(func(_, v []byte) error {
+		var s bot.Sent
+		if jsonUnmarshal(v, &s) == nil && s.Target == from {
+			moving = append(moving, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lastKey := string(last.Get([]byte(from)))
+	newLast := ""
+	for _, s := range moving {
+		oldKey := s.Key
+		if err := log.Delete([]byte(oldKey)); err != nil {
+			return err
+		}
+		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
+			return err
+		}
+		s.Target, s.Alert.Target, s.MessageID = to, to, ""
+		if s.Key == alerts.DeliveryKey(from, s.Story) {
+			s.Key = alerts.DeliveryKey(to, s.Story)
+		}
+		if oldKey == lastKey {
+			newLast = s.Key
+		}
+		if log.Get([]byte(s.Key)) != nil {
+			continue // the new ID has its own entry for the story
+		}
+		if err := putJSON(log, []byte(s.Key), s); err != nil {
+			return err
+		}
+		if s.Story != "" {
+			if err := byStory.Put(storyIndexKey(s.Story, s.Key), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if lastKey == "" {
+		return nil
+	}
+	if err := last.Delete([]byte(from)); err != nil {
+		return err
+	}
+	if newLast != "" && last.Get([]byte(to)) == nil {
+		return last.Put([]byte(to), []byte(newLast))
+	}
+	return nil
+}
+
+// moveDeliveries points the outbox entries of from at to. bbolt forbids
+// changing a bucket inside its ForEach, so the entries are collected first.
+func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
+	ob, obIDs, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	type entry struct {
+		seq []byte
+		dl  bot.Delivery
+	}
+	var moving []entry
+	err := ob.ForEach(func(k, v []byte) error {
+		var dl bot.Delivery
+		if err := jsonUnmarshal(v, &dl); err != nil || dl.Target != from {
+			return nil
+		}
+		moving = append(moving, entry{bytes.Clone(k), dl})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range moving {
+		dl := e.dl
+		dl.Target = to
+		for i := range dl.Alerts {
+			dl.Alerts[i].Target = to
+		}
+		newID := dl.ID
+		if len(dl.Alerts) == 1 {
+			oldKey, newKey := alerts.DeliveryKey(from, dl.Alerts[0].Story), dl.Alerts[0].Key()
+			switch dl.ID {
+			case oldKey:
+				newID = newKey
+			case oldKey + ":edit":
+				newID = newKey + ":edit"
+			}
+		}
+		if newID != dl.ID {
+			if err := obIDs.Delete([]byte(dl.ID)); err != nil {
+				return err
+			}
+			dup := obIDs.Get([]byte(newID)) != nil ||
+				(dl.Kind == bot.DeliverAlert && log.Get([]byte(newID)) != nil)
+			if dup {
+				if err := ob.Delete(e.seq); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := obIDs.Put([]byte(newID), e.seq); err != nil {
+				return err
+			}
+			dl.ID = newID
+		}
+		if err := putJSON(ob, e.seq, dl); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,232 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+func commitArticle(t *testing.T, d *DB, a alerts.Article) {
+	t.Helper()
+	if err := d.Commit(a, alerts.Story{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSeen(t *testing.T) {
+	d := openTest(t)
+	stored := alerts.Article{ID: "a1", GUID: "urn:x:1", URL: "https://example.com/1", Title: "First",
+		ContentHash: "h1", Ingested: t0}
+	commitArticle(t, d, stored)
+	// An article with only some keys indexes only those.
+	commitArticle(t, d, alerts.Article{ID: "a2", URL: "https://example.com/2", Title: "Second", Ingested: t0})
+
+	tests := []struct {
+		name     string
+		probe    alerts.Article
+		wantSeen bool
+		wantID   string
+	}{
+		{"same ID", alerts.Article{ID: "a1"}, true, "a1"},
+		{"same GUID", alerts.Article{ID: "b", GUID: "urn:x:1"}, true, "a1"},
+		{"same URL", alerts.Article{ID: "b", URL: "https://example.com/1"}, true, "a1"},
+		{"same content", alerts.Article{ID: "b", ContentHash: "h1"}, true, "a1"},
+		{"URL only article", alerts.Article{ID: "b", URL: "https://example.com/2"}, true, "a2"},
+		{"one key matches", alerts.Article{ID: "b", GUID: "urn:x:9", URL: "https://example.com/9", ContentHash: "h1"}, true, "a1"},
+		{"new", alerts.Article{ID: "b", GUID: "urn:x:2", URL: "https://example.com/3", ContentHash: "h2"}, false, ""},
+		{"keys do not cross", alerts.Article{ID: "b", GUID: "https://example.com/1", URL: "h1"}, false, ""},
+		{"empty", alerts.Article{}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev, seen, err := d.Seen(&tt.probe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen != tt.wantSeen || prev.ID != tt.wantID {
+				t.Fatalf("Seen = %q, %v; want %q, %v", prev.ID, seen, tt.wantID, tt.wantSeen)
+			}
+			if seen && tt.wantID == "a1" && (prev.Title != "First" || !prev.Ingested.Equal(t0)) {
+				t.Errorf("Seen returned %+v, not the stored article", prev)
+			}
+		})
+	}
+}
+
+func TestCommitUpdateKeepsIngestTime(t *testing.T) {
+	d := openTest(t)
+	first := alerts.Article{ID: "a1", URL: "https://example.com/old", Title: "Draft", Ingested: t0, StoryID: "s1"}
+	commitArticle(t, d, first)
+	upd := first
+	upd.Title, upd.URL, upd.Ingested = "Final", "https://example.com/new", t0.Add(time.Hour)
+	commitArticle(t, d, upd)
+
+	got, err := d.GetArticle("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "Final" || !got.Ingested.Equal(t0) {
+		t.Errorf("after the update GetArticle = %q ingested %v; want \"Final\" ingested %v", got.Title, got.Ingested, t0)
+	}
+	recent, _ := d.RecentArticles(10)
+	if len(recent) != 1 || recent[0].ID != "a1" {
+		t.Errorf("an update must not add a second entry: RecentArticles = %v", articleIDs(recent))
+	}
+	// Both URLs still lead to it.
+	for _, u := range []string{first.URL, upd.URL} {
+		if prev, seen, _ := d.Seen(&alerts.Article{URL: u}); !seen || prev.ID != "a1" {
+			t.Errorf("Seen(URL %s) = %q, %v", u, prev.ID, seen)
+		}
+	}
+	if _, err := d.GetArticle("zz"); !errors.Is(err, alerts.ErrNotFound) {
+		t.Errorf("GetArticle(zz) error = %v, want ErrNotFound", err)
+	}
+	if err := d.Commit(alerts.Article{Title: "no ID"}, alerts.Story{}, nil); err == nil {
+		t.Error("Commit of an article without an ID succeeded")
+	}
+}
+
+func articleIDs(as []alerts.Article) []string {
+	var ids []string
+	for _, a := range as {
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
+func TestRecentArticles(t *testing.T) {
+	d := openTest(t)
+	for _, i := range []int{3, 0, 4, 1, 2} {
+		commitArticle(t, d, alerts.Article{ID: fmt.Sprintf("a%d", i), Title: "t", Ingested: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, ""},
+		{-1, ""},
+		{1, "a4"},
+		{3, "a4 a3 a2"},
+		{5, "a4 a3 a2 a1 a0"},
+		{50, "a4 a3 a2 a1 a0"},
+	}
+	for _, tt := range tests {
+		got, err := d.RecentArticles(tt.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(articleIDs(got), " "); s != tt.want {
+			t.Errorf("RecentArticles(%d) = %q, want %q", tt.n, s, tt.want)
+		}
+	}
+}
+
+func TestCommitWithoutIngestTime(t *testing.T) {
+	d := openTest(t)
+	old := t0.AddDate(-5, 0, 0)
+	commitArticle(t, d, alerts.Article{ID: "old", Title: "t", Ingested: old})
+	commitArticle(t, d, alerts.Article{ID: "undated", Title: "t"}) // ingested now
+	commitArticle(t, d, alerts.Article{ID: "ancient", Title: "t", Ingested: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)})
+
+	got, _ := d.RecentArticles(3)
+	if s := strings.Join(articleIDs(got), " "); s != "undated old ancient" {
+		t.Errorf("RecentArticles = %q, want \"undated old ancient\"", s)
+	}
+	if a, _ := d.GetArticle("undated"); a.Ingested.IsZero() {
+		t.Error("an article committed without an ingest time kept a zero one")
+	}
+	// Pruning what is older than a year keeps the article ingested now.
+	if _, err := d.Prune(time.Now().AddDate(-1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = d.RecentArticles(3)
+	if s := strings.Join(articleIDs(got), " "); s != "undated" {
+		t.Errorf("after Prune RecentArticles = %q, want \"undated\"", s)
+	}
+}
+
+func TestArticleBodyCap(t *testing.T) {
+	const limit = 10
+	d := openTestAt(t, filepath.Join(t.TempDir(), "herald.db"), Options{ArticleBodyCap: limit})
+	tests := []struct {
+		name, body, want string
+	}{
+		{"short", "short", "short"},
+		{"exact", "0123456789", "0123456789"},
+		{"ascii", "0123456789abc", "0123456789"},
+		{"two-byte runes", "ééééééé", "ééééé"},                                  // 14 bytes; cut between runes
+		{"two-byte off by one", "xéééééé", "xéééé"},                             // byte 10 is a continuation byte
+		{"three-byte runes", "€€€€€", "€€€"},                                    // 15 bytes → 9
+		{"four-byte runes", "🗞🗞🗞🗞", "🗞🗞"},                                       // 16 bytes → 8
+		{"mixed", "ab€dé🗞zz", "ab€dé"},                                          // the emoji straddles the cap
+		{"cyrillic", "Зеленский сказал", "Зелен"},                               // 2-byte runes
+		{"combining", "e\u0301e\u0301e\u0301e\u0301", "e\u0301e\u0301e\u0301e"}, // a rune boundary, not a grapheme one
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprint("a", i)
+			commitArticle(t, d, alerts.Article{ID: id, Title: "t", Body: tt.body, Ingested: t0})
+			got, err := d.GetArticle(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Body != tt.want {
+				t.Errorf("stored body %q, want %q", got.Body, tt.want)
+			}
+			if !utf8.ValidString(got.Body) || !strings.HasPrefix(tt.body, got.Body) || len(got.Body) > limit {
+				t.Errorf("stored body %q is not a valid prefix of at most %d bytes", got.Body, limit)
+			}
+			if prev, _, _ := d.Seen(&alerts.Article{ID: id}); prev.Body != got.Body {
+				t.Errorf("Seen returned body %q", prev.Body)
+			}
+		})
+	}
+}
+
+func TestStories(t *testing.T) {
+	d := openTest(t)
+	s := alerts.Story{ID: "s1", FirstArticle: "a1", Title: "Talks", Sources: []string{"Reuters"}, Created: t0, Updated: t0}
+	if err := d.Commit(alerts.Article{ID: "a1", Title: "Talks", StoryID: "s1", Ingested: t0}, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Sources, s.Updated = append(s.Sources, "AP"), t0.Add(time.Minute)
+	if err := d.Commit(alerts.Article{ID: "a2", Title: "Talks", StoryID: "s1", Ingested: t0.Add(time.Minute)}, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.GetStory("s1")
+	if err != nil || got.FirstArticle != "a1" || len(got.Sources) != 2 || !got.Updated.Equal(s.Updated) {
+		t.Errorf("GetStory = %+v, %v", got, err)
+	}
+	if _, err := d.GetStory("s9"); !errors.Is(err, alerts.ErrNotFound) {
+		t.Errorf("GetStory(s9) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPruneForgetsStaleArticleKeys(t *testing.T) {
+	d := openTest(t)
+	a := alerts.Article{ID: "a1", URL: "https://example.com/draft", ContentHash: "h-draft", Title: "t", Ingested: t0}
+	commitArticle(t, d, a)
+	a.URL, a.ContentHash = "https://example.com/final", "h-final"
+	commitArticle(t, d, a)
+	commitArticle(t, d, alerts.Article{ID: "keep", URL: "https://example.com/keep", Title: "t", Ingested: t0.Add(time.Hour)})
+
+	n, err := d.Prune(t0.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1", n, err)
+	}
+	for _, probe := range []alerts.Article{{ID: "a1"}, {URL: "https://example.com/draft"}, {ContentHash: "h-draft"},
+		{URL: "https://example.com/final"}, {ContentHash: "h-final"}} {
+		if prev, seen, err := d.Seen(&probe); seen || err != nil {
+			t.Errorf("Seen(%+v) after Prune = %q, %v, %v; want forgotten", probe, prev.ID, seen, err)
+		}
+	}
+	if prev, seen, _ := d.Seen(&alerts.Article{URL: "https://example.com/keep"}); !seen || prev.ID != "keep" {
+		t.Errorf("Prune forgot the newer article: %q, %v", prev.ID, seen)
+	}
+}
