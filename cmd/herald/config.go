@@ -37,6 +37,9 @@ type config struct {
 	MaxSubs            int
 	MaxQueryLen        int
 	CommandsPerMinute  int
+
+	// extra platforms, for tests: the console stands in for a chat.
+	extra []platform
 }
 
 // setting is one configuration name: its variable, default and help.

@@ -97,6 +97,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
+	for _, p := range cfg.extra {
+		if b, ok := p.(interface{ bind(*handler) }); ok {
+			b.bind(h)
+		}
+		plats = append(plats, p)
+	}
 	senders := []bot.Sender{}
 	for _, p := range plats {
 		senders = append(senders, p)

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("123:abc\n"), 0o600)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		check   func(t *testing.T, c config)
+		wantErr string
+	}{
+		{name: "defaults", check: func(t *testing.T, c config) {
+			if c.DB != "./herald.db" || c.HTTPAddr != "127.0.0.1:8080" || c.PollMin != time.Minute || c.PollMax != 30*time.Minute ||
+				c.LogFormat != "text" || c.TelegramToken != "" || c.DiscordShards != 1 || c.MaxSubs != 50 || c.MaxQueryLen != 300 {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{name: "env", env: map[string]string{"HERALD_DB": "/data/h.db", "HERALD_POLL_MIN": "30s", "HERALD_LOG_FORMAT": "json"}, check: func(t *testing.T, c config) {
+			if c.DB != "/data/h.db" || c.PollMin != 30*time.Second || c.LogFormat != "json" {
+				t.Errorf("env: %+v", c)
+			}
+		}},
+		{name: "flag overrides env", env: map[string]string{"HERALD_DB": "/a.db"}, args: []string{"--db", "/b.db", "--http-addr", "0.0.0.0:9000"}, check: func(t *testing.T, c config) {
+			if c.DB != "/b.db" || c.HTTPAddr != "0.0.0.0:9000" {
+				t.Errorf("flags: %+v", c)
+			}
+		}},
+		{name: "secret from file", env: map[string]string{"HERALD_TELEGRAM_TOKEN_FILE": tokenFile}, check: func(t *testing.T, c config) {
+			if c.TelegramToken != "123:abc" {
+				t.Errorf("token from file = %q", c.TelegramToken)
+			}
+		}},
+		{name: "secret from file flag", args: []string{"--discord-token-file", tokenFile}, check: func(t *testing.T, c config) {
+			if c.DiscordToken != "123:abc" {
+				t.Errorf("token from file flag = %q", c.DiscordToken)
+			}
+		}},
+		{name: "discord Bot prefix dropped", env: map[string]string{"HERALD_DISCORD_TOKEN": "Bot xyz"}, check: func(t *testing.T, c config) {
+			if c.DiscordToken != "xyz" {
+				t.Errorf("discord token = %q", c.DiscordToken)
+			}
+		}},
+		{name: "both secret forms", env: map[string]string{"HERALD_TELEGRAM_TOKEN": "a", "HERALD_TELEGRAM_TOKEN_FILE": tokenFile}, wantErr: "HERALD_TELEGRAM_TOKEN and HERALD_TELEGRAM_TOKEN_FILE are both set"},
+		{name: "missing secret file", env: map[string]string{"HERALD_INGEST_TOKEN_FILE": filepath.Join(dir, "nope")}, wantErr: "HERALD_INGEST_TOKEN_FILE"},
+		{name: "bad duration", env: map[string]string{"HERALD_POLL_MAX": "soon"}, wantErr: "invalid HERALD_POLL_MAX=soon"},
+		{name: "min above max", env: map[string]string{"HERALD_POLL_MIN": "1h", "HERALD_POLL_MAX": "5m"}, wantErr: "HERALD_POLL_MIN=1h0m0s: longer than HERALD_POLL_MAX"},
+		{name: "bad level", env: map[string]string{"HERALD_LOG_LEVEL": "loud"}, wantErr: "invalid HERALD_LOG_LEVEL=loud"},
+		{name: "bad format", env: map[string]string{"HERALD_LOG_FORMAT": "xml"}, wantErr: "invalid HERALD_LOG_FORMAT=xml: want text or json"},
+		{name: "bad addr", env: map[string]string{"HERALD_HTTP_ADDR": "8080"}, wantErr: "invalid HERALD_HTTP_ADDR=8080"},
+		{name: "bad bool", env: map[string]string{"HERALD_ALLOW_PRIVATE_FEEDS": "maybe"}, wantErr: "HERALD_ALLOW_PRIVATE_FEEDS"},
+		{name: "bad url", env: map[string]string{"HERALD_TELEGRAM_API": "ftp://x"}, wantErr: "invalid HERALD_TELEGRAM_API"},
+		{name: "bad shards", env: map[string]string{"HERALD_DISCORD_SHARDS": "0"}, wantErr: "HERALD_DISCORD_SHARDS"},
+		{name: "bad flag value named", args: []string{"--poll-min", "x"}, wantErr: "invalid --poll-min=x"},
+		{name: "unknown flag", args: []string{"--colour"}, wantErr: "colour"},
+		{name: "secret value never shown", env: map[string]string{"HERALD_TELEGRAM_TOKEN_FILE": tokenFile, "HERALD_TELEGRAM_API": "::"}, wantErr: "HERALD_TELEGRAM_API"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(tc.args, func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "123:abc") {
+					t.Fatalf("error shows a secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestUnknownEnvStopsStartup(t *testing.T) {
+	got := unknownEnv([]string{"HERALD_DB=x", "HERALD_TELEGRAM_TOKNE=y", "PATH=/bin", "HERALD_DISCORD_TOKEN_FILE=z"})
+	if len(got) != 1 || got[0] != "HERALD_TELEGRAM_TOKNE" {
+		t.Fatalf("unknown = %v", got)
+	}
+	var out, errb strings.Builder
+	t.Setenv("HERALD_LOG_LEVL", "debug")
+	if code := run([]string{"run"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "HERALD_LOG_LEVL") {
+		t.Fatalf("run with a typo: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestDemoRunsOffline(t *testing.T) {
+	var out, errb strings.Builder
+	if code := run([]string{"demo"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"Subscribed #1: ceasefire", "── alert #1", "matched: #1 ceasefire", "seen before: no alert"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"Rasputin biopic tops box office\\n\\n──", "ARTICLE AD BOX", "Read Entire Article"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("demo output has %q", bad)
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"sync"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/adapters/console"
+	"github.com/herald-news/herald/bot"
+)
+
+// consolePlatform runs the console sender as a service platform, and
+// keeps the handler so tests can type commands.
+type consolePlatform struct {
+	*console.Sender
+	h *handler
+}
+
+func (*consolePlatform) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (*consolePlatform) Ready() bool                   { return true }
+func (c *consolePlatform) bind(h *handler)             { c.h = h }
+
+type service struct {
+	addr   string
+	sender *console.Sender
+	out    *bytes.Buffer
+	cp     *consolePlatform
+	stop   func() error
+}
+
+// startService runs serve in-process with the console as its platform.
+func startService(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	vars := map[string]string{
+		"HERALD_DB":        filepath.Join(t.TempDir(), "herald.db"),
+		"HERALD_HTTP_ADDR": "127.0.0.1:0",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &bytes.Buffer{}
+	snd := console.NewSender(&lockedWriter{w: out})
+	cp := &consolePlatform{Sender: snd}
+	cfg.extra = []platform{cp}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
+	s := &service{sender: snd, out: out, cp: cp}
+	select {
+	case s.addr = <-addr:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	var once sync.Once
+	var stopErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop within 10 s")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+func (s *service) post(t *testing.T, contentType, body string, header ...string) (int, map[string]string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/v1/articles", strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]string
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func (s *service) command(t *testing.T, text string) string {
+	t.Helper()
+	return s.cp.h.HandleCommand(context.Background(), bot.Command{Target: console.Target, UserID: "me", CanManage: true, Text: text}).Text
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestPushedArticleReachesTheConsoleOnce(t *testing.T) {
+	s := startService(t, nil)
+	if r := s.command(t, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed #1") {
+		t.Fatalf("subscribe: %q", r)
+	}
+	body := `{"title":"Ceasefire talks resume in Geneva","url":"https://news.example/world/geneva?utm_source=x","body":"Envoys agreed to resume ceasefire talks.","source":"Example News","published":"2026-11-25T08:00:00Z"}`
+	code, resp := s.post(t, "application/json", body)
+	if code != http.StatusAccepted || resp["id"] == "" || resp["status"] != "accepted" {
+		t.Fatalf("push: %d %v", code, resp)
+	}
+	waitFor(t, "the alert", func() bool { return len(s.sender.Sent()) == 1 })
+	// The same article again, and under a URL differing only by tracking
+	// parameters and a fragment: nothing more.
+	code, again := s.post(t, "application/json", body)
+	if code != http.StatusAccepted || again["status"] != "duplicate" || again["id"] != resp["id"] {
+		t.Fatalf("second push: %d %v", code, again)
+	}
+	code, _ = s.post(t, "application/json", strings.Replace(body, "?utm_source=x", "#comments", 1))
+	if code != http.StatusAccepted {
+		t.Fatalf("third push: %d", code)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.sender.Sent()); n != 1 {
+		t.Fatalf("console got %d alerts, want exactly 1", n)
+	}
+	a := s.sender.Sent()[0].Alerts[0]
+	if a.Article.Title != "Ceasefire talks resume in Geneva" || a.Matches[0].Query != "ceasefire" {
+		t.Errorf("alert = %+v", a)
+	}
+}
+
+func TestPushedScrapedTextIsCleaned(t *testing.T) {
+	s := startService(t, nil)
+	s.command(t, "/subscribe Putin")
+	raw, err := os.ReadFile("../../../shared/samples/scraped-article.txt")
+	if err != nil {
+		t.Skip("shared sample not present:", err)
+	}
+	code, resp := s.post(t, "text/plain; charset=utf-8", string(raw))
+	if code != http.StatusAccepted {
+		t.Fatalf("push: %d %v", code, resp)
+	}
+	waitFor(t, "the alert", func() bool { return len(s.sender.Sent()) == 1 })
+	a := s.sender.Sent()[0].Alerts[0].Article
+	for _, junk := range []string{"ARTICLE AD BOX", "Read Entire Article", "5 hours ago", "Read more"} {
+		if strings.Contains(a.Summary, junk) || strings.Contains(a.Title, junk) {
+			t.Errorf("noise %q reached the alert: %q / %q", junk, a.Title, a.Summary)
+		}
+	}
+}
+
+func TestPushRejectsBadInput(t *testing.T) {
+	s := startService(t, map[string]string{"HERALD_INGEST_TOKEN": "s3cret"})
+	auth := []string{"Authorization", "Bearer s3cret"}
+	tests := []struct {
+		name, ctype, body string
+		header            []string
+		code              int
+		msg               string
+	}{
+		{"no token", "application/json", `{"title":"x"}`, nil, 401, "bearer token"},
+		{"wrong token", "application/json", `{"title":"x"}`, []string{"Authorization", "Bearer nope"}, 401, "bearer token"},
+		{"bad json", "application/json", `{"title":`, auth, 400, "invalid JSON"},
+		{"unknown field", "application/json", `{"title":"x","tittle":"y"}`, auth, 400, "tittle"},
+		{"no title", "application/json", `{"body":"x"}`, auth, 400, "title"},
+		{"bad url", "application/json", `{"title":"x","url":"javascript:alert(1)"}`, auth, 400, "not an http(s) URL"},
+		{"bad date", "application/json", `{"title":"x","published":"yesterday"}`, auth, 400, "RFC 3339"},
+		{"empty text", "text/plain", "\n\n", auth, 400, "title"},
+		{"unsupported type", "application/xml", "<a/>", auth, 400, "Content-Type"},
+		{"too big", "text/plain", "T\n" + strings.Repeat("x", 1<<20+1), auth, 413, "larger than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, resp := s.post(t, tc.ctype, strings.ReplaceAll(tc.body, `\n`, "\n"), tc.header...)
+			if code != tc.code || !strings.Contains(resp["error"], tc.msg) {
+				t.Errorf("got %d %q, want %d with %q", code, resp["error"], tc.code, tc.msg)
+			}
+		})
+	}
+	code, resp := s.post(t, "application/json", `{"title":"fine"}`, auth...)
+	if code != 202 {
+		t.Errorf("a good article after bad ones: %d %v", code, resp)
+	}
+}
+
+func TestHealthReadinessMetrics(t *testing.T) {
+	s := startService(t, nil)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total"} {
+		resp, err := http.Get("http://" + s.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %.200s", path, resp.StatusCode, b)
+		}
+	}
+}
+
+func TestSecondProcessGetsAClearError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "herald.db")
+	startService(t, map[string]string{"HERALD_DB": path})
+	cfg, _ := loadConfig(nil, func(k string) string {
+		return map[string]string{"HERALD_DB": path, "HERALD_HTTP_ADDR": "127.0.0.1:0"}[k]
+	})
+	err := serve(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	if err == nil || !strings.Contains(err.Error(), "is in use by another herald process") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("second serve on the same file: %v", err)
+	}
+}
+
+func TestStopsPromptlyAndKeepsTheOutbox(t *testing.T) {
+	s := startService(t, nil)
+	s.command(t, "/subscribe ceasefire")
+	start := time.Now()
+	if err := s.stop(); err != nil {
+		t.Fatalf("serve returned %v on shutdown", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %s, want under 5 s", d)
+	}
+}
