@@ -415,7 +415,7 @@ func TestRunEmitsNewItemsAndStopsOnCancel(t *testing.T) {
 	out := make(chan alerts.Article)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx, out) }()
-	waitFor(t, func() bool { return p.Stats().Polls >= 1 })
+	waitFor(t, func() bool { return !sourceOf(t, p, srv.URL).LastOK.IsZero() })
 	fd.Add(item(2))
 	select {
 	case a := <-out:
