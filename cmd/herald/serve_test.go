@@ -2,15 +2,15 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"sync"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
