@@ -1,72 +1,261 @@
 package feeds
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/herald-news/herald/alerts"
 )
 
-// Clean normalises an article as every ingest path does: repairs invalid
-// UTF-8, trims whitespace, and sets the ID and content hash if missing.
+// Clean normalises an article as every ingest path does (feed items, HTTP
+// push, herald match), so that the matcher, the summariser and the story
+// clusterer read the same trustworthy text:
+//
+//   - invalid UTF-8 repaired, Unicode in NFC, whitespace collapsed (the
+//     body keeps its paragraphs, separated by a blank line);
+//   - HTML in the title or body stripped (script and style dropped, block
+//     elements made paragraph breaks, entities decoded);
+//   - scraped noise removed: ad placeholders, teasers of other articles,
+//     "Read Entire Article" links, relative times and counters, share bars,
+//     newsletter, cookie and "follow us" prompts;
+//   - an outlet cited at the end of the title moved to Outlet;
+//   - Lang guessed from the script when empty;
+//   - URL made canonical (see CanonicalURL), ContentHash computed over the
+//     normalised title and body, and ID set when empty: from the GUID, else
+//     the canonical URL, else the content, so an edited headline keeps the
+//     article's ID.
 func Clean(a alerts.Article) alerts.Article {
-	a.Title = strings.Join(strings.Fields(strings.ToValidUTF8(a.Title, "\uFFFD")), " ")
-	a.Body = strings.TrimSpace(strings.ToValidUTF8(a.Body, "\uFFFD"))
-	if a.ContentHash == "" {
-		a.ContentHash = alerts.ContentID(strings.ToLower(a.Title), a.Body)
-	}
-	if a.ID == "" {
-		switch {
-		case a.GUID != "":
-			a.ID = alerts.ContentID("guid", a.GUID)
-		case a.URL != "":
-			a.ID = alerts.ContentID("url", a.URL)
-		default:
-			a.ID = alerts.ContentID("content", a.ContentHash)
+	a.GUID = strings.TrimSpace(normalizeRunes(repairUTF8(a.GUID)))
+	a.Source = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Source))))
+	a.Outlet = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Outlet))))
+
+	rawTitle := cleanLine(a.Title)
+	a.Title = rawTitle
+	if head, outlet := splitOutlet(rawTitle); outlet != "" {
+		if a.Outlet == "" {
+			a.Outlet = outlet
 		}
+		if strings.EqualFold(outlet, a.Outlet) {
+			a.Title = head
+		}
+	}
+	a.Body = cleanText(a.Body, a.Title, rawTitle)
+	if a.Summary != "" {
+		a.Summary = cleanText(a.Summary, a.Title, rawTitle)
+	}
+	if a.Title == "" {
+		// A titleless item (some feeds, a pushed page) is named by its
+		// first line rather than left blank in an alert.
+		first, _, _ := strings.Cut(a.Body, "\n")
+		a.Title = truncateWords(first, 160)
+	}
+
+	if a.URL != "" {
+		if u, err := CanonicalURL(repairUTF8(a.URL)); err == nil {
+			a.URL = u
+		} else {
+			a.URL = strings.TrimSpace(normalizeRunes(repairUTF8(a.URL)))
+		}
+	}
+	if a.Lang == "" {
+		a.Lang = detectLang(a.Title + "\n" + a.Body)
+	} else {
+		a.Lang = strings.ToLower(strings.TrimSpace(repairUTF8(a.Lang)))
+	}
+	a.ContentHash = ContentHash(a.Title, a.Body)
+	if a.ID == "" {
+		a.ID = articleID(a)
 	}
 	return a
 }
 
+// ContentHash is the hash of an article's normalised text: the same words
+// in the same order, whatever the case, spacing or punctuation, hash the
+// same.
+func ContentHash(title, body string) string {
+	return alerts.ContentID(hashForm(title), hashForm(body))
+}
+
+func hashForm(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !isWordRune(r)
+	}), " ")
+}
+
+// articleID derives an article's stable ID: from the GUID (scoped to the
+// source unless it is a URL or URN, since feeds number their items "1", "2"
+// …), else from the canonical URL, else from the content.
+func articleID(a alerts.Article) string {
+	switch {
+	case a.GUID != "" && strings.Contains(a.GUID, ":"):
+		return alerts.ContentID("guid", a.GUID)
+	case a.GUID != "":
+		return alerts.ContentID("guid", a.Source, a.GUID)
+	case a.URL != "":
+		return alerts.ContentID("url", a.URL)
+	default:
+		return alerts.ContentID("content", a.ContentHash)
+	}
+}
+
+// cleanLine is the cleaning of a one-line field such as the title.
+func cleanLine(s string) string {
+	s = normalizeRunes(stripHTML(repairUTF8(s)))
+	return oneLine(stripInlineNoise(s))
+}
+
+// cleanText is the cleaning of a multi-line field such as the body.
+// titles are the article's own title forms; a first line repeating one is
+// dropped.
+func cleanText(s string, titles ...string) string {
+	s = normalizeRunes(stripHTML(repairUTF8(s)))
+	s = stripInlineNoise(s)
+	return joinLines(removeNoise(splitLines(s), titles...))
+}
+
+// truncateWords cuts s at a word boundary to at most max bytes, adding "…".
+func truncateWords(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:max], ' ')
+	if cut <= 0 {
+		cut = max
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
 // ParseText reads an article in the scraped text form: the first non-empty
-// line is the title, the rest is the body.
+// line is the title (lines that are only noise, such as a lone
+// "ADVERTISEMENT", are skipped), the rest is the body. The result is
+// cleaned.
 func ParseText(r io.Reader, source string) (alerts.Article, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return alerts.Article{}, err
+		return alerts.Article{}, fmt.Errorf("read article: %w", err)
 	}
-	if !utf8.Valid(data) {
-		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), len(data)+1)
-	var title string
-	var body strings.Builder
-	for sc.Scan() {
-		line := sc.Text()
-		if title == "" {
-			title = strings.TrimSpace(line)
+	text := normalizeRunes(repairUTF8(string(data)))
+	lines := strings.Split(text, "\n")
+	title, rest := "", ""
+	for i, line := range lines {
+		line = cleanLine(line)
+		if line == "" || classifyLine(line) != notNoise {
 			continue
 		}
-		body.WriteString(line)
-		body.WriteByte('\n')
+		title, rest = line, strings.Join(lines[i+1:], "\n")
+		break
 	}
 	if title == "" {
 		return alerts.Article{}, fmt.Errorf("no title: the first non-empty line is the title")
 	}
-	return Clean(alerts.Article{Title: title, Body: body.String(), Source: source}), nil
+	return Clean(alerts.Article{Title: title, Body: rest, Source: source}), nil
 }
 
 // ReadArticles reads the articles in a file given its name and contents:
-// scraped text (first line the title), an HTML page, or a feed (each item).
+// a feed document (RSS, Atom, JSON Feed: one article per item), an HTML
+// page (title from og:title, <title> or <h1>; text from <article>, <main>
+// or the body without navigation), or scraped text (first line the title).
+// The source of a page or text is taken from the page or, failing that,
+// left empty.
 func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
+	switch sniff(name, data) {
+	case kindFeed:
+		items, err := ParseFeed(data, fileURL(name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return items, nil
+	case kindHTML:
+		p := extractPage(data)
+		a := Clean(alerts.Article{Title: p.Title, Body: p.Body, URL: p.URL, Lang: langTag(p.Lang), Source: p.SiteName})
+		if a.Source == "" && a.URL != "" {
+			if u, err := url.Parse(a.URL); err == nil {
+				a.Source = strings.TrimPrefix(u.Hostname(), "www.")
+			}
+		}
+		if a.Title == "" && a.Body == "" {
+			return nil, fmt.Errorf("%s: the HTML page has no title and no text", name)
+		}
+		return []alerts.Article{a}, nil
+	}
 	a, err := ParseText(bytes.NewReader(data), "")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return []alerts.Article{a}, nil
+}
+
+// langTag keeps the primary subtag of a page's lang attribute ("en-GB" →
+// "en").
+func langTag(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.IndexAny(s, "-_"); i > 0 {
+		s = s[:i]
+	}
+	if len(s) < 2 || len(s) > 3 {
+		return ""
+	}
+	return s
+}
+
+func fileURL(name string) string {
+	if strings.Contains(name, "://") {
+		return name
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}
+
+type docKind int
+
+const (
+	kindText docKind = iota
+	kindHTML
+	kindFeed
+)
+
+// sniff tells a feed document from an HTML page from scraped text by the
+// document's start, then by the file's extension.
+func sniff(name string, data []byte) docKind {
+	head := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if len(head) > 2048 {
+		head = head[:2048]
+	}
+	lower := bytes.ToLower(head)
+	switch {
+	case bytes.HasPrefix(lower, []byte("<?xml")):
+		if bytes.Contains(lower, []byte("<html")) {
+			return kindHTML
+		}
+		return kindFeed
+	case bytes.HasPrefix(lower, []byte("<rss")), bytes.HasPrefix(lower, []byte("<feed")),
+		bytes.HasPrefix(lower, []byte("<rdf:rdf")):
+		return kindFeed
+	case bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")):
+		return kindFeed
+	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")),
+		bytes.HasPrefix(lower, []byte("<head")), bytes.HasPrefix(lower, []byte("<body")):
+		return kindHTML
+	case bytes.HasPrefix(lower, []byte("<!--")) && bytes.Contains(lower, []byte("<html")):
+		return kindHTML
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".rss", ".atom", ".xml":
+		return kindFeed
+	case ".html", ".htm", ".xhtml":
+		return kindHTML
+	}
+	return kindText
 }

@@ -1,0 +1,196 @@
+package feeds
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
+)
+
+// repairUTF8 returns s as valid UTF-8. Text that is not UTF-8 at all and
+// is mostly high bytes is read as Windows-1251 (Cyrillic pages); otherwise
+// each invalid byte is read as Windows-1252, which is what a stray Latin-1
+// "é" in a UTF-8 page almost always is.
+func repairUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	high, letters := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0xC0:
+			high++
+			letters++
+		case c < 0x80 && (c|0x20 >= 'a' && c|0x20 <= 'z'):
+			letters++
+		}
+	}
+	if letters > 0 && high*2 > letters {
+		if out, err := charmap.Windows1251.NewDecoder().String(s); err == nil && utf8.ValidString(out) {
+			return out
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			d := charmap.Windows1252.DecodeByte(s[0])
+			if d == utf8.RuneError || d < 0x80 {
+				d = '\uFFFD'
+			}
+			b.WriteRune(d)
+		} else {
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
+}
+
+// normalizeRunes returns s in NFC with line breaks unified, Unicode spaces
+// made plain spaces, and invisible or control characters dropped.
+func normalizeRunes(s string) string {
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	prevCR := false
+	for _, r := range s {
+		cr := r == '\r'
+		switch {
+		case r == '\n':
+			if !prevCR {
+				b.WriteByte('\n')
+			}
+		case cr, r == '\u2028', r == '\u2029', r == '\u0085':
+			b.WriteByte('\n')
+		case r == '\t', r == '\u00A0', r == '\u202F', r == '\u2007', unicode.Is(unicode.Zs, r):
+			b.WriteByte(' ')
+		case r == '\u200B', r == '\u2060', r == '\uFEFF', r == '\u00AD', r == '\u200E', r == '\u200F':
+			// zero-width, soft hyphen, direction marks: invisible noise
+		case unicode.IsControl(r):
+		case r >= '\uFFF9' && r <= '\uFFFB': // interlinear annotation controls
+		default:
+			b.WriteRune(r)
+		}
+		prevCR = cr
+	}
+	return b.String()
+}
+
+// oneLine collapses all whitespace of s into single spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// splitLines returns the lines of normalized text, each with its spaces
+// collapsed; an empty string stands for a paragraph break, never two in a
+// row, none at either end.
+func splitLines(s string) []string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		line = oneLine(line)
+		if line == "" {
+			if len(out) > 0 && out[len(out)-1] != "" {
+				out = append(out, "")
+			}
+			continue
+		}
+		out = append(out, line)
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// joinLines is the inverse of splitLines: paragraphs separated by a blank
+// line, lines within a paragraph by a newline.
+func joinLines(lines []string) string {
+	var b strings.Builder
+	blank := true
+	for _, l := range lines {
+		if l == "" {
+			if !blank {
+				b.WriteString("\n")
+				blank = true
+			}
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+		blank = false
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// detectLang guesses a BCP 47 language tag from the script of the letters
+// in s: Cyrillic is Ukrainian when the letters only Ukrainian uses (і ї є ґ)
+// outnumber those only Russian uses (ы э ъ ё), else Russian; Latin is
+// English. It returns "" when s has too few letters to tell.
+func detectLang(s string) string {
+	var latin, cyr, greek, arabic, hebrew, han, kana, hangul, uk, ru, n int
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		n++
+		if n > 5000 {
+			break
+		}
+		switch {
+		case r < 0x250:
+			latin++
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+			switch unicode.ToLower(r) {
+			case 'і', 'ї', 'є', 'ґ':
+				uk++
+			case 'ы', 'э', 'ъ', 'ё':
+				ru++
+			}
+		case unicode.Is(unicode.Greek, r):
+			greek++
+		case unicode.Is(unicode.Arabic, r):
+			arabic++
+		case unicode.Is(unicode.Hebrew, r):
+			hebrew++
+		case unicode.Is(unicode.Hiragana, r), unicode.Is(unicode.Katakana, r):
+			kana++
+		case unicode.Is(unicode.Han, r):
+			han++
+		case unicode.Is(unicode.Hangul, r):
+			hangul++
+		}
+	}
+	if n < 3 {
+		return ""
+	}
+	best, tag := latin, "en"
+	if cyr > best {
+		best, tag = cyr, "ru"
+		if uk > ru {
+			tag = "uk"
+		}
+	}
+	for _, c := range []struct {
+		n   int
+		tag string
+	}{{greek, "el"}, {arabic, "ar"}, {hebrew, "he"}, {han + kana, "zh"}, {hangul, "ko"}} {
+		if c.n > best {
+			best, tag = c.n, c.tag
+		}
+	}
+	if tag == "zh" && kana > 0 {
+		tag = "ja"
+	}
+	if best == 0 {
+		return ""
+	}
+	return tag
+}
