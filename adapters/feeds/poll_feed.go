@@ -25,7 +25,12 @@ type feed struct {
 	// lastLogged is the last error logged, so a feed failing the same way
 	// is logged once, not at every poll.
 	lastLogged string
+	// savedAt is when the state was last written.
+	savedAt time.Time
 }
+
+// saveEvery is how often the state of a feed that answers 304 is written.
+const saveEvery = time.Hour
 
 // feedState is what is kept of a feed across restarts, as JSON under
 // "feed:<url>".
@@ -76,20 +81,24 @@ func (p *Poller) pollFeed(ctx context.Context, f *feed, out chan<- alerts.Articl
 	f.mu.Unlock()
 
 	p.stats.polls.Add(1)
-	defer p.markDirty(f)
+	defer p.stats.completed.Add(1)
 	res, err := p.fetch.fetch(ctx, url, etag, lm, guarded)
 	if ctx.Err() != nil {
 		return // shutting down: not the feed's fault
 	}
 	if err != nil {
 		p.failed(f, err)
+		p.markDirty(f)
 		return
 	}
 	if res.NotModified {
 		p.stats.notModified.Add(1)
-		p.succeeded(f, res, nil, 0)
+		if p.succeeded(f, res, nil, 0) {
+			p.markDirty(f)
+		}
 		return
 	}
+	defer p.markDirty(f)
 	pf, err := parseFeedDoc(res.Body, url)
 	if err != nil {
 		p.failed(f, err)
@@ -196,11 +205,15 @@ func (p *Poller) emit(ctx context.Context, f *feed, fresh []alerts.Article, out 
 
 // succeeded records a good fetch and plans the next one: sooner when the
 // feed had news, later when it had none, never sooner than the server's
-// max-age allows (within the operator's bounds).
-func (p *Poller) succeeded(f *feed, res *fetchResult, pf *parsedFeed, fresh int) {
+// max-age allows (within the operator's bounds). It reports whether the
+// state changed enough to be written: an unchanged feed is written at most
+// every saveEvery, since each write is a disk sync.
+func (p *Poller) succeeded(f *feed, res *fetchResult, pf *parsedFeed, fresh int) (save bool) {
 	now := p.opts.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	save = pf != nil || f.st.Failures > 0 || f.st.ETag != res.ETag || f.st.LastModified != res.LastModified ||
+		now.Sub(f.savedAt) >= saveEvery
 	if f.st.Failures > 0 {
 		p.log.Info("Feed recovered", "feed", f.st.URL, "failures", f.st.Failures)
 	}
@@ -219,6 +232,7 @@ func (p *Poller) succeeded(f *feed, res *fetchResult, pf *parsedFeed, fresh int)
 		wait = p.clampInterval(res.MaxAge)
 	}
 	f.st.NextPoll = now.Add(jitter(wait, 0.1))
+	return save
 }
 
 // failed records a failed fetch: exponential backoff with jitter, the

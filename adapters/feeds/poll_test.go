@@ -471,3 +471,63 @@ func TestAddSourcePersistsAndBaselines(t *testing.T) {
 		t.Errorf("adding ftp: %v", err)
 	}
 }
+
+// batchStore counts writes, and can batch them.
+type batchStore struct {
+	*memStore
+	puts, batches int
+}
+
+func (s *batchStore) PutMeta(key string, v []byte) error {
+	s.puts++
+	return s.memStore.PutMeta(key, v)
+}
+
+func (s *batchStore) PutMetas(kv map[string][]byte) error {
+	s.batches++
+	for k, v := range kv {
+		s.memStore.PutMeta(k, v)
+	}
+	return nil
+}
+
+func TestStateWritesAreFewAndBatched(t *testing.T) {
+	var urls []string
+	mux := http.NewServeMux()
+	for i := range 3 {
+		fd := feedtest.NewFeed(fmt.Sprintf("F%d", i), item(i))
+		mux.Handle(fmt.Sprintf("/%d", i), fd)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for i := range 3 {
+		urls = append(urls, fmt.Sprintf("%s/%d", srv.URL, i))
+	}
+	store := &batchStore{memStore: newMemStore()}
+	clock := newFakeClock()
+	p := NewPoller(PollerOptions{Feeds: urls, Now: clock.Now}, store, nil)
+	for _, u := range urls {
+		pollOnce(t, p, u)
+	}
+	p.flush()
+	if store.batches != 1 || store.puts != 0 || len(store.m) != 3 {
+		t.Fatalf("first flush: %d batches, %d single puts, %d keys", store.batches, store.puts, len(store.m))
+	}
+	// Feeds answering 304 are not rewritten at every poll…
+	for _, u := range urls {
+		pollOnce(t, p, u)
+	}
+	p.flush()
+	if store.batches != 1 {
+		t.Errorf("unchanged feeds were written again")
+	}
+	// …but at least hourly, so a restart resumes close to where it was.
+	clock.Add(time.Hour)
+	for _, u := range urls {
+		pollOnce(t, p, u)
+	}
+	p.flush()
+	if store.batches != 2 {
+		t.Errorf("unchanged feeds not written after an hour: %d batches", store.batches)
+	}
+}
