@@ -100,6 +100,7 @@ var (
 )
 
 func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
+	t.Parallel()
 	_, fake, _ := start(t, 1)
 	var cmds []struct {
 		Name        string  `json:"name"`
@@ -158,6 +159,7 @@ func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
 }
 
 func TestSlashCommands(t *testing.T) {
+	t.Parallel()
 	a, fake, rec := start(t, 1)
 	if !a.Ready() {
 		t.Error("not Ready after READY")
@@ -221,6 +223,7 @@ func TestSlashCommands(t *testing.T) {
 }
 
 func TestReplyPingsNobody(t *testing.T) {
+	t.Parallel()
 	_, fake, rec := start(t, 1)
 	rec.setAnswer(func(bot.Command) bot.Reply {
 		return bot.Reply{Text: "Subscribed #3: @everyone <@123> <@&456> @here *bold*"}
@@ -237,6 +240,7 @@ func TestReplyPingsNobody(t *testing.T) {
 }
 
 func TestLongReplyIsSplit(t *testing.T) {
+	t.Parallel()
 	_, fake, rec := start(t, 1)
 	var lines []string
 	for i := range 200 {
@@ -259,6 +263,7 @@ func TestLongReplyIsSplit(t *testing.T) {
 }
 
 func TestHandlerPanicDoesNotKillTheGateway(t *testing.T) {
+	t.Parallel()
 	_, fake, rec := start(t, 1)
 	rec.setAnswer(func(c bot.Command) bot.Reply {
 		if strings.Contains(c.Text, "boom") {
@@ -319,6 +324,7 @@ func decode(t *testing.T, m discordtest.Message) sent {
 }
 
 func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
+	t.Parallel()
 	a, fake, _ := start(t, 1)
 	ch := "500000000000000009"
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
@@ -368,6 +374,7 @@ func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
 }
 
 func TestMuteButton(t *testing.T) {
+	t.Parallel()
 	a, fake, rec := start(t, 1)
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, guild.ChannelID), Kind: alerts.KindChannel}
 	mid, err := a.Send(context.Background(), target, sampleAlert(target.ID, "Ceasefire"))
@@ -391,6 +398,7 @@ func TestMuteButton(t *testing.T) {
 }
 
 func TestEditAddsSources(t *testing.T) {
+	t.Parallel()
 	a, fake, _ := start(t, 1)
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, guild.ChannelID), Kind: alerts.KindChannel}
 	m := sampleAlert(target.ID, "Ceasefire")
@@ -446,6 +454,7 @@ func deliver(t *testing.T, a *Adapter, target alerts.Target, m bot.Message, atte
 }
 
 func TestRateLimitStormDelaysButLosesNothing(t *testing.T) {
+	t.Parallel()
 	for _, global := range []bool{false, true} {
 		t.Run(fmt.Sprintf("global=%v", global), func(t *testing.T) {
 			a, fake, _ := start(t, 1)
@@ -483,6 +492,7 @@ func TestRateLimitStormDelaysButLosesNothing(t *testing.T) {
 }
 
 func TestUnreachableTargets(t *testing.T) {
+	t.Parallel()
 	a, fake, _ := start(t, 1)
 	tests := []struct {
 		name        string
@@ -516,6 +526,7 @@ func TestUnreachableTargets(t *testing.T) {
 }
 
 func TestRetryAfterLostResponsePostsOnce(t *testing.T) {
+	t.Parallel()
 	a, fake, _ := start(t, 1)
 	ch := "500000000000000300"
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
@@ -535,6 +546,7 @@ func TestRetryAfterLostResponsePostsOnce(t *testing.T) {
 }
 
 func TestTooManyRefusalsHoldSendsBack(t *testing.T) {
+	t.Parallel()
 	a, fake, _ := start(t, 1)
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	a.invalid = newInvalidCounter(10*time.Minute, 3, func() time.Time { return now })
@@ -563,6 +575,7 @@ func TestTooManyRefusalsHoldSendsBack(t *testing.T) {
 }
 
 func TestGatewayReconnectResumes(t *testing.T) {
+	t.Parallel()
 	_, fake, rec := start(t, 1)
 	fake.Reconnect(0)
 	fake.WaitResumes(1)
@@ -586,6 +599,7 @@ func TestGatewayReconnectResumes(t *testing.T) {
 }
 
 func TestShards(t *testing.T) {
+	t.Parallel()
 	a, fake, rec := start(t, 2)
 	if n := fake.Identifies(); n != 2 {
 		t.Errorf("%d identifies, want one per shard", n)
@@ -603,6 +617,7 @@ func TestShards(t *testing.T) {
 }
 
 func TestChannelDeletedIsTargetGone(t *testing.T) {
+	t.Parallel()
 	_, fake, rec := start(t, 1)
 	fake.Dispatch(0, "GUILD_CREATE", map[string]any{"id": guild.GuildID, "name": "g",
 		"channels": []map[string]any{{"id": guild.ChannelID, "type": 0}, {"id": "500000000000000701", "type": 0}}})

@@ -208,7 +208,7 @@ func matchedLines(ms []alerts.Match) string {
 		seen := map[string]bool{}
 		for _, t := range m.Terms {
 			s := t.Term
-			if t.Matched != "" && !strings.EqualFold(t.Matched, t.Term) {
+			if t.Matched != "" && !strings.EqualFold(t.Matched, strings.Trim(t.Term, `"`)) {
 				s += " → " + t.Matched
 			}
 			if t.Field == alerts.FieldTitle {
