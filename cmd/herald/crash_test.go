@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/adapters/telegram/telegramtest"
+)
+
+// crashBodies are distinct events, so that none of them joins another's
+// story: each must be its own alert.
+var crashBodies = []string{
+	"Negotiators in Vienna discussed a grain corridor through the Black Sea ports.",
+	"A prisoner exchange brought home forty soldiers near the northern border crossing.",
+	"Monitors from the OSCE reported shelling overnight close to a water treatment plant.",
+	"Parliament voted to extend martial law for another ninety days.",
+	"Energy officials warned of rolling blackouts after strikes on a substation.",
+	"The central bank cut its key interest rate citing lower inflation.",
+	"Aid convoys reached three villages that were cut off since spring.",
+	"A court sentenced two officials for embezzling funds meant for fortifications.",
+	"Farmers protested at the border against cheap imports of wheat and sugar.",
+	"Engineers reopened a railway bridge destroyed by flooding last year.",
+}
+
+// TestCrashRecoveryDeliversEveryAlert runs a real herald process against a
+// fake Telegram with a backlog of 1,000 alerts to 100 chats, kills it with
+// SIGKILL at random moments, restarts it, and checks that every alert
+// arrived, and that duplicates stay within what was in flight at the kills.
+func TestCrashRecoveryDeliversEveryAlert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real herald process")
+	}
+	const users, articles, kills, workers = 100, 10, 4, 8
+	bin := filepath.Join(t.TempDir(), "herald")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	fake := telegramtest.New(t)
+	dbPath := filepath.Join(t.TempDir(), "herald.db")
+	addr := freeAddr(t)
+	logPath := filepath.Join(t.TempDir(), "herald.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	var proc *exec.Cmd
+	start := func() {
+		t.Helper()
+		proc = exec.Command(bin, "run")
+		env := []string{}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "HERALD_") {
+				env = append(env, kv)
+			}
+		}
+		proc.Env = append(env, "HERALD_DB="+dbPath, "HERALD_HTTP_ADDR="+addr, "HERALD_LOG_LEVEL=warn",
+			"HERALD_TELEGRAM_TOKEN="+telegramtest.Token, "HERALD_TELEGRAM_API="+fake.URL)
+		proc.Stdout, proc.Stderr = logf, logf
+		if err := proc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				log, _ := os.ReadFile(logPath)
+				t.Fatalf("herald not ready after 30 s:\n%s", log)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	start()
+	t.Cleanup(func() { proc.Process.Kill(); proc.Wait() })
+
+	for i := range users {
+		fake.UserSays(telegramtest.User{ID: int64(7000 + i), FirstName: fmt.Sprintf("User%d", i)}, "/subscribe ceasefire")
+	}
+	for i := range users {
+		fake.WaitSent(t, int64(7000+i), 1, 60*time.Second) // the reply
+	}
+	for i := range articles {
+		body := fmt.Sprintf(`{"title":"Ceasefire bulletin %02d","url":"https://news.example/bulletin/%02d","body":"%s The ceasefire held.","source":"Example"}`,
+			i, i, crashBodies[i])
+		resp, err := http.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("push %d: %v %v", i, err, resp)
+		}
+		resp.Body.Close()
+	}
+
+	total := func() int {
+		n := 0
+		for i := range users {
+			n += len(fake.Sent(int64(7000 + i)))
+		}
+		return n
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
+	for k := range kills {
+		time.Sleep(time.Duration(300+rng.IntN(2500)) * time.Millisecond)
+		proc.Process.Kill() // SIGKILL
+		proc.Wait()
+		t.Logf("kill %d: %d messages delivered so far", k+1, total()-users)
+		start()
+	}
+
+	title := regexp.MustCompile(`Ceasefire bulletin (\d\d)`)
+	count := func() (missing, dups int) {
+		for i := range users {
+			seen := map[string]int{}
+			for _, m := range fake.Sent(int64(7000 + i)) {
+				for _, g := range title.FindAllStringSubmatch(m.Visible, -1) {
+					seen[g[1]]++
+				}
+			}
+			for a := range articles {
+				n := seen[fmt.Sprintf("%02d", a)]
+				if n == 0 {
+					missing++
+				}
+				if n > 1 {
+					dups += n - 1
+				}
+			}
+		}
+		return
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		missing, _ := count()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("%d of %d alerts never arrived after %d kills; herald's log:\n%.3000s", missing, users*articles, kills, log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	missing, dups := count()
+	t.Logf("%d alerts to %d chats: %d missing, %d duplicated across %d SIGKILLs (bound: %d sends in flight per kill)",
+		users*articles, users, missing, dups, kills, workers)
+	if dups > kills*workers {
+		t.Errorf("%d duplicate alerts, more than the %d that can be in flight at %d kills", dups, kills*workers, kills)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
