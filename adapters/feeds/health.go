@@ -126,11 +126,11 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: saving the list of feeds: %w", rawURL, err)
 		}
 		if err := p.saveFeed(f); err != nil {
-			p.log.Warn("Unable to save feed state", "feed", rawURL, "error", err)
+			p.log.Warn("Unable to save feed state", "feed", logURL(rawURL), "error", err)
 		}
 	}
 	p.register(f)
-	p.log.Info("Feed added from chat", "feed", rawURL, "items", len(pf.Items))
+	p.log.Info("Feed added from chat", "feed", logURL(rawURL), "items", len(pf.Items))
 	p.mu.Lock()
 	runCtx := p.runCtx
 	p.mu.Unlock()

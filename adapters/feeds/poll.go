@@ -169,11 +169,11 @@ func (p *Poller) loadFeed(url string) *feed {
 		switch {
 		case err == nil:
 			if err := json.Unmarshal(data, &f.st); err != nil {
-				p.log.Warn("Feed state is unreadable; starting afresh", "feed", url, "error", err)
+				p.log.Warn("Feed state is unreadable; starting afresh", "feed", logURL(url), "error", err)
 				f.st = feedState{URL: url}
 			}
 		case !errors.Is(err, alerts.ErrNotFound):
-			p.log.Warn("Unable to load feed state", "feed", url, "error", err)
+			p.log.Warn("Unable to load feed state", "feed", logURL(url), "error", err)
 		}
 	}
 	f.st.URL = url
@@ -383,7 +383,7 @@ func (p *Poller) flush() {
 	}
 	for f := range dirty {
 		if err := p.saveFeed(f); err != nil {
-			p.log.Warn("Unable to save feed state", "feed", f.st.URL, "error", err)
+			p.log.Warn("Unable to save feed state", "feed", logURL(f.st.URL), "error", err)
 			p.markDirty(f)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"net/url"
 	"sync"
 	"time"
 
@@ -76,13 +77,13 @@ const (
 // pollFeed fetches one feed and emits its new items.
 func (p *Poller) pollFeed(ctx context.Context, f *feed, out chan<- alerts.Article) {
 	f.mu.Lock()
-	url, etag, lm := f.st.URL, f.st.ETag, f.st.LastModified
+	feedURL, etag, lm := f.st.URL, f.st.ETag, f.st.LastModified
 	guarded := f.st.UserAdded && !p.opts.AllowPrivate
 	f.mu.Unlock()
 
 	p.stats.polls.Add(1)
 	defer p.stats.completed.Add(1)
-	res, err := p.fetch.fetch(ctx, url, etag, lm, guarded)
+	res, err := p.fetch.fetch(ctx, feedURL, etag, lm, guarded)
 	if ctx.Err() != nil {
 		return // shutting down: not the feed's fault
 	}
@@ -99,7 +100,7 @@ func (p *Poller) pollFeed(ctx context.Context, f *feed, out chan<- alerts.Articl
 		return
 	}
 	defer p.markDirty(f)
-	pf, err := parseFeedDoc(res.Body, url)
+	pf, err := parseFeedDoc(res.Body, feedURL)
 	if err != nil {
 		p.failed(f, err)
 		return
@@ -148,7 +149,9 @@ func (p *Poller) ingest(f *feed, pf *parsedFeed) []alerts.Article {
 	for i := len(current) - 1; i >= 0; i-- {
 		seen = append(seen, current[i])
 	}
-	limit := min(maxSeen, max(minSeen, 3*len(current)))
+	// Never below the feed's own size: forgetting an item still in the
+	// feed would emit it again.
+	limit := max(min(maxSeen, max(minSeen, 3*len(current))), len(current))
 	if len(seen) > limit {
 		seen = append([]uint64(nil), seen[len(seen)-limit:]...)
 	}
@@ -215,7 +218,7 @@ func (p *Poller) succeeded(f *feed, res *fetchResult, pf *parsedFeed, fresh int)
 	save = pf != nil || f.st.Failures > 0 || f.st.ETag != res.ETag || f.st.LastModified != res.LastModified ||
 		now.Sub(f.savedAt) >= saveEvery
 	if f.st.Failures > 0 {
-		p.log.Info("Feed recovered", "feed", f.st.URL, "failures", f.st.Failures)
+		p.log.Info("Feed recovered", "feed", logURL(f.st.URL), "failures", f.st.Failures)
 	}
 	f.st.ETag, f.st.LastModified = res.ETag, res.LastModified
 	f.st.Failures, f.st.FailingSince, f.st.LastError = 0, time.Time{}, ""
@@ -250,7 +253,7 @@ func (p *Poller) failed(f *feed, err error) {
 	f.st.LastError = err.Error()
 	if now.Sub(f.st.FailingSince) >= p.opts.DisableAfter {
 		f.st.Disabled = true
-		p.log.Warn("Feed disabled after failing too long", "feed", f.st.URL,
+		p.log.Warn("Feed disabled after failing too long", "feed", logURL(f.st.URL),
 			"failing_since", f.st.FailingSince, "error", f.st.LastError)
 		return
 	}
@@ -264,6 +267,15 @@ func (p *Poller) failed(f *feed, err error) {
 	f.st.NextPoll = now.Add(wait)
 	if f.lastLogged != f.st.LastError {
 		f.lastLogged = f.st.LastError
-		p.log.Warn("Feed failed", "feed", f.st.URL, "failures", f.st.Failures, "next_poll", f.st.NextPoll, "error", err)
+		p.log.Warn("Feed failed", "feed", logURL(f.st.URL), "failures", f.st.Failures, "next_poll", f.st.NextPoll, "error", err)
 	}
+}
+
+// logURL is a feed address fit for a log line: a password in it is masked.
+func logURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

@@ -92,10 +92,10 @@ func (p *Poller) maybeSubscribe(ctx context.Context, f *feed, pf *parsedFeed, re
 	p.markDirty(f)
 
 	if err := p.websubRequest(ctx, "subscribe", hub, topic, p.websubCallback(f), secret, guarded); err != nil {
-		p.log.Warn("WebSub subscription failed; polling goes on", "feed", feedURL, "hub", hub, "error", err)
+		p.log.Warn("WebSub subscription failed; polling goes on", "feed", logURL(feedURL), "hub", hub, "error", err)
 		return
 	}
-	p.log.Info("Asked WebSub hub for a subscription", "feed", feedURL, "hub", hub)
+	p.log.Info("Asked WebSub hub for a subscription", "feed", logURL(feedURL), "hub", hub)
 }
 
 func (p *Poller) websubCallback(f *feed) string {
@@ -184,7 +184,7 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 			lease = time.Duration(s) * time.Second
 		}
 		f.st.LeaseUntil = p.opts.Now().Add(lease)
-		p.log.Info("WebSub subscription verified", "feed", f.st.URL, "lease", lease)
+		p.log.Info("WebSub subscription verified", "feed", logURL(f.st.URL), "lease", lease)
 	case "unsubscribe":
 		// Herald never asks to unsubscribe while it follows a feed.
 		if f.st.Topic == topic && !f.st.Disabled {
@@ -193,7 +193,7 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 		}
 		f.st.LeaseUntil = time.Time{}
 	case "denied":
-		p.log.Warn("WebSub hub denied the subscription; polling goes on", "feed", f.st.URL, "reason", q.Get("hub.reason"))
+		p.log.Warn("WebSub hub denied the subscription; polling goes on", "feed", logURL(f.st.URL), "reason", q.Get("hub.reason"))
 		f.st.LeaseUntil = time.Time{}
 		w.WriteHeader(http.StatusOK)
 		go p.markDirty(f)
@@ -226,7 +226,7 @@ func (p *Poller) websubNotify(w http.ResponseWriter, r *http.Request, f *feed) {
 		// The spec asks to ignore such content, and allows a 2xx so a
 		// forger learns nothing.
 		p.stats.badSignatures.Add(1)
-		p.log.Warn("WebSub notification ignored: bad or missing signature", "feed", feedURL)
+		p.log.Warn("WebSub notification ignored: bad or missing signature", "feed", logURL(feedURL))
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -239,7 +239,7 @@ func (p *Poller) websubNotify(w http.ResponseWriter, r *http.Request, f *feed) {
 	}
 	pf, err := parseFeedDoc(body, feedURL)
 	if err != nil {
-		p.log.Warn("WebSub notification is not a feed", "feed", feedURL, "error", err)
+		p.log.Warn("WebSub notification is not a feed", "feed", logURL(feedURL), "error", err)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
