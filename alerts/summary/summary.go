@@ -1,0 +1,226 @@
+// Package summary writes the short extract an alert shows: the few
+// sentences of an article that best carry it, and for /why the sentence
+// where a subscription's terms occur. It is extractive (every word comes
+// from the article) and does no I/O.
+package summary
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMax is the longest summary, in characters, when Summarize is
+// given no limit.
+const DefaultMax = 320
+
+const (
+	maxSentences   = 3
+	maxCandidates  = 40 // sentences considered: the lead of a long article
+	minWords       = 4
+	damping        = 0.85
+	rankIterations = 30
+)
+
+// boilerplateRE is a sentence that is about the page, not the news.
+var boilerplateRE = regexp.MustCompile(`(?i)(?:all rights reserved|©|copyright|click here|read more|read also|sign up (?:for|to) our|subscribe to our|newsletter|we use cookies|follow us|https?://|www\.|@[a-z0-9_]{2,}|terms of (?:use|service)|privacy policy|this story has been updated|this article (?:was|has been) (?:updated|amended|corrected)|reporting by|editing by|writing by|(?:photo|image)\s*(?:credit|source|caption)|все права защищены|перепечатка|подписывайтесь|читайте также|читайте також|підписуйтесь)`)
+
+// Summarize returns the one to three sentences of body that best carry the
+// article, in their original order, at most max characters (DefaultMax
+// when max <= 0; a single sentence longer than that is cut at a word
+// boundary with "…"). Sentences are scored by centrality (a TextRank over
+// shared content words) with a bias for the lead, as news puts the point
+// first; page boilerplate and sentences that only repeat the title are
+// skipped. It returns "" when body has no usable sentence.
+func Summarize(title, body string, max int) string {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	spans := splitSentences(body)
+	if len(spans) > maxCandidates {
+		spans = spans[:maxCandidates]
+	}
+	titleStems := contentStems(title)
+
+	type cand struct {
+		text  string
+		pos   int
+		stems map[string]bool
+		score float64
+	}
+	var cands []cand
+	for i, sp := range spans {
+		text := body[sp.start:sp.end]
+		if boilerplateRE.MatchString(text) {
+			continue
+		}
+		words := len(tokenize(text))
+		if words < minWords {
+			continue
+		}
+		stems := contentStems(text)
+		if len(stems) == 0 || repeatsTitle(stems, titleStems) {
+			continue
+		}
+		cands = append(cands, cand{text: text, pos: i, stems: stems})
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+
+	// TextRank: sentences are nodes, edges weighted by shared stems over
+	// the log of the sentence lengths (Mihalcea & Tarau 2004).
+	n := len(cands)
+	w := make([][]float64, n)
+	out := make([]float64, n)
+	for i := range cands {
+		w[i] = make([]float64, n)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			shared := 0
+			for s := range cands[i].stems {
+				if cands[j].stems[s] {
+					shared++
+				}
+			}
+			if shared == 0 {
+				continue
+			}
+			den := math.Log(float64(len(cands[i].stems))+1) + math.Log(float64(len(cands[j].stems))+1)
+			sim := float64(shared) / den
+			w[i][j], w[j][i] = sim, sim
+			out[i] += sim
+			out[j] += sim
+		}
+	}
+	rank := make([]float64, n)
+	next := make([]float64, n)
+	for i := range rank {
+		rank[i] = 1
+	}
+	for range rankIterations {
+		for i := range n {
+			sum := 0.0
+			for j := range n {
+				if w[j][i] > 0 {
+					sum += w[j][i] / out[j] * rank[j]
+				}
+			}
+			next[i] = (1 - damping) + damping*sum
+		}
+		rank, next = next, rank
+	}
+	top := slices.Max(rank)
+	for i := range cands {
+		centrality := rank[i] / top
+		lead := 1 / math.Sqrt(1+float64(cands[i].pos))
+		titleHit := overlap(cands[i].stems, titleStems)
+		cands[i].score = 0.45*centrality + 0.4*lead + 0.15*titleHit
+	}
+
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case cands[a].score > cands[b].score:
+			return -1
+		case cands[a].score < cands[b].score:
+			return 1
+		}
+		return 0
+	})
+	var chosen []int
+	length := 0
+	for _, i := range order {
+		if len(chosen) == maxSentences {
+			break
+		}
+		l := utf8.RuneCountInString(cands[i].text)
+		if len(chosen) > 0 && length+1+l > max {
+			continue
+		}
+		redundant := false
+		for _, c := range chosen {
+			if jaccard(cands[i].stems, cands[c].stems) > 0.6 {
+				redundant = true
+			}
+		}
+		if redundant {
+			continue
+		}
+		chosen = append(chosen, i)
+		length += l + 1
+	}
+	slices.Sort(chosen)
+	parts := make([]string, len(chosen))
+	for k, i := range chosen {
+		parts[k] = cands[i].text
+	}
+	return truncate(strings.Join(parts, " "), max)
+}
+
+// repeatsTitle reports whether a sentence says little beyond the title.
+func repeatsTitle(stems, title map[string]bool) bool {
+	if len(title) == 0 {
+		return false
+	}
+	in := 0
+	for s := range stems {
+		if title[s] {
+			in++
+		}
+	}
+	return float64(in) >= 0.8*float64(len(stems)) && len(stems) <= len(title)+2
+}
+
+// overlap is the share of the title's stems the sentence has.
+func overlap(stems, title map[string]bool) float64 {
+	if len(title) == 0 {
+		return 0
+	}
+	in := 0
+	for s := range title {
+		if stems[s] {
+			in++
+		}
+	}
+	return float64(in) / float64(len(title))
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	in := 0
+	for s := range a {
+		if b[s] {
+			in++
+		}
+	}
+	union := len(a) + len(b) - in
+	if union == 0 {
+		return 0
+	}
+	return float64(in) / float64(union)
+}
+
+// truncate cuts s to at most max characters at a word boundary, adding
+// "…" when it cut.
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	// Byte offset of the rune that would be the max-th, leaving room for "…".
+	cut := 0
+	for i := range max - 1 {
+		_, n := utf8.DecodeRuneInString(s[cut:])
+		cut += n
+		_ = i
+	}
+	if sp := strings.LastIndexAny(s[:cut], " \n"); sp > cut/2 {
+		cut = sp
+	}
+	return strings.TrimRight(s[:cut], " ,;:–—-") + "…"
+}
