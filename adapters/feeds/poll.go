@@ -3,6 +3,8 @@ package feeds
 import (
 	"container/heap"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,7 +182,13 @@ func (p *Poller) loadFeed(url string) *feed {
 	if f.st.Interval <= 0 {
 		f.st.Interval = p.clampInterval(2 * p.opts.MinInterval)
 	}
-	f.id = alerts.ContentID("websub", url)[:16]
+	if f.st.CallbackID == "" {
+		// Random, so a WebSub callback cannot be guessed from the feed.
+		var b [12]byte
+		crand.Read(b[:])
+		f.st.CallbackID = hex.EncodeToString(b[:])
+	}
+	f.id = f.st.CallbackID
 	return f
 }
 

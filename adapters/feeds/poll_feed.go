@@ -59,7 +59,8 @@ type feedState struct {
 	// Seen holds hashes of the items seen lately, oldest first, bounded.
 	Seen []uint64 `json:"seen,omitempty"`
 
-	// WebSub subscription.
+	// WebSub subscription. CallbackID names the callback URL.
+	CallbackID string    `json:"callback_id,omitempty"`
 	Hub        string    `json:"hub,omitempty"`
 	Topic      string    `json:"topic,omitempty"`
 	Secret     string    `json:"secret,omitempty"`
