@@ -23,6 +23,7 @@ type recorder struct {
 	mu     sync.Mutex
 	cmds   []bot.Command
 	gone   []string
+	back   []string
 	answer func(bot.Command) bot.Reply
 }
 
@@ -44,7 +45,12 @@ func (r *recorder) TargetGone(_ context.Context, id alerts.TargetID, reason stri
 	return nil
 }
 
-func (r *recorder) TargetBack(context.Context, alerts.TargetID) error { return nil }
+func (r *recorder) TargetBack(_ context.Context, id alerts.TargetID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.back = append(r.back, string(id))
+	return nil
+}
 
 func (r *recorder) TargetMigrated(context.Context, alerts.TargetID, alerts.TargetID) error {
 	return nil
@@ -639,5 +645,10 @@ func TestChannelDeletedIsTargetGone(t *testing.T) {
 	if !strings.Contains(got, "discord:500000000000000701 the channel was deleted") ||
 		!strings.Contains(got, "discord:"+guild.ChannelID+" the bot was removed") {
 		t.Errorf("targets gone: %q", got)
+	}
+	// The first GUILD_CREATE was a guild joining (READY listed none), so
+	// its channels were reported back.
+	if fmt.Sprint(rec.back) != "[discord:"+guild.ChannelID+" discord:500000000000000701]" {
+		t.Errorf("targets back: %v", rec.back)
 	}
 }

@@ -44,6 +44,7 @@ func (a *Adapter) addHandlers(s *discordgo.Session, shard int) {
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 		a.ready[shard].Store(false)
 	})
+	s.AddHandler(a.onReady)
 	s.AddHandler(a.onGuildCreate)
 	s.AddHandler(a.onChannelCreate)
 	s.AddHandler(a.onChannelDelete)
@@ -282,6 +283,18 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 // Gateway events about guilds and channels: a deleted channel, or a guild
 // that removed the bot, is a target gone.
 
+// onReady notes the guilds the bot is in, so a GUILD_CREATE for another
+// one is a server that (re-)added the bot.
+func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	a.guildsMu.Lock()
+	defer a.guildsMu.Unlock()
+	for _, g := range r.Guilds {
+		if _, ok := a.guilds[g.ID]; !ok {
+			a.guilds[g.ID] = nil
+		}
+	}
+}
+
 func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) {
 	if g.Guild == nil {
 		return
@@ -291,8 +304,27 @@ func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) 
 		ids = append(ids, c.ID)
 	}
 	a.guildsMu.Lock()
+	_, known := a.guilds[g.ID]
 	a.guilds[g.ID] = ids
 	a.guildsMu.Unlock()
+	if !known {
+		a.targetsBack(ids)
+	}
+}
+
+// targetsBack reactivates the channels of a server that added the bot
+// (again); channels Herald never served are ignored by the handler.
+func (a *Adapter) targetsBack(channelIDs []string) {
+	h := a.getHandler()
+	if h == nil {
+		return
+	}
+	for _, id := range channelIDs {
+		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
+		if err := h.TargetBack(a.baseContext(), t); err != nil {
+			a.log.Warn("Discord target could not be reactivated", "target", string(t), "error", err)
+		}
+	}
 }
 
 func (a *Adapter) onChannelCreate(_ *discordgo.Session, c *discordgo.ChannelCreate) {

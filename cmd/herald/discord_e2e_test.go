@@ -168,3 +168,37 @@ func TestDiscordEndToEnd(t *testing.T) {
 		t.Errorf("/list after mute: %q", r.Content)
 	}
 }
+
+func TestDiscordRateLimitStormAndReconnect(t *testing.T) {
+	addr, fake := discordService(t)
+	place := discordtest.Place{GuildID: "400000000000000001", ChannelID: "500000000000000002"}
+	manager := discordtest.Member{UserID: "600000000000000001", UserName: "alice",
+		Permissions: discordgo.PermissionManageChannels}
+	if r := fake.WaitReply(fake.Slash(place, manager, "subscribe", discordtest.Option{Name: "query", Value: "ceasefire"})); !strings.Contains(r.Content, "Subscribed #") {
+		t.Fatalf("subscribe: %q", r.Content)
+	}
+
+	// A storm of 429s (one of them global) delays the alert but loses
+	// nothing and posts it once.
+	fake.FailChannel(place.ChannelID, discordtest.RateLimited(50*time.Millisecond, false), 3)
+	fake.FailChannel(place.ChannelID, discordtest.RateLimited(50*time.Millisecond, true), 1)
+	pushArticle(t, addr, "Ceasefire holds for a third day", "https://news.example/third-day",
+		"The ceasefire held for a third day on Wednesday, monitors said.")
+	msgs := fake.WaitMessages(place.ChannelID, 1)
+	if n := fake.CountStatus(429); n != 4 {
+		t.Errorf("%d answers of 429, want the 4 injected", n)
+	}
+
+	// After a gateway RECONNECT the session resumes and commands flow.
+	fake.Reconnect(0)
+	fake.WaitResumes(1)
+	if r := fake.WaitReply(fake.Slash(place, manager, "list")); !strings.Contains(r.Content, "ceasefire") {
+		t.Errorf("/list after resume: %q", r.Content)
+	}
+	pushArticle(t, addr, "Ceasefire monitors report calm night", "https://other.example/calm",
+		"Monitors of the ceasefire reported a calm night across the front line.")
+	msgs = fake.WaitMessages(place.ChannelID, 2)
+	if len(msgs) != 2 || fake.Identifies() != 1 {
+		t.Errorf("%d messages, %d identifies; want 2 and 1", len(msgs), fake.Identifies())
+	}
+}
