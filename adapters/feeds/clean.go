@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/summary"
 )
 
 // Clean normalises an article as every ingest path does (feed items, HTTP
@@ -23,6 +24,8 @@ import (
 //     "Read Entire Article" links, relative times and counters, share bars,
 //     newsletter, cookie and "follow us" prompts;
 //   - an outlet cited at the end of the title moved to Outlet;
+//   - Summary set: the feed's description when it has one, else an
+//     extract of the body (see summary.Summarize), at most ~320 characters;
 //   - Lang guessed from the script when empty;
 //   - URL made canonical (see CanonicalURL), ContentHash computed over the
 //     normalised title and body, and ID set when empty: from the GUID, else
@@ -45,7 +48,11 @@ func Clean(a alerts.Article) alerts.Article {
 	}
 	a.Body = cleanText(a.Body, a.Title, rawTitle)
 	if a.Summary != "" {
-		a.Summary = cleanText(a.Summary, a.Title, rawTitle)
+		// A feed's own description, cleaned and cut to size.
+		a.Summary = summary.Summarize(a.Title, cleanText(a.Summary, a.Title, rawTitle), 0)
+	}
+	if a.Summary == "" {
+		a.Summary = summary.Summarize(a.Title, a.Body, 0)
 	}
 	if a.Title == "" {
 		// A titleless item (some feeds, a pushed page) is named by its

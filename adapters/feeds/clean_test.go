@@ -123,6 +123,9 @@ func TestReadArticlesFixtures(t *testing.T) {
 			if a.ID == "" || a.ContentHash == "" {
 				t.Errorf("ID %q, ContentHash %q: want both set", a.ID, a.ContentHash)
 			}
+			if a.Summary == "" || len(a.Summary) > 4*320 || !strings.Contains(a.Body, strings.TrimSuffix(a.Summary, "…")[:20]) {
+				t.Errorf("summary %q is not an extract of the body", a.Summary)
+			}
 			for _, k := range tt.keep {
 				if !strings.Contains(a.Body, k) {
 					t.Errorf("body lost %q:\n%s", k, a.Body)
@@ -151,6 +154,21 @@ func TestCleanHTMLBody(t *testing.T) {
 		t.Errorf("title = %q", a.Title)
 	}
 	want := "First paragraph with a link.\n\nSecond paragraph — with entities.\n\none\n\ntwo"
+	if a.Body != want {
+		t.Errorf("body = %q, want %q", a.Body, want)
+	}
+}
+
+func TestCleanFeedDescription(t *testing.T) {
+	a := Clean(alerts.Article{
+		Title:   "Grain talks resume",
+		Summary: `<p>Turkey and Russia agreed on Wednesday to resume talks on grain exports through the Black Sea. […]</p><p>The post Grain talks resume appeared first on Example News.</p>`,
+		Body:    "Turkey and Russia agreed on Wednesday to resume talks on grain exports through the Black Sea.\n\nThe post Grain talks resume appeared first on Example News.",
+	})
+	want := "Turkey and Russia agreed on Wednesday to resume talks on grain exports through the Black Sea."
+	if a.Summary != want {
+		t.Errorf("summary = %q, want %q", a.Summary, want)
+	}
 	if a.Body != want {
 		t.Errorf("body = %q, want %q", a.Body, want)
 	}

@@ -26,6 +26,9 @@ var moreLinkRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:read\s+(?:the\s+)?(?:enti
 // trailingMoreRE is such a link glued to the end of a paragraph.
 var trailingMoreRE = regexp.MustCompile(`(?i)([.!?…"”’»)])\s*(?:read\s+(?:the\s+)?(?:entire|full|whole)\s+(?:article|story)|continue\s+reading|читать\s+(?:далее|полностью)|читати\s+далі)[^\p{L}\p{N}]*$`)
 
+// appearedFirstRE is the footer WordPress feeds add to every item.
+var appearedFirstRE = regexp.MustCompile(`(?i)\s*(?:the\s+post|the\s+article|сообщение|запис)\s.{1,300}?\s(?:appeared\s+first\s+on|появилось\s+сначала\s+на|з.явився\s+спочатку\s+на)\s.{1,100}$|\s*\[(?:…|\.\.\.|&hellip;)\]\s*$`)
+
 // teaserMarkerRE introduces links to other articles. When the marker is
 // alone on its line, the short lines after it are their headlines.
 var teaserMarkerRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:read\s+(?:more|also|next)|also\s+read|more\s+(?:on\s+this(?:\s+story)?|from\s+.{1,40}|stories|news|to\s+read|like\s+this)|see\s+also|related(?:\s+(?:articles?|stories|news|content|coverage|reading|topics|links))?|recommended(?:\s+(?:for\s+you|stories|reading))?|you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested\s+in)|(?:most\s+(?:read|popular|viewed|shared)|top\s+stories|trending(?:\s+now)?|popular(?:\s+now)?|editor'?s\s+picks?|don'?t\s+miss|latest\s+(?:news|stories)|in\s+other\s+news)|читайте\s+(?:также|тоже|еще|ещё|також|більше)|также\s+читайте|також\s+читайте|смотрите\s+также|дивіться\s+також|по\s+теме|на\s+тему|ещ[её]\s+по\s+теме|важное|популярное|самое\s+читаемое|новости\s+по\s+теме|читати\s+також|рекомендуем|рекомендуємо)[^\p{L}\p{N}]*$`)
@@ -197,6 +200,12 @@ func removeNoise(lines []string, titles ...string) []string {
 		}
 		if len(line) > 12 && hasTrailingMore(line) {
 			line = oneLine(trailingMoreRE.ReplaceAllString(line, "$1"))
+		}
+		if strings.Contains(line, "appeared first on") || strings.HasSuffix(line, "]") || strings.Contains(line, "сначала на") || strings.Contains(line, "спочатку на") {
+			line = oneLine(appearedFirstRE.ReplaceAllString(line, ""))
+			if line == "" {
+				continue
+			}
 		}
 		if !isRealLine(out) && isOwnTitle(line, titles) {
 			continue
