@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,11 @@ type Poller struct {
 	out    chan<- alerts.Article // set while Run runs
 	runCtx context.Context
 
+	// gates holds, per host, the polls under way and the feeds parked
+	// until one ends: a slow host with many feeds must not tie up every
+	// worker. Guarded by mu.
+	gates map[string]*hostGate
+
 	wake    chan struct{}
 	running atomic.Bool
 	stats   pollStats
@@ -135,6 +141,7 @@ func NewPoller(opts PollerOptions, store StateStore, log *slog.Logger) *Poller {
 		feeds: map[string]*feed{},
 		byID:  map[string]*feed{},
 		dirty: map[*feed]bool{},
+		gates: map[string]*hostGate{},
 		wake:  make(chan struct{}, 1),
 	}
 	extract := map[string]bool{}
@@ -164,21 +171,21 @@ func NewPoller(opts PollerOptions, store StateStore, log *slog.Logger) *Poller {
 }
 
 // loadFeed restores a feed's state, or starts a fresh one.
-func (p *Poller) loadFeed(url string) *feed {
-	f := &feed{st: feedState{URL: url}}
+func (p *Poller) loadFeed(feedURL string) *feed {
+	f := &feed{st: feedState{URL: feedURL}}
 	if p.store != nil {
-		data, err := p.store.GetMeta(feedStateKey(url))
+		data, err := p.store.GetMeta(feedStateKey(feedURL))
 		switch {
 		case err == nil:
 			if err := json.Unmarshal(data, &f.st); err != nil {
-				p.log.Warn("Feed state is unreadable; starting afresh", "feed", logURL(url), "error", err)
-				f.st = feedState{URL: url}
+				p.log.Warn("Feed state is unreadable; starting afresh", "feed", logURL(feedURL), "error", err)
+				f.st = feedState{URL: feedURL}
 			}
 		case !errors.Is(err, alerts.ErrNotFound):
-			p.log.Warn("Unable to load feed state", "feed", logURL(url), "error", err)
+			p.log.Warn("Unable to load feed state", "feed", logURL(feedURL), "error", err)
 		}
 	}
-	f.st.URL = url
+	f.st.URL = feedURL
 	if f.st.Interval <= 0 {
 		f.st.Interval = p.clampInterval(2 * p.opts.MinInterval)
 	}
@@ -189,6 +196,9 @@ func (p *Poller) loadFeed(url string) *feed {
 		f.st.CallbackID = hex.EncodeToString(b[:])
 	}
 	f.id = f.st.CallbackID
+	if u, err := url.Parse(feedURL); err == nil {
+		f.host = u.Host
+	}
 	return f
 }
 
@@ -252,8 +262,13 @@ func (p *Poller) Run(ctx context.Context, out chan<- alerts.Article) error {
 	for range p.opts.Workers {
 		wg.Go(func() {
 			for f := range jobs {
+				host := f.host
+				if !p.gateEnter(host, f) {
+					continue // parked until the host has a free slot
+				}
 				p.pollFeed(ctx, f, out)
 				p.reschedule(f)
+				p.gateLeave(host)
 			}
 		})
 	}
@@ -275,6 +290,7 @@ func (p *Poller) Run(ctx context.Context, out chan<- alerts.Article) error {
 	p.schedule(ctx, jobs)
 	close(jobs)
 	wg.Wait()
+	p.unparkAll()
 	<-flushDone
 	p.flush()
 	return nil
@@ -340,6 +356,71 @@ func (p *Poller) reschedule(f *feed) {
 	f.due = next
 	heap.Push(&p.queue, f)
 	p.nudge()
+}
+
+// hostGate counts the polls under way to one host and parks the feeds
+// that wait for a slot.
+type hostGate struct {
+	active int
+	parked []*feed
+}
+
+// gateEnter takes a poll slot for host, or parks f until gateLeave frees
+// one; it reports whether f may be polled now.
+func (p *Poller) gateEnter(host string, f *feed) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g := p.gates[host]
+	if g == nil {
+		g = &hostGate{}
+		p.gates[host] = g
+	}
+	if g.active >= p.fetch.opts.PerHost {
+		g.parked = append(g.parked, f) // f.polling stays set: not queued twice
+		return false
+	}
+	g.active++
+	return true
+}
+
+// gateLeave frees a slot and puts the first parked feed, if any, back in
+// the queue as due now.
+func (p *Poller) gateLeave(host string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g := p.gates[host]
+	g.active--
+	if len(g.parked) > 0 {
+		f := g.parked[0]
+		g.parked = g.parked[1:]
+		p.requeueLocked(f)
+	}
+	if g.active == 0 && len(g.parked) == 0 {
+		delete(p.gates, host)
+	}
+}
+
+// unparkAll puts parked feeds back in the queue when Run stops.
+func (p *Poller) unparkAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for host, g := range p.gates {
+		for _, f := range g.parked {
+			p.requeueLocked(f)
+		}
+		delete(p.gates, host)
+	}
+}
+
+// requeueLocked queues a feed that was taken off the queue as due now.
+// p.mu must be held.
+func (p *Poller) requeueLocked(f *feed) {
+	f.polling = false
+	if !f.inQueue {
+		f.due = p.opts.Now()
+		heap.Push(&p.queue, f)
+		p.nudge()
+	}
 }
 
 // pollSoon makes a feed due now (a re-enabled feed, a benchmark round).

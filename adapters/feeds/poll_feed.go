@@ -13,7 +13,8 @@ import (
 
 // feed is one polled feed: its persisted state and its place in the queue.
 type feed struct {
-	id string // WebSub callback ID
+	id   string // WebSub callback ID
+	host string // host[:port] of the feed's URL, for the per-host limit
 
 	// Guarded by Poller.mu.
 	due     time.Time

@@ -531,3 +531,36 @@ func TestStateWritesAreFewAndBatched(t *testing.T) {
 		t.Errorf("unchanged feeds not written after an hour: %d batches", store.batches)
 	}
 }
+
+func TestSlowHostDoesNotStarveOthers(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.Error(w, "late", http.StatusServiceUnavailable)
+	}))
+	defer slow.Close()
+	defer close(release)
+	fast := httptest.NewServer(feedtest.NewFeed("Fast", item(1)))
+	defer fast.Close()
+
+	var urls []string
+	for i := range 10 {
+		urls = append(urls, fmt.Sprintf("%s/%d", slow.URL, i))
+	}
+	urls = append(urls, fast.URL)
+	// Four workers, ten feeds on a host that hangs: two hang (the per-host
+	// limit), the rest wait parked, and the other host is still polled.
+	p := NewPoller(PollerOptions{Feeds: urls, Workers: 4, MinInterval: time.Hour}, newMemStore(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx, make(chan alerts.Article, 1)); close(done) }()
+	waitFor(t, func() bool { return !sourceOf(t, p, fast.URL).LastOK.IsZero() })
+	if n := p.Stats().Polls; n > 3 {
+		t.Errorf("%d polls started; at most 2 to the hanging host plus 1", n)
+	}
+	cancel()
+	<-done
+}
