@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,9 @@ type Adapter struct {
 	rest    *discordgo.Session // shard 0; carries every send
 	limiter *rate.Limiter
 	invalid *invalidCounter
+	// globalUntil (Unix nanoseconds) is when a global 429 ends.
+	globalUntil atomic.Int64
+	now         func() time.Time
 
 	handler atomic.Pointer[handlerBox]
 	ready   []atomic.Bool
@@ -110,13 +114,12 @@ func New(opts Options) (*Adapter, error) {
 		c := *opts.HTTPClient
 		client = &c
 	}
-	client.Transport = &rewriteTransport{base: base, next: client.Transport}
-
 	a := &Adapter{
 		log:            opts.Log,
 		token:          "Bot " + opts.Token,
 		limiter:        rate.NewLimiter(rate.Limit(opts.GlobalRate), max(1, int(opts.GlobalRate))),
 		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
+		now:            time.Now,
 		ready:          make([]atomic.Bool, opts.Shards),
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
@@ -124,6 +127,7 @@ func New(opts Options) (*Adapter, error) {
 		guilds:         map[string][]string{},
 		synced:         make(chan struct{}),
 	}
+	client.Transport = &rewriteTransport{base: base, next: client.Transport, observe: a.observe}
 	if opts.Handler != nil {
 		a.SetHandler(opts.Handler)
 	}
@@ -294,10 +298,12 @@ func (a *Adapter) baseContext() context.Context {
 }
 
 // rewriteTransport sends discordgo's requests, built for
-// https://discord.com/api/v9/..., to the configured API base.
+// https://discord.com/api/v9/..., to the configured API base, and shows
+// every answer to observe.
 type rewriteTransport struct {
-	base *url.URL
-	next http.RoundTripper
+	base    *url.URL
+	next    http.RoundTripper
+	observe func(*http.Response)
 }
 
 func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -320,7 +326,52 @@ func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.URL.Path = t.base.Path + rest
 	r.URL.RawPath = ""
 	r.Host = ""
-	return next.RoundTrip(r)
+	resp, err := next.RoundTrip(r)
+	if err == nil && t.observe != nil {
+		t.observe(resp)
+	}
+	return resp, err
+}
+
+// observe watches every REST answer: 401, 403 and 429 (but a 429 of a
+// shared bucket) count toward Discord's invalid-request limit, and a global
+// 429 holds every send back until it ends. discordgo only learns of a
+// global limit when X-RateLimit-Reset-After comes with it.
+func (a *Adapter) observe(resp *http.Response) {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		a.invalid.add()
+	case http.StatusTooManyRequests:
+		h := resp.Header
+		if h.Get("X-RateLimit-Scope") != "shared" {
+			a.invalid.add()
+		}
+		if h.Get("X-RateLimit-Global") != "" || h.Get("X-RateLimit-Scope") == "global" {
+			after := parseSeconds(h.Get("X-RateLimit-Reset-After"))
+			if after <= 0 {
+				after = parseSeconds(h.Get("Retry-After"))
+			}
+			if after <= 0 {
+				after = time.Second
+			}
+			until := a.now().Add(after).UnixNano()
+			for {
+				cur := a.globalUntil.Load()
+				if cur >= until || a.globalUntil.CompareAndSwap(cur, until) {
+					break
+				}
+			}
+		}
+	}
+}
+
+// parseSeconds reads a header of (fractional) seconds.
+func parseSeconds(v string) time.Duration {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f <= 0 || f > 24*3600 {
+		return 0
+	}
+	return time.Duration(f * float64(time.Second))
 }
 
 // fatalClose reports gateway close codes that retrying cannot fix: a bad

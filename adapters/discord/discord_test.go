@@ -95,7 +95,20 @@ func start(t *testing.T, shards int) (*Adapter, *discordtest.Server, *recorder) 
 	})
 	fake.WaitConnected(shards)
 	fake.WaitCommands()
+	waitUntil(t, "the adapter is ready", a.Ready)
 	return a, fake, rec
+}
+
+// waitUntil polls cond; the deadline only stops a hung test.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 var (
@@ -629,16 +642,11 @@ func TestChannelDeletedIsTargetGone(t *testing.T) {
 		"channels": []map[string]any{{"id": guild.ChannelID, "type": 0}, {"id": "500000000000000701", "type": 0}}})
 	fake.Dispatch(0, "CHANNEL_DELETE", map[string]any{"id": "500000000000000701", "guild_id": guild.GuildID, "type": 0})
 	fake.Dispatch(0, "GUILD_DELETE", map[string]any{"id": guild.GuildID})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitUntil(t, "two targets are gone", func() bool {
 		rec.mu.Lock()
-		n := len(rec.gone)
-		rec.mu.Unlock()
-		if n >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer rec.mu.Unlock()
+		return len(rec.gone) >= 2
+	})
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	got := strings.Join(rec.gone, "|")

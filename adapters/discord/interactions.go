@@ -144,8 +144,7 @@ func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill fun
 		},
 	})
 	if err != nil {
-		a.invalid.observe(err)
-		a.log.Warn("Discord interaction could not be acknowledged", "error", err)
+		a.log.Warn("Discord interaction could not be acknowledged", "error", redact(err, i.Token))
 		return
 	}
 	cmd := commandFrom(i)
@@ -178,16 +177,14 @@ func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text str
 	first := parts[0]
 	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()})
 	if err != nil {
-		a.invalid.observe(err)
-		a.log.Warn("Discord interaction reply failed", "error", err)
+		a.log.Warn("Discord interaction reply failed", "error", redact(err, i.Token))
 		return
 	}
 	for _, p := range parts[1:] {
 		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
 			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()})
 		if err != nil {
-			a.invalid.observe(err)
-			a.log.Warn("Discord interaction follow-up failed", "error", err)
+			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
 			return
 		}
 	}
@@ -201,8 +198,7 @@ func (a *Adapter) respondNow(s *discordgo.Session, i *discordgo.Interaction, tex
 			Content: escape(text), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
 	})
 	if err != nil {
-		a.invalid.observe(err)
-		a.log.Warn("Discord interaction response failed", "error", err)
+		a.log.Warn("Discord interaction response failed", "error", redact(err, i.Token))
 	}
 }
 
@@ -374,4 +370,13 @@ func (a *Adapter) targetGone(channelIDs []string, reason string) {
 			a.log.Warn("Discord target could not be deactivated", "target", string(t), "error", err)
 		}
 	}
+}
+
+// redact hides an interaction token, which is a credential for 15
+// minutes, from an error that carries the request URL.
+func redact(err error, token string) string {
+	if token == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), token, "<interaction-token>")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -137,11 +136,13 @@ func (a *Adapter) gate(ctx context.Context, bucketID string) error {
 	return nil
 }
 
-// globalWait is how long discordgo's global rate limit still holds.
+// globalWait is how long a global rate limit still holds, as seen by the
+// adapter or by discordgo.
 func (a *Adapter) globalWait() time.Duration {
+	own := time.Duration(a.globalUntil.Load() - a.now().UnixNano())
 	// A bucket nobody locks or releases: its wait is the global one alone.
 	probe := a.rest.Ratelimiter.GetBucket("herald:global-probe")
-	return a.rest.Ratelimiter.GetWaitTime(probe, 0)
+	return max(own, a.rest.Ratelimiter.GetWaitTime(probe, 0), 0)
 }
 
 // Discord JSON error codes that mean a target cannot be reached.
@@ -156,10 +157,8 @@ var unreachableCodes = map[int]string{
 // classify maps a discordgo error for the scheduler: 429 → RetryAfterError
 // (Global when the whole bot is limited); the codes in unreachableCodes →
 // alerts.ErrUnreachable with the reason; anything else (5xx, network, 400)
-// → a plain error, retried. 401, 403 and 429 are counted toward the
-// invalid-request budget.
+// → a plain error, retried.
 func (a *Adapter) classify(err error, what string) error {
-	a.invalid.observe(err)
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {
 		after := time.Second
@@ -176,22 +175,4 @@ func (a *Adapter) classify(err error, what string) error {
 		}
 	}
 	return fmt.Errorf("discord: %s: %w", what, err)
-}
-
-// observe counts err toward the invalid-request budget when it is a 401,
-// 403 or 429 answer.
-func (c *invalidCounter) observe(err error) {
-	if err == nil {
-		return
-	}
-	var rl *discordgo.RateLimitError
-	if errors.As(err, &rl) {
-		c.add()
-		return
-	}
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Response != nil &&
-		slices.Contains([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}, re.Response.StatusCode) {
-		c.add()
-	}
 }
