@@ -60,15 +60,18 @@ type faultRule struct {
 func (f Fault) answer() (int, []byte, http.Header) {
 	h := http.Header{}
 	if f.Status == 429 {
+		// As Discord: a route limit names its bucket's state; a global
+		// one only says it is global.
 		secs := f.RetryAfter.Seconds()
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
-		h.Set("X-RateLimit-Limit", "5")
-		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
-		h.Set("X-RateLimit-Scope", "user")
 		if f.Global {
 			h.Set("X-RateLimit-Global", "true")
 			h.Set("X-RateLimit-Scope", "global")
+		} else {
+			h.Set("X-RateLimit-Limit", "5")
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
+			h.Set("X-RateLimit-Scope", "user")
 		}
 		return 429, jsonBytes(map[string]any{"message": f.Message, "retry_after": secs, "global": f.Global}), h
 	}
