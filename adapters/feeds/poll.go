@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -568,7 +567,3 @@ func (q *feedQueue) Pop() any {
 	f.index, f.inQueue = -1, false
 	return f
 }
-
-// errPollerStopped is returned when an operation needs Run and it is not
-// running.
-var errPollerStopped = fmt.Errorf("feeds: the poller is not running")

@@ -185,14 +185,22 @@ func itemKey(a alerts.Article) uint64 {
 }
 
 // emit sends new articles, fetching pages for teasers when the feed asks.
+// Articles it could not send (shutting down) are forgotten again, so the
+// next poll, after a restart, brings them: no item is marked seen without
+// having gone out.
 func (p *Poller) emit(ctx context.Context, f *feed, fresh []alerts.Article, out chan<- alerts.Article) {
-	if len(fresh) == 0 || out == nil {
+	if len(fresh) == 0 {
+		return
+	}
+	if out == nil {
+		p.forget(f, fresh)
 		return
 	}
 	f.mu.Lock()
 	extract, guarded := f.st.Extract, f.st.UserAdded && !p.opts.AllowPrivate
 	f.mu.Unlock()
-	for _, a := range fresh {
+	for len(fresh) > 0 {
+		a := fresh[0]
 		if extract {
 			a = p.extractArticle(ctx, a, guarded)
 		}
@@ -202,10 +210,29 @@ func (p *Poller) emit(ctx context.Context, f *feed, fresh []alerts.Article, out 
 		select {
 		case out <- a:
 			p.stats.articles.Add(1)
+			fresh = fresh[1:]
 		case <-ctx.Done():
+			p.forget(f, fresh)
 			return
 		}
 	}
+}
+
+// forget removes items from the feed's memory, so they count as new.
+func (p *Poller) forget(f *feed, items []alerts.Article) {
+	drop := make(map[uint64]bool, len(items))
+	for _, a := range items {
+		drop[itemKey(a)] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kept := f.st.Seen[:0:0]
+	for _, h := range f.st.Seen {
+		if !drop[h] {
+			kept = append(kept, h)
+		}
+	}
+	f.st.Seen = kept
 }
 
 // succeeded records a good fetch and plans the next one: sooner when the

@@ -564,3 +564,33 @@ func TestSlowHostDoesNotStarveOthers(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestItemsNotSentAtShutdownComeBack(t *testing.T) {
+	fd := feedtest.NewFeed("Wire", item(1))
+	srv := httptest.NewServer(fd)
+	defer srv.Close()
+	store := newMemStore()
+	p := NewPoller(PollerOptions{Feeds: []string{srv.URL}}, store, nil)
+	pollOnce(t, p, srv.URL)
+	fd.Add(item(2))
+	// Shutting down while nobody reads: item 2 cannot be sent.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := p.feeds[srv.URL]
+	p.emit(ctx, f, p.ingest(f, mustParse(t, fd.Document(), srv.URL)), make(chan alerts.Article))
+	p.flush()
+	// After a restart it is new again.
+	p2 := NewPoller(PollerOptions{Feeds: []string{srv.URL}}, store, nil)
+	if got := pollOnce(t, p2, srv.URL); len(got) != 1 || got[0].GUID != "item-2" {
+		t.Fatalf("after restart: %+v", got)
+	}
+}
+
+func mustParse(t *testing.T, doc []byte, feedURL string) *parsedFeed {
+	t.Helper()
+	pf, err := parseFeedDoc(doc, feedURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
+}
