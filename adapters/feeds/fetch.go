@@ -172,7 +172,7 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, guardWithURL(err, rawURL)
+		return nil, f.describe(guardWithURL(err, rawURL), u.Host, "")
 	}
 	defer resp.Body.Close()
 
@@ -202,9 +202,51 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 	}
 	res.Body, err = fetchReadCapped(resp.Body, f.opts.MaxBody)
 	if err != nil {
-		return nil, err
+		return nil, f.describe(err, u.Host, " while reading the body")
 	}
 	return res, nil
+}
+
+// fetchError is a network error put in words a chat admin reading
+// /sources understands; the original stays in the chain.
+type fetchError struct {
+	msg string
+	err error
+}
+
+func (e *fetchError) Error() string { return e.msg }
+func (e *fetchError) Unwrap() error { return e.err }
+
+// describe turns the HTTP client's errors into short sentences: "timed out
+// after 30s", "connection refused by example.com:80".
+func (f *fetcher) describe(err error, host, during string) error {
+	var ae *AddressError
+	if errors.As(err, &ae) || errors.Is(err, errBodyTooLarge) {
+		return err
+	}
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return &fetchError{fmt.Sprintf("timed out after %s%s", f.opts.Timeout, during), err}
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound {
+			return &fetchError{fmt.Sprintf("no such host %s", dnsErr.Name), err}
+		}
+		return &fetchError{fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err), err}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &fetchError{"connection refused by " + host, err}
+	case errors.Is(err, syscall.ECONNRESET):
+		return &fetchError{"connection reset by " + host + during, err}
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		// Drop the `Get "<url>":` prefix: the feed is named already.
+		return &fetchError{uerr.Err.Error(), err}
+	}
+	return err
 }
 
 // get fetches a page (for extraction) under the same rules as a feed.

@@ -201,7 +201,7 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 	wants := map[string]string{
 		"/429":  "429 Too Many Requests; it asked to retry after 2m0s",
 		"/500":  "500 Internal Server Error",
-		"/slow": "Client.Timeout",
+		"/slow": "timed out after 300ms while reading the body",
 		"/loop": "stopped after 5 redirects",
 		"/huge": "larger than the 10 MiB limit",
 		"/html": "it looks like an HTML page",
@@ -221,6 +221,14 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 	pollOnce(t, slow, srv.URL+"/slow")
 	if s := sourceOf(t, slow, srv.URL+"/slow"); s.State != StateFailing || !strings.Contains(s.LastError, wants["/slow"]) {
 		t.Errorf("/slow: %+v", s)
+	}
+	// A server that is gone.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	down := NewPoller(PollerOptions{Feeds: []string{gone.URL}}, newMemStore(), nil)
+	pollOnce(t, down, gone.URL)
+	if s := sourceOf(t, down, gone.URL); s.State != StateFailing || s.LastError != "connection refused by "+strings.TrimPrefix(gone.URL, "http://") {
+		t.Errorf("server gone: %+v", s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
