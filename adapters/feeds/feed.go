@@ -22,7 +22,11 @@ import (
 func ParseFeed(data []byte, feedURL string) ([]alerts.Article, error) {
 	pf, err := parseFeedDoc(data, feedURL)
 	if err != nil {
-		return nil, err
+		where := feedURL
+		if where == "" {
+			where = "feed"
+		}
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return pf.Items, nil
 }
@@ -39,13 +43,9 @@ type parsedFeed struct {
 var errNotAFeed = errors.New("not an RSS, Atom or JSON feed")
 
 func parseFeedDoc(data []byte, feedURL string) (*parsedFeed, error) {
-	where := feedURL
-	if where == "" {
-		where = "feed"
-	}
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%s: %w: the document is empty", where, errNotAFeed)
+		return nil, fmt.Errorf("%w: the document is empty", errNotAFeed)
 	}
 	p := gofeed.NewParser()
 	p.KeepOriginalFeed = true
@@ -56,9 +56,9 @@ func parseFeedDoc(data []byte, feedURL string) (*parsedFeed, error) {
 			if feedLooksLikeHTML(trimmed) {
 				hint = " (it looks like an HTML page)"
 			}
-			return nil, fmt.Errorf("%s: %w%s", where, errNotAFeed, hint)
+			return nil, fmt.Errorf("%w%s", errNotAFeed, hint)
 		}
-		return nil, fmt.Errorf("%s: malformed feed: %w", where, err)
+		return nil, fmt.Errorf("malformed feed: %w", err)
 	}
 	base, _ := url.Parse(feedURL)
 	if f.Link != "" {

@@ -66,8 +66,17 @@ func (e *StatusError) Error() string {
 	return s
 }
 
-// errBodyTooLarge is returned when a body passes the cap.
-var errBodyTooLarge = errors.New("body too large")
+// errBodyTooLarge is returned (wrapped) when a body passes the cap.
+var errBodyTooLarge = errors.New("the body is too large")
+
+// bodyTooLargeError says what the cap was.
+type bodyTooLargeError struct{ limit int64 }
+
+func (e *bodyTooLargeError) Error() string {
+	return "the body is larger than the " + fetchByteSize(e.limit) + " limit"
+}
+
+func (e *bodyTooLargeError) Is(target error) bool { return target == errBodyTooLarge }
 
 // fetchResult is one feed fetch.
 type fetchResult struct {
@@ -124,7 +133,7 @@ func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *h
 		Timeout:   f.opts.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > max {
-				return fmt.Errorf("stopped after %d redirects (the limit is %d)", len(via)-1, max)
+				return fmt.Errorf("stopped after %d redirects", max)
 			}
 			return nil
 		},
@@ -289,7 +298,7 @@ func fetchReadCapped(r io.Reader, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%w: the body is larger than the %s limit", errBodyTooLarge, fetchByteSize(max))
+		return nil, &bodyTooLargeError{max}
 	}
 	return b, nil
 }

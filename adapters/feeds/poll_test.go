@@ -238,6 +238,7 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 
 	now := time.Now()
 	for _, s := range p.Sources() {
+		t.Logf("%s: %s %q", s.URL, s.State, s.LastError)
 		path := strings.TrimPrefix(s.URL, srv.URL)
 		want, broken := wants[path]
 		if !broken {
