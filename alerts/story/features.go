@@ -1,0 +1,225 @@
+package story
+
+import (
+	"hash/fnv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/russian"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// maxWords bounds the text read per article: the lead carries the event,
+// and long tails of background only blur it.
+const maxWords = 400
+
+// features are what the clusterer compares articles on.
+type features struct {
+	words    map[string]bool // content-word stems of title and lead
+	title    map[string]bool // content-word stems of the title
+	entities map[string]bool // names: capitalised words not opening a sentence
+	figures  map[string]bool // numbers that are not years: "7.7", "1,002", "33"
+	sig      []uint64        // MinHash signature of words
+}
+
+// extract computes an article's features.
+func extract(a *alerts.Article, hashes int) features {
+	f := features{
+		words:    map[string]bool{},
+		title:    map[string]bool{},
+		entities: map[string]bool{},
+		figures:  map[string]bool{},
+	}
+	for _, w := range scan(a.Title) {
+		if s, ok := contentStem(w.text); ok {
+			f.title[s] = true
+			f.words[s] = true
+		}
+		addEntity(f, w, true)
+	}
+	n := 0
+	for _, w := range scan(a.Body) {
+		if n++; n > maxWords {
+			break
+		}
+		if s, ok := contentStem(w.text); ok {
+			f.words[s] = true
+		}
+		addEntity(f, w, false)
+	}
+	f.sig = minhash(f.words, hashes)
+	return f
+}
+
+// word is one word of a text and whether it opens a sentence.
+type word struct {
+	text          string
+	sentenceStart bool
+}
+
+// scan splits text into words, noting which start a sentence (their
+// capital says nothing about being a name).
+func scan(s string) []word {
+	var out []word
+	start := -1
+	boundary := true
+	for i := 0; i <= len(s); {
+		r, n := rune(0), 1
+		if i < len(s) {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		isWord := i < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' && start >= 0 || r == '’' && start >= 0)
+		if !isWord && (r == '.' || r == ',') && start >= 0 && i > 0 && isDigitByte(s[i-1]) && i+1 < len(s) && isDigitByte(s[i+1]) {
+			isWord = true // "7.7", "1,002"
+		}
+		if isWord {
+			if start < 0 {
+				start = i
+			}
+		} else {
+			if start >= 0 {
+				out = append(out, word{strings.Trim(s[start:i], "'’"), boundary})
+				boundary = false
+				start = -1
+			}
+			switch r {
+			case '.', '!', '?', '\n', ':', '"', '“', '«', '—', '–':
+				boundary = true
+			}
+		}
+		i += n
+	}
+	return out
+}
+
+// addEntity records w when it looks like a name or a figure: a capitalised
+// word that does not merely open a sentence, or a number that is not a
+// year. In a title, where Title Case capitalises every word, only numbers
+// and acronyms count.
+func addEntity(f features, w word, inTitle bool) {
+	set := f.entities
+	r, _ := utf8.DecodeRuneInString(w.text)
+	switch {
+	case unicode.IsDigit(r):
+		// The number without its unit ("41.1bn", "30-storey" → "41.1", "30").
+		num := strings.TrimRightFunc(w.text, func(r rune) bool { return !unicode.IsDigit(r) })
+		num = strings.ReplaceAll(num, ",", "")
+		if len(num) >= 2 && !isYear(num) {
+			f.figures[num] = true
+		}
+	case unicode.IsUpper(r):
+		if w.sentenceStart && !inTitle {
+			return
+		}
+		lower := strings.ToLower(w.text)
+		if stopwords[lower] || utf8.RuneCountInString(lower) < 2 {
+			return
+		}
+		if inTitle && strings.ToUpper(w.text) != w.text {
+			return
+		}
+		set[stem(lower)] = true
+	}
+}
+
+func isYear(s string) bool {
+	return len(s) == 4 && (strings.HasPrefix(s, "19") || strings.HasPrefix(s, "20"))
+}
+
+// contentStem returns the stem of a content word; stopwords, single
+// letters and bare numbers are not content.
+func contentStem(w string) (string, bool) {
+	lower := strings.ToLower(w)
+	if stopwords[lower] || utf8.RuneCountInString(lower) < 3 {
+		return "", false
+	}
+	r, _ := utf8.DecodeRuneInString(lower)
+	if unicode.IsDigit(r) {
+		return "", false
+	}
+	return stem(lower), true
+}
+
+// stem uses the Snowball stemmers: English for Latin words, Russian for
+// Cyrillic ones (close enough for Ukrainian at this grain).
+func stem(w string) string {
+	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	r, _ := utf8.DecodeRuneInString(w)
+	switch {
+	case r < 0x250:
+		return english.Stem(w, false)
+	case unicode.Is(unicode.Cyrillic, r):
+		return russian.Stem(w, false)
+	}
+	return w
+}
+
+// minhash returns the MinHash signature of a set: for each of n hash
+// functions h_i(x) = a_i·x + b_i (mod 2^64) over the FNV-1a hash of the
+// element, the minimum. Equal fractions of equal minima estimate Jaccard
+// similarity.
+func minhash(set map[string]bool, n int) []uint64 {
+	sig := make([]uint64, n)
+	for i := range sig {
+		sig[i] = ^uint64(0)
+	}
+	for s := range set {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		x := h.Sum64()
+		for i := range sig {
+			v := coefA[i]*x + coefB[i]
+			if v < sig[i] {
+				sig[i] = v
+			}
+		}
+	}
+	return sig
+}
+
+// coefA and coefB are fixed (odd) multipliers and offsets, so signatures
+// are the same in every process.
+var coefA, coefB [maxHashes]uint64
+
+const maxHashes = 256
+
+func init() {
+	seed := uint64(0x9E3779B97F4A7C15)
+	next := func() uint64 { // splitmix64
+		seed += 0x9E3779B97F4A7C15
+		z := seed
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		return z ^ (z >> 31)
+	}
+	for i := range coefA {
+		coefA[i] = next() | 1
+		coefB[i] = next()
+	}
+}
+
+// stopwords carry no event: function words, reporting verbs, days.
+var stopwords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the and or but if of to in on at by for from with without as is are was were be been being
+	has have had do does did will would shall should can could may might must not no it its this that these those there
+	their they them he him his she her we our you your i me my who whom which what when where why how than then so such
+	also just said says say told tells according after before over under about into out up down more most other some any all
+	new one two three last first next year years week weeks day days month months time while during since between against
+	monday tuesday wednesday thursday friday saturday sunday today yesterday tonight earlier later still very much many
+	reported reports report added news people per cent percent including amid us via
+	и в во на не что с со по к ко а но за из от о об для это как то же бы ли он она они мы вы его ее её их был была были
+	быть будет также так уже при до после ещё еще или когда который которая которые которых этот эта эти году года
+	заявил заявила сообщил сообщила сказал сказала сообщили заявили словам время является может могут более
+	понедельник вторник среду среда четверг пятницу пятница субботу суббота воскресенье сегодня вчера
+	і й та у в на не що з із по до від за для як це він вона вони ми ви його її їх був була були бути буде також вже
+	при після або коли який яка які цей ця ці році року заявив повідомив сказав`) {
+		stopwords[w] = true
+	}
+}
+
+func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }

@@ -1,0 +1,294 @@
+package story
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// fixture is one labelled article: topic/event names the event it reports.
+type fixture struct {
+	topic, event string
+	a            alerts.Article
+}
+
+func (f fixture) label() string { return f.topic + "/" + f.event }
+
+func loadFixtures(t testing.TB) []fixture {
+	t.Helper()
+	file, err := os.Open("testdata/articles.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	var out []fixture
+	var cur *fixture
+	var body []string
+	flush := func() {
+		if cur != nil {
+			cur.a.Body = strings.TrimSpace(strings.Join(body, "\n"))
+			out = append(out, *cur)
+		}
+		cur, body = nil, nil
+	}
+	sc := bufio.NewScanner(file)
+	for sc.Scan() {
+		line := sc.Text()
+		if h, ok := strings.CutPrefix(line, "=== "); ok {
+			flush()
+			fields := strings.Fields(h)
+			label, when := fields[0], fields[len(fields)-1]
+			outlet := strings.Join(fields[1:len(fields)-1], " ")
+			topic, event, _ := strings.Cut(label, "/")
+			at, err := time.Parse(time.RFC3339, when)
+			if err != nil {
+				t.Fatalf("%s: %v", h, err)
+			}
+			cur = &fixture{topic: topic, event: event, a: alerts.Article{
+				ID: label + "/" + outlet, Outlet: outlet, Source: outlet, Published: at,
+			}}
+			continue
+		}
+		if cur == nil || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if cur.a.Title == "" {
+			cur.a.Title = line
+			continue
+		}
+		body = append(body, line)
+	}
+	flush()
+	return out
+}
+
+func isCyrillic(s string) bool {
+	for _, r := range s {
+		if r >= 'А' && r <= 'я' {
+			return true
+		}
+	}
+	return false
+}
+
+type counts struct{ tp, fp, fn, tn int }
+
+func (c counts) precision() float64 { return float64(c.tp) / float64(max(1, c.tp+c.fp)) }
+func (c counts) recall() float64    { return float64(c.tp) / float64(max(1, c.tp+c.fn)) }
+
+// TestPrecisionRecall measures the clusterer on the labelled articles, two
+// ways: each pair judged by Similarity, and the stories Assign builds when
+// the articles arrive in time order. Pairs in two languages (an English
+// and a Russian report) are counted apart: matching across scripts needs
+// transliteration the clusterer does not do.
+func TestPrecisionRecall(t *testing.T) {
+	fx := loadFixtures(t)
+	slices.SortStableFunc(fx, func(a, b fixture) int { return a.a.Published.Compare(b.a.Published) })
+	now := fx[0].a.Published
+	c := New(Options{Now: func() time.Time { return now }})
+
+	var pair, pairHard, clus, cross counts
+	storyOf := map[string]string{}
+	for i := range fx {
+		now = fx[i].a.Published
+		a := fx[i].a
+		s, _ := c.Assign(&a)
+		storyOf[a.ID] = s.ID
+	}
+	for i := range fx {
+		for j := i + 1; j < len(fx); j++ {
+			x, y := fx[i], fx[j]
+			same := x.label() == y.label()
+			if isCyrillic(x.a.Title) != isCyrillic(y.a.Title) {
+				if same {
+					cross.fn++
+					if storyOf[x.a.ID] == storyOf[y.a.ID] {
+						cross.tp++
+						cross.fn--
+					}
+				}
+				continue
+			}
+			sim := c.Similarity(&x.a, &y.a)
+			predPair := sim >= c.opts.Threshold
+			predClus := storyOf[x.a.ID] == storyOf[y.a.ID]
+			tally(&pair, same, predPair)
+			tally(&clus, same, predClus)
+			if x.topic == y.topic && !same {
+				tally(&pairHard, same, predPair)
+			}
+			if testing.Verbose() && (same || x.topic == y.topic || predPair) {
+				t.Logf("pair: same=%-5v pred=%-5v score=%.3f %s | %s", same, predPair, sim, x.a.ID, y.a.ID)
+			}
+		}
+	}
+	t.Logf("articles %d; same-language pairs: %d same, %d different (%d follow-ups on the same topic)",
+		len(fx), pair.tp+pair.fn, pair.fp+pair.tn, pairHard.fp+pairHard.tn)
+	t.Logf("pairwise:   precision %.3f recall %.3f (tp %d fp %d fn %d)", pair.precision(), pair.recall(), pair.tp, pair.fp, pair.fn)
+	t.Logf("clustering: precision %.3f recall %.3f (tp %d fp %d fn %d)", clus.precision(), clus.recall(), clus.tp, clus.fp, clus.fn)
+	t.Logf("follow-ups wrongly joined: %d of %d", pairHard.fp, pairHard.fp+pairHard.tn)
+	t.Logf("cross-language same-story pairs joined: %d of %d", cross.tp, cross.tp+cross.fn)
+	if clus.precision() < 0.9 || clus.recall() < 0.8 {
+		t.Errorf("clustering precision %.3f / recall %.3f below the floor 0.9 / 0.8", clus.precision(), clus.recall())
+	}
+	if pair.precision() < 0.9 || pair.recall() < 0.8 {
+		t.Errorf("pairwise precision %.3f / recall %.3f below the floor 0.9 / 0.8", pair.precision(), pair.recall())
+	}
+}
+
+func tally(c *counts, same, pred bool) {
+	switch {
+	case same && pred:
+		c.tp++
+	case same:
+		c.fn++
+	case pred:
+		c.fp++
+	default:
+		c.tn++
+	}
+}
+
+func TestAssignJoinsAndNamesSources(t *testing.T) {
+	fx := loadFixtures(t)
+	byID := map[string]alerts.Article{}
+	for _, f := range fx {
+		byID[f.a.ID] = f.a
+	}
+	now := time.Date(2025, 3, 28, 12, 0, 0, 0, time.UTC)
+	c := New(Options{Now: func() time.Time { return now }})
+
+	first := byID["quake/a/BBC"]
+	s1, joined := c.Assign(&first)
+	if joined {
+		t.Fatal("the first article joined a story")
+	}
+	if s1.FirstArticle != first.ID || s1.Title != first.Title || !slices.Equal(s1.Sources, []string{"BBC"}) {
+		t.Errorf("new story = %+v", s1)
+	}
+	if first.StoryID != s1.ID {
+		t.Errorf("article StoryID %q, want %q", first.StoryID, s1.ID)
+	}
+
+	second := byID["quake/a/Reuters"]
+	s2, joined := c.Assign(&second)
+	if !joined || s2.ID != s1.ID {
+		t.Fatalf("Reuters did not join the BBC story: %+v joined=%v", s2, joined)
+	}
+	if !slices.Equal(s2.Sources, []string{"BBC", "Reuters"}) {
+		t.Errorf("sources = %q", s2.Sources)
+	}
+
+	// The same outlet again (an update) joins without a second mention.
+	again := second
+	again.ID = "quake/a/Reuters-update"
+	s3, joined := c.Assign(&again)
+	if !joined || !slices.Equal(s3.Sources, []string{"BBC", "Reuters"}) {
+		t.Errorf("same outlet again: joined=%v sources=%q", joined, s3.Sources)
+	}
+
+	// The next day's follow-up (death toll, rescue teams) is a new story.
+	now = now.Add(22 * time.Hour)
+	follow := byID["quake/b/Reuters"]
+	s4, joined := c.Assign(&follow)
+	if joined || s4.ID == s1.ID {
+		t.Errorf("the follow-up joined the first story")
+	}
+
+	// Past the window, the first story is gone: the same event opens anew.
+	now = now.Add(72 * time.Hour)
+	late := byID["quake/a/AP"]
+	late.Published = now
+	if _, joined := c.Assign(&late); joined {
+		t.Error("an article joined a story past the window")
+	}
+}
+
+func TestSeedRestoresWindow(t *testing.T) {
+	fx := loadFixtures(t)
+	byID := map[string]alerts.Article{}
+	for _, f := range fx {
+		byID[f.a.ID] = f.a
+	}
+	now := time.Date(2025, 1, 13, 13, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+
+	c1 := New(Options{Now: clock})
+	a := byID["gaza/a/BBC"]
+	s, _ := c1.Assign(&a)
+
+	// Restart: a new clusterer seeded from what the store kept.
+	c2 := New(Options{Now: clock})
+	c2.Seed([]alerts.Story{s}, []alerts.Article{a})
+	b := byID["gaza/a/Al Jazeera"]
+	got, joined := c2.Assign(&b)
+	if !joined || got.ID != s.ID {
+		t.Fatalf("after Seed, Al Jazeera did not join the BBC story: %+v", got)
+	}
+	if !slices.Equal(got.Sources, []string{"BBC", "Al Jazeera"}) {
+		t.Errorf("sources = %q", got.Sources)
+	}
+
+	// Articles outside the window are not seeded.
+	c3 := New(Options{Now: func() time.Time { return now.Add(50 * time.Hour) }})
+	c3.Seed([]alerts.Story{s}, []alerts.Article{a})
+	if c3.Len() != 0 {
+		t.Errorf("seeded %d stories from articles past the window", c3.Len())
+	}
+}
+
+func TestAssignConcurrent(t *testing.T) {
+	fx := loadFixtures(t)
+	c := New(Options{})
+	var wg sync.WaitGroup
+	for i := range fx {
+		wg.Add(1)
+		go func(a alerts.Article) {
+			defer wg.Done()
+			a.Published = time.Time{}
+			c.Assign(&a)
+		}(fx[i].a)
+	}
+	wg.Wait()
+	if n := c.Len(); n == 0 || n > len(fx) {
+		t.Errorf("%d stories from %d articles", n, len(fx))
+	}
+}
+
+func TestAssignEmptyArticles(t *testing.T) {
+	c := New(Options{})
+	a, b := alerts.Article{ID: "a"}, alerts.Article{ID: "b"}
+	s1, _ := c.Assign(&a)
+	s2, joined := c.Assign(&b)
+	if joined || s1.ID == s2.ID {
+		t.Error("two empty articles made one story")
+	}
+}
+
+func BenchmarkAssign(b *testing.B) {
+	fx := loadFixtures(b)
+	c := New(Options{Window: time.Hour})
+	// A window with some hundreds of articles of other stories.
+	for i := range 300 {
+		a := fx[i%len(fx)].a
+		a.ID = fmt.Sprintf("bg-%d", i)
+		a.Body = strings.ReplaceAll(a.Body, " the ", fmt.Sprintf(" w%d ", i))
+		a.Published = time.Time{}
+		c.Assign(&a)
+	}
+	i := 0
+	for b.Loop() {
+		a := fx[i%len(fx)].a
+		a.ID = fmt.Sprintf("x-%d", i)
+		a.Published = time.Time{}
+		c.Assign(&a)
+		i++
+	}
+}
