@@ -76,6 +76,9 @@ type Adapter struct {
 	retryBase, retryMax time.Duration
 	// commandTimeout bounds one HandleCommand call.
 	commandTimeout time.Duration
+	// identifyGap spaces the first IDENTIFYs of shards: Discord allows
+	// max_concurrency session starts per 5 seconds.
+	identifyGap time.Duration
 
 	guildsMu sync.Mutex
 	guilds   map[string][]string // guild ID → channel IDs seen
@@ -124,6 +127,7 @@ func New(opts Options) (*Adapter, error) {
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
+		identifyGap:    5*time.Second + 250*time.Millisecond,
 		guilds:         map[string][]string{},
 		synced:         make(chan struct{}),
 	}
@@ -196,9 +200,21 @@ func (a *Adapter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	conc := 1
+	if len(a.shards) > 1 {
+		gb, err := a.rest.GatewayBot(discordgo.WithContext(ctx))
+		if err == nil && gb.SessionStartLimit.MaxConcurrency > 0 {
+			conc = gb.SessionStartLimit.MaxConcurrency
+		}
+	}
 	var wg sync.WaitGroup
 	for i, s := range a.shards {
 		wg.Go(func() {
+			select {
+			case <-time.After(time.Duration(i/conc) * a.identifyGap):
+			case <-ctx.Done():
+				return
+			}
 			if err := a.openShard(ctx, i, s); err != nil {
 				cancel(err)
 			}
@@ -218,6 +234,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		})
 	}
 	cw.Wait()
+	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

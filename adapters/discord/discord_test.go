@@ -84,6 +84,7 @@ func start(t *testing.T, shards int) (*Adapter, *discordtest.Server, *recorder) 
 		t.Fatal(err)
 	}
 	a.retryBase = 10 * time.Millisecond
+	a.identifyGap = time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
