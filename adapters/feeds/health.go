@@ -61,28 +61,16 @@ func (p *Poller) Sources() []bot.SourceStatus {
 // again re-enables it.
 func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus, error) {
 	rawURL = strings.TrimSpace(rawURL)
+	if rawURL != "" && !strings.Contains(rawURL, "://") && !strings.HasPrefix(rawURL, "file:") {
+		rawURL = "https://" + rawURL // "example.com/feed" means the web
+	}
 	if err := feedCheckURL(rawURL); err != nil {
 		return bot.SourceStatus{}, err
 	}
 	if strings.HasPrefix(rawURL, "file:") {
 		return bot.SourceStatus{}, fmt.Errorf("refusing to read %s: file:// feeds can only be configured by the operator in HERALD_FEEDS", rawURL)
 	}
-	p.mu.Lock()
-	existing := p.feeds[rawURL]
-	p.mu.Unlock()
-	if existing != nil {
-		existing.mu.Lock()
-		if existing.st.Disabled {
-			existing.st.Disabled = false
-			existing.st.Failures, existing.st.FailingSince = 0, time.Time{}
-			existing.st.NextPoll = p.opts.Now()
-			existing.mu.Unlock()
-			p.pollSoon(existing)
-			p.markDirty(existing)
-			existing.mu.Lock()
-		}
-		st := existing.status()
-		existing.mu.Unlock()
+	if st, ok := p.existing(rawURL); ok {
 		return st, nil
 	}
 
@@ -97,7 +85,23 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 	}
 	pf, err := parseFeedDoc(res.Body, rawURL)
 	if err != nil {
-		return bot.SourceStatus{}, fmt.Errorf("cannot add %s: %w", rawURL, err)
+		// A web page that names its feed: follow it, once.
+		found := feedDiscover(res.Body, rawURL)
+		if found == "" || found == rawURL {
+			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: %w", rawURL, err)
+		}
+		if st, ok := p.existing(found); ok {
+			return st, nil
+		}
+		res2, err2 := p.fetch.fetch(ctx, found, "", "", guarded)
+		if err2 != nil {
+			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: the page names the feed %s, but: %w", rawURL, found, err2)
+		}
+		pf, err2 = parseFeedDoc(res2.Body, found)
+		if err2 != nil {
+			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: the page names the feed %s, but: %w", rawURL, found, err2)
+		}
+		rawURL, res = found, res2
 	}
 	f := p.loadFeed(rawURL)
 	f.st.UserAdded = true
@@ -156,4 +160,29 @@ func (p *Poller) SetExtract(url string, on bool) error {
 	f.mu.Unlock()
 	p.markDirty(f)
 	return nil
+}
+
+// existing returns the status of a feed already in the catalogue,
+// re-enabling it if it was disabled.
+func (p *Poller) existing(rawURL string) (bot.SourceStatus, bool) {
+	p.mu.Lock()
+	existing := p.feeds[rawURL]
+	p.mu.Unlock()
+	if existing == nil {
+		return bot.SourceStatus{}, false
+	}
+
+	existing.mu.Lock()
+	if existing.st.Disabled {
+		existing.st.Disabled = false
+		existing.st.Failures, existing.st.FailingSince = 0, time.Time{}
+		existing.st.NextPoll = p.opts.Now()
+		existing.mu.Unlock()
+		p.pollSoon(existing)
+		p.markDirty(existing)
+		existing.mu.Lock()
+	}
+	st := existing.status()
+	existing.mu.Unlock()
+	return st, true
 }

@@ -603,3 +603,34 @@ func mustParse(t *testing.T, doc []byte, feedURL string) *parsedFeed {
 	}
 	return pf
 }
+
+func TestAddSourceFollowsAPageToItsFeed(t *testing.T) {
+	fd := feedtest.NewFeed("Site news", item(2), item(1))
+	mux := http.NewServeMux()
+	mux.Handle("/feed.xml", fd)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<!DOCTYPE html><html><head><title>Site</title>
+<link rel="stylesheet" href="/s.css">
+<link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
+</head><body><a href="/feed.xml">feed</a></body></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p := NewPoller(PollerOptions{AllowPrivate: true}, newMemStore(), nil)
+	// Without a scheme, https is assumed.
+	if _, err := p.AddSource(context.Background(), strings.TrimPrefix(srv.URL, "http://")); err == nil || !strings.Contains(err.Error(), "https://127.0.0.1") {
+		t.Errorf("scheme-less URL: %v", err)
+	}
+	s, err := p.AddSource(context.Background(), srv.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.URL != srv.URL+"/feed.xml" || s.Title != "Site news" {
+		t.Errorf("added %+v, want the feed the page names", s)
+	}
+	// Adding the page again finds the same feed, not a second copy.
+	if _, err := p.AddSource(context.Background(), srv.URL+"/"); err != nil || len(p.Sources()) != 1 {
+		t.Errorf("added twice: %v, %+v", err, p.Sources())
+	}
+}
