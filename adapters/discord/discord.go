@@ -93,6 +93,7 @@ var _ bot.Sender = (*Adapter)(nil)
 
 // New builds the adapter. It makes no network call; Run connects.
 func New(opts Options) (*Adapter, error) {
+	opts.Token = strings.TrimPrefix(strings.TrimSpace(opts.Token), "Bot ")
 	if opts.Token == "" {
 		return nil, errors.New("discord: no token")
 	}
@@ -262,6 +263,10 @@ func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) er
 		if err == nil {
 			return nil
 		}
+		var re *discordgo.RESTError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
+			return fmt.Errorf("discord: the bot token was refused (HTTP 401 from %s)", "GET /gateway")
+		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && fatalClose(ce.Code) {
 			return fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code)
@@ -288,7 +293,8 @@ func (a *Adapter) syncCommands(ctx context.Context) {
 	cmds := applicationCommands(bot.CommandSpecs())
 	wait := a.retryBase
 	for {
-		_, err := a.rest.ApplicationCommandBulkOverwrite(appID, "", cmds, discordgo.WithContext(ctx))
+		_, err := a.rest.ApplicationCommandBulkOverwrite(appID, "", cmds,
+			discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 		if err == nil {
 			a.log.Info("Discord application commands synced", "commands", len(cmds))
 			return
@@ -296,9 +302,14 @@ func (a *Adapter) syncCommands(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.log.Warn("Discord command sync failed", "error", err, "retry_in", wait)
+		next := wait
+		var rl *discordgo.RateLimitError
+		if errors.As(err, &rl) && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
+			next = rl.RetryAfter
+		}
+		a.log.Warn("Discord command sync failed", "error", err, "retry_in", next)
 		select {
-		case <-time.After(wait):
+		case <-time.After(next):
 		case <-ctx.Done():
 			return
 		}

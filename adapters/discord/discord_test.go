@@ -661,3 +661,21 @@ func TestChannelDeletedIsTargetGone(t *testing.T) {
 		t.Errorf("targets back: %v", rec.back)
 	}
 }
+
+func TestRefusedTokenEndsRun(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t)
+	fake.Token = "another-token"
+	a, err := New(Options{Token: discordtest.Token, APIBase: fake.APIBase(), Handler: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.retryBase = time.Millisecond
+	err = a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "token was refused") || strings.Contains(err.Error(), discordtest.Token) {
+		t.Errorf("Run = %v, want the token refused (and not shown)", err)
+	}
+	if a.Ready() {
+		t.Error("Ready with a refused token")
+	}
+}
