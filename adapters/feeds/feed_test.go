@@ -168,3 +168,27 @@ func FuzzParseFeed(f *testing.F) {
 		}
 	})
 }
+
+func TestFeedDiscover(t *testing.T) {
+	for _, tt := range []struct{ page, want string }{
+		{`<html><head><link rel="alternate" type="application/atom+xml" href="atom.xml"></head></html>`, "https://site.example/news/atom.xml"},
+		{`<link rel="Alternate  home" type="application/feed+json" href="//cdn.example/f.json">`, "https://cdn.example/f.json"},
+		{`<head><link rel="alternate" type="text/html" href="/fr/"></head>`, ""},
+		{`<head></head><body><link rel="alternate" type="application/rss+xml" href="/late.xml"></body>`, ""},
+		{`<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">`, ""},
+		{``, ""},
+	} {
+		if got := feedDiscover([]byte(tt.page), "https://site.example/news/"); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.page, got, tt.want)
+		}
+	}
+}
+
+func FuzzFeedDiscover(f *testing.F) {
+	f.Add([]byte(`<link rel="alternate" type="application/rss+xml" href="/feed">`))
+	f.Fuzz(func(t *testing.T, page []byte) {
+		if u := feedDiscover(page, "https://site.example/"); u != "" && !strings.HasPrefix(u, "http") {
+			t.Fatalf("discovered a non-web feed %q", u)
+		}
+	})
+}

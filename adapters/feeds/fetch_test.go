@@ -126,3 +126,18 @@ func TestHostLimiterAllowsTwoPerHost(t *testing.T) {
 		t.Errorf("peak concurrent requests to one host = %d, want 2", peak)
 	}
 }
+
+func FuzzFetchHeaders(f *testing.F) {
+	f.Add("120", "public, max-age=600", `<https://hub.example/>; rel="hub", <https://x.example/feed>; rel=self`)
+	f.Add("Tue, 24 Nov 2026 12:05:00 GMT", "max-age=\"60\"", `<>; rel=hub`)
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, retry, cache, link string) {
+		if d := fetchRetryAfter(retry, now); d < 0 {
+			t.Fatalf("negative Retry-After %v from %q", d, retry)
+		}
+		if d := fetchMaxAge([]string{cache}); d < 0 {
+			t.Fatalf("negative max-age %v from %q", d, cache)
+		}
+		fetchLinkHeader([]string{link})
+	})
+}
