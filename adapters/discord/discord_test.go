@@ -184,6 +184,7 @@ func TestSlashCommands(t *testing.T) {
 	if !a.Ready() {
 		t.Error("not Ready after READY")
 	}
+	fake.WaitHeartbeats(1)
 	channel := alerts.NewTargetID(alerts.PlatformDiscord, guild.ChannelID)
 	tests := []struct {
 		name   string

@@ -97,14 +97,18 @@ func (a *Adapter) onInteraction(s *discordgo.Session, ic *discordgo.InteractionC
 	go a.interaction(s, ic)
 }
 
+// survive logs a panic in a gateway event handler instead of letting it
+// end the process; use it deferred.
+func (a *Adapter) survive(event string) {
+	if r := recover(); r != nil {
+		a.log.Error("Discord event handler panicked", "event", event, "panic", r, "stack", string(debug.Stack()))
+	}
+}
+
 // interaction branches on the type before reading the data (discordgo's
 // accessors panic on the wrong type); a panic never takes the process down.
 func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
-	defer func() {
-		if r := recover(); r != nil {
-			a.log.Error("Discord interaction handler panicked", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
+	defer a.survive("INTERACTION_CREATE")
 	if ic.Interaction == nil {
 		return
 	}
@@ -292,6 +296,7 @@ func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 }
 
 func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) {
+	defer a.survive("GUILD_CREATE")
 	if g.Guild == nil {
 		return
 	}
@@ -333,6 +338,7 @@ func (a *Adapter) onChannelCreate(_ *discordgo.Session, c *discordgo.ChannelCrea
 }
 
 func (a *Adapter) onChannelDelete(_ *discordgo.Session, c *discordgo.ChannelDelete) {
+	defer a.survive("CHANNEL_DELETE")
 	if c.Channel == nil {
 		return
 	}
@@ -349,6 +355,7 @@ func (a *Adapter) onChannelDelete(_ *discordgo.Session, c *discordgo.ChannelDele
 }
 
 func (a *Adapter) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
+	defer a.survive("GUILD_DELETE")
 	if g.Guild == nil || g.Unavailable {
 		return // an outage, not a removal
 	}

@@ -20,6 +20,7 @@ type gateway struct {
 	shardCount int
 	identifies int
 	resumes    int
+	heartbeats int
 	nextSess   int
 }
 
@@ -110,6 +111,10 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		switch f.Op {
 		case 1: // heartbeat
+			s.mu.Lock()
+			s.gw.heartbeats++
+			s.notify()
+			s.mu.Unlock()
 			if c.write(map[string]any{"op": 11}) != nil {
 				return
 			}
@@ -247,6 +252,13 @@ func (s *Server) Identifies() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gw.identifies
+}
+
+// WaitHeartbeats waits until the client sent n heartbeats (each is
+// acknowledged with op 11).
+func (s *Server) WaitHeartbeats(n int) {
+	s.t.Helper()
+	s.waitFor(fmt.Sprintf("%d heartbeats", n), func() bool { return s.gw.heartbeats >= n })
 }
 
 // Resumes counts successful RESUMEs.
