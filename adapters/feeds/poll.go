@@ -321,7 +321,7 @@ func (p *Poller) schedule(ctx context.Context, jobs chan<- *feed) {
 			case <-ctx.Done():
 				p.mu.Lock()
 				for _, f := range due[i:] {
-					f.polling = false
+					p.requeueLocked(f) // still due at the next Run
 				}
 				p.mu.Unlock()
 				return
