@@ -3,6 +3,7 @@ package story
 import (
 	"hash/fnv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,6 +21,7 @@ const maxWords = 400
 type features struct {
 	words    map[string]bool // content-word stems of title and lead
 	title    map[string]bool // content-word stems of the title
+	at       time.Time       // when the article appeared (set by the caller)
 	entities map[string]bool // names: capitalised words not opening a sentence
 	figures  map[string]bool // numbers that are not years: "7.7", "1,002", "33"
 	sig      []uint64        // MinHash signature of words

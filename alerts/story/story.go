@@ -112,13 +112,14 @@ func New(opts Options) *Clusterer {
 func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
 	now := c.opts.Now()
 	f := extract(a, c.opts.Hashes)
+	f.at = articleTime(a, now)
 	src := sourceOf(a)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prune(now)
 
-	m := &member{id: a.ID, source: src, at: articleTime(a, now), f: f, bands: c.bandHashes(f.sig)}
+	m := &member{id: a.ID, source: src, at: f.at, f: f, bands: c.bandHashes(f.sig)}
 	best, bestScore := c.best(m)
 	var e *entry
 	joined := false
@@ -193,6 +194,7 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 			c.stories[s.ID] = e
 		}
 		f := extract(a, c.opts.Hashes)
+		f.at = at
 		c.add(&member{id: a.ID, story: s.ID, source: sourceOf(a), at: at, f: f, bands: c.bandHashes(f.sig)}, e)
 	}
 	c.prune(now)
@@ -287,7 +289,10 @@ func (c *Clusterer) score(a, b *member) float64 {
 // Similarity scores two articles as Assign does, in [0, 1]; they are one
 // story at Options.Threshold and above. For tests and diagnostics.
 func (c *Clusterer) Similarity(a, b *alerts.Article) float64 {
-	return pairScore(extract(a, c.opts.Hashes), extract(b, c.opts.Hashes), c.opts.MinShared)
+	now := c.opts.Now()
+	fa, fb := extract(a, c.opts.Hashes), extract(b, c.opts.Hashes)
+	fa.at, fb.at = articleTime(a, now), articleTime(b, now)
+	return pairScore(fa, fb, c.opts.MinShared)
 }
 
 // pairScore combines the similarities of two articles' features; it is 0
@@ -310,12 +315,34 @@ func pairScore(a, b features, minShared int) float64 {
 	if len(a.figures) >= 2 && len(b.figures) >= 2 && sharedFigs == 0 {
 		score *= figurePenalty
 	}
-	return score
+	return score * timeDecay(a.at.Sub(b.at))
 }
 
 // figurePenalty scales the score of two articles that both cite figures
 // but none in common.
 const figurePenalty = 0.6
+
+// Outlets report one event within hours; a report a day later on the same
+// actors is most often a follow-up with news of its own. Joining it to the
+// old story would hide that news from subscribers, while keeping a late
+// report of the same event apart costs one more alert: so the score
+// decays from full at decayFrom to decayFloor at decayTo.
+const (
+	decayFrom  = 6 * time.Hour
+	decayTo    = 36 * time.Hour
+	decayFloor = 0.5
+)
+
+func timeDecay(d time.Duration) float64 {
+	d = d.Abs()
+	switch {
+	case d <= decayFrom:
+		return 1
+	case d >= decayTo:
+		return decayFloor
+	}
+	return 1 - (1-decayFloor)*float64(d-decayFrom)/float64(decayTo-decayFrom)
+}
 
 func intersect(a, b map[string]bool) int {
 	if len(a) > len(b) {

@@ -94,7 +94,7 @@ func TestPrecisionRecall(t *testing.T) {
 	now := fx[0].a.Published
 	c := New(Options{Now: func() time.Time { return now }})
 
-	var pair, pairHard, clus, cross counts
+	var pair, pairHard, clus, cross, blind counts
 	storyOf := map[string]string{}
 	for i := range fx {
 		now = fx[i].a.Published
@@ -120,6 +120,10 @@ func TestPrecisionRecall(t *testing.T) {
 			predPair := sim >= c.opts.Threshold
 			predClus := storyOf[x.a.ID] == storyOf[y.a.ID]
 			tally(&pair, same, predPair)
+			// The same pair as if both appeared at once: content alone.
+			xb, yb := x.a, y.a
+			xb.Published, yb.Published = now, now
+			tally(&blind, same, c.Similarity(&xb, &yb) >= c.opts.Threshold)
 			tally(&clus, same, predClus)
 			if x.topic == y.topic && !same {
 				tally(&pairHard, same, predPair)
@@ -133,6 +137,7 @@ func TestPrecisionRecall(t *testing.T) {
 		len(fx), pair.tp+pair.fn, pair.fp+pair.tn, pairHard.fp+pairHard.tn)
 	t.Logf("pairwise:   precision %.3f recall %.3f (tp %d fp %d fn %d)", pair.precision(), pair.recall(), pair.tp, pair.fp, pair.fn)
 	t.Logf("clustering: precision %.3f recall %.3f (tp %d fp %d fn %d)", clus.precision(), clus.recall(), clus.tp, clus.fp, clus.fn)
+	t.Logf("pairwise, content only (times ignored): precision %.3f recall %.3f (tp %d fp %d fn %d)", blind.precision(), blind.recall(), blind.tp, blind.fp, blind.fn)
 	t.Logf("follow-ups wrongly joined: %d of %d", pairHard.fp, pairHard.fp+pairHard.tn)
 	t.Logf("cross-language same-story pairs joined: %d of %d", cross.tp, cross.tp+cross.fn)
 	if clus.precision() < 0.9 || clus.recall() < 0.8 {
