@@ -53,10 +53,10 @@ func TestCommandsInGroupsAndChannels(t *testing.T) {
 	srv.Fail(telegramtest.Fault{Method: "getChatMember", ChatID: broken.ID, Code: 500, Description: "Internal Server Error"})
 
 	srv.GroupMessage(group, alice, "/subscribe@HeraldBot ceasefire")
-	srv.GroupMessage(group, alice, "/list@OtherBot")   // another bot's: ignored
-	srv.GroupMessage(group, alice, "just chatting")    // not a command: ignored
+	srv.GroupMessage(group, alice, "/list@OtherBot")           // another bot's: ignored
+	srv.GroupMessage(group, alice, "just chatting")            // not a command: ignored
 	srv.GroupMessage(group, bob, "/subscribe@heraldbot truce") // not an admin
-	srv.GroupMessage(broken, alice, "/subscribe peace")         // admin status unknown
+	srv.GroupMessage(broken, alice, "/subscribe peace")        // admin status unknown
 	srv.AnonymousAdminMessage(group, "/mute all 8h")
 	srv.ChannelPost(chan1, "/subscribe@HeraldBot Zelensky")
 	srv.GroupMessage(group, alice, "/list") // admin, from the cache
