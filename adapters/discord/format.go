@@ -80,59 +80,58 @@ func clean(s string, singleLine bool) string {
 	}, s)
 }
 
-// escapePieces escapes s for Discord markdown, one piece per rune of s:
-// formatting characters get a backslash, line-start markers (headings,
-// quotes, lists) too, and "@" is followed by a zero-width space so
-// @everyone, @here, <@id> and <@&id> are inert text.
-func escapePieces(s string) []string {
-	pieces := make([]string, 0, len(s))
+// escapeRune escapes one rune for Discord markdown: formatting characters
+// get a backslash, and so do line-start markers (headings, quotes, lists);
+// "@" is followed by a zero-width space so @everyone, @here, <@id> and
+// <@&id> are inert text.
+func escapeRune(r rune, lineStart bool) string {
+	switch {
+	case strings.ContainsRune("\\*_~`|[]", r):
+		return `\` + string(r)
+	case lineStart && strings.ContainsRune("#>-+", r):
+		return `\` + string(r)
+	case r == '@':
+		return "@\u200b"
+	}
+	return string(r)
+}
+
+// escape escapes text for Discord markdown.
+func escape(s string) string {
+	return escapeFit(s, -1, false)
+}
+
+// escapeFit escapes s and, when max >= 0, cuts it at a rune of s so the
+// result is at most max UTF-16 units including the ellipsis. It stops
+// reading s once max is passed.
+func escapeFit(s string, max int, singleLine bool) string {
+	s = clean(s, singleLine)
+	if max >= 0 {
+		s = strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	n, cut := 0, -1 // cut: b's length when the ellipsis still fit after it
 	lineStart := true
 	for _, r := range s {
-		var p string
-		switch {
-		case strings.ContainsRune("\\*_~`|[]", r):
-			p = `\` + string(r)
-		case lineStart && strings.ContainsRune("#>-+", r):
-			p = `\` + string(r)
-		case r == '@':
-			p = "@\u200b"
-		default:
-			p = string(r)
+		p := escapeRune(r, lineStart)
+		w := u16len(p)
+		if max >= 0 {
+			if cut < 0 && n+w+u16len(ellipsis) > max {
+				cut = b.Len()
+			}
+			if n+w > max {
+				return strings.TrimRightFunc(b.String()[:cut], unicode.IsSpace) + ellipsis
+			}
 		}
-		pieces = append(pieces, p)
+		b.WriteString(p)
+		n += w
 		if r == '\n' {
 			lineStart = true
 		} else if r != ' ' {
 			lineStart = false
 		}
 	}
-	return pieces
-}
-
-// escape escapes text for Discord markdown.
-func escape(s string) string { return strings.Join(escapePieces(clean(s, false)), "") }
-
-// escapeFit escapes s and cuts it, at a rune of s, so the result is at
-// most max UTF-16 units including the ellipsis.
-func escapeFit(s string, max int, singleLine bool) string {
-	pieces := escapePieces(strings.TrimSpace(clean(s, singleLine)))
-	total := 0
-	for _, p := range pieces {
-		total += u16len(p)
-	}
-	if total <= max {
-		return strings.Join(pieces, "")
-	}
-	var b strings.Builder
-	n := u16len(ellipsis)
-	for _, p := range pieces {
-		if n+u16len(p) > max {
-			break
-		}
-		b.WriteString(p)
-		n += u16len(p)
-	}
-	return strings.TrimRightFunc(b.String(), unicode.IsSpace) + ellipsis
+	return b.String()
 }
 
 // fit cuts plain text to at most max UTF-16 units.
