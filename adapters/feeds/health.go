@@ -109,6 +109,9 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 	p.ingest(f, pf) // baseline, nothing emitted
 	p.succeeded(f, res, pf, 0)
 
+	// One addition at a time from here: the stored list is rewritten whole.
+	p.addMu.Lock()
+	defer p.addMu.Unlock()
 	p.mu.Lock()
 	if other := p.feeds[rawURL]; other != nil { // added meanwhile
 		p.mu.Unlock()

@@ -110,6 +110,8 @@ type Poller struct {
 	// worker. Guarded by mu.
 	gates map[string]*hostGate
 
+	addMu sync.Mutex // serialises AddSource's writes of the added list
+
 	wake    chan struct{}
 	running atomic.Bool
 	stats   pollStats

@@ -634,3 +634,26 @@ func TestAddSourceFollowsAPageToItsFeed(t *testing.T) {
 		t.Errorf("added twice: %v, %+v", err, p.Sources())
 	}
 }
+
+func TestConcurrentAddSourceKeepsEveryFeed(t *testing.T) {
+	mux := http.NewServeMux()
+	for i := range 8 {
+		mux.Handle(fmt.Sprintf("/%d", i), feedtest.NewFeed(fmt.Sprintf("F%d", i), item(i)))
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	store := newMemStore()
+	p := NewPoller(PollerOptions{AllowPrivate: true}, store, nil)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := p.AddSource(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(NewPoller(PollerOptions{}, store, nil).Sources()); n != 8 {
+		t.Errorf("after restart %d feeds, want 8", n)
+	}
+}
