@@ -125,8 +125,11 @@ func TestBaselineSuppressesBacklogAndNewItemOnce(t *testing.T) {
 	if got := pollOnce(t, p, srv.URL); len(got) != 0 {
 		t.Fatalf("re-poll emitted %d articles again", len(got))
 	}
-	if fd.Conditional.Load() == 0 {
-		t.Error("re-polls were not conditional GETs")
+	if fd.Conditional.Load() == 0 || p.Stats().NotModified == 0 {
+		t.Errorf("re-polls were not conditional GETs answered 304: %+v", p.Stats())
+	}
+	if s := sourceOf(t, p, srv.URL); s.State != StateOK || s.LastError != "" {
+		t.Errorf("after a 304: %+v", s)
 	}
 
 	// After a restart the state is remembered: nothing is emitted again,
