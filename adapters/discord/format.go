@@ -218,7 +218,7 @@ func matchedLines(ms []alerts.Match) string {
 				terms = append(terms, s)
 			}
 		}
-		line := fmt.Sprintf("#%d %s", m.Sub, m.Query)
+		line := fmt.Sprintf("%s (#%d)", m.Query, m.Sub)
 		if len(terms) > 0 {
 			line += ": " + strings.Join(terms, ", ")
 		}

@@ -92,7 +92,7 @@ func TestAlertEmbed(t *testing.T) {
 			if e.Footer.Text != "Reuters · news.example" || e.Timestamp != "2026-11-25T08:30:00Z" {
 				t.Errorf("footer %q time %q", e.Footer.Text, e.Timestamp)
 			}
-			if len(e.Fields) != 1 || e.Fields[0].Value != `\#3 ceasefire OR "peace deal": ceasefire (title), "peace deal"` {
+			if len(e.Fields) != 1 || e.Fields[0].Value != `ceasefire OR "peace deal" (#3): ceasefire (title), "peace deal"` {
 				t.Errorf("fields %q", fieldText(e))
 			}
 			if e.Description != "Summary of Ceasefire agreed" {
