@@ -353,3 +353,77 @@ func BenchmarkClean(b *testing.B) {
 		Clean(alerts.Article{Title: title, Body: body, URL: "https://m.bbc.co.uk/news/x?utm_source=y"})
 	}
 }
+
+func TestReadArticlesFeed(t *testing.T) {
+	data, err := os.ReadFile("testdata/clean/wire.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := ReadArticles("testdata/clean/wire.rss", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 1 {
+		t.Fatalf("got %d articles, want 1", len(as))
+	}
+	a := as[0]
+	if a.Title != "Oil rises as Red Sea attacks disrupt shipping" || a.Outlet != "Reuters" {
+		t.Errorf("title %q outlet %q", a.Title, a.Outlet)
+	}
+	if a.URL != "https://www.example.com/markets/oil-rises" {
+		t.Errorf("url = %q", a.URL)
+	}
+	for _, bad := range []string{"Gold slips", "appeared first", "ADVERTISEMENT"} {
+		if strings.Contains(a.Body+a.Summary, bad) {
+			t.Errorf("feed item keeps %q: body %q summary %q", bad, a.Body, a.Summary)
+		}
+	}
+	if !strings.HasPrefix(a.Summary, "Oil prices rose more than 2% on Monday") {
+		t.Errorf("summary = %q", a.Summary)
+	}
+	assertClean(t, a)
+}
+
+func TestTeasers(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{
+			"marker then a paragraph of this article stays",
+			"First paragraph.\n\nRead more\n\nThe minister later said the talks would continue next week in Geneva, with both delegations expected.",
+			"First paragraph.\n\nThe minister later said the talks would continue next week in Geneva, with both delegations expected.",
+		},
+		{
+			"list of related headlines",
+			"First paragraph.\n\nRelated articles:\n• Who is the new defence minister?\n• Five things to know about the budget\n• Markets react to rate decision\n\nLast paragraph.",
+			"First paragraph.\n\nLast paragraph.",
+		},
+		{
+			"headline on the marker line",
+			"First paragraph.\nRead also: Oil jumps after drone strike on refinery\nSecond paragraph.",
+			"First paragraph.\nSecond paragraph.",
+		},
+		{
+			"caption and headline after the marker",
+			"A.\n\nRead more\n Russian Presidential Aide Yury Ushakov. Putin-Witkoff talks ‘constructive’ – Russian presidential aide\n\nB.",
+			"A.\n\nB.",
+		},
+		{
+			"russian marker",
+			"Текст.\n\nЧитайте также:\nПесков ответил на вопрос о переговорах\n\nЕщё текст.",
+			"Текст.\n\nЕщё текст.",
+		},
+		{
+			"relative times and counters",
+			"5 hours ago 2\nUpdated 12:03 GMT | 3 min read\n1.2K shares · 14 comments\n2 часа назад\n3 години тому\nText.",
+			"Text.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Clean(alerts.Article{Title: "t", Body: tt.in}).Body; got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
