@@ -46,7 +46,7 @@ type PollerOptions struct {
 	// concurrency.
 	Fetch     FetchOptions
 	UserAgent string
-	// Workers caps concurrent fetches over all hosts [32].
+	// Workers caps concurrent fetches over all hosts [64].
 	Workers int
 	// PublicURL is the base URL at which Herald's HTTP server is reachable
 	// from the internet; WebSub callbacks are {PublicURL}/websub/{id}.
@@ -76,7 +76,7 @@ func (o PollerOptions) withDefaults() PollerOptions {
 		o.DisableAfter = 7 * 24 * time.Hour
 	}
 	if o.Workers <= 0 {
-		o.Workers = 32
+		o.Workers = 64
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 10 * time.Second

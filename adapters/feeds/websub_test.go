@@ -25,7 +25,8 @@ import (
 type fakeHub struct {
 	t   *testing.T
 	mu  sync.Mutex
-	req url.Values
+	req   url.Values
+	posts int
 	// verified receives the result of the verification of intent.
 	verified chan error
 }
@@ -37,6 +38,7 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	h.req = r.PostForm
+	h.posts++
 	h.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
 	go func(form url.Values) {
@@ -244,5 +246,41 @@ func TestWebSubSignature(t *testing.T) {
 	}
 	if websubSignatureOK("", sign(sha256.New, "sha256", "", body), body) {
 		t.Error("accepted a signature without a secret")
+	}
+}
+
+func TestWebSubHubFromLinkHeader(t *testing.T) {
+	hub := &fakeHub{t: t, verified: make(chan error, 1)}
+	hubSrv := httptest.NewServer(hub)
+	defer hubSrv.Close()
+	fd := feedtest.NewFeed("Linked", item(1))
+	var topic string
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Link", "<"+hubSrv.URL+`/>; rel="hub"`)
+		w.Header().Add("Link", "<"+topic+`>; rel="self"`)
+		fd.ServeHTTP(w, r)
+	}))
+	defer feedSrv.Close()
+	topic = feedSrv.URL + "/topic"
+
+	mux := http.NewServeMux()
+	herald := httptest.NewServer(mux)
+	defer herald.Close()
+	p := NewPoller(PollerOptions{Feeds: []string{feedSrv.URL}, PublicURL: herald.URL}, newMemStore(), nil)
+	mux.Handle("/websub/", p.Handler())
+	pollOnce(t, p, feedSrv.URL)
+	if err := <-hub.verified; err != nil {
+		t.Fatalf("verification: %v", err)
+	}
+	if got := hub.form().Get("hub.topic"); got != topic {
+		t.Errorf("topic %q, want the Link header's self %q", got, topic)
+	}
+	// Polling again does not ask the hub again while the lease runs.
+	pollOnce(t, p, feedSrv.URL)
+	hub.mu.Lock()
+	posts := hub.posts
+	hub.mu.Unlock()
+	if posts != 1 {
+		t.Errorf("%d subscription requests, want 1 during a running lease", posts)
 	}
 }
