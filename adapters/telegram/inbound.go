@@ -94,7 +94,12 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	}
 	text, ok := commandText(m.Text, a.BotUserName())
 	if !ok {
-		return
+		// In a private chat, plain words still deserve an answer (the bot
+		// says how commands look); elsewhere they are conversation.
+		if m.Chat.Type != "private" || strings.HasPrefix(m.Text, "/") || strings.TrimSpace(m.Text) == "" {
+			return
+		}
+		text = m.Text
 	}
 	c := bot.Command{Target: chatTarget(m.Chat), Text: text}
 	switch {

@@ -40,6 +40,12 @@ func TestCommandInPrivateChat(t *testing.T) {
 	if sent[0].ReplyTo == 0 {
 		t.Error("reply does not quote the command")
 	}
+
+	// Plain words in a private chat get an answer too.
+	srv.UserSays(alice, "hello?")
+	if c := rec.waitCommands(t, 2)[1]; c.Text != "hello?" {
+		t.Errorf("plain text passed as %q", c.Text)
+	}
 }
 
 func TestCommandsInGroupsAndChannels(t *testing.T) {

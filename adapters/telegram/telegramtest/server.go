@@ -325,13 +325,14 @@ func (s *Server) MyChatMember(chat Chat, from User, oldStatus, newStatus string)
 	})
 }
 
-// BlockBot makes user block the bot: a my_chat_member update is queued and
-// every later send to the user fails with 403.
-func (s *Server) BlockBot(user User) {
+// BlockBot makes user block the bot: every later send to the user fails
+// with 403, and a my_chat_member update is queued; its update ID is
+// returned.
+func (s *Server) BlockBot(user User) int {
 	f := Blocked
 	f.ChatID = user.ID
 	s.Fail(f)
-	s.MyChatMember(PrivateChat(user), user, "member", "kicked")
+	return s.MyChatMember(PrivateChat(user), user, "member", "kicked")
 }
 
 // SetMember sets a user's status in a chat for getChatMember ("creator",

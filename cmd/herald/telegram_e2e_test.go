@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/adapters/telegram/telegramtest"
+)
+
+// telegramWait bounds every wait in these tests; generous because the
+// machine is shared, never a statement about speed.
+const telegramWait = 30 * time.Second
+
+// telegramService runs herald as in production with Telegram pointed at a
+// fake Bot API, until the test ends.
+func telegramService(t *testing.T) (addr string, fake *telegramtest.Server) {
+	t.Helper()
+	fake = telegramtest.New(t)
+	vars := map[string]string{
+		"HERALD_DB":             filepath.Join(t.TempDir(), "herald.db"),
+		"HERALD_HTTP_ADDR":      "127.0.0.1:0",
+		"HERALD_TELEGRAM_TOKEN": telegramtest.Token,
+		"HERALD_TELEGRAM_API":   fake.URL,
+	}
+	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	case <-time.After(telegramWait):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(telegramWait):
+			t.Error("serve did not stop")
+		}
+	})
+	// Ready means getMe succeeded and the long poll runs.
+	deadline := time.Now().Add(telegramWait)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("herald not ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr, fake
+}
+
+func telegramPush(t *testing.T, addr, title, url, body string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
+	resp, err := http.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /v1/articles: %s", resp.Status)
+	}
+}
+
+// telegramSay sends a command and returns the bot's reply to it.
+func telegramSay(t *testing.T, fake *telegramtest.Server, chat telegramtest.Chat, from telegramtest.User, text string) string {
+	t.Helper()
+	before := len(fake.Sent(chat.ID))
+	if chat.Type == "private" {
+		fake.UserSays(from, text)
+	} else {
+		fake.GroupMessage(chat, from, text)
+	}
+	return fake.WaitSent(t, chat.ID, before+1, telegramWait)[before].Visible
+}
+
+// sendAttempts counts sendMessage calls to a chat, failed ones included.
+func sendAttempts(fake *telegramtest.Server, chatID int64) int {
+	n := 0
+	for _, r := range fake.Requests("sendMessage") {
+		if r.Params.Get("chat_id") == strconv.FormatInt(chatID, 10) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTelegramEndToEnd(t *testing.T) {
+	addr, fake := telegramService(t)
+	alice := telegramtest.User{ID: 101, FirstName: "Alice", UserName: "alice"}
+	bob := telegramtest.User{ID: 102, FirstName: "Bob", UserName: "bob"}
+	carol := telegramtest.User{ID: 103, FirstName: "Carol"}
+	aliceDM, bobDM, carolDM := telegramtest.PrivateChat(alice), telegramtest.PrivateChat(bob), telegramtest.PrivateChat(carol)
+	group := telegramtest.Chat{ID: -100200, Type: "supergroup", Title: "Analysts"}
+	fake.SetMember(group.ID, alice.ID, "creator")
+	fake.SetMember(group.ID, bob.ID, "member")
+
+	// Commands are registered for the menu.
+	fake.WaitRequests(t, "setMyCommands", 1, telegramWait)
+
+	// A user subscribes in a private chat and gets a reply.
+	if r := telegramSay(t, fake, aliceDM, alice, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("/subscribe answered %q", r)
+	}
+	if r := telegramSay(t, fake, bobDM, bob, "/subscribe ceasefire OR truce"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("bob's /subscribe answered %q", r)
+	}
+	if r := telegramSay(t, fake, carolDM, carol, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("carol's /subscribe answered %q", r)
+	}
+
+	// In a group, a member who is not an admin is refused; the creator is not.
+	if r := telegramSay(t, fake, group, bob, "/subscribe@HeraldBot ceasefire"); strings.Contains(r, "Subscribed") || !strings.Contains(r, "manage") {
+		t.Errorf("non-admin in a group: %q", r)
+	}
+	if r := telegramSay(t, fake, group, alice, "/subscribe@HeraldBot ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Errorf("group creator: %q", r)
+	}
+
+	// Carol blocks the bot: her chat is deactivated and never tried again.
+	fake.WaitConfirmed(t, fake.BlockBot(carol), telegramWait)
+	carolTries := sendAttempts(fake, carol.ID)
+
+	// An article arrives as exactly one alert, in HTML, with buttons.
+	telegramPush(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva",
+		"Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said.")
+	sent := fake.WaitSent(t, alice.ID, 2, telegramWait)
+	alert := sent[1]
+	if alert.ParseMode != "HTML" || !strings.HasPrefix(alert.Text, `<b><a href="https://news.example/geneva">Ceasefire talks resume in Geneva</a></b>`) {
+		t.Errorf("alert HTML:\n%s", alert.Text)
+	}
+	if !strings.Contains(alert.Visible, "Example News") || !strings.Contains(alert.Visible, "ceasefire") {
+		t.Errorf("alert shows:\n%s", alert.Visible)
+	}
+	var mute string
+	for _, row := range alert.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, "Mute") {
+				mute = b.CallbackData
+			}
+		}
+	}
+	if mute == "" {
+		t.Fatalf("no mute button: %+v", alert.Buttons)
+	}
+	fake.WaitSent(t, group.ID, 3, telegramWait) // two replies and the alert
+
+	// The same article pushed again raises nothing: the next one to arrive
+	// is the next story.
+	telegramPush(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva?utm_source=x",
+		"Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said.")
+	// A title whose text holds "<b>" and "&" arrives escaped. (Ingest reads
+	// real tags in a pushed title as markup and drops them, so the literal
+	// text comes HTML-encoded, as feeds carry it.)
+	telegramPush(t, addr, "&lt;b&gt;Ceasefire&lt;/b&gt; &amp; aid corridor opens in the south", "https://news.example/corridor",
+		"Trucks with food crossed the front line after the ceasefire allowed an aid corridor near the southern port.")
+	sent = fake.WaitSent(t, alice.ID, 3, telegramWait)
+	escaped := sent[2]
+	if !strings.Contains(escaped.Text, "&lt;b&gt;Ceasefire&lt;/b&gt; &amp; aid corridor") {
+		t.Errorf("title not escaped:\n%s", escaped.Text)
+	}
+	if !strings.HasPrefix(escaped.Visible, "<b>Ceasefire</b> & aid corridor opens in the south") {
+		t.Errorf("the user reads:\n%s", escaped.Visible)
+	}
+
+	// The mute button silences the next alert for that subscription.
+	cq := fake.PressButton(alice, alice.ID, alert.MessageID, mute)
+	if a := fake.WaitAnswer(t, cq, telegramWait); !strings.Contains(a, "Muted") {
+		t.Errorf("mute answered %q", a)
+	}
+	telegramPush(t, addr, "Ceasefire collapses in the north", "https://news.example/north",
+		"Fighting broke out overnight in the northern province as the ceasefire collapsed.")
+	telegramPush(t, addr, "Truce observers arrive by train", "https://news.example/observers",
+		"A team of international observers arrived by train to monitor the truce along the river.")
+	// Bob, not muted, gets both; by then Alice's would have been sent too.
+	fake.WaitSent(t, bob.ID, 5, telegramWait) // one reply, four alerts
+	if got := fake.Sent(alice.ID); len(got) != 3 {
+		t.Errorf("alice got %d messages after muting, want 3", len(got))
+		for _, m := range got {
+			t.Logf("%q", m.Visible)
+		}
+	}
+	if n := sendAttempts(fake, carol.ID); n != carolTries {
+		t.Errorf("%d sends tried to the chat that blocked the bot", n-carolTries)
+	}
+}
