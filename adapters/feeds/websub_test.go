@@ -23,8 +23,8 @@ import (
 // fakeHub is a WebSub hub on loopback: it takes subscription requests,
 // verifies intent against the callback, and can publish signed content.
 type fakeHub struct {
-	t   *testing.T
-	mu  sync.Mutex
+	t     *testing.T
+	mu    sync.Mutex
 	req   url.Values
 	posts int
 	// verified receives the result of the verification of intent.
