@@ -374,10 +374,16 @@ func (a *Adapter) observe(resp *http.Response) {
 		if h.Get("X-RateLimit-Scope") != "shared" {
 			a.invalid.add()
 		}
-		if h.Get("X-RateLimit-Global") != "" || h.Get("X-RateLimit-Scope") == "global" {
+		// A 429 without Discord's rate-limit headers comes from Cloudflare
+		// (an IP ban), which holds everything back too.
+		cloudflare := h.Get("X-RateLimit-Scope") == "" && h.Get("X-RateLimit-Limit") == "" && h.Get("X-RateLimit-Global") == ""
+		if h.Get("X-RateLimit-Global") != "" || h.Get("X-RateLimit-Scope") == "global" || cloudflare {
 			after := parseSeconds(h.Get("X-RateLimit-Reset-After"))
 			if after <= 0 {
 				after = parseSeconds(h.Get("Retry-After"))
+			}
+			if after <= 0 && cloudflare {
+				after = time.Minute
 			}
 			if after <= 0 {
 				after = time.Second
