@@ -26,7 +26,9 @@ import (
 //   - an outlet cited at the end of the title moved to Outlet;
 //   - Summary set: the feed's description when it has one, else an
 //     extract of the body (see summary.Summarize), at most ~320 characters;
-//   - Lang guessed from the script when empty;
+//   - Lang reduced to its primary subtag ("en-GB" → "en"), and guessed
+//     from the script when empty or when it names a language of another
+//     script (a Ukrainian site whose feed says "en");
 //   - URL made canonical (see CanonicalURL), ContentHash computed over the
 //     normalised title and body, and ID set when empty: from the GUID, else
 //     the canonical URL, else the content, so an edited headline keeps the
@@ -36,6 +38,20 @@ func Clean(a alerts.Article) alerts.Article {
 	a.Source = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Source))))
 	a.Outlet = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Outlet))))
 
+	if isHTMLDocument(a.Body) {
+		// A whole page pushed as the body: keep its article, not its chrome.
+		p := extractPage([]byte(repairUTF8(a.Body)))
+		a.Body = p.Body
+		if strings.TrimSpace(a.Title) == "" {
+			a.Title = p.Title
+		}
+		if a.URL == "" {
+			a.URL = p.URL
+		}
+		if a.Lang == "" {
+			a.Lang = langTag(p.Lang)
+		}
+	}
 	rawTitle := cleanLine(a.Title)
 	a.Title = rawTitle
 	if head, outlet := splitOutlet(rawTitle); outlet != "" {
@@ -68,11 +84,7 @@ func Clean(a alerts.Article) alerts.Article {
 			a.URL = strings.TrimSpace(normalizeRunes(repairUTF8(a.URL)))
 		}
 	}
-	if a.Lang == "" {
-		a.Lang = detectLang(a.Title + "\n" + a.Body)
-	} else {
-		a.Lang = strings.ToLower(strings.TrimSpace(repairUTF8(a.Lang)))
-	}
+	a.Lang = chooseLang(langTag(repairUTF8(a.Lang)), detectLang(a.Title+"\n"+a.Body))
 	a.ContentHash = ContentHash(a.Title, a.Body)
 	if a.ID == "" {
 		a.ID = articleID(a)
@@ -199,6 +211,34 @@ func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return []alerts.Article{a}, nil
+}
+
+// chooseLang keeps the declared language unless the text's script says
+// otherwise.
+func chooseLang(declared, detected string) string {
+	if declared == "" || (detected != "" && isCyrillicLang(declared) != isCyrillicLang(detected)) {
+		return detected
+	}
+	return declared
+}
+
+func isCyrillicLang(tag string) bool {
+	switch tag {
+	case "ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn":
+		return true
+	}
+	return false
+}
+
+// isHTMLDocument reports whether s is a whole HTML page rather than a
+// fragment.
+func isHTMLDocument(s string) bool {
+	head := strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	head = strings.ToLower(head)
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
 }
 
 // langTag keeps the primary subtag of a page's lang attribute ("en-GB" →

@@ -427,3 +427,37 @@ func TestTeasers(t *testing.T) {
 		})
 	}
 }
+
+func TestCleanPushedPage(t *testing.T) {
+	data, err := os.ReadFile("testdata/clean/reuters-page.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Clean(alerts.Article{Body: string(data), Source: "push"})
+	if a.Title != "Nvidia shares hit record as AI chip demand soars" || a.Outlet != "Reuters" {
+		t.Errorf("title %q outlet %q", a.Title, a.Outlet)
+	}
+	if strings.Contains(a.Body, "Home") || !strings.HasPrefix(a.Body, "Shares of Nvidia") {
+		t.Errorf("body = %q", a.Body)
+	}
+	if a.Lang != "en" {
+		t.Errorf("lang = %q", a.Lang)
+	}
+}
+
+func TestDeclaredLang(t *testing.T) {
+	tests := []struct{ declared, text, want string }{
+		{"en-GB", "The ceasefire held", "en"},
+		{"EN", "The ceasefire held", "en"},
+		{"en", "Перемир'я трималося всю ніч, повідомили військові", "uk"},
+		{"ru", "Перемирие соблюдалось всю ночь", "ru"},
+		{"uk", "Перемирие соблюдалось", "uk"},
+		{"de", "Die Waffenruhe hielt", "de"},
+		{"", "The ceasefire held", "en"},
+	}
+	for _, tt := range tests {
+		if got := Clean(alerts.Article{Title: tt.text, Lang: tt.declared}).Lang; got != tt.want {
+			t.Errorf("declared %q, %q: lang %q, want %q", tt.declared, tt.text, got, tt.want)
+		}
+	}
+}
