@@ -19,15 +19,13 @@ import (
 
 // ParseFeed reads an RSS (0.9x, 1.0, 2.0), Atom or JSON Feed document and
 // returns its items as cleaned articles. feedURL resolves relative links
-// and names the source when the feed has no title; it may be empty.
+// and names the source when the feed has no title; it may be empty. The
+// error says what is wrong ("not an RSS, Atom or JSON feed (it looks like
+// an HTML page)"); the caller says which feed.
 func ParseFeed(data []byte, feedURL string) ([]alerts.Article, error) {
 	pf, err := parseFeedDoc(data, feedURL)
 	if err != nil {
-		where := feedURL
-		if where == "" {
-			where = "feed"
-		}
-		return nil, fmt.Errorf("%s: %w", where, err)
+		return nil, err // the caller names the feed or file
 	}
 	return pf.Items, nil
 }
