@@ -680,3 +680,34 @@ func TestRefusedTokenEndsRun(t *testing.T) {
 		t.Error("Ready with a refused token")
 	}
 }
+
+func TestDigestIsOneEmbed(t *testing.T) {
+	t.Parallel()
+	a, fake, _ := start(t, 1)
+	ch := "500000000000000800"
+	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
+	m := bot.Message{Kind: bot.DeliverDigest}
+	for _, title := range []string{"Ceasefire agreed", "@everyone Truce holds", "Talks resume"} {
+		m.Alerts = append(m.Alerts, sampleAlert(target.ID, title).Alerts[0])
+	}
+	if _, err := a.Send(context.Background(), target, m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := fake.Messages(ch)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	s := decode(t, msgs[0])
+	if len(s.Embeds) != 1 || string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Fatalf("digest %s", msgs[0].Body)
+	}
+	d := s.Embeds[0].Description
+	for _, title := range []string{"Ceasefire agreed", "Truce holds", "Talks resume"} {
+		if !strings.Contains(d, title) {
+			t.Errorf("digest lacks %q: %q", title, d)
+		}
+	}
+	if strings.Contains(d, "@everyone") {
+		t.Errorf("digest can ping: %q", d)
+	}
+}

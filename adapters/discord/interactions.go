@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -140,13 +141,16 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 // serve acknowledges an interaction with a deferred ephemeral response,
 // asks the handler, and edits the response with its reply.
 func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
+	// Discord drops an interaction not acknowledged within 3 seconds.
+	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
+	defer cancel()
 	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
 			Flags:           discordgo.MessageFlagsEphemeral,
 			AllowedMentions: noMentions(),
 		},
-	})
+	}, discordgo.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("Discord interaction could not be acknowledged", "error", redact(err, i.Token))
 		return
@@ -177,16 +181,21 @@ func (a *Adapter) handle(cmd bot.Command) (text string) {
 // reply edits the deferred response with text, in as many messages as it
 // takes.
 func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text string) {
+	// The interaction token is valid for 15 minutes.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), time.Minute)
+	defer cancel()
 	parts := splitReply(text, maxContent)
 	first := parts[0]
-	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()})
+	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()},
+		discordgo.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("Discord interaction reply failed", "error", redact(err, i.Token))
 		return
 	}
 	for _, p := range parts[1:] {
 		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
-			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()})
+			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+			discordgo.WithContext(ctx))
 		if err != nil {
 			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
 			return
@@ -196,11 +205,13 @@ func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text str
 
 // respondNow answers an interaction at once, ephemerally.
 func (a *Adapter) respondNow(s *discordgo.Session, i *discordgo.Interaction, text string) {
+	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
+	defer cancel()
 	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
 			Content: escape(text), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-	})
+	}, discordgo.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("Discord interaction response failed", "error", redact(err, i.Token))
 	}
