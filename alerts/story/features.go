@@ -2,6 +2,7 @@ package story
 
 import (
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -17,30 +18,28 @@ import (
 // and long tails of background only blur it.
 const maxWords = 400
 
+// set is a sorted set of hashed strings: fast to intersect by merging.
+type set []uint64
+
 // features are what the clusterer compares articles on.
 type features struct {
-	words    map[string]bool // content-word stems of title and lead
-	title    map[string]bool // content-word stems of the title
-	at       time.Time       // when the article appeared (set by the caller)
-	entities map[string]bool // names: capitalised words not opening a sentence
-	figures  map[string]bool // numbers that are not years: "7.7", "1,002", "33"
-	sig      []uint64        // MinHash signature of words
+	words    set       // content-word stems of the title and the first maxWords words
+	title    set       // content-word stems of the title
+	at       time.Time // when the article appeared (set by the caller)
+	entities set       // names: capitalised words not opening a sentence
+	figures  set       // numbers that are not years: "7.7", "1,002", "33"
+	sig      []uint64  // MinHash signature of words
 }
 
 // extract computes an article's features.
 func extract(a *alerts.Article, hashes int) features {
-	f := features{
-		words:    map[string]bool{},
-		title:    map[string]bool{},
-		entities: map[string]bool{},
-		figures:  map[string]bool{},
-	}
+	var b builder
 	for _, w := range scan(a.Title) {
 		if s, ok := contentStem(w.text); ok {
-			f.title[s] = true
-			f.words[s] = true
+			b.title = append(b.title, hashString(s))
+			b.words = append(b.words, hashString(s))
 		}
-		addEntity(f, w, true)
+		b.addEntity(w, true)
 	}
 	n := 0
 	for _, w := range scan(a.Body) {
@@ -48,12 +47,34 @@ func extract(a *alerts.Article, hashes int) features {
 			break
 		}
 		if s, ok := contentStem(w.text); ok {
-			f.words[s] = true
+			b.words = append(b.words, hashString(s))
 		}
-		addEntity(f, w, false)
+		b.addEntity(w, false)
+	}
+	f := features{
+		words:    makeSet(b.words),
+		title:    makeSet(b.title),
+		entities: makeSet(b.entities),
+		figures:  makeSet(b.figures),
 	}
 	f.sig = minhash(f.words, hashes)
 	return f
+}
+
+// builder collects an article's hashed words before they become sets.
+type builder struct {
+	words, title, entities, figures []uint64
+}
+
+func hashString(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+func makeSet(xs []uint64) set {
+	slices.Sort(xs)
+	return set(slices.Compact(xs))
 }
 
 // word is one word of a text and whether it opens a sentence.
@@ -101,8 +122,7 @@ func scan(s string) []word {
 // word that does not merely open a sentence, or a number that is not a
 // year. In a title, where Title Case capitalises every word, only numbers
 // and acronyms count.
-func addEntity(f features, w word, inTitle bool) {
-	set := f.entities
+func (b *builder) addEntity(w word, inTitle bool) {
 	r, _ := utf8.DecodeRuneInString(w.text)
 	switch {
 	case unicode.IsDigit(r):
@@ -110,7 +130,7 @@ func addEntity(f features, w word, inTitle bool) {
 		num := strings.TrimRightFunc(w.text, func(r rune) bool { return !unicode.IsDigit(r) })
 		num = strings.ReplaceAll(num, ",", "")
 		if len(num) >= 2 && !isYear(num) {
-			f.figures[num] = true
+			b.figures = append(b.figures, hashString(num))
 		}
 	case unicode.IsUpper(r):
 		if w.sentenceStart && !inTitle {
@@ -123,7 +143,7 @@ func addEntity(f features, w word, inTitle bool) {
 		if inTitle && strings.ToUpper(w.text) != w.text {
 			return
 		}
-		set[stem(lower)] = true
+		b.entities = append(b.entities, hashString(stem(lower)))
 	}
 }
 
@@ -163,15 +183,12 @@ func stem(w string) string {
 // functions h_i(x) = a_i·x + b_i (mod 2^64) over the FNV-1a hash of the
 // element, the minimum. Equal fractions of equal minima estimate Jaccard
 // similarity.
-func minhash(set map[string]bool, n int) []uint64 {
+func minhash(words set, n int) []uint64 {
 	sig := make([]uint64, n)
 	for i := range sig {
 		sig[i] = ^uint64(0)
 	}
-	for s := range set {
-		h := fnv.New64a()
-		h.Write([]byte(s))
-		x := h.Sum64()
+	for _, x := range words {
 		for i := range sig {
 			v := coefA[i]*x + coefB[i]
 			if v < sig[i] {

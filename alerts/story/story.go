@@ -344,45 +344,39 @@ func timeDecay(d time.Duration) float64 {
 	return 1 - (1-decayFloor)*float64(d-decayFrom)/float64(decayTo-decayFrom)
 }
 
-func intersect(a, b map[string]bool) int {
-	if len(a) > len(b) {
-		a, b = b, a
-	}
-	n := 0
-	for s := range a {
-		if b[s] {
+// intersect counts the elements two sets share.
+func intersect(a, b set) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
 			n++
+			i++
+			j++
 		}
 	}
 	return n
 }
 
-func jaccard(a, b map[string]bool) float64 {
+func jaccard(a, b set) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	in := 0
-	for s := range a {
-		if b[s] {
-			in++
-		}
-	}
+	in := intersect(a, b)
 	return float64(in) / float64(len(a)+len(b)-in)
 }
 
 // overlapCoef is |a∩b| / min(|a|,|b|): short titles that say the same are
 // alike even when one says more.
-func overlapCoef(a, b map[string]bool) float64 {
+func overlapCoef(a, b set) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	in := 0
-	for s := range a {
-		if b[s] {
-			in++
-		}
-	}
-	return float64(in) / float64(min(len(a), len(b)))
+	return float64(intersect(a, b)) / float64(min(len(a), len(b)))
 }
 
 // bandHashes hashes each LSH band of a signature, with the band's index.
