@@ -461,3 +461,27 @@ func TestDeclaredLang(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReadArticles(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/clean/*")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(filepath.Base(p), b)
+		}
+	}
+	f.Add("x.html", []byte("<!doctype html><html><head><title>T</title></head><body><nav>n</nav><article><h1>H</h1><p>x"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		as, err := ReadArticles(name, data)
+		if err != nil {
+			return
+		}
+		for _, a := range as {
+			if !utf8.ValidString(a.Title) || !utf8.ValidString(a.Body) || !utf8.ValidString(a.Summary) {
+				t.Fatalf("invalid UTF-8 in %+v", a)
+			}
+			if a.ID == "" {
+				t.Fatal("article without ID")
+			}
+		}
+	})
+}

@@ -297,3 +297,10 @@ func BenchmarkAssign(b *testing.B) {
 		i++
 	}
 }
+
+// clusterer is bot.Clusterer, restated: alerts packages do not import bot.
+type clusterer interface {
+	Assign(a *alerts.Article) (alerts.Story, bool)
+}
+
+var _ clusterer = (*Clusterer)(nil)
