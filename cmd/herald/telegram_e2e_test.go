@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -19,9 +20,13 @@ import (
 // machine is shared, never a statement about speed.
 const telegramWait = 30 * time.Second
 
+// telegramHTTP makes one connection per request: a connection dialled but
+// never used would count as busy for 5 s in http.Server.Shutdown.
+var telegramHTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // telegramService runs herald as in production with Telegram pointed at a
 // fake Bot API, until the test ends.
-func telegramService(t *testing.T) (addr string, fake *telegramtest.Server) {
+func telegramService(t *testing.T, extra ...string) (addr string, fake *telegramtest.Server) {
 	t.Helper()
 	fake = telegramtest.New(t)
 	vars := map[string]string{
@@ -29,6 +34,9 @@ func telegramService(t *testing.T) (addr string, fake *telegramtest.Server) {
 		"HERALD_HTTP_ADDR":      "127.0.0.1:0",
 		"HERALD_TELEGRAM_TOKEN": telegramtest.Token,
 		"HERALD_TELEGRAM_API":   fake.URL,
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
 	}
 	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
 	if err != nil {
@@ -62,7 +70,7 @@ func telegramService(t *testing.T) (addr string, fake *telegramtest.Server) {
 	// Ready means getMe succeeded and the long poll runs.
 	deadline := time.Now().Add(telegramWait)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := telegramHTTP.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -80,7 +88,7 @@ func telegramService(t *testing.T) (addr string, fake *telegramtest.Server) {
 func telegramPush(t *testing.T, addr, title, url, body string) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
-	resp, err := http.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
+	resp, err := telegramHTTP.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,5 +218,39 @@ func TestTelegramEndToEnd(t *testing.T) {
 	}
 	if n := sendAttempts(fake, carol.ID); n != carolTries {
 		t.Errorf("%d sends tried to the chat that blocked the bot", n-carolTries)
+	}
+}
+
+func TestTelegramWebhook(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := ln.Addr().String()
+	ln.Close()
+	hook := "http://" + hostPort + "/telegram/webhook"
+	_, fake := telegramService(t, "HERALD_HTTP_ADDR", hostPort, "HERALD_TELEGRAM_WEBHOOK_URL", hook)
+
+	url, secret := fake.Webhook()
+	if url != hook || secret == "" {
+		t.Fatalf("webhook %q, secret %q", url, secret)
+	}
+	// Telegram posts the update with the secret; herald answers in the chat.
+	alice := telegramtest.User{ID: 201, FirstName: "Alice"}
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(alice), alice, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("/subscribe answered %q", r)
+	}
+	// Anyone without the secret is turned away.
+	body := `{"update_id":77,"message":{"message_id":1,"date":1,"chat":{"id":202,"type":"private"},"from":{"id":202,"first_name":"Eve"},"text":"/subscribe x"}}`
+	resp, err := telegramHTTP.Post(hook, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("update without the secret: %s", resp.Status)
+	}
+	if len(fake.Requests("getUpdates")) != 0 {
+		t.Error("long polling while a webhook is set")
 	}
 }

@@ -933,7 +933,9 @@ func (s *Server) setWebhook(p url.Values) (any, *apiError) {
 // deliver posts queued updates to the webhook one at a time, as Telegram
 // does; an update is dropped from the queue once the webhook answers 2xx.
 func (s *Server) deliver(hook, secret string, stop chan struct{}) {
-	client := &http.Client{Timeout: 10 * time.Second}
+	// One connection per update, so the bot's server never holds an unused
+	// keep-alive connection of ours when it shuts down.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
 		s.mu.Lock()
 		var next *pending
