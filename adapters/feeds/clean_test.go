@@ -415,7 +415,7 @@ func TestTeasers(t *testing.T) {
 		},
 		{
 			"relative times and counters",
-			"5 hours ago 2\nUpdated 12:03 GMT | 3 min read\n1.2K shares · 14 comments\n2 часа назад\n3 години тому\nText.",
+			"5 hours ago 2\nUpdated 12:03 GMT | 3 min read\n1.2K shares · 14 comments\n2 часа назад\n3 години тому\nListen to this article\n6 min\nTags: UK, Elections\nText.",
 			"Text.",
 		},
 	}

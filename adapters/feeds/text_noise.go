@@ -48,6 +48,9 @@ var cookieRE = regexp.MustCompile(`\bcookies?\b.{0,160}?\b(?:you|your|our|this\s
 // captionRE is an image credit or caption label.
 var captionRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:image\s+(?:source|caption|copyright)|photo(?:graph)?(?:\s+credit)?\s*[:,©/]|picture\s*[:,]|credit\s*:|©|фото\s*[:,©/]|фото\s+\S+\s*/|источник\s+фото|джерело\s+фото|getty\s+images$|media\s+caption)`)
 
+// tagsRE is a line listing the page's tags or topics.
+var tagsRE = regexp.MustCompile(`^[^\p{L}]*(?:tags|topics|related\s+topics|filed\s+under|categories|category|section|теги|метки|темы|теми|рубрика|рубрики)\s*:`)
+
 // bylineRE is a line naming the author only.
 var bylineRE = regexp.MustCompile(`^(?:By|BY|Автор:?|Author:?|Written\s+by|Reporting\s+by)\s+\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|and|&|de|van|von|и|і))*(?:\s*[,|]\s*.{0,40})?$`)
 
@@ -71,6 +74,7 @@ var metaTokenRE = regexp.MustCompile(`^(?:` +
 	`|\d{1,2}\s+(?:январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр|січн|лют|берез|квітн|травн|червн|липн|серпн|вересн|жовтн|листопад|грудн)\p{L}*\s*(?:\d{4})?\s*(?:г\.|года|р\.|року)?` +
 	`|\d{4}-\d{2}-\d{2}(?:t[\d:]+z?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}` +
 	`|share(?:\s+(?:this|on|via)(?:\s+(?:article|story|page|post))?)?|tweet|e-?mail|print|save|copy\s+(?:link|url)|facebook|twitter|whatsapp|telegram|linkedin|reddit|pinterest|flipboard|messenger|vk|ok|x|listen(?:\s+to\s+(?:this\s+)?article)?|comments?|поделиться|поширити|сохранить|зберегти|комментарии|коментарі|написать\s+комментарий|печать|друк` +
+	`|\d+\s*(?:min|mins|m|sec|secs|s|h|hrs?|мин\.?|хв\.?|сек\.?)` +
 	`|\d[\d.,]*[kmкм]?` +
 	`)(?:\s*[|•·,:/()\-–—]+\s*|\s+|$)`)
 
@@ -153,7 +157,7 @@ func classifyPart(line string) noiseKind {
 			return junkLine
 		}
 	}
-	if words <= 20 && (captionRE.MatchString(lower) || bylineRE.MatchString(line)) {
+	if words <= 20 && (captionRE.MatchString(lower) || tagsRE.MatchString(lower) || bylineRE.MatchString(line)) {
 		return junkLine
 	}
 	return notNoise
