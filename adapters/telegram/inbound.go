@@ -20,6 +20,11 @@ const maxCallbackText = 200
 // handleUpdate dispatches one update. Errors are logged: an update is
 // never retried, or one bad update would block every later one.
 func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("Telegram update handler panicked; update skipped", "update_id", u.UpdateID, "panic", r)
+		}
+	}()
 	switch {
 	case u.Message != nil:
 		a.handleMessage(ctx, u.Message)
