@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -77,4 +78,11 @@ func FuzzCanonicalURL(f *testing.F) {
 		}
 		_ = again
 	})
+}
+
+func ExampleCanonicalURL() {
+	u, _ := CanonicalURL("https://M.Example.com:443/world/story-123/amp/?utm_source=twitter&id=7#comments")
+	fmt.Println(u)
+	// Output:
+	// https://example.com/world/story-123?id=7
 }
