@@ -159,8 +159,11 @@ func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
 }
 
 // Seed rebuilds the window after a restart from stored stories and recent
-// articles (each carrying its StoryID). Articles without a story, or whose
-// story is not given, are skipped; so are those already outside the window.
+// articles (each carrying its StoryID), as Store.RecentArticles and
+// Store.GetStory give them. An article whose story is not among stories
+// still seeds it, with the story rebuilt from its articles (first one
+// first, sources in order). Articles without a StoryID and articles
+// already outside the window are skipped.
 func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 	now := c.opts.Now()
 	byID := map[string]alerts.Story{}
@@ -176,16 +179,20 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 	defer c.mu.Unlock()
 	for i := range arts {
 		a := &arts[i]
-		s, ok := byID[a.StoryID]
-		if !ok || a.StoryID == "" {
+		if a.StoryID == "" {
 			continue
 		}
 		at := articleTime(a, now)
 		if now.Sub(at) > c.opts.Window {
 			continue
 		}
-		e := c.stories[s.ID]
+		src := sourceOf(a)
+		e := c.stories[a.StoryID]
 		if e == nil {
+			s, ok := byID[a.StoryID]
+			if !ok {
+				s = alerts.Story{ID: a.StoryID, FirstArticle: a.ID, Title: a.Title, Created: at, Updated: at}
+			}
 			s.Sources = slices.Clone(s.Sources)
 			e = &entry{story: s, sourceKeys: map[string]bool{}}
 			for _, src := range s.Sources {
@@ -193,9 +200,13 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 			}
 			c.stories[s.ID] = e
 		}
+		if key := strings.ToLower(src); src != "" && !e.sourceKeys[key] {
+			e.sourceKeys[key] = true
+			e.story.Sources = append(e.story.Sources, src)
+		}
 		f := extract(a, c.opts.Hashes)
 		f.at = at
-		c.add(&member{id: a.ID, story: s.ID, source: sourceOf(a), at: at, f: f, bands: c.bandHashes(f.sig)}, e)
+		c.add(&member{id: a.ID, story: a.StoryID, source: src, at: at, f: f, bands: c.bandHashes(f.sig)}, e)
 	}
 	c.prune(now)
 }

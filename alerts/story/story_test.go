@@ -241,6 +241,15 @@ func TestSeedRestoresWindow(t *testing.T) {
 		t.Errorf("sources = %q", got.Sources)
 	}
 
+	// Without the stored story, the articles rebuild it.
+	c4 := New(Options{Now: clock})
+	c4.Seed(nil, []alerts.Article{a})
+	b2 := byID["gaza/a/Times of Israel"]
+	got, joined = c4.Assign(&b2)
+	if !joined || got.ID != s.ID || !slices.Equal(got.Sources, []string{"BBC", "Times of Israel"}) {
+		t.Errorf("after Seed without stories: %+v joined=%v", got, joined)
+	}
+
 	// Articles outside the window are not seeded.
 	c3 := New(Options{Now: func() time.Time { return now.Add(50 * time.Hour) }})
 	c3.Seed([]alerts.Story{s}, []alerts.Article{a})
