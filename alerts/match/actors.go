@@ -199,3 +199,6 @@ var defaultActors = sync.OnceValue(func() *Actors {
 	}
 	return a
 })
+
+// ActorsFile returns the text of the built-in actors file.
+func ActorsFile() string { return actorsFile }

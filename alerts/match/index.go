@@ -41,7 +41,8 @@ type Index struct {
 	slots slotAlloc
 	n     int
 
-	states sync.Pool
+	smu    sync.Mutex
+	states []*mstate
 }
 
 const tfPositional uint8 = 1 // used in a phrase: occurrences are recorded

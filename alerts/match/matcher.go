@@ -64,7 +64,7 @@ type stemCache struct {
 
 type stemSlot struct{ ex, st uint64 }
 
-const stemCacheSize = 1 << 15
+const stemCacheSize = 1 << 19
 
 func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
 	if c.slots == nil {
@@ -84,12 +84,30 @@ func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
 	return st
 }
 
+// getState takes a matcher state from the index's free list. States are
+// kept (not left to a sync.Pool, which the garbage collector empties) so
+// that their stem caches and arrays stay warm.
 func (x *Index) getState() *mstate {
-	if s, ok := x.states.Get().(*mstate); ok {
+	x.smu.Lock()
+	defer x.smu.Unlock()
+	if n := len(x.states); n > 0 {
+		s := x.states[n-1]
+		x.states = x.states[:n-1]
 		return s
 	}
 	return &mstate{}
 }
+
+func (x *Index) putState(s *mstate) {
+	x.smu.Lock()
+	if len(x.states) < maxStates {
+		x.states = append(x.states, s)
+	}
+	x.smu.Unlock()
+}
+
+// maxStates bounds the idle matcher states an index keeps.
+const maxStates = 64
 
 // prepare tokenizes the article into fingerprints; it needs no lock.
 func (s *mstate) prepare(a *alerts.Article) {
@@ -319,7 +337,7 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 		fn(uint64(e[0]) | uint64(e[1])<<32)
 	})
 	x.mu.RUnlock()
-	x.states.Put(s)
+	x.putState(s)
 }
 
 // Match returns the subscriptions the article satisfies, in ascending ID
@@ -336,7 +354,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	})
 	if len(s.out) == 0 {
 		x.mu.RUnlock()
-		x.states.Put(s)
+		x.putState(s)
 		return nil
 	}
 	texts := make([]string, 0, len(s.out))
@@ -359,7 +377,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 		}
 	}
 	x.mu.RUnlock()
-	x.states.Put(s)
+	x.putState(s)
 	d := NewDoc(a)
 	for i := range hits {
 		if q, err := Parse(texts[i], x.actors); err == nil {

@@ -1,13 +1,59 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herald-news/herald/alerts/match/bench"
 )
 
-// runBench is a placeholder until the matching engine's command lands; the
-// owner of alerts/match replaces this file.
+// runBench is herald bench [--subs 10000,100000,1000000] [--json] [--seed
+// N]: the matching engine against the brute-force evaluator and a
+// per-subscription regexp loop (those two up to 10k) on a seeded workload.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "herald bench: not available yet")
-	return 2
+	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	subs := fs.String("subs", "10000,100000,1000000", "subscription counts, comma-separated")
+	asJSON := fs.Bool("json", false, "one JSON line per engine and size")
+	seed := fs.Uint64("seed", 1, "workload seed")
+	docs := fs.Int("docs", 1000, "distinct articles")
+	dur := fs.Duration("duration", 2*time.Second, "timed matching per engine and size")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	var sizes []int
+	for _, f := range strings.Split(*subs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "herald bench: --subs: %q is not a positive number\n", f)
+			return 2
+		}
+		sizes = append(sizes, n)
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "%-7s %9s %11s %8s %9s %9s %9s %8s %9s %7s %s\n",
+			"engine", "subs", "docs/s", "MB/s", "p50 µs", "p99 µs", "B/sub", "allocs", "add p99", "load s", "checksum")
+	}
+	enc := json.NewEncoder(stdout)
+	err := bench.Run(sizes, bench.Options{Seed: *seed, Docs: *docs, Duration: *dur}, func(r bench.Result) {
+		if *asJSON {
+			enc.Encode(r)
+			return
+		}
+		fmt.Fprintf(stdout, "%-7s %9d %11.0f %8.1f %9.1f %9.1f %9.1f %8.2f %9.1f %7.2f %s\n",
+			r.Engine, r.Subs, r.DocsPerS, r.MBPerS, r.P50us, r.P99us, r.BytesPerSub, r.AllocsPerDc, r.AddP99us, r.LoadS, r.Checksum)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "herald bench: %v\n", err)
+		return 2
+	}
+	return 0
 }

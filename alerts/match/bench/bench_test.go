@@ -1,0 +1,39 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/herald-news/herald/alerts/match"
+)
+
+// BenchmarkMatch measures the index on the seeded workload:
+// go test -bench Match ./alerts/match/bench (add -benchtime, and
+// -run XXX; 1M takes a minute to build).
+func BenchmarkMatch(b *testing.B) {
+	w := NewWorkload(1)
+	docs := w.Articles(500)
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+			if testing.Short() && n > 100_000 {
+				b.Skip("short")
+			}
+			x := match.NewIndex(match.DefaultActors())
+			if err := x.Load(w.Subscriptions(n)); err != nil {
+				b.Fatal(err)
+			}
+			bytes := 0
+			for i := range docs {
+				bytes += len(docs[i].Title) + len(docs[i].Body)
+			}
+			b.SetBytes(int64(bytes / len(docs)))
+			b.ReportAllocs()
+			nop := func(uint64) {}
+			i := 0
+			for b.Loop() {
+				x.MatchFunc(&docs[i%len(docs)], nop)
+				i++
+			}
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package match
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+var randWords = strings.Fields(`ceasefire cease-fire truce peace deal talks war award Putin Rasputin
+Zelensky Зеленский Зеленского Kyiv Kiev Киева Trump Trump’s sanctions oil gas Gaza Odesa Odessa
+said the of and minister envoy summit Bloomberg Reuters attack drone drones strike strikes
+переговоры переговоров мир войны U.S. NATO НАТО élection election deal-making`)
+
+func randText(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString([]string{" ", " ", " ", ", ", ". ", "-", " – "}[r.IntN(7)])
+		}
+		b.WriteString(randWords[r.IntN(len(randWords))])
+	}
+	return b.String()
+}
+
+func randQuery(r *rand.Rand, depth int) string {
+	term := func() string {
+		w := randWords[r.IntN(len(randWords))]
+		switch r.IntN(8) {
+		case 0:
+			return `"` + w + " " + randWords[r.IntN(len(randWords))] + `"`
+		case 1:
+			return "title:" + w
+		case 2:
+			return "source:" + []string{"bloomberg", "reuters", "rt.com", "rt"}[r.IntN(4)]
+		case 3:
+			return `"` + w + `"`
+		}
+		return w
+	}
+	if depth == 0 || r.IntN(3) == 0 {
+		return term()
+	}
+	a, b := randQuery(r, depth-1), randQuery(r, depth-1)
+	switch r.IntN(4) {
+	case 0:
+		return a + " OR " + b
+	case 1:
+		return "(" + a + ") -" + term()
+	case 2:
+		return "(" + a + " OR " + b + ") " + term()
+	}
+	return a + " " + b
+}
+
+// TestIndexEqualsBruteForce is the randomized proof that the index returns
+// exactly what evaluating every query does, including after removals and
+// replacements.
+func TestIndexEqualsBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 1))
+	actors := DefaultActors()
+	x := NewIndex(actors)
+	b := NewBrute(actors)
+	for id := uint64(1); id <= 3000; id++ {
+		q := randQuery(r, 3)
+		e1 := x.Add(alerts.Subscription{ID: id, Query: q})
+		e2 := b.Add(alerts.Subscription{ID: id, Query: q})
+		if (e1 == nil) != (e2 == nil) {
+			t.Fatalf("%q: index error %v, brute error %v", q, e1, e2)
+		}
+	}
+	for i := 0; i < 600; i++ { // remove and replace some
+		id := uint64(1 + r.IntN(3000))
+		if r.IntN(2) == 0 {
+			x.Remove(id)
+			b.Remove(id)
+		} else {
+			q := randQuery(r, 2)
+			x.Add(alerts.Subscription{ID: id, Query: q})
+			b.Add(alerts.Subscription{ID: id, Query: q})
+		}
+	}
+	if x.Len() != b.Len() {
+		t.Fatalf("Len: index %d, brute %d", x.Len(), b.Len())
+	}
+	total := 0
+	for i := 0; i < 400; i++ {
+		a := &alerts.Article{
+			Title:  randText(r, 3+r.IntN(8)),
+			Body:   randText(r, r.IntN(80)),
+			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
+			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
+		}
+		got := x.Match(a)
+		want := b.Match(a)
+		total += len(want)
+		if len(got) != len(want) {
+			t.Fatalf("article %d %q: index %d hits, brute %d", i, a.Title, len(got), len(want))
+		}
+		for j := range got {
+			if got[j].Sub != want[j].Sub || fmt.Sprint(got[j].Terms) != fmt.Sprint(want[j].Terms) {
+				t.Fatalf("article %d: hit %d index %+v, brute %+v", i, j, got[j], want[j])
+			}
+		}
+	}
+	if total < 1000 {
+		t.Fatalf("only %d matches: the test proves little", total)
+	}
+}
+
+// TestConcurrentAddMatch runs adds, removes and matches together (go test
+// -race finds unsynchronised access).
+func TestConcurrentAddMatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	x := NewIndex(DefaultActors())
+	for id := uint64(1); id <= 2000; id++ {
+		x.Add(alerts.Subscription{ID: id, Query: randQuery(r, 2)})
+	}
+	arts := make([]alerts.Article, 50)
+	for i := range arts {
+		arts[i] = alerts.Article{Title: randText(r, 6), Body: randText(r, 300)}
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				x.MatchFunc(&arts[(i+g)%len(arts)], func(uint64) {})
+			}
+		}(g)
+	}
+	rr := rand.New(rand.NewPCG(8, 8))
+	for i := 0; i < 2000; i++ {
+		id := uint64(1 + rr.IntN(3000))
+		if i%3 == 0 {
+			x.Remove(id)
+		} else {
+			x.Add(alerts.Subscription{ID: id, Query: randQuery(rr, 2)})
+		}
+	}
+	wg.Wait()
+	// After the dust settles the index still equals brute force.
+	b := NewBrute(DefaultActors())
+	for id := uint64(1); id <= 3000; id++ {
+		if q, ok := x.Query(id); ok {
+			b.Add(alerts.Subscription{ID: id, Query: q})
+		}
+	}
+	for i := range arts {
+		if g, w := len(x.Match(&arts[i])), len(b.Match(&arts[i])); g != w {
+			t.Fatalf("article %d: index %d, brute %d", i, g, w)
+		}
+	}
+}
+
+func TestMatchFuncAllocatesNothing(t *testing.T) {
+	x := NewIndex(DefaultActors())
+	r := rand.New(rand.NewPCG(9, 9))
+	for id := uint64(1); id <= 500; id++ {
+		x.Add(alerts.Subscription{ID: id, Query: randQuery(r, 2)})
+	}
+	a := &alerts.Article{Title: randText(r, 8), Body: randText(r, 400), Source: "Bloomberg", URL: "https://www.rt.com/a"}
+	n := 0
+	fn := func(uint64) { n++ }
+	x.MatchFunc(a, fn)
+	if allocs := testing.AllocsPerRun(50, func() { x.MatchFunc(a, fn) }); allocs != 0 {
+		t.Errorf("MatchFunc allocates %.1f times per article in the steady state", allocs)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"ceasefire", `"peace deal" OR (a AND NOT b)`, "title:(x OR y) -source:rt", "a ) (", `"`, "-", "NOT NOT a", "Zelensky Kyiv", "x:y", "((((a"} {
+		f.Add(s)
+	}
+	actors := DefaultActors()
+	f.Fuzz(func(t *testing.T, q string) {
+		p, err := Parse(q, actors)
+		if err != nil {
+			return
+		}
+		// The canonical form parses, and to the same thing.
+		p2, err := Parse(p.String(), actors)
+		if err != nil {
+			t.Fatalf("canonical form %q of %q does not parse: %v", p.String(), q, err)
+		}
+		_ = p2
+		p.Explain(&alerts.Article{Title: q, Body: q})
+		x := NewIndex(actors)
+		if err := x.Add(alerts.Subscription{ID: 1, Query: q}); err == nil {
+			x.Match(&alerts.Article{Title: q, Body: q})
+		}
+	})
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"Trump’s cease-fire", "e\u0301te\u0301", "Зеленського", "a--b", "'s", "x\u00ADy", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var ws wordScanner
+		ws.reset(s, 0)
+		last := -1
+		for ws.next() {
+			w := ws.w
+			if w.start < 0 || w.stop > len(s) || w.start >= w.stop || w.end <= w.pos {
+				t.Fatalf("bad word %+v in %q", w, s)
+			}
+			if !w.joined && w.pos <= last {
+				t.Fatalf("positions not increasing in %q", s)
+			}
+			if !w.joined {
+				last = w.pos
+			}
+		}
+		NewDoc(&alerts.Article{Title: s, Body: s, Source: s, URL: s})
+	})
+}
