@@ -119,7 +119,7 @@ func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
 	defer c.mu.Unlock()
 	c.prune(now)
 
-	m := &member{id: a.ID, source: src, at: f.at, f: f, bands: c.bandHashes(f.sig)}
+	m := c.newMember(a, src, f)
 	best, bestScore := c.best(m)
 	var e *entry
 	joined := false
@@ -206,7 +206,9 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 		}
 		f := extract(a, c.opts.Hashes)
 		f.at = at
-		c.add(&member{id: a.ID, story: a.StoryID, source: src, at: at, f: f, bands: c.bandHashes(f.sig)}, e)
+		m := c.newMember(a, src, f)
+		m.story = a.StoryID
+		c.add(m, e)
 	}
 	c.prune(now)
 }
@@ -216,6 +218,14 @@ func (c *Clusterer) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.stories)
+}
+
+// newMember makes the window entry of an article. The signature is only
+// needed for the band hashes; dropping it keeps a member to about 1.5 KB.
+func (c *Clusterer) newMember(a *alerts.Article, src string, f features) *member {
+	bands := c.bandHashes(f.sig)
+	f.sig = nil
+	return &member{id: a.ID, source: src, at: f.at, f: f, bands: bands}
 }
 
 // add puts m in the window. c.mu is held.
