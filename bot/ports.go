@@ -70,9 +70,8 @@ type Store interface {
 	// the cutoff, and returns how many records went.
 	Prune(before time.Time) (int, error)
 
-	// PutButton stores the action behind an alert button and returns its
-	// short opaque token; Button resolves it.
-	PutButton(b Button) (token string, err error)
+	// Button resolves the token of an alert button; Complete stores it
+	// with the alert (Sent.ButtonToken).
 	Button(token string) (Button, error)
 
 	// GetMeta and PutMeta keep small named values (update offsets, cursors).
@@ -127,6 +126,9 @@ type Sent struct {
 	Dropped string `json:"dropped,omitempty"`
 	// Alert is the alert as sent, for /why.
 	Alert alerts.Alert `json:"alert"`
+	// ButtonToken, when set, is stored with the entry as the alert's
+	// buttons: a Button for Target, the alert's subscriptions and Key.
+	ButtonToken string `json:"button,omitempty"`
 }
 
 // ButtonAction is what an alert button does.

@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
-	"math/rand/v2"
-	"sort"
+	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -44,38 +46,51 @@ const maxDigestItems = 20
 
 // platformState is the scheduler's view of one platform.
 type platformState struct {
+	name    alerts.Platform
 	sender  Sender
 	rate    Rate
 	limiter *rate.Limiter
 	slots   chan struct{}
+	signal  chan struct{} // a target of this platform may have become eligible
 	paused  time.Time
 }
 
-// targetState paces one chat.
+// targetState is one chat's queue and pacing.
 type targetState struct {
-	next     time.Time // earliest next send
-	lastSent time.Time // for fairness: least recently served first
+	queue    []Delivery // by outbox order
+	next     time.Time  // earliest next send
+	lastSent time.Time  // fairness: least recently served first
 	inFlight bool
 }
 
+// scheduler keeps the outbox in memory, reloading it from the store when
+// new deliveries arrive, and runs one dispatcher per platform.
 type scheduler struct {
+	b         *Bot
 	mu        sync.Mutex
 	platforms map[alerts.Platform]*platformState
 	targets   map[alerts.TargetID]*targetState
 	wg        sync.WaitGroup
+	reloadReq chan struct{}
+	// settled remembers deliveries finished or rescheduled lately, so a
+	// reload that read the store just before cannot bring back a stale copy.
+	settled map[string]settledEntry
+}
+
+type settledEntry struct {
+	at      time.Time
+	done    bool
+	updated Delivery
 }
 
 func (b *Bot) newScheduler() *scheduler {
-	s := &scheduler{platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{}}
+	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
+		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}}
 	for p, snd := range b.senders {
 		r := b.rates[p]
-		if r.Workers <= 0 {
-			r.Workers = 1
-		}
-		if r.Burst <= 0 {
-			r.Burst = 1
-		}
-		s.platforms[p] = &platformState{sender: snd, rate: r,
+		r.Workers = max(r.Workers, 1)
+		r.Burst = max(r.Burst, 1)
+		s.platforms[p] = &platformState{name: p, sender: snd, rate: r, signal: make(chan struct{}, 1),
 			limiter: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), slots: make(chan struct{}, r.Workers)}
 	}
 	return s
@@ -90,161 +105,273 @@ func (s *scheduler) target(id alerts.TargetID) *targetState {
 	return ts
 }
 
-// runScheduler sends the outbox until ctx ends, then waits for sends in
+func (ps *platformState) poke() {
+	select {
+	case ps.signal <- struct{}{}:
+	default:
+	}
+}
+
+// reload replaces the queues of targets not in flight with the outbox.
+func (s *scheduler) reload() error {
+	pending, err := s.b.store.Pending(1 << 30)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	byTarget := map[alerts.TargetID][]Delivery{}
+	depth := map[alerts.Platform]int{}
+	s.mu.Lock()
+	for id, e := range s.settled {
+		if time.Since(e.at) > time.Minute {
+			delete(s.settled, id)
+		}
+	}
+	for _, d := range pending {
+		if e, ok := s.settled[d.ID]; ok {
+			if e.done {
+				continue
+			}
+			if e.updated.Attempts > d.Attempts {
+				d = e.updated
+			}
+		}
+		byTarget[d.Target] = append(byTarget[d.Target], d)
+		depth[d.Target.Platform()]++
+	}
+	for id, ts := range s.targets {
+		if !ts.inFlight {
+			ts.queue = nil
+			if _, ok := byTarget[id]; !ok && ts.next.Before(s.b.now()) {
+				delete(s.targets, id)
+			}
+		}
+	}
+	for id, q := range byTarget {
+		ts := s.target(id)
+		if !ts.inFlight {
+			ts.queue = q
+		}
+	}
+	s.mu.Unlock()
+	for p, ps := range s.platforms {
+		s.b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
+		ps.poke()
+	}
+	return nil
+}
+
+// runScheduler sends the outbox until ctx ends, then waits for the sends in
 // flight (each bounded by its own timeout).
 func (b *Bot) runScheduler(ctx context.Context) {
 	s := b.newScheduler()
+	for _, ps := range s.platforms {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.dispatchLoop(ctx, ps) }()
+	}
 	defer s.wg.Wait()
+	last := time.Time{}
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
 	for {
-		wait, _ := b.dispatch(ctx, s)
-		if wait <= 0 || wait > 5*time.Second {
-			wait = 5 * time.Second
+		// New deliveries wake the scheduler; reloads are at most four a
+		// second, however busy ingest is.
+		if wait := 250*time.Millisecond - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
+		if err := s.reload(); err != nil {
+			b.log.Error("Outbox unreadable", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wake:
+		case <-s.reloadReq:
+		case <-tick.C:
+		}
+	}
+}
+
+// dispatchLoop starts the sends of one platform: the eligible target served
+// least recently goes first, within the platform's budget and workers.
+func (s *scheduler) dispatchLoop(ctx context.Context, ps *platformState) {
+	for ctx.Err() == nil {
+		started, wait := s.startNext(ctx, ps, true)
+		if started {
+			continue
+		}
+		if wait <= 0 || wait > time.Second {
+			wait = time.Second
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-b.wake:
+		case <-ps.signal:
 		case <-t.C:
 		}
 		t.Stop()
 	}
 }
 
-// Drain sends what is due in the outbox and returns once a round starts
-// nothing: what is left is held (digests, quiet hours, backoff) or paced.
-// For the demo and tests.
-func (b *Bot) Drain(ctx context.Context) error {
-	s := b.newScheduler()
-	for {
-		_, started := b.dispatch(ctx, s)
-		s.wg.Wait()
-		if started == 0 || ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-}
-
-// dispatch starts every send that is due and allowed now, fairly between
-// targets, and returns how long until the next one may be (negative: the
-// outbox holds nothing that can become due by itself), and how many sends
-// it started.
-func (b *Bot) dispatch(ctx context.Context, s *scheduler) (time.Duration, int) {
-	started := 0
-	pending, err := b.store.Pending(50000)
-	if err != nil {
-		b.log.Error("Outbox unreadable", "err", err)
-		return time.Second, 0
-	}
+// startNext picks the next target of the platform and starts its send. It
+// returns whether it started one, or how long until one may be eligible.
+func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool) (bool, time.Duration) {
+	b := s.b
 	now := b.now()
-	depth := map[alerts.Platform]int{}
-	byTarget := map[alerts.TargetID][]Delivery{}
-	for _, d := range pending {
-		depth[d.Target.Platform()]++
-		byTarget[d.Target] = append(byTarget[d.Target], d)
-	}
-	for p := range s.platforms {
-		b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
-	}
 	s.mu.Lock()
-	ids := make([]alerts.TargetID, 0, len(byTarget))
-	for id := range byTarget {
-		ids = append(ids, id)
+	if ps.paused.After(now) {
+		s.mu.Unlock()
+		return false, ps.paused.Sub(now)
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, c := s.target(ids[i]).lastSent, s.target(ids[j]).lastSent
-		if !a.Equal(c) {
-			return a.Before(c)
-		}
-		return byTarget[ids[i]][0].Seq < byTarget[ids[j]][0].Seq
-	})
-	s.mu.Unlock()
-
-	next := time.Duration(-1)
-	soonest := func(d time.Duration) {
-		if d < 0 {
-			d = 0
-		}
-		if next < 0 || d < next {
-			next = d
+	var best alerts.TargetID
+	var bestTS *targetState
+	soonest := time.Duration(-1)
+	note := func(d time.Duration) {
+		if soonest < 0 || d < soonest {
+			soonest = d
 		}
 	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return 0, started
+	for id, ts := range s.targets {
+		if id.Platform() != ps.name || ts.inFlight || len(ts.queue) == 0 {
+			continue
 		}
-		ps := s.platforms[id.Platform()]
-		if ps == nil {
-			continue // platform off: its deliveries wait in the outbox
+		if ts.next.After(now) {
+			note(ts.next.Sub(now))
+			continue
 		}
-		ds := byTarget[id]
-		var due []Delivery
-		for _, d := range ds {
-			if d.NotBefore.After(now) {
-				soonest(d.NotBefore.Sub(now))
-				continue
+		due := false
+		for _, d := range ts.queue {
+			if !d.NotBefore.After(now) {
+				due = true
+				break
 			}
+			note(d.NotBefore.Sub(now))
+		}
+		if !due {
+			continue
+		}
+		if bestTS == nil || ts.lastSent.Before(bestTS.lastSent) ||
+			(ts.lastSent.Equal(bestTS.lastSent) && ts.queue[0].Seq < bestTS.queue[0].Seq) {
+			best, bestTS = id, ts
+		}
+	}
+	if bestTS == nil {
+		s.mu.Unlock()
+		return false, soonest
+	}
+	bestTS.inFlight = true
+	var due []Delivery
+	for _, d := range bestTS.queue {
+		if !d.NotBefore.After(now) {
 			due = append(due, d)
 		}
-		if len(due) == 0 {
-			continue
-		}
-		s.mu.Lock()
-		ts := s.target(id)
-		busy, nextAt, paused := ts.inFlight, ts.next, ps.paused
-		s.mu.Unlock()
-		if busy {
-			soonest(10 * time.Millisecond)
-			continue
-		}
-		if paused.After(now) {
-			soonest(paused.Sub(now))
-			continue
-		}
-		if nextAt.After(now) {
-			soonest(nextAt.Sub(now))
-			continue
-		}
-		t, err := b.store.GetTarget(id)
+	}
+	backlog := len(bestTS.queue)
+	s.mu.Unlock()
+
+	select {
+	case ps.slots <- struct{}{}:
+	case <-ctx.Done():
+		s.finish(best, nil, nil, false, 0)
+		return false, 0
+	}
+	if err := ps.limiter.Wait(ctx); err != nil {
+		<-ps.slots
+		s.finish(best, nil, nil, false, 0)
+		return false, 0
+	}
+	run := func() {
+		defer func() { <-ps.slots }()
+		t, err := b.store.GetTarget(best)
 		if err != nil || !t.Active {
-			reason := "target is inactive"
-			if err != nil {
-				reason = "target unknown"
-			} else if t.InactiveReason != "" {
-				reason = "target is inactive: " + t.InactiveReason
+			reason := "target unknown"
+			if err == nil {
+				reason = "target is inactive"
+				if t.InactiveReason != "" {
+					reason += ": " + t.InactiveReason
+				}
 			}
 			for _, d := range due {
 				if err := b.store.Drop(d.ID, reason); err != nil {
 					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
 				}
 			}
-			continue
+			s.finish(best, due, nil, false, 0)
+			return
 		}
-		batch := b.batch(t, due, len(ds))
-		select {
-		case ps.slots <- struct{}{}:
-		default:
-			soonest(10 * time.Millisecond)
-			continue
-		}
-		if err := ps.limiter.Wait(ctx); err != nil {
-			<-ps.slots
-			return 0, started
-		}
-		started++
-		s.mu.Lock()
-		ts.inFlight = true
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() { <-ps.slots }()
-			b.send(ctx, s, ps, t, batch)
-			b.Wake()
-		}()
+		b.send(ctx, s, ps, t, b.batch(t, due, backlog))
 	}
-	return next, started
+	if async {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); run() }()
+	} else {
+		run()
+	}
+	return true, 0
+}
+
+// finish ends a target's turn: done deliveries leave its queue, updated ones
+// replace theirs, and its next turn is no sooner than after.
+func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delivery, served bool, after time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.target(id)
+	ts.inFlight = false
+	drop := map[string]bool{}
+	for _, d := range done {
+		drop[d.ID] = true
+		s.settled[d.ID] = settledEntry{at: time.Now(), done: true}
+	}
+	upd := map[string]Delivery{}
+	for _, d := range updated {
+		upd[d.ID] = d
+		s.settled[d.ID] = settledEntry{at: time.Now(), updated: d}
+	}
+	q := ts.queue[:0]
+	for _, d := range ts.queue {
+		if drop[d.ID] {
+			continue
+		}
+		if u, ok := upd[d.ID]; ok {
+			d = u
+		}
+		q = append(q, d)
+	}
+	ts.queue = q
+	now := s.b.now()
+	if served {
+		ts.lastSent = now
+		ts.next = now.Add(after)
+	}
+	if ps := s.platforms[id.Platform()]; ps != nil {
+		ps.poke()
+	}
+}
+
+// Drain sends what is due in the outbox, one send at a time, and returns
+// once nothing more is due now: what is left is held (digests, quiet
+// hours, backoff) or paced. For the demo and tests.
+func (b *Bot) Drain(ctx context.Context) error {
+	s := b.newScheduler()
+	if err := s.reload(); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		progress := false
+		for _, ps := range s.platforms {
+			if started, _ := s.startNext(ctx, ps, false); started {
+				progress = true
+			}
+		}
+		if !progress {
+			return nil
+		}
+	}
+	return ctx.Err()
 }
 
 // batch picks what goes to a target in one message: the oldest due
@@ -282,8 +409,10 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	if len(batch) > 1 {
 		msg.Kind = DeliverDigest
 	}
+	token := ""
 	if len(msg.Alerts) == 1 {
-		msg.Buttons = b.buttons(t.ID, msg.Alerts[0])
+		token = newToken()
+		msg.Buttons = alertButtons(token)
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -295,47 +424,35 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	} else {
 		msgID, err = ps.sender.Send(sctx, t, msg)
 	}
-	now := b.now()
-	s.mu.Lock()
-	ts := s.target(t.ID)
-	ts.inFlight = false
-	ts.lastSent = now
 	every := ps.rate.DMEvery
 	if t.Kind != alerts.KindDM {
 		every = ps.rate.GroupEvery
 	}
-	ts.next = now.Add(every)
-	s.mu.Unlock()
-
-	if err == nil {
-		b.metrics.sent.WithLabelValues(string(p), string(msg.Kind)).Inc()
-		for _, d := range batch {
-			var recs []Sent
-			if d.Kind != DeliverEdit {
-				for _, a := range d.Alerts {
-					recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: msgID,
-						At: now, Sources: a.Sources, Alert: a})
-					if !a.Article.Ingested.IsZero() {
-						b.metrics.latency.WithLabelValues(string(p)).Observe(now.Sub(a.Article.Ingested).Seconds())
-					}
-				}
-			} else if len(d.Alerts) == 1 {
-				a := d.Alerts[0]
-				recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: msgID,
-					At: now, Sources: a.Sources, Alert: a})
-			}
-			if err := b.store.Complete(d.ID, recs...); err != nil {
-				b.log.Error("Delivery sent but not recorded; it may be sent again", "id", d.ID, "err", err)
-			}
-		}
+	if err != nil {
+		b.failed(s, ps, t, batch, err, every)
 		return
 	}
-	b.failed(s, ps, t, batch, err)
+	now := b.now()
+	b.metrics.sent.WithLabelValues(string(p), string(msg.Kind)).Inc()
+	for _, d := range batch {
+		var recs []Sent
+		for _, a := range d.Alerts {
+			recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: msgID,
+				At: now, Sources: a.Sources, Alert: a, ButtonToken: token})
+			if d.Kind != DeliverEdit && !a.Article.Ingested.IsZero() {
+				b.metrics.latency.WithLabelValues(string(p)).Observe(now.Sub(a.Article.Ingested).Seconds())
+			}
+		}
+		if err := b.store.Complete(d.ID, recs...); err != nil {
+			b.log.Error("Delivery sent but not recorded; it may be sent again", "id", d.ID, "err", err)
+		}
+	}
+	s.finish(t.ID, batch, nil, true, every)
 }
 
 // failed classifies a send error: a gone target is deactivated, a rate
 // limit waits, a migrated chat moves, anything else backs off and retries.
-func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []Delivery, err error) {
+func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []Delivery, err error, every time.Duration) {
 	p := string(t.ID.Platform())
 	now := b.now()
 	var ra *alerts.RetryAfterError
@@ -350,26 +467,36 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		for _, d := range batch {
 			b.store.Drop(d.ID, err.Error())
 		}
+		s.finish(t.ID, batch, nil, true, every)
 		return
 	case errors.As(err, &ra):
 		b.metrics.failed.WithLabelValues(p, "rate_limited").Inc()
-		s.mu.Lock()
 		if ra.Global {
+			s.mu.Lock()
 			ps.paused = now.Add(ra.After)
+			s.mu.Unlock()
 		}
-		s.target(t.ID).next = now.Add(ra.After)
-		s.mu.Unlock()
-		return // nothing to store: the delivery is still first in line
+		s.finish(t.ID, nil, nil, true, max(ra.After, every)) // still first in line
+		return
 	case errors.As(err, &mig):
 		b.metrics.failed.WithLabelValues(p, "migrated").Inc()
 		to := alerts.NewTargetID(t.ID.Platform(), mig.NewChatID)
-		if merr := b.store.MoveTarget(t.ID, to); merr != nil {
+		if merr := b.TargetMigrated(context.Background(), t.ID, to); merr != nil {
 			b.log.Error("Migrated chat not moved", "from", t.ID, "to", to, "err", merr)
+		} else {
+			b.log.Info("Chat migrated; target moved", "from", t.ID, "to", to)
 		}
-		b.log.Info("Chat migrated; target moved", "from", t.ID, "to", to)
+		s.finish(t.ID, batch, nil, true, every) // the entries moved with the target
+		s.mu.Lock()
+		delete(s.targets, t.ID)
+		s.mu.Unlock()
+		if err := s.reload(); err != nil {
+			b.log.Error("Outbox unreadable", "err", err)
+		}
 		return
 	}
 	b.metrics.failed.WithLabelValues(p, "error").Inc()
+	var updated []Delivery
 	for _, d := range batch {
 		d.Attempts++
 		back := backoff(d.Attempts)
@@ -381,31 +508,36 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		if rerr := b.store.Reschedule(d); rerr != nil {
 			b.log.Error("Delivery not rescheduled", "id", d.ID, "err", rerr)
 		}
+		updated = append(updated, d)
 	}
+	s.finish(t.ID, nil, updated, true, every)
 }
 
 // backoff is exponential from 1 s, capped at 30 min, with ±50 % jitter.
 func backoff(attempt int) time.Duration {
 	d := time.Second << min(attempt-1, 11)
 	d = min(d, 30*time.Minute)
-	return time.Duration(float64(d) * (0.5 + rand.Float64()))
+	return time.Duration(float64(d) * (0.5 + mrand.Float64()))
 }
 
-// buttons stores the meaning of an alert's buttons under one token.
-func (b *Bot) buttons(t alerts.TargetID, a alerts.Alert) []MessageButton {
-	subs := make([]uint64, 0, len(a.Matches))
-	for _, m := range a.Matches {
-		subs = append(subs, m.Sub)
-	}
-	tok, err := b.store.PutButton(Button{Target: t, Subs: subs, Key: a.Key()})
-	if err != nil {
-		b.log.Error("Alert buttons not stored; sent without them", "err", err)
-		return nil
-	}
+var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// newToken returns a random 13-character button token. It is stored with
+// the alert's log entry when the send completes; an alert whose send was
+// not recorded is sent again, with new buttons.
+func newToken() string {
+	var raw [8]byte
+	rand.Read(raw[:])
+	return tokenEnc.EncodeToString(raw[:])
+}
+
+// alertButtons are the buttons of an alert: the action letter and the
+// alert's token.
+func alertButtons(token string) []MessageButton {
 	return []MessageButton{
-		{Action: ButtonMute, Label: "Mute 8h", Token: "m:" + tok},
-		{Action: ButtonUnsub, Label: "Unsubscribe", Token: "u:" + tok},
-		{Action: ButtonWhy, Label: "Why?", Token: "w:" + tok},
+		{Action: ButtonMute, Label: "Mute 8h", Token: "m:" + token},
+		{Action: ButtonUnsub, Label: "Unsubscribe", Token: "u:" + token},
+		{Action: ButtonWhy, Label: "Why?", Token: "w:" + token},
 	}
 }
 

@@ -153,7 +153,7 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) er
 	if a.ID == "" {
 		return fmt.Errorf("commit article: empty ID")
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		if err := d.putArticle(tx, a); err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) er
 // than before. The outbox is never pruned.
 func (d *DB) Prune(before time.Time) (int, error) {
 	n := 0
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
 		cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
 		var old [][]byte

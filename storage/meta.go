@@ -38,7 +38,7 @@ func (d *DB) PutMeta(key string, v []byte) error {
 	if string(keySchema) == key {
 		return fmt.Errorf("put meta %q: reserved for the schema version", key)
 	}
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(metaBucket(key)).Put([]byte(key), v)
 	})
 }

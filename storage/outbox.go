@@ -49,7 +49,7 @@ func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
 
 // Enqueue adds deliveries to the outbox in one transaction.
 func (d *DB) Enqueue(ds ...bot.Delivery) error {
-	return d.db.Update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
+	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
 // Pending returns up to limit outbox entries in the order they were queued.
@@ -98,6 +98,16 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 			return err
 		}
 	}
+	if rec.ButtonToken != "" {
+		subs := make([]uint64, 0, len(rec.Alert.Matches))
+		for _, m := range rec.Alert.Matches {
+			subs = append(subs, m.Sub)
+		}
+		b := storedButton{Button: bot.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
+		if err := putJSON(tx.Bucket(bButtons), []byte(rec.ButtonToken), b); err != nil {
+			return err
+		}
+	}
 	if rec.Dropped == "" && rec.Target != "" {
 		return tx.Bucket(bLogLast).Put([]byte(rec.Target), []byte(rec.Key))
 	}
@@ -107,7 +117,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 // Complete removes a delivery from the outbox and logs what was sent, in
 // one transaction.
 func (d *DB) Complete(id string, recs ...bot.Sent) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		if err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
@@ -124,7 +134,7 @@ func (d *DB) Complete(id string, recs ...bot.Sent) error {
 // NotBefore. The rest of the stored entry (target, alerts, order) stays as
 // it is, so a copy read before a MoveTarget or Enqueue cannot undo them.
 func (d *DB) Reschedule(dl bot.Delivery) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
@@ -141,7 +151,7 @@ func (d *DB) Reschedule(dl bot.Delivery) error {
 
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		ids := tx.Bucket(bOutboxIDs)
 		seq := ids.Get([]byte(id))
 		if seq == nil {
@@ -266,7 +276,7 @@ func (d *DB) PutButton(b bot.Button) (string, error) {
 		return "", err
 	}
 	tok := tokenEnc.EncodeToString(raw[:])
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bButtons), []byte(tok), storedButton{Button: b, Created: time.Now()})
 	})
 	return tok, err

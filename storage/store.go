@@ -69,6 +69,7 @@ type Options struct {
 // use.
 type DB struct {
 	db      *bolt.DB
+	commit  committer
 	path    string
 	bodyCap int
 }

@@ -29,7 +29,7 @@ func (d *DB) PutTarget(t alerts.Target) error {
 	if t.ID == "" {
 		return fmt.Errorf("put target: empty ID")
 	}
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bTargets), []byte(t.ID), t)
 	})
 }
@@ -62,7 +62,7 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 	if s.Target == "" {
 		return s, fmt.Errorf("add subscription: empty target")
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -83,7 +83,7 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 
 // PutSubscription updates a stored subscription (its mute, say).
 func (d *DB) PutSubscription(s alerts.Subscription) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		var old alerts.Subscription
 		if err := getJSON(b, u64(s.ID), &old); err != nil {
@@ -116,7 +116,7 @@ func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 
 // DeleteSubscription removes a subscription.
 func (d *DB) DeleteSubscription(id uint64) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		var s alerts.Subscription
 		if err := getJSON(b, u64(id), &s); err != nil {
@@ -176,7 +176,7 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 	if to == "" {
 		return fmt.Errorf("move target %s: empty new ID", from)
 	}
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		tb := tx.Bucket(bTargets)
 		var t alerts.Target
 		if err := getJSON(tb, []byte(from), &t); err != nil {
