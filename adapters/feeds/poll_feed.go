@@ -162,11 +162,41 @@ func (p *Poller) ingest(f *feed, pf *parsedFeed) []alerts.Article {
 		f.st.Baselined = true
 		return nil
 	}
+	fresh = p.dropBacklog(f, fresh)
 	// Feeds list newest first; emit oldest first.
 	for i, j := 0, len(fresh)-1; i < j; i, j = i+1, j-1 {
 		fresh[i], fresh[j] = fresh[j], fresh[i]
 	}
 	return fresh
+}
+
+// backlogSlack is how long before the last good fetch an item may have
+// been published and still be news when it first shows up (feeds publish
+// late, and clocks differ).
+const backlogSlack = 24 * time.Hour
+
+// dropBacklog keeps back items that are new to us but were published well
+// before the last good fetch: they were in the feed then under another
+// identity (a feed that changed its GUIDs or links), or are an archive
+// being republished. Either way they are not news, and sending them would
+// flood subscribers. f.mu must be held.
+func (p *Poller) dropBacklog(f *feed, fresh []alerts.Article) []alerts.Article {
+	if f.st.LastOK.IsZero() {
+		return fresh
+	}
+	cutoff := f.st.LastOK.Add(-backlogSlack)
+	kept := fresh[:0]
+	for _, a := range fresh {
+		if !a.Published.IsZero() && a.Published.Before(cutoff) {
+			continue
+		}
+		kept = append(kept, a)
+	}
+	if n := len(fresh) - len(kept); n > 0 {
+		p.log.Info("Feed items published long before the last poll were skipped as backlog",
+			"feed", logURL(f.st.URL), "skipped", n, "last_ok", f.st.LastOK)
+	}
+	return kept
 }
 
 // itemKey identifies an item within its feed: its GUID, else its link,

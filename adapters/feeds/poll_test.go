@@ -660,3 +660,40 @@ func TestConcurrentAddSourceKeepsEveryFeed(t *testing.T) {
 		t.Errorf("after restart %d feeds, want 8", n)
 	}
 }
+
+func TestReidentifiedBacklogDoesNotFlood(t *testing.T) {
+	clock := newFakeClock()
+	old := clock.Now().Add(-72 * time.Hour)
+	var items []feedtest.Item
+	for i := range 20 {
+		it := item(i)
+		it.Published = old.Add(time.Duration(i) * time.Minute)
+		items = append(items, it)
+	}
+	fd := feedtest.NewFeed("Wire", items...)
+	srv := httptest.NewServer(fd)
+	defer srv.Close()
+	p := NewPoller(PollerOptions{Feeds: []string{srv.URL}, Now: clock.Now}, newMemStore(), nil)
+	pollOnce(t, p, srv.URL)
+
+	// The feed moves to new GUIDs for the same 20 old stories, and
+	// publishes one real new story.
+	clock.Add(10 * time.Minute)
+	var moved []feedtest.Item
+	for _, it := range items {
+		it.GUID = "v2-" + it.GUID
+		it.Link += "?v2"
+		moved = append(moved, it)
+	}
+	fresh := item(99)
+	fresh.Published = clock.Now().Add(-5 * time.Minute)
+	fd.Replace(append([]feedtest.Item{fresh}, moved...)...)
+	got := pollOnce(t, p, srv.URL)
+	if len(got) != 1 || got[0].GUID != "item-99" {
+		var guids []string
+		for _, a := range got {
+			guids = append(guids, a.GUID)
+		}
+		t.Fatalf("got %d articles %v, want only item-99", len(got), guids)
+	}
+}

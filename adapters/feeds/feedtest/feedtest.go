@@ -55,6 +55,14 @@ func (f *Feed) Add(items ...Item) {
 	f.mu.Unlock()
 }
 
+// Replace swaps all items for new ones (newest first).
+func (f *Feed) Replace(items ...Item) {
+	f.mu.Lock()
+	f.items = append([]Item(nil), items...)
+	f.version++
+	f.mu.Unlock()
+}
+
 // Document renders the feed as RSS 2.0.
 func (f *Feed) Document() []byte {
 	f.mu.Lock()
