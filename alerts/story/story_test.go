@@ -3,6 +3,7 @@ package story
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -288,15 +289,24 @@ func TestAssignEmptyArticles(t *testing.T) {
 
 func BenchmarkAssign(b *testing.B) {
 	fx := loadFixtures(b)
-	c := New(Options{Window: time.Hour})
-	// A window with some hundreds of articles of other stories.
-	for i := range 300 {
-		a := fx[i%len(fx)].a
-		a.ID = fmt.Sprintf("bg-%d", i)
-		a.Body = strings.ReplaceAll(a.Body, " the ", fmt.Sprintf(" w%d ", i))
-		a.Published = time.Time{}
+	// A window of 2,000 other stories: articles made of fixture words in
+	// random order, so that they share vocabulary but not events.
+	var vocab []string
+	for _, f := range fx {
+		vocab = append(vocab, strings.Fields(f.a.Body)...)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := New(Options{})
+	for i := range 2000 {
+		words := make([]string, 120)
+		for k := range words {
+			words[k] = vocab[rng.IntN(len(vocab))]
+		}
+		a := alerts.Article{ID: fmt.Sprintf("bg-%d", i), Source: fmt.Sprintf("s%d", i%50),
+			Title: strings.Join(words[:8], " "), Body: strings.Join(words[8:], " ")}
 		c.Assign(&a)
 	}
+	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		a := fx[i%len(fx)].a
