@@ -1,10 +1,12 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -79,7 +81,9 @@ func start(t *testing.T, shards int) (*Adapter, *discordtest.Server, *recorder) 
 	t.Helper()
 	fake := discordtest.New(t)
 	rec := &recorder{}
-	a, err := New(Options{Token: discordtest.Token, APIBase: fake.APIBase(), Shards: shards, Handler: rec})
+	logs := &lockedBuffer{}
+	a, err := New(Options{Token: discordtest.Token, APIBase: fake.APIBase(), Shards: shards, Handler: rec,
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +97,32 @@ func start(t *testing.T, shards int) (*Adapter, *discordtest.Server, *recorder) 
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
+		// Neither the bot token nor an interaction token reaches the log.
+		if l := logs.String(); strings.Contains(l, discordtest.Token) || strings.Contains(l, "tok-") {
+			t.Errorf("a token was logged:\n%s", l)
+		}
 	})
 	fake.WaitConnected(shards)
 	fake.WaitCommands()
 	waitUntil(t, "the adapter is ready", a.Ready)
 	return a, fake, rec
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // waitUntil polls cond; the deadline only stops a hung test.
