@@ -175,13 +175,19 @@ func (p *Poller) ingest(f *feed, pf *parsedFeed) []alerts.Article {
 // late, and clocks differ).
 const backlogSlack = 24 * time.Hour
 
+// backlogMin is how many new items at once make dropBacklog look at dates.
+const backlogMin = 3
+
 // dropBacklog keeps back items that are new to us but were published well
 // before the last good fetch: they were in the feed then under another
 // identity (a feed that changed its GUIDs or links), or are an archive
 // being republished. Either way they are not news, and sending them would
 // flood subscribers. f.mu must be held.
+//
+// One or two such items pass: a feed with a wrong date on a real new item
+// should not lose it; a flood is what this stops.
 func (p *Poller) dropBacklog(f *feed, fresh []alerts.Article) []alerts.Article {
-	if f.st.LastOK.IsZero() {
+	if f.st.LastOK.IsZero() || len(fresh) < backlogMin {
 		return fresh
 	}
 	cutoff := f.st.LastOK.Add(-backlogSlack)

@@ -696,4 +696,11 @@ func TestReidentifiedBacklogDoesNotFlood(t *testing.T) {
 		}
 		t.Fatalf("got %d articles %v, want only item-99", len(got), guids)
 	}
+	// A single new item with a wrong, old date still comes out.
+	late := item(100)
+	late.Published = old
+	fd.Add(late)
+	if got := pollOnce(t, p, srv.URL); len(got) != 1 || got[0].GUID != "item-100" {
+		t.Fatalf("a lone old-dated new item: %+v", got)
+	}
 }
