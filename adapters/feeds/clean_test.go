@@ -180,6 +180,8 @@ func TestCleanRepairsText(t *testing.T) {
 	}{
 		{"latin1 byte", "caf\xe9 society", "café society"},
 		{"cp1251 page", "\xcf\xf0\xe8\xe2\xe5\xf2 \xec\xe8\xf0", "Привет мир"},
+		{"utf-8 cyrillic with a stray byte", "Привет\xe9 мир", "Приветé мир"},
+		{"latin1 french", "L'\xe9t\xe9 \xe0 Paris a \xe9t\xe9 chaud", "L'été à Paris a été chaud"},
 		{"NFD to NFC", "Cafe\u0301", "Café"},
 		{"zero width and nbsp", "Zelensky\u200b\u00a0said", "Zelensky said"},
 		{"crlf paragraphs", "one\r\n\r\n\r\ntwo\rthree", "one\n\ntwo\nthree"},
@@ -208,6 +210,7 @@ func TestOutlet(t *testing.T) {
 		{"Alliance will defend every inch – NATO", "Alliance will defend every inch – NATO", ""},
 		{"Cease-fire holds in south-east", "Cease-fire holds in south-east", ""},
 		{"Reuters", "Reuters", ""},
+		{"AT&amp;amp;T profits jump &#8211; Bloomberg", "AT&T profits jump", "Bloomberg"},
 	}
 	for _, tt := range tests {
 		a := Clean(alerts.Article{Title: tt.title})

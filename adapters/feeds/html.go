@@ -42,7 +42,13 @@ var droppedElems = map[atom.Atom]bool{
 func stripHTML(s string) string {
 	if !looksLikeHTML(s) {
 		if strings.IndexByte(s, '&') >= 0 && entityRE.MatchString(s) {
-			return html.UnescapeString(s)
+			u := html.UnescapeString(s)
+			// Feeds often escape twice ("AT&amp;amp;T"): undo a second
+			// level, which plain text never carries.
+			if strings.Contains(s, "&amp;") && entityRE.MatchString(u) {
+				u = html.UnescapeString(u)
+			}
+			return u
 		}
 		return s
 	}

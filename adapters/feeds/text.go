@@ -17,18 +17,26 @@ func repairUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	high, letters := 0, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	// Count what does not decode: a Windows-1251 page is almost all high
+	// bytes that do not decode, while a UTF-8 page with a stray byte has
+	// far more runes that do.
+	invalidHigh, letters, validMulti := 0, 0, 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case c >= 0xC0:
-			high++
-			letters++
-		case c < 0x80 && (c|0x20 >= 'a' && c|0x20 <= 'z'):
+		case r == utf8.RuneError && n == 1:
+			if s[i] >= 0xC0 {
+				invalidHigh++
+				letters++
+			}
+		case n > 1:
+			validMulti++
+		case s[i]|0x20 >= 'a' && s[i]|0x20 <= 'z':
 			letters++
 		}
+		i += n
 	}
-	if letters > 0 && high*2 > letters {
+	if invalidHigh >= 3 && invalidHigh*2 > letters && validMulti*4 < invalidHigh {
 		if out, err := charmap.Windows1251.NewDecoder().String(s); err == nil && utf8.ValidString(out) {
 			return out
 		}
