@@ -1,10 +1,14 @@
 package discord
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -285,4 +289,32 @@ func fieldText(e *discordgo.MessageEmbed) []string {
 		out = append(out, f.Name+": "+f.Value)
 	}
 	return out
+}
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+// TestAlertBodyGolden pins the JSON an alert is sent as.
+func TestAlertBodyGolden(t *testing.T) {
+	m := bot.Message{Kind: bot.DeliverAlert, Alerts: []alerts.Alert{alertFor(7, "@everyone: *Ceasefire* agreed in [Geneva]", "Reuters", "AP", "BBC")},
+		Buttons: []bot.MessageButton{{Action: bot.ButtonMute, Label: "Mute 8h", Token: "m:abc"}, {Action: bot.ButtonWhy, Label: "Why?", Token: "w:abc"}}}
+	m.Alerts[0].Article.Summary = "Envoys met <@&42> and @here in # Geneva;\n- a truce was signed."
+	e, comps := render(m)
+	got, err := json.MarshalIndent(messageBody{Embeds: []*discordgo.MessageEmbed{e}, Components: comps,
+		AllowedMentions: noMentions(), Nonce: nonce("discord:1", m), EnforceNonce: true}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "alert.golden.json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(got)+"\n" {
+		t.Errorf("alert body changed (go test -run TestAlertBodyGolden -update to accept):\n%s", got)
+	}
 }

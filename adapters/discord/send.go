@@ -51,7 +51,12 @@ func channelOf(t alerts.Target) (string, error) {
 }
 
 // Send posts a message as one embed with its buttons and returns the
-// message ID. Errors are classified for the scheduler: see classify.
+// message ID. Errors are classified for the scheduler: a 429, or a send
+// held back by an earlier one or by too many refused requests, is an
+// *alerts.RetryAfterError (Global when the whole bot must wait); a user who
+// refuses DMs (50007, 50278), a deleted channel (10003) or a channel the
+// bot may not see or post in (50001, 50013) wraps alerts.ErrUnreachable
+// with the reason; anything else (5xx, network) is a plain error to retry.
 func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (string, error) {
 	ch, err := channelOf(t)
 	if err != nil {
