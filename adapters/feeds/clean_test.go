@@ -418,7 +418,8 @@ func TestTeasers(t *testing.T) {
 		},
 		{
 			"relative times and counters",
-			"5 hours ago 2\nUpdated 12:03 GMT | 3 min read\n1.2K shares · 14 comments\n2 часа назад\n3 години тому\nListen to this article\n6 min\nTags: UK, Elections\nText.",
+			"5 hours ago 2\nUpdated 12:03 GMT | 3 min read\n1.2K shares · 14 comments\n2 часа назад\n3 години тому\nListen to this article\n6 min\nTags: UK, Elections\n" +
+				"Updated on April 12, 2025 at 3:42 p.m. ET\nвчера в 15:42\nСьогодні, 09:15\n12.04.2025 15:42 | 1 234 просмотра\nText.",
 			"Text.",
 		},
 	}

@@ -67,7 +67,7 @@ var metaTokenRE = regexp.MustCompile(`^(?:` +
 	`|\d+\s*мин(?:ут\p{L}*)?\.?\s*(?:чтения|на\s+чтение)|\d+\s*хв(?:илин\p{L}*)?\.?\s*(?:читання|на\s+читання)|(?:читать|читати)\s+за\s+\d+\s*\p{L}+\.?` +
 	`|\d[\d.,\s]*[kmкм]?\s*(?:comments?|shares?|views?|likes?|reactions?|replies|retweets?|reposts?|reads?|комментари\p{L}*|коммент\p{L}*|коментар\p{L}*|просмотр\p{L}*|перегляд\p{L}*|репост\p{L}*|лайк\p{L}*|поделил\p{L}*)` +
 	`|(?:comments?|shares?|views?|likes?|комментарии|коментарі|просмотры|перегляди)\s*:?\s*\(?\d[\d.,]*[kmкм]?\)?` +
-	`|\d{1,2}:\d{2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:gmt|utc|bst|msk|cet|cest|eet|eest|et|est|edt|pt|pst|pdt|мск|по\s+киеву|за\s+київським\s+часом)?` +
+	`|(?:(?:at|в|о|об)\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:gmt|utc|bst|msk|cet|cest|eet|eest|et|est|edt|pt|pst|pdt|мск|по\s+киеву|за\s+київським\s+часом)?` +
 	`|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s*(?:\d{4})?` +
 	`|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?` +
 	`|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s*(?:\d{4})?` +
