@@ -42,3 +42,19 @@ func (d *DB) PutMeta(key string, v []byte) error {
 		return tx.Bucket(metaBucket(key)).Put([]byte(key), v)
 	})
 }
+
+// PutMetas stores several named values in one transaction (the poller
+// saves thousands of feed states at once).
+func (d *DB) PutMetas(kv map[string][]byte) error {
+	if _, ok := kv[string(keySchema)]; ok {
+		return fmt.Errorf("put %q: the schema version is reserved", keySchema)
+	}
+	return d.update(func(tx *bolt.Tx) error {
+		for k, v := range kv {
+			if err := tx.Bucket(metaBucket(k)).Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

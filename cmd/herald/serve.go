@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +92,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL,
 	}, db, log.With("part", "feeds"))
 	catalog = poller
+	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
 	plats, err := buildPlatforms(ctx, cfg, h, db, log)
@@ -228,4 +230,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
+}
+
+// registerPollerMetrics exposes the feed poller's counters.
+func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
+	for name, get := range map[string]func(feeds.PollerStats) uint64{
+		"herald_feed_polls_total":            func(s feeds.PollerStats) uint64 { return s.Polls },
+		"herald_feed_not_modified_total":     func(s feeds.PollerStats) uint64 { return s.NotModified },
+		"herald_feed_failures_total":         func(s feeds.PollerStats) uint64 { return s.Failures },
+		"herald_feed_articles_total":         func(s feeds.PollerStats) uint64 { return s.Articles },
+		"herald_websub_pushes_total":         func(s feeds.PollerStats) uint64 { return s.Pushes },
+		"herald_websub_bad_signatures_total": func(s feeds.PollerStats) uint64 { return s.BadSignatures },
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
+			func() float64 { return float64(get(p.Stats())) }))
+	}
 }
