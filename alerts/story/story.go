@@ -73,10 +73,11 @@ func (o Options) withDefaults() Options {
 type Clusterer struct {
 	opts Options
 
-	mu      sync.Mutex
-	stories map[string]*entry
-	members []*member            // every article in the window, oldest first
-	buckets map[uint64][]*member // LSH band hash → members
+	mu        sync.Mutex
+	lastPrune time.Time
+	stories   map[string]*entry
+	members   []*member            // every article in the window, oldest first
+	buckets   map[uint64][]*member // LSH band hash → members
 }
 
 // entry is one story in the window.
@@ -117,10 +118,12 @@ func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.prune(now)
+	if now.Sub(c.lastPrune) >= c.opts.Window/48 {
+		c.prune(now)
+	}
 
 	m := c.newMember(a, src, f)
-	best, bestScore := c.best(m)
+	best, bestScore := c.best(m, now.Add(-c.opts.Window))
 	var e *entry
 	joined := false
 	if best != nil && bestScore >= c.opts.Threshold {
@@ -241,8 +244,11 @@ func (c *Clusterer) add(m *member, e *entry) {
 }
 
 // prune drops the articles older than the window, and stories left with
-// none. c.mu is held.
+// none. Assign prunes at most once every Window/48 (an hour by default):
+// sweeping the LSH buckets costs time in proportion to the window, and
+// best ignores expired articles in between. c.mu is held.
 func (c *Clusterer) prune(now time.Time) {
+	c.lastPrune = now
 	cutoff := now.Add(-c.opts.Window)
 	keep := c.members[:0]
 	dropped := false
@@ -279,14 +285,15 @@ func (c *Clusterer) prune(now time.Time) {
 	}
 }
 
-// best returns the window member most like m and its score. c.mu is held.
-func (c *Clusterer) best(m *member) (*member, float64) {
+// best returns the window member most like m and its score, ignoring
+// members that appeared before cutoff. c.mu is held.
+func (c *Clusterer) best(m *member, cutoff time.Time) (*member, float64) {
 	seen := map[*member]bool{}
 	var best *member
 	bestScore := 0.0
 	for _, b := range m.bands {
 		for _, o := range c.buckets[b] {
-			if seen[o] {
+			if seen[o] || o.at.Before(cutoff) {
 				continue
 			}
 			seen[o] = true
