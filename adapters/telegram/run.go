@@ -219,6 +219,9 @@ func (a *Adapter) poll(ctx context.Context) error {
 		}
 		last := 0
 		for _, r := range raw {
+			if ctx.Err() != nil {
+				break // the rest comes again after a restart
+			}
 			var u tgbotapi.Update
 			if err := json.Unmarshal(r, &u); err != nil {
 				// Skip it rather than ask for it forever.
