@@ -403,7 +403,7 @@ func TestTeasers(t *testing.T) {
 		},
 		{
 			"headline on the marker line",
-			"First paragraph.\nRead also: Oil jumps after drone strike on refinery\nSecond paragraph.",
+			"First paragraph.\nRead also: Oil jumps after drone strike on refinery\nWATCH: Moment the tower came down\nSecond paragraph.",
 			"First paragraph.\nSecond paragraph.",
 		},
 		{
