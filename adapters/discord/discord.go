@@ -76,6 +76,8 @@ type Adapter struct {
 	retryBase, retryMax time.Duration
 	// commandTimeout bounds one HandleCommand call.
 	commandTimeout time.Duration
+	// closeWait bounds how long Run waits for the shards to close.
+	closeWait time.Duration
 	// identifyGap spaces the first IDENTIFYs of shards: Discord allows
 	// max_concurrency session starts per 5 seconds.
 	identifyGap time.Duration
@@ -129,6 +131,7 @@ func New(opts Options) (*Adapter, error) {
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
 		identifyGap:    5*time.Second + 250*time.Millisecond,
+		closeWait:      3 * time.Second,
 		guilds:         map[string][]string{},
 		synced:         make(chan struct{}),
 	}
@@ -225,17 +228,27 @@ func (a *Adapter) Run(ctx context.Context) error {
 	<-ctx.Done()
 
 	// Close without waiting for Discord: discordgo's Close sleeps a second
-	// after the close frame, so the shards close side by side. A shard
-	// still stuck in its handshake is left to its goroutine.
-	var cw sync.WaitGroup
-	for i, s := range a.shards {
-		cw.Go(func() {
-			s.Close()
-			a.ready[i].Store(false)
-		})
+	// after the close frame, so the shards close side by side, and a shard
+	// stuck in its handshake (Open holds the session's lock and has no read
+	// deadline) is left to its goroutine after closeWait.
+	closed := make(chan struct{})
+	go func() {
+		var cw sync.WaitGroup
+		for i, s := range a.shards {
+			cw.Go(func() {
+				a.ready[i].Store(false)
+				s.Close()
+			})
+		}
+		cw.Wait()
+		wg.Wait()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(a.closeWait):
+		a.log.Warn("Discord gateway did not close in time; leaving it")
 	}
-	cw.Wait()
-	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -736,3 +736,30 @@ func TestDigestIsOneEmbed(t *testing.T) {
 		t.Errorf("digest can ping: %q", d)
 	}
 }
+
+func TestRunStopsWhileTheGatewayHangs(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t)
+	fake.StallGateway()
+	a, err := New(Options{Token: discordtest.Token, APIBase: fake.APIBase(), Handler: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.closeWait = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	fake.WaitGatewayConns(1)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run waited for a hung gateway")
+	}
+	if a.Ready() {
+		t.Error("Ready without a gateway session")
+	}
+}

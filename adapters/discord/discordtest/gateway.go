@@ -21,6 +21,7 @@ type gateway struct {
 	identifies int
 	resumes    int
 	heartbeats int
+	stall      bool
 	nextSess   int
 }
 
@@ -87,6 +88,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	c := &gwConn{ws: ws}
 	s.mu.Lock()
 	s.gw.conns[c] = true
+	s.notify()
 	s.mu.Unlock()
 	defer func() {
 		ws.Close()
@@ -101,6 +103,17 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
+	s.mu.Lock()
+	stall := s.gw.stall
+	s.mu.Unlock()
+	if stall {
+		// Say nothing, as a gateway that hangs; wait for the client to go.
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}
 	if c.write(map[string]any{"op": 10, "d": map[string]int{"heartbeat_interval": HeartbeatInterval}}) != nil {
 		return
 	}
@@ -245,6 +258,19 @@ func (s *Server) Reconnect(shard int) { s.send(shard, map[string]any{"op": 7, "d
 // resumable.
 func (s *Server) InvalidSession(shard int, resumable bool) {
 	s.send(shard, map[string]any{"op": 9, "d": resumable})
+}
+
+// StallGateway makes new gateway connections hang before HELLO.
+func (s *Server) StallGateway() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gw.stall = true
+}
+
+// WaitGatewayConns waits until n gateway connections are open.
+func (s *Server) WaitGatewayConns(n int) {
+	s.t.Helper()
+	s.waitFor(fmt.Sprintf("%d gateway connections", n), func() bool { return len(s.gw.conns) >= n })
 }
 
 // Identifies counts IDENTIFY payloads received.
