@@ -57,9 +57,11 @@ type hitRec struct {
 }
 
 // stemCache maps the fingerprint of a word's exact form to that of its
-// stem: direct-mapped, bounded, allocation-free on a hit.
+// stem: open addressing, bounded (emptied when half full), allocation-free
+// on a hit.
 type stemCache struct {
 	slots []stemSlot
+	n     int
 }
 
 type stemSlot struct{ ex, st uint64 }
@@ -70,9 +72,16 @@ func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
 	if c.slots == nil {
 		c.slots = make([]stemSlot, stemCacheSize)
 	}
-	s := &c.slots[ex&(stemCacheSize-1)]
-	if s.ex == ex {
-		return s.st
+	i := ex & (stemCacheSize - 1)
+	for {
+		s := &c.slots[i]
+		if s.ex == ex {
+			return s.st
+		}
+		if s.ex == 0 {
+			break
+		}
+		i = (i + 1) & (stemCacheSize - 1)
 	}
 	var st uint64
 	if script == scLatin || script == scCyr {
@@ -80,13 +89,16 @@ func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
 	} else {
 		st = fingerprint(kindStem, form)
 	}
-	*s = stemSlot{ex: ex, st: st}
+	if c.n >= stemCacheSize/2 {
+		clear(c.slots)
+		c.n = 0
+		i = ex & (stemCacheSize - 1)
+	}
+	c.slots[i] = stemSlot{ex: ex, st: st}
+	c.n++
 	return st
 }
 
-// getState takes a matcher state from the index's free list. States are
-// kept (not left to a sync.Pool, which the garbage collector empties) so
-// that their stem caches and arrays stay warm.
 func (x *Index) getState() *mstate {
 	x.smu.Lock()
 	defer x.smu.Unlock()
