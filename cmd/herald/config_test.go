@@ -102,7 +102,7 @@ func TestDemoRunsOffline(t *testing.T) {
 		t.Fatalf("demo exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	for _, want := range []string{"Subscribed #1: ceasefire", "── alert #1", "matched: #1 ceasefire", "seen before: no alert"} {
+	for _, want := range []string{"Subscribed #1: ceasefire", "── alert #1", "matched: #1 ceasefire", "seen before: no alert", "alert #1 updated", "also reported by: Globe Report", "matched: #4 Kharkiv OR Odesa"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

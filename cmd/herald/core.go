@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/alerts/match"
+	"github.com/herald-news/herald/alerts/story"
+	"github.com/herald-news/herald/alerts/summary"
 	"github.com/herald-news/herald/bot"
 )
 
@@ -16,9 +19,15 @@ type core struct {
 	actors    *match.Actors
 	matcher   alerts.Matcher
 	parse     bot.QueryParser
-	clusterer bot.Clusterer
+	clusterer *story.Clusterer
 	summarize func(title, body string) string
 }
+
+// summaryLength is the longest summary an alert carries, in characters.
+const summaryLength = 320
+
+// storyWindow is how long an article can draw others into its story.
+const storyWindow = 48 * time.Hour
 
 func loadActors(path string) (*match.Actors, error) {
 	actors := match.DefaultActors()
@@ -42,7 +51,9 @@ func newCore(cfg config, log *slog.Logger) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{actors: actors, matcher: match.NewIndex(actors)}
+	c := &core{actors: actors, matcher: match.NewIndex(actors),
+		clusterer: story.New(story.Options{Window: storyWindow}),
+		summarize: func(title, body string) string { return summary.Summarize(title, body, summaryLength) }}
 	c.parse = func(q string) (alerts.Query, error) {
 		p, err := match.Parse(q, actors)
 		if err != nil {
@@ -51,4 +62,34 @@ func newCore(cfg config, log *slog.Logger) (*core, error) {
 		return p, nil
 	}
 	return c, nil
+}
+
+// seedStories rebuilds the story window after a restart from the articles
+// of the last 48 hours, so a source that joins after a restart still edits
+// the alert instead of posting again.
+func (c *core) seedStories(db interface {
+	RecentArticles(n int) ([]alerts.Article, error)
+	GetStory(id string) (alerts.Story, error)
+}, now time.Time) (int, error) {
+	recent, err := db.RecentArticles(20000)
+	if err != nil {
+		return 0, fmt.Errorf("seed stories: %w", err)
+	}
+	var arts []alerts.Article
+	var stories []alerts.Story
+	seen := map[string]bool{}
+	for _, a := range recent {
+		if now.Sub(a.Ingested) > storyWindow {
+			break
+		}
+		arts = append(arts, a)
+		if a.StoryID != "" && !seen[a.StoryID] {
+			seen[a.StoryID] = true
+			if s, err := db.GetStory(a.StoryID); err == nil {
+				stories = append(stories, s)
+			}
+		}
+	}
+	c.clusterer.Seed(stories, arts)
+	return len(arts), nil
 }

@@ -121,6 +121,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
+	if _, err := core.seedStories(db, time.Now()); err != nil {
+		return err
+	}
 	h.b.Store(b)
 	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "feeds", len(feedList), "platforms", len(plats))
 
