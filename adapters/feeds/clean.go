@@ -40,7 +40,7 @@ func Clean(a alerts.Article) alerts.Article {
 
 	if isHTMLDocument(a.Body) {
 		// A whole page pushed as the body: keep its article, not its chrome.
-		p := extractPage([]byte(repairUTF8(a.Body)))
+		p := readPage([]byte(repairUTF8(a.Body)), a.URL)
 		a.Body = p.Body
 		if strings.TrimSpace(a.Title) == "" {
 			a.Title = p.Title
@@ -181,8 +181,9 @@ func ParseText(r io.Reader, source string) (alerts.Article, error) {
 
 // ReadArticles reads the articles in a file given its name and contents:
 // a feed document (RSS, Atom, JSON Feed: one article per item), an HTML
-// page (title from og:title, <title> or <h1>; text from <article>, <main>
-// or the body without navigation), or scraped text (first line the title).
+// page (title from og:title, <title> or <h1>; text by readability, else
+// from <article>, <main> or the body without navigation), or scraped text
+// (first line the title).
 // The source of a page or text is taken from the page or, failing that,
 // left empty.
 func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
@@ -194,7 +195,7 @@ func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
 		}
 		return items, nil
 	case kindHTML:
-		p := extractPage(data)
+		p := readPage(data, fileURL(name))
 		a := Clean(alerts.Article{Title: p.Title, Body: p.Body, URL: p.URL, Lang: langTag(p.Lang), Source: p.SiteName})
 		if a.Source == "" && a.URL != "" {
 			if u, err := url.Parse(a.URL); err == nil {

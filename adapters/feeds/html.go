@@ -119,6 +119,22 @@ type page struct {
 	Title, Body, URL, SiteName, Lang string
 }
 
+// readPage reads an HTML page: title, URL, site name and language from
+// extractPage, the main text from the readability extractor the poller
+// uses for teaser pages (extractText), falling back to extractPage's when
+// readability finds nothing.
+func readPage(data []byte, pageURL string) page {
+	p := extractPage(data)
+	base := pageURL
+	if strings.HasPrefix(p.URL, "http://") || strings.HasPrefix(p.URL, "https://") {
+		base = p.URL
+	}
+	if text, err := extractText(data, base); err == nil && hasWordChar(text) {
+		p.Body = text
+	}
+	return p
+}
+
 // pageChrome is the part of a page around the article: navigation, page
 // headers and footers, sidebars, forms.
 var pageChrome = map[atom.Atom]bool{
