@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -279,4 +280,29 @@ func TestStartup(t *testing.T) {
 		srv.WaitRequests(t, "getUpdates", 1, wait)
 		r.stop(t) // fails if Run waits for the poll
 	})
+}
+
+func TestAdminAnswersExpire(t *testing.T) {
+	srv := telegramtest.New(t)
+	rec := newRecorder()
+	var now atomic.Int64
+	opts := testOptions(srv, rec, newMemStore())
+	opts.AdminTTL = time.Minute
+	opts.Now = func() time.Time { return time.Unix(now.Load(), 0) }
+	start(t, opts)
+
+	srv.SetMember(group.ID, alice.ID, "administrator")
+	srv.GroupMessage(group, alice, "/list")
+	rec.waitCommands(t, 1)
+	// Demoted: the cached answer holds for a minute, then Telegram is asked
+	// again.
+	srv.SetMember(group.ID, alice.ID, "member")
+	srv.GroupMessage(group, alice, "/list")
+	rec.waitCommands(t, 2)
+	now.Add(61)
+	srv.GroupMessage(group, alice, "/list")
+	cmds := rec.waitCommands(t, 3)
+	if !cmds[0].CanManage || !cmds[1].CanManage || cmds[2].CanManage {
+		t.Errorf("CanManage = %v %v %v, want true true false", cmds[0].CanManage, cmds[1].CanManage, cmds[2].CanManage)
+	}
 }

@@ -102,9 +102,12 @@ func telegramPush(t *testing.T, addr, title, url, body string) {
 func telegramSay(t *testing.T, fake *telegramtest.Server, chat telegramtest.Chat, from telegramtest.User, text string) string {
 	t.Helper()
 	before := len(fake.Sent(chat.ID))
-	if chat.Type == "private" {
+	switch chat.Type {
+	case "private":
 		fake.UserSays(from, text)
-	} else {
+	case "channel":
+		fake.ChannelPost(chat, text)
+	default:
 		fake.GroupMessage(chat, from, text)
 	}
 	return fake.WaitSent(t, chat.ID, before+1, telegramWait)[before].Visible
@@ -153,6 +156,13 @@ func TestTelegramEndToEnd(t *testing.T) {
 		t.Errorf("group creator: %q", r)
 	}
 
+	// In a channel where the bot is an admin, a post signed by the channel
+	// comes from an admin.
+	channel := telegramtest.Chat{ID: -100300, Type: "channel", Title: "Ceasefire watch"}
+	if r := telegramSay(t, fake, channel, telegramtest.User{}, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Errorf("channel post: %q", r)
+	}
+
 	// Carol blocks the bot: her chat is deactivated and never tried again.
 	fake.WaitConfirmed(t, fake.BlockBot(carol), telegramWait)
 	carolTries := sendAttempts(fake, carol.ID)
@@ -180,6 +190,9 @@ func TestTelegramEndToEnd(t *testing.T) {
 		t.Fatalf("no mute button: %+v", alert.Buttons)
 	}
 	fake.WaitSent(t, group.ID, 3, telegramWait) // two replies and the alert
+	if got := fake.WaitSent(t, channel.ID, 2, telegramWait)[1]; !strings.Contains(got.Visible, "Geneva") {
+		t.Errorf("channel alert: %q", got.Visible)
+	}
 
 	// The same article pushed again raises nothing: the next one to arrive
 	// is the next story.
