@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/summary"
 )
 
 // HandleCommand runs one command or button press and returns the reply.
@@ -367,10 +368,35 @@ func (b *Bot) cmdWhy(t alerts.Target, _ string) Reply {
 	if err != nil {
 		return b.storeTrouble(err)
 	}
-	return Reply{Text: explainAlert(s.Alert)}
+	return Reply{Text: b.explainAlert(s.Alert)}
 }
 
-func explainAlert(a alerts.Alert) string {
+// explainAlert says which subscriptions and terms made an alert, and quotes
+// the sentence of the article where they occur, terms in «».
+func (b *Bot) explainAlert(a alerts.Alert) string {
+	s := explainMatches(a)
+	var terms []string
+	for _, m := range a.Matches {
+		for _, th := range m.Terms {
+			if th.Field == alerts.FieldSource {
+				continue
+			}
+			terms = append(terms, nonEmpty(th.Matched, th.Term))
+		}
+	}
+	text := a.Article.Summary
+	if art, err := b.store.GetArticle(a.Article.ID); err == nil && art.Body != "" {
+		text = art.Body
+	}
+	if sentence, marks := summary.WhySentence(text, terms); sentence != "" {
+		s += "\nIn the article: " + summary.Mark(sentence, marks, "«", "»", nil)
+	} else if sentence, marks := summary.WhySentence(a.Article.Title, terms); sentence != "" {
+		s += "\nIn the headline: " + summary.Mark(sentence, marks, "«", "»", nil)
+	}
+	return s
+}
+
+func explainMatches(a alerts.Alert) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "“%s” (%s) was sent because:\n", a.Article.Title, sourceOf(a.Article))
 	for _, m := range a.Matches {
@@ -606,7 +632,7 @@ func (b *Bot) handleButton(_ context.Context, c Command) Reply {
 		if err != nil {
 			return Reply{Text: "I no longer remember that alert."}
 		}
-		return Reply{Text: explainAlert(s.Alert)}
+		return Reply{Text: b.explainAlert(s.Alert)}
 	}
 	return Reply{Text: "This button has expired."}
 }

@@ -127,7 +127,8 @@ func TestTestAndWhyExplainMatches(t *testing.T) {
 	if r := e.cmd(dm, "/test ceasefire"); !strings.Contains(r, "1 of the last 2 articles") || !strings.Contains(r, "Ceasefire agreed in Geneva") {
 		t.Errorf("/test: %q", r)
 	}
-	if r := e.cmd(dm, "/why"); !strings.Contains(r, "Ceasefire agreed in Geneva") || !strings.Contains(r, "#1 ceasefire") {
+	if r := e.cmd(dm, "/why"); !strings.Contains(r, "Ceasefire agreed in Geneva") || !strings.Contains(r, "#1 ceasefire") ||
+		!strings.Contains(r, "In the article: a «ceasefire» was agreed") {
 		t.Errorf("/why: %q", r)
 	}
 }
