@@ -97,6 +97,9 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 		a.migrated(ctx, m.Chat.ID, m.MigrateToChatID)
 		return
 	}
+	if m.IsAutomaticForward || m.ForwardDate != 0 {
+		return // a channel post copied to its discussion group, a forward: not a command given here
+	}
 	text, ok := commandText(m.Text, a.BotUserName())
 	if !ok {
 		// In a private chat, plain words still deserve an answer (the bot

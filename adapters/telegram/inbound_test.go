@@ -60,8 +60,13 @@ func TestCommandsInGroupsAndChannels(t *testing.T) {
 	srv.Fail(telegramtest.Fault{Method: "getChatMember", ChatID: broken.ID, Code: 500, Description: "Internal Server Error"})
 
 	srv.GroupMessage(group, alice, "/subscribe@HeraldBot ceasefire")
-	srv.GroupMessage(group, alice, "/list@OtherBot")           // another bot's: ignored
-	srv.GroupMessage(group, alice, "just chatting")            // not a command: ignored
+	srv.GroupMessage(group, alice, "/list@OtherBot") // another bot's: ignored
+	srv.GroupMessage(group, alice, "just chatting")  // not a command: ignored
+	srv.Push("message", map[string]any{              // a channel post copied to the group: ignored
+		"message_id": 99, "date": 1, "chat": group, "text": "/subscribe spam",
+		"from": map[string]any{"id": 777000, "first_name": "Telegram"}, "sender_chat": chan1,
+		"is_automatic_forward": true, "entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": 10}},
+	})
 	srv.GroupMessage(group, bob, "/subscribe@heraldbot truce") // not an admin
 	srv.GroupMessage(broken, alice, "/subscribe peace")        // admin status unknown
 	srv.AnonymousAdminMessage(group, "/mute all 8h")
