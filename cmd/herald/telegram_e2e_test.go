@@ -267,3 +267,46 @@ func TestTelegramWebhook(t *testing.T) {
 		t.Error("long polling while a webhook is set")
 	}
 }
+
+func TestTelegramSendFailuresRecover(t *testing.T) {
+	addr, fake := telegramService(t)
+	alice := telegramtest.User{ID: 301, FirstName: "Alice"}
+	group := telegramtest.Chat{ID: -300, Type: "group", Title: "Old group"}
+	fake.SetMember(group.ID, alice.ID, "creator")
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(alice), alice, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("/subscribe answered %q", r)
+	}
+	if r := telegramSay(t, fake, group, alice, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed") {
+		t.Fatalf("group /subscribe answered %q", r)
+	}
+	// Alice's chat answers 429 then 500 before it accepts; the group has
+	// become a supergroup with a new ID.
+	internal := telegramtest.Internal
+	internal.Method, internal.ChatID, internal.Times = "sendMessage", alice.ID, 1
+	fake.Fail(internal)
+	limited := telegramtest.Fault{Method: "sendMessage", ChatID: alice.ID, Code: 429, Description: "Too Many Requests: retry after 1", RetryAfter: 1, Times: 1}
+	fake.Fail(limited)
+	const supergroup = -1000300
+	migrated := telegramtest.Migrated(supergroup)
+	migrated.Method, migrated.ChatID = "sendMessage", group.ID
+	fake.Fail(migrated)
+
+	telegramPush(t, addr, "Ceasefire monitors report a quiet night", "https://news.example/quiet",
+		"Monitors along the contact line reported the first quiet night since the ceasefire began.")
+	sent := fake.WaitSent(t, alice.ID, 2, telegramWait)
+	if !strings.Contains(sent[1].Visible, "quiet night") {
+		t.Errorf("alice got %q", sent[1].Visible)
+	}
+	moved := fake.WaitSent(t, supergroup, 1, telegramWait)
+	if !strings.Contains(moved[0].Visible, "quiet night") {
+		t.Errorf("supergroup got %q", moved[0].Visible)
+	}
+	// Later alerts go to the new ID straight away.
+	telegramPush(t, addr, "Ceasefire talks move to Istanbul", "https://news.example/istanbul",
+		"Delegations will meet in Istanbul next week to extend the ceasefire, the foreign ministry said.")
+	fake.WaitSent(t, supergroup, 2, telegramWait)
+	fake.WaitSent(t, alice.ID, 3, telegramWait)
+	if got := fake.Sent(alice.ID); len(got) != 3 {
+		t.Errorf("alice got %d messages, want 3 (no duplicate after the retries)", len(got))
+	}
+}
