@@ -65,6 +65,8 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 		return b.cmdTimezone(t, args, now)
 	case "sources":
 		return b.cmdSources(ctx, args)
+	case "previews":
+		return b.cmdPreviews(t, args)
 	}
 	return Reply{Text: helpText}
 }
@@ -527,6 +529,24 @@ func (b *Bot) cmdTimezone(t alerts.Target, zone string, now time.Time) Reply {
 	return Reply{Text: fmt.Sprintf("Time zone set to %s; it is %s there now.", loc, now.In(loc).Format("15:04"))}
 }
 
+func (b *Bot) cmdPreviews(t alerts.Target, arg string) Reply {
+	switch strings.ToLower(strings.TrimSpace(arg)) {
+	case "on":
+		t.Settings.NoPreviews = false
+	case "off":
+		t.Settings.NoPreviews = true
+	default:
+		return Reply{Text: "Write /previews off to hide link previews under alerts, or /previews on to show them."}
+	}
+	if err := b.store.PutTarget(t); err != nil {
+		return b.storeTrouble(err)
+	}
+	if t.Settings.NoPreviews {
+		return Reply{Text: "Link previews off: alerts show only their own text."}
+	}
+	return Reply{Text: "Link previews on."}
+}
+
 func (b *Bot) cmdSources(ctx context.Context, args string) Reply {
 	if b.catalog == nil {
 		return Reply{Text: "This Herald has no feeds configured; articles arrive only by push."}
@@ -648,6 +668,7 @@ const helpText = `Herald sends you news as it breaks, on the topics you follow.
 /digest off|hourly|daily 08:00: immediately, or bundled
 /quiet 22:00-07:00: hold alerts overnight (off to end)
 /timezone Europe/Kyiv: the zone for digests and quiet hours
+/previews on|off: link previews under alerts
 /sources: the news sources and their health
 
 Words match whole words in any form (ceasefire, ceasefires, cease-fire); quotes match exactly; names of people and places match all their spellings (Kyiv, Kiev, Київ).

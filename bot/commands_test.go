@@ -65,6 +65,9 @@ func TestCommands(t *testing.T) {
 		{name: "test without query", target: dm, text: "/test", want: []string{"Give me a query"}},
 		{name: "test malformed", target: dm, text: "/test (x", want: []string{"can't read that query"}},
 		{name: "test nothing recent", target: dm, text: "/test ceasefire", want: []string{"None of the last 0 articles"}},
+		{name: "previews off", target: dm, text: "/previews off", want: []string{"Link previews off"}},
+		{name: "previews bad", target: dm, text: "/previews maybe", want: []string{"/previews off"}},
+		{name: "previews in group refused", target: group, text: "/previews off", want: []string{"Only people who manage"}},
 		{name: "sources without feeds", target: dm, text: "/sources", want: []string{"no feeds configured"}},
 	}
 	for _, tc := range tests {

@@ -49,6 +49,8 @@ var commandSpecs = []CommandSpec{
 		Options: []OptionSpec{{Name: "hours", Description: "HH:MM-HH:MM, or off", Required: true}}},
 	{Name: "timezone", Description: "Set this chat's time zone, e.g. Europe/Kyiv", Manage: true,
 		Options: []OptionSpec{{Name: "zone", Description: "An IANA time zone name", Required: true}}},
+	{Name: "previews", Description: "Show or hide link previews under alerts", Manage: true,
+		Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
 	{Name: "sources", Description: "Show the news sources and their health; add one with /sources add URL",
 		Options: []OptionSpec{{Name: "add", Description: "A feed URL to add (admins)", Rest: true}}},
 	{Name: "help", Description: "How to use Herald"},
