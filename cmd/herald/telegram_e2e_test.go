@@ -232,6 +232,15 @@ func TestTelegramEndToEnd(t *testing.T) {
 	if n := sendAttempts(fake, carol.ID); n != carolTries {
 		t.Errorf("%d sends tried to the chat that blocked the bot", n-carolTries)
 	}
+
+	// Carol unblocks the bot: her alerts resume.
+	fake.ClearFaults()
+	fake.WaitConfirmed(t, fake.MyChatMember(carolDM, carol, "kicked", "member"), telegramWait)
+	telegramPush(t, addr, "Ceasefire extended for thirty days", "https://news.example/extended",
+		"Both governments announced that the ceasefire would be extended for thirty more days.")
+	if got := fake.WaitSent(t, carol.ID, 2, telegramWait)[1]; !strings.Contains(got.Visible, "thirty days") {
+		t.Errorf("carol got %q", got.Visible)
+	}
 }
 
 func TestTelegramWebhook(t *testing.T) {
