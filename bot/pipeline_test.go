@@ -372,3 +372,38 @@ func TestBacklogBecomesOneCatchUpDigest(t *testing.T) {
 		t.Fatalf("a backlog of 12 went out as %d messages, want a catch-up digest", len(got))
 	}
 }
+
+// hangingSender never answers until its context ends, like a platform that
+// stopped responding.
+type hangingSender struct{ started chan struct{} }
+
+func (h *hangingSender) Platform() alerts.Platform { return "test" }
+func (h *hangingSender) Send(ctx context.Context, _ alerts.Target, _ bot.Message) (string, error) {
+	close(h.started)
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+func (h *hangingSender) Edit(ctx context.Context, _ alerts.Target, _ string, _ bot.Message) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestShutdownCutsOffAHangingSendAndKeepsTheAlert(t *testing.T) {
+	hs := &hangingSender{started: make(chan struct{})}
+	e := newEnv(t, func(o *bot.Options) { o.Senders = []bot.Sender{hs}; o.Now = time.Now })
+	e.cmd(dm, "/subscribe ceasefire")
+	e.ingest(article("Ceasefire", "ceasefire"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.bot.Run(ctx, nil); close(done) }()
+	<-hs.started
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(bot.ShutdownGrace + 5*time.Second):
+		t.Fatal("Run did not return after its context ended: a hanging send held shutdown")
+	}
+	if n := e.pending(); n != 1 {
+		t.Fatalf("outbox holds %d after the cut-off send, want the alert kept for the next start", n)
+	}
+}

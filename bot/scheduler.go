@@ -44,6 +44,11 @@ func DefaultRates(p alerts.Platform) Rate {
 
 const maxDigestItems = 20
 
+// ShutdownGrace is how long sends in flight may still finish after the
+// bot is told to stop; then they are cancelled (and sent again on the next
+// start), so the process exits within DESIGN's 5 seconds.
+const ShutdownGrace = 2 * time.Second
+
 // platformState is the scheduler's view of one platform.
 type platformState struct {
 	name    alerts.Platform
@@ -72,6 +77,8 @@ type scheduler struct {
 	targets   map[alerts.TargetID]*targetState
 	wg        sync.WaitGroup
 	reloadReq chan struct{}
+	// sendCtx outlives the run's context by ShutdownGrace.
+	sendCtx context.Context
 	// settled remembers deliveries finished or rescheduled lately, so a
 	// reload that read the store just before cannot bring back a stale copy.
 	settled map[string]settledEntry
@@ -85,7 +92,7 @@ type settledEntry struct {
 
 func (b *Bot) newScheduler() *scheduler {
 	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
-		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}}
+		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}, sendCtx: context.Background()}
 	for p, snd := range b.senders {
 		r := b.rates[p]
 		r.Workers = max(r.Workers, 1)
@@ -164,6 +171,11 @@ func (s *scheduler) reload() error {
 // flight (each bounded by its own timeout).
 func (b *Bot) runScheduler(ctx context.Context) {
 	s := b.newScheduler()
+	sendCtx, cancelSends := context.WithCancel(context.Background())
+	defer cancelSends()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(ShutdownGrace, cancelSends) })
+	defer stop()
+	s.sendCtx = sendCtx
 	for _, ps := range s.platforms {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.dispatchLoop(ctx, ps) }()
@@ -414,7 +426,10 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 		token = newToken()
 		msg.Buttons = alertButtons(token)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// A send in flight at shutdown may finish within the grace period, so
+	// its outcome is recorded; after that it is cut off and retried on the
+	// next start.
+	sctx, cancel := context.WithTimeout(s.sendCtx, 30*time.Second)
 	defer cancel()
 	var msgID string
 	var err error
