@@ -28,15 +28,17 @@ type Rate struct {
 	Workers int
 }
 
-// DefaultRates are the budgets of each platform's documented limits:
-// Telegram about 30 messages/s overall, 1/s per chat, 20/min per group;
-// Discord 50 requests/s overall (40 kept as margin).
+// DefaultRates are the budgets of each platform's documented limits. A
+// token bucket lets PerSecond+Burst through in any second, so the sum is
+// the budget: Telegram about 30 messages/s overall (28+2), 1/s per chat,
+// 20/min per group; Discord 50 requests/s overall, of which 40 (38+2) are
+// used, leaving room for command replies.
 func DefaultRates(p alerts.Platform) Rate {
 	switch p {
 	case alerts.PlatformTelegram:
-		return Rate{PerSecond: 28, Burst: 5, DMEvery: time.Second, GroupEvery: 3 * time.Second, Workers: 8}
+		return Rate{PerSecond: 28, Burst: 2, DMEvery: time.Second, GroupEvery: 3 * time.Second, Workers: 8}
 	case alerts.PlatformDiscord:
-		return Rate{PerSecond: 40, Burst: 5, DMEvery: 250 * time.Millisecond, GroupEvery: 250 * time.Millisecond, Workers: 8}
+		return Rate{PerSecond: 38, Burst: 2, DMEvery: 250 * time.Millisecond, GroupEvery: 250 * time.Millisecond, Workers: 8}
 	default:
 		return Rate{PerSecond: 1000, Burst: 100, Workers: 1}
 	}
