@@ -407,3 +407,26 @@ func TestShutdownCutsOffAHangingSendAndKeepsTheAlert(t *testing.T) {
 		t.Fatalf("outbox holds %d after the cut-off send, want the alert kept for the next start", n)
 	}
 }
+
+func TestDeliveryThatNeverSucceedsIsGivenUpLoudly(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.sender.fail = func(alerts.Target, int) error { return errors.New("400 Bad Request: can't parse entities") }
+	a := article("Ceasefire", "ceasefire")
+	e.ingest(a)
+	for i := 0; i < bot.MaxAttempts+2; i++ {
+		e.drain()
+		e.clock.Add(time.Hour)
+	}
+	if n := e.pending(); n != 0 {
+		t.Fatalf("outbox still holds %d after %d attempts", n, bot.MaxAttempts)
+	}
+	s, err := e.db.Sent(alerts.DeliveryKey(dm.ID, a.ID))
+	if err != nil || !strings.Contains(s.Dropped, "gave up after 24 attempts") || !strings.Contains(s.Dropped, "can't parse entities") {
+		t.Fatalf("the delivery log should say why the alert was given up: %+v, %v", s, err)
+	}
+	tg, _ := e.db.GetTarget(dm.ID)
+	if !tg.Active {
+		t.Fatal("a message error deactivated the chat")
+	}
+}

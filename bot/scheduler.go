@@ -51,6 +51,13 @@ const maxDigestItems = 20
 // start), so the process exits within DESIGN's 5 seconds.
 const ShutdownGrace = 2 * time.Second
 
+// MaxAttempts bounds the retries of a delivery that keeps failing with an
+// error that is neither a rate limit nor an unreachable chat (a message the
+// platform refuses to parse, say). With the backoff's 30-minute cap that is
+// about seven hours of trying; then it is dropped, logged as an error and
+// recorded in the delivery log with the reason.
+const MaxAttempts = 24
+
 // platformState is the scheduler's view of one platform.
 type platformState struct {
 	name    alerts.Platform
@@ -513,9 +520,17 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		return
 	}
 	b.metrics.failed.WithLabelValues(p, "error").Inc()
-	var updated []Delivery
+	var updated, given []Delivery
 	for _, d := range batch {
 		d.Attempts++
+		if d.Attempts >= MaxAttempts {
+			b.log.Error("Delivery given up after repeated failures", "target", t.ID, "id", d.ID, "attempts", d.Attempts, "err", err)
+			if derr := b.store.Drop(d.ID, fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)); derr != nil {
+				b.log.Error("Outbox entry not dropped", "id", d.ID, "err", derr)
+			}
+			given = append(given, d)
+			continue
+		}
 		back := backoff(d.Attempts)
 		if d.LastError != err.Error() {
 			b.log.Warn("Send failed; will retry", "target", t.ID, "id", d.ID, "attempt", d.Attempts, "in", back.Round(time.Millisecond), "err", err)
@@ -527,7 +542,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		}
 		updated = append(updated, d)
 	}
-	s.finish(t.ID, nil, updated, true, every)
+	s.finish(t.ID, given, updated, true, every)
 }
 
 // backoff is exponential from 1 s, capped at 30 min, with ±50 % jitter.

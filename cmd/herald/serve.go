@@ -195,7 +195,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		if err := srv.Shutdown(sctx); err != nil {
+			// Idle connections that never sent a request count as busy
+			// for a while; stopping is not a failure.
+			log.Debug("HTTP server closed with connections open", "err", err)
+			srv.Close()
+		}
+		return nil
 	})
 	err = g.Wait()
 	log.Info("Herald stopped")
