@@ -109,6 +109,9 @@ const (
 // reporting that happens to mention a newsletter or cookies is kept.
 const maxNoiseWords = 40
 
+// maxMarkerRunes bounds the lines the whole-line rules look at.
+const maxMarkerRunes = 120
+
 func classifyLine(line string) noiseKind {
 	if line == "" {
 		return notNoise
@@ -143,15 +146,19 @@ func classifyPart(line string) noiseKind {
 	// The rules are written in lower case; matching lowered text is much
 	// faster than case-folding regular expressions.
 	lower := strings.ToLower(line)
-	if teaserMarkerRE.MatchString(lower) {
-		return teaserMarker
-	}
-	if adLineRE.MatchString(lower) || moreLinkRE.MatchString(lower) || isMetaLine(lower) {
-		return junkLine
+	// The whole-line rules match at most ~100 characters: longer lines
+	// are reporting, and skipping them saves most of the cost.
+	if utf8.RuneCountInString(lower) <= maxMarkerRunes {
+		if teaserMarkerRE.MatchString(lower) {
+			return teaserMarker
+		}
+		if adLineRE.MatchString(lower) || moreLinkRE.MatchString(lower) || isMetaLine(lower) {
+			return junkLine
+		}
 	}
 	words := len(strings.Fields(line))
 	if words <= maxNoiseWords {
-		if teaserPrefixRE.MatchString(lower) || newsletterRE.MatchString(lower) ||
+		if teaserPrefixRE.MatchString(lower) || (containsAny(lower, newsletterHints) && newsletterRE.MatchString(lower)) ||
 			(containsAny(lower, followHints) && followRE.MatchString(lower)) ||
 			((words <= 4 || containsAny(lower, cookieHints)) && cookieRE.MatchString(lower)) {
 			return junkLine
@@ -308,7 +315,9 @@ var (
 	followHints = []string{"follow", "twitter", "facebook", "instagram", "telegram", "tiktok",
 		"youtube", "linkedin", "threads", "bluesky", "whatsapp", "google", "viber", "social",
 		"mastodon", " x", "телеграм", "вконтакте", "vk", "дзен", "яндекс", "соцсет", "соцмереж", "канал"}
-	cookieHints = []string{"cookie", "куки"}
+	cookieHints     = []string{"cookie", "куки"}
+	newsletterHints = []string{"sign", "subscri", "regist", "join", "get ", "receive", "email", "e-mail",
+		"miss", "click", "newsletter", "подпиш", "подпис", "підпиш", "підпис", "рассылк", "розсилк", "получайте", "отримуйте"}
 )
 
 func containsAny(s string, subs []string) bool {
