@@ -13,7 +13,7 @@ import (
 )
 
 // runBench is herald bench [--subs 10000,100000,1000000] [--json] [--seed
-// N]: the matching engine against the brute-force evaluator and a
+// N] [--mix cold|hot]: the matching engine against the brute-force evaluator and a
 // per-subscription regexp loop (those two up to 10k) on a seeded workload.
 func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
@@ -22,11 +22,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "one JSON line per engine and size")
 	seed := fs.Uint64("seed", 1, "workload seed")
 	docs := fs.Int("docs", 1000, "distinct articles")
+	mix := fs.String("mix", "cold", `subscription mix: "cold" (mostly specific terms, the research's random mix) or "hot" (popular terms: output-bound)`)
 	dur := fs.Duration("duration", 2*time.Second, "timed matching per engine and size")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
+		return 2
+	}
+	if *mix != "cold" && *mix != "hot" {
+		fmt.Fprintf(stderr, "herald bench: --mix: %q is neither cold nor hot\n", *mix)
 		return 2
 	}
 	var sizes []int
@@ -43,7 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			"engine", "subs", "docs/s", "MB/s", "p50 µs", "p99 µs", "B/sub", "allocs", "add p99", "load s", "checksum")
 	}
 	enc := json.NewEncoder(stdout)
-	err := bench.Run(sizes, bench.Options{Seed: *seed, Docs: *docs, Duration: *dur}, func(r bench.Result) {
+	err := bench.Run(sizes, bench.Options{Seed: *seed, Docs: *docs, Duration: *dur, Hot: *mix == "hot"}, func(r bench.Result) {
 		if *asJSON {
 			enc.Encode(r)
 			return

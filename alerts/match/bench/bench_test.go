@@ -37,3 +37,24 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatchHot is BenchmarkMatch on the output-bound "hot" mix.
+func BenchmarkMatchHot(b *testing.B) {
+	w := NewHotWorkload(1)
+	docs := w.Articles(500)
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+			x := match.NewIndex(match.DefaultActors())
+			if err := x.Load(w.Subscriptions(n)); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			nop := func(uint64) {}
+			i := 0
+			for b.Loop() {
+				x.MatchFunc(&docs[i%len(docs)], nop)
+				i++
+			}
+		})
+	}
+}

@@ -31,6 +31,7 @@ type Result struct {
 	LoadS       float64 `json:"load_s"`
 	MatchPerDoc float64 `json:"matches_per_doc"`
 	Workers     int     `json:"workers"`
+	Mix         string  `json:"mix"`
 }
 
 // Options tune a run.
@@ -40,6 +41,7 @@ type Options struct {
 	Duration time.Duration // timed matching per engine and size (default 2 s)
 	Workers  int           // matching goroutines (default GOMAXPROCS)
 	Adds     int           // subscriptions added under load for add_p99_us (default 2000)
+	Hot      bool          // the "hot" subscription mix (output-bound) instead of "cold"
 }
 
 func (o *Options) defaults() {
@@ -71,6 +73,9 @@ const SlowLimit = 10_000
 func Run(sizes []int, o Options, report func(Result)) error {
 	o.defaults()
 	w := NewWorkload(o.Seed)
+	if o.Hot {
+		w = NewHotWorkload(o.Seed)
+	}
 	docs := w.Articles(o.Docs)
 	bytes := 0
 	for i := range docs {
@@ -106,7 +111,10 @@ func heap() uint64 {
 }
 
 func runOne(eng string, actors *match.Actors, subs, extra []alerts.Subscription, docs []alerts.Article, avgMB float64, o Options) (Result, error) {
-	res := Result{Engine: eng, Subs: len(subs), Workers: o.Workers}
+	res := Result{Engine: eng, Subs: len(subs), Workers: o.Workers, Mix: "cold"}
+	if o.Hot {
+		res.Mix = "hot"
+	}
 	before := heap()
 	t0 := time.Now()
 	var m matcher

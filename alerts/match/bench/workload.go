@@ -23,10 +23,17 @@ import (
 // at most 25 KB. Subscriptions follow the research mix: 50 % a single word
 // or "phrase", 20 % an alias group (an actor, or an OR of 2-3 terms), 20 %
 // an AND of 2-3 terms, 10 % an AND with a NOT; some use title: or source:.
-// Subscription terms have Zipf popularity over a shuffled pool ("cold": the
-// popular ones are not the common words of the articles).
+// Subscription terms have Zipf popularity (s = 1.07) over a pool of words,
+// two-word phrases and names. In the default "cold" mix the pool is
+// shuffled and leaves out the 2,000 commonest article words, so most
+// subscriptions are specific, as in the research's random mix; alias
+// groups are ORs of pool terms, and only a few name a built-in actor. In
+// the "hot" mix (NewHotWorkload) the pool is ordered by how common the
+// words are in articles after skipping the 300 most generic ones, and a
+// tenth of the subscriptions name an actor: the output-bound stress case.
 type Workload struct {
 	seed    uint64
+	hot     bool
 	vocab   []string
 	docZipf *zipf
 	pool    []string // subscription terms: words, "phrases", names that never occur
@@ -42,9 +49,14 @@ has have be are said not but were they this had which after an been their who it
 will would about two over more one year up than out into when first last other could against`)
 
 // NewWorkload builds the vocabulary and pools of a seed.
-func NewWorkload(seed uint64) *Workload {
+func NewWorkload(seed uint64) *Workload { return newWorkload(seed, false) }
+
+// NewHotWorkload is NewWorkload with the "hot" subscription mix.
+func NewHotWorkload(seed uint64) *Workload { return newWorkload(seed, true) }
+
+func newWorkload(seed uint64, hot bool) *Workload {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	w := &Workload{seed: seed}
+	w := &Workload{seed: seed, hot: hot}
 	seen := make(map[string]bool)
 	for _, s := range stop {
 		seen[s] = true
@@ -60,19 +72,38 @@ func NewWorkload(seed uint64) *Workload {
 	}
 	w.docZipf = newZipf(len(w.vocab), 1.0)
 	// Subscription pool: words, phrases of two words, names that never
-	// occur, shuffled.
-	for i := 100; i < len(w.vocab); i++ {
+	// occur; shuffled (cold) or by popularity (hot).
+	skip := 2000
+	if hot {
+		skip = 300
+	}
+	for i := skip; i < len(w.vocab); i++ {
 		w.pool = append(w.pool, w.vocab[i])
 	}
-	for i := 0; i < 200_000; i++ {
+	phrase := func() string {
 		a := w.vocab[100+w.docZipf.draw(r)%(len(w.vocab)-100)]
 		b := w.vocab[100+w.docZipf.draw(r)%(len(w.vocab)-100)]
-		w.pool = append(w.pool, `"`+a+" "+b+`"`)
+		return `"` + a + " " + b + `"`
 	}
-	for i := 0; i < 200_000; i++ {
-		w.pool = append(w.pool, "zq"+pseudoWord(r, 3))
+	if hot {
+		// Interleave phrases of common words with the words.
+		words := w.pool
+		w.pool = nil
+		for i, wd := range words {
+			w.pool = append(w.pool, wd)
+			if i%2 == 1 {
+				w.pool = append(w.pool, phrase())
+			}
+		}
+	} else {
+		for i := 0; i < 200_000; i++ {
+			w.pool = append(w.pool, phrase())
+		}
+		for i := 0; i < 200_000; i++ {
+			w.pool = append(w.pool, "zq"+pseudoWord(r, 3))
+		}
+		r.Shuffle(len(w.pool), func(i, j int) { w.pool[i], w.pool[j] = w.pool[j], w.pool[i] })
 	}
-	r.Shuffle(len(w.pool), func(i, j int) { w.pool[i], w.pool[j] = w.pool[j], w.pool[i] })
 	w.subZipf = newZipf(len(w.pool), 1.07)
 	// Actors from the built-in list, by their spellings.
 	for _, line := range strings.Split(match.ActorsFile(), "\n") {
@@ -231,7 +262,11 @@ func (w *Workload) query(r *rand.Rand) string {
 	case x < 50:
 		return w.term(r)
 	case x < 70:
-		if r.IntN(2) == 0 {
+		actorShare := 100 // one alias group in 100 names an actor
+		if w.hot {
+			actorShare = 2
+		}
+		if r.IntN(actorShare) == 0 {
 			al := w.actors[r.IntN(len(w.actors))]
 			return al[r.IntN(len(al))]
 		}
