@@ -26,9 +26,11 @@ type features struct {
 	words    set       // content-word stems of the title and the first maxWords words
 	title    set       // content-word stems of the title
 	at       time.Time // when the article appeared (set by the caller)
+	lang     string    // "en", "ru", "uk"…: words compare only within one
 	entities set       // names: capitalised words not opening a sentence
 	figures  set       // numbers that are not years: "7.7", "1,002", "33"
 	sig      []uint64  // MinHash signature of words
+	keyFigs  []uint64  // lookup keys of the specific figures (3+ characters)
 }
 
 // extract computes an article's features.
@@ -58,12 +60,35 @@ func extract(a *alerts.Article, hashes int) features {
 		figures:  makeSet(b.figures),
 	}
 	f.sig = minhash(f.words, hashes)
+	f.keyFigs = makeSet(b.keyFigs)
+	f.lang = langOf(a)
 	return f
+}
+
+// langOf is the article's language: its Lang when set, else a guess from
+// the script (Ukrainian by the letters only it uses).
+func langOf(a *alerts.Article) string {
+	if a.Lang != "" {
+		return a.Lang
+	}
+	cyr := false
+	for _, r := range a.Title + " " + a.Body[:min(len(a.Body), 2000)] {
+		switch {
+		case r == 'і' || r == 'ї' || r == 'є' || r == 'ґ':
+			return "uk"
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr = true
+		}
+	}
+	if cyr {
+		return "ru"
+	}
+	return "en"
 }
 
 // builder collects an article's hashed words before they become sets.
 type builder struct {
-	words, title, entities, figures []uint64
+	words, title, entities, figures, keyFigs []uint64
 }
 
 func hashString(s string) uint64 {
@@ -131,6 +156,9 @@ func (b *builder) addEntity(w word, inTitle bool) {
 		num = strings.ReplaceAll(num, ",", "")
 		if len(num) >= 2 && !isYear(num) {
 			b.figures = append(b.figures, hashString(num))
+			if len(num) >= 3 {
+				b.keyFigs = append(b.keyFigs, hashString("figure:"+num))
+			}
 		}
 	case unicode.IsUpper(r):
 		if w.sentenceStart && !inTitle {

@@ -9,8 +9,12 @@
 // threshold, with at least two names or figures in common. Two articles
 // that share only a topic (the same actors on another day, a follow-up
 // with new facts) share names but few figures and little wording, and stay
-// apart. Stories live for a window (48 hours by default) after their last
-// article.
+// apart. Similarity decays with the time between two reports (full within
+// 6 hours, half past 36), since outlets report one event within hours and
+// a report a day later on the same actors is most often a follow-up.
+// Reports in different languages, whose words cannot be compared, join
+// only on shared specific figures within 6 hours. Articles count towards a
+// story for a window (48 hours by default).
 package story
 
 import (
@@ -77,7 +81,7 @@ type Clusterer struct {
 	lastPrune time.Time
 	stories   map[string]*entry
 	members   []*member            // every article in the window, oldest first
-	buckets   map[uint64][]*member // LSH band hash → members
+	buckets   map[uint64][]*member // LSH band hash or figure key → members
 }
 
 // entry is one story in the window.
@@ -226,8 +230,10 @@ func (c *Clusterer) Len() int {
 // newMember makes the window entry of an article. The signature is only
 // needed for the band hashes; dropping it keeps a member to about 1.5 KB.
 func (c *Clusterer) newMember(a *alerts.Article, src string, f features) *member {
-	bands := c.bandHashes(f.sig)
-	f.sig = nil
+	// Candidates come from the LSH bands and, for reports in another
+	// language whose words differ, from specific figures they share.
+	bands := append(c.bandHashes(f.sig), f.keyFigs...)
+	f.sig, f.keyFigs = nil, nil
 	return &member{id: a.ID, source: src, at: f.at, f: f, bands: bands}
 }
 
@@ -343,7 +349,23 @@ func pairScore(a, b features, minShared int) float64 {
 	if len(a.figures) >= 2 && len(b.figures) >= 2 && sharedFigs == 0 {
 		score *= figurePenalty
 	}
-	return score * timeDecay(a.at.Sub(b.at))
+	score *= timeDecay(a.at.Sub(b.at))
+	if a.lang != b.lang {
+		score = max(score, crossLangScore(a, b, sharedFigs))
+	}
+	return score
+}
+
+// crossLangScore judges two reports in different languages, whose words
+// cannot be compared, on their figures: the same event told in Russian and
+// Ukrainian (or English) repeats its numbers ("67 ракет і 194 дрони", "67
+// ракет и 194 беспилотника"). At least two shared figures, making up half
+// of the smaller article's, within a few hours, count as one story.
+func crossLangScore(a, b features, sharedFigs int) float64 {
+	if sharedFigs < 2 || 2*sharedFigs < min(len(a.figures), len(b.figures)) || a.at.Sub(b.at).Abs() > decayFrom {
+		return 0
+	}
+	return 0.5
 }
 
 // figurePenalty scales the score of two articles that both cite figures
