@@ -45,7 +45,10 @@ type Index struct {
 	states []*mstate
 }
 
-const tfPositional uint8 = 1 // used in a phrase: occurrences are recorded
+const (
+	tfPositional uint8 = 1 // used in a phrase: occurrences are recorded
+	tfBigram     uint8 = 2 // first word of an indexed bigram: probe pairs
+)
 
 var _ alerts.Matcher = (*Index)(nil)
 
@@ -76,7 +79,7 @@ const (
 	pTerm      = 0 << 29 // arg: term; in title or body
 	pTermTitle = 1 << 29 // arg: term; in the title
 	pSource    = 2 << 29 // arg: term; a source key
-	pPhrase    = 3 << 29 // arg: n<<1 | title; then n terms
+	pPhrase    = 3 << 29 // arg: n<<1 | title; then n terms and the anchor bigram
 	pAnd       = 4 << 29 // arg: number of operands
 	pOr        = 5 << 29
 	pNot       = 6 << 29
@@ -238,7 +241,7 @@ func (c *compiled) progLen() int {
 	for _, o := range c.ops {
 		n++
 		if o.code == pPhrase {
-			n += len(o.words)
+			n += len(o.words) + 1
 		}
 	}
 	return n
@@ -256,18 +259,51 @@ func (c *compiled) check() error {
 
 // intern returns the ID of a term, adding it to the dictionary.
 func (x *Index) intern(kind byte, form string, positional bool) uint32 {
-	fp := fingerprintString(kind, form)
+	tid := x.internFP(fingerprintString(kind, form), func() uint8 { return termCost(kind, form) })
+	if positional {
+		x.tflag[tid] |= tfPositional
+	}
+	return tid
+}
+
+func (x *Index) internFP(fp uint64, cost func() uint8) uint32 {
 	tid := x.dict.get(fp)
 	if tid == noTerm {
 		tid = uint32(len(x.post))
 		x.dict.put(fp, tid)
 		x.post = append(x.post, nil)
-		x.tcost = append(x.tcost, termCost(kind, form))
+		x.tcost = append(x.tcost, cost())
 		x.tflag = append(x.tflag, 0)
 	}
-	if positional {
-		x.tflag[tid] |= tfPositional
+	return tid
+}
+
+// pairFP is the fingerprint of two terms in a row: a phrase is indexed
+// under its rarest pair of adjacent words, which is far rarer than either.
+func pairFP(a, b uint64) uint64 {
+	h := (a^0x243f6a8885a308d3)*0x9e3779b97f4a7c15 + b
+	h ^= h >> 31
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 29
+	if h == 0 {
+		h = 1
 	}
+	return h
+}
+
+// internBigram interns the pair of adjacent phrase words with the lowest
+// combined cost and flags its first word for pair probes.
+func (x *Index) internBigram(kind byte, words []string, tids []uint32) uint32 {
+	best := 0
+	for k := 1; k+1 < len(tids); k++ {
+		if int(x.tcost[tids[k]])+int(x.tcost[tids[k+1]]) < int(x.tcost[tids[best]])+int(x.tcost[tids[best+1]]) {
+			best = k
+		}
+	}
+	a, b := tids[best], tids[best+1]
+	fp := pairFP(fingerprintString(kind, words[best]), fingerprintString(kind, words[best+1]))
+	tid := x.internFP(fp, func() uint8 { return min(x.tcost[a], x.tcost[b]) / 2 })
+	x.tflag[a] |= tfBigram
 	return tid
 }
 
@@ -296,6 +332,8 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 				p[i] = x.intern(o.kind, w, true)
 				i++
 			}
+			p[i] = x.internBigram(o.kind, o.words, p[i-len(o.words):i])
+			i++
 		case pNot:
 			p[i] = pNot
 			i++
@@ -374,14 +412,9 @@ func (x *Index) anchors(p []uint32) (tids []uint32, verified bool) {
 		case pPhrase:
 			plainOr = false
 			n := int(w&pArgMask) >> 1
-			best := p[i+1]
-			for _, t := range p[i+1 : i+1+n] {
-				if x.tcost[t] < x.tcost[best] {
-					best = t
-				}
-			}
-			st = append(st, aset{cost: int(x.tcost[best]), tids: []uint32{best}, ok: true})
-			i += n
+			bg := p[i+1+n]
+			st = append(st, aset{cost: int(x.tcost[bg]), tids: []uint32{bg}, ok: true})
+			i += n + 1
 		case pNot:
 			plainOr = false
 			st[len(st)-1] = aset{}

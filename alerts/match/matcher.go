@@ -197,9 +197,15 @@ func (x *Index) lookup(s *mstate) {
 		}
 		if tid := x.dict.get(t.ex); tid != noTerm {
 			s.mark(x, tid, f, t.pos, t.end)
+			if x.tflag[tid]&tfBigram != 0 {
+				x.pairs(s, i, f, false)
+			}
 		}
 		if tid := x.dict.get(t.st); tid != noTerm {
 			s.mark(x, tid, f, t.pos, t.end)
+			if x.tflag[tid]&tfBigram != 0 {
+				x.pairs(s, i, f, true)
+			}
 		}
 		if n++; n >= yieldEvery/2 {
 			n = 0
@@ -210,6 +216,27 @@ func (x *Index) lookup(s *mstate) {
 	for _, fp := range s.src {
 		if tid := x.dict.get(fp); tid != noTerm {
 			s.mark(x, tid, sfSource, 0, 0)
+		}
+	}
+}
+
+// pairs stamps the bigrams that token i starts: with every token that
+// begins where it ends. A joined compound follows the word after its last
+// part, so such tokens lie a few places before or after i.
+func (x *Index) pairs(s *mstate, i int, f uint32, stem bool) {
+	t := &s.toks[i]
+	lo, hi := max(0, i-maxCompound-1), min(len(s.toks), i+maxCompound+2)
+	for j := lo; j < hi; j++ {
+		u := &s.toks[j]
+		if u.pos != t.end {
+			continue
+		}
+		fp := pairFP(t.ex, u.ex)
+		if stem {
+			fp = pairFP(t.st, u.st)
+		}
+		if tid := x.dict.get(fp); tid != noTerm {
+			s.mark(x, tid, f, t.pos, u.end)
 		}
 	}
 }
@@ -277,7 +304,7 @@ func (s *mstate) eval(p []uint32) bool {
 		case pPhrase:
 			n := int(w&pArgMask) >> 1
 			st = append(st, s.phrase(p[i+1:i+1+n], w&1 != 0))
-			i += n
+			i += n + 1
 		case pNot:
 			st[len(st)-1] = !st[len(st)-1]
 		case pAnd:
