@@ -2,6 +2,8 @@ package match
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -35,10 +37,9 @@ type mstate struct {
 	titleEnd uint32
 	stack    []bool
 
-	ws    wordScanner
-	sk    sourceKeyer
-	stems stemCache
-	out   []hitRec
+	ws  wordScanner
+	sk  sourceKeyer
+	out []hitRec
 }
 
 type occRec struct {
@@ -57,31 +58,34 @@ type hitRec struct {
 }
 
 // stemCache maps the fingerprint of a word's exact form to that of its
-// stem: open addressing, bounded (emptied when half full), allocation-free
-// on a hit.
+// stem. One table serves every matcher of every index, without locks: a
+// slot is two words written with atomic stores, the key word holding the
+// exact fingerprint XOR the stem's, so a slot read half-way through a
+// write does not check out (and is recomputed). Buckets of four slots fill
+// one cache line; a word takes an empty slot of its bucket, or in a full
+// one a slot chosen by the caller's varying hint (never by the key: two
+// words would evict each other forever), so the table never needs
+// clearing.
 type stemCache struct {
+	once  sync.Once
 	slots []stemSlot
-	n     int
 }
 
-type stemSlot struct{ ex, st uint64 }
+type stemSlot struct{ k, st atomic.Uint64 }
 
-const stemCacheSize = 1 << 19
+const stemCacheSize = 1 << 19 // slots: 8 MB
 
-func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
-	if c.slots == nil {
-		c.slots = make([]stemSlot, stemCacheSize)
-	}
-	i := ex & (stemCacheSize - 1)
-	for {
-		s := &c.slots[i]
-		if s.ex == ex {
-			return s.st
+var stems stemCache
+
+func (c *stemCache) get(ex uint64, form []byte, script uint8, hint uint32) uint64 {
+	c.once.Do(func() { c.slots = make([]stemSlot, stemCacheSize) })
+	b := c.slots[ex&(stemCacheSize-1)&^3:]
+	b = b[:4]
+	for i := range b {
+		st := b[i].st.Load()
+		if b[i].k.Load()^st == ex {
+			return st
 		}
-		if s.ex == 0 {
-			break
-		}
-		i = (i + 1) & (stemCacheSize - 1)
 	}
 	var st uint64
 	if script == scLatin || script == scCyr {
@@ -89,13 +93,16 @@ func (c *stemCache) get(ex uint64, form []byte, script uint8) uint64 {
 	} else {
 		st = fingerprint(kindStem, form)
 	}
-	if c.n >= stemCacheSize/2 {
-		clear(c.slots)
-		c.n = 0
-		i = ex & (stemCacheSize - 1)
+	sl := &b[hint&3]
+	for i := range b {
+		if b[i].k.Load() == 0 && b[i].st.Load() == 0 {
+			sl = &b[i]
+			break
+		}
 	}
-	c.slots[i] = stemSlot{ex: ex, st: st}
-	c.n++
+	sl.k.Store(0)
+	sl.st.Store(st)
+	sl.k.Store(ex ^ st)
 	return st
 }
 
@@ -147,7 +154,7 @@ func (s *mstate) scan(text string, base uint32) uint32 {
 	for ws.next() {
 		w := &ws.w
 		ex := fingerprint(kindExact, w.form)
-		st := s.stems.get(ex, w.form, w.script)
+		st := stems.get(ex, w.form, w.script, s.epoch+uint32(len(s.toks)))
 		s.toks = append(s.toks, tokRec{ex: ex, st: st, pos: uint32(w.pos), end: uint32(w.end)})
 		if uint32(w.end) > last {
 			last = uint32(w.end)

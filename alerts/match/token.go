@@ -46,6 +46,22 @@ func (t *tokenizer) next() bool {
 	seps, dashes := 0, 0
 	first := t.stop == 0 && t.i == 0
 	for t.i < len(s) {
+		if c := s[t.i]; c < utf8.RuneSelf {
+			// ASCII fast path: no marks or invisibles among them.
+			switch asciiFold[c].cls {
+			case clsWord:
+			case clsDash:
+				dashes++
+				seps++
+				t.i++
+				continue
+			default:
+				seps++
+				t.i++
+				continue
+			}
+			break
+		}
 		e, w := t.decode(t.i)
 		if e.cls == clsWord {
 			break
@@ -70,6 +86,16 @@ func (t *tokenizer) next() bool {
 	apos := -1     // index in form of the last apostrophe, -1 if none
 	marks := false // combining marks seen: refold through NFC
 	for t.i < len(s) {
+		if c := s[t.i]; c < utf8.RuneSelf {
+			if e := &asciiFold[c]; e.cls == clsWord {
+				t.form = append(t.form, e.b[0])
+				t.script |= e.script
+				t.i++
+				continue
+			} else if e.cls != clsApos {
+				break
+			}
+		}
 		e, w := t.decode(t.i)
 		switch e.cls {
 		case clsWord:
