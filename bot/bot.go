@@ -159,8 +159,10 @@ func (b *Bot) Load() (int, error) {
 	return n, err
 }
 
-// Run consumes articles until ctx ends or in closes, and runs the delivery
-// scheduler. It returns when both have stopped.
+// Run consumes articles and runs the delivery scheduler until ctx ends.
+// Articles already handed over are not lost at shutdown: Run keeps
+// ingesting from in until the producer closes it (it should once it has
+// stopped), waiting at most DrainGrace for that.
 func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -173,18 +175,62 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		defer wg.Done()
 		b.runMaintenance(ctx)
 	}()
+	defer wg.Wait()
+	ingest := func(ctx context.Context, a alerts.Article) {
+		if _, _, err := b.Ingest(ctx, a); err != nil {
+			b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			wg.Wait()
+			b.drainArticles(in, ingest)
 			return nil
 		case a, ok := <-in:
 			if !ok {
 				in = nil
 				continue
 			}
-			if _, _, err := b.Ingest(ctx, a); err != nil {
-				b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
+			ingest(ctx, a)
+		}
+	}
+}
+
+// DrainGrace bounds how long Run waits at shutdown for the article
+// producer to close its channel.
+const DrainGrace = 3 * time.Second
+
+func (b *Bot) drainArticles(in <-chan alerts.Article, ingest func(context.Context, alerts.Article)) {
+	if in == nil {
+		return
+	}
+	ctx := context.Background() // the commit must finish: these were handed over
+	deadline := time.NewTimer(DrainGrace)
+	defer deadline.Stop()
+	n := 0
+	for {
+		select {
+		case a, ok := <-in:
+			if !ok {
+				if n > 0 {
+					b.log.Info("Ingested articles handed over during shutdown", "count", n)
+				}
+				return
+			}
+			ingest(ctx, a)
+			n++
+		case <-deadline.C:
+			// The producer did not close in time; keep what is buffered.
+			for {
+				select {
+				case a, ok := <-in:
+					if !ok {
+						return
+					}
+					ingest(ctx, a)
+				default:
+					return
+				}
 			}
 		}
 	}

@@ -478,6 +478,9 @@ func (b *Bot) cmdDigest(t alerts.Target, args string, now time.Time) Reply {
 	if err := b.store.PutTarget(t); err != nil {
 		return b.storeTrouble(err)
 	}
+	if err := b.replan(t); err != nil {
+		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
+	}
 	if st.Digest == "" {
 		return Reply{Text: "Digest off: alerts arrive as the news breaks."}
 	}
@@ -509,6 +512,9 @@ func (b *Bot) cmdQuiet(t alerts.Target, args string) Reply {
 	if err := b.store.PutTarget(t); err != nil {
 		return b.storeTrouble(err)
 	}
+	if err := b.replan(t); err != nil {
+		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
+	}
 	return Reply{Text: fmt.Sprintf("Quiet hours %s-%s (%s): alerts wait and arrive as one digest when they end.",
 		t.Settings.QuietFrom, t.Settings.QuietTo, zoneName(t.Settings))}
 }
@@ -525,6 +531,9 @@ func (b *Bot) cmdTimezone(t alerts.Target, zone string, now time.Time) Reply {
 	t.Settings.TimeZone = loc.String()
 	if err := b.store.PutTarget(t); err != nil {
 		return b.storeTrouble(err)
+	}
+	if err := b.replan(t); err != nil {
+		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
 	}
 	return Reply{Text: fmt.Sprintf("Time zone set to %s; it is %s there now.", loc, now.In(loc).Format("15:04"))}
 }

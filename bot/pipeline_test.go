@@ -430,3 +430,63 @@ func TestDeliveryThatNeverSucceedsIsGivenUpLoudly(t *testing.T) {
 		t.Fatal("a message error deactivated the chat")
 	}
 }
+
+func TestQueuedAlertsFollowLaterCommands(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.cmd(dm, "/subscribe geneva")
+	e.cmd(dm, "/digest daily 18:00")
+	e.ingest(article("Ceasefire in Geneva", "ceasefire geneva"))
+	e.ingest(article("Ceasefire only", "ceasefire"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 0 {
+		t.Fatalf("sent %d before the digest", n)
+	}
+	// Unsubscribing from ceasefire, then switching the digest off: what
+	// waited for the digest goes now, without the removed subscription.
+	e.cmd(dm, "/unsubscribe ceasefire")
+	if r := e.cmd(dm, "/digest off"); !strings.Contains(r, "Digest off") {
+		t.Fatal(r)
+	}
+	e.drain()
+	got := e.sender.sent()
+	if len(got) != 1 {
+		t.Fatalf("after /digest off want one message, got %d", len(got))
+	}
+	if as := got[0].msg.Alerts; len(as) != 1 || as[0].Article.Title != "Ceasefire in Geneva" || len(as[0].Matches) != 1 || as[0].Matches[0].Query != "geneva" {
+		t.Fatalf("want only the Geneva alert naming only geneva, got %+v", as)
+	}
+	// A chat muted as a whole gets nothing that was queued before the mute.
+	e.cmd(dm, "/digest hourly")
+	e.ingest(article("Geneva again", "geneva"))
+	e.cmd(dm, "/mute all 1d")
+	e.clock.Add(2 * time.Hour)
+	e.drain()
+	if n := len(e.sender.sent()); n != 1 {
+		t.Fatalf("a muted chat got %d more messages", n-1)
+	}
+	if e.pending() != 0 {
+		t.Fatal("the muted alert is still queued")
+	}
+}
+
+func TestDigestAlertsAreNeverEditedIntoOneAlert(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Clusterer = &joinStories{stories: map[string]*alerts.Story{}} })
+	e.cmd(dm, "/subscribe ceasefire")
+	e.cmd(dm, "/digest hourly")
+	a := article("Geneva: talks", "ceasefire")
+	a.Source = "Wire"
+	e.ingest(a)
+	e.ingest(article("Kyiv: other news", "ceasefire"))
+	e.clock.Add(time.Hour)
+	e.drain()
+	b := article("Geneva: second outlet", "ceasefire")
+	b.Source = "Globe"
+	e.ingest(b)
+	e.drain()
+	for _, s := range e.sender.sent() {
+		if s.edit {
+			t.Fatalf("a story update edited the digest message %s into one alert", s.id)
+		}
+	}
+}

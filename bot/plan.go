@@ -32,11 +32,10 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 	}
 	var out []Delivery
 	handled := map[alerts.TargetID]bool{}
-	first := *a
+	// A chat newly reached by this article sees this article: it is the
+	// one whose words matched.
+	shown := *a
 	if joined {
-		if fa, err := b.store.GetArticle(story.FirstArticle); err == nil {
-			first = fa
-		}
 		sent, err := b.store.SentForStory(story.ID)
 		if err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
@@ -55,7 +54,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 				Alerts: []alerts.Alert{al}, MessageID: s.MessageID, Created: now})
 		}
 	}
-	first.Body = ""
+	shown.Body = ""
 	for _, tid := range sortedKeys(byTarget) {
 		if handled[tid] {
 			continue
@@ -70,9 +69,10 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		if !t.Active || t.Settings.MutedUntil.After(now) {
 			continue
 		}
-		al := alerts.Alert{Target: tid, Story: story.ID, Article: first, Matches: byTarget[tid], Sources: story.Sources}
+		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: byTarget[tid], Sources: story.Sources}
+		hold := holdUntil(t.Settings, now)
 		out = append(out, Delivery{ID: al.Key(), Kind: DeliverAlert, Target: tid, Alerts: []alerts.Alert{al},
-			Created: now, NotBefore: holdUntil(t.Settings, now)})
+			Created: now, NotBefore: hold, Held: !hold.IsZero()})
 	}
 	return out, nil
 }

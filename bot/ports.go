@@ -54,6 +54,9 @@ type Store interface {
 	// Complete removes a delivery from the outbox and writes its delivery
 	// log entries (one per alert it carried) in one transaction.
 	Complete(id string, recs ...Sent) error
+	// CompleteAll does the same for several deliveries sent as one message
+	// (a digest), in one transaction.
+	CompleteAll(ids []string, recs []Sent) error
 	// Reschedule updates an outbox entry after a failed attempt.
 	Reschedule(d Delivery) error
 	// Drop removes an outbox entry that can never be sent (its target is
@@ -106,6 +109,9 @@ type Delivery struct {
 	Created   time.Time `json:"created"`
 	// NotBefore holds a delivery back (digest time, quiet hours, backoff).
 	NotBefore time.Time `json:"not_before,omitzero"`
+	// Held is set when NotBefore is the chat's digest time or the end of
+	// its quiet hours: held alerts go out together as one digest.
+	Held bool `json:"held,omitempty"`
 	Attempts  int       `json:"attempts,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 	// Seq orders the outbox; the store sets it.

@@ -75,6 +75,7 @@ type targetState struct {
 	next     time.Time  // earliest next send
 	lastSent time.Time  // fairness: least recently served first
 	inFlight bool
+	stale    bool // a reload skipped this target while it was in flight
 }
 
 // scheduler keeps the outbox in memory, reloading it from the store when
@@ -91,6 +92,8 @@ type scheduler struct {
 	// settled remembers deliveries finished or rescheduled lately, so a
 	// reload that read the store just before cannot bring back a stale copy.
 	settled map[string]settledEntry
+	// unrecorded are messages sent whose log entries failed to write.
+	unrecorded []unrecorded
 }
 
 type settledEntry struct {
@@ -130,6 +133,7 @@ func (ps *platformState) poke() {
 
 // reload replaces the queues of targets not in flight with the outbox.
 func (s *scheduler) reload() error {
+	unwritten := s.retryRecords()
 	pending, err := s.b.store.Pending(1 << 30)
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
@@ -143,6 +147,9 @@ func (s *scheduler) reload() error {
 		}
 	}
 	for _, d := range pending {
+		if unwritten[d.ID] {
+			continue // sent; its record is being retried
+		}
 		if e, ok := s.settled[d.ID]; ok {
 			if e.done {
 				continue
@@ -164,7 +171,9 @@ func (s *scheduler) reload() error {
 	}
 	for id, q := range byTarget {
 		ts := s.target(id)
-		if !ts.inFlight {
+		if ts.inFlight {
+			ts.stale = true // reload again once its send is done
+		} else {
 			ts.queue = q
 		}
 	}
@@ -324,6 +333,19 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 			s.finish(best, due, nil, false, 0)
 			return
 		}
+		due, gone := b.stillWanted(t, due)
+		if len(gone) > 0 {
+			for _, d := range gone {
+				if err := b.store.Drop(d.ID, "unsubscribed or muted before it was sent"); err != nil {
+					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
+				}
+			}
+		}
+		if len(due) == 0 {
+			s.finish(best, gone, nil, false, 0)
+			return
+		}
+		s.forget(best, gone)
 		b.send(ctx, s, ps, t, b.batch(t, due, backlog))
 	}
 	if async {
@@ -333,6 +355,29 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		run()
 	}
 	return true, 0
+}
+
+// forget removes dropped deliveries from a target's queue while its turn
+// goes on.
+func (s *scheduler) forget(id alerts.TargetID, gone []Delivery) {
+	if len(gone) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	drop := map[string]bool{}
+	for _, d := range gone {
+		drop[d.ID] = true
+		s.settled[d.ID] = settledEntry{at: time.Now(), done: true}
+	}
+	ts := s.target(id)
+	q := ts.queue[:0]
+	for _, d := range ts.queue {
+		if !drop[d.ID] {
+			q = append(q, d)
+		}
+	}
+	ts.queue = q
 }
 
 // finish ends a target's turn: done deliveries leave its queue, updated ones
@@ -363,6 +408,13 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		q = append(q, d)
 	}
 	ts.queue = q
+	if ts.stale {
+		ts.stale = false
+		select {
+		case s.reloadReq <- struct{}{}:
+		default:
+		}
+	}
 	now := s.b.now()
 	if served {
 		ts.lastSent = now
@@ -395,6 +447,77 @@ func (b *Bot) Drain(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// stillWanted re-checks queued alerts against the chat as it is now: a
+// subscription removed or muted since the alert was planned no longer
+// counts, and an alert with none left (or a chat muted as a whole) is not
+// sent. Edits always go.
+func (b *Bot) stillWanted(t alerts.Target, due []Delivery) (keep, gone []Delivery) {
+	now := b.now()
+	for _, d := range due {
+		if d.Kind != DeliverAlert {
+			keep = append(keep, d)
+			continue
+		}
+		if t.Settings.MutedUntil.After(now) {
+			gone = append(gone, d)
+			continue
+		}
+		var alertsLeft []alerts.Alert
+		for _, a := range d.Alerts {
+			var ms []alerts.Match
+			for _, m := range a.Matches {
+				if si, ok := b.subInfo(m.Sub); ok && si.Target == t.ID && !si.MutedUntil.After(now) {
+					ms = append(ms, m)
+				}
+			}
+			if len(ms) > 0 {
+				a.Matches = ms
+				alertsLeft = append(alertsLeft, a)
+			}
+		}
+		if len(alertsLeft) == 0 {
+			gone = append(gone, d)
+			continue
+		}
+		d.Alerts = alertsLeft
+		keep = append(keep, d)
+	}
+	return keep, gone
+}
+
+// replan moves a chat's held alerts to the hold its settings give now
+// (after /digest, /quiet or /timezone changed), so "digest off" sends what
+// was waiting for the digest.
+func (b *Bot) replan(t alerts.Target) error {
+	pending, err := b.store.Pending(1 << 30)
+	if err != nil {
+		return err
+	}
+	now := b.now()
+	var changed []Delivery
+	for _, d := range pending {
+		if d.Target != t.ID || d.Kind != DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
+			continue // another chat's, or held by a retry backoff
+		}
+		hold := holdUntil(t.Settings, now)
+		if d.Held && hold.IsZero() {
+			hold = now // released: the held ones still go together, now
+		}
+		if !hold.Equal(d.NotBefore) {
+			d.NotBefore, d.Held = hold, !hold.IsZero()
+			changed = append(changed, d)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := b.store.Enqueue(changed...); err != nil {
+		return err
+	}
+	b.Wake()
+	return nil
+}
+
 // batch picks what goes to a target in one message: the oldest due
 // delivery, or all due alerts as one digest when the target wants digests,
 // they were held (quiet hours), or its backlog passed the threshold.
@@ -408,7 +531,7 @@ func (b *Bot) batch(t alerts.Target, due []Delivery, backlog int) []Delivery {
 	for _, d := range due {
 		if d.Kind == DeliverAlert {
 			alertsDue = append(alertsDue, d)
-			held = held || !d.NotBefore.IsZero()
+			held = held || d.Held
 		}
 	}
 	if len(alertsDue) < 2 {
@@ -458,20 +581,67 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	}
 	now := b.now()
 	b.metrics.sent.WithLabelValues(string(p), string(msg.Kind)).Inc()
+	// A digest's alerts are not edited later (the edit would replace the
+	// whole digest with one alert), so their log entries keep no message ID.
+	logID := msgID
+	if msg.Kind == DeliverDigest {
+		logID = ""
+	}
+	var ids []string
+	var recs []Sent
 	for _, d := range batch {
-		var recs []Sent
+		ids = append(ids, d.ID)
 		for _, a := range d.Alerts {
-			recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: msgID,
+			recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
 				At: now, Sources: a.Sources, Alert: a, ButtonToken: token})
 			if d.Kind != DeliverEdit && !a.Article.Ingested.IsZero() {
 				b.metrics.latency.WithLabelValues(string(p)).Observe(now.Sub(a.Article.Ingested).Seconds())
 			}
 		}
-		if err := b.store.Complete(d.ID, recs...); err != nil {
-			b.log.Error("Delivery sent but not recorded; it may be sent again", "id", d.ID, "err", err)
+	}
+	s.record(ids, recs)
+	s.finish(t.ID, batch, nil, true, every)
+}
+
+// record logs a sent message. When the store fails, the record is kept in
+// memory and retried at every reload, and the deliveries stay out of the
+// queue meanwhile: a message that went out is never sent again because its
+// record could not be written.
+func (s *scheduler) record(ids []string, recs []Sent) {
+	if err := s.b.store.CompleteAll(ids, recs); err != nil {
+		s.b.log.Error("Delivery sent but not recorded; will retry the record", "ids", ids, "err", err)
+		s.mu.Lock()
+		s.unrecorded = append(s.unrecorded, unrecorded{ids: ids, recs: recs})
+		s.mu.Unlock()
+	}
+}
+
+type unrecorded struct {
+	ids  []string
+	recs []Sent
+}
+
+// retryRecords writes the records that failed before and returns the IDs
+// of those still unwritten.
+func (s *scheduler) retryRecords() map[string]bool {
+	s.mu.Lock()
+	pending := s.unrecorded
+	s.unrecorded = nil
+	s.mu.Unlock()
+	out := map[string]bool{}
+	var still []unrecorded
+	for _, u := range pending {
+		if err := s.b.store.CompleteAll(u.ids, u.recs); err != nil {
+			still = append(still, u)
+			for _, id := range u.ids {
+				out[id] = true
+			}
 		}
 	}
-	s.finish(t.ID, batch, nil, true, every)
+	s.mu.Lock()
+	s.unrecorded = append(s.unrecorded, still...)
+	s.mu.Unlock()
+	return out
 }
 
 // failed classifies a send error: a gone target is deactivated, a rate

@@ -130,6 +130,24 @@ func (d *DB) Complete(id string, recs ...bot.Sent) error {
 	})
 }
 
+// CompleteAll removes several deliveries sent as one message and logs
+// them, in one transaction.
+func (d *DB) CompleteAll(ids []string, recs []bot.Sent) error {
+	return d.update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if err := removeFromOutbox(tx, id); err != nil {
+				return err
+			}
+		}
+		for _, r := range recs {
+			if err := putSent(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Reschedule stores a delivery's new attempt count, last error and
 // NotBefore. The rest of the stored entry (target, alerts, order) stays as
 // it is, so a copy read before a MoveTarget or Enqueue cannot undo them.

@@ -60,9 +60,11 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	articles := make(chan alerts.Article, 64)
 	done := make(chan struct{})
 	go func() { defer close(done); l.bot.Run(ctx, articles) }()
-	if len(feedURLs) > 0 {
+	if len(feedURLs) == 0 {
+		close(articles) // no producer: nothing to wait for at shutdown
+	} else {
 		p := feeds.NewPoller(feeds.PollerOptions{Feeds: feedURLs}, l.db, log)
-		go p.Run(ctx, articles)
+		go func() { defer close(articles); p.Run(ctx, articles) }()
 		fmt.Fprintf(stdout, "Polling %d feed(s); their current items are the baseline, new ones will alert.\n", len(feedURLs))
 	}
 	fmt.Fprintln(stdout, "Herald console. Try: /subscribe ceasefire, then :ingest FILE. /help lists commands, :quit leaves.")

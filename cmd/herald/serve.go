@@ -167,6 +167,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	articles := make(chan alerts.Article, 256)
 	g.Go(func() error { return b.Run(gctx, articles) })
 	g.Go(func() error {
+		defer close(articles) // the bot ingests what is left, then stops
 		err := poller.Run(gctx, articles)
 		if err != nil && gctx.Err() == nil {
 			return fmt.Errorf("feeds: %w", err)
