@@ -111,9 +111,9 @@ type Delivery struct {
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// Held is set when NotBefore is the chat's digest time or the end of
 	// its quiet hours: held alerts go out together as one digest.
-	Held bool `json:"held,omitempty"`
-	Attempts  int       `json:"attempts,omitempty"`
-	LastError string    `json:"last_error,omitempty"`
+	Held      bool   `json:"held,omitempty"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 	// Seq orders the outbox; the store sets it.
 	Seq uint64 `json:"seq,omitempty"`
 }
