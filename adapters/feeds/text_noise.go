@@ -203,6 +203,7 @@ func isHeadlineLike(line string) bool {
 // article's own title forms: a first line repeating one is dropped too.
 func removeNoise(lines []string, titles ...string) []string {
 	out := lines[:0:0]
+	seenText := false // whether out holds a text line yet
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		if line == "" {
@@ -218,7 +219,7 @@ func removeNoise(lines []string, titles ...string) []string {
 				continue
 			}
 		}
-		if !isRealLine(out) && isOwnTitle(line, titles) {
+		if !seenText && isOwnTitle(line, titles) {
 			continue
 		}
 		switch classifyLine(line) {
@@ -229,18 +230,9 @@ func removeNoise(lines []string, titles ...string) []string {
 			continue
 		}
 		out = append(out, line)
+		seenText = true
 	}
 	return out
-}
-
-// isRealLine reports whether out holds any text line yet.
-func isRealLine(out []string) bool {
-	for _, l := range out {
-		if l != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // skipTeasers returns the index of the first line at or after i that is not
