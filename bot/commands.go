@@ -34,6 +34,11 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 		return Reply{Text: helpText}
 	}
 	manage := spec.Manage || (spec.Name == "sources" && args != "")
+	if spec.Name == "sources" && args != "" && c.Target.Kind == alerts.KindDM {
+		// A feed serves every chat of this Herald, so adding one is for
+		// admins of a group or channel, not anyone who can DM the bot.
+		return Reply{Text: "Sources are shared by every chat, so only admins of a group or channel can add one there. Ask the operator to add it to HERALD_FEEDS."}
+	}
 	if manage && c.Target.Kind != alerts.KindDM && !c.CanManage {
 		return Reply{Text: fmt.Sprintf("Only people who manage this %s can use /%s here. "+
 			"Ask an admin, or message me directly to follow topics for yourself.", kindNoun(c.Target.Kind), spec.Name)}

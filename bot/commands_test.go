@@ -68,6 +68,8 @@ func TestCommands(t *testing.T) {
 		{name: "previews off", target: dm, text: "/previews off", want: []string{"Link previews off"}},
 		{name: "previews bad", target: dm, text: "/previews maybe", want: []string{"/previews off"}},
 		{name: "previews in group refused", target: group, text: "/previews off", want: []string{"Only people who manage"}},
+		{name: "sources add from a DM refused", target: dm, text: "/sources add https://example.com/feed", want: []string{"only admins of a group or channel"}},
+		{name: "sources add in group refused to members", target: group, text: "/sources add https://example.com/feed", want: []string{"Only people who manage"}},
 		{name: "sources without feeds", target: dm, text: "/sources", want: []string{"no feeds configured"}},
 	}
 	for _, tc := range tests {

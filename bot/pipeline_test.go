@@ -490,3 +490,25 @@ func TestDigestAlertsAreNeverEditedIntoOneAlert(t *testing.T) {
 		}
 	}
 }
+
+func TestAFailedEditNeverDeactivatesTheChat(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Clusterer = &joinStories{stories: map[string]*alerts.Story{}} })
+	e.cmd(dm, "/subscribe ceasefire")
+	a := article("Geneva: talks", "ceasefire")
+	a.Source = "Wire"
+	e.ingest(a)
+	e.drain()
+	e.sender.fail = func(alerts.Target, int) error {
+		return errors.Join(alerts.ErrUnreachable, errors.New("message to edit not found"))
+	}
+	b := article("Geneva: more", "ceasefire")
+	b.Source = "Globe"
+	e.ingest(b)
+	e.drain()
+	if tg, _ := e.db.GetTarget(dm.ID); !tg.Active {
+		t.Fatal("a deleted alert that could not be edited deactivated the chat")
+	}
+	if e.pending() != 0 {
+		t.Fatal("the failed edit is still queued")
+	}
+}

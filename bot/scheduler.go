@@ -58,6 +58,9 @@ const ShutdownGrace = 2 * time.Second
 // recorded in the delivery log with the reason.
 const MaxAttempts = 24
 
+// maxEditAttempts bounds the retries of an alert's update.
+const maxEditAttempts = 5
+
 // platformState is the scheduler's view of one platform.
 type platformState struct {
 	name    alerts.Platform
@@ -651,6 +654,18 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 	now := b.now()
 	var ra *alerts.RetryAfterError
 	var mig *alerts.MigratedError
+	if batch[0].Kind == DeliverEdit && !errors.As(err, &ra) && (errors.Is(err, alerts.ErrUnreachable) || batch[0].Attempts+1 >= maxEditAttempts) {
+		// The alert may have been deleted, or may no longer be editable: an
+		// edit is a courtesy, so it is given up, and the chat is left as it
+		// is (the next alert will tell whether it is really gone).
+		b.metrics.failed.WithLabelValues(p, "edit_given_up").Inc()
+		b.log.Info("Alert update given up", "target", t.ID, "message", batch[0].MessageID, "err", err)
+		for _, d := range batch {
+			b.store.Drop(d.ID, "edit given up: "+err.Error())
+		}
+		s.finish(t.ID, batch, nil, true, every)
+		return
+	}
 	switch {
 	case errors.Is(err, alerts.ErrUnreachable):
 		b.metrics.failed.WithLabelValues(p, "unreachable").Inc()

@@ -175,6 +175,7 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) er
 func (d *DB) Prune(before time.Time) (int, error) {
 	n := 0
 	err := d.update(func(tx *bolt.Tx) error {
+		n = 0 // the write may run twice (group commit retries it alone)
 		arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
 		cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
 		var old [][]byte

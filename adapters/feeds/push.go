@@ -46,7 +46,7 @@ func PushHandler(push PushFunc, token string, log *slog.Logger) http.Handler {
 				return
 			}
 		} else if !fromLoopback(r) {
-			httpError(w, http.StatusForbidden, "set HERALD_INGEST_TOKEN to accept articles from other hosts")
+			httpError(w, http.StatusForbidden, "set HERALD_INGEST_TOKEN to accept articles from other hosts or through a proxy")
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPushBytes))
@@ -140,7 +140,15 @@ func decodePush(contentType string, body []byte) (alerts.Article, error) {
 	return a, nil
 }
 
+// fromLoopback reports whether the request comes from this host itself. A
+// request that carries forwarding headers came through a proxy from
+// somewhere else, whatever its connection's address.
 func fromLoopback(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return false
@@ -154,3 +162,6 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
+
+// FromLoopback reports whether r was made on this host, not through a proxy.
+func FromLoopback(r *http.Request) bool { return fromLoopback(r) }

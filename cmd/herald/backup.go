@@ -25,6 +25,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "herald:", err)
 		return 2
 	}
+	if _, err := os.Stat(cfg.DB); err != nil {
+		fmt.Fprintf(stderr, "herald: no database to back up at HERALD_DB=%s: %v\n", cfg.DB, err)
+		return 1
+	}
 	db, err := storage.Open(cfg.DB, storage.Options{LockTimeout: 300 * time.Millisecond})
 	if err == nil {
 		defer db.Close()

@@ -153,7 +153,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
 	}, cfg.IngestToken, log.With("part", "push")))
-	mux.Handle("GET /v1/backup", backupHandler(db, cfg.IngestToken))
+	mux.Handle("GET /v1/backup", backupHandler(db))
 	mux.Handle("/websub/", poller.Handler())
 	for _, p := range plats {
 		if wh, ok := p.(interface{ WebhookHandler() http.Handler }); ok && cfg.TelegramWebhookURL != "" {
@@ -220,15 +220,16 @@ func loadFeeds(path string) ([]string, error) {
 	return list, nil
 }
 
-func backupHandler(db *storage.DB, token string) http.Handler {
+// backupHandler serves a hot copy of the database to this host only: a
+// backup holds every chat's data, so no token opens it from elsewhere.
+func backupHandler(db *storage.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			if token == "" || r.Header.Get("Authorization") != "Bearer "+token {
-				writeJSON(w, http.StatusForbidden, map[string]string{"error": "backups are served to loopback or with the ingest token"})
-				return
-			}
+		if !feeds.FromLoopback(r) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "backups are served only to this host (herald backup FILE), not through a proxy"})
+			return
 		}
+		// A slow reader holds a read transaction open; bound it.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Minute))
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := db.Backup(w); err != nil {
 			fmt.Fprintln(os.Stderr, "backup:", err)

@@ -254,3 +254,21 @@ func TestStopsPromptlyAndKeepsTheOutbox(t *testing.T) {
 		t.Errorf("shutdown took %s, want under 5 s", d)
 	}
 }
+
+func TestProxiedRequestsAreNotLoopback(t *testing.T) {
+	s := startService(t, nil)
+	code, resp := s.post(t, "application/json", `{"title":"x"}`, "X-Forwarded-For", "203.0.113.9")
+	if code != http.StatusForbidden || !strings.Contains(resp["error"], "HERALD_INGEST_TOKEN") {
+		t.Errorf("proxied push without a token: %d %v", code, resp)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/v1/backup", nil)
+	req.Header.Set("Forwarded", "for=203.0.113.9")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("proxied backup: %d, want 403", res.StatusCode)
+	}
+}
