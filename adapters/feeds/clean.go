@@ -34,6 +34,11 @@ import (
 //     the canonical URL, else the content, so an edited headline keeps the
 //     article's ID.
 func Clean(a alerts.Article) alerts.Article {
+	// Bound the work: no article is megabytes of text, and a body that is
+	// (a page dump, an attack) must not stall ingest.
+	a.Body = cutBytes(a.Body, maxRawBody)
+	a.Summary = cutBytes(a.Summary, maxRawBody)
+	a.Title = cutBytes(a.Title, maxTitle)
 	a.GUID = strings.TrimSpace(normalizeRunes(repairUTF8(a.GUID)))
 	a.Source = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Source))))
 	a.Outlet = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Outlet))))
@@ -62,7 +67,7 @@ func Clean(a alerts.Article) alerts.Article {
 			a.Title = head
 		}
 	}
-	a.Body = cleanText(a.Body, a.Title, rawTitle)
+	a.Body = cutBytes(cleanText(a.Body, a.Title, rawTitle), maxBody)
 	if a.Summary != "" {
 		// A feed's own description, cleaned and cut to size.
 		a.Summary = summary.Summarize(a.Title, cleanText(a.Summary, a.Title, rawTitle), 0)
@@ -90,6 +95,29 @@ func Clean(a alerts.Article) alerts.Article {
 		a.ID = articleID(a)
 	}
 	return a
+}
+
+// Limits on what Clean reads and keeps, in bytes.
+const (
+	maxRawBody = 4 << 20   // body or summary as given, markup included
+	maxBody    = 256 << 10 // cleaned body text
+	maxTitle   = 4 << 10
+)
+
+// cutBytes cuts s to at most n bytes, at a line break when one is near the
+// end, else at a rune boundary.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	if nl := strings.LastIndexByte(s[:cut], '\n'); nl > cut*3/4 {
+		cut = nl
+	}
+	return strings.TrimRight(s[:cut], " \n\t\r")
 }
 
 // ContentHash is the hash of an article's normalised text: the same words

@@ -489,3 +489,14 @@ func FuzzReadArticles(f *testing.F) {
 		}
 	})
 }
+
+func TestCleanBoundsSize(t *testing.T) {
+	para := strings.Repeat("Officials said the talks would continue next week in Geneva. ", 20) + "\n\n"
+	a := Clean(alerts.Article{Title: strings.Repeat("Т", 5000), Body: strings.Repeat(para, 5000)})
+	if len(a.Body) > maxBody || !utf8.ValidString(a.Body) || !strings.HasSuffix(a.Body, "Geneva.") {
+		t.Errorf("body of %d bytes ends %q", len(a.Body), a.Body[max(0, len(a.Body)-20):])
+	}
+	if len(a.Title) > maxTitle || !utf8.ValidString(a.Title) {
+		t.Errorf("title of %d bytes", len(a.Title))
+	}
+}
