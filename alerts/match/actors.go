@@ -20,6 +20,23 @@ type Actors struct {
 	entries  []actorEntry
 	byKey    map[string]int // alias key (stems joined by spaces) -> entry
 	maxWords int            // words in the longest alias
+
+	firstOnce sync.Once
+	first     map[string]struct{} // the first word of every key
+}
+
+// startsKey reports whether some alias key starts with the word key k, so
+// that the parser only looks further ahead when an actor may follow.
+func (a *Actors) startsKey(k string) bool {
+	a.firstOnce.Do(func() {
+		a.first = make(map[string]struct{}, len(a.byKey))
+		for key := range a.byKey {
+			f, _, _ := strings.Cut(key, " ")
+			a.first[f] = struct{}{}
+		}
+	})
+	_, ok := a.first[k]
+	return ok
 }
 
 type actorEntry struct {

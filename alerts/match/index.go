@@ -3,6 +3,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -105,30 +106,52 @@ func (x *Index) Add(s alerts.Subscription) error {
 	return nil
 }
 
-// Load adds many subscriptions at once, parsing them in parallel. Malformed
-// queries are skipped and reported together; the others are added.
+// Load adds many subscriptions at once, parsing them in parallel and each
+// distinct query once. Malformed queries are skipped and reported
+// together; the others are added.
 func (x *Index) Load(subs []alerts.Subscription) error {
 	comp := make([]*compiled, len(subs))
 	errs := make([]error, len(subs))
 	workers := runtime.GOMAXPROCS(0)
+	// Worker w parses the queries whose hash falls to it, so each keeps
+	// its own memo of the queries it has seen.
+	owner := make([]uint8, len(subs))
+	seed := maphash.MakeSeed()
+	for i := range subs {
+		owner[i] = uint8(maphash.String(seed, subs[i].Query) % uint64(workers))
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func(w uint8) {
 			defer wg.Done()
-			for i := w; i < len(subs); i += workers {
-				q, err := Parse(subs[i].Query, x.actors)
-				if err == nil {
-					c := compileQuery(q)
-					err = c.check()
-					comp[i] = c
+			type parsed struct {
+				c   *compiled
+				err error
+			}
+			memo := make(map[string]parsed)
+			for i := range subs {
+				if owner[i] != w {
+					continue
 				}
-				if err != nil {
-					errs[i] = fmt.Errorf("subscription %d: %w", subs[i].ID, err)
-					comp[i] = nil
+				p, ok := memo[subs[i].Query]
+				if !ok {
+					q, err := Parse(subs[i].Query, x.actors)
+					if err == nil {
+						p.c = compileQuery(q)
+						err = p.c.check()
+					}
+					if err != nil {
+						p = parsed{err: err}
+					}
+					memo[subs[i].Query] = p
+				}
+				comp[i] = p.c
+				if p.err != nil {
+					errs[i] = fmt.Errorf("subscription %d: %w", subs[i].ID, p.err)
 				}
 			}
-		}(w)
+		}(uint8(w))
 	}
 	wg.Wait()
 	x.mu.Lock()
@@ -187,6 +210,13 @@ type compiled struct {
 	text  string
 	ops   []cop
 	multi bool
+
+	// Set by the first insert: the interned program and its anchors, for
+	// the subscriptions of a Load that share the query (term IDs never
+	// change once assigned).
+	prog     []uint32
+	anchors  []uint32
+	verified bool
 }
 
 // cop is one program instruction before interning.
@@ -195,9 +225,23 @@ type cop struct {
 	arg   uint32 // operand count for pAnd/pOr, title flag for pPhrase
 	kind  byte
 	words []string
+	fps   []uint64 // fingerprints of words, computed outside the lock
+	costs []uint8  // their anchor costs
 }
 
 func compileQuery(q *Query) *compiled {
+	c := compileOps(q)
+	for i := range c.ops {
+		o := &c.ops[i]
+		for _, w := range o.words {
+			o.fps = append(o.fps, fingerprintString(o.kind, w))
+			o.costs = append(o.costs, termCost(o.kind, w))
+		}
+	}
+	return c
+}
+
+func compileOps(q *Query) *compiled {
 	c := &compiled{text: q.src}
 	var walk func(n *node)
 	walk = func(n *node) {
@@ -257,22 +301,22 @@ func (c *compiled) check() error {
 	return nil
 }
 
-// intern returns the ID of a term, adding it to the dictionary.
-func (x *Index) intern(kind byte, form string, positional bool) uint32 {
-	tid := x.internFP(fingerprintString(kind, form), func() uint8 { return termCost(kind, form) })
+// intern returns the ID of word j of o, adding it to the dictionary.
+func (x *Index) intern(o *cop, j int, positional bool) uint32 {
+	tid := x.internFP(o.fps[j], o.costs[j])
 	if positional {
 		x.tflag[tid] |= tfPositional
 	}
 	return tid
 }
 
-func (x *Index) internFP(fp uint64, cost func() uint8) uint32 {
+func (x *Index) internFP(fp uint64, cost uint8) uint32 {
 	tid := x.dict.get(fp)
 	if tid == noTerm {
 		tid = uint32(len(x.post))
 		x.dict.put(fp, tid)
 		x.post = append(x.post, nil)
-		x.tcost = append(x.tcost, cost())
+		x.tcost = append(x.tcost, cost)
 		x.tflag = append(x.tflag, 0)
 	}
 	return tid
@@ -293,7 +337,7 @@ func pairFP(a, b uint64) uint64 {
 
 // internBigram interns the pair of adjacent phrase words with the lowest
 // combined cost and flags its first word for pair probes.
-func (x *Index) internBigram(kind byte, words []string, tids []uint32) uint32 {
+func (x *Index) internBigram(o *cop, tids []uint32) uint32 {
 	best := 0
 	for k := 1; k+1 < len(tids); k++ {
 		if int(x.tcost[tids[k]])+int(x.tcost[tids[k+1]]) < int(x.tcost[tids[best]])+int(x.tcost[tids[best+1]]) {
@@ -301,10 +345,38 @@ func (x *Index) internBigram(kind byte, words []string, tids []uint32) uint32 {
 		}
 	}
 	a, b := tids[best], tids[best+1]
-	fp := pairFP(fingerprintString(kind, words[best]), fingerprintString(kind, words[best+1]))
-	tid := x.internFP(fp, func() uint8 { return min(x.tcost[a], x.tcost[b]) / 2 })
+	fp := pairFP(o.fps[best], o.fps[best+1])
+	tid := x.internFP(fp, min(x.tcost[a], x.tcost[b])/2)
 	x.tflag[a] |= tfBigram
 	return tid
+}
+
+// internProg writes the program of c with its terms interned into p.
+func (x *Index) internProg(c *compiled, p []uint32) {
+	i := 0
+	for k := range c.ops {
+		o := &c.ops[k]
+		switch o.code {
+		case pTerm, pTermTitle, pSource:
+			p[i] = o.code | x.intern(o, 0, false)
+			i++
+		case pPhrase:
+			p[i] = pPhrase | uint32(len(o.words))<<1 | o.arg
+			i++
+			for j := range o.words {
+				p[i] = x.intern(o, j, true)
+				i++
+			}
+			p[i] = x.internBigram(o, p[i-len(o.words):i])
+			i++
+		case pNot:
+			p[i] = pNot
+			i++
+		default:
+			p[i] = o.code | o.arg
+			i++
+		}
+	}
 }
 
 func (x *Index) insertLocked(id uint64, c *compiled) {
@@ -319,34 +391,18 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	e[0], e[1] = uint32(id), uint32(id>>32)
 	e[3] = x.slots.get()
 	p := e[entryFixed : entryFixed+pl]
-	i := 0
-	for _, o := range c.ops {
-		switch o.code {
-		case pTerm, pTermTitle, pSource:
-			p[i] = o.code | x.intern(o.kind, o.words[0], false)
-			i++
-		case pPhrase:
-			p[i] = pPhrase | uint32(len(o.words))<<1 | o.arg
-			i++
-			for _, w := range o.words {
-				p[i] = x.intern(o.kind, w, true)
-				i++
-			}
-			p[i] = x.internBigram(o.kind, o.words, p[i-len(o.words):i])
-			i++
-		case pNot:
-			p[i] = pNot
-			i++
-		default:
-			p[i] = o.code | o.arg
-			i++
-		}
+	if c.prog == nil {
+		x.internProg(c, p)
+		c.prog = slices.Clone(p)
+		c.anchors, c.verified = x.anchors(p)
+	} else {
+		copy(p, c.prog)
 	}
 	t := e[entryFixed+pl:]
 	for j := 0; j < len(c.text); j++ {
 		t[j/4] |= uint32(c.text[j]) << (8 * (j % 4))
 	}
-	anchors, verified := x.anchors(p)
+	anchors, verified := c.anchors, c.verified
 	hdr := uint32(pl) | uint32(len(c.text))<<hdrProgBits
 	if verified {
 		hdr |= hdrVerified
@@ -392,6 +448,9 @@ func (x *Index) removeLocked(off uint32) {
 // one of them occurring is enough for a match. It depends only on the
 // program and the terms' fixed costs, so Remove finds what Add chose.
 func (x *Index) anchors(p []uint32) (tids []uint32, verified bool) {
+	if len(p) == 1 && p[0]&pOpMask == pTerm {
+		return []uint32{p[0] & pArgMask}, true
+	}
 	type aset struct {
 		cost int
 		tids []uint32

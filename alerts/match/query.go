@@ -515,6 +515,9 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 	if p.actors != nil && p.actors.maxWords > 0 {
 		// Collect up to maxWords consecutive bare words.
 		var keys []string
+		if k := aliasKey(t.text); k == "" || !p.actors.startsKey(k) {
+			goto plain
+		}
 		for j := p.i; j < len(p.toks) && j-p.i < p.actors.maxWords; j++ {
 			if p.toks[j].kind != tWord {
 				break
@@ -536,6 +539,7 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 			}
 		}
 	}
+plain:
 	p.i++
 	ws := scanWords(t.text)
 	if len(ws) == 0 {

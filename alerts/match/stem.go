@@ -1,6 +1,7 @@
 package match
 
 import (
+	"hash/maphash"
 	"sync"
 
 	"github.com/kljensen/snowball/english"
@@ -22,31 +23,45 @@ func stemString(form string, script uint8) string {
 }
 
 // stemMemo is a bounded, shared memo of stems for the slow paths (parsing,
-// Explain, brute force). The index keeps its own per-matcher cache.
-var stemMemo = struct {
+// Explain, brute force), in shards so that parallel parsers do not queue
+// on one lock. The index looks stems up in its own lock-free cache.
+type stemShard struct {
 	sync.RWMutex
 	m map[string]string
-}{m: make(map[string]string)}
+}
 
-const stemMemoMax = 1 << 17
+const (
+	stemShards   = 32
+	stemMemoMax  = 1 << 17
+	stemShardMax = stemMemoMax / stemShards
+)
+
+var stemMemo [stemShards]stemShard
+
+func init() {
+	for i := range stemMemo {
+		stemMemo[i].m = make(map[string]string)
+	}
+}
 
 func stemOf(form []byte, script uint8) string {
 	if script != scLatin && script != scCyr {
 		return string(form)
 	}
-	stemMemo.RLock()
-	s, ok := stemMemo.m[string(form)]
-	stemMemo.RUnlock()
+	sh := &stemMemo[maphash.Bytes(fpSeed, form)%stemShards]
+	sh.RLock()
+	s, ok := sh.m[string(form)]
+	sh.RUnlock()
 	if ok {
 		return s
 	}
 	f := string(form)
 	s = stemString(f, script)
-	stemMemo.Lock()
-	if len(stemMemo.m) >= stemMemoMax {
-		clear(stemMemo.m)
+	sh.Lock()
+	if len(sh.m) >= stemShardMax {
+		clear(sh.m)
 	}
-	stemMemo.m[f] = s
-	stemMemo.Unlock()
+	sh.m[f] = s
+	sh.Unlock()
 	return s
 }

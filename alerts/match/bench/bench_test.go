@@ -58,3 +58,15 @@ func BenchmarkMatchHot(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad measures bulk loading 100k subscriptions.
+func BenchmarkLoad(b *testing.B) {
+	subs := NewWorkload(1).Subscriptions(100_000)
+	actors := match.DefaultActors()
+	for b.Loop() {
+		x := match.NewIndex(actors)
+		if err := x.Load(subs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
