@@ -32,6 +32,7 @@ func (p *Poller) extractArticle(ctx context.Context, a alerts.Article, guarded b
 	}
 	a.Body = text
 	a.ContentHash = ""
+	a.Summary = "" // summarise the whole article, not the teaser
 	return Clean(a)
 }
 
