@@ -23,6 +23,7 @@ type config struct {
 	Feeds              string
 	PollMin, PollMax   time.Duration
 	AllowPrivateFeeds  bool
+	Extract            []string
 	Actors             string
 	PublicURL          string
 	TelegramToken      string
@@ -62,6 +63,15 @@ var settings = []setting{
 		c.AllowPrivateFeeds = b
 		if err != nil {
 			return errors.New("want true or false")
+		}
+		return nil
+	}},
+	{env: "HERALD_EXTRACT", help: "comma-separated feed URLs whose teaser-only items get the full page's text (or all)", set: func(c *config, v string) error {
+		c.Extract = nil
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.Extract = append(c.Extract, u)
+			}
 		}
 		return nil
 	}},

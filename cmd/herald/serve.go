@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	}
 	poller = feeds.NewPoller(feeds.PollerOptions{
 		Feeds: feedList, MinInterval: cfg.PollMin, MaxInterval: cfg.PollMax,
-		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL,
+		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL, Extract: extractList(cfg.Extract, feedList),
 	}, db, log.With("part", "feeds"))
 	catalog = poller
 	registerPollerMetrics(reg, poller)
@@ -155,6 +155,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	}, cfg.IngestToken, log.With("part", "push")))
 	mux.Handle("GET /v1/backup", backupHandler(db))
 	mux.Handle("/websub/", poller.Handler())
+	mux.HandleFunc("GET /v1/sources.opml", func(w http.ResponseWriter, r *http.Request) {
+		if !feeds.FromLoopback(r) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "the source list is served only to this host"})
+			return
+		}
+		w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
+		if err := feeds.WriteOPML(w, poller.Sources()); err != nil {
+			log.Error("OPML export failed", "err", err)
+		}
+	})
 	for _, p := range plats {
 		if wh, ok := p.(interface{ WebhookHandler() http.Handler }); ok && cfg.TelegramWebhookURL != "" {
 			mux.Handle("/telegram/webhook", wh.WebhookHandler())
@@ -256,4 +266,14 @@ func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
 			func() float64 { return float64(get(p.Stats())) }))
 	}
+}
+
+// extractList expands HERALD_EXTRACT: "all" means every configured feed.
+func extractList(extract, feedList []string) []string {
+	for _, e := range extract {
+		if strings.EqualFold(e, "all") {
+			return feedList
+		}
+	}
+	return extract
 }

@@ -272,3 +272,18 @@ func TestProxiedRequestsAreNotLoopback(t *testing.T) {
 		t.Errorf("proxied backup: %d, want 403", res.StatusCode)
 	}
 }
+
+func TestSourcesExportAsOPML(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(list, []byte("# the operator's feeds\nhttps://wire.example/rss\n"), 0o600)
+	s := startService(t, map[string]string{"HERALD_FEEDS": list})
+	resp, err := http.Get("http://" + s.addr + "/v1/sources.opml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `<opml`) || !strings.Contains(string(b), "https://wire.example/rss") {
+		t.Fatalf("OPML export: %d\n%s", resp.StatusCode, b)
+	}
+}
