@@ -39,48 +39,65 @@ func fingerprintString(kind byte, form string) uint64 {
 }
 
 // dict maps term fingerprints to dense term IDs: open addressing, linear
-// probing, fingerprint and ID side by side so a probe touches one line.
+// probing, one 8-byte word a slot so that a million terms take 8 MB and a
+// probe touches one line. A slot holds the fingerprint's top 40 bits and
+// the term ID below them; the home slot stands for the low bits, and the
+// 64-bit fingerprint is checked in full against fps (by term ID) so that a
+// lookup is exact.
 type dict struct {
-	slots []dslot
+	slots []uint64
+	fps   []uint64 // per term ID: its fingerprint
 	mask  uint64
 	n     int
 }
 
-type dslot struct {
-	fp  uint64
-	tid uint32
-}
-
-const noTerm = ^uint32(0)
+const (
+	noTerm   = ^uint32(0)
+	tidBits  = 24
+	tidMask  = 1<<tidBits - 1
+	maxTerms = tidMask // term IDs 0..maxTerms-1; a slot of 0 is empty
+)
 
 func (d *dict) get(fp uint64) uint32 {
 	if d.n == 0 {
 		return noTerm
 	}
+	tag := fp &^ tidMask
 	i := fp & d.mask
 	for {
-		s := &d.slots[i]
-		if s.fp == fp {
-			return s.tid
-		}
-		if s.fp == 0 {
+		s := d.slots[i]
+		if s == 0 {
 			return noTerm
+		}
+		if s&^tidMask == tag {
+			tid := uint32(s&tidMask) - 1
+			if d.fps[tid] == fp {
+				return tid
+			}
 		}
 		i = (i + 1) & d.mask
 	}
 }
 
-// put inserts fp, which must be absent.
+// put inserts fp, which must be absent, with the next term ID, len(fps).
 func (d *dict) put(fp uint64, tid uint32) {
+	if tid >= maxTerms {
+		panic("match: too many distinct terms")
+	}
 	if (d.n+1)*4 > len(d.slots)*3 {
 		d.grow()
 	}
+	d.fps = append(d.fps, fp)
+	d.place(fp, tid)
+	d.n++
+}
+
+func (d *dict) place(fp uint64, tid uint32) {
 	i := fp & d.mask
-	for d.slots[i].fp != 0 {
+	for d.slots[i] != 0 {
 		i = (i + 1) & d.mask
 	}
-	d.slots[i] = dslot{fp: fp, tid: tid}
-	d.n++
+	d.slots[i] = fp&^tidMask | uint64(tid+1)
 }
 
 func (d *dict) grow() {
@@ -88,19 +105,11 @@ func (d *dict) grow() {
 	if len(d.slots) > 0 {
 		size = len(d.slots) * 2
 	}
-	old := d.slots
-	d.slots = make([]dslot, size)
+	d.slots = make([]uint64, size)
 	d.mask = uint64(size - 1)
-	for _, s := range old {
-		if s.fp == 0 {
-			continue
-		}
-		i := s.fp & d.mask
-		for d.slots[i].fp != 0 {
-			i = (i + 1) & d.mask
-		}
-		d.slots[i] = s
+	for tid, fp := range d.fps {
+		d.place(fp, uint32(tid))
 	}
 }
 
-func (d *dict) bytes() int { return len(d.slots) * 16 }
+func (d *dict) bytes() int { return len(d.slots)*8 + cap(d.fps)*8 }

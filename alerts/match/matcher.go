@@ -19,7 +19,7 @@ const (
 
 // A match yields the index to writers after this many candidates or
 // dictionary probes.
-const yieldEvery = 256
+const yieldEvery = 64
 
 // mstate is one matcher's scratch space, reused across articles: per-term
 // stamps, occurrence lists for phrase terms, per-slot dedup stamps and a
