@@ -25,9 +25,11 @@ type Actors struct {
 	first     map[string]struct{} // the first word of every key
 }
 
-// startsKey reports whether some alias key starts with the word key k, so
-// that the parser only looks further ahead when an actor may follow.
+// startsKey reports whether some alias key starts with the first word of
+// the key k, so that the parser only looks further ahead when an actor may
+// follow.
 func (a *Actors) startsKey(k string) bool {
+	k, _, _ = strings.Cut(k, " ")
 	a.firstOnce.Do(func() {
 		a.first = make(map[string]struct{}, len(a.byKey))
 		for key := range a.byKey {

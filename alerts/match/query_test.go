@@ -292,3 +292,21 @@ func TestExplain(t *testing.T) {
 		t.Errorf("Match = %+v", got)
 	}
 }
+
+// TestActorLookaheadHyphen: a query word that is itself several words
+// ("al-Assad") still names an actor whose key starts with them.
+func TestActorLookaheadHyphen(t *testing.T) {
+	a, err := LoadActors(strings.NewReader("Bashar al-Assad | al-Assad | Assad\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"al-Assad", "Bashar al-Assad", "assad"} {
+		p, err := Parse(q, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Expansions()) == 0 {
+			t.Errorf("%q: not expanded to the actor", q)
+		}
+	}
+}
