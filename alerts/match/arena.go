@@ -37,6 +37,9 @@ func (a *arena) alloc(n uint32) uint32 {
 			a.pages = append(a.pages, make([]uint32, pageSize))
 		}
 	}
+	if a.top+n >= 1<<31 {
+		panic("match: subscription arena full") // offsets must stay below listBit
+	}
 	off := a.top
 	a.top += n
 	return off

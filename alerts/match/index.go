@@ -35,7 +35,9 @@ type Index struct {
 	dict  dict
 	tcost []uint8    // per term: anchor cost (lower is rarer)
 	tflag []uint8    // per term: flags
-	post  [][]uint32 // per term: arena offsets of the subscriptions anchored on it
+	post  []uint32   // per term: postings, see postList
+	lists [][]uint32 // posting lists of two or more, by index
+	lfree []uint32   // unused indexes of lists
 
 	ar    arena
 	ids   idTable
@@ -315,7 +317,7 @@ func (x *Index) internFP(fp uint64, cost uint8) uint32 {
 	if tid == noTerm {
 		tid = uint32(len(x.post))
 		x.dict.put(fp, tid)
-		x.post = append(x.post, nil)
+		x.post = append(x.post, 0)
 		x.tcost = append(x.tcost, cost)
 		x.tflag = append(x.tflag, 0)
 	}
@@ -409,10 +411,80 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	}
 	e[2] = hdr
 	for _, tid := range anchors {
-		x.post[tid] = append(x.post[tid], off)
+		x.addPosting(tid, off)
 	}
 	x.ids.insert(off, id)
 	x.n++
+}
+
+// A term's postings are the arena offsets of the subscriptions anchored on
+// it. Most terms have none or one, so post holds 0 (none), the one offset
+// (offsets are never 0 and below listBit), or listBit | an index of lists.
+// That keeps a term to 4 bytes instead of a 24-byte slice header and a
+// small allocation, and leaves the collector few pointers to scan.
+const listBit = 1 << 31
+
+func (x *Index) addPosting(tid, off uint32) {
+	v := x.post[tid]
+	switch {
+	case v == 0:
+		x.post[tid] = off
+	case v&listBit == 0:
+		var li uint32
+		if n := len(x.lfree); n > 0 {
+			li = x.lfree[n-1]
+			x.lfree = x.lfree[:n-1]
+		} else {
+			li = uint32(len(x.lists))
+			x.lists = append(x.lists, nil)
+		}
+		x.lists[li] = append(make([]uint32, 0, 2), v, off)
+		x.post[tid] = listBit | li
+	default:
+		li := v &^ listBit
+		x.lists[li] = append(x.lists[li], off)
+	}
+}
+
+func (x *Index) removePosting(tid, off uint32) {
+	v := x.post[tid]
+	switch {
+	case v == off:
+		x.post[tid] = 0
+	case v&listBit != 0:
+		li := v &^ listBit
+		l := x.lists[li]
+		for i, o := range l {
+			if o == off {
+				l[i] = l[len(l)-1]
+				l = l[:len(l)-1]
+				break
+			}
+		}
+		switch {
+		case len(l) == 1:
+			x.post[tid] = l[0]
+			x.lists[li] = nil
+			x.lfree = append(x.lfree, li)
+			return
+		case cap(l) > 8 && len(l) < cap(l)/4:
+			l = slices.Clip(slices.Clone(l))
+		}
+		x.lists[li] = l
+	}
+}
+
+// postList returns the postings of a term; one is returned in *one.
+func (x *Index) postList(tid uint32, one *[1]uint32) []uint32 {
+	v := x.post[tid]
+	switch {
+	case v == 0:
+		return nil
+	case v&listBit == 0:
+		one[0] = v
+		return one[:]
+	}
+	return x.lists[v&^listBit]
 }
 
 func (x *Index) removeLocked(off uint32) {
@@ -423,20 +495,7 @@ func (x *Index) removeLocked(off uint32) {
 	tl := (hdr >> hdrProgBits) & maxText
 	anchors, _ := x.anchors(e[entryFixed : entryFixed+pl])
 	for _, tid := range anchors {
-		l := x.post[tid]
-		for i, o := range l {
-			if o == off {
-				l[i] = l[len(l)-1]
-				l = l[:len(l)-1]
-				break
-			}
-		}
-		if len(l) == 0 {
-			l = nil
-		} else if cap(l) > 8 && len(l) < cap(l)/4 {
-			l = slices.Clip(slices.Clone(l))
-		}
-		x.post[tid] = l
+		x.removePosting(tid, off)
 	}
 	x.ids.remove(uint64(e[0]) | uint64(e[1])<<32)
 	x.slots.put(e[3])

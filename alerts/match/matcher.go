@@ -40,6 +40,7 @@ type mstate struct {
 	ws  wordScanner
 	sk  sourceKeyer
 	out []hitRec
+	one [1]uint32 // a posting list of one
 }
 
 type occRec struct {
@@ -261,7 +262,7 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 	n := 0
 	for ti := 0; ti < len(s.terms); ti++ {
 		tid := s.terms[ti]
-		l := x.post[tid]
+		l := x.postList(tid, &s.one)
 		for i := 0; i < len(l); i++ {
 			off := l[i]
 			e := x.ar.at(off)
@@ -280,7 +281,7 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 				x.yield()
 				s.fit(x)
 				if x.gen != gen {
-					l = x.post[tid]
+					l = x.postList(tid, &s.one)
 					i = -1
 				}
 			}

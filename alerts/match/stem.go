@@ -32,7 +32,7 @@ type stemShard struct {
 
 const (
 	stemShards   = 32
-	stemMemoMax  = 1 << 17
+	stemMemoMax  = 1 << 15
 	stemShardMax = stemMemoMax / stemShards
 )
 
