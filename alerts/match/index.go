@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -46,6 +47,8 @@ type Index struct {
 
 	smu    sync.Mutex
 	states []*mstate
+
+	surf atomic.Pointer[surface] // for a large dictionary
 }
 
 const (

@@ -51,6 +51,64 @@ type occRec struct {
 type tokRec struct {
 	ex, st   uint64
 	pos, end uint32
+	// From the index's surface cache, if known: the term IDs of the
+	// exact form and of the stem (each +1, 0 for none), and the number of
+	// terms the dictionary had when they were looked up.
+	tids, ver uint64
+	known     bool
+}
+
+// surface caches, for a large index, what a word's exact form resolves
+// to: its stem fingerprint and the term IDs of the form and of the stem,
+// so that a word costs one probe into one cache line instead of a stem
+// cache probe and two dictionary probes. Term IDs never change, so a
+// cached ID stays right; a cached "no such term" is right only while the
+// dictionary has the number of terms it had then (ver). It is lock-free
+// like stemCache: four words a slot written with atomic stores, the key
+// word checking the other three.
+type surface struct{ slots []surfSlot }
+
+type surfSlot struct{ k, st, tids, ver atomic.Uint64 }
+
+const surfSize = 1 << 18 // slots: 8 MB
+
+// surfMinTerms is the dictionary size from which an index uses a surface
+// cache; below it the dictionary stays in the CPU's caches anyway. Tests
+// set it to 0.
+var surfMinTerms uint64 = 1 << 16
+
+func surfCheck(st, tids, ver uint64) uint64 {
+	h := st ^ tids*0x9e3779b97f4a7c15 ^ ver*0xc2b2ae3d27d4eb4f
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return h
+}
+
+func (c *surface) get(ex uint64) (st, tids, ver uint64, ok bool) {
+	b := c.slots[ex&(surfSize-1)&^1:]
+	b = b[:2]
+	for i := range b {
+		st, tids, ver = b[i].st.Load(), b[i].tids.Load(), b[i].ver.Load()
+		if b[i].k.Load() == ex^surfCheck(st, tids, ver) {
+			return st, tids, ver, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+func (c *surface) put(ex, st, tids, ver uint64, hint uint32) {
+	b := c.slots[ex&(surfSize-1)&^1:]
+	b = b[:2]
+	sl := &b[hint&1]
+	if b[0].k.Load() == 0 {
+		sl = &b[0]
+	}
+	sl.k.Store(0)
+	sl.st.Store(st)
+	sl.tids.Store(tids)
+	sl.ver.Store(ver)
+	sl.k.Store(ex ^ surfCheck(st, tids, ver))
 }
 
 type hitRec struct {
@@ -130,7 +188,7 @@ func (x *Index) putState(s *mstate) {
 const maxStates = 64
 
 // prepare tokenizes the article into fingerprints; it needs no lock.
-func (s *mstate) prepare(a *alerts.Article) {
+func (s *mstate) prepare(x *Index, a *alerts.Article) {
 	s.epoch++
 	if s.epoch > maxEpoch {
 		clear(s.stamp)
@@ -141,22 +199,29 @@ func (s *mstate) prepare(a *alerts.Article) {
 	s.src = s.src[:0]
 	s.occs = s.occs[:0]
 	s.terms = s.terms[:0]
-	s.titleEnd = s.scan(a.Title, 0)
-	s.scan(a.Body, s.titleEnd+1)
+	sf := x.surf.Load()
+	s.titleEnd = s.scan(sf, a.Title, 0)
+	s.scan(sf, a.Body, s.titleEnd+1)
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
 	})
 }
 
-func (s *mstate) scan(text string, base uint32) uint32 {
+func (s *mstate) scan(sf *surface, text string, base uint32) uint32 {
 	ws := &s.ws
 	ws.reset(text, int(base))
 	last := base
 	for ws.next() {
 		w := &ws.w
 		ex := fingerprint(kindExact, w.form)
-		st := stems.get(ex, w.form, w.script, s.epoch+uint32(len(s.toks)))
-		s.toks = append(s.toks, tokRec{ex: ex, st: st, pos: uint32(w.pos), end: uint32(w.end)})
+		t := tokRec{ex: ex, pos: uint32(w.pos), end: uint32(w.end)}
+		if sf != nil {
+			t.st, t.tids, t.ver, t.known = sf.get(ex)
+		}
+		if !t.known {
+			t.st = stems.get(ex, w.form, w.script, s.epoch+uint32(len(s.toks)))
+		}
+		s.toks = append(s.toks, t)
 		if uint32(w.end) > last {
 			last = uint32(w.end)
 		}
@@ -196,6 +261,12 @@ func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
 // yields every yieldEvery probes.
 func (x *Index) lookup(s *mstate) {
 	s.fit(x)
+	nterms := uint64(len(x.post))
+	sf := x.surf.Load()
+	if sf == nil && nterms >= surfMinTerms {
+		x.surf.CompareAndSwap(nil, &surface{slots: make([]surfSlot, surfSize)})
+		sf = x.surf.Load()
+	}
 	n := 0
 	for i := range s.toks {
 		t := &s.toks[i]
@@ -203,15 +274,24 @@ func (x *Index) lookup(s *mstate) {
 		if t.pos < s.titleEnd {
 			f = sfTitle
 		}
-		if tid := x.dict.get(t.ex); tid != noTerm {
-			s.mark(x, tid, f, t.pos, t.end)
-			if x.tflag[tid]&tfBigram != 0 {
+		var te, ts uint32
+		if t.known && (t.ver == nterms || t.tids>>32 != 0 && uint32(t.tids) != 0) {
+			te, ts = uint32(t.tids>>32)-1, uint32(t.tids)-1
+		} else {
+			te, ts = x.dict.get(t.ex), x.dict.get(t.st)
+			if sf != nil {
+				sf.put(t.ex, t.st, uint64(te+1)<<32|uint64(ts+1), nterms, s.epoch+uint32(i))
+			}
+		}
+		if te != noTerm {
+			s.mark(x, te, f, t.pos, t.end)
+			if x.tflag[te]&tfBigram != 0 {
 				x.pairs(s, i, f, false)
 			}
 		}
-		if tid := x.dict.get(t.st); tid != noTerm {
-			s.mark(x, tid, f, t.pos, t.end)
-			if x.tflag[tid]&tfBigram != 0 {
+		if ts != noTerm {
+			s.mark(x, ts, f, t.pos, t.end)
+			if x.tflag[ts]&tfBigram != 0 {
 				x.pairs(s, i, f, true)
 			}
 		}
@@ -219,6 +299,7 @@ func (x *Index) lookup(s *mstate) {
 			n = 0
 			x.yield()
 			s.fit(x)
+			nterms = uint64(len(x.post))
 		}
 	}
 	for _, fp := range s.src {
@@ -376,7 +457,7 @@ func (s *mstate) phrase(tids []uint32, title bool) bool {
 // Remove.
 func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 	s := x.getState()
-	s.prepare(a)
+	s.prepare(x, a)
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
@@ -391,7 +472,7 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 // order, with the terms that fired.
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
-	s.prepare(a)
+	s.prepare(x, a)
 	s.out = s.out[:0]
 	x.mu.RLock()
 	x.lookup(s)

@@ -60,7 +60,21 @@ func randQuery(r *rand.Rand, depth int) string {
 // TestIndexEqualsBruteForce is the randomized proof that the index returns
 // exactly what evaluating every query does, including after removals and
 // replacements.
-func TestIndexEqualsBruteForce(t *testing.T) {
+func TestIndexEqualsBruteForce(t *testing.T) { testIndexEqualsBruteForce(t) }
+
+// withSurface runs a test with the surface cache on from the first term.
+func withSurface(t *testing.T, f func(*testing.T)) {
+	old := surfMinTerms
+	surfMinTerms = 0
+	defer func() { surfMinTerms = old }()
+	f(t)
+}
+
+func TestIndexEqualsBruteForceSurface(t *testing.T) { withSurface(t, testIndexEqualsBruteForce) }
+
+func TestConcurrentAddMatchSurface(t *testing.T) { withSurface(t, testConcurrentAddMatch) }
+
+func testIndexEqualsBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 1))
 	actors := DefaultActors()
 	x := NewIndex(actors)
@@ -95,6 +109,13 @@ func TestIndexEqualsBruteForce(t *testing.T) {
 			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
 			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
 		}
+		if i%20 == 10 { // new terms while matching: cached lookups go stale
+			q := randQuery(r, 2)
+			id := uint64(4000 + i)
+			if (x.Add(alerts.Subscription{ID: id, Query: q}) == nil) != (b.Add(alerts.Subscription{ID: id, Query: q}) == nil) {
+				t.Fatalf("%q: index and brute force disagree on the error", q)
+			}
+		}
 		// Every article compares the sets of IDs; every eighth also the
 		// terms that fired (Match re-parses each hit's query: slow).
 		if i%8 != 0 {
@@ -128,7 +149,9 @@ func TestIndexEqualsBruteForce(t *testing.T) {
 
 // TestConcurrentAddMatch runs adds, removes and matches together (go test
 // -race finds unsynchronised access).
-func TestConcurrentAddMatch(t *testing.T) {
+func TestConcurrentAddMatch(t *testing.T) { testConcurrentAddMatch(t) }
+
+func testConcurrentAddMatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	x := NewIndex(DefaultActors())
 	for id := uint64(1); id <= 2000; id++ {
@@ -232,5 +255,27 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 		NewDoc(&alerts.Article{Title: s, Body: s, Source: s, URL: s})
+	})
+}
+
+// TestSurfaceStale: a word looked up before its term existed is found once
+// a subscription adds the term (the surface cache's "no such term" goes
+// stale), by stem and by exact form.
+func TestSurfaceStale(t *testing.T) {
+	withSurface(t, func(t *testing.T) {
+		x := NewIndex(nil)
+		x.Add(alerts.Subscription{ID: 1, Query: "alpha"})
+		a := &alerts.Article{Title: "Betas and gammas", Body: "delta"}
+		for i := 0; i < 3; i++ {
+			if n := len(x.Match(a)); n != 0 {
+				t.Fatalf("%d hits before the terms exist", n)
+			}
+		}
+		x.Add(alerts.Subscription{ID: 2, Query: "beta"})
+		x.Add(alerts.Subscription{ID: 3, Query: `"gammas"`})
+		x.Add(alerts.Subscription{ID: 4, Query: `delta -alpha`})
+		if hits := x.Match(a); len(hits) != 3 {
+			t.Fatalf("hits %+v, want subscriptions 2, 3 and 4", hits)
+		}
 	})
 }
