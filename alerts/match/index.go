@@ -49,11 +49,43 @@ type Index struct {
 	states []*mstate
 
 	surf atomic.Pointer[surface] // for a large dictionary
+
+	// pairBits is a one-hash Bloom filter of the bigram terms, ~16 bits
+	// each, so that most word pairs of an article cost no dictionary probe.
+	pairBits []uint64
+	pairN    int
+}
+
+func (x *Index) pairMaybe(fp uint64) bool {
+	if len(x.pairBits) == 0 {
+		return false
+	}
+	b := (fp >> 17) & uint64(len(x.pairBits)*64-1)
+	return x.pairBits[b>>6]&(1<<(b&63)) != 0
+}
+
+func (x *Index) pairAdd(fp uint64) {
+	x.pairN++
+	if x.pairN*16 > len(x.pairBits)*64 {
+		x.pairBits = make([]uint64, max(64, len(x.pairBits)*2))
+		for tid, fl := range x.tflag {
+			if fl&tfPair != 0 {
+				x.pairSet(x.dict.fps[tid])
+			}
+		}
+	}
+	x.pairSet(fp)
+}
+
+func (x *Index) pairSet(fp uint64) {
+	b := (fp >> 17) & uint64(len(x.pairBits)*64-1)
+	x.pairBits[b>>6] |= 1 << (b & 63)
 }
 
 const (
 	tfPositional uint8 = 1 // used in a phrase: occurrences are recorded
 	tfBigram     uint8 = 2 // first word of an indexed bigram: probe pairs
+	tfPair       uint8 = 4 // the term is a bigram
 )
 
 var _ alerts.Matcher = (*Index)(nil)
@@ -352,6 +384,10 @@ func (x *Index) internBigram(o *cop, tids []uint32) uint32 {
 	a, b := tids[best], tids[best+1]
 	fp := pairFP(o.fps[best], o.fps[best+1])
 	tid := x.internFP(fp, min(x.tcost[a], x.tcost[b])/2)
+	if x.tflag[tid]&tfPair == 0 {
+		x.tflag[tid] |= tfPair
+		x.pairAdd(fp)
+	}
 	x.tflag[a] |= tfBigram
 	return tid
 }

@@ -37,6 +37,8 @@ type mstate struct {
 	titleEnd uint32
 	stack    []bool
 
+	forms []byte
+
 	ws  wordScanner
 	sk  sourceKeyer
 	out []hitRec
@@ -56,6 +58,8 @@ type tokRec struct {
 	// terms the dictionary had when they were looked up.
 	tids, ver uint64
 	known     bool
+	script    uint8
+	fo, fl    uint32 // the folded form: s.forms[fo:fo+fl]
 }
 
 // surface caches, for a large index, what a word's exact form resolves
@@ -199,34 +203,54 @@ func (s *mstate) prepare(x *Index, a *alerts.Article) {
 	s.src = s.src[:0]
 	s.occs = s.occs[:0]
 	s.terms = s.terms[:0]
-	sf := x.surf.Load()
-	s.titleEnd = s.scan(sf, a.Title, 0)
-	s.scan(sf, a.Body, s.titleEnd+1)
+	s.forms = s.forms[:0]
+	s.titleEnd = s.scan(a.Title, 0)
+	s.scan(a.Body, s.titleEnd+1)
+	s.resolve(x.surf.Load())
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
 	})
 }
 
-func (s *mstate) scan(sf *surface, text string, base uint32) uint32 {
+// scan tokenizes a text into s.toks and s.forms.
+func (s *mstate) scan(text string, base uint32) uint32 {
 	ws := &s.ws
 	ws.reset(text, int(base))
 	last := base
 	for ws.next() {
 		w := &ws.w
-		ex := fingerprint(kindExact, w.form)
-		t := tokRec{ex: ex, pos: uint32(w.pos), end: uint32(w.end)}
-		if sf != nil {
-			t.st, t.tids, t.ver, t.known = sf.get(ex)
-		}
-		if !t.known {
-			t.st = stems.get(ex, w.form, w.script, s.epoch+uint32(len(s.toks)))
-		}
-		s.toks = append(s.toks, t)
+		s.toks = append(s.toks, tokRec{
+			ex:     fingerprint(kindExact, w.form),
+			pos:    uint32(w.pos),
+			end:    uint32(w.end),
+			script: w.script,
+			fo:     uint32(len(s.forms)),
+			fl:     uint32(len(w.form)),
+		})
+		s.forms = append(s.forms, w.form...)
 		if uint32(w.end) > last {
 			last = uint32(w.end)
 		}
 	}
 	return last
+}
+
+// resolve finds the tokens' stems: from the index's surface cache, if
+// any, else from the stem cache. It runs as a pass of its own over the
+// tokens so that the CPU overlaps their cache misses.
+func (s *mstate) resolve(sf *surface) {
+	if sf != nil {
+		for i := range s.toks {
+			t := &s.toks[i]
+			t.st, t.tids, t.ver, t.known = sf.get(t.ex)
+		}
+	}
+	for i := range s.toks {
+		t := &s.toks[i]
+		if !t.known {
+			t.st = stems.get(t.ex, s.forms[t.fo:t.fo+t.fl], t.script, s.epoch+uint32(i))
+		}
+	}
 }
 
 // fit grows the per-term and per-slot arrays to the index's size.
@@ -323,6 +347,9 @@ func (x *Index) pairs(s *mstate, i int, f uint32, stem bool) {
 		fp := pairFP(t.ex, u.ex)
 		if stem {
 			fp = pairFP(t.st, u.st)
+		}
+		if !x.pairMaybe(fp) {
+			continue
 		}
 		if tid := x.dict.get(fp); tid != noTerm {
 			s.mark(x, tid, f, t.pos, u.end)
