@@ -117,17 +117,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 // Complete removes a delivery from the outbox and logs what was sent, in
 // one transaction.
 func (d *DB) Complete(id string, recs ...bot.Sent) error {
-	return d.update(func(tx *bolt.Tx) error {
-		if err := removeFromOutbox(tx, id); err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if err := putSent(tx, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return d.CompleteAll([]string{id}, recs)
 }
 
 // CompleteAll removes several deliveries sent as one message and logs
