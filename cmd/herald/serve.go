@@ -81,17 +81,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var catalog bot.Catalog
-	var poller *feeds.Poller
 	feedList, err := loadFeeds(cfg.Feeds)
 	if err != nil {
 		return err
 	}
-	poller = feeds.NewPoller(feeds.PollerOptions{
+	poller := feeds.NewPoller(feeds.PollerOptions{
 		Feeds: feedList, MinInterval: cfg.PollMin, MaxInterval: cfg.PollMax,
 		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL, Extract: extractList(cfg.Extract, feedList),
 	}, db, log.With("part", "feeds"))
-	catalog = poller
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
@@ -111,7 +108,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	}
 	b, err := bot.New(bot.Options{
 		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
-		Catalog: catalog, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
+		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute},
 	})
 	if err != nil {
