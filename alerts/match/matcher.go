@@ -39,10 +39,12 @@ type mstate struct {
 
 	forms []byte
 
-	ws  wordScanner
-	sk  sourceKeyer
-	out []hitRec
-	one [1]uint32 // a posting list of one
+	ws    wordScanner
+	sk    sourceKeyer
+	out   []hitRec
+	one   [1]uint32 // a posting list of one
+	cand  []uint32  // a batch of candidates: arena offsets
+	cslot []uint32  // and their slots
 }
 
 type occRec struct {
@@ -255,6 +257,10 @@ func (s *mstate) resolve(sf *surface) {
 
 // fit grows the per-term and per-slot arrays to the index's size.
 func (s *mstate) fit(x *Index) {
+	if s.cslot == nil {
+		s.cand = make([]uint32, 0, yieldEvery)
+		s.cslot = make([]uint32, yieldEvery)
+	}
 	if n := len(x.post); len(s.stamp) < n {
 		n += n / 4
 		s.stamp = append(s.stamp, make([]uint32, n-len(s.stamp))...)
@@ -363,35 +369,48 @@ func (x *Index) yield() {
 }
 
 // walk calls emit for every subscription the stamped article satisfies.
-// It holds the read lock and yields every yieldEvery candidates; a posting
-// list that changed meanwhile is walked again from the start (the per-slot
-// stamps keep each subscription to one decision).
+// It holds the read lock and takes the candidates in batches of
+// yieldEvery: first their offsets, then their slots (independent loads the
+// CPU overlaps), then the decisions; it yields to writers after each
+// batch. A posting list that changed meanwhile is walked again from the
+// start (the per-slot stamps keep each subscription to one decision).
 func (x *Index) walk(s *mstate, emit func(off uint32)) {
-	n := 0
-	for ti := 0; ti < len(s.terms); ti++ {
-		tid := s.terms[ti]
-		l := x.postList(tid, &s.one)
-		for i := 0; i < len(l); i++ {
-			off := l[i]
-			e := x.ar.at(off)
-			slot := e[3]
+	ti, i := 0, 0
+	for ti < len(s.terms) {
+		c := s.cand[:0]
+		for ti < len(s.terms) && len(c) < yieldEvery {
+			l := x.postList(s.terms[ti], &s.one)
+			for i < len(l) && len(c) < yieldEvery {
+				c = append(c, l[i])
+				i++
+			}
+			if i >= len(l) {
+				ti, i = ti+1, 0
+			}
+		}
+		s.cand = c
+		cs := s.cslot[:len(c)]
+		for k, off := range c {
+			cs[k] = x.ar.at(off)[3]
+		}
+		for k, off := range c {
+			slot := cs[k]
 			if s.seen[slot] == s.epoch {
 				continue
 			}
 			s.seen[slot] = s.epoch
+			e := x.ar.at(off)
 			hdr := e[2]
 			if hdr&hdrVerified != 0 || s.eval(e[entryFixed:entryFixed+hdr&maxProg]) {
 				emit(off)
 			}
-			if n++; n >= yieldEvery {
-				n = 0
-				gen := x.gen
-				x.yield()
-				s.fit(x)
-				if x.gen != gen {
-					l = x.postList(tid, &s.one)
-					i = -1
-				}
+		}
+		if ti < len(s.terms) {
+			gen := x.gen
+			x.yield()
+			s.fit(x)
+			if x.gen != gen {
+				i = 0
 			}
 		}
 	}
