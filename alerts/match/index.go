@@ -279,7 +279,15 @@ func compileQuery(q *Query) *compiled {
 }
 
 func compileOps(q *Query) *compiled {
-	c := &compiled{text: q.src}
+	var count func(n *node) int
+	count = func(n *node) int {
+		k := 1
+		for _, m := range n.kids {
+			k += count(m)
+		}
+		return k
+	}
+	c := &compiled{text: q.src, ops: make([]cop, 0, count(q.root))}
 	var walk func(n *node)
 	walk = func(n *node) {
 		switch n.op {
