@@ -93,10 +93,13 @@ type entry struct {
 	size       int
 }
 
-// member is one article in the window.
+// member is one article in the window. at is the article's own time (as
+// published), which similarity compares; seen is when Herald took it in,
+// which keeps it in the window: an old article fetched late (a feed added
+// today, a backfill) still meets the other reports of its day.
 type member struct {
 	id, story, source string
-	at                time.Time
+	at, seen          time.Time
 	f                 features
 	bands             []uint64
 }
@@ -126,7 +129,7 @@ func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
 		c.prune(now)
 	}
 
-	m := c.newMember(a, src, f)
+	m := c.newMember(a, src, f, now)
 	best, bestScore := c.best(m, now.Add(-c.opts.Window))
 	var e *entry
 	joined := false
@@ -190,7 +193,11 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 			continue
 		}
 		at := articleTime(a, now)
-		if now.Sub(at) > c.opts.Window {
+		seen := a.Ingested
+		if seen.IsZero() || seen.After(now) {
+			seen = at
+		}
+		if now.Sub(seen) > c.opts.Window {
 			continue
 		}
 		src := sourceOf(a)
@@ -213,7 +220,7 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 		}
 		f := extract(a, c.opts.Hashes)
 		f.at = at
-		m := c.newMember(a, src, f)
+		m := c.newMember(a, src, f, seen)
 		m.story = a.StoryID
 		c.add(m, e)
 	}
@@ -229,12 +236,12 @@ func (c *Clusterer) Len() int {
 
 // newMember makes the window entry of an article. The signature is only
 // needed for the band hashes; dropping it keeps a member to about 1.5 KB.
-func (c *Clusterer) newMember(a *alerts.Article, src string, f features) *member {
+func (c *Clusterer) newMember(a *alerts.Article, src string, f features, seen time.Time) *member {
 	// Candidates come from the LSH bands and, for reports in another
 	// language whose words differ, from specific figures they share.
 	bands := append(c.bandHashes(f.sig), f.keyFigs...)
 	f.sig, f.keyFigs = nil, nil
-	return &member{id: a.ID, source: src, at: f.at, f: f, bands: bands}
+	return &member{id: a.ID, source: src, at: f.at, seen: seen, f: f, bands: bands}
 }
 
 // add puts m in the window. c.mu is held.
@@ -259,7 +266,7 @@ func (c *Clusterer) prune(now time.Time) {
 	keep := c.members[:0]
 	dropped := false
 	for _, m := range c.members {
-		if m.at.Before(cutoff) {
+		if m.seen.Before(cutoff) {
 			dropped = true
 			if e := c.stories[m.story]; e != nil {
 				if e.size--; e.size <= 0 {
@@ -278,7 +285,7 @@ func (c *Clusterer) prune(now time.Time) {
 	for b, ms := range c.buckets {
 		live := ms[:0]
 		for _, m := range ms {
-			if !m.at.Before(cutoff) {
+			if !m.seen.Before(cutoff) {
 				live = append(live, m)
 			}
 		}
@@ -299,7 +306,7 @@ func (c *Clusterer) best(m *member, cutoff time.Time) (*member, float64) {
 	bestScore := 0.0
 	for _, b := range m.bands {
 		for _, o := range c.buckets[b] {
-			if seen[o] || o.at.Before(cutoff) {
+			if seen[o] || o.seen.Before(cutoff) || o.at.Sub(m.at).Abs() > c.opts.Window {
 				continue
 			}
 			seen[o] = true

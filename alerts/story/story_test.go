@@ -225,6 +225,35 @@ func TestAssignJoinsAndNamesSources(t *testing.T) {
 	}
 }
 
+// An old report fetched late (a feed added today, a backfill, `herald
+// console` on last week's files) still meets the other reports of its day:
+// the window counts from when Herald took the articles in, and the articles'
+// own times must lie within it of each other.
+func TestAssignLateArticles(t *testing.T) {
+	fx := loadFixtures(t)
+	byID := map[string]alerts.Article{}
+	for _, f := range fx {
+		byID[f.a.ID] = f.a
+	}
+	bbc, reuters := byID["quake/a/BBC"], byID["quake/a/Reuters"]
+	now := bbc.Published.Add(5 * 24 * time.Hour)
+	c := New(Options{Now: func() time.Time { return now }})
+	s1, _ := c.Assign(&bbc)
+	s2, joined := c.Assign(&reuters)
+	if !joined || s2.ID != s1.ID {
+		t.Fatalf("two reports of one event published 5 days ago, taken in now, are two stories")
+	}
+
+	// The same text dated three days later is not the same event.
+	c = New(Options{Now: func() time.Time { return now }})
+	c.Assign(&bbc)
+	later := reuters
+	later.Published = bbc.Published.Add(3 * 24 * time.Hour)
+	if _, joined := c.Assign(&later); joined {
+		t.Error("reports published three days apart joined one story")
+	}
+}
+
 func TestSeedRestoresWindow(t *testing.T) {
 	fx := loadFixtures(t)
 	byID := map[string]alerts.Article{}
