@@ -54,6 +54,10 @@ type Index struct {
 	// each, so that most word pairs of an article cost no dictionary probe.
 	pairBits []uint64
 	pairN    int
+
+	// Scratch space of anchors.
+	abuf []uint32
+	ast  []anchorSet
 }
 
 func (x *Index) pairMaybe(fp uint64) bool {
@@ -137,6 +141,7 @@ func (x *Index) Add(s alerts.Subscription) error {
 	if err := c.check(); err != nil {
 		return err
 	}
+	c.pack()
 	x.mu.Lock()
 	x.insertLocked(s.ID, c)
 	x.mu.Unlock()
@@ -145,61 +150,88 @@ func (x *Index) Add(s alerts.Subscription) error {
 
 // Load adds many subscriptions at once, parsing them in parallel and each
 // distinct query once. Malformed queries are skipped and reported
-// together; the others are added.
+// together; the others are added, in order. The subscriptions are
+// inserted in chunks while the workers parse the chunks after them; the
+// index is write-locked for one chunk at a time.
 func (x *Index) Load(subs []alerts.Subscription) error {
 	comp := make([]*compiled, len(subs))
 	errs := make([]error, len(subs))
 	workers := runtime.GOMAXPROCS(0)
 	// Worker w parses the queries whose hash falls to it, so each keeps
 	// its own memo of the queries it has seen.
-	owner := make([]uint8, len(subs))
+	hash := make([]uint64, len(subs))
 	seed := maphash.MakeSeed()
 	for i := range subs {
-		owner[i] = uint8(maphash.String(seed, subs[i].Query) % uint64(workers))
+		hash[i] = maphash.String(seed, subs[i].Query)
+	}
+	nchunks := (len(subs) + loadChunk - 1) / loadChunk
+	pending := make([]atomic.Int32, nchunks)
+	ready := make([]chan struct{}, nchunks)
+	for k := range ready {
+		pending[k].Store(int32(workers))
+		ready[k] = make(chan struct{})
 	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(w uint8) {
+		go func(w uint64) {
 			defer wg.Done()
-			type parsed struct {
-				c   *compiled
-				err error
-			}
-			memo := make(map[string]parsed)
-			for i := range subs {
-				if owner[i] != w {
-					continue
-				}
-				p, ok := memo[subs[i].Query]
-				if !ok {
-					q, err := Parse(subs[i].Query, x.actors)
+			// The queries seen, by hash; a query whose hash is another's
+			// is parsed on its own.
+			memo := make(map[uint64]*compiled, len(subs)/workers/2)
+			pm := newParseMemo(len(subs) / workers / 2)
+			for k := 0; k < nchunks; k++ {
+				for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
+					h := hash[i]
+					if h%uint64(workers) != w {
+						continue
+					}
+					c, ok := memo[h]
+					if ok && c.text == subs[i].Query {
+						comp[i] = c
+						continue
+					}
+					q, err := parse(subs[i].Query, x.actors, pm)
 					if err == nil {
-						p.c = compileQuery(q)
-						err = p.c.check()
+						c = compileMemo(q, pm)
+						err = c.check()
 					}
 					if err != nil {
-						p = parsed{err: err}
+						errs[i] = fmt.Errorf("subscription %d: %w", subs[i].ID, err)
+						continue
 					}
-					memo[subs[i].Query] = p
+					c.pack()
+					comp[i] = c
+					if !ok {
+						memo[h] = c
+					}
 				}
-				comp[i] = p.c
-				if p.err != nil {
-					errs[i] = fmt.Errorf("subscription %d: %w", subs[i].ID, p.err)
+				if pending[k].Add(-1) == 0 {
+					close(ready[k])
 				}
 			}
-		}(uint8(w))
+		}(uint64(w))
+	}
+	x.mu.Lock()
+	x.ids.reserve(x.n + len(subs))
+	x.mu.Unlock()
+	for k := 0; k < nchunks; k++ {
+		<-ready[k]
+		x.mu.Lock()
+		for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
+			if c := comp[i]; c != nil {
+				x.insertLocked(subs[i].ID, c)
+				comp[i] = nil
+			}
+		}
+		x.mu.Unlock()
 	}
 	wg.Wait()
-	x.mu.Lock()
-	for i, c := range comp {
-		if c != nil {
-			x.insertLocked(subs[i].ID, c)
-		}
-	}
-	x.mu.Unlock()
 	return errors.Join(errs...)
 }
+
+// loadChunk is how many subscriptions Load inserts under one write lock.
+const loadChunk = 4096
 
 // Remove drops a subscription; unknown IDs are ignored.
 func (x *Index) Remove(id uint64) {
@@ -251,78 +283,106 @@ type compiled struct {
 	// Set by the first insert: the interned program and its anchors, for
 	// the subscriptions of a Load that share the query (term IDs never
 	// change once assigned).
-	prog     []uint32
+	prog     []uint32 // the program and the text, as in the entry (see pack)
+	pl       int      // program length
+	interned bool     // prog holds the program
 	anchors  []uint32
 	verified bool
 }
 
 // cop is one program instruction before interning.
 type cop struct {
-	code  uint32 // pTerm, pPhrase, ...
-	arg   uint32 // operand count for pAnd/pOr, title flag for pPhrase
-	kind  byte
-	words []string
-	fps   []uint64 // fingerprints of words, computed outside the lock
-	costs []uint8  // their anchor costs
+	code uint32 // pTerm, pPhrase, ...
+	arg  uint32 // operand count for pAnd/pOr, title flag for pPhrase
+	lf   *leafFPs
 }
 
-func compileQuery(q *Query) *compiled {
-	c := compileOps(q)
-	for i := range c.ops {
-		o := &c.ops[i]
-		for _, w := range o.words {
-			o.fps = append(o.fps, fingerprintString(o.kind, w))
-			o.costs = append(o.costs, termCost(o.kind, w))
-		}
-	}
+func compileQuery(q *Query) *compiled { return compileMemo(q, nil) }
+
+// compileMemo compiles q; the fingerprints and costs of a leaf's words
+// come from the parse memo if it has them.
+func compileMemo(q *Query, memo *parseMemo) *compiled {
+	c := &compiled{text: q.src, ops: make([]cop, 0, countNodes(q.root))}
+	c.walk(q.root, memo)
 	return c
 }
 
-func compileOps(q *Query) *compiled {
-	var count func(n *node) int
-	count = func(n *node) int {
-		k := 1
-		for _, m := range n.kids {
-			k += count(m)
-		}
-		return k
+func countNodes(n *node) int {
+	k := 1
+	for _, m := range n.kids {
+		k += countNodes(m)
 	}
-	c := &compiled{text: q.src, ops: make([]cop, 0, count(q.root))}
-	var walk func(n *node)
-	walk = func(n *node) {
-		switch n.op {
-		case opLeaf:
-			l := n.leaf
-			switch {
-			case l.kind == kindSource:
-				c.ops = append(c.ops, cop{code: pSource, kind: l.kind, words: l.words})
-			case len(l.words) > 1:
-				t := uint32(0)
-				if l.field == inTitle {
-					t = 1
-				}
-				c.ops = append(c.ops, cop{code: pPhrase, arg: t, kind: l.kind, words: l.words})
-			case l.field == inTitle:
-				c.ops = append(c.ops, cop{code: pTermTitle, kind: l.kind, words: l.words})
-			default:
-				c.ops = append(c.ops, cop{code: pTerm, kind: l.kind, words: l.words})
+	return k
+}
+
+// leafFPs are the fingerprints and anchor costs of a leaf's words.
+type leafFPs struct {
+	fps   []uint64
+	costs []uint8
+}
+
+func fpsOf(l *leaf, memo *parseMemo) *leafFPs {
+	if l.fps != nil {
+		return l.fps
+	}
+	r := &leafFPs{fps: make([]uint64, len(l.words)), costs: make([]uint8, len(l.words))}
+	for i, w := range l.words {
+		r.fps[i] = fingerprintString(l.kind, w)
+		r.costs[i] = termCost(l.kind, w)
+	}
+	if memo != nil {
+		// The leaf is the worker's own (from its parse memo).
+		l.fps = r
+	}
+	return r
+}
+
+func (c *compiled) walk(n *node, memo *parseMemo) {
+	switch n.op {
+	case opLeaf:
+		l := n.leaf
+		o := cop{lf: fpsOf(l, memo)}
+		switch {
+		case l.kind == kindSource:
+			o.code = pSource
+		case len(l.words) > 1:
+			o.code = pPhrase
+			if l.field == inTitle {
+				o.arg = 1
 			}
-		case opNot:
-			walk(n.kids[0])
-			c.ops = append(c.ops, cop{code: pNot})
+		case l.field == inTitle:
+			o.code = pTermTitle
 		default:
-			for _, k := range n.kids {
-				walk(k)
-			}
-			code := uint32(pAnd)
-			if n.op == opOr {
-				code = pOr
-			}
-			c.ops = append(c.ops, cop{code: code, arg: uint32(len(n.kids))})
+			o.code = pTerm
 		}
+		c.ops = append(c.ops, o)
+	case opNot:
+		c.walk(n.kids[0], memo)
+		c.ops = append(c.ops, cop{code: pNot})
+	default:
+		for _, k := range n.kids {
+			c.walk(k, memo)
+		}
+		code := uint32(pAnd)
+		if n.op == opOr {
+			code = pOr
+		}
+		c.ops = append(c.ops, cop{code: code, arg: uint32(len(n.kids))})
 	}
-	walk(q.root)
-	return c
+}
+
+// pack sizes prog and writes the text into it, 4 bytes a word; insert
+// interns the program into it. Load's workers call it outside the lock.
+func (c *compiled) pack() {
+	if c.prog != nil {
+		return
+	}
+	c.pl = c.progLen()
+	c.prog = make([]uint32, c.pl+(len(c.text)+3)/4)
+	t := c.prog[c.pl:]
+	for j := 0; j < len(c.text); j++ {
+		t[j/4] |= uint32(c.text[j]) << (8 * (j % 4))
+	}
 }
 
 func (c *compiled) progLen() int {
@@ -330,7 +390,7 @@ func (c *compiled) progLen() int {
 	for _, o := range c.ops {
 		n++
 		if o.code == pPhrase {
-			n += len(o.words) + 1
+			n += len(o.lf.fps) + 1
 		}
 	}
 	return n
@@ -348,7 +408,7 @@ func (c *compiled) check() error {
 
 // intern returns the ID of word j of o, adding it to the dictionary.
 func (x *Index) intern(o *cop, j int, positional bool) uint32 {
-	tid := x.internFP(o.fps[j], o.costs[j])
+	tid := x.internFP(o.lf.fps[j], o.lf.costs[j])
 	if positional {
 		x.tflag[tid] |= tfPositional
 	}
@@ -390,7 +450,7 @@ func (x *Index) internBigram(o *cop, tids []uint32) uint32 {
 		}
 	}
 	a, b := tids[best], tids[best+1]
-	fp := pairFP(o.fps[best], o.fps[best+1])
+	fp := pairFP(o.lf.fps[best], o.lf.fps[best+1])
 	tid := x.internFP(fp, min(x.tcost[a], x.tcost[b])/2)
 	if x.tflag[tid]&tfPair == 0 {
 		x.tflag[tid] |= tfPair
@@ -410,13 +470,14 @@ func (x *Index) internProg(c *compiled, p []uint32) {
 			p[i] = o.code | x.intern(o, 0, false)
 			i++
 		case pPhrase:
-			p[i] = pPhrase | uint32(len(o.words))<<1 | o.arg
+			n := len(o.lf.fps)
+			p[i] = pPhrase | uint32(n)<<1 | o.arg
 			i++
-			for j := range o.words {
+			for j := range n {
 				p[i] = x.intern(o, j, true)
 				i++
 			}
-			p[i] = x.internBigram(o, p[i-len(o.words):i])
+			p[i] = x.internBigram(o, p[i-n:i])
 			i++
 		case pNot:
 			p[i] = pNot
@@ -433,24 +494,22 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 		x.removeLocked(off)
 	}
 	x.gen++
-	pl := c.progLen()
+	c.pack()
+	pl := c.pl
 	size := uint32(entryFixed + pl + (len(c.text)+3)/4)
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
 	e[0], e[1] = uint32(id), uint32(id>>32)
 	e[3] = x.slots.get()
-	p := e[entryFixed : entryFixed+pl]
-	if c.prog == nil {
+	if !c.interned {
+		p := c.prog[:pl]
 		x.internProg(c, p)
-		c.prog = slices.Clone(p)
-		c.anchors, c.verified = x.anchors(p)
-	} else {
-		copy(p, c.prog)
+		anchors, verified := x.anchors(p)
+		c.anchors, c.verified = slices.Clone(anchors), verified
+		c.interned = true
+		c.ops = nil // a later insert of the query copies c.prog
 	}
-	t := e[entryFixed+pl:]
-	for j := 0; j < len(c.text); j++ {
-		t[j/4] |= uint32(c.text[j]) << (8 * (j % 4))
-	}
+	copy(e[entryFixed:], c.prog)
 	anchors, verified := c.anchors, c.verified
 	hdr := uint32(pl) | uint32(len(c.text))<<hdrProgBits
 	if verified {
@@ -552,33 +611,34 @@ func (x *Index) removeLocked(off uint32) {
 
 // anchors returns the terms a subscription is indexed under, and whether
 // one of them occurring is enough for a match. It depends only on the
-// program and the terms' fixed costs, so Remove finds what Add chose.
+// program and the terms' fixed costs, so Remove finds what Add chose. The
+// slice is the index's scratch space, valid until the next call; it is
+// called with the write lock held.
 func (x *Index) anchors(p []uint32) (tids []uint32, verified bool) {
+	buf := x.abuf[:0]
 	if len(p) == 1 && p[0]&pOpMask == pTerm {
-		return []uint32{p[0] & pArgMask}, true
+		x.abuf = append(buf, p[0]&pArgMask)
+		return x.abuf, true
 	}
-	type aset struct {
-		cost int
-		tids []uint32
-		ok   bool
+	type aset = anchorSet
+	st := x.ast[:0]
+	leaf := func(tid uint32) aset {
+		buf = append(buf, tid)
+		return aset{cost: int(x.tcost[tid]), lo: len(buf) - 1, hi: len(buf), ok: true}
 	}
-	var st []aset
 	plainOr := true // program is terms and one OR of them
 	for i := 0; i < len(p); i++ {
 		w := p[i]
 		switch w & pOpMask {
 		case pTerm:
-			tid := w & pArgMask
-			st = append(st, aset{cost: int(x.tcost[tid]), tids: []uint32{tid}, ok: true})
+			st = append(st, leaf(w&pArgMask))
 		case pTermTitle, pSource:
 			plainOr = false
-			tid := w & pArgMask
-			st = append(st, aset{cost: int(x.tcost[tid]), tids: []uint32{tid}, ok: true})
+			st = append(st, leaf(w&pArgMask))
 		case pPhrase:
 			plainOr = false
 			n := int(w&pArgMask) >> 1
-			bg := p[i+1+n]
-			st = append(st, aset{cost: int(x.tcost[bg]), tids: []uint32{bg}, ok: true})
+			st = append(st, leaf(p[i+1+n]))
 			i += n + 1
 		case pNot:
 			plainOr = false
@@ -604,28 +664,38 @@ func (x *Index) anchors(p []uint32) (tids []uint32, verified bool) {
 			}
 			n := int(w & pArgMask)
 			kids := st[len(st)-n:]
-			r := aset{ok: true}
+			r := aset{ok: true, lo: len(buf), hi: len(buf)}
 			for _, k := range kids {
 				if !k.ok {
 					r = aset{}
 					break
 				}
 				r.cost += k.cost
-				for _, t := range k.tids {
-					if !slices.Contains(r.tids, t) {
-						r.tids = append(r.tids, t)
+				for j := k.lo; j < k.hi; j++ {
+					if t := buf[j]; !slices.Contains(buf[r.lo:], t) {
+						buf = append(buf, t)
 					}
 				}
+				r.hi = len(buf)
 			}
 			st = append(st[:len(st)-n], r)
 		}
 	}
+	x.abuf, x.ast = buf, st
 	top := st[len(st)-1]
 	if !top.ok {
 		// Parse refuses such queries; be safe anyway.
 		panic("match: query without a required term")
 	}
-	return top.tids, plainOr
+	return buf[top.lo:top.hi], plainOr
+}
+
+// anchorSet is a set of anchor terms in the scratch space of anchors: its
+// terms are abuf[lo:hi].
+type anchorSet struct {
+	cost   int
+	lo, hi int
+	ok     bool
 }
 
 // slotAlloc hands out dense slot numbers, reusing freed ones.
@@ -684,20 +754,31 @@ func (t *idTable) find(id uint64) (uint32, bool) {
 
 func (t *idTable) insert(off uint32, id uint64) {
 	if (t.n+1)*4 > len(t.slots)*3 {
-		old := t.slots
-		size := 1024
-		if len(old) > 0 {
-			size = len(old) * 2
-		}
-		t.slots = make([]uint32, size)
-		t.n = 0
-		for _, o := range old {
-			if o != 0 {
-				t.place(o, t.idAt(o))
-			}
-		}
+		t.resize(max(1024, len(t.slots)*2))
 	}
 	t.place(off, id)
+}
+
+// reserve makes room for n IDs without growing.
+func (t *idTable) reserve(n int) {
+	size := max(1024, len(t.slots))
+	for n*4 > size*3 {
+		size *= 2
+	}
+	if size > len(t.slots) {
+		t.resize(size)
+	}
+}
+
+func (t *idTable) resize(size int) {
+	old := t.slots
+	t.slots = make([]uint32, size)
+	t.n = 0
+	for _, o := range old {
+		if o != 0 {
+			t.place(o, t.idAt(o))
+		}
+	}
 }
 
 func (t *idTable) place(off uint32, id uint64) {

@@ -32,6 +32,7 @@ type leaf struct {
 	kind  byte     // kindExact, kindStem or kindSource
 	words []string // forms in kind's namespace; more than one: a phrase
 	label string   // as the user wrote it, for TermHit.Term
+	fps   *leafFPs // cached by a Load worker's compiler, nil otherwise
 }
 
 type op uint8
@@ -158,7 +159,60 @@ func (q *Query) Expansions() []string {
 // an entry of actors stand for all its spellings; actors may be nil.
 // Errors are *alerts.QueryError with the 1-based column.
 func Parse(q string, actors *Actors) (*Query, error) {
-	p := &parser{src: q, actors: actors}
+	return parse(q, actors, nil)
+}
+
+// parseMemo caches, for one goroutine parsing many queries (a Load
+// worker), what the parser derives from one written word or quoted term
+// alone: its alias key and its leaves. Cached nodes are shared between the
+// queries parsed with the memo; nothing modifies a node once built.
+type parseMemo struct {
+	words map[string]*wordMemo
+	toks  []qtok // the lexer's buffer
+}
+
+// wordMemo is what the parser derived from one written word or quoted
+// text.
+type wordMemo struct {
+	key    string
+	hasKey bool
+	nodes  [6]*node // by field, and quoted or not
+}
+
+func newParseMemo(size int) *parseMemo {
+	return &parseMemo{words: make(map[string]*wordMemo, size)}
+}
+
+// word returns the memo of a text, nil without a memo.
+func (p *parser) word(text string) *wordMemo {
+	if p.memo == nil {
+		return nil
+	}
+	if p.lastWord != nil && p.lastText == text {
+		return p.lastWord
+	}
+	w := p.memo.words[text]
+	if w == nil {
+		w = &wordMemo{}
+		p.memo.words[text] = w
+	}
+	p.lastText, p.lastWord = text, w
+	return w
+}
+
+func memoSlot(f fieldSel, quoted bool) int {
+	if quoted {
+		return int(f)*2 + 1
+	}
+	return int(f) * 2
+}
+
+func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
+	p := &parser{src: q, actors: actors, memo: memo}
+	if memo != nil {
+		p.toks = memo.toks[:0]
+		defer func() { memo.toks = p.toks }()
+	}
 	if err := p.lex(); err != nil {
 		return nil, err
 	}
@@ -230,6 +284,22 @@ type parser struct {
 	actors *Actors
 	toks   []qtok
 	i      int
+	memo   *parseMemo // nil: none
+
+	lastText string // the text word last returned the memo of
+	lastWord *wordMemo
+}
+
+// aliasKey is aliasKey(s), from the memo if there is one.
+func (p *parser) aliasKey(s string) string {
+	w := p.word(s)
+	if w == nil {
+		return aliasKey(s)
+	}
+	if !w.hasKey {
+		w.key, w.hasKey = aliasKey(s), true
+	}
+	return w.key
 }
 
 func (p *parser) peek() qtok { return p.toks[p.i] }
@@ -375,6 +445,9 @@ func (p *parser) parseOr(f fieldSel) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.peek().kind != tOr {
+		return first, nil
+	}
 	kids := []*node{first}
 	for p.peek().kind == tOr {
 		p.i++
@@ -399,6 +472,9 @@ func (p *parser) parseAnd(f fieldSel) (*node, error) {
 	first, err := p.parseUnary(f)
 	if err != nil {
 		return nil, err
+	}
+	if t := p.peek(); t.kind != tAnd && !startsUnary(t.kind) {
+		return first, nil
 	}
 	kids := []*node{first}
 	for {
@@ -497,11 +573,19 @@ func (p *parser) quoted(t qtok, f fieldSel) (*node, error) {
 	if f == inSource {
 		return p.sourceLeaf(t, label)
 	}
+	wm := p.word(t.text)
+	if wm != nil && wm.nodes[memoSlot(f, true)] != nil {
+		return wm.nodes[memoSlot(f, true)], nil
+	}
 	ws := scanWords(t.text)
 	if len(ws) == 0 {
 		return nil, &alerts.QueryError{Column: t.col, Msg: "empty phrase, expected words between the quotes"}
 	}
-	return variants(ws, kindExact, f, label, nil), nil
+	n := variants(ws, kindExact, f, label, nil)
+	if wm != nil {
+		wm.nodes[memoSlot(f, true)] = n
+	}
+	return n, nil
 }
 
 // bare parses one or more bare words: the longest run that names an actor
@@ -515,14 +599,14 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 	if p.actors != nil && p.actors.maxWords > 0 {
 		// Collect up to maxWords consecutive bare words.
 		var keys []string
-		if k := aliasKey(t.text); k == "" || !p.actors.startsKey(k) {
+		if k := p.aliasKey(t.text); k == "" || !p.actors.startsKey(k) {
 			goto plain
 		}
 		for j := p.i; j < len(p.toks) && j-p.i < p.actors.maxWords; j++ {
 			if p.toks[j].kind != tWord {
 				break
 			}
-			k := aliasKey(p.toks[j].text)
+			k := p.aliasKey(p.toks[j].text)
 			if k == "" {
 				break
 			}
@@ -541,11 +625,19 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 	}
 plain:
 	p.i++
+	wm := p.word(t.text)
+	if wm != nil && wm.nodes[memoSlot(f, false)] != nil {
+		return wm.nodes[memoSlot(f, false)], nil
+	}
 	ws := scanWords(t.text)
 	if len(ws) == 0 {
 		return nil, &alerts.QueryError{Column: t.col, Msg: fmt.Sprintf("%q has no letters or digits, expected a word", t.text)}
 	}
-	return variants(ws, kindStem, f, t.text, nil), nil
+	n := variants(ws, kindStem, f, t.text, nil)
+	if wm != nil {
+		wm.nodes[memoSlot(f, false)] = n
+	}
+	return n, nil
 }
 
 func (p *parser) sourceLeaf(t qtok, label string) (*node, error) {

@@ -70,3 +70,20 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad1M measures bulk loading a million subscriptions, the
+// size of the load-time target.
+func BenchmarkLoad1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("short")
+	}
+	subs := NewWorkload(1).Subscriptions(1_000_000)
+	actors := match.DefaultActors()
+	b.ResetTimer()
+	for b.Loop() {
+		x := match.NewIndex(actors)
+		if err := x.Load(subs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
