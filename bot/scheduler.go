@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"strconv"
 	"sync"
@@ -70,6 +71,40 @@ type platformState struct {
 	slots   chan struct{}
 	signal  chan struct{} // a target of this platform may have become eligible
 	paused  time.Time
+
+	// window is the start times of the last sends, a ring as long as the
+	// platform allows sends in a second (PerSecond + Burst): the token
+	// bucket's grants can bunch up on their way to the platform when the
+	// machine is loaded, and this check, made just before each request
+	// leaves, keeps any one-second window within the limit regardless.
+	windowMu sync.Mutex
+	window   []time.Time
+	oldest   int
+}
+
+// admit waits until a send now keeps the last second within the
+// platform's limit, and counts it. It reports whether ctx is still live.
+func (ps *platformState) admit(ctx context.Context) bool {
+	for {
+		ps.windowMu.Lock()
+		now := time.Now()
+		if len(ps.window) < cap(ps.window) {
+			ps.window = append(ps.window, now)
+			ps.windowMu.Unlock()
+			return true
+		}
+		wait := ps.window[ps.oldest].Add(time.Second).Sub(now)
+		if wait <= 0 {
+			ps.window[ps.oldest] = now
+			ps.oldest = (ps.oldest + 1) % len(ps.window)
+			ps.windowMu.Unlock()
+			return true
+		}
+		ps.windowMu.Unlock()
+		if !sleepCtx(ctx, wait) {
+			return false
+		}
+	}
 }
 
 // targetState is one chat's queue and pacing.
@@ -113,7 +148,8 @@ func (b *Bot) newScheduler() *scheduler {
 		r.Workers = max(r.Workers, 1)
 		r.Burst = max(r.Burst, 1)
 		s.platforms[p] = &platformState{name: p, sender: snd, rate: r, signal: make(chan struct{}, 1),
-			limiter: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), slots: make(chan struct{}, r.Workers)}
+			limiter: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), slots: make(chan struct{}, r.Workers),
+			window: make([]time.Time, 0, max(1, int(math.Ceil(r.PerSecond))+r.Burst))}
 	}
 	return s
 }
@@ -312,13 +348,29 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		s.finish(best, nil, nil, false, 0)
 		return false, 0
 	}
-	if err := ps.limiter.Wait(ctx); err != nil {
+	// The budget is spent at the moment the platform sees the send, not
+	// when the target is picked: the dispatcher reserves the token, picks
+	// no further ahead than sendLead, and the worker, having read the
+	// chat, sends at the granted moment. Without that, the time between
+	// the grant and the send (a goroutine start, a store read) varied by
+	// milliseconds on a loaded machine, and sends granted a second apart
+	// reached the platform closer together than its limit.
+	r := ps.limiter.Reserve()
+	at := time.Now().Add(r.Delay())
+	if !sleepCtx(ctx, time.Until(at)-sendLead) {
+		r.Cancel()
 		<-ps.slots
 		s.finish(best, nil, nil, false, 0)
 		return false, 0
 	}
 	run := func() {
 		defer func() { <-ps.slots }()
+		unused := true
+		defer func() {
+			if unused {
+				r.Cancel()
+			}
+		}()
 		t, err := b.store.GetTarget(best)
 		if err != nil || !t.Active {
 			reason := "target unknown"
@@ -349,6 +401,8 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 			return
 		}
 		s.forget(best, gone)
+		unused = false
+		time.Sleep(time.Until(at))
 		b.send(ctx, s, ps, t, b.batch(t, due, backlog))
 	}
 	if async {
@@ -358,6 +412,26 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		run()
 	}
 	return true, 0
+}
+
+// sendLead is how far ahead of its granted moment a send is picked, to
+// absorb the work between the pick and the send.
+const sendLead = 10 * time.Millisecond
+
+// sleepCtx waits d, or less when ctx ends first; it reports whether ctx is
+// still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // forget removes dropped deliveries from a target's queue while its turn
@@ -568,7 +642,9 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	defer cancel()
 	var msgID string
 	var err error
-	if msg.Edit {
+	if !ps.admit(sctx) {
+		err = sctx.Err()
+	} else if msg.Edit {
 		err = ps.sender.Edit(sctx, t, batch[0].MessageID, msg)
 		msgID = batch[0].MessageID
 	} else {

@@ -21,6 +21,7 @@ type limitedPlatform struct {
 	window     []time.Time
 	lastByChat map[alerts.TargetID]time.Time
 	violations int
+	overRate   int // sends past the global limit; the rest are per chat
 	sends      int
 	first      time.Time
 	last       time.Time
@@ -43,6 +44,7 @@ func (p *limitedPlatform) Send(_ context.Context, t alerts.Target, m bot.Message
 	p.window = append(keep, now)
 	if len(p.window) > p.perSecond {
 		p.violations++
+		p.overRate++
 	}
 	if last, ok := p.lastByChat[t.ID]; ok && now.Sub(last) < p.chatEvery-time.Millisecond {
 		p.violations++
@@ -79,7 +81,11 @@ func BenchmarkSchedulerRate(b *testing.B) {
 	const targets, perTarget = 1000, 10
 	for b.Loop() {
 		p := &limitedPlatform{perSecond: 500, chatEvery: 200 * time.Millisecond}
-		e := benchEnv(b, p, bot.Rate{PerSecond: 496, Burst: 4, DMEvery: 200 * time.Millisecond, GroupEvery: 200 * time.Millisecond, Workers: 64})
+		// The budget leaves 1 % of the platform's limit for the jitter
+		// between the moment the limiter grants a send and the moment the
+		// platform sees it: at 496+4 a loaded machine showed up to 21
+		// sends over the limit per run.
+		e := benchEnv(b, p, bot.Rate{PerSecond: 490, Burst: 5, DMEvery: 200 * time.Millisecond, GroupEvery: 200 * time.Millisecond, Workers: 64})
 		for i := range targets {
 			tg := alerts.Target{ID: alerts.TargetID(fmt.Sprintf("bench:%d", i)), Kind: alerts.KindDM}
 			e.cmd(tg, "/subscribe news")
@@ -108,6 +114,7 @@ func BenchmarkSchedulerRate(b *testing.B) {
 		b.ReportMetric(float64(p.sends)/elapsed/allowed*100, "%allowed")
 		b.ReportMetric(float64(p.violations), "violations")
 		b.ReportMetric(float64(p.sends), "delivered")
+		b.ReportMetric(float64(p.overRate), "over_global")
 	}
 }
 
