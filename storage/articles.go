@@ -170,80 +170,156 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) er
 	return nil
 }
 
+// pruneChunk is how many records one pruning transaction reads at most.
+// Prune runs while Herald ingests and sends; a transaction over months of
+// records would hold every other write back for seconds. Chunks of this
+// size take milliseconds each, and the group commit slips other writes in
+// between.
+var pruneChunk = 1000 // a variable so tests can cross chunk boundaries with few records
+
 // Prune forgets articles, stories, delivery log entries and buttons older
-// than before. The outbox is never pruned.
+// than before. The outbox is never pruned. It works in many small
+// transactions: a crash in between leaves a consistent store with part of
+// the old records still there, for the next run.
 func (d *DB) Prune(before time.Time) (int, error) {
-	n := 0
-	err := d.update(func(tx *bolt.Tx) error {
-		n = 0 // the write may run twice (group commit retries it alone)
-		arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
-		cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
-		var old [][]byte
-		c := times.Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
-			old = append(old, bytes.Clone(k))
-		}
-		for _, k := range old {
-			id := k[8:]
-			var a alerts.Article
-			if getJSON(arts, id, &a) == nil {
-				for _, ak := range articleKeys(&a) {
-					if bytes.Equal(keys.Get(ak), id) {
-						keys.Delete(ak)
+	total := 0
+	// Articles, oldest first by the time index, with their identity keys
+	// and their stories when those went quiet before the cutoff.
+	cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
+	articles := 0
+	for {
+		n, more := 0, false
+		err := d.update(func(tx *bolt.Tx) error {
+			n, more = 0, false // the write may run twice (group commit retries it alone)
+			arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
+			var old [][]byte
+			c := times.Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
+				if len(old) == pruneChunk {
+					more = true
+					break
+				}
+				old = append(old, bytes.Clone(k))
+			}
+			for _, k := range old {
+				id := k[8:]
+				var a alerts.Article
+				if getJSON(arts, id, &a) == nil {
+					for _, ak := range articleKeys(&a) {
+						if bytes.Equal(keys.Get(ak), id) {
+							keys.Delete(ak)
+						}
+					}
+					if a.StoryID != "" {
+						var s alerts.Story
+						if getJSON(stories, []byte(a.StoryID), &s) == nil && s.Updated.Before(before) {
+							stories.Delete([]byte(a.StoryID))
+							n++
+						}
 					}
 				}
-				if a.StoryID != "" {
-					var s alerts.Story
-					if getJSON(stories, []byte(a.StoryID), &s) == nil && s.Updated.Before(before) {
-						stories.Delete([]byte(a.StoryID))
-						n++
-					}
-				}
-			}
-			arts.Delete(id)
-			times.Delete(k)
-			n++
-		}
-		if len(old) > 0 {
-			// An updated article may have left keys (an earlier URL or
-			// hash) that its current version no longer names.
-			var stale [][]byte
-			keys.ForEach(func(k, id []byte) error {
-				if arts.Get(id) == nil {
-					stale = append(stale, bytes.Clone(k))
-				}
-				return nil
-			})
-			for _, k := range stale {
-				keys.Delete(k)
-			}
-		}
-		// A story whose articles went in an earlier run while it was still
-		// being updated would otherwise stay for ever: it goes once nothing
-		// touched it since the cutoff. (Stories without times only go with
-		// an article, above.)
-		var oldStories [][]byte
-		stories.ForEach(func(k, v []byte) error {
-			var s alerts.Story
-			if jsonUnmarshal(v, &s) != nil {
-				return nil
-			}
-			last := s.Updated
-			if s.Created.After(last) {
-				last = s.Created
-			}
-			if !last.IsZero() && last.Before(before) {
-				oldStories = append(oldStories, bytes.Clone(k))
+				arts.Delete(id)
+				times.Delete(k)
+				n++
 			}
 			return nil
 		})
-		for _, k := range oldStories {
-			stories.Delete(k)
-			n++
+		if err != nil {
+			return total, fmt.Errorf("prune articles: %w", err)
 		}
-		m, err := pruneLog(tx, before)
-		n += m
-		return err
+		total += n
+		articles += n
+		if !more {
+			break
+		}
+	}
+	if articles > 0 {
+		// An updated article may have left keys (an earlier URL or hash)
+		// that its current version no longer names.
+		n, err := d.sweep(bArtKeys, func(tx *bolt.Tx, k, id []byte) int {
+			if tx.Bucket(bArticles).Get(id) != nil {
+				return -1
+			}
+			tx.Bucket(bArtKeys).Delete(k)
+			return 0
+		})
+		if err != nil {
+			return total, fmt.Errorf("prune article keys: %w", err)
+		}
+		total += n
+	}
+	// A story whose articles went in an earlier run while it was still
+	// being updated would otherwise stay for ever: it goes once nothing
+	// touched it since the cutoff. (Stories without times only go with an
+	// article, above.)
+	n, err := d.sweep(bStories, func(tx *bolt.Tx, k, v []byte) int {
+		var s struct { // the fields of alerts.Story that pruning needs
+			Created time.Time `json:"created"`
+			Updated time.Time `json:"updated"`
+		}
+		if jsonUnmarshal(v, &s) != nil {
+			return -1
+		}
+		last := s.Updated
+		if s.Created.After(last) {
+			last = s.Created
+		}
+		if last.IsZero() || !last.Before(before) {
+			return -1
+		}
+		tx.Bucket(bStories).Delete(k)
+		return 1
 	})
-	return n, err
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("prune stories: %w", err)
+	}
+	n, err = d.pruneLog(before)
+	total += n
+	return total, err
+}
+
+// sweep visits every entry of a bucket in key order, pruneChunk entries
+// per write transaction, and lets drop delete what it wants: drop returns
+// how many records it forgot (counted in sweep's result), or -1 to keep
+// the entry. Entries are read into memory before drop runs, so drop may
+// delete freely.
+func (d *DB) sweep(bucket []byte, drop func(tx *bolt.Tx, k, v []byte) int) (int, error) {
+	total := 0
+	var from []byte
+	for {
+		n := 0
+		var next []byte
+		err := d.update(func(tx *bolt.Tx) error {
+			n, next = 0, nil
+			type entry struct{ k, v []byte }
+			var batch []entry
+			c := tx.Bucket(bucket).Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			for ; k != nil; k, v = c.Next() {
+				if len(batch) == pruneChunk {
+					next = bytes.Clone(k)
+					break
+				}
+				batch = append(batch, entry{bytes.Clone(k), bytes.Clone(v)})
+			}
+			for _, e := range batch {
+				if m := drop(tx, e.k, e.v); m > 0 {
+					n += m
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if next == nil {
+			return total, nil
+		}
+		from = next
+	}
 }

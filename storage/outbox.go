@@ -232,41 +232,42 @@ func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
 	return s, err
 }
 
-func pruneLog(tx *bolt.Tx, before time.Time) (int, error) {
-	n := 0
-	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
-	var old []bot.Sent
-	if err := log.ForEach(func(k, v []byte) error {
-		var s bot.Sent
-		if jsonUnmarshal(v, &s) == nil && s.At.Before(before) {
-			old = append(old, s)
+func (d *DB) pruneLog(before time.Time) (int, error) {
+	n, err := d.sweep(bLog, func(tx *bolt.Tx, k, v []byte) int {
+		var s struct { // the fields of bot.Sent that pruning needs
+			Key    string          `json:"key"`
+			Target alerts.TargetID `json:"target"`
+			Story  string          `json:"story"`
+			At     time.Time       `json:"at"`
 		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, s := range old {
-		log.Delete([]byte(s.Key))
-		byStory.Delete(storyIndexKey(s.Story, s.Key))
+		if jsonUnmarshal(v, &s) != nil || !s.At.Before(before) {
+			return -1
+		}
+		tx.Bucket(bLog).Delete(k)
+		tx.Bucket(bLogStory).Delete(storyIndexKey(s.Story, s.Key))
+		last := tx.Bucket(bLogLast)
 		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
 			last.Delete([]byte(s.Target))
 		}
-		n++
-	}
-	btn := tx.Bucket(bButtons)
-	var oldButtons [][]byte
-	btn.ForEach(func(k, v []byte) error {
-		var b storedButton
-		if jsonUnmarshal(v, &b) == nil && b.Created.Before(before) {
-			oldButtons = append(oldButtons, bytes.Clone(k))
-		}
-		return nil
+		return 1
 	})
-	for _, k := range oldButtons {
-		btn.Delete(k)
-		n++
+	if err != nil {
+		return n, fmt.Errorf("prune delivery log: %w", err)
 	}
-	return n, nil
+	m, err := d.sweep(bButtons, func(tx *bolt.Tx, k, v []byte) int {
+		var b struct {
+			Created time.Time `json:"c"` // as storedButton
+		}
+		if jsonUnmarshal(v, &b) != nil || !b.Created.Before(before) {
+			return -1
+		}
+		tx.Bucket(bButtons).Delete(k)
+		return 1
+	})
+	if err != nil {
+		return n + m, fmt.Errorf("prune buttons: %w", err)
+	}
+	return n + m, nil
 }
 
 type storedButton struct {

@@ -473,3 +473,18 @@ func TestPruneStories(t *testing.T) {
 		t.Errorf("a story without times survived its article: %v", err)
 	}
 }
+
+// Prune works in chunks of pruneChunk records per transaction; with chunks
+// of one and two records every boundary falls between the records of the
+// tests above, and the outcome must be the same.
+func TestPruneInSmallChunks(t *testing.T) {
+	defer func(n int) { pruneChunk = n }(pruneChunk)
+	for _, n := range []int{1, 2} {
+		pruneChunk = n
+		t.Run(fmt.Sprintf("chunk=%d", n), func(t *testing.T) {
+			t.Run("Prune", TestPrune)
+			t.Run("PruneStories", TestPruneStories)
+			t.Run("PruneForgetsStaleArticleKeys", TestPruneForgetsStaleArticleKeys)
+		})
+	}
+}
