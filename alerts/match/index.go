@@ -50,6 +50,8 @@ type Index struct {
 
 	surf atomic.Pointer[surface] // for a large dictionary
 
+	wpend atomic.Int32 // writers waiting for the lock
+
 	// pairBits is a one-hash Bloom filter of the bigram terms, ~16 bits
 	// each, so that most word pairs of an article cost no dictionary probe.
 	pairBits []uint64
@@ -93,6 +95,24 @@ const (
 )
 
 var _ alerts.Matcher = (*Index)(nil)
+
+// lock takes the write lock, telling matches that a writer waits.
+func (x *Index) lock() {
+	x.wpend.Add(1)
+	x.mu.Lock()
+	x.wpend.Add(-1)
+}
+
+// runlock ends a match's read lock. If a writer waits, the match yields
+// its processor: the writer was woken onto it if this was the last reader,
+// and would otherwise wait for the match's next article (tokenizing takes
+// tens of microseconds) to run.
+func (x *Index) runlock() {
+	x.mu.RUnlock()
+	if x.wpend.Load() != 0 {
+		runtime.Gosched()
+	}
+}
 
 // NewIndex returns an empty index whose queries expand actors (nil: none).
 func NewIndex(actors *Actors) *Index {
@@ -142,7 +162,7 @@ func (x *Index) Add(s alerts.Subscription) error {
 		return err
 	}
 	c.pack()
-	x.mu.Lock()
+	x.lock()
 	x.insertLocked(s.ID, c)
 	x.mu.Unlock()
 	return nil
@@ -212,12 +232,12 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 			}
 		}(uint64(w))
 	}
-	x.mu.Lock()
+	x.lock()
 	x.ids.reserve(x.n + len(subs))
 	x.mu.Unlock()
 	for k := 0; k < nchunks; k++ {
 		<-ready[k]
-		x.mu.Lock()
+		x.lock()
 		for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
 			if c := comp[i]; c != nil {
 				x.insertLocked(subs[i].ID, c)
@@ -235,7 +255,7 @@ const loadChunk = 4096
 
 // Remove drops a subscription; unknown IDs are ignored.
 func (x *Index) Remove(id uint64) {
-	x.mu.Lock()
+	x.lock()
 	if off, ok := x.ids.find(id); ok {
 		x.removeLocked(off)
 	}

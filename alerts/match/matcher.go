@@ -510,7 +510,7 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 		e := x.ar.at(off)
 		fn(uint64(e[0]) | uint64(e[1])<<32)
 	})
-	x.mu.RUnlock()
+	x.runlock()
 	x.putState(s)
 }
 
@@ -527,7 +527,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 		s.out = append(s.out, hitRec{id: uint64(e[0]) | uint64(e[1])<<32, off: off})
 	})
 	if len(s.out) == 0 {
-		x.mu.RUnlock()
+		x.runlock()
 		x.putState(s)
 		return nil
 	}
@@ -550,7 +550,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 			hits = append(hits, alerts.Hit{Sub: h.id})
 		}
 	}
-	x.mu.RUnlock()
+	x.runlock()
 	x.putState(s)
 	d := NewDoc(a)
 	for i := range hits {
