@@ -512,3 +512,32 @@ func TestAFailedEditNeverDeactivatesTheChat(t *testing.T) {
 		t.Fatal("the failed edit is still queued")
 	}
 }
+
+// A chat sent to just before a restart is not sent to again sooner than
+// its interval allows: the new process starts its pacing from the
+// delivery log.
+func TestPacingSurvivesARestart(t *testing.T) {
+	paced := func(o *bot.Options) {
+		o.Rates = map[alerts.Platform]bot.Rate{"test": {PerSecond: 1e6, Burst: 1000, Workers: 4,
+			DMEvery: time.Minute, GroupEvery: time.Minute}}
+	}
+	e := newEnv(t, paced)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.ingest(article("Ceasefire agreed", "ceasefire"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 1 {
+		t.Fatalf("sent %d alerts, want 1", n)
+	}
+	e.reopen(paced)
+	e.clock.Add(10 * time.Second)
+	e.ingest(article("Ceasefire holds", "ceasefire"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 1 {
+		t.Fatalf("the restarted process sent to the chat 10 s after the last alert (interval 1 min): %d sent", n)
+	}
+	e.clock.Add(time.Minute)
+	e.drain()
+	if n := len(e.sender.sent()); n != 2 {
+		t.Fatalf("after the interval: %d sent, want 2", n)
+	}
+}

@@ -132,6 +132,27 @@ type scheduler struct {
 	settled map[string]settledEntry
 	// unrecorded are messages sent whose log entries failed to write.
 	unrecorded []unrecorded
+	// loaded is set after the first reload.
+	loaded bool
+}
+
+// resumePacing starts a chat's pacing where the last process left it: a
+// chat sent to just before a restart waits out its interval (the longer
+// of the platform's two, as its kind is not at hand here) instead of
+// getting its next message at once. s.mu is held.
+func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
+	ps := s.platforms[id.Platform()]
+	if ps == nil {
+		return
+	}
+	last, err := s.b.store.LastSent(id)
+	if err != nil || last.At.IsZero() {
+		return
+	}
+	if next := last.At.Add(max(ps.rate.DMEvery, ps.rate.GroupEvery)); next.After(ts.next) {
+		ts.next = next
+		ts.lastSent = last.At
+	}
 }
 
 type settledEntry struct {
@@ -208,8 +229,13 @@ func (s *scheduler) reload() error {
 			}
 		}
 	}
+	first := !s.loaded
+	s.loaded = true
 	for id, q := range byTarget {
 		ts := s.target(id)
+		if first {
+			s.resumePacing(id, ts)
+		}
 		if ts.inFlight {
 			ts.stale = true // reload again once its send is done
 		} else {
