@@ -399,9 +399,13 @@ func (c *compiled) pack() {
 	}
 	c.pl = c.progLen()
 	c.prog = make([]uint32, c.pl+(len(c.text)+3)/4)
-	t := c.prog[c.pl:]
-	for j := 0; j < len(c.text); j++ {
-		t[j/4] |= uint32(c.text[j]) << (8 * (j % 4))
+	t, s := c.prog[c.pl:], c.text
+	for len(s) >= 4 {
+		t[0] = uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		t, s = t[1:], s[4:]
+	}
+	for j := 0; j < len(s); j++ {
+		t[0] |= uint32(s[j]) << (8 * j)
 	}
 }
 

@@ -358,6 +358,16 @@ func (p *parser) lex() error {
 				c := col + 1
 				closed := false
 				for j < len(s) {
+					if b := s[j]; b < utf8.RuneSelf {
+						// Every set of closers has '"', its only ASCII.
+						if b == '"' {
+							closed = true
+							break
+						}
+						j++
+						c++
+						continue
+					}
 					r2, w2 := utf8.DecodeRuneInString(s[j:])
 					if strings.ContainsRune(closers, r2) {
 						closed = true
@@ -384,6 +394,15 @@ func (p *parser) lex() error {
 			}
 			start, startCol := i, col
 			for i < len(s) {
+				if b := s[i]; b < utf8.RuneSelf {
+					// '"' is the only ASCII opening quote.
+					if asciiSpace(b) || b == '(' || b == ')' || b == '"' {
+						break
+					}
+					i++
+					col++
+					continue
+				}
 				r2, w2 := utf8.DecodeRuneInString(s[i:])
 				if unicode.IsSpace(r2) || r2 == '(' || r2 == ')' {
 					break
@@ -416,7 +435,7 @@ func (p *parser) lex() error {
 				default:
 					return &alerts.QueryError{Column: startCol, Msg: fmt.Sprintf("unknown field %q, expected title: or source:", name+":")}
 				}
-				p.toks = append(p.toks, qtok{kind: tField, text: name + ":", col: startCol, field: f})
+				p.toks = append(p.toks, qtok{kind: tField, text: text[:len(name)+1], col: startCol, field: f})
 				if rest != "" {
 					p.toks = append(p.toks, qtok{kind: tWord, text: rest, col: startCol + utf8.RuneCountInString(name) + 1})
 				}
@@ -427,6 +446,15 @@ func (p *parser) lex() error {
 	}
 	p.toks = append(p.toks, qtok{kind: tEOF, col: col})
 	return nil
+}
+
+// asciiSpace is unicode.IsSpace for an ASCII byte.
+func asciiSpace(b byte) bool {
+	switch b {
+	case '\t', '\n', '\v', '\f', '\r', ' ':
+		return true
+	}
+	return false
 }
 
 // isFieldName reports whether s looks like a field name: ASCII letters only.
@@ -448,7 +476,8 @@ func (p *parser) parseOr(f fieldSel) (*node, error) {
 	if p.peek().kind != tOr {
 		return first, nil
 	}
-	kids := []*node{first}
+	var buf [4]*node // flatten copies the kids
+	kids := append(buf[:0], first)
 	for p.peek().kind == tOr {
 		p.i++
 		n, err := p.parseAnd(f)
@@ -476,7 +505,8 @@ func (p *parser) parseAnd(f fieldSel) (*node, error) {
 	if t := p.peek(); t.kind != tAnd && !startsUnary(t.kind) {
 		return first, nil
 	}
-	kids := []*node{first}
+	var buf [4]*node // flatten copies the kids
+	kids := append(buf[:0], first)
 	for {
 		t := p.peek()
 		if t.kind == tAnd {
@@ -497,7 +527,15 @@ func flatten(o op, kids []*node) *node {
 	if len(kids) == 1 {
 		return kids[0]
 	}
-	var out []*node
+	n := 0
+	for _, k := range kids {
+		if k.op == o && k.text == "" {
+			n += len(k.kids)
+		} else {
+			n++
+		}
+	}
+	out := make([]*node, 0, n)
 	for _, k := range kids {
 		if k.op == o && k.text == "" {
 			out = append(out, k.kids...)
@@ -569,9 +607,8 @@ func (p *parser) parsePrimary(f fieldSel) (*node, error) {
 // quoted builds the leaf of a quoted word or phrase: exact forms, no
 // stemming, no aliases.
 func (p *parser) quoted(t qtok, f fieldSel) (*node, error) {
-	label := `"` + t.text + `"`
 	if f == inSource {
-		return p.sourceLeaf(t, label)
+		return p.sourceLeaf(t, `"`+t.text+`"`)
 	}
 	wm := p.word(t.text)
 	if wm != nil && wm.nodes[memoSlot(f, true)] != nil {
@@ -581,7 +618,7 @@ func (p *parser) quoted(t qtok, f fieldSel) (*node, error) {
 	if len(ws) == 0 {
 		return nil, &alerts.QueryError{Column: t.col, Msg: "empty phrase, expected words between the quotes"}
 	}
-	n := variants(ws, kindExact, f, label, nil)
+	n := variants(ws, kindExact, f, `"`+t.text+`"`, nil)
 	if wm != nil {
 		wm.nodes[memoSlot(f, true)] = n
 	}
