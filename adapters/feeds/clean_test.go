@@ -281,6 +281,11 @@ func TestNoiseRulesKeepReporting(t *testing.T) {
 		"Five hours ago, residents heard explosions near the airport.",
 		"Related talks in Geneva ended without agreement, diplomats said.",
 		"Advertisement spending fell 12% in the quarter, the agency reported.",
+		"The court ruled on Monday. Advertisement agencies must now disclose their fees.",
+		"Copyright lawyers said the ruling would be appealed.",
+		"Reporting by the BBC showed the figures were wrong.",
+		"The minister said: read more carefully before you sign. Officials agreed.",
+		"Protesters held signs that read “Click here to vote” outside the building.",
 		"Regulators have fined the company for tracking users with cookies without consent, in a case that lasted four years and drew complaints from privacy groups.",
 	}
 	for _, s := range keep {
@@ -410,6 +415,16 @@ func TestTeasers(t *testing.T) {
 			"caption and headline after the marker",
 			"A.\n\nRead more\n Russian Presidential Aide Yury Ushakov. Putin-Witkoff talks ‘constructive’ – Russian presidential aide\n\nB.",
 			"A.\n\nB.",
+		},
+		{
+			"noise between the sentences of a paragraph",
+			"Officials met in Geneva on Monday. Advertisement The talks lasted five hours. Read more: Drone strikes hit Odesa overnight. Both sides spoke of progress. Click here to subscribe to our alerts.",
+			"Officials met in Geneva on Monday. The talks lasted five hours. Both sides spoke of progress.",
+		},
+		{
+			"wire credit line and rights notice",
+			"The talks lasted five hours.\n\n(Reporting by Jane Doe in Geneva; Additional reporting by Ivan Petrov; Editing by John Smith)\n\nCopyright 2026 Reuters. All rights reserved.\n\n© 2026 Globe Media\n\nВсе права защищены.",
+			"The talks lasted five hours.",
 		},
 		{
 			"russian marker",

@@ -45,6 +45,45 @@ var followRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:(?:follow|like|join|find|co
 // cookieRE is a cookie or consent notice.
 var cookieRE = regexp.MustCompile(`\bcookies?\b.{0,160}?\b(?:you|your|our|this\s+(?:site|website)|accept|by\s+continuing|settings|preferences)\b|\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|\b(?:you|our)\b.{0,100}\bcookies?\b|(?:cookie|куки).{0,160}?(?:используем|использует|соглаша|продолжая|принять|використову|погоджу|продовжуючи)|(?:мы\s+используем|продолжая\s+(?:пользоваться|использовать)|ми\s+використовуємо|продовжуючи).{0,160}(?:cookie|куки)|^[^\p{L}]*(?:accept(?:\s+all)?(?:\s+cookies)?|reject\s+all|manage\s+(?:preferences|cookies|consent|options)|cookie\s+settings|i\s+agree|got\s+it|принять(?:\s+все)?|согласен|прийняти)[^\p{L}]*$`)
 
+// creditRE is a wire story's credit line: "(Reporting by Jane Doe;
+// Editing by John Smith)", in parentheses as the agencies print it.
+var creditRE = regexp.MustCompile(`^\((?:additional\s+)?(?:reporting|writing|editing|compiled|translated|research|graphics|production|fact-checking)\s+(?:by|from)\b[^()]{1,200}\)$`)
+
+// copyrightRE is a rights notice.
+var copyrightRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:copyright\s*(?:©|\(c\)|\d{4})|\(c\)\s*\d{4}|©\s*\d{4})|\ball\s+rights\s+reserved[^\p{L}\p{N}]*$|(?:все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$`)
+
+// Noise inside a paragraph, between two sentences: an ad marker, a call to
+// click, a teaser of another article with its headline. Each must stand
+// between sentence ends ("… on Monday. Advertisement The talks …"), so a
+// sentence that only mentions the word is kept.
+var (
+	// midAdRE: a capitalised ad word after a sentence end and before the
+	// next sentence's capital.
+	midAdRE = regexp.MustCompile(`([.!?…"”’»])\s+(?:Advertisement|ADVERTISEMENT|Advertising|Sponsored content|Реклама|РЕКЛАМА)\s*:?\s+(\p{Lu})`)
+	// midClickRE: "Click here to …" up to its sentence end.
+	midClickRE = regexp.MustCompile(`(^|[.!?…"”’»]\s+)(?:Click|Tap|CLICK|TAP)\s+(?:here|HERE)\s+(?:to|for|TO|FOR)\b[^.!?\n]{1,100}(?:[.!?]+|$)\s*`)
+	// midTeaserRE: "Read more: <headline>." between sentences; the
+	// headline needs an end of its own to be told from the text after it.
+	midTeaserRE = regexp.MustCompile(`([.!?…"”’»])\s+(?:Read more|READ MORE|Read also|READ ALSO|Also read|ALSO READ|See also|SEE ALSO|Related|RELATED|Читайте также|Читайте також|Смотрите также|Дивіться також)\s*[:|]\s*[^.!?\n]{3,160}[.!?]+(?:\s+|$)`)
+)
+
+// stripMidNoise removes the noise that sits inside a paragraph.
+func stripMidNoise(line string) string {
+	if len(line) < 24 {
+		return line
+	}
+	if strings.Contains(line, "dvertis") || strings.Contains(line, "DVERTIS") || strings.Contains(line, "ponsored") || strings.Contains(line, "еклама") || strings.Contains(line, "ЕКЛАМА") {
+		line = midAdRE.ReplaceAllString(line, "$1 $2")
+	}
+	if strings.Contains(line, "ere ") || strings.Contains(line, "ERE ") {
+		line = strings.TrimSpace(midClickRE.ReplaceAllString(line, "$1"))
+	}
+	if strings.Contains(line, ":") || strings.Contains(line, "|") {
+		line = strings.TrimSpace(midTeaserRE.ReplaceAllString(line, "$1 "))
+	}
+	return line
+}
+
 // captionRE is an image credit or caption label.
 var captionRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:image\s+(?:source|caption|copyright)|photo(?:graph)?(?:\s+credit)?\s*[:,©/]|picture\s*[:,]|credit\s*:|©|фото\s*[:,©/]|фото\s+\S+\s*/|источник\s+фото|джерело\s+фото|getty\s+images$|media\s+caption)`)
 
@@ -164,7 +203,10 @@ func classifyPart(line string) noiseKind {
 			return junkLine
 		}
 	}
-	if words <= 20 && (captionRE.MatchString(lower) || tagsRE.MatchString(lower) || bylineRE.MatchString(line)) {
+	if words <= 20 && (captionRE.MatchString(lower) || tagsRE.MatchString(lower) || bylineRE.MatchString(line) || copyrightRE.MatchString(lower)) {
+		return junkLine
+	}
+	if words <= maxNoiseWords && strings.HasPrefix(lower, "(") && creditRE.MatchString(lower) {
 		return junkLine
 	}
 	return notNoise
@@ -218,6 +260,9 @@ func removeNoise(lines []string, titles ...string) []string {
 			if line == "" {
 				continue
 			}
+		}
+		if line = stripMidNoise(line); line == "" {
+			continue
 		}
 		if !seenText && isOwnTitle(line, titles) {
 			continue
