@@ -175,8 +175,13 @@ func (x *Index) Add(s alerts.Subscription) error {
 // index is write-locked for one chunk at a time.
 func (x *Index) Load(subs []alerts.Subscription) error {
 	comp := make([]*compiled, len(subs))
-	errs := make([]error, len(subs))
+	// Each worker's errors, by subscription index.
+	type subErr struct {
+		i   int
+		err error
+	}
 	workers := runtime.GOMAXPROCS(0)
+	errs := make([][]subErr, workers)
 	// Worker w parses the queries whose hash falls to it, so each keeps
 	// its own memo of the queries it has seen.
 	hash := make([]uint64, len(subs))
@@ -217,7 +222,7 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 						err = c.check()
 					}
 					if err != nil {
-						errs[i] = fmt.Errorf("subscription %d: %w", subs[i].ID, err)
+						errs[w] = append(errs[w], subErr{i, fmt.Errorf("subscription %d: %w", subs[i].ID, err)})
 						continue
 					}
 					c.pack()
@@ -247,7 +252,13 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 		x.mu.Unlock()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	all := slices.Concat(errs...)
+	slices.SortFunc(all, func(a, b subErr) int { return a.i - b.i })
+	joined := make([]error, len(all))
+	for k, e := range all {
+		joined[k] = e.err
+	}
+	return errors.Join(joined...)
 }
 
 // loadChunk is how many subscriptions Load inserts under one write lock.

@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -167,20 +168,22 @@ func Parse(q string, actors *Actors) (*Query, error) {
 // alone: its alias key and its leaves. Cached nodes are shared between the
 // queries parsed with the memo; nothing modifies a node once built.
 type parseMemo struct {
-	words map[string]*wordMemo
-	toks  []qtok // the lexer's buffer
+	words map[uint64]*wordMemo // by the hash of the text
+	other map[string]*wordMemo // texts whose hash another text has
+	toks  []qtok               // the lexer's buffer
 }
 
 // wordMemo is what the parser derived from one written word or quoted
 // text.
 type wordMemo struct {
+	text   string
 	key    string
 	hasKey bool
 	nodes  [6]*node // by field, and quoted or not
 }
 
 func newParseMemo(size int) *parseMemo {
-	return &parseMemo{words: make(map[string]*wordMemo, size)}
+	return &parseMemo{words: make(map[uint64]*wordMemo, size), other: make(map[string]*wordMemo)}
 }
 
 // word returns the memo of a text, nil without a memo.
@@ -191,10 +194,18 @@ func (p *parser) word(text string) *wordMemo {
 	if p.lastWord != nil && p.lastText == text {
 		return p.lastWord
 	}
-	w := p.memo.words[text]
-	if w == nil {
-		w = &wordMemo{}
-		p.memo.words[text] = w
+	h := maphash.String(fpSeed, text)
+	w := p.memo.words[h]
+	switch {
+	case w == nil:
+		w = &wordMemo{text: text}
+		p.memo.words[h] = w
+	case w.text != text:
+		w = p.memo.other[text]
+		if w == nil {
+			w = &wordMemo{text: text}
+			p.memo.other[text] = w
+		}
 	}
 	p.lastText, p.lastWord = text, w
 	return w

@@ -281,3 +281,79 @@ func TestSurfaceStale(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadEqualsBruteForce checks the bulk path (parallel parsing with
+// memos shared across queries, chunked inserts) against the brute force
+// fed one subscription at a time: repeated queries, malformed ones, and
+// IDs given twice (the later one wins).
+func TestLoadEqualsBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 3))
+	actors := DefaultActors()
+	pool := make([]string, 1500)
+	for i := range pool {
+		pool[i] = randQuery(r, 3)
+		switch r.IntN(40) {
+		case 0:
+			pool[i] = "(" + pool[i]
+		case 1:
+			pool[i] = "-" + randWords[r.IntN(len(randWords))]
+		}
+	}
+	subs := make([]alerts.Subscription, 10_000)
+	for i := range subs {
+		id := uint64(i + 1)
+		if r.IntN(20) == 0 {
+			id = uint64(1 + r.IntN(i+1))
+		}
+		subs[i] = alerts.Subscription{ID: id, Query: pool[r.IntN(len(pool))]}
+	}
+	x := NewIndex(actors)
+	b := NewBrute(actors)
+	lerr := x.Load(subs)
+	var berrs []string
+	for _, s := range subs {
+		if err := b.Add(s); err != nil {
+			berrs = append(berrs, fmt.Sprintf("subscription %d: %v", s.ID, err))
+		}
+	}
+	if lerr == nil || lerr.Error() != strings.Join(berrs, "\n") {
+		t.Fatalf("Load errors:\n%v\nwant:\n%s", lerr, strings.Join(berrs, "\n"))
+	}
+	if x.Len() != b.Len() {
+		t.Fatalf("Len: index %d, brute %d", x.Len(), b.Len())
+	}
+	// The query each ID ends up with: its last well-formed one.
+	last := make(map[uint64]string)
+	for _, s := range subs {
+		if _, err := Parse(s.Query, actors); err == nil {
+			last[s.ID] = s.Query
+		}
+	}
+	for _, s := range subs {
+		q, ok := x.Query(s.ID)
+		if w, wok := last[s.ID]; q != w || ok != wok {
+			t.Fatalf("subscription %d: query %q %v, want %q %v", s.ID, q, ok, w, wok)
+		}
+	}
+	total := 0
+	for i := 0; i < 60; i++ {
+		a := &alerts.Article{
+			Title:  randText(r, 3+r.IntN(8)),
+			Body:   randText(r, r.IntN(80)),
+			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
+			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
+		}
+		var gi, wi []uint64
+		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
+		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
+		slices.Sort(gi)
+		slices.Sort(wi)
+		total += len(wi)
+		if !slices.Equal(gi, wi) {
+			t.Fatalf("article %d %q: index %v, brute %v", i, a.Title, gi, wi)
+		}
+	}
+	if total < 120 {
+		t.Fatalf("only %d matches: the test proves little", total)
+	}
+}
