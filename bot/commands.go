@@ -37,7 +37,7 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 	if spec.Name == "sources" && args != "" && c.Target.Kind == alerts.KindDM {
 		// A feed serves every chat of this Herald, so adding one is for
 		// admins of a group or channel, not anyone who can DM the bot.
-		return Reply{Text: "Sources are shared by every chat, so only admins of a group or channel can add one there. Ask the operator to add it to HERALD_FEEDS."}
+		return Reply{Text: "Sources are shared by every chat, so only admins of a group or channel can add or remove one there. Ask the operator to add it to HERALD_FEEDS."}
 	}
 	if manage && c.Target.Kind != alerts.KindDM && !c.CanManage {
 		return Reply{Text: fmt.Sprintf("Only people who manage this %s can use /%s here. "+
@@ -69,7 +69,7 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 	case "timezone":
 		return b.cmdTimezone(t, args, now)
 	case "sources":
-		return b.cmdSources(ctx, args)
+		return b.cmdSources(ctx, t, args)
 	case "previews":
 		return b.cmdPreviews(t, args)
 	}
@@ -561,43 +561,94 @@ func (b *Bot) cmdPreviews(t alerts.Target, arg string) Reply {
 	return Reply{Text: "Link previews on."}
 }
 
-func (b *Bot) cmdSources(ctx context.Context, args string) Reply {
+func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Reply {
 	if b.catalog == nil {
 		return Reply{Text: "This Herald has no feeds configured; articles arrive only by push."}
 	}
-	args = strings.TrimSpace(args)
-	if args != "" {
-		u := strings.TrimSpace(strings.TrimPrefix(args, "add"))
-		if u == "" {
+	sub, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(sub) {
+	case "":
+		return b.listSources(t)
+	case "add":
+		if rest == "" {
 			return Reply{Text: "Write /sources add https://example.com/feed.xml"}
 		}
-		st, err := b.catalog.AddSource(ctx, u)
+		st, err := b.catalog.AddSource(ctx, rest, t.ID)
 		if err != nil {
 			return Reply{Text: "Not added: " + err.Error()}
 		}
-		return Reply{Text: fmt.Sprintf("Added %s. New articles from it will be matched from now on (its backlog is skipped).", nonEmpty(st.Title, st.URL))}
+		return Reply{Text: fmt.Sprintf("Added %s. New articles from it will be matched from now on (its backlog is skipped). /sources remove takes it out again.", nonEmpty(st.Title, st.URL))}
+	case "remove", "rm", "delete":
+		if rest == "" {
+			return Reply{Text: "Write /sources remove N, with the number /sources shows, or the feed's URL."}
+		}
+		return b.removeSource(ctx, t, rest)
 	}
+	return Reply{Text: "Write /sources to see the sources, /sources add URL to add a feed, or /sources remove N to take one out."}
+}
+
+func (b *Bot) listSources(t alerts.Target) Reply {
 	srcs := b.catalog.Sources()
 	if len(srcs) == 0 {
 		return Reply{Text: "No feeds yet. Add one with /sources add URL."}
 	}
+	const shown = 30
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d sources:\n", len(srcs))
 	for i, s := range srcs {
-		if i == 30 {
-			fmt.Fprintf(&sb, "… and %d more.", len(srcs)-30)
+		if i == shown {
+			fmt.Fprintf(&sb, "… and %d more.", len(srcs)-shown)
 			break
 		}
-		fmt.Fprintf(&sb, "• %s: %s", nonEmpty(s.Title, s.URL), s.State)
+		fmt.Fprintf(&sb, "%d. %s: %s", i+1, nonEmpty(s.Title, s.URL), s.State)
 		if s.State != "ok" && !s.FailingSince.IsZero() {
 			fmt.Fprintf(&sb, " since %s", s.FailingSince.UTC().Format("Jan 2 15:04 MST"))
 		}
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, " (%s)", s.LastError)
 		}
+		if s.UserAdded && s.AddedBy == t.ID {
+			sb.WriteString(" (added here)")
+		}
 		sb.WriteString("\n")
 	}
 	return Reply{Text: strings.TrimSpace(sb.String())}
+}
+
+// removeSource takes out a feed this chat added, by its number in
+// /sources or its URL. Feeds of the operator, and feeds another chat
+// added, stay: sources serve every chat of this Herald.
+func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Reply {
+	srcs := b.catalog.Sources()
+	var src *SourceStatus
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n < 1 || n > len(srcs) {
+			return Reply{Text: fmt.Sprintf("There is no source %d; /sources lists %d.", n, len(srcs))}
+		}
+		src = &srcs[n-1]
+	} else {
+		for i := range srcs {
+			if u := srcs[i].URL; u == ref || strings.TrimPrefix(u, "https://") == ref || strings.TrimPrefix(u, "http://") == ref {
+				src = &srcs[i]
+				break
+			}
+		}
+		if src == nil {
+			return Reply{Text: fmt.Sprintf("%s is not among the sources; /sources lists them.", ref)}
+		}
+	}
+	name := nonEmpty(src.Title, src.URL)
+	switch {
+	case !src.UserAdded:
+		return Reply{Text: fmt.Sprintf("%s is configured by the operator of this Herald; only they can remove it.", name)}
+	case src.AddedBy != "" && src.AddedBy != t.ID:
+		return Reply{Text: fmt.Sprintf("%s was added by another chat; only that chat's admins can remove it.", name)}
+	}
+	if err := b.catalog.RemoveSource(ctx, src.URL); err != nil {
+		return Reply{Text: "Not removed: " + err.Error()}
+	}
+	return Reply{Text: fmt.Sprintf("Removed %s: its new articles no longer arrive. Alerts already sent stay.", name)}
 }
 
 func nonEmpty(a, b string) string {
@@ -683,7 +734,7 @@ const helpText = `Herald sends you news as it breaks, on the topics you follow.
 /quiet 22:00-07:00: hold alerts overnight (off to end)
 /timezone Europe/Kyiv: the zone for digests and quiet hours
 /previews on|off: link previews under alerts
-/sources: the news sources and their health
+/sources: the news sources and their health (add URL, remove N: admins of a group or channel)
 
 Words match whole words in any form (ceasefire, ceasefires, cease-fire); quotes match exactly; names of people and places match all their spellings (Kyiv, Kiev, Київ).
 In a group or channel, only its admins can change what it follows.`

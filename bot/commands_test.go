@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +203,71 @@ func FuzzHandleCommand(f *testing.F) {
 			t.Errorf("empty reply to %q", text)
 		}
 	})
+}
+
+// catalog is a fake feeds catalogue that records additions and removals.
+type catalog struct{ srcs []bot.SourceStatus }
+
+func (c *catalog) Sources() []bot.SourceStatus { return append([]bot.SourceStatus(nil), c.srcs...) }
+
+func (c *catalog) AddSource(_ context.Context, url string, by alerts.TargetID) (bot.SourceStatus, error) {
+	s := bot.SourceStatus{URL: url, State: "ok", UserAdded: true, AddedBy: by}
+	c.srcs = append(c.srcs, s)
+	return s, nil
+}
+
+func (c *catalog) RemoveSource(_ context.Context, url string) error {
+	for i, s := range c.srcs {
+		if s.URL == url {
+			c.srcs = append(c.srcs[:i], c.srcs[i+1:]...)
+			return nil
+		}
+	}
+	return errors.New("not there")
+}
+
+func TestSourcesAddListRemove(t *testing.T) {
+	cat := &catalog{srcs: []bot.SourceStatus{
+		{URL: "https://wire.example/rss", Title: "Wire", State: "ok"},                                                   // operator's
+		{URL: "https://legacy.example/feed", State: "failing", LastError: "HTTP 500", UserAdded: true},                  // added before AddedBy
+		{URL: "https://other.example/feed", Title: "Other", State: "ok", UserAdded: true, AddedBy: "test:someone-else"}, // another chat's
+	}}
+	e := newEnv(t, func(o *bot.Options) { o.Catalog = cat })
+	admin := func(text string) string {
+		return e.bot.HandleCommand(context.Background(), bot.Command{Target: channel, UserID: "admin", CanManage: true, Text: text}).Text
+	}
+	member := func(text string) string {
+		return e.bot.HandleCommand(context.Background(), bot.Command{Target: channel, UserID: "member", Text: text}).Text
+	}
+	steps := []struct {
+		name string
+		do   func(string) string
+		text string
+		want string
+	}{
+		{"add", admin, "/sources add https://globe.example/atom", "Added https://globe.example/atom"},
+		{"list numbers and marks ours", admin, "/sources", "4. https://globe.example/atom: ok (added here)"},
+		{"list shows failures", member, "/sources", "2. https://legacy.example/feed: failing (HTTP 500)"},
+		{"members may not remove", member, "/sources remove 4", "Only people who manage"},
+		{"operator feeds stay", admin, "/sources remove 1", "Wire is configured by the operator"},
+		{"another chat's feed stays", admin, "/sources remove https://other.example/feed", "added by another chat"},
+		{"out of range", admin, "/sources remove 9", "There is no source 9; /sources lists 4"},
+		{"unknown URL", admin, "/sources remove https://nowhere.example/", "not among the sources"},
+		{"no argument", admin, "/sources remove", "/sources remove N"},
+		{"unknown subcommand", admin, "/sources frobnicate", "/sources add URL"},
+		{"remove ours by number", admin, "/sources remove 4", "Removed https://globe.example/atom"},
+		{"remove a legacy one by URL without scheme", admin, "/sources remove legacy.example/feed", "Removed https://legacy.example/feed"},
+		{"what is left", admin, "/sources", "2 sources"},
+	}
+	for _, s := range steps {
+		if got := s.do(s.text); !strings.Contains(got, s.want) {
+			t.Errorf("%s: reply to %q lacks %q:\n%s", s.name, s.text, s.want, got)
+		}
+	}
+	if len(cat.srcs) != 2 || cat.srcs[0].Title != "Wire" || cat.srcs[1].Title != "Other" {
+		t.Errorf("catalogue after the steps: %+v", cat.srcs)
+	}
+	if r := e.cmd(dm, "/sources remove 1"); !strings.Contains(r, "only admins of a group or channel") {
+		t.Errorf("removal from a DM: %q", r)
+	}
 }

@@ -232,7 +232,10 @@ type Catalog interface {
 	// AddSource starts polling a feed a chat admin added. It refuses
 	// private, loopback and link-local addresses unless the operator
 	// allowed them, with an error that says why.
-	AddSource(ctx context.Context, url string) (SourceStatus, error)
+	AddSource(ctx context.Context, url string, by alerts.TargetID) (SourceStatus, error)
+	// RemoveSource stops polling a feed added from chat. It refuses
+	// feeds the operator configured.
+	RemoveSource(ctx context.Context, url string) error
 }
 
 // SourceStatus is one feed's health, as /sources shows it.
@@ -245,4 +248,8 @@ type SourceStatus struct {
 	LastError    string    `json:"last_error,omitempty"`
 	LastOK       time.Time `json:"last_ok,omitzero"`
 	NextPoll     time.Time `json:"next_poll,omitzero"`
+	// UserAdded is set for feeds added from chat, with the chat that
+	// added it (empty for feeds added before Herald recorded it).
+	UserAdded bool            `json:"user_added,omitempty"`
+	AddedBy   alerts.TargetID `json:"added_by,omitempty"`
 }

@@ -23,6 +23,9 @@ type OptionSpec struct {
 	// Rest is true for the last option when it takes the rest of the line
 	// (a query).
 	Rest bool
+	// Keyword is true for an option whose name goes before its value in
+	// the command's text: /sources add URL.
+	Keyword bool
 }
 
 var commandSpecs = []CommandSpec{
@@ -51,8 +54,11 @@ var commandSpecs = []CommandSpec{
 		Options: []OptionSpec{{Name: "zone", Description: "An IANA time zone name", Required: true}}},
 	{Name: "previews", Description: "Show or hide link previews under alerts", Manage: true,
 		Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
-	{Name: "sources", Description: "Show the news sources and their health; add one with /sources add URL",
-		Options: []OptionSpec{{Name: "add", Description: "A feed URL to add (admins)", Rest: true}}},
+	{Name: "sources", Description: "Show the news sources and their health; admins add and remove feeds",
+		Options: []OptionSpec{
+			{Name: "add", Description: "A feed URL to add (admins of a group or channel)", Keyword: true},
+			{Name: "remove", Description: "The number /sources shows, or the feed URL, to remove (admins)", Keyword: true},
+		}},
 	{Name: "help", Description: "How to use Herald"},
 }
 

@@ -248,8 +248,8 @@ func commandFrom(i *discordgo.Interaction) bot.Command {
 }
 
 // commandText renders a slash command as "/name opt1 opt2", options in
-// the catalogue's order; the option "add" of /sources keeps its name:
-// "/sources add URL".
+// the catalogue's order; keyword options keep their name: "/sources add
+// URL".
 func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	given := map[string]string{}
 	for _, o := range d.Options {
@@ -267,9 +267,11 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 		}
 	}
 	var names []string
+	keyword := map[string]bool{}
 	if spec != nil {
 		for _, o := range spec.Options {
 			names = append(names, o.Name)
+			keyword[o.Name] = o.Keyword
 		}
 	} else {
 		for _, o := range d.Options {
@@ -283,10 +285,13 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 		if !ok || strings.TrimSpace(v) == "" {
 			continue
 		}
-		if n == "add" {
-			parts = append(parts, "add")
+		if keyword[n] {
+			parts = append(parts, n)
 		}
 		parts = append(parts, strings.TrimSpace(v))
+		if keyword[n] {
+			break // one action per command
+		}
 	}
 	return strings.Join(parts, " ")
 }

@@ -53,7 +53,7 @@ func TestAddSourceRefusesPrivateAddresses(t *testing.T) {
 	p := NewPoller(PollerOptions{}, newMemStore(), nil)
 	ctx := context.Background()
 
-	_, err := p.AddSource(ctx, srv.URL+"/")
+	_, err := p.AddSource(ctx, srv.URL+"/", "test:chat")
 	want := "refusing to fetch " + srv.URL + "/: 127.0.0.1 is a loopback address; the operator can allow private feeds with HERALD_ALLOW_PRIVATE_FEEDS=true"
 	if err == nil || err.Error() != want {
 		t.Fatalf("AddSource(loopback) = %v\nwant %s", err, want)
@@ -64,7 +64,7 @@ func TestAddSourceRefusesPrivateAddresses(t *testing.T) {
 	}
 	// A name is checked after resolution, at connect time: localhost is
 	// refused like its address (DNS rebinding gets the same treatment).
-	_, err = p.AddSource(ctx, "http://localhost:"+port+"/")
+	_, err = p.AddSource(ctx, "http://localhost:"+port+"/", "test:chat")
 	if err == nil || !strings.Contains(err.Error(), "is a loopback address") {
 		t.Errorf("AddSource(localhost) = %v", err)
 	}
@@ -77,7 +77,7 @@ func TestAddSourceRefusesPrivateAddresses(t *testing.T) {
 
 	// The operator can allow it.
 	p2 := NewPoller(PollerOptions{AllowPrivate: true}, newMemStore(), nil)
-	if s, err := p2.AddSource(ctx, srv.URL+"/"); err != nil || s.State != StateOK {
+	if s, err := p2.AddSource(ctx, srv.URL+"/", "test:chat"); err != nil || s.State != StateOK {
 		t.Errorf("with AllowPrivate: %+v, %v", s, err)
 	}
 	// And the operator's own feeds reach any address.
@@ -96,7 +96,7 @@ func TestGuardedFeedLaterRefusedIsReportedInHealth(t *testing.T) {
 	defer srv.Close()
 	store := newMemStore()
 	p := NewPoller(PollerOptions{AllowPrivate: true}, store, nil)
-	if _, err := p.AddSource(context.Background(), srv.URL); err != nil {
+	if _, err := p.AddSource(context.Background(), srv.URL, "test:chat"); err != nil {
 		t.Fatal(err)
 	}
 	// The operator turns private feeds off again.

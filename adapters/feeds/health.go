@@ -1,13 +1,16 @@
 package feeds
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
 )
 
@@ -28,6 +31,8 @@ func (f *feed) status() bot.SourceStatus {
 		LastError:    f.st.LastError,
 		LastOK:       f.st.LastOK,
 		NextPoll:     f.st.NextPoll,
+		UserAdded:    f.st.UserAdded,
+		AddedBy:      f.st.AddedBy,
 	}
 	switch {
 	case f.st.Disabled:
@@ -59,7 +64,7 @@ func (p *Poller) Sources() []bot.SourceStatus {
 // that is not a feed is refused with an error that says so. Its current
 // items become the baseline and are not emitted. Adding a disabled feed
 // again re-enables it.
-func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus, error) {
+func (p *Poller) AddSource(ctx context.Context, rawURL string, by alerts.TargetID) (bot.SourceStatus, error) {
 	rawURL = strings.TrimSpace(rawURL)
 	if rawURL != "" && !strings.Contains(rawURL, "://") && !strings.HasPrefix(rawURL, "file:") {
 		rawURL = "https://" + rawURL // "example.com/feed" means the web
@@ -104,7 +109,7 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 		rawURL, res = found, res2
 	}
 	f := p.loadFeed(rawURL)
-	f.st.UserAdded = true
+	f.st.UserAdded, f.st.AddedBy = true, by
 	f.st.Disabled, f.st.Failures, f.st.FailingSince, f.st.LastError = false, 0, time.Time{}, ""
 	p.ingest(f, pf) // baseline, nothing emitted
 	p.succeeded(f, res, pf, 0)
@@ -119,17 +124,11 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 		defer other.mu.Unlock()
 		return other.status(), nil
 	}
-	var added []string
-	for _, o := range p.order {
-		if o.st.UserAdded {
-			added = append(added, o.st.URL)
-		}
-	}
+	added := p.addedLocked("")
 	p.mu.Unlock()
 	added = append(added, rawURL)
 	if p.store != nil {
-		data, _ := json.Marshal(added)
-		if err := p.store.PutMeta(addedFeedsKey, data); err != nil {
+		if err := p.saveAdded(added); err != nil {
 			return bot.SourceStatus{}, fmt.Errorf("cannot add %s: saving the list of feeds: %w", rawURL, err)
 		}
 		if err := p.saveFeed(f); err != nil {
@@ -147,6 +146,84 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string) (bot.SourceStatus
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status(), nil
+}
+
+// RemoveSource stops polling a feed added from chat and takes it out of
+// the catalogue; its state stays in the store, so adding it again later
+// does not repeat what it already sent. Feeds the operator configured
+// cannot be removed this way. Whether the asking chat may remove it is
+// bot's decision (SourceStatus.AddedBy).
+func (p *Poller) RemoveSource(ctx context.Context, rawURL string) error {
+	p.addMu.Lock()
+	defer p.addMu.Unlock()
+	p.mu.Lock()
+	f := p.feeds[rawURL]
+	if f == nil {
+		p.mu.Unlock()
+		return fmt.Errorf("%s is not among the sources", rawURL)
+	}
+	f.mu.Lock()
+	userAdded := f.st.UserAdded
+	f.mu.Unlock()
+	if !userAdded {
+		p.mu.Unlock()
+		return fmt.Errorf("%s is configured by the operator in HERALD_FEEDS; only they can remove it", rawURL)
+	}
+	added := p.addedLocked(rawURL)
+	p.mu.Unlock()
+	if p.store != nil {
+		if err := p.saveAdded(added); err != nil {
+			return fmt.Errorf("cannot remove %s: saving the list of feeds: %w", rawURL, err)
+		}
+	}
+	p.mu.Lock()
+	delete(p.feeds, rawURL)
+	delete(p.byID, f.id)
+	p.order = slices.DeleteFunc(p.order, func(o *feed) bool { return o == f })
+	if f.inQueue {
+		heap.Remove(&p.queue, f.index)
+	}
+	f.removed = true
+	runCtx := p.runCtx
+	p.mu.Unlock()
+
+	f.mu.Lock()
+	hub, topic, secret, lease := f.st.Hub, f.st.Topic, f.st.Secret, f.st.LeaseUntil
+	f.st.Hub, f.st.LeaseUntil = "", time.Time{}
+	f.mu.Unlock()
+	p.markDirty(f)
+	p.log.Info("Feed removed from chat", "feed", logURL(rawURL))
+	if hub != "" && lease.After(p.opts.Now()) && runCtx != nil {
+		// Tell the hub to stop pushing; pushes that still come find no
+		// feed behind the callback and are refused.
+		callback := p.websubCallback(f)
+		go func() {
+			if err := p.websubRequest(runCtx, "unsubscribe", hub, topic, callback, secret, !p.opts.AllowPrivate); err != nil {
+				p.log.Info("WebSub unsubscribe failed", "feed", logURL(rawURL), "error", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// addedLocked lists the URLs of the feeds added from chat, in order,
+// without skip. p.mu is held.
+func (p *Poller) addedLocked(skip string) []string {
+	var added []string
+	for _, o := range p.order {
+		if o.st.UserAdded && o.st.URL != skip {
+			added = append(added, o.st.URL)
+		}
+	}
+	return added
+}
+
+func (p *Poller) saveAdded(urls []string) error {
+	data, err := json.Marshal(urls)
+	if err != nil {
+		return err
+	}
+	return p.store.PutMeta(addedFeedsKey, data)
 }
 
 // SetExtract turns page extraction on or off for a feed's teaser-only

@@ -351,7 +351,7 @@ func (p *Poller) reschedule(f *feed) {
 	defer p.mu.Unlock()
 	f.polling = false
 	p.dirty[f] = true
-	if disabled || f.inQueue {
+	if disabled || f.inQueue || f.removed {
 		return
 	}
 	f.due = next
@@ -417,7 +417,7 @@ func (p *Poller) unparkAll() {
 // p.mu must be held.
 func (p *Poller) requeueLocked(f *feed) {
 	f.polling = false
-	if !f.inQueue {
+	if !f.inQueue && !f.removed {
 		f.due = p.opts.Now()
 		heap.Push(&p.queue, f)
 		p.nudge()
@@ -430,6 +430,7 @@ func (p *Poller) pollSoon(f *feed) {
 	defer p.mu.Unlock()
 	f.due = p.opts.Now()
 	switch {
+	case f.removed:
 	case f.inQueue:
 		heap.Fix(&p.queue, f.index)
 	case !f.polling:

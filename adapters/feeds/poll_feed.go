@@ -21,6 +21,7 @@ type feed struct {
 	index   int
 	inQueue bool
 	polling bool
+	removed bool // taken out of the catalogue: never queued again
 
 	mu sync.Mutex // guards st and lastLogged
 	st feedState
@@ -40,7 +41,10 @@ type feedState struct {
 	URL       string `json:"url"`
 	Title     string `json:"title,omitempty"`
 	UserAdded bool   `json:"user_added,omitempty"`
-	Extract   bool   `json:"extract,omitempty"`
+	// AddedBy is the chat that added a user-added feed; only it may
+	// remove it.
+	AddedBy alerts.TargetID `json:"added_by,omitempty"`
+	Extract bool            `json:"extract,omitempty"`
 
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`

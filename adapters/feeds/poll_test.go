@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,7 +368,7 @@ func TestIntervalAdaptsBacksOffAndDisables(t *testing.T) {
 	failing = false
 	mu.Unlock()
 	p.opts.AllowPrivate = true
-	if s, err := p.AddSource(context.Background(), srv.URL); err != nil || s.State != StateOK {
+	if s, err := p.AddSource(context.Background(), srv.URL, "test:chat"); err != nil || s.State != StateOK {
 		t.Errorf("re-adding a disabled feed: %+v, %v", s, err)
 	}
 }
@@ -409,7 +410,7 @@ func TestFileFeed(t *testing.T) {
 	if s := sourceOf(t, p, url); s.State != StateOK {
 		t.Errorf("file feed health: %+v", s)
 	}
-	if _, err := p.AddSource(context.Background(), url); err == nil || !strings.Contains(err.Error(), "only be configured by the operator") {
+	if _, err := p.AddSource(context.Background(), url, "test:chat"); err == nil || !strings.Contains(err.Error(), "only be configured by the operator") {
 		t.Errorf("chat-added file:// feed: %v", err)
 	}
 }
@@ -454,7 +455,7 @@ func TestAddSourcePersistsAndBaselines(t *testing.T) {
 	defer srv.Close()
 	store := newMemStore()
 	p := NewPoller(PollerOptions{AllowPrivate: true}, store, nil)
-	s, err := p.AddSource(context.Background(), srv.URL+"/")
+	s, err := p.AddSource(context.Background(), srv.URL+"/", "test:chat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,10 +477,10 @@ func TestAddSourcePersistsAndBaselines(t *testing.T) {
 		w.Write([]byte("<html><body>home page</body></html>"))
 	}))
 	defer bad.Close()
-	if _, err := p.AddSource(context.Background(), bad.URL); err == nil || !strings.Contains(err.Error(), "HTML page") {
+	if _, err := p.AddSource(context.Background(), bad.URL, "test:chat"); err == nil || !strings.Contains(err.Error(), "HTML page") {
 		t.Errorf("adding a web page: %v", err)
 	}
-	if _, err := p.AddSource(context.Background(), "ftp://x.example/feed"); err == nil || !strings.Contains(err.Error(), "http://, https:// or file://") {
+	if _, err := p.AddSource(context.Background(), "ftp://x.example/feed", "test:chat"); err == nil || !strings.Contains(err.Error(), "http://, https:// or file://") {
 		t.Errorf("adding ftp: %v", err)
 	}
 }
@@ -622,10 +623,10 @@ func TestAddSourceFollowsAPageToItsFeed(t *testing.T) {
 	defer srv.Close()
 	p := NewPoller(PollerOptions{AllowPrivate: true}, newMemStore(), nil)
 	// Without a scheme, https is assumed.
-	if _, err := p.AddSource(context.Background(), strings.TrimPrefix(srv.URL, "http://")); err == nil || !strings.Contains(err.Error(), "https://127.0.0.1") {
+	if _, err := p.AddSource(context.Background(), strings.TrimPrefix(srv.URL, "http://"), "test:chat"); err == nil || !strings.Contains(err.Error(), "https://127.0.0.1") {
 		t.Errorf("scheme-less URL: %v", err)
 	}
-	s, err := p.AddSource(context.Background(), srv.URL+"/")
+	s, err := p.AddSource(context.Background(), srv.URL+"/", "test:chat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +634,7 @@ func TestAddSourceFollowsAPageToItsFeed(t *testing.T) {
 		t.Errorf("added %+v, want the feed the page names", s)
 	}
 	// Adding the page again finds the same feed, not a second copy.
-	if _, err := p.AddSource(context.Background(), srv.URL+"/"); err != nil || len(p.Sources()) != 1 {
+	if _, err := p.AddSource(context.Background(), srv.URL+"/", "test:chat"); err != nil || len(p.Sources()) != 1 {
 		t.Errorf("added twice: %v, %+v", err, p.Sources())
 	}
 }
@@ -650,7 +651,7 @@ func TestConcurrentAddSourceKeepsEveryFeed(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			if _, err := p.AddSource(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i)); err != nil {
+			if _, err := p.AddSource(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i), "test:chat"); err != nil {
 				t.Error(err)
 			}
 		})
@@ -702,5 +703,76 @@ func TestReidentifiedBacklogDoesNotFlood(t *testing.T) {
 	fd.Add(late)
 	if got := pollOnce(t, p, srv.URL); len(got) != 1 || got[0].GUID != "item-100" {
 		t.Fatalf("a lone old-dated new item: %+v", got)
+	}
+}
+
+// A feed added from chat can be removed: it is no longer polled, no longer
+// listed, and stays removed after a restart; adding it again starts from
+// what it had sent, not its whole backlog. Operator feeds stay.
+func TestRemoveSource(t *testing.T) {
+	var hits atomic.Int64
+	fd := feedtest.NewFeed("Added", item(2), item(1))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fd.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	op := httptest.NewServer(feedtest.NewFeed("Operator", item(1)))
+	defer op.Close()
+	store := newMemStore()
+	opts := PollerOptions{Feeds: []string{op.URL}, AllowPrivate: true,
+		MinInterval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond, FlushInterval: 10 * time.Millisecond}
+	p := NewPoller(opts, store, nil)
+	url := srv.URL + "/"
+	if s, err := p.AddSource(context.Background(), url, "test:chat"); err != nil || !s.UserAdded || s.AddedBy != "test:chat" {
+		t.Fatalf("AddSource = %+v, %v", s, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan alerts.Article, 16)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, out) }()
+	waitFor(t, func() bool { return hits.Load() >= 3 }) // polled while listed
+
+	if err := p.RemoveSource(ctx, op.URL); err == nil || !strings.Contains(err.Error(), "operator") {
+		t.Errorf("removing an operator feed: %v", err)
+	}
+	if err := p.RemoveSource(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RemoveSource(ctx, url); err == nil {
+		t.Error("removing it twice did not say it is gone")
+	}
+	if srcs := p.Sources(); len(srcs) != 1 || srcs[0].URL != op.URL {
+		t.Errorf("sources after removal: %+v", srcs)
+	}
+	// A poll in flight at the removal may still finish; then nothing.
+	before := hits.Load()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		if n := hits.Load(); n != before {
+			before = n
+			continue
+		}
+		break
+	}
+	time.Sleep(300 * time.Millisecond) // fifteen poll intervals
+	if n := hits.Load() - before; n != 0 {
+		t.Errorf("the removed feed was polled %d more times", n)
+	}
+	cancel()
+	<-done
+
+	p2 := NewPoller(opts, store, nil)
+	if srcs := p2.Sources(); len(srcs) != 1 {
+		t.Fatalf("after a restart the removed feed is back: %+v", srcs)
+	}
+	fd.Add(item(3))
+	if _, err := p2.AddSource(context.Background(), url, "test:other"); err != nil {
+		t.Fatal(err)
+	}
+	fd.Add(item(4))
+	if got := pollOnce(t, p2, url); len(got) != 1 || got[0].GUID != "item-4" {
+		t.Fatalf("after adding it again: %+v, want only item-4", got)
 	}
 }
