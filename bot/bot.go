@@ -33,6 +33,10 @@ type Limits struct {
 	// Retention is how long articles and the delivery log are kept;
 	// default 30 days.
 	Retention time.Duration
+	// ChatSources says which chats may add feeds with /sources add: nil
+	// lets the admins of any group or channel, an empty map no chat, and
+	// otherwise the chats in it (their admins).
+	ChatSources map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {

@@ -122,6 +122,7 @@ func (b *Bot) ensureTarget(c Command) (alerts.Target, error) {
 	if errors.Is(err, alerts.ErrNotFound) {
 		t = c.Target
 		t.Active, t.InactiveReason, t.Created = true, "", b.now()
+		b.log.Info("New chat", "target", t.ID, "kind", t.Kind)
 		return t, b.store.PutTarget(t)
 	}
 	if err != nil {
@@ -571,6 +572,9 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 	case "":
 		return b.listSources(t)
 	case "add":
+		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] {
+			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID)}
+		}
 		if rest == "" {
 			return Reply{Text: "Write /sources add https://example.com/feed.xml"}
 		}

@@ -271,3 +271,26 @@ func TestSourcesAddListRemove(t *testing.T) {
 		t.Errorf("removal from a DM: %q", r)
 	}
 }
+
+func TestSourcesAddOnlyWhereTheOperatorAllows(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		allowed map[alerts.TargetID]bool
+		want    string
+	}{
+		{"any admin", nil, "Added"},
+		{"off", map[alerts.TargetID]bool{}, "operator of this Herald chooses its sources"},
+		{"listed", map[alerts.TargetID]bool{channel.ID: true}, "Added"},
+		{"not listed", map[alerts.TargetID]bool{"test:elsewhere": true}, "operator of this Herald chooses its sources"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cat := &catalog{}
+			e := newEnv(t, func(o *bot.Options) { o.Catalog = cat; o.Limits.ChatSources = tc.allowed })
+			got := e.bot.HandleCommand(context.Background(), bot.Command{Target: channel, UserID: "admin", CanManage: true,
+				Text: "/sources add https://globe.example/atom"}).Text
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("reply %q lacks %q", got, tc.want)
+			}
+		})
+	}
+}

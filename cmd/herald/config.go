@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/herald-news/herald/alerts"
 )
 
 // config is herald run's configuration: HERALD_* environment variables,
@@ -38,6 +40,8 @@ type config struct {
 	MaxSubs            int
 	MaxQueryLen        int
 	CommandsPerMinute  int
+	// ChatSources: nil for any admin, empty for none, else these chats.
+	ChatSources map[alerts.TargetID]bool
 
 	// extra platforms, for tests: the console stands in for a chat.
 	extra []platform
@@ -63,6 +67,31 @@ var settings = []setting{
 		c.AllowPrivateFeeds = b
 		if err != nil {
 			return errors.New("want true or false")
+		}
+		return nil
+	}},
+	{env: "HERALD_CHAT_SOURCES", def: "admins", help: "who may add feeds from chat: admins (of any group or channel), off, or a comma-separated list of chat IDs", set: func(c *config, v string) error {
+		switch strings.TrimSpace(v) {
+		case "admins":
+			c.ChatSources = nil
+			return nil
+		case "off":
+			c.ChatSources = map[alerts.TargetID]bool{}
+			return nil
+		}
+		c.ChatSources = map[alerts.TargetID]bool{}
+		for _, id := range strings.Split(v, ",") {
+			id = strings.TrimSpace(id)
+			if id == "" {
+				continue
+			}
+			if p, rest, ok := strings.Cut(id, ":"); !ok || p == "" || rest == "" {
+				return fmt.Errorf("%q is not a chat ID like telegram:-1001234567890 or discord:123456789012345678; want admins, off, or such IDs", id)
+			}
+			c.ChatSources[alerts.TargetID(id)] = true
+		}
+		if len(c.ChatSources) == 0 {
+			return errors.New("want admins, off, or chat IDs")
 		}
 		return nil
 	}},

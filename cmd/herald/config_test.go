@@ -60,6 +60,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad bool", env: map[string]string{"HERALD_ALLOW_PRIVATE_FEEDS": "maybe"}, wantErr: "HERALD_ALLOW_PRIVATE_FEEDS"},
 		{name: "bad url", env: map[string]string{"HERALD_TELEGRAM_API": "ftp://x"}, wantErr: "invalid HERALD_TELEGRAM_API"},
 		{name: "bad shards", env: map[string]string{"HERALD_DISCORD_SHARDS": "0"}, wantErr: "HERALD_DISCORD_SHARDS"},
+		{name: "chat sources by default from any admin", check: func(t *testing.T, c config) {
+			if c.ChatSources != nil {
+				t.Errorf("ChatSources = %v, want nil (any admin)", c.ChatSources)
+			}
+		}},
+		{name: "chat sources off", env: map[string]string{"HERALD_CHAT_SOURCES": "off"}, check: func(t *testing.T, c config) {
+			if c.ChatSources == nil || len(c.ChatSources) != 0 {
+				t.Errorf("ChatSources = %v, want empty", c.ChatSources)
+			}
+		}},
+		{name: "chat sources from listed chats", env: map[string]string{"HERALD_CHAT_SOURCES": "telegram:-1001, discord:42"}, check: func(t *testing.T, c config) {
+			if len(c.ChatSources) != 2 || !c.ChatSources["telegram:-1001"] || !c.ChatSources["discord:42"] {
+				t.Errorf("ChatSources = %v", c.ChatSources)
+			}
+		}},
+		{name: "chat sources malformed", env: map[string]string{"HERALD_CHAT_SOURCES": "everyone"}, wantErr: `invalid HERALD_CHAT_SOURCES=everyone: "everyone" is not a chat ID`},
 		{name: "bad flag value named", args: []string{"--poll-min", "x"}, wantErr: "invalid --poll-min=x"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "colour"},
 		{name: "secret value never shown", env: map[string]string{"HERALD_TELEGRAM_TOKEN_FILE": tokenFile, "HERALD_TELEGRAM_API": "::"}, wantErr: "HERALD_TELEGRAM_API"},
