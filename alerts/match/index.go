@@ -131,6 +131,7 @@ const (
 	hdrProgBits = 14
 	hdrTextBits = 16
 	hdrVerified = 1 << 30 // any anchor firing means a match
+	hdrPacked   = 1 << 31 // the text is six-bit coded (textpack.go)
 	entryFixed  = 4
 	maxProg     = 1<<hdrProgBits - 1
 	maxText     = 1<<hdrTextBits - 1
@@ -298,6 +299,10 @@ func (x *Index) textLocked(off uint32) string {
 	tl := (hdr >> hdrProgBits) & maxText
 	b := make([]byte, tl)
 	w := e[entryFixed+pl:]
+	if hdr&hdrPacked != 0 {
+		unpackText(w, int(tl), b)
+		return string(b)
+	}
 	for i := range b {
 		b[i] = byte(w[i/4] >> (8 * (i % 4)))
 	}
@@ -317,6 +322,7 @@ type compiled struct {
 	prog     []uint32 // the program and the text, as in the entry (see pack)
 	pl       int      // program length
 	interned bool     // prog holds the program
+	packed   bool     // the text in prog is six-bit coded
 	anchors  []uint32
 	verified bool
 }
@@ -409,6 +415,12 @@ func (c *compiled) pack() {
 		return
 	}
 	c.pl = c.progLen()
+	if tw, ok := packedWords(c.text); ok {
+		c.prog = make([]uint32, c.pl+tw)
+		packText(c.prog[c.pl:], c.text)
+		c.packed = true
+		return
+	}
 	c.prog = make([]uint32, c.pl+(len(c.text)+3)/4)
 	t, s := c.prog[c.pl:], c.text
 	for len(s) >= 4 {
@@ -531,7 +543,7 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	x.gen++
 	c.pack()
 	pl := c.pl
-	size := uint32(entryFixed + pl + (len(c.text)+3)/4)
+	size := uint32(entryFixed + len(c.prog))
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
 	e[0], e[1] = uint32(id), uint32(id>>32)
@@ -549,6 +561,9 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	hdr := uint32(pl) | uint32(len(c.text))<<hdrProgBits
 	if verified {
 		hdr |= hdrVerified
+	}
+	if c.packed {
+		hdr |= hdrPacked
 	}
 	e[2] = hdr
 	for _, tid := range anchors {
@@ -640,7 +655,11 @@ func (x *Index) removeLocked(off uint32) {
 	}
 	x.ids.remove(uint64(e[0]) | uint64(e[1])<<32)
 	x.slots.put(e[3])
-	x.ar.release(off, entryFixed+pl+(tl+3)/4)
+	tw := (tl + 3) / 4
+	if hdr&hdrPacked != 0 {
+		tw = uint32(unpackText(e[entryFixed+pl:], int(tl), nil))
+	}
+	x.ar.release(off, entryFixed+pl+tw)
 	x.n--
 }
 
