@@ -123,19 +123,36 @@ func NewIndex(actors *Actors) *Index {
 
 // Entry layout in the arena, in words:
 //
-//	0, 1  subscription ID, low and high half
-//	2     header: program length (bits 0-13), text length (14-29), flags (30-31)
-//	3     slot: a dense number for the per-match dedup stamps
-//	4...  program, then the query text, 4 bytes a word
+//	0     subscription ID, low half
+//	1     header: program length (bits 0-13), text length (14-29), flags (30-31)
+//	2     slot: a dense number for the per-match dedup stamps (bits 0-30);
+//	      bit 31: the ID has a high half, in the word after the program
+//	3...  program, [the ID's high half], then the query text (see pack)
 const (
 	hdrProgBits = 14
 	hdrTextBits = 16
 	hdrVerified = 1 << 30 // any anchor firing means a match
 	hdrPacked   = 1 << 31 // the text is six-bit coded (textpack.go)
-	entryFixed  = 4
+	slotHigh    = 1 << 31
+	slotMask    = slotHigh - 1
+	entryFixed  = 3
 	maxProg     = 1<<hdrProgBits - 1
 	maxText     = 1<<hdrTextBits - 1
 )
+
+// entryID returns the subscription ID of an entry.
+func entryID(e []uint32) uint64 {
+	id := uint64(e[0])
+	if e[2]&slotHigh != 0 {
+		id |= uint64(e[entryFixed+e[1]&maxProg]) << 32
+	}
+	return id
+}
+
+// entryText returns the words from an entry's text on.
+func entryText(e []uint32) []uint32 {
+	return e[entryFixed+e[1]&maxProg+e[2]>>31:]
+}
 
 // Program words: an opcode in the top 3 bits, an argument below.
 const (
@@ -294,11 +311,10 @@ func (x *Index) Query(id uint64) (string, bool) {
 
 func (x *Index) textLocked(off uint32) string {
 	e := x.ar.at(off)
-	hdr := e[2]
-	pl := hdr & maxProg
+	hdr := e[1]
 	tl := (hdr >> hdrProgBits) & maxText
 	b := make([]byte, tl)
-	w := e[entryFixed+pl:]
+	w := entryText(e)
 	if hdr&hdrPacked != 0 {
 		unpackText(w, int(tl), b)
 		return string(b)
@@ -447,7 +463,8 @@ func (c *compiled) check() error {
 	if c.progLen() > maxProg || len(c.text) > maxText {
 		return &alerts.QueryError{Msg: "query too long"}
 	}
-	if entryFixed+c.progLen()+(len(c.text)+3)/4 > maxEntry {
+	// An entry has at most 4 words besides the program and text.
+	if 4+c.progLen()+(len(c.text)+3)/4 > maxEntry {
 		return &alerts.QueryError{Msg: "query too long"}
 	}
 	return nil
@@ -543,11 +560,19 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	x.gen++
 	c.pack()
 	pl := c.pl
-	size := uint32(entryFixed + len(c.prog))
+	hi := uint32(0)
+	if id>>32 != 0 {
+		hi = 1
+	}
+	size := uint32(entryFixed+len(c.prog)) + hi
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
-	e[0], e[1] = uint32(id), uint32(id>>32)
-	e[3] = x.slots.get()
+	e[0] = uint32(id)
+	slot := x.slots.get()
+	if slot >= slotHigh {
+		panic("match: too many subscriptions")
+	}
+	e[2] = slot | hi<<31
 	if !c.interned {
 		p := c.prog[:pl]
 		x.internProg(c, p)
@@ -556,7 +581,11 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 		c.interned = true
 		c.ops = nil // a later insert of the query copies c.prog
 	}
-	copy(e[entryFixed:], c.prog)
+	copy(e[entryFixed:], c.prog[:pl])
+	if hi != 0 {
+		e[entryFixed+pl] = uint32(id >> 32)
+	}
+	copy(e[entryFixed+pl+int(hi):], c.prog[pl:])
 	anchors, verified := c.anchors, c.verified
 	hdr := uint32(pl) | uint32(len(c.text))<<hdrProgBits
 	if verified {
@@ -565,7 +594,7 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 	if c.packed {
 		hdr |= hdrPacked
 	}
-	e[2] = hdr
+	e[1] = hdr
 	for _, tid := range anchors {
 		x.addPosting(tid, off)
 	}
@@ -646,20 +675,20 @@ func (x *Index) postList(tid uint32, one *[1]uint32) []uint32 {
 func (x *Index) removeLocked(off uint32) {
 	x.gen++
 	e := x.ar.at(off)
-	hdr := e[2]
+	hdr := e[1]
 	pl := hdr & maxProg
 	tl := (hdr >> hdrProgBits) & maxText
 	anchors, _ := x.anchors(e[entryFixed : entryFixed+pl])
 	for _, tid := range anchors {
 		x.removePosting(tid, off)
 	}
-	x.ids.remove(uint64(e[0]) | uint64(e[1])<<32)
-	x.slots.put(e[3])
+	x.ids.remove(entryID(e))
+	x.slots.put(e[2] & slotMask)
 	tw := (tl + 3) / 4
 	if hdr&hdrPacked != 0 {
-		tw = uint32(unpackText(e[entryFixed+pl:], int(tl), nil))
+		tw = uint32(unpackText(entryText(e), int(tl), nil))
 	}
-	x.ar.release(off, entryFixed+pl+tw)
+	x.ar.release(off, entryFixed+pl+e[2]>>31+tw)
 	x.n--
 }
 
@@ -786,8 +815,7 @@ func idHash(id uint64) uint64 {
 }
 
 func (t *idTable) idAt(off uint32) uint64 {
-	e := t.x.ar.at(off)
-	return uint64(e[0]) | uint64(e[1])<<32
+	return entryID(t.x.ar.at(off))
 }
 
 func (t *idTable) find(id uint64) (uint32, bool) {

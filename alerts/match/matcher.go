@@ -391,7 +391,7 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 		s.cand = c
 		cs := s.cslot[:len(c)]
 		for k, off := range c {
-			cs[k] = x.ar.at(off)[3]
+			cs[k] = x.ar.at(off)[2] & slotMask
 		}
 		for k, off := range c {
 			slot := cs[k]
@@ -400,7 +400,7 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 			}
 			s.seen[slot] = s.epoch
 			e := x.ar.at(off)
-			hdr := e[2]
+			hdr := e[1]
 			if hdr&hdrVerified != 0 || s.eval(e[entryFixed:entryFixed+hdr&maxProg]) {
 				emit(off)
 			}
@@ -508,7 +508,7 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
 		e := x.ar.at(off)
-		fn(uint64(e[0]) | uint64(e[1])<<32)
+		fn(entryID(e))
 	})
 	x.runlock()
 	x.putState(s)
@@ -524,7 +524,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
 		e := x.ar.at(off)
-		s.out = append(s.out, hitRec{id: uint64(e[0]) | uint64(e[1])<<32, off: off})
+		s.out = append(s.out, hitRec{id: entryID(e), off: off})
 	})
 	if len(s.out) == 0 {
 		x.runlock()

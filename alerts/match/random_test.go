@@ -357,3 +357,74 @@ func TestLoadEqualsBruteForce(t *testing.T) {
 		t.Fatalf("only %d matches: the test proves little", total)
 	}
 }
+
+// TestLargeIDs mixes IDs with and without a high half (an entry stores the
+// high half only when it is not zero) through adds, replacements, removes
+// and matches, against the brute force.
+func TestLargeIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 2))
+	actors := DefaultActors()
+	x := NewIndex(actors)
+	b := NewBrute(actors)
+	id := func() uint64 {
+		switch r.IntN(3) {
+		case 0:
+			return uint64(1 + r.IntN(300))
+		case 1:
+			return 1<<32 + uint64(r.IntN(300))
+		}
+		return ^uint64(0) - uint64(r.IntN(300))
+	}
+	want := make(map[uint64]string)
+	for i := 0; i < 3000; i++ {
+		s := alerts.Subscription{ID: id(), Query: randQuery(r, 2)}
+		if r.IntN(5) == 0 {
+			x.Remove(s.ID)
+			b.Remove(s.ID)
+			delete(want, s.ID)
+			continue
+		}
+		e1, e2 := x.Add(s), b.Add(s)
+		if (e1 == nil) != (e2 == nil) {
+			t.Fatalf("%q: index error %v, brute error %v", s.Query, e1, e2)
+		}
+		if e1 == nil {
+			want[s.ID] = s.Query
+		}
+	}
+	if x.Len() != len(want) || b.Len() != len(want) {
+		t.Fatalf("Len: index %d, brute %d, want %d", x.Len(), b.Len(), len(want))
+	}
+	for id, q := range want {
+		if got, ok := x.Query(id); !ok || got != q {
+			t.Fatalf("Query(%d) = %q %v, want %q", id, got, ok, q)
+		}
+	}
+	total := 0
+	for i := 0; i < 100; i++ {
+		a := &alerts.Article{
+			Title:  randText(r, 3+r.IntN(8)),
+			Body:   randText(r, r.IntN(80)),
+			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
+			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
+		}
+		var gi, wi []uint64
+		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
+		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
+		slices.Sort(gi)
+		slices.Sort(wi)
+		total += len(wi)
+		if !slices.Equal(gi, wi) {
+			t.Fatalf("article %d: index %v, brute %v", i, gi, wi)
+		}
+		if i%10 == 0 {
+			got, exp := x.Match(a), b.Match(a)
+			if fmt.Sprint(got) != fmt.Sprint(exp) {
+				t.Fatalf("article %d: Match index %v, brute %v", i, got, exp)
+			}
+		}
+	}
+	if total < 100 {
+		t.Fatalf("only %d matches: the test proves little", total)
+	}
+}
