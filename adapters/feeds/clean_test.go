@@ -286,6 +286,12 @@ func TestNoiseRulesKeepReporting(t *testing.T) {
 		"Reporting by the BBC showed the figures were wrong.",
 		"The minister said: read more carefully before you sign. Officials agreed.",
 		"Protesters held signs that read “Click here to vote” outside the building.",
+		"The minister resigned in Geneva. Read more: Russia strikes Odesa port overnight The minister said Kyiv would respond.",
+		"The ruling was upheld. Advertising Standards Authority officials said the complaint failed.",
+		"Правила изменились. Реклама Telegram-каналов запрещена с марта.",
+		"Президент заявил, что все права защищены.",
+		"Copyright 2019 lawsuit against Meta dismissed by judge.",
+		"(Research by the institute showed the figures were wrong.)",
 		"Regulators have fined the company for tracking users with cookies without consent, in a case that lasted four years and drew complaints from privacy groups.",
 	}
 	for _, s := range keep {
@@ -420,6 +426,16 @@ func TestTeasers(t *testing.T) {
 			"noise between the sentences of a paragraph",
 			"Officials met in Geneva on Monday. Advertisement The talks lasted five hours. Read more: Drone strikes hit Odesa overnight. Both sides spoke of progress. Click here to subscribe to our alerts.",
 			"Officials met in Geneva on Monday. The talks lasted five hours. Both sides spoke of progress.",
+		},
+		{
+			"a prompt whose sentence has a dotted abbreviation",
+			"The talks ended. Click here to see the U.S. statement. Both sides left Geneva.",
+			"The talks ended. Both sides left Geneva.",
+		},
+		{
+			"a teaser at the end of a paragraph, without a full stop",
+			"The talks ended on Monday. READ MORE | Drone strikes hit Odesa port overnight",
+			"The talks ended on Monday.",
 		},
 		{
 			"wire credit line and rights notice",

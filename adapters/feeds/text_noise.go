@@ -47,41 +47,105 @@ var cookieRE = regexp.MustCompile(`\bcookies?\b.{0,160}?\b(?:you|your|our|this\s
 
 // creditRE is a wire story's credit line: "(Reporting by Jane Doe;
 // Editing by John Smith)", in parentheses as the agencies print it.
-var creditRE = regexp.MustCompile(`^\((?:additional\s+)?(?:reporting|writing|editing|compiled|translated|research|graphics|production|fact-checking)\s+(?:by|from)\b[^()]{1,200}\)$`)
+var creditRE = regexp.MustCompile(`^\((?:additional\s+)?(?:reporting|writing|editing|compiled|translated|graphics|fact-checking)\s+by\b[^()]{1,200}\)$`)
 
-// copyrightRE is a rights notice.
-var copyrightRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:copyright\s*(?:©|\(c\)|\d{4})|\(c\)\s*\d{4}|©\s*\d{4})|\ball\s+rights\s+reserved[^\p{L}\p{N}]*$|(?:все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$`)
+// copyrightRE is a rights notice: "© 2026 Globe Media", "Copyright ©
+// 2026 …", or "Copyright 2026 Reuters. All rights reserved." A sentence
+// that only reports on copyright ("Copyright 2019 lawsuit dismissed", "…
+// said all rights were reserved") has neither the sign nor both parts.
+var copyrightRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)))|^[^\p{L}\p{N}]*(?:copyright|авторское\s+право|авторське\s+право)\b.*(?:all\s+rights\s+reserved|все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$`)
 
 // Noise inside a paragraph, between two sentences: an ad marker, a call to
-// click, a teaser of another article with its headline. Each must stand
-// between sentence ends ("… on Monday. Advertisement The talks …"), so a
-// sentence that only mentions the word is kept.
+// click, a teaser of another article with its headline. Each must start
+// after a sentence end ("… on Monday. Advertisement The talks …"), so a
+// sentence that only uses the word is kept.
 var (
-	// midAdRE: a capitalised ad word after a sentence end and before the
-	// next sentence's capital.
-	midAdRE = regexp.MustCompile(`([.!?…"”’»])\s+(?:Advertisement|ADVERTISEMENT|Advertising|Sponsored content|Реклама|РЕКЛАМА)\s*:?\s+(\p{Lu})`)
-	// midClickRE: "Click here to …" up to its sentence end.
-	midClickRE = regexp.MustCompile(`(^|[.!?…"”’»]\s+)(?:Click|Tap|CLICK|TAP)\s+(?:here|HERE)\s+(?:to|for|TO|FOR)\b[^.!?\n]{1,100}(?:[.!?]+|$)\s*`)
-	// midTeaserRE: "Read more: <headline>." between sentences; the
-	// headline needs an end of its own to be told from the text after it.
-	midTeaserRE = regexp.MustCompile(`([.!?…"”’»])\s+(?:Read more|READ MORE|Read also|READ ALSO|Also read|ALSO READ|See also|SEE ALSO|Related|RELATED|Читайте также|Читайте також|Смотрите также|Дивіться також)\s*[:|]\s*[^.!?\n]{3,160}[.!?]+(?:\s+|$)`)
+	// midAdRE: an ad word after a sentence end and before the next
+	// sentence's capital. (Not "Advertising" or "Реклама": sentences
+	// start with them.)
+	midAdRE = regexp.MustCompile(`([.!?…"”’»])\s+(?:Advertisement|ADVERTISEMENT|Sponsored content|SPONSORED CONTENT|РЕКЛАМА)\s*:?\s+(\p{Lu})`)
+	// midClickStart: where "Click here to …" starts.
+	midClickStart = regexp.MustCompile(`(?:^|[.!?…"”’»]\s+)((?:Click|Tap|CLICK|TAP)\s+(?:here|HERE)\s+(?:to|for|TO|FOR)\b)`)
+	// midTeaserStart: where "Read more: <headline>" starts.
+	midTeaserStart = regexp.MustCompile(`[.!?…"”’»]\s+((?:Read more|READ MORE|Read also|READ ALSO|Also read|ALSO READ|See also|SEE ALSO|Related|RELATED|Читайте также|Читайте також|Смотрите также|Дивіться також)\s*[:|]\s*\S)`)
 )
+
+// maxMidTeaserWords bounds the headline a mid-paragraph teaser may take
+// with it. A headline flattened into the text without a full stop runs on
+// into the next sentence, and the two cannot be told apart; past this
+// many words the teaser is left alone rather than a sentence of the
+// article lost with it.
+const maxMidTeaserWords = 10
 
 // stripMidNoise removes the noise that sits inside a paragraph.
 func stripMidNoise(line string) string {
 	if len(line) < 24 {
 		return line
 	}
-	if strings.Contains(line, "dvertis") || strings.Contains(line, "DVERTIS") || strings.Contains(line, "ponsored") || strings.Contains(line, "еклама") || strings.Contains(line, "ЕКЛАМА") {
+	if strings.Contains(line, "dvertisement") || strings.Contains(line, "DVERTISEMENT") || strings.Contains(line, "ponsored") || strings.Contains(line, "PONSORED") || strings.Contains(line, "РЕКЛАМА") {
 		line = midAdRE.ReplaceAllString(line, "$1 $2")
 	}
 	if strings.Contains(line, "ere ") || strings.Contains(line, "ERE ") {
-		line = strings.TrimSpace(midClickRE.ReplaceAllString(line, "$1"))
+		line = cutSpans(line, midClickStart, 100, 0)
 	}
 	if strings.Contains(line, ":") || strings.Contains(line, "|") {
-		line = strings.TrimSpace(midTeaserRE.ReplaceAllString(line, "$1 "))
+		line = cutSpans(line, midTeaserStart, 200, maxMidTeaserWords+2)
 	}
 	return line
+}
+
+// cutSpans removes, for each match of start (its first group), the text
+// from there to the end of its sentence, when that is within maxBytes and,
+// if maxWords > 0, that many words.
+func cutSpans(line string, start *regexp.Regexp, maxBytes, maxWords int) string {
+	for from := 0; from < len(line); {
+		loc := start.FindStringSubmatchIndex(line[from:])
+		if loc == nil {
+			break
+		}
+		i := from + loc[2]
+		j := sentenceEnd(line, i+(loc[3]-loc[2]))
+		span := line[i:j]
+		if j-i > maxBytes || (maxWords > 0 && len(strings.Fields(span)) > maxWords) {
+			from = i + (loc[3] - loc[2])
+			continue
+		}
+		line = strings.TrimRight(line[:i], " ") + " " + strings.TrimLeft(line[j:], " ")
+		line = strings.TrimSpace(line)
+		from = i
+		if from > len(line) {
+			break
+		}
+	}
+	return line
+}
+
+// sentenceEnd returns the index just past the sentence that runs through
+// i: after a run of . ! ? that ends the line or is followed by a space and
+// a capital ("U.S. statement" does not end at "U."), else the line's end.
+func sentenceEnd(line string, i int) int {
+	for k := i; k < len(line); k++ {
+		if c := line[k]; c != '.' && c != '!' && c != '?' {
+			continue
+		}
+		e := k + 1
+		for e < len(line) && (line[e] == '.' || line[e] == '!' || line[e] == '?') {
+			e++
+		}
+		if e == len(line) {
+			return e
+		}
+		if line[e] != ' ' {
+			k = e - 1
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(line[e:], " \"'“‘«"))
+		if unicode.IsUpper(r) {
+			return e
+		}
+		k = e - 1
+	}
+	return len(line)
 }
 
 // captionRE is an image credit or caption label.
