@@ -50,10 +50,11 @@ var cookieRE = regexp.MustCompile(`\bcookies?\b.{0,160}?\b(?:you|your|our|this\s
 var creditRE = regexp.MustCompile(`^\((?:additional\s+)?(?:reporting|writing|editing|compiled|translated|graphics|fact-checking)\s+by\b[^()]{1,200}\)$`)
 
 // copyrightRE is a rights notice: "© 2026 Globe Media", "Copyright ©
-// 2026 …", or "Copyright 2026 Reuters. All rights reserved." A sentence
+// 2026 …", "Copyright 2026 Reuters. All rights reserved.", or the last
+// part alone on its line. A sentence
 // that only reports on copyright ("Copyright 2019 lawsuit dismissed", "…
 // said all rights were reserved") has neither the sign nor both parts.
-var copyrightRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)))|^[^\p{L}\p{N}]*(?:copyright|авторское\s+право|авторське\s+право)\b.*(?:all\s+rights\s+reserved|все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$`)
+var copyrightRE = regexp.MustCompile(`^[^\p{L}\p{N}]*(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)))|^[^\p{L}\p{N}]*(?:copyright|авторское\s+право|авторське\s+право)\b.*(?:all\s+rights\s+reserved|все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$|^[^\p{L}\p{N}]*(?:all\s+rights\s+reserved|все\s+права\s+защищены|всі\s+права\s+захищені)[^\p{L}\p{N}]*$`)
 
 // Noise inside a paragraph, between two sentences: an ad marker, a call to
 // click, a teaser of another article with its headline. Each must start
