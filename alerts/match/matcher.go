@@ -325,7 +325,7 @@ func (x *Index) lookup(s *mstate) {
 				x.pairs(s, i, f, true)
 			}
 		}
-		if n++; n >= yieldEvery/2 {
+		if n++; n >= yieldEvery/2 || x.wpend.Load() != 0 {
 			n = 0
 			x.yield()
 			s.fit(x)
@@ -378,7 +378,8 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 	ti, i := 0, 0
 	for ti < len(s.terms) {
 		c := s.cand[:0]
-		for ti < len(s.terms) && len(c) < yieldEvery {
+		// A batch is cut short when a writer waits.
+		for ti < len(s.terms) && len(c) < yieldEvery && (len(c) < yieldEvery/8 || x.wpend.Load() == 0) {
 			l := x.postList(s.terms[ti], &s.one)
 			for i < len(l) && len(c) < yieldEvery {
 				c = append(c, l[i])
