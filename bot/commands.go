@@ -575,8 +575,8 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] {
 			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID)}
 		}
-		if rest == "" {
-			return Reply{Text: "Write /sources add https://example.com/feed.xml"}
+		if rest == "" || strings.ContainsAny(rest, " \t\n") {
+			return Reply{Text: "Write /sources add with one feed's URL: /sources add https://example.com/feed.xml"}
 		}
 		st, err := b.catalog.AddSource(ctx, rest, t.ID)
 		if err != nil {
@@ -584,7 +584,7 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 		}
 		return Reply{Text: fmt.Sprintf("Added %s. New articles from it will be matched from now on (its backlog is skipped). /sources remove takes it out again.", nonEmpty(st.Title, st.URL))}
 	case "remove", "rm", "delete":
-		if rest == "" {
+		if rest == "" || strings.ContainsAny(rest, " \t\n") {
 			return Reply{Text: "Write /sources remove N, with the number /sources shows, or the feed's URL."}
 		}
 		return b.removeSource(ctx, t, rest)
@@ -597,32 +597,46 @@ func (b *Bot) listSources(t alerts.Target) Reply {
 	if len(srcs) == 0 {
 		return Reply{Text: "No feeds yet. Add one with /sources add URL."}
 	}
+	// The first 30, and past them the ones this chat added (it may want
+	// to remove them).
 	const shown = 30
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d sources:\n", len(srcs))
+	hidden := 0
 	for i, s := range srcs {
-		if i == shown {
-			fmt.Fprintf(&sb, "… and %d more.", len(srcs)-shown)
-			break
+		ours := s.UserAdded && s.AddedBy == t.ID
+		if i >= shown && !ours {
+			hidden++
+			continue
 		}
-		fmt.Fprintf(&sb, "%d. %s: %s", i+1, nonEmpty(s.Title, s.URL), s.State)
+		fmt.Fprintf(&sb, "%d. ", i+1)
+		if s.Title != "" {
+			fmt.Fprintf(&sb, "%s (%s)", s.Title, s.URL)
+		} else {
+			sb.WriteString(s.URL)
+		}
+		fmt.Fprintf(&sb, ": %s", s.State)
 		if s.State != "ok" && !s.FailingSince.IsZero() {
 			fmt.Fprintf(&sb, " since %s", s.FailingSince.UTC().Format("Jan 2 15:04 MST"))
 		}
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, " (%s)", s.LastError)
 		}
-		if s.UserAdded && s.AddedBy == t.ID {
+		if ours {
 			sb.WriteString(" (added here)")
 		}
 		sb.WriteString("\n")
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&sb, "(%d more from the operator and other chats not shown.)", hidden)
 	}
 	return Reply{Text: strings.TrimSpace(sb.String())}
 }
 
 // removeSource takes out a feed this chat added, by its number in
-// /sources or its URL. Feeds of the operator, and feeds another chat
-// added, stay: sources serve every chat of this Herald.
+// /sources or its URL. Feeds of the operator, feeds another chat added,
+// and feeds added before Herald recorded by whom stay: sources serve
+// every chat of this Herald. (The catalogue checks again, under its lock.)
 func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Reply {
 	srcs := b.catalog.Sources()
 	var src *SourceStatus
@@ -646,10 +660,12 @@ func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Rep
 	switch {
 	case !src.UserAdded:
 		return Reply{Text: fmt.Sprintf("%s is configured by the operator of this Herald; only they can remove it.", name)}
-	case src.AddedBy != "" && src.AddedBy != t.ID:
+	case src.AddedBy == "":
+		return Reply{Text: fmt.Sprintf("%s was added before Herald recorded who adds feeds; only the operator can remove it.", name)}
+	case src.AddedBy != t.ID:
 		return Reply{Text: fmt.Sprintf("%s was added by another chat; only that chat's admins can remove it.", name)}
 	}
-	if err := b.catalog.RemoveSource(ctx, src.URL); err != nil {
+	if err := b.catalog.RemoveSource(ctx, src.URL, t.ID); err != nil {
 		return Reply{Text: "Not removed: " + err.Error()}
 	}
 	return Reply{Text: fmt.Sprintf("Removed %s: its new articles no longer arrive. Alerts already sent stay.", name)}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -216,7 +217,7 @@ func (c *catalog) AddSource(_ context.Context, url string, by alerts.TargetID) (
 	return s, nil
 }
 
-func (c *catalog) RemoveSource(_ context.Context, url string) error {
+func (c *catalog) RemoveSource(_ context.Context, url string, _ alerts.TargetID) error {
 	for i, s := range c.srcs {
 		if s.URL == url {
 			c.srcs = append(c.srcs[:i], c.srcs[i+1:]...)
@@ -247,6 +248,8 @@ func TestSourcesAddListRemove(t *testing.T) {
 	}{
 		{"add", admin, "/sources add https://globe.example/atom", "Added https://globe.example/atom"},
 		{"list numbers and marks ours", admin, "/sources", "4. https://globe.example/atom: ok (added here)"},
+		{"titles come with their URL", admin, "/sources", "1. Wire (https://wire.example/rss): ok"},
+		{"one thing at a time", admin, "/sources add https://a.example/ remove 3", "with one feed's URL"},
 		{"list shows failures", member, "/sources", "2. https://legacy.example/feed: failing (HTTP 500)"},
 		{"members may not remove", member, "/sources remove 4", "Only people who manage"},
 		{"operator feeds stay", admin, "/sources remove 1", "Wire is configured by the operator"},
@@ -256,15 +259,15 @@ func TestSourcesAddListRemove(t *testing.T) {
 		{"no argument", admin, "/sources remove", "/sources remove N"},
 		{"unknown subcommand", admin, "/sources frobnicate", "/sources add URL"},
 		{"remove ours by number", admin, "/sources remove 4", "Removed https://globe.example/atom"},
-		{"remove a legacy one by URL without scheme", admin, "/sources remove legacy.example/feed", "Removed https://legacy.example/feed"},
-		{"what is left", admin, "/sources", "2 sources"},
+		{"a feed from before AddedBy is the operator's", admin, "/sources remove legacy.example/feed", "only the operator can remove it"},
+		{"what is left", admin, "/sources", "3 sources"},
 	}
 	for _, s := range steps {
 		if got := s.do(s.text); !strings.Contains(got, s.want) {
 			t.Errorf("%s: reply to %q lacks %q:\n%s", s.name, s.text, s.want, got)
 		}
 	}
-	if len(cat.srcs) != 2 || cat.srcs[0].Title != "Wire" || cat.srcs[1].Title != "Other" {
+	if len(cat.srcs) != 3 || cat.srcs[0].Title != "Wire" || cat.srcs[2].Title != "Other" {
 		t.Errorf("catalogue after the steps: %+v", cat.srcs)
 	}
 	if r := e.cmd(dm, "/sources remove 1"); !strings.Contains(r, "only admins of a group or channel") {
@@ -292,5 +295,25 @@ func TestSourcesAddOnlyWhereTheOperatorAllows(t *testing.T) {
 				t.Errorf("reply %q lacks %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// Past the first 30 sources, the list still shows the ones this chat
+// added, with their numbers, so they can be removed.
+func TestSourcesListKeepsOursPastTheCap(t *testing.T) {
+	cat := &catalog{}
+	for i := range 35 {
+		cat.srcs = append(cat.srcs, bot.SourceStatus{URL: fmt.Sprintf("https://op%d.example/rss", i), State: "ok"})
+	}
+	cat.srcs = append(cat.srcs, bot.SourceStatus{URL: "https://ours.example/feed", State: "ok", UserAdded: true, AddedBy: channel.ID})
+	e := newEnv(t, func(o *bot.Options) { o.Catalog = cat })
+	got := e.bot.HandleCommand(context.Background(), bot.Command{Target: channel, UserID: "admin", CanManage: true, Text: "/sources"}).Text
+	for _, want := range []string{"36 sources", "30. https://op29.example/rss", "36. https://ours.example/feed: ok (added here)", "(5 more from the operator"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/sources lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "op30.example") {
+		t.Errorf("/sources lists past the cap:\n%s", got)
 	}
 }

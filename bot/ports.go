@@ -233,9 +233,10 @@ type Catalog interface {
 	// private, loopback and link-local addresses unless the operator
 	// allowed them, with an error that says why.
 	AddSource(ctx context.Context, url string, by alerts.TargetID) (SourceStatus, error)
-	// RemoveSource stops polling a feed added from chat. It refuses
-	// feeds the operator configured.
-	RemoveSource(ctx context.Context, url string) error
+	// RemoveSource stops polling a feed added from chat. by is the chat
+	// asking, and only the chat that added the feed may ("" is the
+	// operator). It refuses feeds the operator configured.
+	RemoveSource(ctx context.Context, url string, by alerts.TargetID) error
 }
 
 // SourceStatus is one feed's health, as /sources shows it.
@@ -249,7 +250,8 @@ type SourceStatus struct {
 	LastOK       time.Time `json:"last_ok,omitzero"`
 	NextPoll     time.Time `json:"next_poll,omitzero"`
 	// UserAdded is set for feeds added from chat, with the chat that
-	// added it (empty for feeds added before Herald recorded it).
+	// added it (empty for feeds added before Herald recorded it: only the
+	// operator removes those).
 	UserAdded bool            `json:"user_added,omitempty"`
 	AddedBy   alerts.TargetID `json:"added_by,omitempty"`
 }

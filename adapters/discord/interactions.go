@@ -289,9 +289,6 @@ func commandText(d discordgo.ApplicationCommandInteractionData) string {
 			parts = append(parts, n)
 		}
 		parts = append(parts, strings.TrimSpace(v))
-		if keyword[n] {
-			break // one action per command
-		}
 	}
 	return strings.Join(parts, " ")
 }

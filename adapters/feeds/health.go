@@ -149,11 +149,12 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string, by alerts.TargetI
 }
 
 // RemoveSource stops polling a feed added from chat and takes it out of
-// the catalogue; its state stays in the store, so adding it again later
-// does not repeat what it already sent. Feeds the operator configured
-// cannot be removed this way. Whether the asking chat may remove it is
-// bot's decision (SourceStatus.AddedBy).
-func (p *Poller) RemoveSource(ctx context.Context, rawURL string) error {
+// the catalogue. by is the chat asking: only the chat that added the feed
+// may remove it; "" is the operator, who may remove any feed added from
+// chat. Feeds the operator configured in HERALD_FEEDS are removed there.
+// The feed's state stays in the store, and its WebSub hub is asked to
+// stop pushing.
+func (p *Poller) RemoveSource(ctx context.Context, rawURL string, by alerts.TargetID) error {
 	p.addMu.Lock()
 	defer p.addMu.Unlock()
 	p.mu.Lock()
@@ -163,11 +164,18 @@ func (p *Poller) RemoveSource(ctx context.Context, rawURL string) error {
 		return fmt.Errorf("%s is not among the sources", rawURL)
 	}
 	f.mu.Lock()
-	userAdded := f.st.UserAdded
+	userAdded, addedBy := f.st.UserAdded, f.st.AddedBy
 	f.mu.Unlock()
-	if !userAdded {
+	switch {
+	case !userAdded:
 		p.mu.Unlock()
 		return fmt.Errorf("%s is configured by the operator in HERALD_FEEDS; only they can remove it", rawURL)
+	case by != "" && addedBy != by:
+		p.mu.Unlock()
+		if addedBy == "" {
+			return fmt.Errorf("%s was added before Herald recorded who adds feeds; only the operator can remove it", rawURL)
+		}
+		return fmt.Errorf("%s was added by another chat; only that chat's admins can remove it", rawURL)
 	}
 	added := p.addedLocked(rawURL)
 	p.mu.Unlock()
@@ -178,28 +186,31 @@ func (p *Poller) RemoveSource(ctx context.Context, rawURL string) error {
 	}
 	p.mu.Lock()
 	delete(p.feeds, rawURL)
-	delete(p.byID, f.id)
+	// p.byID keeps the feed, so the hub's confirmation of the unsubscribe
+	// below finds it; pushes to it are refused.
 	p.order = slices.DeleteFunc(p.order, func(o *feed) bool { return o == f })
 	if f.inQueue {
 		heap.Remove(&p.queue, f.index)
 	}
-	f.removed = true
+	f.removed.Store(true)
 	runCtx := p.runCtx
 	p.mu.Unlock()
 
 	f.mu.Lock()
 	hub, topic, secret, lease := f.st.Hub, f.st.Topic, f.st.Secret, f.st.LeaseUntil
-	f.st.Hub, f.st.LeaseUntil = "", time.Time{}
+	f.st.LeaseUntil = time.Time{}
 	f.mu.Unlock()
-	p.markDirty(f)
-	p.log.Info("Feed removed from chat", "feed", logURL(rawURL))
+	if p.store != nil {
+		if err := p.saveFeed(f); err != nil {
+			p.log.Warn("Unable to save feed state", "feed", logURL(rawURL), "error", err)
+		}
+	}
+	p.log.Info("Feed removed", "feed", logURL(rawURL), "by", string(by))
 	if hub != "" && lease.After(p.opts.Now()) && runCtx != nil {
-		// Tell the hub to stop pushing; pushes that still come find no
-		// feed behind the callback and are refused.
 		callback := p.websubCallback(f)
 		go func() {
 			if err := p.websubRequest(runCtx, "unsubscribe", hub, topic, callback, secret, !p.opts.AllowPrivate); err != nil {
-				p.log.Info("WebSub unsubscribe failed", "feed", logURL(rawURL), "error", err)
+				p.log.Info("WebSub unsubscribe failed; the hub's pushes are refused until its lease ends", "feed", logURL(rawURL), "error", err)
 			}
 		}()
 	}

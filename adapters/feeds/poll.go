@@ -351,7 +351,7 @@ func (p *Poller) reschedule(f *feed) {
 	defer p.mu.Unlock()
 	f.polling = false
 	p.dirty[f] = true
-	if disabled || f.inQueue || f.removed {
+	if disabled || f.inQueue || f.removed.Load() {
 		return
 	}
 	f.due = next
@@ -417,7 +417,7 @@ func (p *Poller) unparkAll() {
 // p.mu must be held.
 func (p *Poller) requeueLocked(f *feed) {
 	f.polling = false
-	if !f.inQueue && !f.removed {
+	if !f.inQueue && !f.removed.Load() {
 		f.due = p.opts.Now()
 		heap.Push(&p.queue, f)
 		p.nudge()
@@ -430,7 +430,7 @@ func (p *Poller) pollSoon(f *feed) {
 	defer p.mu.Unlock()
 	f.due = p.opts.Now()
 	switch {
-	case f.removed:
+	case f.removed.Load():
 	case f.inQueue:
 		heap.Fix(&p.queue, f.index)
 	case !f.polling:
@@ -458,6 +458,9 @@ func (p *Poller) flush() {
 	if bs, ok := p.store.(BatchStateStore); ok && len(dirty) > 1 {
 		kv := make(map[string][]byte, len(dirty))
 		for f := range dirty {
+			if f.removed.Load() {
+				continue // RemoveSource saved it last; a re-added feed is another *feed
+			}
 			if key, data, err := p.encodeFeed(f); err == nil {
 				kv[key] = data
 			}
@@ -473,6 +476,9 @@ func (p *Poller) flush() {
 		return
 	}
 	for f := range dirty {
+		if f.removed.Load() {
+			continue
+		}
 		if err := p.saveFeed(f); err != nil {
 			p.log.Warn("Unable to save feed state", "feed", logURL(f.st.URL), "error", err)
 			p.markDirty(f)

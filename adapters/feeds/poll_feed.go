@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
@@ -21,7 +22,10 @@ type feed struct {
 	index   int
 	inQueue bool
 	polling bool
-	removed bool // taken out of the catalogue: never queued again
+	// removed is set when the feed leaves the catalogue: it is never
+	// queued, emitted from or saved again. Atomic, as the WebSub handler
+	// reads it holding f.mu (and p.mu is taken before f.mu).
+	removed atomic.Bool
 
 	mu sync.Mutex // guards st and lastLogged
 	st feedState
@@ -90,8 +94,8 @@ func (p *Poller) pollFeed(ctx context.Context, f *feed, out chan<- alerts.Articl
 	p.stats.polls.Add(1)
 	defer p.stats.completed.Add(1)
 	res, err := p.fetch.fetch(ctx, feedURL, etag, lm, guarded)
-	if ctx.Err() != nil {
-		return // shutting down: not the feed's fault
+	if ctx.Err() != nil || f.removed.Load() {
+		return // shutting down (not the feed's fault), or removed meanwhile
 	}
 	if err != nil {
 		p.failed(f, err)
@@ -240,6 +244,9 @@ func (p *Poller) emit(ctx context.Context, f *feed, fresh []alerts.Article, out 
 	extract, guarded := f.st.Extract, f.st.UserAdded && !p.opts.AllowPrivate
 	f.mu.Unlock()
 	for len(fresh) > 0 {
+		if f.removed.Load() {
+			return // removed while its items went out: the rest stay unsent
+		}
 		a := fresh[0]
 		if extract {
 			a = p.extractArticle(ctx, a, guarded)

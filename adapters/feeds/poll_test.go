@@ -706,9 +706,9 @@ func TestReidentifiedBacklogDoesNotFlood(t *testing.T) {
 	}
 }
 
-// A feed added from chat can be removed: it is no longer polled, no longer
-// listed, and stays removed after a restart; adding it again starts from
-// what it had sent, not its whole backlog. Operator feeds stay.
+// A feed added from chat can be removed by that chat: it is no longer
+// polled, no longer listed, and stays removed after a restart; adding it
+// again baselines it anew, so its backlog is not sent. Operator feeds stay.
 func TestRemoveSource(t *testing.T) {
 	var hits atomic.Int64
 	fd := feedtest.NewFeed("Added", item(2), item(1))
@@ -734,13 +734,16 @@ func TestRemoveSource(t *testing.T) {
 	go func() { done <- p.Run(ctx, out) }()
 	waitFor(t, func() bool { return hits.Load() >= 3 }) // polled while listed
 
-	if err := p.RemoveSource(ctx, op.URL); err == nil || !strings.Contains(err.Error(), "operator") {
+	if err := p.RemoveSource(ctx, op.URL, ""); err == nil || !strings.Contains(err.Error(), "operator") {
 		t.Errorf("removing an operator feed: %v", err)
 	}
-	if err := p.RemoveSource(ctx, url); err != nil {
+	if err := p.RemoveSource(ctx, url, "test:other"); err == nil || !strings.Contains(err.Error(), "another chat") {
+		t.Errorf("removal by another chat: %v", err)
+	}
+	if err := p.RemoveSource(ctx, url, "test:chat"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.RemoveSource(ctx, url); err == nil {
+	if err := p.RemoveSource(ctx, url, "test:chat"); err == nil {
 		t.Error("removing it twice did not say it is gone")
 	}
 	if srcs := p.Sources(); len(srcs) != 1 || srcs[0].URL != op.URL {

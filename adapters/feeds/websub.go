@@ -186,8 +186,8 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 		f.st.LeaseUntil = p.opts.Now().Add(lease)
 		p.log.Info("WebSub subscription verified", "feed", logURL(f.st.URL), "lease", lease)
 	case "unsubscribe":
-		// Herald never asks to unsubscribe while it follows a feed.
-		if f.st.Topic == topic && !f.st.Disabled {
+		// Herald asks to unsubscribe only for a feed it removed.
+		if f.st.Topic == topic && !f.st.Disabled && !f.removed.Load() {
 			http.Error(w, "still subscribed", http.StatusNotFound)
 			return
 		}
@@ -210,6 +210,10 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 // websubNotify takes a pushed feed: its signature is checked against the
 // subscription's secret, then its new items go out like polled ones.
 func (p *Poller) websubNotify(w http.ResponseWriter, r *http.Request, f *feed) {
+	if f.removed.Load() {
+		http.Error(w, "this feed was removed", http.StatusGone)
+		return
+	}
 	body, err := fetchReadCapped(r.Body, p.fetch.opts.MaxBody)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 	go func(form url.Values) {
 		q := url.Values{
-			"hub.mode":          {"subscribe"},
+			"hub.mode":          {form.Get("hub.mode")},
 			"hub.topic":         {form.Get("hub.topic")},
 			"hub.challenge":     {"c-12345"},
 			"hub.lease_seconds": {"3600"},
@@ -282,5 +283,63 @@ func TestWebSubHubFromLinkHeader(t *testing.T) {
 	hub.mu.Unlock()
 	if posts != 1 {
 		t.Errorf("%d subscription requests, want 1 during a running lease", posts)
+	}
+}
+
+// A feed removed from chat asks its hub to stop, confirms the hub's check
+// of that intent, and refuses what the hub still pushes.
+func TestRemovedFeedLeavesItsHub(t *testing.T) {
+	hub := &fakeHub{t: t, verified: make(chan error, 1)}
+	hubSrv := httptest.NewServer(hub)
+	defer hubSrv.Close()
+	fd := feedtest.NewFeed("Pushed", item(1))
+	feedSrv := httptest.NewServer(fd)
+	defer feedSrv.Close()
+	topic := feedSrv.URL + "/feed"
+	fd.SetHub(hubSrv.URL+"/", topic)
+	mux := http.NewServeMux()
+	herald := httptest.NewServer(mux)
+	defer herald.Close()
+	p := NewPoller(PollerOptions{PublicURL: herald.URL + "/", AllowPrivate: true, MinInterval: time.Hour}, newMemStore(), nil)
+	mux.Handle("/websub/", p.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx, make(chan alerts.Article, 10))
+	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.runCtx != nil })
+
+	if _, err := p.AddSource(ctx, topic, "test:chat"); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case err := <-hub.verified:
+			if err != nil {
+				t.Fatalf("%s: verification of intent: %v", what, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: no request reached the hub", what)
+		}
+	}
+	wait("subscribe")
+	callback := hub.form().Get("hub.callback")
+
+	if err := p.RemoveSource(ctx, topic, "test:other"); err == nil || !strings.Contains(err.Error(), "another chat") {
+		t.Fatalf("removal by another chat: %v", err)
+	}
+	if err := p.RemoveSource(ctx, topic, "test:chat"); err != nil {
+		t.Fatal(err)
+	}
+	wait("unsubscribe")
+	if m := hub.form().Get("hub.mode"); m != "unsubscribe" {
+		t.Errorf("the hub was asked to %q, want unsubscribe", m)
+	}
+	resp, err := http.Post(callback, "application/rss+xml", bytes.NewReader(fd.Document()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Errorf("a push to the removed feed: %s, want 410 Gone", resp.Status)
 	}
 }

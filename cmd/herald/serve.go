@@ -163,6 +163,31 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			log.Error("OPML export failed", "err", err)
 		}
 	})
+	mux.HandleFunc("DELETE /v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		// The operator's way to take out a feed some chat added.
+		if !feeds.FromLoopback(r) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "sources are removed only from this host"})
+			return
+		}
+		u := r.URL.Query().Get("url")
+		if u == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "give the feed as ?url=…, as GET /v1/sources.opml lists it"})
+			return
+		}
+		known := false
+		for _, s := range poller.Sources() {
+			known = known || s.URL == u
+		}
+		if !known {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": u + " is not among the sources"})
+			return
+		}
+		if err := poller.RemoveSource(r.Context(), u, ""); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"removed": u})
+	})
 	for _, p := range plats {
 		if wh, ok := p.(interface{ WebhookHandler() http.Handler }); ok && cfg.TelegramWebhookURL != "" {
 			mux.Handle("/telegram/webhook", wh.WebhookHandler())

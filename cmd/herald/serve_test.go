@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/adapters/console"
+	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
 )
 
@@ -285,5 +288,47 @@ func TestSourcesExportAsOPML(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `<opml`) || !strings.Contains(string(b), "https://wire.example/rss") {
 		t.Fatalf("OPML export: %d\n%s", resp.StatusCode, b)
+	}
+}
+
+// The operator removes a feed some chat added with DELETE /v1/sources,
+// from this host; the feeds of HERALD_FEEDS are removed from that file.
+func TestOperatorRemovesAChatAddedSource(t *testing.T) {
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Chat feed</title>`+
+			`<item><title>One</title><link>https://chat.example/1</link><guid>1</guid></item></channel></rss>`)
+	}))
+	defer feed.Close()
+	list := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(list, []byte("https://wire.example/rss\n"), 0o600)
+	s := startService(t, map[string]string{"HERALD_FEEDS": list, "HERALD_ALLOW_PRIVATE_FEEDS": "true"})
+	newsroom := alerts.Target{ID: "console:newsroom", Kind: alerts.KindChannel, Title: "#newsroom"}
+	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
+		Text: "/sources add " + feed.URL}).Text; !strings.Contains(r, "Added Chat feed") {
+		t.Fatalf("adding from chat: %s", r)
+	}
+	del := func(u string) (int, string) {
+		req, _ := http.NewRequest(http.MethodDelete, "http://"+s.addr+"/v1/sources?url="+url.QueryEscape(u), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := del("https://wire.example/rss"); code != http.StatusConflict || !strings.Contains(body, "HERALD_FEEDS") {
+		t.Errorf("removing an operator feed: %d %s", code, body)
+	}
+	if code, body := del(feed.URL); code != http.StatusOK {
+		t.Fatalf("removing the chat's feed: %d %s", code, body)
+	}
+	if code, _ := del(feed.URL); code != http.StatusNotFound {
+		t.Errorf("removing it again: %d, want 404", code)
+	}
+	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
+		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 sources") {
+		t.Errorf("/sources after the removal: %s", r)
 	}
 }
