@@ -132,24 +132,31 @@ type scheduler struct {
 	settled map[string]settledEntry
 	// unrecorded are messages sent whose log entries failed to write.
 	unrecorded []unrecorded
-	// loaded is set after the first reload.
-	loaded bool
+	// start is when this scheduler began: a chat first seen within a
+	// pacing interval of it may have been sent to by the last process.
+	start time.Time
 }
 
 // resumePacing starts a chat's pacing where the last process left it: a
 // chat sent to just before a restart waits out its interval (the longer
 // of the platform's two, as its kind is not at hand here) instead of
-// getting its next message at once. s.mu is held.
+// getting its next message at once. It looks only while the restart is
+// that recent: later, a chat this process has not paced was not sent to
+// within its interval. s.mu is held.
 func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 	ps := s.platforms[id.Platform()]
 	if ps == nil {
+		return
+	}
+	every := max(ps.rate.DMEvery, ps.rate.GroupEvery)
+	if s.b.now().Sub(s.start) > every {
 		return
 	}
 	last, err := s.b.store.LastSent(id)
 	if err != nil || last.At.IsZero() {
 		return
 	}
-	if next := last.At.Add(max(ps.rate.DMEvery, ps.rate.GroupEvery)); next.After(ts.next) {
+	if next := last.At.Add(every); next.After(ts.next) {
 		ts.next = next
 		ts.lastSent = last.At
 	}
@@ -163,7 +170,7 @@ type settledEntry struct {
 
 func (b *Bot) newScheduler() *scheduler {
 	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
-		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}, sendCtx: context.Background()}
+		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now()}
 	for p, snd := range b.senders {
 		r := b.rates[p]
 		r.Workers = max(r.Workers, 1)
@@ -229,11 +236,12 @@ func (s *scheduler) reload() error {
 			}
 		}
 	}
-	first := !s.loaded
-	s.loaded = true
 	for id, q := range byTarget {
-		ts := s.target(id)
-		if first {
+		ts, created := s.targets[id], false
+		if ts == nil {
+			ts, created = s.target(id), true
+		}
+		if created {
 			s.resumePacing(id, ts)
 		}
 		if ts.inFlight {
