@@ -76,27 +76,41 @@ func sign(newHash func() hash.Hash, algo, secret string, body []byte) string {
 	return algo + "=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func TestWebSubHandshakeAndPush(t *testing.T) {
-	hub := &fakeHub{t: t, verified: make(chan error, 1)}
-	hubSrv := httptest.NewServer(hub)
-	defer hubSrv.Close()
+// webSubRig is a hub, a feed that names it (at topic), and Herald's HTTP
+// server with a poller's callbacks mounted at /websub/.
+type webSubRig struct {
+	hub    *fakeHub
+	fd     *feedtest.Feed
+	topic  string
+	herald *httptest.Server
+	p      *Poller
+}
 
-	fd := feedtest.NewFeed("Pushed", item(1))
-	feedSrv := httptest.NewServer(fd)
-	defer feedSrv.Close()
-	topic := feedSrv.URL + "/feed"
-	fd.SetHub(hubSrv.URL+"/", topic)
-
-	// Herald's HTTP server with the callback mounted at /websub/.
+// newWebSubRig starts the servers; opts gets PublicURL, and feeds(topic)
+// the operator's feeds.
+func newWebSubRig(t *testing.T, opts PollerOptions, feeds func(topic string) []string) *webSubRig {
+	r := &webSubRig{hub: &fakeHub{t: t, verified: make(chan error, 1)}, fd: feedtest.NewFeed("Pushed", item(1))}
+	hubSrv := httptest.NewServer(r.hub)
+	t.Cleanup(hubSrv.Close)
+	feedSrv := httptest.NewServer(r.fd)
+	t.Cleanup(feedSrv.Close)
+	r.topic = feedSrv.URL + "/feed"
+	r.fd.SetHub(hubSrv.URL+"/", r.topic)
 	mux := http.NewServeMux()
-	herald := httptest.NewServer(mux)
-	defer herald.Close()
-	p := NewPoller(PollerOptions{
-		Feeds:       []string{feedSrv.URL + "/feed"},
-		PublicURL:   herald.URL + "/",
-		MinInterval: time.Hour,
-	}, newMemStore(), nil)
-	mux.Handle("/websub/", p.Handler())
+	r.herald = httptest.NewServer(mux)
+	t.Cleanup(r.herald.Close)
+	opts.PublicURL = r.herald.URL + "/"
+	if feeds != nil {
+		opts.Feeds = feeds(r.topic)
+	}
+	r.p = NewPoller(opts, newMemStore(), nil)
+	mux.Handle("/websub/", r.p.Handler())
+	return r
+}
+
+func TestWebSubHandshakeAndPush(t *testing.T) {
+	rig := newWebSubRig(t, PollerOptions{MinInterval: time.Hour}, func(topic string) []string { return []string{topic} })
+	hub, fd, topic, herald, p := rig.hub, rig.fd, rig.topic, rig.herald, rig.p
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -289,19 +303,8 @@ func TestWebSubHubFromLinkHeader(t *testing.T) {
 // A feed removed from chat asks its hub to stop, confirms the hub's check
 // of that intent, and refuses what the hub still pushes.
 func TestRemovedFeedLeavesItsHub(t *testing.T) {
-	hub := &fakeHub{t: t, verified: make(chan error, 1)}
-	hubSrv := httptest.NewServer(hub)
-	defer hubSrv.Close()
-	fd := feedtest.NewFeed("Pushed", item(1))
-	feedSrv := httptest.NewServer(fd)
-	defer feedSrv.Close()
-	topic := feedSrv.URL + "/feed"
-	fd.SetHub(hubSrv.URL+"/", topic)
-	mux := http.NewServeMux()
-	herald := httptest.NewServer(mux)
-	defer herald.Close()
-	p := NewPoller(PollerOptions{PublicURL: herald.URL + "/", AllowPrivate: true, MinInterval: time.Hour}, newMemStore(), nil)
-	mux.Handle("/websub/", p.Handler())
+	rig := newWebSubRig(t, PollerOptions{AllowPrivate: true, MinInterval: time.Hour}, nil)
+	hub, fd, topic, p := rig.hub, rig.fd, rig.topic, rig.p
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx, make(chan alerts.Article, 10))
