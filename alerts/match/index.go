@@ -30,8 +30,10 @@ import (
 type Index struct {
 	actors *Actors
 
-	mu  sync.RWMutex
-	gen uint64 // bumped by every change, so a yielding match can notice
+	// Read by every match, written only by writers. The fields written by
+	// every match (the locks) are kept off these cache lines.
+	gen   uint64       // bumped by every change, so a yielding match can notice
+	wpend atomic.Int32 // writers waiting for the lock
 
 	dict  dict
 	tcost []uint8    // per term: anchor cost (lower is rarer)
@@ -45,12 +47,7 @@ type Index struct {
 	slots slotAlloc
 	n     int
 
-	smu    sync.Mutex
-	states []*mstate
-
 	surf atomic.Pointer[surface] // for a large dictionary
-
-	wpend atomic.Int32 // writers waiting for the lock
 
 	// pairBits is a one-hash Bloom filter of the bigram terms, ~16 bits
 	// each, so that most word pairs of an article cost no dictionary probe.
@@ -60,6 +57,14 @@ type Index struct {
 	// Scratch space of anchors.
 	abuf []uint32
 	ast  []anchorSet
+
+	_  [64]byte
+	mu sync.RWMutex
+	_  [64]byte
+
+	smu    sync.Mutex
+	states []*mstate
+	_      [64]byte
 }
 
 func (x *Index) pairMaybe(fp uint64) bool {
