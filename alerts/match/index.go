@@ -249,6 +249,7 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 						continue
 					}
 					c.pack()
+					c.shared = true
 					comp[i] = c
 					if !ok {
 						memo[h] = c
@@ -344,6 +345,7 @@ type compiled struct {
 	pl       int      // program length
 	interned bool     // prog holds the program
 	packed   bool     // the text in prog is six-bit coded
+	shared   bool     // Load may insert it more than once
 	anchors  []uint32
 	verified bool
 }
@@ -377,13 +379,20 @@ func countNodes(n *node) int {
 type leafFPs struct {
 	fps   []uint64
 	costs []uint8
+	fbuf  [2]uint64 // fps and costs of up to two words
+	cbuf  [2]uint8
 }
 
 func fpsOf(l *leaf, memo *parseMemo) *leafFPs {
 	if l.fps != nil {
 		return l.fps
 	}
-	r := &leafFPs{fps: make([]uint64, len(l.words)), costs: make([]uint8, len(l.words))}
+	r := &leafFPs{}
+	if n := len(l.words); n <= len(r.fbuf) {
+		r.fps, r.costs = r.fbuf[:n], r.cbuf[:n]
+	} else {
+		r.fps, r.costs = make([]uint64, n), make([]uint8, n)
+	}
 	for i, w := range l.words {
 		r.fps[i] = fingerprintString(l.kind, w)
 		r.costs[i] = termCost(l.kind, w)
@@ -582,7 +591,10 @@ func (x *Index) insertLocked(id uint64, c *compiled) {
 		p := c.prog[:pl]
 		x.internProg(c, p)
 		anchors, verified := x.anchors(p)
-		c.anchors, c.verified = slices.Clone(anchors), verified
+		if c.shared {
+			anchors = slices.Clone(anchors)
+		} // else c.anchors is used only below, before anchors runs again
+		c.anchors, c.verified = anchors, verified
 		c.interned = true
 		c.ops = nil // a later insert of the query copies c.prog
 	}

@@ -223,6 +223,8 @@ func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
 	if memo != nil {
 		p.toks = memo.toks[:0]
 		defer func() { memo.toks = p.toks }()
+	} else {
+		p.toks = make([]qtok, 0, 8)
 	}
 	if err := p.lex(); err != nil {
 		return nil, err
@@ -764,7 +766,7 @@ type scanned struct {
 func scanWords(s string) []scanned {
 	var tk tokenizer
 	tk.reset(s)
-	var out []scanned
+	out := make([]scanned, 0, 4)
 	for tk.next() {
 		out = append(out, scanned{form: string(tk.form), script: tk.script, hyph: tk.hyph && len(out) > 0})
 	}
@@ -784,6 +786,18 @@ func variants(ws []scanned, kind byte, f fieldSel, label string, _ []string) *no
 			return stemOf([]byte(w.form), w.script)
 		}
 		return w.form
+	}
+	// Without compounds there is one reading: the leaf.
+	compound := len(ws) == 0
+	for i := 1; i < len(ws); i++ {
+		compound = compound || ws[i].hyph
+	}
+	if !compound {
+		words := make([]string, len(ws))
+		for i, w := range ws {
+			words[i] = form(w)
+		}
+		return &node{op: opLeaf, leaf: &leaf{field: f, kind: kind, words: words, label: label}}
 	}
 	// Group into compound runs.
 	type run struct{ parts []scanned }
