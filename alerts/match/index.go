@@ -209,8 +209,10 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 	// its own memo of the queries it has seen.
 	hash := make([]uint64, len(subs))
 	seed := maphash.MakeSeed()
+	increasing := true // so no ID comes twice
 	for i := range subs {
 		hash[i] = maphash.String(seed, subs[i].Query)
+		increasing = increasing && (i == 0 || subs[i].ID > subs[i-1].ID)
 	}
 	nchunks := (len(subs) + loadChunk - 1) / loadChunk
 	pending := make([]atomic.Int32, nchunks)
@@ -263,16 +265,22 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 	}
 	x.lock()
 	x.ids.reserve(x.n + len(subs))
+	// Into an empty index that nothing else changes meanwhile, IDs in
+	// increasing order are all new: no need to look them up.
+	fresh := increasing && x.n == 0
+	gen := x.gen
 	x.mu.Unlock()
 	for k := 0; k < nchunks; k++ {
 		<-ready[k]
 		x.lock()
+		fresh = fresh && x.gen == gen
 		for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
 			if c := comp[i]; c != nil {
-				x.insertLocked(subs[i].ID, c)
+				x.insertNew(subs[i].ID, c, fresh)
 				comp[i] = nil
 			}
 		}
+		gen = x.gen
 		x.mu.Unlock()
 	}
 	wg.Wait()
@@ -567,9 +575,14 @@ func (x *Index) internProg(c *compiled, p []uint32) {
 	}
 }
 
-func (x *Index) insertLocked(id uint64, c *compiled) {
-	if off, ok := x.ids.find(id); ok {
-		x.removeLocked(off)
+func (x *Index) insertLocked(id uint64, c *compiled) { x.insertNew(id, c, false) }
+
+// insertNew is insertLocked, told whether id is known to be absent.
+func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
+	if !absent {
+		if off, ok := x.ids.find(id); ok {
+			x.removeLocked(off)
+		}
 	}
 	x.gen++
 	c.pack()

@@ -356,6 +356,34 @@ func TestLoadEqualsBruteForce(t *testing.T) {
 	if total < 120 {
 		t.Fatalf("only %d matches: the test proves little", total)
 	}
+
+	// IDs in increasing order into an empty index: Load skips looking
+	// them up.
+	var inc []alerts.Subscription
+	for i, s := range subs {
+		if s.ID == uint64(i+1) {
+			inc = append(inc, s)
+		}
+	}
+	x, b = NewIndex(actors), NewBrute(actors)
+	x.Load(inc)
+	for _, s := range inc {
+		b.Add(s)
+	}
+	if x.Len() != b.Len() {
+		t.Fatalf("increasing IDs: Len: index %d, brute %d", x.Len(), b.Len())
+	}
+	for i := 0; i < 20; i++ {
+		a := &alerts.Article{Title: randText(r, 3+r.IntN(8)), Body: randText(r, r.IntN(80))}
+		var gi, wi []uint64
+		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
+		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
+		slices.Sort(gi)
+		slices.Sort(wi)
+		if !slices.Equal(gi, wi) {
+			t.Fatalf("increasing IDs: article %d: index %v, brute %v", i, gi, wi)
+		}
+	}
 }
 
 // TestLargeIDs mixes IDs with and without a high half (an entry stores the
