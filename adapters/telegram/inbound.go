@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +19,52 @@ import (
 // https://core.telegram.org/bots/api#answercallbackquery
 const maxCallbackText = 200
 
+// topics are the forum-topic fields of an update that v5.5.1 does not
+// model: a message in a topic of a forum supergroup, and the message of a
+// pressed button. Decoded from the same raw update.
+type topics struct {
+	Message       *topicMessage `json:"message"`
+	CallbackQuery *struct {
+		Message *topicMessage `json:"message"`
+	} `json:"callback_query"`
+}
+
+type topicMessage struct {
+	ThreadID int  `json:"message_thread_id"`
+	IsTopic  bool `json:"is_topic_message"`
+}
+
+// thread is the forum topic a message is in, or 0. In a supergroup that
+// is not a forum, message_thread_id names a reply thread, not a place.
+func (m *topicMessage) thread() int {
+	if m == nil || !m.IsTopic {
+		return 0
+	}
+	return m.ThreadID
+}
+
+// decodeUpdate reads an update and its forum topics.
+func decodeUpdate(raw []byte) (tgbotapi.Update, updateTopics, error) {
+	var u tgbotapi.Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return u, updateTopics{}, err
+	}
+	var t topics
+	json.Unmarshal(raw, &t) // best effort: without it, the chat itself
+	ut := updateTopics{message: t.Message.thread()}
+	if t.CallbackQuery != nil {
+		ut.callback = t.CallbackQuery.Message.thread()
+	}
+	return u, ut, nil
+}
+
+// updateTopics are the forum topics of an update's message and of its
+// pressed button's message.
+type updateTopics struct{ message, callback int }
+
 // handleUpdate dispatches one update. Errors are logged: an update is
 // never retried, or one bad update would block every later one.
-func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update) {
+func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update, tp updateTopics) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("Telegram update handler panicked; update skipped", "update_id", u.UpdateID, "panic", r)
@@ -27,18 +72,24 @@ func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update) {
 	}()
 	switch {
 	case u.Message != nil:
-		a.handleMessage(ctx, u.Message)
+		a.handleMessage(ctx, u.Message, tp.message)
 	case u.ChannelPost != nil:
-		a.handleMessage(ctx, u.ChannelPost)
+		a.handleMessage(ctx, u.ChannelPost, 0)
 	case u.CallbackQuery != nil:
-		a.handleCallback(ctx, u.CallbackQuery)
+		a.handleCallback(ctx, u.CallbackQuery, tp.callback)
 	case u.MyChatMember != nil:
 		a.handleMyChatMember(ctx, u.MyChatMember)
 	}
 }
 
-func chatTarget(c *tgbotapi.Chat) alerts.Target {
-	t := alerts.Target{ID: targetID(c.ID), Title: c.Title}
+// chatTarget is the target a message in chat c speaks for: the chat, or in
+// a forum supergroup the topic (thread) it was written in, so that each
+// topic follows its own subjects.
+func chatTarget(c *tgbotapi.Chat, thread int) alerts.Target {
+	t := alerts.Target{ID: topicTargetID(c.ID, thread), Title: c.Title}
+	if thread != 0 {
+		t.Title = fmt.Sprintf("%s (topic %d)", c.Title, thread)
+	}
 	switch c.Type {
 	case "private":
 		t.Kind = alerts.KindDM
@@ -56,6 +107,15 @@ func chatTarget(c *tgbotapi.Chat) alerts.Target {
 
 func targetID(chatID int64) alerts.TargetID {
 	return alerts.NewTargetID(alerts.PlatformTelegram, strconv.FormatInt(chatID, 10))
+}
+
+// topicTargetID names a forum topic as "telegram:CHAT/THREAD"; thread 0 is
+// the chat itself (and its General topic).
+func topicTargetID(chatID int64, thread int) alerts.TargetID {
+	if thread == 0 {
+		return targetID(chatID)
+	}
+	return alerts.NewTargetID(alerts.PlatformTelegram, strconv.FormatInt(chatID, 10)+"/"+strconv.Itoa(thread))
 }
 
 func userName(u *tgbotapi.User) string {
@@ -89,7 +149,7 @@ func commandText(text, self string) (string, bool) {
 	return strings.ToLower(name) + rest, true
 }
 
-func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
+func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread int) {
 	if m.Chat == nil {
 		return
 	}
@@ -109,7 +169,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 		}
 		text = m.Text
 	}
-	c := bot.Command{Target: chatTarget(m.Chat), Text: text}
+	c := bot.Command{Target: chatTarget(m.Chat, thread), Text: text}
 	switch {
 	case m.From != nil && (m.SenderChat == nil || m.SenderChat.ID != m.Chat.ID):
 		c.UserID, c.UserName = strconv.FormatInt(m.From.ID, 10), userName(m.From)
@@ -121,7 +181,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	if reply.Text == "" {
 		return
 	}
-	if err := a.reply(ctx, m.Chat.ID, m.MessageID, reply.Text); err != nil {
+	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply.Text); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 	}
 }
@@ -177,7 +237,7 @@ func (a *Adapter) isAdmin(ctx context.Context, chatID, userID int64) bool {
 	return admin
 }
 
-func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int) {
 	answer := ""
 	defer func() {
 		// Always answer, or the user's client shows a spinner.
@@ -194,7 +254,7 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery)
 		answer = "This button no longer works."
 		return
 	}
-	c := bot.Command{Target: chatTarget(q.Message.Chat), Button: q.Data}
+	c := bot.Command{Target: chatTarget(q.Message.Chat, thread), Button: q.Data}
 	if q.From != nil {
 		c.UserID, c.UserName = strconv.FormatInt(q.From.ID, 10), userName(q.From)
 	}
@@ -203,7 +263,7 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery)
 	answer = reply.Text
 	if utf8.RuneCountInString(reply.Text) > maxCallbackText {
 		// Too long for a toast (an explanation from "why"): post it.
-		if err := a.reply(ctx, q.Message.Chat.ID, q.Message.MessageID, reply.Text); err != nil {
+		if err := a.reply(ctx, q.Message.Chat.ID, thread, q.Message.MessageID, reply.Text); err != nil {
 			a.log.Warn("Telegram reply not sent", "chat_id", q.Message.Chat.ID, "err", err)
 		}
 	}

@@ -222,8 +222,8 @@ func (a *Adapter) poll(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break // the rest comes again after a restart
 			}
-			var u tgbotapi.Update
-			if err := json.Unmarshal(r, &u); err != nil {
+			u, tp, err := decodeUpdate(r)
+			if err != nil {
 				// Skip it rather than ask for it forever.
 				var id struct {
 					UpdateID int `json:"update_id"`
@@ -233,7 +233,7 @@ func (a *Adapter) poll(ctx context.Context) error {
 				last = max(last, id.UpdateID)
 				continue
 			}
-			a.handleUpdate(ctx, &u)
+			a.handleUpdate(ctx, &u, tp)
 			last = max(last, u.UpdateID)
 		}
 		if last > 0 {
@@ -266,8 +266,8 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var u tgbotapi.Update
-		if err := json.Unmarshal(body, &u); err != nil {
+		u, tp, err := decodeUpdate(body)
+		if err != nil {
 			// Telegram would resend a bad update forever; accept and drop it.
 			a.log.Warn("Telegram webhook update unreadable; dropped", "err", err)
 			w.WriteHeader(http.StatusOK)
@@ -275,7 +275,7 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		}
 		if !a.seen(u.UpdateID) {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*a.opts.RequestTimeout)
-			a.handleUpdate(ctx, &u)
+			a.handleUpdate(ctx, &u, tp)
 			cancel()
 		}
 		w.WriteHeader(http.StatusOK)

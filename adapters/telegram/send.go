@@ -21,7 +21,7 @@ const maxCallbackData = 64
 
 // Send posts an alert or a digest and returns the message ID.
 func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (string, error) {
-	chatID, err := chatOf(t.ID)
+	chatID, thread, err := chatOf(t.ID)
 	if err != nil {
 		return "", err
 	}
@@ -30,6 +30,9 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 		return "", err
 	}
 	p["chat_id"] = strconv.FormatInt(chatID, 10)
+	if thread != 0 {
+		p["message_thread_id"] = strconv.Itoa(thread)
+	}
 	resp, err := a.call(ctx, "sendMessage", p)
 	if err != nil {
 		return "", classify("send to "+string(t.ID), err)
@@ -44,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 // Edit replaces the text and buttons of a sent alert. An edit that changes
 // nothing is a success.
 func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m bot.Message) error {
-	chatID, err := chatOf(t.ID)
+	chatID, _, err := chatOf(t.ID)
 	if err != nil {
 		return err
 	}
@@ -67,15 +70,22 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	return nil
 }
 
-func chatOf(id alerts.TargetID) (int64, error) {
+// chatOf returns the chat of a target and its forum topic (0 for none).
+func chatOf(id alerts.TargetID) (chat int64, thread int, err error) {
 	if id.Platform() != alerts.PlatformTelegram {
-		return 0, fmt.Errorf("telegram: target %s is not a Telegram chat", id)
+		return 0, 0, fmt.Errorf("telegram: target %s is not a Telegram chat", id)
 	}
-	n, err := strconv.ParseInt(id.ChatID(), 10, 64)
+	c, th, hasTopic := strings.Cut(id.ChatID(), "/")
+	chat, err = strconv.ParseInt(c, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("telegram: target %s: bad chat ID: %w", id, err)
+		return 0, 0, fmt.Errorf("telegram: target %s: bad chat ID: %w", id, err)
 	}
-	return n, nil
+	if hasTopic {
+		if thread, err = strconv.Atoi(th); err != nil || thread <= 0 {
+			return 0, 0, fmt.Errorf("telegram: target %s: bad topic ID %q", id, th)
+		}
+	}
+	return chat, thread, nil
 }
 
 // messageParams formats m for sendMessage and editMessageText.
@@ -118,13 +128,16 @@ func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 
 // reply answers a command in its chat, as plain text escaped for HTML,
 // split if it is too long for one message.
-func (a *Adapter) reply(ctx context.Context, chatID int64, replyTo int, text string) error {
+func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, text string) error {
 	for i, part := range splitText(text, MaxMessageLen) {
 		p := tgbotapi.Params{
 			"chat_id":              strconv.FormatInt(chatID, 10),
 			"text":                 escape(part),
 			"parse_mode":           tgbotapi.ModeHTML,
 			"link_preview_options": `{"is_disabled":true}`,
+		}
+		if thread != 0 {
+			p["message_thread_id"] = strconv.Itoa(thread)
 		}
 		if i == 0 && replyTo != 0 {
 			p["reply_to_message_id"] = strconv.Itoa(replyTo)
@@ -171,6 +184,9 @@ func unreachable(desc string) bool {
 		"need administrator rights",
 		"chat_write_forbidden",
 		"user is deactivated",
+		"message thread not found", // the forum topic was deleted
+		"topic_closed",
+		"topic_deleted",
 	} {
 		if strings.Contains(d, s) {
 			return true

@@ -319,3 +319,80 @@ func TestTelegramSendFailuresRecover(t *testing.T) {
 		t.Errorf("alice got %d messages, want 3 (no duplicate after the retries)", len(got))
 	}
 }
+
+// In a forum supergroup each topic follows its own subjects: a command in
+// a topic acts for that topic, its reply and alerts go there, its buttons
+// act for it, and a deleted topic stops being sent to.
+func TestTelegramForumTopics(t *testing.T) {
+	addr, fake := telegramService(t)
+	alice := telegramtest.User{ID: 101, FirstName: "Alice", UserName: "alice"}
+	forum := telegramtest.Chat{ID: -100700, Type: "supergroup", Title: "Newsroom"}
+	fake.SetMember(forum.ID, alice.ID, "administrator")
+	const ukraine, markets = 7, 9
+
+	say := func(thread int, text string) telegramtest.SentMessage {
+		t.Helper()
+		before := len(fake.Sent(forum.ID))
+		fake.TopicMessage(forum, thread, alice, text)
+		return fake.WaitSent(t, forum.ID, before+1, telegramWait)[before]
+	}
+	if r := say(ukraine, "/subscribe ceasefire"); !strings.Contains(r.Visible, "Subscribed #") || r.ThreadID != ukraine {
+		t.Fatalf("subscribe in the Ukraine topic: %q in topic %d", r.Visible, r.ThreadID)
+	}
+	if r := say(markets, "/subscribe oil"); !strings.Contains(r.Visible, "Subscribed #") || r.ThreadID != markets {
+		t.Fatalf("subscribe in the markets topic: %q in topic %d", r.Visible, r.ThreadID)
+	}
+	if r := say(markets, "/list"); !strings.Contains(r.Visible, "oil") || strings.Contains(r.Visible, "ceasefire") {
+		t.Errorf("/list in the markets topic: %q", r.Visible)
+	}
+
+	telegramPush(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva",
+		"Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said.")
+	sent := fake.WaitSent(t, forum.ID, 4, telegramWait)
+	alert := sent[3]
+	if alert.ThreadID != ukraine || !strings.Contains(alert.Visible, "Geneva") {
+		t.Fatalf("alert in topic %d: %q", alert.ThreadID, alert.Visible)
+	}
+
+	// Its mute button acts for the Ukraine topic. (Pressed at once, it may
+	// beat the alert's log entry, which carries the button: then it says
+	// so, and a second press works, as for a user.)
+	var mute string
+	for _, row := range alert.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, "Mute") {
+				mute = b.CallbackData
+			}
+		}
+	}
+	for deadline := time.Now().Add(telegramWait); ; {
+		a := fake.WaitAnswer(t, fake.PressButton(alice, forum.ID, alert.MessageID, mute), telegramWait)
+		if strings.Contains(a, "Muted") {
+			break
+		}
+		if !strings.Contains(a, "expired") || time.Now().After(deadline) {
+			t.Fatalf("mute in the topic answered %q", a)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := say(ukraine, "/list"); !strings.Contains(r.Visible, "muted until") {
+		t.Errorf("/list in the Ukraine topic after mute: %q", r.Visible)
+	}
+
+	// The markets topic is deleted: its alert fails for good, and the
+	// topic is not tried again.
+	fake.DeleteTopic(forum.ID, markets)
+	tries := len(fake.Requests("sendMessage"))
+	telegramPush(t, addr, "Oil prices fall as supply rises", "https://news.example/oil",
+		"Oil prices fell on Tuesday as supply rose faster than expected, traders said.")
+	tries = len(fake.WaitRequests(t, "sendMessage", tries+1, telegramWait))
+	telegramPush(t, addr, "Oil output cut extended", "https://news.example/oil-cut",
+		"Producers agreed to extend the oil output cut by three months.")
+	time.Sleep(500 * time.Millisecond) // what the scheduler would try, it tries now
+	if n := len(fake.Requests("sendMessage")); n != tries {
+		t.Errorf("%d more sends to a deleted topic", n-tries)
+	}
+	if got := len(fake.Sent(forum.ID)); got != 5 {
+		t.Errorf("%d messages in the forum, want 5: 2 subscribes, 2 lists and one alert", got)
+	}
+}

@@ -324,8 +324,12 @@ func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 		return nil, e
 	}
 	replyTo, _ := strconv.Atoi(p.Get("reply_to_message_id"))
+	thread, _ := strconv.Atoi(p.Get("message_thread_id"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if thread != 0 && !s.topics[chatID][thread] {
+		return nil, errf(400, "Bad Request: message thread not found")
+	}
 	now := s.Now()
 	if s.overLimitLocked(chatID, now) {
 		s.violations[chatID]++
@@ -337,7 +341,7 @@ func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 	m := &SentMessage{
 		MessageID: s.userMessageLocked(Chat{ID: chatID}),
 		ChatID:    chatID, Text: p.Get("text"), Visible: visible, ParseMode: p.Get("parse_mode"),
-		NoPreview: noPreview, ReplyTo: replyTo, Buttons: buttons, At: now,
+		NoPreview: noPreview, ReplyTo: replyTo, ThreadID: thread, Buttons: buttons, At: now,
 	}
 	s.sent[chatID] = append(s.sent[chatID], m)
 	s.notifyLocked()
@@ -370,6 +374,9 @@ func (s *Server) messageJSON(m *SentMessage) map[string]any {
 	}
 	if m.Buttons != nil {
 		out["reply_markup"] = map[string]any{"inline_keyboard": m.Buttons}
+	}
+	if m.ThreadID != 0 {
+		out["message_thread_id"], out["is_topic_message"] = m.ThreadID, true
 	}
 	return out
 }

@@ -68,6 +68,27 @@ func (s *Server) GroupMessage(chat Chat, from User, text string) int {
 	return s.Push("message", s.message(chat, &from, nil, text))
 }
 
+// TopicMessage queues a message from a user in a topic of a forum
+// supergroup; the topic is open for the bot's messages from then on.
+func (s *Server) TopicMessage(chat Chat, thread int, from User, text string) int {
+	s.mu.Lock()
+	if s.topics[chat.ID] == nil {
+		s.topics[chat.ID] = map[int]bool{}
+	}
+	s.topics[chat.ID][thread] = true
+	s.mu.Unlock()
+	m := s.message(chat, &from, nil, text)
+	m["message_thread_id"], m["is_topic_message"] = thread, true
+	return s.Push("message", m)
+}
+
+// DeleteTopic deletes a forum topic: sends to it fail from then on.
+func (s *Server) DeleteTopic(chatID int64, thread int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.topics[chatID], thread)
+}
+
 // AnonymousAdminMessage queues a message an anonymous group admin posted
 // on behalf of the group.
 func (s *Server) AnonymousAdminMessage(chat Chat, text string) int {
@@ -86,23 +107,28 @@ func (s *Server) PressButton(from User, chatID int64, messageID int, data string
 	s.mu.Lock()
 	var chat Chat
 	var text string
+	thread := 0
 	for _, m := range s.sent[chatID] {
 		if m.MessageID == messageID {
-			text = m.Visible
+			text, thread = m.Visible, m.ThreadID
 		}
 	}
 	s.mu.Unlock()
 	chat = s.chatFor(chatID, from)
 	id := fmt.Sprintf("cq-%d-%d-%d", chatID, messageID, time.Now().UnixNano())
+	msg := map[string]any{
+		"message_id": messageID, "date": msgDate, "chat": chat, "text": text,
+		"from": Bot,
+	}
+	if thread != 0 {
+		msg["message_thread_id"], msg["is_topic_message"] = thread, true
+	}
 	s.Push("callback_query", map[string]any{
 		"id":            id,
 		"from":          from,
 		"chat_instance": strconv.FormatInt(chatID, 10),
 		"data":          data,
-		"message": map[string]any{
-			"message_id": messageID, "date": msgDate, "chat": chat, "text": text,
-			"from": Bot,
-		},
+		"message":       msg,
 	})
 	return id
 }

@@ -72,7 +72,9 @@ type SentMessage struct {
 	// (link_preview_options.is_disabled or disable_web_page_preview).
 	NoPreview bool
 	ReplyTo   int
-	Buttons   [][]Button
+	// ThreadID is the forum topic the message went to (0: the chat).
+	ThreadID int
+	Buttons  [][]Button
 	// Edits counts successful editMessageText calls.
 	Edits int
 	At    time.Time
@@ -136,6 +138,9 @@ type Server struct {
 	nextUpdate int
 	allowed    []string
 	nextMsg    map[int64]int
+	// topics are the open forum topics of each chat: a send to another
+	// message_thread_id is refused as Telegram does.
+	topics     map[int64]map[int]bool
 	sent       map[int64][]*SentMessage
 	requests   []Request
 	answers    map[string]string // callback query ID → answer text
@@ -164,6 +169,7 @@ func New(tb testing.TB) *Server {
 		changed:    make(chan struct{}),
 		nextUpdate: 1,
 		nextMsg:    map[int64]int{},
+		topics:     map[int64]map[int]bool{},
 		sent:       map[int64][]*SentMessage{},
 		answers:    map[string]string{},
 		members:    map[int64]map[int64]string{},
