@@ -250,7 +250,7 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 						errs[w] = append(errs[w], subErr{i, fmt.Errorf("subscription %d: %w", subs[i].ID, err)})
 						continue
 					}
-					c.pack()
+					c.packInto(pm)
 					c.shared = true
 					comp[i] = c
 					if !ok {
@@ -370,9 +370,51 @@ func compileQuery(q *Query) *compiled { return compileMemo(q, nil) }
 // compileMemo compiles q; the fingerprints and costs of a leaf's words
 // come from the parse memo if it has them.
 func compileMemo(q *Query, memo *parseMemo) *compiled {
-	c := &compiled{text: q.src, ops: make([]cop, 0, countNodes(q.root))}
+	var c *compiled
+	n := countNodes(q.root)
+	if memo != nil {
+		c = memo.newCompiled()
+		c.text, c.ops = q.src, memo.newOps(n)
+	} else {
+		c = &compiled{text: q.src, ops: make([]cop, 0, n)}
+	}
 	c.walk(q.root, memo)
 	return c
+}
+
+// Load's workers take compiled queries, their instructions and their
+// programs from slabs instead of an allocation each.
+const slabSize = 1024
+
+func (m *parseMemo) newCompiled() *compiled {
+	if len(m.cs) == cap(m.cs) {
+		m.cs = make([]compiled, 0, slabSize)
+	}
+	m.cs = m.cs[:len(m.cs)+1]
+	return &m.cs[len(m.cs)-1]
+}
+
+// newOps returns an empty slice with room for n instructions.
+func (m *parseMemo) newOps(n int) []cop {
+	if cap(m.ops)-len(m.ops) < n {
+		m.ops = make([]cop, 0, max(4*slabSize, n))
+	}
+	k := len(m.ops)
+	m.ops = m.ops[:k+n]
+	return m.ops[k : k : k+n]
+}
+
+// newWords returns n zero words; m may be nil.
+func (m *parseMemo) newWords(n int) []uint32 {
+	if m == nil {
+		return make([]uint32, n)
+	}
+	if cap(m.ws)-len(m.ws) < n {
+		m.ws = make([]uint32, 0, max(16*slabSize, n))
+	}
+	k := len(m.ws)
+	m.ws = m.ws[:k+n]
+	return m.ws[k : k+n : k+n]
 }
 
 func countNodes(n *node) int {
@@ -448,18 +490,21 @@ func (c *compiled) walk(n *node, memo *parseMemo) {
 
 // pack sizes prog and writes the text into it, 4 bytes a word; insert
 // interns the program into it. Load's workers call it outside the lock.
-func (c *compiled) pack() {
+func (c *compiled) pack() { c.packInto(nil) }
+
+// packInto is pack taking the words from the memo's slab.
+func (c *compiled) packInto(m *parseMemo) {
 	if c.prog != nil {
 		return
 	}
 	c.pl = c.progLen()
 	if tw, ok := packedWords(c.text); ok {
-		c.prog = make([]uint32, c.pl+tw)
+		c.prog = m.newWords(c.pl + tw)
 		packText(c.prog[c.pl:], c.text)
 		c.packed = true
 		return
 	}
-	c.prog = make([]uint32, c.pl+(len(c.text)+3)/4)
+	c.prog = m.newWords(c.pl + (len(c.text)+3)/4)
 	t, s := c.prog[c.pl:], c.text
 	for len(s) >= 4 {
 		t[0] = uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24

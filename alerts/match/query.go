@@ -171,6 +171,11 @@ type parseMemo struct {
 	words map[uint64]*wordMemo // by the hash of the text
 	other map[string]*wordMemo // texts whose hash another text has
 	toks  []qtok               // the lexer's buffer
+
+	// Slabs, see newCompiled.
+	cs  []compiled
+	ops []cop
+	ws  []uint32
 }
 
 // wordMemo is what the parser derived from one written word or quoted
