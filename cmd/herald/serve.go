@@ -289,6 +289,28 @@ func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
 			func() float64 { return float64(get(p.Stats())) }))
 	}
+	reg.MustRegister(feedStates{p: p, desc: prometheus.NewDesc("herald_feeds",
+		"Feeds by health: ok, failing (since the last good fetch), disabled (failing for days).", []string{"state"}, nil)})
+}
+
+// feedStates is the herald_feeds gauge: how many feeds are ok, failing or
+// disabled, counted at each scrape, so an operator can alert on feeds
+// that stopped working.
+type feedStates struct {
+	p    *feeds.Poller
+	desc *prometheus.Desc
+}
+
+func (c feedStates) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c feedStates) Collect(ch chan<- prometheus.Metric) {
+	n := map[string]int{feeds.StateOK: 0, feeds.StateFailing: 0, feeds.StateDisabled: 0}
+	for _, s := range c.p.Sources() {
+		n[s.State]++
+	}
+	for state, count := range n {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(count), state)
+	}
 }
 
 // extractList expands HERALD_EXTRACT: "all" means every configured feed.

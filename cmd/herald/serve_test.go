@@ -219,9 +219,25 @@ func TestPushRejectsBadInput(t *testing.T) {
 	}
 }
 
+// rssServer serves an RSS feed with the given title on loopback until the
+// test ends: tests reach no other host, not even to resolve a name.
+func rssServer(t *testing.T, title string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>`+title+`</title>`+
+			`<item><title>One</title><link>https://news.example/1</link><guid>1</guid></item></channel></rss>`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/rss"
+}
+
 func TestHealthReadinessMetrics(t *testing.T) {
-	s := startService(t, nil)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total"} {
+	list := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(list, []byte(rssServer(t, "Wire")+"\n"), 0o600)
+	s := startService(t, map[string]string{"HERALD_FEEDS": list})
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total",
+		"/metrics#feeds": `herald_feeds{state="ok"} 1`} {
+		path, _, _ = strings.Cut(path, "#")
 		resp, err := http.Get("http://" + s.addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -278,7 +294,8 @@ func TestProxiedRequestsAreNotLoopback(t *testing.T) {
 
 func TestSourcesExportAsOPML(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "feeds.txt")
-	os.WriteFile(list, []byte("# the operator's feeds\nhttps://wire.example/rss\n"), 0o600)
+	wire := rssServer(t, "Wire")
+	os.WriteFile(list, []byte("# the operator's feeds\n"+wire+"\n"), 0o600)
 	s := startService(t, map[string]string{"HERALD_FEEDS": list})
 	resp, err := http.Get("http://" + s.addr + "/v1/sources.opml")
 	if err != nil {
@@ -286,7 +303,7 @@ func TestSourcesExportAsOPML(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), `<opml`) || !strings.Contains(string(b), "https://wire.example/rss") {
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `<opml`) || !strings.Contains(string(b), wire) {
 		t.Fatalf("OPML export: %d\n%s", resp.StatusCode, b)
 	}
 }
@@ -294,18 +311,14 @@ func TestSourcesExportAsOPML(t *testing.T) {
 // The operator removes a feed some chat added with DELETE /v1/sources,
 // from this host; the feeds of HERALD_FEEDS are removed from that file.
 func TestOperatorRemovesAChatAddedSource(t *testing.T) {
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Chat feed</title>`+
-			`<item><title>One</title><link>https://chat.example/1</link><guid>1</guid></item></channel></rss>`)
-	}))
-	defer feed.Close()
+	feed := rssServer(t, "Chat feed")
+	wire := rssServer(t, "Wire")
 	list := filepath.Join(t.TempDir(), "feeds.txt")
-	os.WriteFile(list, []byte("https://wire.example/rss\n"), 0o600)
+	os.WriteFile(list, []byte(wire+"\n"), 0o600)
 	s := startService(t, map[string]string{"HERALD_FEEDS": list, "HERALD_ALLOW_PRIVATE_FEEDS": "true"})
 	newsroom := alerts.Target{ID: "console:newsroom", Kind: alerts.KindChannel, Title: "#newsroom"}
 	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
-		Text: "/sources add " + feed.URL}).Text; !strings.Contains(r, "Added Chat feed") {
+		Text: "/sources add " + feed}).Text; !strings.Contains(r, "Added Chat feed") {
 		t.Fatalf("adding from chat: %s", r)
 	}
 	del := func(u string) (int, string) {
@@ -318,13 +331,13 @@ func TestOperatorRemovesAChatAddedSource(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := del("https://wire.example/rss"); code != http.StatusConflict || !strings.Contains(body, "HERALD_FEEDS") {
+	if code, body := del(wire); code != http.StatusConflict || !strings.Contains(body, "HERALD_FEEDS") {
 		t.Errorf("removing an operator feed: %d %s", code, body)
 	}
-	if code, body := del(feed.URL); code != http.StatusOK {
+	if code, body := del(feed); code != http.StatusOK {
 		t.Fatalf("removing the chat's feed: %d %s", code, body)
 	}
-	if code, _ := del(feed.URL); code != http.StatusNotFound {
+	if code, _ := del(feed); code != http.StatusNotFound {
 		t.Errorf("removing it again: %d, want 404", code)
 	}
 	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
