@@ -113,7 +113,12 @@ type targetState struct {
 	next     time.Time  // earliest next send
 	lastSent time.Time  // fairness: least recently served first
 	inFlight bool
-	stale    bool // a reload skipped this target while it was in flight
+	// staged is the queue a reload read for this target while its send
+	// was in flight; finish takes it up (hasStaged), minus what settled
+	// since. Reloading everything again after each such send instead kept
+	// a busy outbox reloading four times a second, each a full decode.
+	staged    []Delivery
+	hasStaged bool
 }
 
 // scheduler keeps the outbox in memory, reloading it from the store when
@@ -124,7 +129,6 @@ type scheduler struct {
 	platforms map[alerts.Platform]*platformState
 	targets   map[alerts.TargetID]*targetState
 	wg        sync.WaitGroup
-	reloadReq chan struct{}
 	// sendCtx outlives the run's context by ShutdownGrace.
 	sendCtx context.Context
 	// settled remembers deliveries finished or rescheduled lately, so a
@@ -170,7 +174,7 @@ type settledEntry struct {
 
 func (b *Bot) newScheduler() *scheduler {
 	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
-		reloadReq: make(chan struct{}, 1), settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now()}
+		settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now()}
 	for p, snd := range b.senders {
 		r := b.rates[p]
 		r.Workers = max(r.Workers, 1)
@@ -229,7 +233,9 @@ func (s *scheduler) reload() error {
 		depth[d.Target.Platform()]++
 	}
 	for id, ts := range s.targets {
-		if !ts.inFlight {
+		if ts.inFlight {
+			ts.staged, ts.hasStaged = nil, true
+		} else {
 			ts.queue = nil
 			if _, ok := byTarget[id]; !ok && ts.next.Before(s.b.now()) {
 				delete(s.targets, id)
@@ -245,7 +251,7 @@ func (s *scheduler) reload() error {
 			s.resumePacing(id, ts)
 		}
 		if ts.inFlight {
-			ts.stale = true // reload again once its send is done
+			ts.staged = q // taken up when its send is done
 		} else {
 			ts.queue = q
 		}
@@ -293,7 +299,6 @@ func (b *Bot) runScheduler(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-b.wake:
-		case <-s.reloadReq:
 		case <-tick.C:
 		}
 	}
@@ -508,24 +513,30 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		upd[d.ID] = d
 		s.settled[d.ID] = settledEntry{at: time.Now(), updated: d}
 	}
-	q := ts.queue[:0]
-	for _, d := range ts.queue {
+	src := ts.queue
+	if ts.hasStaged {
+		// A reload read the store during the send: its copy is newer,
+		// except for what settled since (this send's, others').
+		src, ts.staged, ts.hasStaged = ts.staged, nil, false
+	}
+	q := make([]Delivery, 0, len(src))
+	for _, d := range src {
 		if drop[d.ID] {
 			continue
 		}
 		if u, ok := upd[d.ID]; ok {
 			d = u
+		} else if e, ok := s.settled[d.ID]; ok {
+			if e.done {
+				continue
+			}
+			if e.updated.Attempts > d.Attempts {
+				d = e.updated
+			}
 		}
 		q = append(q, d)
 	}
 	ts.queue = q
-	if ts.stale {
-		ts.stale = false
-		select {
-		case s.reloadReq <- struct{}{}:
-		default:
-		}
-	}
 	now := s.b.now()
 	if served {
 		ts.lastSent = now
