@@ -50,6 +50,17 @@ func (id TargetID) ChatID() string {
 	return c
 }
 
+// Chat returns the chat a target belongs to: for a topic of a Telegram
+// forum ("telegram:CHAT/THREAD") the forum itself, otherwise the target.
+// Permissions, operator allow-lists and a platform's per-chat limits
+// belong to the chat.
+func (id TargetID) Chat() TargetID {
+	if i := strings.IndexByte(string(id), '/'); i >= 0 && strings.IndexByte(string(id), ':') < i {
+		return id[:i]
+	}
+	return id
+}
+
 // Target is a place alerts go to: a channel, a group, or a person's DMs.
 type Target struct {
 	ID     TargetID   `json:"id"`

@@ -572,15 +572,18 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 	case "":
 		return b.listSources(t)
 	case "add":
-		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] {
+		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] && !cs[t.ID.Chat()] {
 			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID)}
 		}
 		if rest == "" || strings.ContainsAny(rest, " \t\n") {
 			return Reply{Text: "Write /sources add with one feed's URL: /sources add https://example.com/feed.xml"}
 		}
-		st, err := b.catalog.AddSource(ctx, rest, t.ID)
+		st, err := b.catalog.AddSource(ctx, rest, t.ID.Chat())
 		if err != nil {
 			return Reply{Text: "Not added: " + err.Error()}
+		}
+		if !st.UserAdded || st.AddedBy != t.ID.Chat() {
+			return Reply{Text: fmt.Sprintf("%s is already among the sources.", nonEmpty(st.Title, st.URL))}
 		}
 		return Reply{Text: fmt.Sprintf("Added %s. New articles from it will be matched from now on (its backlog is skipped). /sources remove takes it out again.", nonEmpty(st.Title, st.URL))}
 	case "remove", "rm", "delete":
@@ -604,7 +607,7 @@ func (b *Bot) listSources(t alerts.Target) Reply {
 	fmt.Fprintf(&sb, "%d sources:\n", len(srcs))
 	hidden := 0
 	for i, s := range srcs {
-		ours := s.UserAdded && s.AddedBy == t.ID
+		ours := s.UserAdded && s.AddedBy == t.ID.Chat()
 		if i >= shown && !ours {
 			hidden++
 			continue
@@ -662,10 +665,10 @@ func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Rep
 		return Reply{Text: fmt.Sprintf("%s is configured by the operator of this Herald; only they can remove it.", name)}
 	case src.AddedBy == "":
 		return Reply{Text: fmt.Sprintf("%s was added before Herald recorded who adds feeds; only the operator can remove it.", name)}
-	case src.AddedBy != t.ID:
+	case src.AddedBy != t.ID.Chat():
 		return Reply{Text: fmt.Sprintf("%s was added by another chat; only that chat's admins can remove it.", name)}
 	}
-	if err := b.catalog.RemoveSource(ctx, src.URL, t.ID); err != nil {
+	if err := b.catalog.RemoveSource(ctx, src.URL, t.ID.Chat()); err != nil {
 		return Reply{Text: "Not removed: " + err.Error()}
 	}
 	return Reply{Text: fmt.Sprintf("Removed %s: its new articles no longer arrive. Alerts already sent stay.", name)}
@@ -686,7 +689,10 @@ func (b *Bot) handleButton(_ context.Context, c Command) Reply {
 		return Reply{Text: "This button has expired."}
 	}
 	btn, err := b.store.Button(tok)
-	if err != nil || btn.Target != c.Target.ID {
+	// The button acts for the target its alert went to; the press must
+	// come from that chat (a forum topic's message may arrive without its
+	// topic, so the chat is what is compared).
+	if err != nil || btn.Target.Chat() != c.Target.ID.Chat() {
 		return Reply{Text: "This button has expired."}
 	}
 	t, err := b.store.GetTarget(btn.Target)

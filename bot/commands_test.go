@@ -212,6 +212,11 @@ type catalog struct{ srcs []bot.SourceStatus }
 func (c *catalog) Sources() []bot.SourceStatus { return append([]bot.SourceStatus(nil), c.srcs...) }
 
 func (c *catalog) AddSource(_ context.Context, url string, by alerts.TargetID) (bot.SourceStatus, error) {
+	for _, s := range c.srcs {
+		if s.URL == url {
+			return s, nil // as the poller: the feed as it is
+		}
+	}
 	s := bot.SourceStatus{URL: url, State: "ok", UserAdded: true, AddedBy: by}
 	c.srcs = append(c.srcs, s)
 	return s, nil
@@ -315,5 +320,31 @@ func TestSourcesListKeepsOursPastTheCap(t *testing.T) {
 	}
 	if strings.Contains(got, "op30.example") {
 		t.Errorf("/sources lists past the cap:\n%s", got)
+	}
+}
+
+// A forum topic belongs to its chat: the operator's allow-list names the
+// chat, and a feed added from one topic is the chat's to remove from any.
+func TestSourcesInForumTopics(t *testing.T) {
+	cat := &catalog{}
+	topic := alerts.Target{ID: "test:-100/7", Kind: alerts.KindGroup}
+	general := alerts.Target{ID: "test:-100", Kind: alerts.KindGroup}
+	e := newEnv(t, func(o *bot.Options) {
+		o.Catalog = cat
+		o.Limits.ChatSources = map[alerts.TargetID]bool{"test:-100": true, "test:-200": true}
+	})
+	say := func(tg alerts.Target, text string) string {
+		return e.bot.HandleCommand(context.Background(), bot.Command{Target: tg, UserID: "admin", CanManage: true, Text: text}).Text
+	}
+	if r := say(topic, "/sources add https://globe.example/atom"); !strings.Contains(r, "Added") {
+		t.Fatalf("adding from a topic of an allowed forum: %q", r)
+	}
+	other := alerts.Target{ID: "test:-200", Kind: alerts.KindGroup}
+	e.bot.HandleCommand(context.Background(), bot.Command{Target: other, UserID: "x", CanManage: true, Text: "/list"})
+	if r := say(other, "/sources add https://globe.example/atom"); !strings.Contains(r, "already among the sources") {
+		t.Errorf("another chat adding it: %q", r)
+	}
+	if r := say(general, "/sources remove 1"); !strings.Contains(r, "Removed") {
+		t.Errorf("removing from the forum's General topic: %q", r)
 	}
 }
