@@ -541,3 +541,36 @@ func TestPacingSurvivesARestart(t *testing.T) {
 		t.Fatalf("after the interval: %d sent, want 2", n)
 	}
 }
+
+// The topics of one forum share its chat's pace: two topics with an alert
+// each get them one interval apart, as the group's limit counts both.
+func TestTopicsOfAChatSharePacing(t *testing.T) {
+	paced := func(o *bot.Options) {
+		o.Rates = map[alerts.Platform]bot.Rate{"test": {PerSecond: 1e6, Burst: 1000, Workers: 4,
+			DMEvery: time.Minute, GroupEvery: time.Minute}}
+	}
+	e := newEnv(t, paced)
+	ukraine := alerts.Target{ID: "test:-100/7", Kind: alerts.KindGroup, Title: "Newsroom (topic 7)"}
+	markets := alerts.Target{ID: "test:-100/9", Kind: alerts.KindGroup, Title: "Newsroom (topic 9)"}
+	other := alerts.Target{ID: "test:-200", Kind: alerts.KindGroup, Title: "Elsewhere"}
+	e.cmd(ukraine, "/subscribe ceasefire")
+	e.cmd(markets, "/subscribe ceasefire")
+	e.cmd(other, "/subscribe ceasefire")
+	e.ingest(article("Ceasefire agreed", "ceasefire"))
+	e.drain()
+	sentTo := func() map[alerts.TargetID]int {
+		n := map[alerts.TargetID]int{}
+		for _, s := range e.sender.sent() {
+			n[s.target]++
+		}
+		return n
+	}
+	if got := sentTo(); got[other.ID] != 1 || got[ukraine.ID]+got[markets.ID] != 1 {
+		t.Fatalf("first round: %v, want the other chat and one of the two topics", got)
+	}
+	e.clock.Add(time.Minute)
+	e.drain()
+	if got := sentTo(); got[ukraine.ID] != 1 || got[markets.ID] != 1 {
+		t.Fatalf("after the interval: %v, want both topics", got)
+	}
+}

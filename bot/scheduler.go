@@ -139,6 +139,11 @@ type scheduler struct {
 	// start is when this scheduler began: a chat first seen within a
 	// pacing interval of it may have been sent to by the last process.
 	start time.Time
+	// chatNext and chatBusy pace chats, which may hold several targets (a
+	// Telegram forum's topics share the group's 20 messages a minute):
+	// the earliest next send to the chat, and its sends in flight.
+	chatNext map[alerts.TargetID]time.Time
+	chatBusy map[alerts.TargetID]int
 }
 
 // resumePacing starts a chat's pacing where the last process left it: a
@@ -163,6 +168,9 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 	if next := last.At.Add(every); next.After(ts.next) {
 		ts.next = next
 		ts.lastSent = last.At
+		if next.After(s.chatNext[id.Chat()]) {
+			s.chatNext[id.Chat()] = next
+		}
 	}
 }
 
@@ -174,7 +182,8 @@ type settledEntry struct {
 
 func (b *Bot) newScheduler() *scheduler {
 	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
-		settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now()}
+		settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now(),
+		chatNext: map[alerts.TargetID]time.Time{}, chatBusy: map[alerts.TargetID]int{}}
 	for p, snd := range b.senders {
 		r := b.rates[p]
 		r.Workers = max(r.Workers, 1)
@@ -231,6 +240,11 @@ func (s *scheduler) reload() error {
 		}
 		byTarget[d.Target] = append(byTarget[d.Target], d)
 		depth[d.Target.Platform()]++
+	}
+	for chat, next := range s.chatNext {
+		if next.Before(s.b.now()) {
+			delete(s.chatNext, chat)
+		}
 	}
 	for id, ts := range s.targets {
 		if ts.inFlight {
@@ -351,6 +365,14 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 			note(ts.next.Sub(now))
 			continue
 		}
+		chat := id.Chat()
+		if s.chatBusy[chat] > 0 {
+			continue // another target of the chat is being sent to
+		}
+		if cn := s.chatNext[chat]; cn.After(now) {
+			note(cn.Sub(now))
+			continue
+		}
 		due := false
 		for _, d := range ts.queue {
 			if !d.NotBefore.After(now) {
@@ -372,6 +394,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		return false, soonest
 	}
 	bestTS.inFlight = true
+	s.chatBusy[best.Chat()]++
 	var due []Delivery
 	for _, d := range bestTS.queue {
 		if !d.NotBefore.After(now) {
@@ -503,6 +526,11 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 	defer s.mu.Unlock()
 	ts := s.target(id)
 	ts.inFlight = false
+	if chat := id.Chat(); s.chatBusy[chat] > 1 {
+		s.chatBusy[chat]--
+	} else {
+		delete(s.chatBusy, chat)
+	}
 	drop := map[string]bool{}
 	for _, d := range done {
 		drop[d.ID] = true
@@ -541,6 +569,9 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 	if served {
 		ts.lastSent = now
 		ts.next = now.Add(after)
+		if ts.next.After(s.chatNext[id.Chat()]) {
+			s.chatNext[id.Chat()] = ts.next
+		}
 	}
 	if ps := s.platforms[id.Platform()]; ps != nil {
 		ps.poke()

@@ -23,31 +23,59 @@ func (b *Bot) deactivate(id alerts.TargetID, reason string) error {
 }
 
 // TargetGone is called by an adapter when the platform says a chat is gone
-// or blocked the bot: delivery stops, subscriptions stay.
+// or blocked the bot: delivery stops, subscriptions stay. For a chat, the
+// targets within it (a forum's topics) stop too.
 func (b *Bot) TargetGone(_ context.Context, id alerts.TargetID, reason string) error {
-	err := b.deactivate(id, reason)
-	if errors.Is(err, alerts.ErrNotFound) {
-		return nil
-	}
-	if err == nil {
-		b.log.Info("Target deactivated", "target", id, "reason", reason)
-	}
-	return err
+	return b.forChatTargets(id, func(id alerts.TargetID) error {
+		err := b.deactivate(id, reason)
+		if errors.Is(err, alerts.ErrNotFound) {
+			return nil
+		}
+		if err == nil {
+			b.log.Info("Target deactivated", "target", id, "reason", reason)
+		}
+		return err
+	})
 }
 
 // TargetBack is called when a person unblocks the bot or a chat re-adds
-// it: delivery resumes.
+// it: delivery resumes, to the targets within the chat too.
 func (b *Bot) TargetBack(_ context.Context, id alerts.TargetID) error {
-	t, err := b.store.GetTarget(id)
-	if errors.Is(err, alerts.ErrNotFound) {
-		return nil
-	}
-	if err != nil || t.Active {
+	return b.forChatTargets(id, func(id alerts.TargetID) error {
+		t, err := b.store.GetTarget(id)
+		if errors.Is(err, alerts.ErrNotFound) {
+			return nil
+		}
+		if err != nil || t.Active {
+			return err
+		}
+		t.Active, t.InactiveReason = true, ""
+		b.log.Info("Target reactivated", "target", id)
+		return b.store.PutTarget(t)
+	})
+}
+
+// forChatTargets calls fn for id and, when id is a chat, for every other
+// stored target within it.
+func (b *Bot) forChatTargets(id alerts.TargetID, fn func(alerts.TargetID) error) error {
+	if err := fn(id); err != nil {
 		return err
 	}
-	t.Active, t.InactiveReason = true, ""
-	b.log.Info("Target reactivated", "target", id)
-	return b.store.PutTarget(t)
+	if id.Chat() != id {
+		return nil
+	}
+	all, err := b.store.ListTargets()
+	if err != nil {
+		return err
+	}
+	for _, t := range all {
+		if t.ID != id && t.ID.Chat() == id {
+			if err := fn(t.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // TargetMigrated moves a chat that changed its ID, with its subscriptions.

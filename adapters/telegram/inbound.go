@@ -32,6 +32,10 @@ type topics struct {
 type topicMessage struct {
 	ThreadID int  `json:"message_thread_id"`
 	IsTopic  bool `json:"is_topic_message"`
+	// Service messages a forum posts in a topic when it is closed or
+	// reopened.
+	Closed   *struct{} `json:"forum_topic_closed"`
+	Reopened *struct{} `json:"forum_topic_reopened"`
 }
 
 // thread is the forum topic a message is in, or 0. In a supergroup that
@@ -52,6 +56,9 @@ func decodeUpdate(raw []byte) (tgbotapi.Update, updateTopics, error) {
 	var t topics
 	json.Unmarshal(raw, &t) // best effort: without it, the chat itself
 	ut := updateTopics{message: t.Message.thread()}
+	if ut.message != 0 {
+		ut.closed, ut.reopened = t.Message.Closed != nil, t.Message.Reopened != nil
+	}
 	if t.CallbackQuery != nil {
 		ut.callback = t.CallbackQuery.Message.thread()
 	}
@@ -60,7 +67,10 @@ func decodeUpdate(raw []byte) (tgbotapi.Update, updateTopics, error) {
 
 // updateTopics are the forum topics of an update's message and of its
 // pressed button's message.
-type updateTopics struct{ message, callback int }
+type updateTopics struct {
+	message, callback int
+	closed, reopened  bool // the message's topic was closed or reopened
+}
 
 // handleUpdate dispatches one update. Errors are logged: an update is
 // never retried, or one bad update would block every later one.
@@ -71,6 +81,8 @@ func (a *Adapter) handleUpdate(ctx context.Context, u *tgbotapi.Update, tp updat
 		}
 	}()
 	switch {
+	case u.Message != nil && u.Message.Chat != nil && (tp.closed || tp.reopened):
+		a.topicState(ctx, topicTargetID(u.Message.Chat.ID, tp.message), tp.reopened)
 	case u.Message != nil:
 		a.handleMessage(ctx, u.Message, tp.message)
 	case u.ChannelPost != nil:
@@ -291,6 +303,20 @@ func (a *Adapter) handleMyChatMember(ctx context.Context, m *tgbotapi.ChatMember
 	}
 	if err != nil {
 		a.log.Error("Telegram membership change not recorded", "target", id, "status", now, "err", err)
+	}
+}
+
+// topicState follows a forum topic being closed (no alerts until it is
+// reopened; its subscriptions stay) or reopened.
+func (a *Adapter) topicState(ctx context.Context, id alerts.TargetID, open bool) {
+	var err error
+	if open {
+		err = a.h().TargetBack(ctx, id)
+	} else {
+		err = a.h().TargetGone(ctx, id, "the forum topic was closed")
+	}
+	if err != nil {
+		a.log.Error("Telegram topic state not recorded", "target", id, "open", open, "err", err)
 	}
 }
 

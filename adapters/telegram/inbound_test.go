@@ -311,3 +311,61 @@ func TestAdminAnswersExpire(t *testing.T) {
 		t.Errorf("CanManage = %v %v %v, want true true false", cmds[0].CanManage, cmds[1].CanManage, cmds[2].CanManage)
 	}
 }
+
+func TestDecodeUpdateTopics(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want updateTopics
+	}{
+		{"a message in a forum topic",
+			`{"update_id":1,"message":{"message_id":5,"date":1,"chat":{"id":-100,"type":"supergroup"},"text":"/list","message_thread_id":7,"is_topic_message":true}}`,
+			updateTopics{message: 7}},
+		{"a reply thread in a group without topics is the group",
+			`{"update_id":2,"message":{"message_id":6,"date":1,"chat":{"id":-100,"type":"supergroup"},"text":"/list","message_thread_id":3}}`,
+			updateTopics{}},
+		{"the General topic is the group",
+			`{"update_id":3,"message":{"message_id":7,"date":1,"chat":{"id":-100,"type":"supergroup"},"text":"/list"}}`,
+			updateTopics{}},
+		{"a button under an alert in a topic",
+			`{"update_id":4,"callback_query":{"id":"q","from":{"id":1,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"m:x","message":{"message_id":8,"date":1,"chat":{"id":-100,"type":"supergroup"},"message_thread_id":9,"is_topic_message":true}}}`,
+			updateTopics{callback: 9}},
+		{"a topic closed",
+			`{"update_id":5,"message":{"message_id":9,"date":1,"chat":{"id":-100,"type":"supergroup"},"message_thread_id":7,"is_topic_message":true,"forum_topic_closed":{}}}`,
+			updateTopics{message: 7, closed: true}},
+		{"a topic reopened",
+			`{"update_id":6,"message":{"message_id":10,"date":1,"chat":{"id":-100,"type":"supergroup"},"message_thread_id":7,"is_topic_message":true,"forum_topic_reopened":{}}}`,
+			updateTopics{message: 7, reopened: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got, err := decodeUpdate([]byte(tt.raw))
+			if err != nil || got != tt.want {
+				t.Errorf("decodeUpdate = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+	if id := topicTargetID(-100, 7); id != "telegram:-100/7" || id.Chat() != "telegram:-100" {
+		t.Errorf("topic target %q, chat %q", id, id.Chat())
+	}
+	if c, th, err := chatOf("telegram:-100/7"); c != -100 || th != 7 || err != nil {
+		t.Errorf("chatOf = %d, %d, %v", c, th, err)
+	}
+	if _, _, err := chatOf("telegram:-100/x"); err == nil {
+		t.Error("a bad topic ID was accepted")
+	}
+}
+
+// FuzzDecodeUpdate: any bytes from the Bot API decode or fail, never panic,
+// and a topic is never claimed without a thread.
+func FuzzDecodeUpdate(f *testing.F) {
+	f.Add([]byte(`{"update_id":1,"message":{"message_id":5,"date":1,"chat":{"id":-100,"type":"supergroup"},"text":"/list","message_thread_id":7,"is_topic_message":true,"forum_topic_closed":{}}}`))
+	f.Add([]byte(`{"update_id":4,"callback_query":{"id":"q","message":{"message_thread_id":9,"is_topic_message":true}}}`))
+	f.Add([]byte(`{"message":null,"callback_query":{"message":null}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_, tp, err := decodeUpdate(raw)
+		if err == nil && (tp.closed || tp.reopened) && tp.message == 0 {
+			t.Fatalf("closed/reopened without a topic: %+v", tp)
+		}
+	})
+}

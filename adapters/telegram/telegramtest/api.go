@@ -330,6 +330,9 @@ func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 	if thread != 0 && !s.topics[chatID][thread] {
 		return nil, errf(400, "Bad Request: message thread not found")
 	}
+	if thread != 0 && s.closedTopics[topicKey{chatID, thread}] {
+		return nil, errf(400, "Bad Request: TOPIC_CLOSED")
+	}
 	now := s.Now()
 	if s.overLimitLocked(chatID, now) {
 		s.violations[chatID]++

@@ -82,6 +82,30 @@ func (s *Server) TopicMessage(chat Chat, thread int, from User, text string) int
 	return s.Push("message", m)
 }
 
+// CloseTopic closes a forum topic, as an admin does: the forum posts a
+// service message in it, and the bot's sends there fail until it is
+// reopened.
+func (s *Server) CloseTopic(chat Chat, thread int, by User) int {
+	s.mu.Lock()
+	s.closedTopics[topicKey{chat.ID, thread}] = true
+	s.mu.Unlock()
+	m := s.message(chat, &by, nil, "")
+	delete(m, "text")
+	m["message_thread_id"], m["is_topic_message"], m["forum_topic_closed"] = thread, true, map[string]any{}
+	return s.Push("message", m)
+}
+
+// ReopenTopic reopens a closed topic, with its service message.
+func (s *Server) ReopenTopic(chat Chat, thread int, by User) int {
+	s.mu.Lock()
+	delete(s.closedTopics, topicKey{chat.ID, thread})
+	s.mu.Unlock()
+	m := s.message(chat, &by, nil, "")
+	delete(m, "text")
+	m["message_thread_id"], m["is_topic_message"], m["forum_topic_reopened"] = thread, true, map[string]any{}
+	return s.Push("message", m)
+}
+
 // DeleteTopic deletes a forum topic: sends to it fail from then on.
 func (s *Server) DeleteTopic(chatID int64, thread int) {
 	s.mu.Lock()

@@ -140,20 +140,21 @@ type Server struct {
 	nextMsg    map[int64]int
 	// topics are the open forum topics of each chat: a send to another
 	// message_thread_id is refused as Telegram does.
-	topics     map[int64]map[int]bool
-	sent       map[int64][]*SentMessage
-	requests   []Request
-	answers    map[string]string // callback query ID → answer text
-	members    map[int64]map[int64]string
-	faults     []*Fault
-	commands   string
-	webhook    string
-	secret     string
-	sendTimes  map[int64][]time.Time
-	violations map[int64]int
-	enforce    bool
-	closed     bool
-	stopHook   chan struct{}
+	topics       map[int64]map[int]bool
+	closedTopics map[topicKey]bool
+	sent         map[int64][]*SentMessage
+	requests     []Request
+	answers      map[string]string // callback query ID → answer text
+	members      map[int64]map[int64]string
+	faults       []*Fault
+	commands     string
+	webhook      string
+	secret       string
+	sendTimes    map[int64][]time.Time
+	violations   map[int64]int
+	enforce      bool
+	closed       bool
+	stopHook     chan struct{}
 }
 
 type pending struct {
@@ -165,16 +166,17 @@ type pending struct {
 // New starts a fake server; it is closed when the test ends.
 func New(tb testing.TB) *Server {
 	s := &Server{
-		Now:        time.Now,
-		changed:    make(chan struct{}),
-		nextUpdate: 1,
-		nextMsg:    map[int64]int{},
-		topics:     map[int64]map[int]bool{},
-		sent:       map[int64][]*SentMessage{},
-		answers:    map[string]string{},
-		members:    map[int64]map[int64]string{},
-		sendTimes:  map[int64][]time.Time{},
-		violations: map[int64]int{},
+		Now:          time.Now,
+		changed:      make(chan struct{}),
+		nextUpdate:   1,
+		nextMsg:      map[int64]int{},
+		topics:       map[int64]map[int]bool{},
+		closedTopics: map[topicKey]bool{},
+		sent:         map[int64][]*SentMessage{},
+		answers:      map[string]string{},
+		members:      map[int64]map[int64]string{},
+		sendTimes:    map[int64][]time.Time{},
+		violations:   map[int64]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -204,4 +206,9 @@ func (s *Server) Close() {
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+type topicKey struct {
+	chat   int64
+	thread int
 }
