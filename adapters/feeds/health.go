@@ -110,6 +110,8 @@ func (p *Poller) AddSource(ctx context.Context, rawURL string, by alerts.TargetI
 	}
 	f := p.loadFeed(rawURL)
 	f.st.UserAdded, f.st.AddedBy = true, by
+	// A feed added again after its removal subscribes to its hub afresh.
+	f.st.LeaseUntil, f.st.SubscribeAsked = time.Time{}, time.Time{}
 	f.st.Disabled, f.st.Failures, f.st.FailingSince, f.st.LastError = false, 0, time.Time{}, ""
 	p.ingest(f, pf) // baseline, nothing emitted
 	p.succeeded(f, res, pf, 0)
@@ -197,16 +199,24 @@ func (p *Poller) RemoveSource(ctx context.Context, rawURL string, by alerts.Targ
 	p.mu.Unlock()
 
 	f.mu.Lock()
-	hub, topic, secret, lease := f.st.Hub, f.st.Topic, f.st.Secret, f.st.LeaseUntil
-	f.st.LeaseUntil = time.Time{}
+	hub, topic, secret := f.st.Hub, f.st.Topic, f.st.Secret
+	f.st.LeaseUntil, f.st.SubscribeAsked = time.Time{}, time.Time{}
 	f.mu.Unlock()
 	if p.store != nil {
-		if err := p.saveFeed(f); err != nil {
+		// Under flushMu, so a flush that read the feed before it was
+		// flagged cannot write its old state over this.
+		p.flushMu.Lock()
+		err := p.saveFeed(f)
+		p.flushMu.Unlock()
+		if err != nil {
 			p.log.Warn("Unable to save feed state", "feed", logURL(rawURL), "error", err)
 		}
 	}
 	p.log.Info("Feed removed", "feed", logURL(rawURL), "by", string(by))
-	if hub != "" && lease.After(p.opts.Now()) && runCtx != nil {
+	if hub == "" {
+		p.dropTombstone(f)
+	} else if runCtx != nil {
+		// Asked or verified: ask the hub to stop either way.
 		callback := p.websubCallback(f)
 		go func() {
 			if err := p.websubRequest(runCtx, "unsubscribe", hub, topic, callback, secret, !p.opts.AllowPrivate); err != nil {

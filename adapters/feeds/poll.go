@@ -111,6 +111,8 @@ type Poller struct {
 	gates map[string]*hostGate
 
 	addMu sync.Mutex // serialises AddSource's writes of the added list
+	// flushMu serialises writes of feed state: flush against RemoveSource.
+	flushMu sync.Mutex
 
 	wake    chan struct{}
 	running atomic.Bool
@@ -451,6 +453,8 @@ func (p *Poller) flush() {
 	if p.store == nil {
 		return
 	}
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	dirty := p.dirty
 	p.dirty = map[*feed]bool{}

@@ -175,7 +175,7 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 	defer f.mu.Unlock()
 	switch mode {
 	case "subscribe":
-		if f.st.Topic == "" || topic != f.st.Topic || challenge == "" || f.st.Disabled {
+		if f.st.Topic == "" || topic != f.st.Topic || challenge == "" || f.st.Disabled || f.removed.Load() {
 			http.Error(w, "no such subscription was asked for", http.StatusNotFound)
 			return
 		}
@@ -192,6 +192,9 @@ func (p *Poller) websubVerify(w http.ResponseWriter, r *http.Request, f *feed) {
 			return
 		}
 		f.st.LeaseUntil = time.Time{}
+		if f.removed.Load() {
+			go p.dropTombstone(f) // the hub let go: the callback can go too
+		}
 	case "denied":
 		p.log.Warn("WebSub hub denied the subscription; polling goes on", "feed", logURL(f.st.URL), "reason", q.Get("hub.reason"))
 		f.st.LeaseUntil = time.Time{}
@@ -288,4 +291,14 @@ func websubSignatureOK(secret, header string, body []byte) bool {
 	m := hmac.New(h, []byte(secret))
 	m.Write(body)
 	return hmac.Equal(m.Sum(nil), want)
+}
+
+// dropTombstone forgets the callback of a removed feed, unless the feed was
+// added again under the same callback meanwhile.
+func (p *Poller) dropTombstone(f *feed) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID[f.id] == f {
+		delete(p.byID, f.id)
+	}
 }

@@ -342,7 +342,19 @@ func TestRemovedFeedLeavesItsHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusGone {
-		t.Errorf("a push to the removed feed: %s, want 410 Gone", resp.Status)
+	// 410 while the hub has not let go; 404 once it has and the callback
+	// is forgotten.
+	if resp.StatusCode != http.StatusGone && resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a push to the removed feed: %s, want 410 or 404", resp.Status)
+	}
+	// The callback no longer confirms a subscription to the removed feed.
+	q := url.Values{"hub.mode": {"subscribe"}, "hub.topic": {topic}, "hub.challenge": {"again"}}
+	resp, err = http.Get(callback + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Error("the removed feed's callback confirmed a new subscription")
 	}
 }
