@@ -44,8 +44,14 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "herald:", err)
 		return 1
 	}
-	// A running herald holds the file: ask it for a consistent copy.
-	n, err := fetchBackup(ctx, "http://"+cfg.HTTPAddr+"/v1/backup", cfg.IngestToken, dst)
+	// A running herald holds the file: ask it for a consistent copy, with
+	// the admin token it wrote beside the database.
+	token, err := readAdminToken(cfg.DB)
+	if err != nil {
+		fmt.Fprintf(stderr, "herald: %s is in use, and the running herald's admin token is unreadable: %v\n", cfg.DB, err)
+		return 1
+	}
+	n, err := fetchBackup(ctx, "http://"+cfg.HTTPAddr+"/v1/backup", token, dst)
 	if err != nil {
 		fmt.Fprintf(stderr, "herald: %s is in use and the running herald at %s did not serve a backup: %v\n", cfg.DB, cfg.HTTPAddr, err)
 		return 1

@@ -151,24 +151,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
 	}, cfg.IngestToken, log.With("part", "push")))
-	mux.Handle("GET /v1/backup", backupHandler(db))
+	adminToken, err := writeAdminToken(cfg.DB)
+	if err != nil {
+		return err
+	}
+	mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db)))
 	mux.Handle("/websub/", poller.Handler())
-	mux.HandleFunc("GET /v1/sources.opml", func(w http.ResponseWriter, r *http.Request) {
-		if !feeds.FromLoopback(r) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "the source list is served only to this host"})
-			return
-		}
+	mux.Handle("GET /v1/sources.opml", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
 		if err := feeds.WriteOPML(w, poller.Sources()); err != nil {
 			log.Error("OPML export failed", "err", err)
 		}
-	})
-	mux.HandleFunc("DELETE /v1/sources", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("DELETE /v1/sources", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The operator's way to take out a feed some chat added.
-		if !feeds.FromLoopback(r) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "sources are removed only from this host"})
-			return
-		}
 		u := r.URL.Query().Get("url")
 		if u == "" {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "give the feed as ?url=…, as GET /v1/sources.opml lists it"})
@@ -187,7 +183,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"removed": u})
-	})
+	})))
 	for _, p := range plats {
 		if wh, ok := p.(interface{ WebhookHandler() http.Handler }); ok && cfg.TelegramWebhookURL != "" {
 			mux.Handle("/telegram/webhook", wh.WebhookHandler())
@@ -253,14 +249,10 @@ func loadFeeds(path string) ([]string, error) {
 	return list, nil
 }
 
-// backupHandler serves a hot copy of the database to this host only: a
-// backup holds every chat's data, so no token opens it from elsewhere.
+// backupHandler serves a hot copy of the database (behind requireAdmin: a
+// backup holds every chat's data).
 func backupHandler(db *storage.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !feeds.FromLoopback(r) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "backups are served only to this host (herald backup FILE), not through a proxy"})
-			return
-		}
 		// A slow reader holds a read transaction open; bound it.
 		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Minute))
 		w.Header().Set("Content-Type", "application/octet-stream")

@@ -34,6 +34,7 @@ func (c *consolePlatform) bind(h *handler)             { c.h = h }
 
 type service struct {
 	addr   string
+	db     string
 	sender *console.Sender
 	out    *bytes.Buffer
 	cp     *consolePlatform
@@ -63,7 +64,7 @@ func startService(t *testing.T, env map[string]string) *service {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() { done <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
-	s := &service{sender: snd, out: out, cp: cp}
+	s := &service{sender: snd, out: out, cp: cp, db: cfg.DB}
 	select {
 	case s.addr = <-addr:
 	case err := <-done:
@@ -297,12 +298,17 @@ func TestSourcesExportAsOPML(t *testing.T) {
 	wire := rssServer(t, "Wire")
 	os.WriteFile(list, []byte("# the operator's feeds\n"+wire+"\n"), 0o600)
 	s := startService(t, map[string]string{"HERALD_FEEDS": list})
+	// Without the admin token, nothing.
 	resp, err := http.Get("http://" + s.addr + "/v1/sources.opml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("OPML without the admin token: %s, want 401", resp.Status)
+	}
+	code, b := s.admin(t, http.MethodGet, "/v1/sources.opml")
+	resp.StatusCode = code
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `<opml`) || !strings.Contains(string(b), wire) {
 		t.Fatalf("OPML export: %d\n%s", resp.StatusCode, b)
 	}
@@ -322,14 +328,8 @@ func TestOperatorRemovesAChatAddedSource(t *testing.T) {
 		t.Fatalf("adding from chat: %s", r)
 	}
 	del := func(u string) (int, string) {
-		req, _ := http.NewRequest(http.MethodDelete, "http://"+s.addr+"/v1/sources?url="+url.QueryEscape(u), nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, b := s.admin(t, http.MethodDelete, "/v1/sources?url="+url.QueryEscape(u))
+		return code, string(b)
 	}
 	if code, body := del(wire); code != http.StatusConflict || !strings.Contains(body, "HERALD_FEEDS") {
 		t.Errorf("removing an operator feed: %d %s", code, body)
@@ -343,5 +343,57 @@ func TestOperatorRemovesAChatAddedSource(t *testing.T) {
 	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
 		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 sources") {
 		t.Errorf("/sources after the removal: %s", r)
+	}
+}
+
+// admin makes a request to an operator's endpoint with the admin token the
+// service wrote beside its database.
+func (s *service) admin(t *testing.T, method, path string) (int, []byte) {
+	t.Helper()
+	tok, err := readAdminToken(s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, "http://"+s.addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// The operator's endpoints want the admin token even from this host: a
+// reverse proxy that adds no forwarding headers makes outside requests
+// look local. The token file is readable by its owner only.
+func TestAdminEndpointsNeedTheToken(t *testing.T) {
+	s := startService(t, nil)
+	fi, err := os.Stat(adminTokenPath(s.db))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin token file: %v, mode %v", err, fi.Mode())
+	}
+	for _, tc := range []struct{ method, path, auth string }{
+		{http.MethodGet, "/v1/backup", ""},
+		{http.MethodGet, "/v1/backup", "Bearer wrong"},
+		{http.MethodGet, "/v1/sources.opml", ""},
+		{http.MethodDelete, "/v1/sources?url=x", "Bearer "},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://"+s.addr+tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s with %q: %s, want 401", tc.method, tc.path, tc.auth, resp.Status)
+		}
+	}
+	if code, b := s.admin(t, http.MethodGet, "/v1/backup"); code != http.StatusOK || len(b) == 0 {
+		t.Errorf("backup with the token: %d, %d bytes", code, len(b))
 	}
 }
