@@ -233,9 +233,28 @@ func rssServer(t *testing.T, title string) string {
 }
 
 func TestHealthReadinessMetrics(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusInternalServerError)
+	}))
+	defer down.Close()
 	list := filepath.Join(t.TempDir(), "feeds.txt")
-	os.WriteFile(list, []byte(rssServer(t, "Wire")+"\n"), 0o600)
+	os.WriteFile(list, []byte(rssServer(t, "Wire")+"\n"+down.URL+"/rss\n"), 0o600)
 	s := startService(t, map[string]string{"HERALD_FEEDS": list})
+	// The broken feed is counted as failing once its first poll is done.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get("http://" + s.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), `herald_feeds{state="failing"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the failing feed is not counted:\n%s", grepLines(string(b), "herald_feeds"))
+		}
+	}
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total",
 		"/metrics#feeds": `herald_feeds{state="ok"} 1`} {
 		path, _, _ = strings.Cut(path, "#")
@@ -396,4 +415,15 @@ func TestAdminEndpointsNeedTheToken(t *testing.T) {
 	if code, b := s.admin(t, http.MethodGet, "/v1/backup"); code != http.StatusOK || len(b) == 0 {
 		t.Errorf("backup with the token: %d, %d bytes", code, len(b))
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
