@@ -16,6 +16,26 @@ Zelensky Зеленский Зеленского Kyiv Kiev Киева Trump Trum
 said the of and minister envoy summit Bloomberg Reuters attack drone drones strike strikes
 переговоры переговоров мир войны U.S. NATO НАТО élection election deal-making`)
 
+// randArticle is an article of random words, source and URL.
+func randArticle(r *rand.Rand) *alerts.Article {
+	return &alerts.Article{
+		Title:  randText(r, 3+r.IntN(8)),
+		Body:   randText(r, r.IntN(80)),
+		Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
+		URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
+	}
+}
+
+// matchedIDs returns the IDs of the subscriptions m matches for a, sorted.
+func matchedIDs(m interface {
+	MatchFunc(*alerts.Article, func(uint64))
+}, a *alerts.Article) []uint64 {
+	var ids []uint64
+	m.MatchFunc(a, func(id uint64) { ids = append(ids, id) })
+	slices.Sort(ids)
+	return ids
+}
+
 func randText(r *rand.Rand, n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
@@ -105,12 +125,7 @@ func testIndexEqualsBruteForce(t *testing.T, articles int) {
 	}
 	total := 0
 	for i := 0; i < articles; i++ {
-		a := &alerts.Article{
-			Title:  randText(r, 3+r.IntN(8)),
-			Body:   randText(r, r.IntN(80)),
-			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
-			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
-		}
+		a := randArticle(r)
 		if i%20 == 10 { // new terms while matching: cached lookups go stale
 			q := randQuery(r, 2)
 			id := uint64(4000 + i)
@@ -121,11 +136,7 @@ func testIndexEqualsBruteForce(t *testing.T, articles int) {
 		// Every article compares the sets of IDs; every eighth also the
 		// terms that fired (Match re-parses each hit's query: slow).
 		if i%8 != 0 {
-			var gi, wi []uint64
-			x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
-			b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
-			slices.Sort(gi)
-			slices.Sort(wi)
+			gi, wi := matchedIDs(x, a), matchedIDs(b, a)
 			total += len(wi)
 			if !slices.Equal(gi, wi) {
 				t.Fatalf("article %d %q: index %v, brute %v", i, a.Title, gi, wi)
@@ -337,17 +348,8 @@ func TestLoadEqualsBruteForce(t *testing.T) {
 	}
 	total := 0
 	for i := 0; i < 60; i++ {
-		a := &alerts.Article{
-			Title:  randText(r, 3+r.IntN(8)),
-			Body:   randText(r, r.IntN(80)),
-			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
-			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
-		}
-		var gi, wi []uint64
-		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
-		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
-		slices.Sort(gi)
-		slices.Sort(wi)
+		a := randArticle(r)
+		gi, wi := matchedIDs(x, a), matchedIDs(b, a)
 		total += len(wi)
 		if !slices.Equal(gi, wi) {
 			t.Fatalf("article %d %q: index %v, brute %v", i, a.Title, gi, wi)
@@ -375,11 +377,7 @@ func TestLoadEqualsBruteForce(t *testing.T) {
 	}
 	for i := 0; i < 20; i++ {
 		a := &alerts.Article{Title: randText(r, 3+r.IntN(8)), Body: randText(r, r.IntN(80))}
-		var gi, wi []uint64
-		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
-		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
-		slices.Sort(gi)
-		slices.Sort(wi)
+		gi, wi := matchedIDs(x, a), matchedIDs(b, a)
 		if !slices.Equal(gi, wi) {
 			t.Fatalf("increasing IDs: article %d: index %v, brute %v", i, gi, wi)
 		}
@@ -430,17 +428,8 @@ func TestLargeIDs(t *testing.T) {
 	}
 	total := 0
 	for i := 0; i < 100; i++ {
-		a := &alerts.Article{
-			Title:  randText(r, 3+r.IntN(8)),
-			Body:   randText(r, r.IntN(80)),
-			Source: []string{"Bloomberg", "RT", "Reuters", ""}[r.IntN(4)],
-			URL:    []string{"https://www.rt.com/x", "https://bloomberg.com/y", ""}[r.IntN(3)],
-		}
-		var gi, wi []uint64
-		x.MatchFunc(a, func(id uint64) { gi = append(gi, id) })
-		b.MatchFunc(a, func(id uint64) { wi = append(wi, id) })
-		slices.Sort(gi)
-		slices.Sort(wi)
+		a := randArticle(r)
+		gi, wi := matchedIDs(x, a), matchedIDs(b, a)
 		total += len(wi)
 		if !slices.Equal(gi, wi) {
 			t.Fatalf("article %d: index %v, brute %v", i, gi, wi)
