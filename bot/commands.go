@@ -573,7 +573,7 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 		return b.listSources(t)
 	case "add":
 		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] && !cs[t.ID.Chat()] {
-			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID)}
+			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID.Chat())}
 		}
 		if rest == "" || strings.ContainsAny(rest, " \t\n") {
 			return Reply{Text: "Write /sources add with one feed's URL: /sources add https://example.com/feed.xml"}
