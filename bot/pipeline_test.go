@@ -540,6 +540,19 @@ func TestPacingSurvivesARestart(t *testing.T) {
 	if n := len(e.sender.sent()); n != 2 {
 		t.Fatalf("after the interval: %d sent, want 2", n)
 	}
+
+	// A DM waits out the DM interval, not the longer group one.
+	dmPaced := func(o *bot.Options) {
+		o.Rates = map[alerts.Platform]bot.Rate{"test": {PerSecond: 1e6, Burst: 1000, Workers: 4,
+			DMEvery: time.Second, GroupEvery: time.Hour}}
+	}
+	e.reopen(dmPaced)
+	e.ingest(article("Ceasefire extended", "ceasefire"))
+	e.clock.Add(2 * time.Second)
+	e.drain()
+	if n := len(e.sender.sent()); n != 3 {
+		t.Fatalf("a DM after a restart waited longer than its interval: %d sent, want 3", n)
+	}
 }
 
 // The topics of one forum share its chat's pace: two topics with an alert

@@ -147,8 +147,7 @@ type scheduler struct {
 }
 
 // resumePacing starts a chat's pacing where the last process left it: a
-// chat sent to just before a restart waits out its interval (the longer
-// of the platform's two, as its kind is not at hand here) instead of
+// chat sent to just before a restart waits out its interval instead of
 // getting its next message at once. It looks only while the restart is
 // that recent: later, a chat this process has not paced was not sent to
 // within its interval. s.mu is held.
@@ -157,13 +156,16 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 	if ps == nil {
 		return
 	}
-	every := max(ps.rate.DMEvery, ps.rate.GroupEvery)
-	if s.b.now().Sub(s.start) > every {
+	if s.b.now().Sub(s.start) > max(ps.rate.DMEvery, ps.rate.GroupEvery) {
 		return
 	}
 	last, err := s.b.store.LastSent(id)
 	if err != nil || last.At.IsZero() {
 		return
+	}
+	every := ps.rate.GroupEvery
+	if t, err := s.b.store.GetTarget(id); err == nil && t.Kind == alerts.KindDM {
+		every = ps.rate.DMEvery
 	}
 	if next := last.At.Add(every); next.After(ts.next) {
 		ts.next = next
