@@ -57,6 +57,8 @@ type Index struct {
 	// Scratch space of anchors.
 	abuf []uint32
 	ast  []anchorSet
+	// Load's slab for the anchors of shared queries; dropped at its end.
+	aslab []uint32
 
 	_  [64]byte
 	mu sync.RWMutex
@@ -284,6 +286,9 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 		x.mu.Unlock()
 	}
 	wg.Wait()
+	x.lock()
+	x.aslab = nil
+	x.mu.Unlock()
 	all := slices.Concat(errs...)
 	slices.SortFunc(all, func(a, b subErr) int { return a.i - b.i })
 	joined := make([]error, len(all))
@@ -650,7 +655,7 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 		x.internProg(c, p)
 		anchors, verified := x.anchors(p)
 		if c.shared {
-			anchors = slices.Clone(anchors)
+			anchors = x.keepAnchors(anchors)
 		} // else c.anchors is used only below, before anchors runs again
 		c.anchors, c.verified = anchors, verified
 		c.interned = true
@@ -675,6 +680,16 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	}
 	x.ids.insert(off, id)
 	x.n++
+}
+
+// keepAnchors copies anchors into the load slab.
+func (x *Index) keepAnchors(a []uint32) []uint32 {
+	if cap(x.aslab)-len(x.aslab) < len(a) {
+		x.aslab = make([]uint32, 0, max(4*slabSize, len(a)))
+	}
+	k := len(x.aslab)
+	x.aslab = append(x.aslab, a...)
+	return x.aslab[k:len(x.aslab):len(x.aslab)]
 }
 
 // A term's postings are the arena offsets of the subscriptions anchored on

@@ -170,7 +170,11 @@ func Parse(q string, actors *Actors) (*Query, error) {
 type parseMemo struct {
 	words map[uint64]*wordMemo // by the hash of the text
 	other map[string]*wordMemo // texts whose hash another text has
-	toks  []qtok               // the lexer's buffer
+	p     parser               // the parser, reused with its token buffer
+	tk    tokenizer            // scan's tokenizer
+	sc    []scanned            // scan's words
+	aws   wordScanner          // aliasKey's scanner
+	kb    []byte               // aliasKey's buffer
 
 	// Slabs, see newCompiled.
 	cs  []compiled
@@ -224,12 +228,14 @@ func memoSlot(f fieldSel, quoted bool) int {
 }
 
 func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
-	p := &parser{src: q, actors: actors, memo: memo}
+	var p *parser
 	if memo != nil {
-		p.toks = memo.toks[:0]
-		defer func() { memo.toks = p.toks }()
+		// The parser and its tokens are the memo's: the query refers to
+		// neither.
+		p = &memo.p
+		*p = parser{src: q, actors: actors, memo: memo, toks: p.toks[:0]}
 	} else {
-		p.toks = make([]qtok, 0, 8)
+		p = &parser{src: q, actors: actors, toks: make([]qtok, 0, 8)}
 	}
 	if err := p.lex(); err != nil {
 		return nil, err
@@ -315,9 +321,52 @@ func (p *parser) aliasKey(s string) string {
 		return aliasKey(s)
 	}
 	if !w.hasKey {
-		w.key, w.hasKey = aliasKey(s), true
+		w.key, w.hasKey = p.memo.aliasKey(s), true
 	}
 	return w.key
+}
+
+// aliasKey is aliasKey(s) with the memo's buffers: a one-word key is the
+// stem itself.
+func (m *parseMemo) aliasKey(s string) string {
+	ws := &m.aws
+	ws.reset(s, 0)
+	var first string
+	n := 0
+	b := m.kb[:0]
+	for ws.next() {
+		if ws.w.joined {
+			continue
+		}
+		st := stemOf(ws.w.form, ws.w.script)
+		switch n {
+		case 0:
+			first = st
+		case 1:
+			b = append(b, first...)
+			fallthrough
+		default:
+			b = append(b, ' ')
+			b = append(b, st...)
+		}
+		n++
+	}
+	m.kb = b
+	if n <= 1 {
+		return first
+	}
+	return string(b)
+}
+
+// scan is scanWords(s), into the memo's buffer if there is one: valid
+// until the next call.
+func (p *parser) scan(s string) []scanned {
+	if p.memo == nil {
+		return scanWords(s)
+	}
+	m := p.memo
+	m.sc = scanInto(m.sc[:0], &m.tk, s)
+	return m.sc
 }
 
 func (p *parser) peek() qtok { return p.toks[p.i] }
@@ -553,7 +602,18 @@ func flatten(o op, kids []*node) *node {
 			n++
 		}
 	}
-	out := make([]*node, 0, n)
+	var out []*node
+	var r *node
+	if n <= 4 {
+		// The node and its kids in one allocation.
+		b := &struct {
+			n node
+			k [4]*node
+		}{}
+		r, out = &b.n, b.k[:0:n]
+	} else {
+		r, out = &node{}, make([]*node, 0, n)
+	}
 	for _, k := range kids {
 		if k.op == o && k.text == "" {
 			out = append(out, k.kids...)
@@ -561,7 +621,8 @@ func flatten(o op, kids []*node) *node {
 			out = append(out, k)
 		}
 	}
-	return &node{op: o, kids: out}
+	*r = node{op: o, kids: out}
+	return r
 }
 
 func (p *parser) parseUnary(f fieldSel) (*node, error) {
@@ -632,7 +693,7 @@ func (p *parser) quoted(t qtok, f fieldSel) (*node, error) {
 	if wm != nil && wm.nodes[memoSlot(f, true)] != nil {
 		return wm.nodes[memoSlot(f, true)], nil
 	}
-	ws := scanWords(t.text)
+	ws := p.scan(t.text)
 	if len(ws) == 0 {
 		return nil, &alerts.QueryError{Column: t.col, Msg: "empty phrase, expected words between the quotes"}
 	}
@@ -684,7 +745,7 @@ plain:
 	if wm != nil && wm.nodes[memoSlot(f, false)] != nil {
 		return wm.nodes[memoSlot(f, false)], nil
 	}
-	ws := scanWords(t.text)
+	ws := p.scan(t.text)
 	if len(ws) == 0 {
 		return nil, &alerts.QueryError{Column: t.col, Msg: fmt.Sprintf("%q has no letters or digits, expected a word", t.text)}
 	}
@@ -770,10 +831,15 @@ type scanned struct {
 
 func scanWords(s string) []scanned {
 	var tk tokenizer
+	return scanInto(make([]scanned, 0, 4), &tk, s)
+}
+
+// scanInto appends the words of s to out, scanning with tk.
+func scanInto(out []scanned, tk *tokenizer, s string) []scanned {
 	tk.reset(s)
-	out := make([]scanned, 0, 4)
+	n := len(out)
 	for tk.next() {
-		out = append(out, scanned{form: string(tk.form), script: tk.script, hyph: tk.hyph && len(out) > 0})
+		out = append(out, scanned{form: string(tk.form), script: tk.script, hyph: tk.hyph && len(out) > n})
 	}
 	return out
 }
@@ -798,6 +864,18 @@ func variants(ws []scanned, kind byte, f fieldSel, label string, _ []string) *no
 		compound = compound || ws[i].hyph
 	}
 	if !compound {
+		if len(ws) == 1 {
+			// The node, its leaf and its word in one allocation.
+			b := &struct {
+				n node
+				l leaf
+				w [1]string
+			}{}
+			b.w[0] = form(ws[0])
+			b.l = leaf{field: f, kind: kind, words: b.w[:], label: label}
+			b.n = node{op: opLeaf, leaf: &b.l}
+			return &b.n
+		}
 		words := make([]string, len(ws))
 		for i, w := range ws {
 			words[i] = form(w)
