@@ -442,7 +442,16 @@ func fpsOf(l *leaf, memo *parseMemo) *leafFPs {
 	if l.fps != nil {
 		return l.fps
 	}
-	r := &leafFPs{}
+	var r *leafFPs
+	if memo != nil {
+		if len(memo.lfs) == cap(memo.lfs) {
+			memo.lfs = make([]leafFPs, 0, slabSize)
+		}
+		memo.lfs = append(memo.lfs, leafFPs{})
+		r = &memo.lfs[len(memo.lfs)-1]
+	} else {
+		r = &leafFPs{}
+	}
 	if n := len(l.words); n <= len(r.fbuf) {
 		r.fps, r.costs = r.fbuf[:n], r.cbuf[:n]
 	} else {

@@ -178,6 +178,9 @@ type parseMemo struct {
 
 	// Slabs, see newCompiled.
 	cs  []compiled
+	qs  []Query
+	wms []wordMemo
+	lfs []leafFPs
 	ops []cop
 	ws  []uint32
 }
@@ -207,7 +210,7 @@ func (p *parser) word(text string) *wordMemo {
 	w := p.memo.words[h]
 	switch {
 	case w == nil:
-		w = &wordMemo{text: text}
+		w = p.memo.newWordMemo(text)
 		p.memo.words[h] = w
 	case w.text != text:
 		w = p.memo.other[text]
@@ -218,6 +221,14 @@ func (p *parser) word(text string) *wordMemo {
 	}
 	p.lastText, p.lastWord = text, w
 	return w
+}
+
+func (m *parseMemo) newWordMemo(text string) *wordMemo {
+	if len(m.wms) == cap(m.wms) {
+		m.wms = make([]wordMemo, 0, slabSize)
+	}
+	m.wms = append(m.wms, wordMemo{text: text})
+	return &m.wms[len(m.wms)-1]
 }
 
 func memoSlot(f fieldSel, quoted bool) int {
@@ -252,6 +263,13 @@ func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
 	}
 	if !required(root) {
 		return nil, &alerts.QueryError{Column: 1, Msg: "query has no positive term, expected a word or phrase to look for, not only NOT terms"}
+	}
+	if memo != nil {
+		if len(memo.qs) == cap(memo.qs) {
+			memo.qs = make([]Query, 0, slabSize)
+		}
+		memo.qs = append(memo.qs, Query{src: q, root: root})
+		return &memo.qs[len(memo.qs)-1], nil
 	}
 	return &Query{src: q, root: root}, nil
 }
@@ -640,7 +658,14 @@ func (p *parser) parseUnary(f fieldSel) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &node{op: opNot, kids: []*node{k}}, nil
+		// The node and its kid in one allocation.
+		b := &struct {
+			n node
+			k [1]*node
+		}{}
+		b.k[0] = k
+		b.n = node{op: opNot, kids: b.k[:]}
+		return &b.n, nil
 	}
 	return p.parsePrimary(f)
 }
