@@ -110,7 +110,6 @@ func (ps *platformState) admit(ctx context.Context) bool {
 // targetState is one chat's queue and pacing.
 type targetState struct {
 	queue    []Delivery // by outbox order
-	next     time.Time  // earliest next send
 	lastSent time.Time  // fairness: least recently served first
 	inFlight bool
 	// staged is the queue a reload read for this target while its send
@@ -141,7 +140,8 @@ type scheduler struct {
 	start time.Time
 	// chatNext and chatBusy pace chats, which may hold several targets (a
 	// Telegram forum's topics share the group's 20 messages a minute):
-	// the earliest next send to the chat, and its sends in flight.
+	// the earliest next send to the chat (its interval, or a 429's
+	// Retry-After), and its sends in flight.
 	chatNext map[alerts.TargetID]time.Time
 	chatBusy map[alerts.TargetID]int
 }
@@ -167,12 +167,9 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 	if t, err := s.b.store.GetTarget(id); err == nil && t.Kind == alerts.KindDM {
 		every = ps.rate.DMEvery
 	}
-	if next := last.At.Add(every); next.After(ts.next) {
-		ts.next = next
+	if next := last.At.Add(every); next.After(s.chatNext[id.Chat()]) {
+		s.chatNext[id.Chat()] = next
 		ts.lastSent = last.At
-		if next.After(s.chatNext[id.Chat()]) {
-			s.chatNext[id.Chat()] = next
-		}
 	}
 }
 
@@ -253,7 +250,7 @@ func (s *scheduler) reload() error {
 			ts.staged, ts.hasStaged = nil, true
 		} else {
 			ts.queue = nil
-			if _, ok := byTarget[id]; !ok && ts.next.Before(s.b.now()) {
+			if _, ok := byTarget[id]; !ok && s.chatNext[id.Chat()].Before(s.b.now()) {
 				delete(s.targets, id)
 			}
 		}
@@ -363,10 +360,6 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		if id.Platform() != ps.name || ts.inFlight || len(ts.queue) == 0 {
 			continue
 		}
-		if ts.next.After(now) {
-			note(ts.next.Sub(now))
-			continue
-		}
 		chat := id.Chat()
 		if s.chatBusy[chat] > 0 {
 			continue // another target of the chat is being sent to
@@ -412,29 +405,15 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		s.finish(best, nil, nil, false, 0)
 		return false, 0
 	}
-	// The budget is spent at the moment the platform sees the send, not
-	// when the target is picked: the dispatcher reserves the token, picks
-	// no further ahead than sendLead, and the worker, having read the
-	// chat, sends at the granted moment. Without that, the time between
-	// the grant and the send (a goroutine start, a store read) varied by
-	// milliseconds on a loaded machine, and sends granted a second apart
-	// reached the platform closer together than its limit.
-	r := ps.limiter.Reserve()
-	at := time.Now().Add(r.Delay())
-	if !sleepCtx(ctx, time.Until(at)-sendLead) {
-		r.Cancel()
+	// The token bucket paces the picks; admit, just before the request
+	// leaves, holds the platform's limit exactly.
+	if err := ps.limiter.Wait(ctx); err != nil {
 		<-ps.slots
 		s.finish(best, nil, nil, false, 0)
 		return false, 0
 	}
 	run := func() {
 		defer func() { <-ps.slots }()
-		unused := true
-		defer func() {
-			if unused {
-				r.Cancel()
-			}
-		}()
 		t, err := b.store.GetTarget(best)
 		if err != nil || !t.Active {
 			reason := "target unknown"
@@ -465,8 +444,6 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 			return
 		}
 		s.forget(best, gone)
-		unused = false
-		time.Sleep(time.Until(at))
 		b.send(ctx, s, ps, t, b.batch(t, due, backlog))
 	}
 	if async {
@@ -477,10 +454,6 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 	}
 	return true, 0
 }
-
-// sendLead is how far ahead of its granted moment a send is picked, to
-// absorb the work between the pick and the send.
-const sendLead = 10 * time.Millisecond
 
 // sleepCtx waits d, or less when ctx ends first; it reports whether ctx is
 // still live.
@@ -570,9 +543,8 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 	now := s.b.now()
 	if served {
 		ts.lastSent = now
-		ts.next = now.Add(after)
-		if ts.next.After(s.chatNext[id.Chat()]) {
-			s.chatNext[id.Chat()] = ts.next
+		if next := now.Add(after); next.After(s.chatNext[id.Chat()]) {
+			s.chatNext[id.Chat()] = next
 		}
 	}
 	if ps := s.platforms[id.Platform()]; ps != nil {
