@@ -44,124 +44,48 @@ type Store interface {
 	// Commit records an ingested article, its story, and the deliveries
 	// planned for it in one transaction: after a crash either all of it is
 	// there or none.
-	Commit(a alerts.Article, s alerts.Story, planned []Delivery) error
+	Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error
 
 	// Enqueue adds deliveries to the outbox (digests, edits, catch-ups).
 	// A delivery whose ID is already in the outbox is replaced.
-	Enqueue(d ...Delivery) error
+	Enqueue(d ...alerts.Delivery) error
 	// Pending returns up to limit outbox entries, oldest first.
-	Pending(limit int) ([]Delivery, error)
+	Pending(limit int) ([]alerts.Delivery, error)
 	// Complete removes a delivery from the outbox and writes its delivery
 	// log entries (one per alert it carried) in one transaction.
-	Complete(id string, recs ...Sent) error
+	Complete(id string, recs ...alerts.Sent) error
 	// CompleteAll does the same for several deliveries sent as one message
 	// (a digest), in one transaction.
-	CompleteAll(ids []string, recs []Sent) error
+	CompleteAll(ids []string, recs []alerts.Sent) error
 	// Reschedule updates an outbox entry after a failed attempt.
-	Reschedule(d Delivery) error
+	Reschedule(d alerts.Delivery) error
 	// Drop removes an outbox entry that can never be sent (its target is
 	// gone), recording why in the delivery log.
 	Drop(id string, reason string) error
 	// Sent returns the delivery log entry for an alert key.
-	Sent(key string) (Sent, error)
+	Sent(key string) (alerts.Sent, error)
 	// SentForStory returns the log entries of every target alerted about a
 	// story.
-	SentForStory(story string) ([]Sent, error)
+	SentForStory(story string) ([]alerts.Sent, error)
 	// LastSent returns the newest log entry of a target (for /why).
-	LastSent(target alerts.TargetID) (Sent, error)
+	LastSent(target alerts.TargetID) (alerts.Sent, error)
 	// Prune forgets articles, stories, log entries and buttons older than
 	// the cutoff, and returns how many records went.
 	Prune(before time.Time) (int, error)
 
 	// Button resolves the token of an alert button; Complete stores it
 	// with the alert (Sent.ButtonToken).
-	Button(token string) (Button, error)
+	Button(token string) (alerts.Button, error)
 
 	// GetMeta and PutMeta keep small named values (update offsets, cursors).
 	GetMeta(key string) ([]byte, error)
 	PutMeta(key string, v []byte) error
 }
 
-// DeliveryKind says what a delivery does on the platform.
-type DeliveryKind string
-
-// The kinds of delivery.
-const (
-	// DeliverAlert posts a new alert.
-	DeliverAlert DeliveryKind = "alert"
-	// DeliverEdit edits a sent alert whose story gained sources.
-	DeliverEdit DeliveryKind = "edit"
-	// DeliverDigest posts several alerts as one message.
-	DeliverDigest DeliveryKind = "digest"
-)
-
-// Delivery is one outbox entry: something to post to a target.
-type Delivery struct {
-	// ID is unique in the outbox. For an alert it is the alert key, so the
-	// same story planned twice for a target is one delivery.
-	ID     string          `json:"id"`
-	Kind   DeliveryKind    `json:"kind"`
-	Target alerts.TargetID `json:"target"`
-	// Alerts holds one alert, or several for a digest.
-	Alerts []alerts.Alert `json:"alerts"`
-	// MessageID is the platform message to edit, for DeliverEdit.
-	MessageID string    `json:"message_id,omitempty"`
-	Created   time.Time `json:"created"`
-	// NotBefore holds a delivery back (digest time, quiet hours, backoff).
-	NotBefore time.Time `json:"not_before,omitzero"`
-	// Held is set when NotBefore is the chat's digest time or the end of
-	// its quiet hours: held alerts go out together as one digest.
-	Held      bool   `json:"held,omitempty"`
-	Attempts  int    `json:"attempts,omitempty"`
-	LastError string `json:"last_error,omitempty"`
-	// Seq orders the outbox; the store sets it.
-	Seq uint64 `json:"seq,omitempty"`
-}
-
-// Sent is a delivery log entry: what went out, and the platform's message
-// ID so the alert can be edited later.
-type Sent struct {
-	Key       string          `json:"key"`
-	Target    alerts.TargetID `json:"target"`
-	Story     string          `json:"story,omitempty"`
-	MessageID string          `json:"message_id,omitempty"`
-	At        time.Time       `json:"at"`
-	// Sources are the outlets the sent message names.
-	Sources []string `json:"sources,omitempty"`
-	// Dropped is set when the delivery was given up, with the reason.
-	Dropped string `json:"dropped,omitempty"`
-	// Alert is the alert as sent, for /why.
-	Alert alerts.Alert `json:"alert"`
-	// ButtonToken, when set, is stored with the entry as the alert's
-	// buttons: a Button for Target, the alert's subscriptions and Key.
-	ButtonToken string `json:"button,omitempty"`
-}
-
-// ButtonAction is what an alert button does.
-type ButtonAction string
-
-// The alert buttons.
-const (
-	ButtonMute  ButtonAction = "mute"
-	ButtonUnsub ButtonAction = "unsub"
-	ButtonWhy   ButtonAction = "why"
-)
-
-// Button is the stored meaning of an alert button.
-type Button struct {
-	Action ButtonAction    `json:"a"`
-	Target alerts.TargetID `json:"t"`
-	// Subs are the subscriptions the alert named (mute and unsubscribe act
-	// on them).
-	Subs []uint64 `json:"s,omitempty"`
-	// Key is the alert's delivery key (why reads the log entry).
-	Key string `json:"k,omitempty"`
-}
-
 // Message is an alert or digest ready for a platform to format: the
 // adapter turns it into HTML, an embed or console text.
 type Message struct {
-	Kind   DeliveryKind
+	Kind   alerts.DeliveryKind
 	Alerts []alerts.Alert
 	// Buttons carry stored tokens; they are attached to single alerts.
 	Buttons []MessageButton
@@ -172,7 +96,7 @@ type Message struct {
 // MessageButton is one button on an alert: a label and an opaque token of
 // at most 16 bytes that the adapter sends back through Command.Button.
 type MessageButton struct {
-	Action ButtonAction
+	Action alerts.ButtonAction
 	Label  string
 	Token  string
 }

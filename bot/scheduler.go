@@ -109,14 +109,14 @@ func (ps *platformState) admit(ctx context.Context) bool {
 
 // targetState is one chat's queue and pacing.
 type targetState struct {
-	queue    []Delivery // by outbox order
-	lastSent time.Time  // fairness: least recently served first
+	queue    []alerts.Delivery // by outbox order
+	lastSent time.Time         // fairness: least recently served first
 	inFlight bool
 	// staged is the queue a reload read for this target while its send
 	// was in flight; finish takes it up (hasStaged), minus what settled
 	// since. Reloading everything again after each such send instead kept
 	// a busy outbox reloading four times a second, each a full decode.
-	staged    []Delivery
+	staged    []alerts.Delivery
 	hasStaged bool
 }
 
@@ -176,7 +176,7 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 type settledEntry struct {
 	at      time.Time
 	done    bool
-	updated Delivery
+	updated alerts.Delivery
 }
 
 func (b *Bot) newScheduler() *scheduler {
@@ -217,7 +217,7 @@ func (s *scheduler) reload() error {
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
 	}
-	byTarget := map[alerts.TargetID][]Delivery{}
+	byTarget := map[alerts.TargetID][]alerts.Delivery{}
 	depth := map[alerts.Platform]int{}
 	s.mu.Lock()
 	for id, e := range s.settled {
@@ -390,7 +390,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 	}
 	bestTS.inFlight = true
 	s.chatBusy[best.Chat()]++
-	var due []Delivery
+	var due []alerts.Delivery
 	for _, d := range bestTS.queue {
 		if !d.NotBefore.After(now) {
 			due = append(due, d)
@@ -473,7 +473,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // forget removes dropped deliveries from a target's queue while its turn
 // goes on.
-func (s *scheduler) forget(id alerts.TargetID, gone []Delivery) {
+func (s *scheduler) forget(id alerts.TargetID, gone []alerts.Delivery) {
 	if len(gone) == 0 {
 		return
 	}
@@ -496,7 +496,7 @@ func (s *scheduler) forget(id alerts.TargetID, gone []Delivery) {
 
 // finish ends a target's turn: done deliveries leave its queue, updated ones
 // replace theirs, and its next turn is no sooner than after.
-func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delivery, served bool, after time.Duration) {
+func (s *scheduler) finish(id alerts.TargetID, done []alerts.Delivery, updated []alerts.Delivery, served bool, after time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := s.target(id)
@@ -511,7 +511,7 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		drop[d.ID] = true
 		s.settled[d.ID] = settledEntry{at: time.Now(), done: true}
 	}
-	upd := map[string]Delivery{}
+	upd := map[string]alerts.Delivery{}
 	for _, d := range updated {
 		upd[d.ID] = d
 		s.settled[d.ID] = settledEntry{at: time.Now(), updated: d}
@@ -522,7 +522,7 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		// except for what settled since (this send's, others').
 		src, ts.staged, ts.hasStaged = ts.staged, nil, false
 	}
-	q := make([]Delivery, 0, len(src))
+	q := make([]alerts.Delivery, 0, len(src))
 	for _, d := range src {
 		if drop[d.ID] {
 			continue
@@ -578,10 +578,10 @@ func (b *Bot) Drain(ctx context.Context) error {
 // subscription removed or muted since the alert was planned no longer
 // counts, and an alert with none left (or a chat muted as a whole) is not
 // sent. Edits always go.
-func (b *Bot) stillWanted(t alerts.Target, due []Delivery) (keep, gone []Delivery) {
+func (b *Bot) stillWanted(t alerts.Target, due []alerts.Delivery) (keep, gone []alerts.Delivery) {
 	now := b.now()
 	for _, d := range due {
-		if d.Kind != DeliverAlert {
+		if d.Kind != alerts.DeliverAlert {
 			keep = append(keep, d)
 			continue
 		}
@@ -621,9 +621,9 @@ func (b *Bot) replan(t alerts.Target) error {
 		return err
 	}
 	now := b.now()
-	var changed []Delivery
+	var changed []alerts.Delivery
 	for _, d := range pending {
-		if d.Target != t.ID || d.Kind != DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
+		if d.Target != t.ID || d.Kind != alerts.DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
 			continue // another chat's, or held by a retry backoff
 		}
 		hold := holdUntil(t.Settings, now)
@@ -648,15 +648,15 @@ func (b *Bot) replan(t alerts.Target) error {
 // batch picks what goes to a target in one message: the oldest due
 // delivery, or all due alerts as one digest when the target wants digests,
 // they were held (quiet hours), or its backlog passed the threshold.
-func (b *Bot) batch(t alerts.Target, due []Delivery, backlog int) []Delivery {
+func (b *Bot) batch(t alerts.Target, due []alerts.Delivery, backlog int) []alerts.Delivery {
 	first := due[0]
-	if first.Kind != DeliverAlert {
+	if first.Kind != alerts.DeliverAlert {
 		return due[:1]
 	}
-	var alertsDue []Delivery
+	var alertsDue []alerts.Delivery
 	held := false
 	for _, d := range due {
-		if d.Kind == DeliverAlert {
+		if d.Kind == alerts.DeliverAlert {
 			alertsDue = append(alertsDue, d)
 			held = held || d.Held
 		}
@@ -671,14 +671,14 @@ func (b *Bot) batch(t alerts.Target, due []Delivery, backlog int) []Delivery {
 }
 
 // send delivers one message and records the outcome.
-func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alerts.Target, batch []Delivery) {
+func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alerts.Target, batch []alerts.Delivery) {
 	p := t.ID.Platform()
-	msg := Message{Kind: batch[0].Kind, Edit: batch[0].Kind == DeliverEdit}
+	msg := Message{Kind: batch[0].Kind, Edit: batch[0].Kind == alerts.DeliverEdit}
 	for _, d := range batch {
 		msg.Alerts = append(msg.Alerts, d.Alerts...)
 	}
 	if len(batch) > 1 {
-		msg.Kind = DeliverDigest
+		msg.Kind = alerts.DeliverDigest
 	}
 	token := ""
 	if len(msg.Alerts) == 1 {
@@ -713,17 +713,17 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	// A digest's alerts are not edited later (the edit would replace the
 	// whole digest with one alert), so their log entries keep no message ID.
 	logID := msgID
-	if msg.Kind == DeliverDigest {
+	if msg.Kind == alerts.DeliverDigest {
 		logID = ""
 	}
 	var ids []string
-	var recs []Sent
+	var recs []alerts.Sent
 	for _, d := range batch {
 		ids = append(ids, d.ID)
 		for _, a := range d.Alerts {
-			recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
+			recs = append(recs, alerts.Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
 				At: now, Sources: a.Sources, Alert: a, ButtonToken: token})
-			if d.Kind != DeliverEdit && !a.Article.Ingested.IsZero() {
+			if d.Kind != alerts.DeliverEdit && !a.Article.Ingested.IsZero() {
 				b.metrics.latency.WithLabelValues(string(p)).Observe(now.Sub(a.Article.Ingested).Seconds())
 			}
 		}
@@ -736,7 +736,7 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 // memory and retried at every reload, and the deliveries stay out of the
 // queue meanwhile: a message that went out is never sent again because its
 // record could not be written.
-func (s *scheduler) record(ids []string, recs []Sent) {
+func (s *scheduler) record(ids []string, recs []alerts.Sent) {
 	if err := s.b.store.CompleteAll(ids, recs); err != nil {
 		s.b.log.Error("Delivery sent but not recorded; will retry the record", "ids", ids, "err", err)
 		s.mu.Lock()
@@ -747,7 +747,7 @@ func (s *scheduler) record(ids []string, recs []Sent) {
 
 type unrecorded struct {
 	ids  []string
-	recs []Sent
+	recs []alerts.Sent
 }
 
 // retryRecords writes the records that failed before and returns the IDs
@@ -775,12 +775,12 @@ func (s *scheduler) retryRecords() map[string]bool {
 
 // failed classifies a send error: a gone target is deactivated, a rate
 // limit waits, a migrated chat moves, anything else backs off and retries.
-func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []Delivery, err error, every time.Duration) {
+func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []alerts.Delivery, err error, every time.Duration) {
 	p := string(t.ID.Platform())
 	now := b.now()
 	var ra *alerts.RetryAfterError
 	var mig *alerts.MigratedError
-	if batch[0].Kind == DeliverEdit && !errors.As(err, &ra) && (errors.Is(err, alerts.ErrUnreachable) || batch[0].Attempts+1 >= maxEditAttempts) {
+	if batch[0].Kind == alerts.DeliverEdit && !errors.As(err, &ra) && (errors.Is(err, alerts.ErrUnreachable) || batch[0].Attempts+1 >= maxEditAttempts) {
 		// The alert may have been deleted, or may no longer be editable: an
 		// edit is a courtesy, so it is given up, and the chat is left as it
 		// is (the next alert will tell whether it is really gone).
@@ -831,7 +831,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		return
 	}
 	b.metrics.failed.WithLabelValues(p, "error").Inc()
-	var updated, given []Delivery
+	var updated, given []alerts.Delivery
 	for _, d := range batch {
 		d.Attempts++
 		if d.Attempts >= MaxAttempts {
@@ -878,9 +878,9 @@ func newToken() string {
 // alert's token.
 func alertButtons(token string) []MessageButton {
 	return []MessageButton{
-		{Action: ButtonMute, Label: "Mute 8h", Token: "m:" + token},
-		{Action: ButtonUnsub, Label: "Unsubscribe", Token: "u:" + token},
-		{Action: ButtonWhy, Label: "Why?", Token: "w:" + token},
+		{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m:" + token},
+		{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "u:" + token},
+		{Action: alerts.ButtonWhy, Label: "Why?", Token: "w:" + token},
 	}
 }
 

@@ -10,14 +10,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 	d := openTest(t)
 	art := alerts.Article{ID: "s1", Title: "Ceasefire agreed", StoryID: "s1", Ingested: t0}
 	story := alerts.Story{ID: "s1", FirstArticle: "s1", Sources: []string{"Reuters"}, Created: t0, Updated: t0}
-	planned := []bot.Delivery{alertDelivery(tgA, "s1"), alertDelivery(tgB, "s1"), alertDelivery(dcC, "s1")}
+	planned := []alerts.Delivery{alertDelivery(tgA, "s1"), alertDelivery(tgB, "s1"), alertDelivery(dcC, "s1")}
 	planned[1].NotBefore = t0.Add(time.Hour)
 	if err := d.Commit(art, story, planned); err != nil {
 		t.Fatal(err)
@@ -34,7 +33,7 @@ func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 		t.Fatalf("Pending = %d entries, %v", len(ds), err)
 	}
 	for i, dl := range ds {
-		if dl.ID != planned[i].ID || dl.Target != planned[i].Target || dl.Kind != bot.DeliverAlert {
+		if dl.ID != planned[i].ID || dl.Target != planned[i].Target || dl.Kind != alerts.DeliverAlert {
 			t.Errorf("Pending[%d] = %s for %s, want %s for %s", i, dl.ID, dl.Target, planned[i].ID, planned[i].Target)
 		}
 		if dl.Seq == 0 || i > 0 && dl.Seq <= ds[i-1].Seq {
@@ -52,7 +51,7 @@ func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 	}
 
 	// One transaction: a bad planned delivery leaves nothing behind.
-	bad := []bot.Delivery{alertDelivery(tgA, "s2"), {Kind: bot.DeliverAlert, Target: tgA}}
+	bad := []alerts.Delivery{alertDelivery(tgA, "s2"), {Kind: alerts.DeliverAlert, Target: tgA}}
 	if err := d.Commit(alerts.Article{ID: "s2", Title: "t"}, alerts.Story{ID: "s2"}, bad); err == nil {
 		t.Fatal("Commit with a delivery without ID succeeded")
 	}
@@ -91,7 +90,7 @@ func TestCompleteLogs(t *testing.T) {
 		t.Fatalf("outbox after Complete = %v", ids)
 	}
 
-	for _, want := range []bot.Sent{rec1, rec2, rec3} {
+	for _, want := range []alerts.Sent{rec1, rec2, rec3} {
 		got, err := d.Sent(want.Key)
 		if err != nil || got.MessageID != want.MessageID || got.Target != want.Target || !got.At.Equal(want.At) ||
 			got.Alert.Story != want.Story || !slices.Equal(got.Sources, want.Sources) {
@@ -129,7 +128,7 @@ func TestCompleteLogs(t *testing.T) {
 	// A record without a key rolls the whole Complete back.
 	three := alertDelivery(tgA, "s3")
 	d.Enqueue(three)
-	if err := d.Complete(three.ID, bot.Sent{Target: tgA}); err == nil {
+	if err := d.Complete(three.ID, alerts.Sent{Target: tgA}); err == nil {
 		t.Error("Complete with a keyless record succeeded")
 	}
 	if ids := pendingIDs(t, d); !slices.Equal(ids, []string{three.ID}) {
@@ -139,14 +138,14 @@ func TestCompleteLogs(t *testing.T) {
 
 func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 	d := openTest(t)
-	dg := bot.Delivery{ID: "digest:1", Kind: bot.DeliverDigest, Target: tgA, Created: t0,
+	dg := alerts.Delivery{ID: "digest:1", Kind: alerts.DeliverDigest, Target: tgA, Created: t0,
 		Alerts: []alerts.Alert{alertFor(tgA, "s1"), alertFor(tgA, "s2"), alertFor(tgA, "s3")}}
 	if err := d.Enqueue(dg); err != nil {
 		t.Fatal(err)
 	}
-	var recs []bot.Sent
+	var recs []alerts.Sent
 	for _, a := range dg.Alerts {
-		recs = append(recs, bot.Sent{Key: a.Key(), Target: tgA, Story: a.Story, MessageID: "m", At: t0, Alert: a})
+		recs = append(recs, alerts.Sent{Key: a.Key(), Target: tgA, Story: a.Story, MessageID: "m", At: t0, Alert: a})
 	}
 	if err := d.Complete(dg.ID, recs...); err != nil {
 		t.Fatal(err)
@@ -164,7 +163,7 @@ func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 func TestNoAlertTwice(t *testing.T) {
 	d := openTest(t)
 	dl := alertDelivery(tgA, "s1")
-	if err := d.Commit(alerts.Article{ID: "s1", Title: "t"}, alerts.Story{ID: "s1"}, []bot.Delivery{dl}); err != nil {
+	if err := d.Commit(alerts.Article{ID: "s1", Title: "t"}, alerts.Story{ID: "s1"}, []alerts.Delivery{dl}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Complete(dl.ID, sentFor(dl, "m1", t0)); err != nil {
@@ -174,14 +173,14 @@ func TestNoAlertTwice(t *testing.T) {
 	again := alertDelivery(tgA, "s1")
 	again.Alerts[0].Matches = append(again.Alerts[0].Matches, alerts.Match{Sub: 2, Query: "other"})
 	edit := alertDelivery(tgA, "s1")
-	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "m1"
+	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "m1"
 	tests := []struct {
 		name    string
 		queue   func() error
 		pending []string
 	}{
 		{"Commit", func() error {
-			return d.Commit(alerts.Article{ID: "s1b", Title: "t"}, alerts.Story{ID: "s1"}, []bot.Delivery{again})
+			return d.Commit(alerts.Article{ID: "s1b", Title: "t"}, alerts.Story{ID: "s1"}, []alerts.Delivery{again})
 		}, nil},
 		{"Enqueue", func() error { return d.Enqueue(again) }, nil},
 		{"other target", func() error { return d.Enqueue(alertDelivery(tgB, "s1")) }, []string{alertDelivery(tgB, "s1").ID}},
@@ -239,7 +238,7 @@ func TestEnqueueReplaces(t *testing.T) {
 	if len(ds) != 3 || ds[2].LastError != "second" {
 		t.Errorf("duplicate IDs in one Enqueue: %+v", ds)
 	}
-	if err := d.Enqueue(bot.Delivery{Kind: bot.DeliverAlert}); err == nil {
+	if err := d.Enqueue(alerts.Delivery{Kind: alerts.DeliverAlert}); err == nil {
 		t.Error("Enqueue of a delivery without ID succeeded")
 	}
 }
@@ -268,7 +267,7 @@ func TestReschedule(t *testing.T) {
 	if r.Seq == 0 || r.Target != tgA || len(r.Alerts) != 1 {
 		t.Errorf("Reschedule overwrote the stored entry: %+v", r)
 	}
-	if err := d.Reschedule(bot.Delivery{ID: "nope"}); !errors.Is(err, alerts.ErrNotFound) {
+	if err := d.Reschedule(alerts.Delivery{ID: "nope"}); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("Reschedule of an unknown entry: %v, want ErrNotFound", err)
 	}
 }
@@ -278,8 +277,8 @@ func TestDrop(t *testing.T) {
 	sent := alertDelivery(tgA, "s0")
 	dropped := alertDelivery(tgA, "s1")
 	edit := alertDelivery(tgA, "s0")
-	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "m0"
-	digest := bot.Delivery{ID: "digest:1", Kind: bot.DeliverDigest, Target: tgA,
+	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "m0"
+	digest := alerts.Delivery{ID: "digest:1", Kind: alerts.DeliverDigest, Target: tgA,
 		Alerts: []alerts.Alert{alertFor(tgA, "s2"), alertFor(tgA, "s3")}}
 	if err := d.Enqueue(sent, dropped, edit, digest); err != nil {
 		t.Fatal(err)
@@ -357,7 +356,7 @@ func TestPrune(t *testing.T) {
 	if err := d.Complete(newSent.ID, sentFor(newSent, "m2", recent)); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := d.PutButton(bot.Button{Action: bot.ButtonWhy, Target: tgA, Key: oldSent.ID})
+	tok, err := d.PutButton(alerts.Button{Action: alerts.ButtonWhy, Target: tgA, Key: oldSent.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

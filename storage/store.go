@@ -13,7 +13,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // SchemaVersion is the layout this code reads and writes.
@@ -65,16 +64,16 @@ type Options struct {
 	ArticleBodyCap int
 }
 
-// DB is Herald's store. It implements bot.Store and is safe for concurrent
-// use.
+// DB is Herald's store. It implements the bot's store roles (bot.Store)
+// and the adapters' meta stores, and is safe for concurrent use. This
+// package does not import bot: cmd/herald checks at compile time that DB
+// satisfies each interface.
 type DB struct {
 	db      *bolt.DB
 	commit  committer
 	path    string
 	bodyCap int
 }
-
-var _ bot.Store = (*DB)(nil)
 
 // Open opens or creates the database at path, creating the buckets and
 // running migrations. A second process gets ErrInUse, not a hang.

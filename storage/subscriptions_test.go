@@ -11,7 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func TestTargets(t *testing.T) {
@@ -279,7 +278,7 @@ func TestMoveTarget(t *testing.T) {
 		queued := alertDelivery(from, "s1")
 		other := alertDelivery(tgA, "s1")
 		edit := alertDelivery(from, "s0")
-		edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "55"
+		edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "55"
 		if err := d.Enqueue(queued, other, edit); err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +332,7 @@ func TestMoveTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		sent := alertDelivery(to, "s2")
-		for _, dl := range []bot.Delivery{alertDelivery(from, "s1"), alertDelivery(from, "s2"), alertDelivery(from, "s3"), alertDelivery(to, "s1"), sent} {
+		for _, dl := range []alerts.Delivery{alertDelivery(from, "s1"), alertDelivery(from, "s2"), alertDelivery(from, "s3"), alertDelivery(to, "s1"), sent} {
 			if err := d.Enqueue(dl); err != nil {
 				t.Fatal(err)
 			}
@@ -492,9 +491,9 @@ func TestMeta(t *testing.T) {
 
 func TestButtons(t *testing.T) {
 	d := openTest(t)
-	want := []bot.Button{
-		{Action: bot.ButtonMute, Target: tgA, Subs: []uint64{1, 3}, Key: "k1"},
-		{Action: bot.ButtonWhy, Target: dcC, Key: "k2"},
+	want := []alerts.Button{
+		{Action: alerts.ButtonMute, Target: tgA, Subs: []uint64{1, 3}, Key: "k1"},
+		{Action: alerts.ButtonWhy, Target: dcC, Key: "k2"},
 		{Target: tgB},
 	}
 	tokens := map[string]bool{}
