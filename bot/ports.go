@@ -51,11 +51,8 @@ type Store interface {
 	Enqueue(d ...alerts.Delivery) error
 	// Pending returns up to limit outbox entries, oldest first.
 	Pending(limit int) ([]alerts.Delivery, error)
-	// Complete removes a delivery from the outbox and writes its delivery
-	// log entries (one per alert it carried) in one transaction.
-	Complete(id string, recs ...alerts.Sent) error
-	// CompleteAll does the same for several deliveries sent as one message
-	// (a digest), in one transaction.
+	// CompleteAll removes deliveries sent as one message from the outbox
+	// and writes their delivery log entries, in one transaction.
 	CompleteAll(ids []string, recs []alerts.Sent) error
 	// Reschedule updates an outbox entry after a failed attempt.
 	Reschedule(d alerts.Delivery) error
@@ -76,10 +73,6 @@ type Store interface {
 	// Button resolves the token of an alert button; Complete stores it
 	// with the alert (Sent.ButtonToken).
 	Button(token string) (alerts.Button, error)
-
-	// GetMeta and PutMeta keep small named values (update offsets, cursors).
-	GetMeta(key string) ([]byte, error)
-	PutMeta(key string, v []byte) error
 }
 
 // Message is an alert or digest ready for a platform to format: the

@@ -113,12 +113,6 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	return nil
 }
 
-// Complete removes a delivery from the outbox and logs what was sent, in
-// one transaction.
-func (d *DB) Complete(id string, recs ...alerts.Sent) error {
-	return d.CompleteAll([]string{id}, recs)
-}
-
 // CompleteAll removes several deliveries sent as one message and logs
 // them, in one transaction.
 func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {

@@ -538,7 +538,7 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := d.Complete(dl.ID, sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))); err != nil {
+				if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
 					errs <- fmt.Errorf("Complete %s: %w", dl.ID, err)
 					return
 				}
