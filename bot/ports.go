@@ -7,73 +7,11 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// This file declares what the bot needs from the rest of Herald. storage
-// implements Store; each platform adapter implements Sender and feeds
-// Commands in; adapters/feeds produces articles. None of these types carry a
-// bbolt or platform type, so a cluster mode can swap the implementations.
-
-// Store is everything the bot keeps across restarts. Implementations must be
-// safe for concurrent use. Methods return alerts.ErrNotFound (wrapped) for a
-// missing thing.
-type Store interface {
-	GetTarget(id alerts.TargetID) (alerts.Target, error)
-	PutTarget(t alerts.Target) error
-	ListTargets() ([]alerts.Target, error)
-
-	// AddSubscription stores a new subscription and returns it with its ID.
-	AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
-	PutSubscription(s alerts.Subscription) error
-	GetSubscription(id uint64) (alerts.Subscription, error)
-	DeleteSubscription(id uint64) error
-	ListSubscriptions(target alerts.TargetID) ([]alerts.Subscription, error)
-	// ForEachSubscription calls fn for every stored subscription.
-	ForEachSubscription(fn func(alerts.Subscription) error) error
-	// MoveTarget moves a target and its subscriptions to a new ID (a chat
-	// that migrated), keeping everything else.
-	MoveTarget(from, to alerts.TargetID) error
-
-	// Seen reports whether an article with the same ID, GUID, canonical URL
-	// or content hash was ingested before, and the stored one if so.
-	Seen(a *alerts.Article) (prev alerts.Article, seen bool, err error)
-	// RecentArticles returns up to n of the most recently ingested
-	// articles, newest first.
-	RecentArticles(n int) ([]alerts.Article, error)
-	GetArticle(id string) (alerts.Article, error)
-	GetStory(id string) (alerts.Story, error)
-
-	// Commit records an ingested article, its story, and the deliveries
-	// planned for it in one transaction: after a crash either all of it is
-	// there or none.
-	Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error
-
-	// Enqueue adds deliveries to the outbox (digests, edits, catch-ups).
-	// A delivery whose ID is already in the outbox is replaced.
-	Enqueue(d ...alerts.Delivery) error
-	// Pending returns up to limit outbox entries, oldest first.
-	Pending(limit int) ([]alerts.Delivery, error)
-	// CompleteAll removes deliveries sent as one message from the outbox
-	// and writes their delivery log entries, in one transaction.
-	CompleteAll(ids []string, recs []alerts.Sent) error
-	// Reschedule updates an outbox entry after a failed attempt.
-	Reschedule(d alerts.Delivery) error
-	// Drop removes an outbox entry that can never be sent (its target is
-	// gone), recording why in the delivery log.
-	Drop(id string, reason string) error
-	// Sent returns the delivery log entry for an alert key.
-	Sent(key string) (alerts.Sent, error)
-	// SentForStory returns the log entries of every target alerted about a
-	// story.
-	SentForStory(story string) ([]alerts.Sent, error)
-	// LastSent returns the newest log entry of a target (for /why).
-	LastSent(target alerts.TargetID) (alerts.Sent, error)
-	// Prune forgets articles, stories, log entries and buttons older than
-	// the cutoff, and returns how many records went.
-	Prune(before time.Time) (int, error)
-
-	// Button resolves the token of an alert button; Complete stores it
-	// with the alert (Sent.ButtonToken).
-	Button(token string) (alerts.Button, error)
-}
+// This file declares what the bot needs from the rest of Herald, besides
+// the store (store.go). Each platform adapter implements Sender and feeds
+// Commands in; adapters/feeds produces articles and implements Catalog. None
+// of these types carry a bbolt or platform type, so a cluster mode can swap
+// the implementations.
 
 // Message is an alert or digest ready for a platform to format: the
 // adapter turns it into HTML, an embed or console text.

@@ -123,7 +123,10 @@ type targetState struct {
 // scheduler keeps the outbox in memory, reloading it from the store when
 // new deliveries arrive, and runs one dispatcher per platform.
 type scheduler struct {
-	b         *Bot
+	b *Bot
+	// outbox is the store as the delivery path uses it: its reads and
+	// writes of queued deliveries (and of their log entries) go through it.
+	outbox    Outbox
 	mu        sync.Mutex
 	platforms map[alerts.Platform]*platformState
 	targets   map[alerts.TargetID]*targetState
@@ -180,7 +183,7 @@ type settledEntry struct {
 }
 
 func (b *Bot) newScheduler() *scheduler {
-	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
+	s := &scheduler{b: b, outbox: b.store, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
 		settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now(),
 		chatNext: map[alerts.TargetID]time.Time{}, chatBusy: map[alerts.TargetID]int{}}
 	for p, snd := range b.senders {
@@ -213,7 +216,7 @@ func (ps *platformState) poke() {
 // reload replaces the queues of targets not in flight with the outbox.
 func (s *scheduler) reload() error {
 	unwritten := s.retryRecords()
-	pending, err := s.b.store.Pending(1 << 30)
+	pending, err := s.outbox.Pending(1 << 30)
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
 	}
@@ -424,7 +427,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 				}
 			}
 			for _, d := range due {
-				if err := b.store.Drop(d.ID, reason); err != nil {
+				if err := s.outbox.Drop(d.ID, reason); err != nil {
 					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
 				}
 			}
@@ -434,7 +437,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		due, gone := b.stillWanted(t, due)
 		if len(gone) > 0 {
 			for _, d := range gone {
-				if err := b.store.Drop(d.ID, "unsubscribed or muted before it was sent"); err != nil {
+				if err := s.outbox.Drop(d.ID, "unsubscribed or muted before it was sent"); err != nil {
 					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
 				}
 			}
@@ -737,7 +740,7 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 // queue meanwhile: a message that went out is never sent again because its
 // record could not be written.
 func (s *scheduler) record(ids []string, recs []alerts.Sent) {
-	if err := s.b.store.CompleteAll(ids, recs); err != nil {
+	if err := s.outbox.CompleteAll(ids, recs); err != nil {
 		s.b.log.Error("Delivery sent but not recorded; will retry the record", "ids", ids, "err", err)
 		s.mu.Lock()
 		s.unrecorded = append(s.unrecorded, unrecorded{ids: ids, recs: recs})
@@ -760,7 +763,7 @@ func (s *scheduler) retryRecords() map[string]bool {
 	out := map[string]bool{}
 	var still []unrecorded
 	for _, u := range pending {
-		if err := s.b.store.CompleteAll(u.ids, u.recs); err != nil {
+		if err := s.outbox.CompleteAll(u.ids, u.recs); err != nil {
 			still = append(still, u)
 			for _, id := range u.ids {
 				out[id] = true
@@ -787,7 +790,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 		b.metrics.failed.WithLabelValues(p, "edit_given_up").Inc()
 		b.log.Info("Alert update given up", "target", t.ID, "message", batch[0].MessageID, "err", err)
 		for _, d := range batch {
-			b.store.Drop(d.ID, "edit given up: "+err.Error())
+			s.outbox.Drop(d.ID, "edit given up: "+err.Error())
 		}
 		s.finish(t.ID, batch, nil, true, every)
 		return
@@ -800,7 +803,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 			b.log.Error("Target not deactivated", "target", t.ID, "err", derr)
 		}
 		for _, d := range batch {
-			b.store.Drop(d.ID, err.Error())
+			s.outbox.Drop(d.ID, err.Error())
 		}
 		s.finish(t.ID, batch, nil, true, every)
 		return
@@ -836,7 +839,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 		d.Attempts++
 		if d.Attempts >= MaxAttempts {
 			b.log.Error("Delivery given up after repeated failures", "target", t.ID, "id", d.ID, "attempts", d.Attempts, "err", err)
-			if derr := b.store.Drop(d.ID, fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)); derr != nil {
+			if derr := s.outbox.Drop(d.ID, fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)); derr != nil {
 				b.log.Error("Outbox entry not dropped", "id", d.ID, "err", derr)
 			}
 			given = append(given, d)
@@ -848,7 +851,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 		}
 		d.LastError = err.Error()
 		d.NotBefore = now.Add(back)
-		if rerr := b.store.Reschedule(d); rerr != nil {
+		if rerr := s.outbox.Reschedule(d); rerr != nil {
 			b.log.Error("Delivery not rescheduled", "id", d.ID, "err", rerr)
 		}
 		updated = append(updated, d)

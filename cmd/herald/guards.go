@@ -12,6 +12,11 @@ import (
 // this is where the compiler checks that the bbolt store provides each of
 // them.
 var (
+	_ bot.Subscriptions     = (*storage.DB)(nil)
+	_ bot.Articles          = (*storage.DB)(nil)
+	_ bot.Outbox            = (*storage.DB)(nil)
+	_ bot.DeliveryLog       = (*storage.DB)(nil)
+	_ bot.Pruner            = (*storage.DB)(nil)
 	_ bot.Store             = (*storage.DB)(nil)
 	_ feeds.BatchStateStore = (*storage.DB)(nil)
 	_ telegram.Store        = (*storage.DB)(nil)
