@@ -87,7 +87,7 @@ func TestCompleteLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
-		t.Fatalf("outbox after Complete = %v", ids)
+		t.Fatalf("outbox after CompleteAll = %v", ids)
 	}
 
 	for _, want := range []alerts.Sent{rec1, rec2, rec3} {
@@ -123,16 +123,16 @@ func TestCompleteLogs(t *testing.T) {
 	}
 
 	if err := d.CompleteAll([]string{one.ID}, []alerts.Sent{rec1}); !errors.Is(err, alerts.ErrNotFound) {
-		t.Errorf("second Complete: %v, want ErrNotFound", err)
+		t.Errorf("second CompleteAll: %v, want ErrNotFound", err)
 	}
-	// A record without a key rolls the whole Complete back.
+	// A record without a key rolls the whole CompleteAll back.
 	three := alertDelivery(tgA, "s3")
 	d.Enqueue(three)
 	if err := d.CompleteAll([]string{three.ID}, []alerts.Sent{{Target: tgA}}); err == nil {
-		t.Error("Complete with a keyless record succeeded")
+		t.Error("CompleteAll with a keyless record succeeded")
 	}
 	if ids := pendingIDs(t, d); !slices.Equal(ids, []string{three.ID}) {
-		t.Errorf("failed Complete changed the outbox: %v", ids)
+		t.Errorf("failed CompleteAll changed the outbox: %v", ids)
 	}
 }
 

@@ -539,7 +539,7 @@ func TestConcurrentUse(t *testing.T) {
 					return
 				}
 				if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
-					errs <- fmt.Errorf("Complete %s: %w", dl.ID, err)
+					errs <- fmt.Errorf("CompleteAll %s: %w", dl.ID, err)
 					return
 				}
 				if _, err := d.LastSent(tid); err != nil {
