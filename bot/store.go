@@ -6,13 +6,15 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// The store, as the roles the bot needs of it. storage implements them on
-// one bbolt file; a second implementation (JetStream key-value buckets and
-// streams in cluster mode) implements the same interfaces, and reads and
-// writes the record types of package alerts (Delivery, Sent, Button) with
-// their JSON tags as the stored format.
+// Store is the store as the bot needs it, made of five roles: Options.Store
+// takes it whole, and code inside the bot depends on the narrowest role it
+// uses where it can (the scheduler's delivery path holds only an Outbox).
+// storage implements the roles on one bbolt file; a second implementation
+// (JetStream key-value buckets and streams in cluster mode) implements the
+// same interfaces, and keeps the record types of package alerts (Delivery,
+// Sent, Button) with their JSON tags as the stored format.
 //
-// What every role must guarantee, in addition to what its doc says:
+// Every role guarantees, besides what its own doc says:
 //
 //   - Safe for concurrent use: the pipeline, the scheduler's workers and
 //     the command handlers call in from many goroutines at once.
@@ -30,10 +32,6 @@ import (
 // a role here: the bot never reads or writes it. Its consumers declare it
 // where they use it, as feeds.StateStore (with feeds.BatchStateStore) and
 // telegram.Store.
-
-// Store is every role, as Options.Store takes it. Code inside the bot
-// depends on the narrowest role it uses where it can (the scheduler's
-// delivery path holds only an Outbox).
 type Store interface {
 	Subscriptions
 	Articles
