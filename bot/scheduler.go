@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
 
 	"github.com/herald-news/herald/alerts"
@@ -845,7 +845,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 			given = append(given, d)
 			continue
 		}
-		back := backoff(d.Attempts)
+		back := retryDelay(d.Attempts)
 		if d.LastError != err.Error() {
 			b.log.Warn("Send failed; will retry", "target", t.ID, "id", d.ID, "attempt", d.Attempts, "in", back.Round(time.Millisecond), "err", err)
 		}
@@ -859,11 +859,17 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []a
 	s.finish(t.ID, given, updated, true, every)
 }
 
-// backoff is exponential from 1 s, capped at 30 min, with ±50 % jitter.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt-1, 11)
-	d = min(d, 30*time.Minute)
-	return time.Duration(float64(d) * (0.5 + mrand.Float64()))
+// retryDelay is how long a delivery waits after its attempt-th failure:
+// exponential from 1 s, doubling, capped at 30 min, with ±50 % jitter.
+func retryDelay(attempt int) time.Duration {
+	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: 30 * time.Minute}
+	b.Reset()
+	d := b.NextBackOff()
+	for range attempt - 1 {
+		d = b.NextBackOff()
+	}
+	return d
 }
 
 var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)

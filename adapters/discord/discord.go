@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
@@ -72,7 +73,7 @@ type Adapter struct {
 	appID   atomic.Pointer[string]
 
 	// retryBase is the first wait between failed gateway opens or command
-	// syncs; it doubles up to retryMax.
+	// syncs; it doubles up to retryMax (see retryPolicy).
 	retryBase, retryMax time.Duration
 	// commandTimeout bounds one HandleCommand call.
 	commandTimeout time.Duration
@@ -257,8 +258,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 
 // openShard opens one gateway session, retrying transient failures.
 func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
-	wait := a.retryBase
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		done := make(chan error, 1)
 		go func() {
 			err := s.Open()
@@ -271,31 +271,42 @@ func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) er
 		select {
 		case err = <-done:
 		case <-ctx.Done():
-			return nil
+			return struct{}{}, ctx.Err()
 		}
 		if err == nil {
-			return nil
+			return struct{}{}, nil
 		}
 		var re *discordgo.RESTError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("discord: the bot token was refused (HTTP 401 from %s)", "GET /gateway")
+			return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the bot token was refused (HTTP 401 from %s)", "GET /gateway"))
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && fatalClose(ce.Code) {
-			return fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code)
+			return struct{}{}, backoff.Permanent(fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code))
 		}
-		a.log.Warn("Discord gateway connection failed", "shard", i, "error", err, "retry_in", wait)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil
-		}
-		wait = min(wait*2, a.retryMax)
+		a.log.Warn("Discord gateway connection failed", "shard", i, "err", err)
+		return struct{}{}, err
+	}, a.retryPolicy()...)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// retryPolicy is how the adapter retries what must eventually succeed
+// (gateway opens, the command sync): exponential from retryBase up to
+// retryMax, with jitter, for as long as Run lives.
+func (a *Adapter) retryPolicy() []backoff.RetryOption {
+	return []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: a.retryBase,
+			RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: a.retryMax}),
+		backoff.WithMaxElapsedTime(0),
 	}
 }
 
 // syncCommands overwrites the global application commands once the app ID
-// is known, retrying failures; it does not hold readiness.
+// is known, retrying failures (after a 429's Retry-After); it does not
+// hold readiness.
 func (a *Adapter) syncCommands(ctx context.Context) {
 	select {
 	case <-a.synced:
@@ -304,29 +315,21 @@ func (a *Adapter) syncCommands(ctx context.Context) {
 	}
 	appID := *a.appID.Load()
 	cmds := applicationCommands(bot.CommandSpecs())
-	wait := a.retryBase
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		_, err := a.rest.ApplicationCommandBulkOverwrite(appID, "", cmds,
 			discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-		if err == nil {
-			a.log.Info("Discord application commands synced", "commands", len(cmds))
-			return
+		if err == nil || ctx.Err() != nil {
+			return struct{}{}, err
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		next := wait
+		a.log.Warn("Discord command sync failed", "err", err)
 		var rl *discordgo.RateLimitError
 		if errors.As(err, &rl) && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
-			next = rl.RetryAfter
+			return struct{}{}, &backoff.RetryAfterError{Duration: rl.RetryAfter}
 		}
-		a.log.Warn("Discord command sync failed", "error", err, "retry_in", next)
-		select {
-		case <-time.After(next):
-		case <-ctx.Done():
-			return
-		}
-		wait = min(wait*2, a.retryMax)
+		return struct{}{}, err
+	}, a.retryPolicy()...)
+	if err == nil {
+		a.log.Info("Discord application commands synced", "commands", len(cmds))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/herald-news/herald/alerts"
@@ -60,48 +61,42 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return a.poll(ctx)
 }
 
-// retry runs fn until it succeeds or ctx ends (then false), backing off and
-// logging each new error once.
+// retry runs fn until it succeeds or ctx ends (then false), backing off
+// as retryPolicy says and logging each new error once.
 func (a *Adapter) retry(ctx context.Context, what string, fn func(context.Context) error) bool {
-	delay := a.opts.RetryDelay
 	var last string
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := fn(ctx)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
+		if err == nil || ctx.Err() != nil {
+			return struct{}{}, err
 		}
 		if msg := err.Error(); msg != last {
 			a.log.Warn("Telegram call failed; retrying", "method", what, "err", err)
 			last = msg
 		}
-		if !sleep(ctx, retryDelay(err, delay)) {
-			return false
-		}
-		delay = min(delay*2, time.Minute)
+		return struct{}{}, retryAfter(err)
+	}, a.retryPolicy()...)
+	return err == nil
+}
+
+// retryPolicy is how every Bot API call that must eventually succeed is
+// retried: exponential from Options.RetryDelay up to a minute, with jitter,
+// for as long as the context lives.
+func (a *Adapter) retryPolicy() []backoff.RetryOption {
+	return []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: a.opts.RetryDelay,
+			RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: time.Minute}),
+		backoff.WithMaxElapsedTime(0),
 	}
 }
 
-// retryDelay honours a 429's retry_after.
-func retryDelay(err error, d time.Duration) time.Duration {
+// retryAfter turns a 429's retry_after into the wait backoff honours.
+func retryAfter(err error) error {
 	var te *tgbotapi.Error
 	if errors.As(err, &te) && te.RetryAfter > 0 {
-		return time.Duration(te.RetryAfter) * time.Second
+		return &backoff.RetryAfterError{Duration: time.Duration(te.RetryAfter) * time.Second}
 	}
-	return d
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return err
 }
 
 // setCommands registers the command menu; a failure is only logged.
@@ -180,9 +175,7 @@ func (a *Adapter) seen(id int) bool {
 
 func (a *Adapter) poll(ctx context.Context) error {
 	allowed, _ := json.Marshal(allowedUpdates)
-	delay := a.opts.RetryDelay
-	var lastErr string
-	for ctx.Err() == nil {
+	getUpdates := func(ctx context.Context) (*tgbotapi.APIResponse, error) {
 		a.mu.Lock()
 		offset := a.lastUpdate + 1
 		a.mu.Unlock()
@@ -193,54 +186,54 @@ func (a *Adapter) poll(ctx context.Context) error {
 		if offset > 1 {
 			p["offset"] = strconv.Itoa(offset)
 		}
-		// No RequestTimeout here: the client's own timeout exceeds the poll,
-		// and ctx cancels it at once on shutdown.
+		// No RequestTimeout here: the client's own timeout exceeds the
+		// poll, and ctx cancels it at once on shutdown.
 		resp, err := a.client(ctx).MakeRequest("getUpdates", p)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			err = a.redact(err)
-			if msg := err.Error(); msg != lastErr {
-				a.log.Warn("Telegram getUpdates failed; retrying", "err", err)
-				lastErr = msg
-			}
-			if !sleep(ctx, retryDelay(err, delay)) {
-				return nil
-			}
-			delay = min(delay*2, time.Minute)
-			continue
+		return resp, a.redact(err)
+	}
+	for ctx.Err() == nil {
+		var resp *tgbotapi.APIResponse
+		if !a.retry(ctx, "getUpdates", func(ctx context.Context) (err error) {
+			resp, err = getUpdates(ctx)
+			return err
+		}) {
+			return nil
 		}
-		delay, lastErr = a.opts.RetryDelay, ""
 		var raw []json.RawMessage
 		if err := json.Unmarshal(resp.Result, &raw); err != nil {
 			a.log.Error("Telegram getUpdates answer unreadable", "err", err)
 			continue
 		}
-		last := 0
-		for _, r := range raw {
-			if ctx.Err() != nil {
-				break // the rest comes again after a restart
-			}
-			u, tp, err := decodeUpdate(r)
-			if err != nil {
-				// Skip it rather than ask for it forever.
-				var id struct {
-					UpdateID int `json:"update_id"`
-				}
-				json.Unmarshal(r, &id)
-				a.log.Warn("Telegram update unreadable; skipped", "update_id", id.UpdateID, "err", err)
-				last = max(last, id.UpdateID)
-				continue
-			}
-			a.handleUpdate(ctx, &u, tp)
-			last = max(last, u.UpdateID)
-		}
-		if last > 0 {
+		if last := a.handleBatch(ctx, raw); last > 0 {
 			a.saveOffset(last)
 		}
 	}
 	return nil
+}
+
+// handleBatch handles one getUpdates answer and returns the highest update
+// ID it is done with.
+func (a *Adapter) handleBatch(ctx context.Context, raw []json.RawMessage) int {
+	last := 0
+	for _, r := range raw {
+		if ctx.Err() != nil {
+			break // the rest comes again after a restart
+		}
+		u, tp, err := decodeUpdate(r)
+		if err != nil {
+			// Skip it rather than ask for it forever.
+			var id struct {
+				UpdateID int `json:"update_id"`
+			}
+			json.Unmarshal(r, &id)
+			a.log.Warn("Telegram update unreadable; skipped", "update_id", id.UpdateID, "err", err)
+			last = max(last, id.UpdateID)
+			continue
+		}
+		a.handleUpdate(ctx, &u, tp)
+		last = max(last, u.UpdateID)
+	}
+	return last
 }
 
 // WebhookHandler serves the updates Telegram posts to Options.WebhookURL.
