@@ -91,11 +91,15 @@ type Bot struct {
 	summarize func(title, body string) string
 	catalog   Catalog
 	senders   map[alerts.Platform]Sender
-	limits    Limits
-	rates     map[alerts.Platform]Rate
-	log       *slog.Logger
-	metrics   *Metrics
-	now       func() time.Time
+	// pacers pace each platform, for alerts and command replies alike.
+	pacers  map[alerts.Platform]*pacer
+	limits  Limits
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+	// started is when the bot was built: a chat first seen within its
+	// pacing interval of it may have been sent to by the last process.
+	started time.Time
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
 	subsMu   sync.RWMutex
@@ -130,7 +134,7 @@ func New(o Options) (*Bot, error) {
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
 		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
-		rates: map[alerts.Platform]Rate{}, wake: make(chan struct{}, 1),
+		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
@@ -142,7 +146,7 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.rates[p] = r
+		b.pacers[p] = newPacer(r, o.Now)
 	}
 	return b, nil
 }
