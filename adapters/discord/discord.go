@@ -16,7 +16,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
@@ -24,15 +23,6 @@ import (
 
 // DefaultAPIBase is Discord's REST base, including the API version.
 const DefaultAPIBase = "https://discord.com/api/v10"
-
-// Handler is what the adapter feeds: commands and button presses, and news
-// about targets the gateway reports. *bot.Bot implements it.
-type Handler interface {
-	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
-	TargetGone(ctx context.Context, id alerts.TargetID, reason string) error
-	TargetBack(ctx context.Context, id alerts.TargetID) error
-	TargetMigrated(ctx context.Context, from, to alerts.TargetID) error
-}
 
 // Options configure an Adapter. Only Token is required.
 type Options struct {
@@ -48,11 +38,8 @@ type Options struct {
 	// APIBase. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Handler receives commands; it may also be set later with SetHandler.
-	Handler Handler
+	Handler bot.Handler
 	Log     *slog.Logger
-	// GlobalRate caps REST sends per second for the whole process;
-	// default 40 (Discord allows 50).
-	GlobalRate float64
 }
 
 // Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
@@ -62,7 +49,6 @@ type Adapter struct {
 	token   string
 	shards  []*discordgo.Session
 	rest    *discordgo.Session // shard 0; carries every send
-	limiter *rate.Limiter
 	invalid *invalidCounter
 	// globalUntil (Unix nanoseconds) is when a global 429 ends.
 	globalUntil atomic.Int64
@@ -77,6 +63,9 @@ type Adapter struct {
 	retryBase, retryMax time.Duration
 	// commandTimeout bounds one HandleCommand call.
 	commandTimeout time.Duration
+	// patience is how long an interaction may go unanswered before the
+	// adapter defers it: Discord drops one not acknowledged within 3 s.
+	patience time.Duration
 	// closeWait bounds how long Run waits for the shards to close.
 	closeWait time.Duration
 	// identifyGap spaces the first IDENTIFYs of shards: Discord allows
@@ -90,7 +79,7 @@ type Adapter struct {
 	synced chan struct{}
 }
 
-type handlerBox struct{ h Handler }
+type handlerBox struct{ h bot.Handler }
 
 var _ bot.Sender = (*Adapter)(nil)
 
@@ -110,9 +99,6 @@ func New(opts Options) (*Adapter, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("discord: API base %q is not an http(s) URL", opts.APIBase)
 	}
-	if opts.GlobalRate <= 0 {
-		opts.GlobalRate = 40
-	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -124,13 +110,13 @@ func New(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		log:            opts.Log,
 		token:          "Bot " + opts.Token,
-		limiter:        rate.NewLimiter(rate.Limit(opts.GlobalRate), max(1, int(opts.GlobalRate))),
 		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
 		now:            time.Now,
 		ready:          make([]atomic.Bool, opts.Shards),
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
+		patience:       2500 * time.Millisecond,
 		identifyGap:    5*time.Second + 250*time.Millisecond,
 		closeWait:      3 * time.Second,
 		guilds:         map[string][]string{},
@@ -174,9 +160,9 @@ func New(opts Options) (*Adapter, error) {
 func (a *Adapter) shardsRatelimiter() *discordgo.RateLimiter { return a.shards[0].Ratelimiter }
 
 // SetHandler sets who receives commands; call it before Run.
-func (a *Adapter) SetHandler(h Handler) { a.handler.Store(&handlerBox{h}) }
+func (a *Adapter) SetHandler(h bot.Handler) { a.handler.Store(&handlerBox{h}) }
 
-func (a *Adapter) getHandler() Handler {
+func (a *Adapter) h() bot.Handler {
 	if b := a.handler.Load(); b != nil {
 		return b.h
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,8 +36,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if err := a.loadOffset(); err != nil {
 		return err
 	}
-	if !a.retry(ctx, "getMe", a.getMe) {
-		return nil
+	if err := a.retryErr(ctx, "getMe", a.getMe); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	go a.setCommands(ctx)
 	if a.opts.WebhookURL != "" {
@@ -64,10 +68,17 @@ func (a *Adapter) Run(ctx context.Context) error {
 // retry runs fn until it succeeds or ctx ends (then false), backing off
 // as retryPolicy says and logging each new error once.
 func (a *Adapter) retry(ctx context.Context, what string, fn func(context.Context) error) bool {
+	return a.retryErr(ctx, what, fn) == nil
+}
+
+// retryErr is retry that returns why it stopped: ctx's end, or an error fn
+// marked permanent (backoff.Permanent).
+func (a *Adapter) retryErr(ctx context.Context, what string, fn func(context.Context) error) error {
 	var last string
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := fn(ctx)
-		if err == nil || ctx.Err() != nil {
+		var perm *backoff.PermanentError
+		if err == nil || ctx.Err() != nil || errors.As(err, &perm) {
 			return struct{}{}, err
 		}
 		if msg := err.Error(); msg != last {
@@ -76,7 +87,7 @@ func (a *Adapter) retry(ctx context.Context, what string, fn func(context.Contex
 		}
 		return struct{}{}, retryAfter(err)
 	}, a.retryPolicy()...)
-	return err == nil
+	return err
 }
 
 // retryPolicy is how every Bot API call that must eventually succeed is
@@ -211,14 +222,25 @@ func (a *Adapter) poll(ctx context.Context) error {
 	return nil
 }
 
+// chatWorkers bounds how many chats' updates are handled at once.
+const chatWorkers = 32
+
 // handleBatch handles one getUpdates answer and returns the highest update
-// ID it is done with.
+// ID it is done with (with every update before it). Each chat's updates
+// are handled in order, and chats side by side: a reply waiting for its
+// chat's pace (a group gets one message every 3 s) holds back nobody
+// else's.
 func (a *Adapter) handleBatch(ctx context.Context, raw []json.RawMessage) int {
-	last := 0
-	for _, r := range raw {
-		if ctx.Err() != nil {
-			break // the rest comes again after a restart
-		}
+	type item struct {
+		id      int
+		u       tgbotapi.Update
+		tp      updateTopics
+		handled bool
+	}
+	items := make([]item, len(raw))
+	var order []int64
+	byChat := map[int64][]int{}
+	for i, r := range raw {
 		u, tp, err := decodeUpdate(r)
 		if err != nil {
 			// Skip it rather than ask for it forever.
@@ -227,13 +249,55 @@ func (a *Adapter) handleBatch(ctx context.Context, raw []json.RawMessage) int {
 			}
 			json.Unmarshal(r, &id)
 			a.log.Warn("Telegram update unreadable; skipped", "update_id", id.UpdateID, "err", err)
-			last = max(last, id.UpdateID)
+			items[i] = item{id: id.UpdateID, handled: true}
 			continue
 		}
-		a.handleUpdate(ctx, &u, tp)
-		last = max(last, u.UpdateID)
+		items[i] = item{id: u.UpdateID, u: u, tp: tp}
+		chat := updateChat(&u)
+		if _, ok := byChat[chat]; !ok {
+			order = append(order, chat)
+		}
+		byChat[chat] = append(byChat[chat], i)
+	}
+	sem := make(chan struct{}, chatWorkers)
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, i := range byChat[chat] {
+				if ctx.Err() != nil {
+					return // the rest comes again after a restart
+				}
+				a.handleUpdate(ctx, &items[i].u, items[i].tp)
+				items[i].handled = true
+			}
+		})
+	}
+	wg.Wait()
+	last := 0
+	for _, it := range items {
+		if !it.handled {
+			break
+		}
+		last = max(last, it.id)
 	}
 	return last
+}
+
+// updateChat is the chat an update concerns, 0 when it names none.
+func updateChat(u *tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.ChannelPost != nil && u.ChannelPost.Chat != nil:
+		return u.ChannelPost.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
 }
 
 // WebhookHandler serves the updates Telegram posts to Options.WebhookURL.

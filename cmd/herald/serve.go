@@ -54,6 +54,15 @@ func (h *handler) TargetBack(ctx context.Context, id alerts.TargetID) error {
 	}
 	return errors.New("bot not started")
 }
+
+// ReplyTurn paces a reply with the bot's pacing; before the bot is
+// built, the "starting" replies go unpaced.
+func (h *handler) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	if b := h.b.Load(); b != nil {
+		return b.ReplyTurn(ctx, t)
+	}
+	return func() {}, nil
+}
 func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) error {
 	if b := h.b.Load(); b != nil {
 		return b.TargetMigrated(ctx, from, to)
@@ -92,7 +101,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(ctx, cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, db, log)
 	if err != nil {
 		return err
 	}
