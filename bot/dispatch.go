@@ -58,16 +58,26 @@ func (s *scheduler) startNext(ctx context.Context, d *dispatcher, async bool) (b
 	if w := d.pacer.pausedFor(now); w > 0 {
 		return false, w
 	}
-	t, ok, wait := s.cache.next(d.platform, now, func(chat alerts.TargetID) (bool, time.Duration) {
-		return d.pacer.chatReady(chat, now)
+	var t turn
+	var ok bool
+	var wait time.Duration
+	d.pacer.choose(now, func(ready func(alerts.TargetID) (bool, time.Duration)) (alerts.TargetID, bool) {
+		t, ok, wait = s.cache.next(d.platform, now, ready)
+		return t.target.Chat(), ok
 	})
 	if !ok {
 		return false, wait
 	}
-	d.pacer.begin(t.target.Chat())
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
+		s.out.end(d, t.target, nil, nil, false, 0)
+		return false, 0
+	}
+	// The dispatcher, not each worker, waits for the platform's budget:
+	// one alert waits at a time, behind any reply.
+	if err := d.pacer.acquire(ctx, false); err != nil {
+		<-d.slots
 		s.out.end(d, t.target, nil, nil, false, 0)
 		return false, 0
 	}
@@ -83,9 +93,16 @@ func (s *scheduler) startNext(ctx context.Context, d *dispatcher, async bool) (b
 	return true, 0
 }
 
-// turn runs one target's turn after the queue handed it out.
+// turn runs one target's turn after the queue handed it out and the pacer
+// granted it a place in the platform's budget, which it gives back.
 func (s *scheduler) turn(d *dispatcher, t turn) {
 	b := s.b
+	sent := false
+	defer func() {
+		if !sent {
+			d.pacer.release()
+		}
+	}()
 	tg, err := b.store.GetTarget(t.target)
 	if err != nil && !errors.Is(err, alerts.ErrNotFound) {
 		b.log.Error("Target unreadable; its turn waits", "target", t.target, "err", err)
@@ -113,5 +130,6 @@ func (s *scheduler) turn(d *dispatcher, t turn) {
 		}
 		s.cache.settle(t.target, done, kept)
 	}
+	sent = true
 	s.out.send(d, tg, s.batch.batch(tg, due, t.backlog))
 }

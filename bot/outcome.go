@@ -58,8 +58,8 @@ func (o *outcomes) end(d *dispatcher, id alerts.TargetID, done, updated []alerts
 	d.poke()
 }
 
-// send delivers one message, paced by the platform's budget, and records
-// the outcome.
+// send delivers one message in the place the pacer granted, gives the
+// place back once the platform answered, and records the outcome.
 func (o *outcomes) send(d *dispatcher, t alerts.Target, batch []alerts.Delivery) {
 	token := newToken()
 	msg := message(batch, token)
@@ -72,16 +72,14 @@ func (o *outcomes) send(d *dispatcher, t alerts.Target, batch []alerts.Delivery)
 	ctx, cancel := context.WithTimeout(o.sendCtx, sendTimeout)
 	defer cancel()
 	var msgID string
-	err := d.pacer.acquire(ctx, false)
-	if err == nil {
-		if msg.Edit {
-			err = d.sender.Edit(ctx, t, batch[0].MessageID, msg)
-			msgID = batch[0].MessageID
-		} else {
-			msgID, err = d.sender.Send(ctx, t, msg)
-		}
-		d.pacer.release()
+	var err error
+	if msg.Edit {
+		err = d.sender.Edit(ctx, t, batch[0].MessageID, msg)
+		msgID = batch[0].MessageID
+	} else {
+		msgID, err = d.sender.Send(ctx, t, msg)
 	}
+	d.pacer.release()
 	every := d.pacer.every(t.Kind)
 	if err != nil {
 		o.failed(d, t, batch, err, every)

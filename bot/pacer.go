@@ -203,12 +203,10 @@ func (p *pacer) chatLocked(chat alerts.TargetID) *chatPace {
 	return c
 }
 
-// chatReady says whether an alert may start to chat now; if not, wait is
-// how long until its interval ends (0 when it is busy: a send or a reply
-// is under way, and its end wakes the dispatcher).
-func (p *pacer) chatReady(chat alerts.TargetID, now time.Time) (ok bool, wait time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// chatReadyLocked says whether an alert may start to chat now; if not,
+// wait is how long until its interval ends (0 when it is busy: a send or
+// a reply is under way, and its end wakes the dispatcher).
+func (p *pacer) chatReadyLocked(chat alerts.TargetID, now time.Time) (ok bool, wait time.Duration) {
 	c := p.chats[chat]
 	if c == nil {
 		return true, 0
@@ -222,11 +220,28 @@ func (p *pacer) chatReady(chat alerts.TargetID, now time.Time) (ok bool, wait ti
 	return true, 0
 }
 
-// knows reports whether the pacer holds state for chat.
-func (p *pacer) knows(chat alerts.TargetID) bool {
+// choose runs pick with every chat's pacing read under one lock (pick may
+// ask about thousands of chats), and marks the chat pick chose busy.
+func (p *pacer) choose(now time.Time, pick func(ready func(chat alerts.TargetID) (bool, time.Duration)) (chat alerts.TargetID, ok bool)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.chats[chat] != nil
+	chat, ok := pick(func(chat alerts.TargetID) (bool, time.Duration) { return p.chatReadyLocked(chat, now) })
+	if ok {
+		p.chatLocked(chat).busy++
+	}
+}
+
+// paced returns the chats that may not be sent to now.
+func (p *pacer) paced(now time.Time) map[alerts.TargetID]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[alerts.TargetID]bool{}
+	for id := range p.chats {
+		if ok, _ := p.chatReadyLocked(id, now); !ok {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // notBefore keeps chat from a send before t (pacing that survives a
@@ -236,13 +251,6 @@ func (p *pacer) notBefore(chat alerts.TargetID, t time.Time) {
 	defer p.mu.Unlock()
 	c := p.chatLocked(chat)
 	c.next = maxTime(c.next, t)
-}
-
-// begin marks a send to chat under way.
-func (p *pacer) begin(chat alerts.TargetID) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.chatLocked(chat).busy++
 }
 
 // end marks a send to chat over: the next one waits at least after from

@@ -104,7 +104,7 @@ func TestPacerServesRepliesFirst(t *testing.T) {
 		t.Fatalf("order %s, %s: want the reply first", first, second)
 	}
 	// The reply counts toward its chat's pacing.
-	if ok, _ := p.chatReady("test:1", clk.now().Add(-1500*time.Millisecond)); ok {
+	if p.paced(clk.now().Add(-1500 * time.Millisecond))["test:1"] == false {
 		t.Fatal("the chat was free again within its interval after a reply")
 	}
 }

@@ -66,15 +66,13 @@ func (c *outboxCache) target(id alerts.TargetID) *targetState {
 
 // reload replaces the queues of targets not in flight with the outbox,
 // leaving out the deliveries in skip (sent; their record is being
-// retried). fresh is called, with c.mu held, for each target seen for the
-// first time; keep reports whether a target without deliveries is still
-// worth remembering (its chat is being paced). It returns the depth of the
-// outbox per platform.
-func (c *outboxCache) reload(skip map[string]bool, fresh func(alerts.TargetID, *targetState),
-	keep func(alerts.TargetID) bool) (map[alerts.Platform]int, error) {
+// retried). A target without deliveries is forgotten unless its chat is
+// in paced (its fairness still counts). It returns the depth of the
+// outbox per platform, and the targets it saw for the first time.
+func (c *outboxCache) reload(skip map[string]bool, paced map[alerts.TargetID]bool) (map[alerts.Platform]int, []alerts.TargetID, error) {
 	pending, err := c.outbox.Pending(1 << 30)
 	if err != nil {
-		return nil, fmt.Errorf("read outbox: %w", err)
+		return nil, nil, fmt.Errorf("read outbox: %w", err)
 	}
 	byTarget := map[alerts.TargetID][]alerts.Delivery{}
 	depth := map[alerts.Platform]int{}
@@ -106,18 +104,17 @@ func (c *outboxCache) reload(skip map[string]bool, fresh func(alerts.TargetID, *
 			ts.staged, ts.hasStaged = nil, true
 		} else {
 			ts.queue = nil
-			if _, ok := byTarget[id]; !ok && !keep(id) {
+			if _, ok := byTarget[id]; !ok && !paced[id.Chat()] {
 				delete(c.targets, id)
 			}
 		}
 	}
+	var fresh []alerts.TargetID
 	for id, q := range byTarget {
-		ts, created := c.targets[id], false
+		ts := c.targets[id]
 		if ts == nil {
-			ts, created = c.target(id), true
-		}
-		if created {
-			fresh(id, ts)
+			ts = c.target(id)
+			fresh = append(fresh, id)
 		}
 		if ts.inFlight {
 			ts.staged = q // taken up when its send is done
@@ -125,7 +122,16 @@ func (c *outboxCache) reload(skip map[string]bool, fresh func(alerts.TargetID, *
 			ts.queue = q
 		}
 	}
-	return depth, nil
+	return depth, fresh, nil
+}
+
+// servedAt records when a target was last served, for fairness.
+func (c *outboxCache) servedAt(id alerts.TargetID, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ts := c.targets[id]; ts != nil && at.After(ts.lastSent) {
+		ts.lastSent = at
+	}
 }
 
 // next picks the eligible target of platform p served least recently and

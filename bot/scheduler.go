@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -76,20 +77,19 @@ func (b *Bot) newScheduler() *scheduler {
 func (s *scheduler) reload() error {
 	skip := s.out.retryRecords()
 	now := s.b.now()
-	paced := func(id alerts.TargetID) bool {
-		d := s.dispatchers[id.Platform()]
-		if d == nil {
-			return false
-		}
-		ok, _ := d.pacer.chatReady(id.Chat(), now)
-		return !ok
+	paced := map[alerts.TargetID]bool{}
+	for _, d := range s.dispatchers {
+		d.pacer.sweep(now)
+		maps.Copy(paced, d.pacer.paced(now))
 	}
-	depth, err := s.cache.reload(skip, s.resumePacing, paced)
+	depth, fresh, err := s.cache.reload(skip, paced)
 	if err != nil {
 		return err
 	}
+	for _, id := range fresh {
+		s.resumePacing(id)
+	}
 	for p, d := range s.dispatchers {
-		d.pacer.sweep(now)
 		s.b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
 		d.poke()
 	}
@@ -101,7 +101,7 @@ func (s *scheduler) reload() error {
 // getting its next message at once. It looks only while the restart is
 // that recent: later, a chat this process has not paced was not sent to
 // within its interval.
-func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
+func (s *scheduler) resumePacing(id alerts.TargetID) {
 	d := s.dispatchers[id.Platform()]
 	if d == nil {
 		return
@@ -119,7 +119,7 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 		every = r.DMEvery
 	}
 	d.pacer.notBefore(id.Chat(), last.At.Add(every))
-	ts.lastSent = last.At
+	s.cache.servedAt(id, last.At)
 }
 
 // runScheduler sends the outbox until ctx ends, then waits for the sends in
