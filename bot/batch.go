@@ -104,15 +104,15 @@ func message(batch []alerts.Delivery, token string) Message {
 // (after /digest, /quiet or /timezone changed), so "digest off" sends what
 // was waiting for the digest.
 func (b *Bot) replan(t alerts.Target) error {
-	pending, err := b.store.Pending(1 << 30)
+	queued, err := b.store.Queued(t.ID)
 	if err != nil {
 		return err
 	}
 	now := b.now()
 	var changed []alerts.Delivery
-	for _, d := range pending {
-		if d.Target != t.ID || d.Kind != alerts.DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
-			continue // another chat's, or held by a retry backoff
+	for _, d := range queued {
+		if d.Kind != alerts.DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
+			continue // held by a retry backoff
 		}
 		hold := holdUntil(t.Settings, now)
 		if d.Held && hold.IsZero() {
@@ -129,6 +129,6 @@ func (b *Bot) replan(t alerts.Target) error {
 	if err := b.store.Enqueue(changed...); err != nil {
 		return err
 	}
-	b.Wake()
+	b.requeued(t.ID)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
@@ -105,7 +106,9 @@ type Bot struct {
 	subsMu   sync.RWMutex
 	subs     map[uint64]subInfo
 	wake     chan struct{}
-	cmdRate  *userRate
+	// sched is the running scheduler, told of what ingest commits.
+	sched   atomic.Pointer[scheduler]
+	cmdRate *userRate
 }
 
 // New builds a Bot. Call Load before Run so the matcher knows the stored
@@ -305,13 +308,11 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	for _, d := range planned {
 		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
 	}
-	if len(planned) > 0 {
-		b.Wake()
-	}
+	b.queued(planned)
 	return a.ID, Ingested, nil
 }
 
-// Wake makes the scheduler look at the outbox now.
+// Wake makes the scheduler read every waiting target's queue head again.
 func (b *Bot) Wake() {
 	select {
 	case b.wake <- struct{}{}:

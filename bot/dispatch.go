@@ -71,14 +71,14 @@ func (s *scheduler) startNext(ctx context.Context, d *dispatcher, async bool) (b
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
-		s.out.end(d, t.target, nil, nil, false, 0)
+		s.out.end(d, t.target, false, 0)
 		return false, 0
 	}
 	// The dispatcher, not each worker, waits for the platform's budget:
 	// one alert waits at a time, behind any reply.
 	if err := d.pacer.acquire(ctx, false); err != nil {
 		<-d.slots
-		s.out.end(d, t.target, nil, nil, false, 0)
+		s.out.end(d, t.target, false, 0)
 		return false, 0
 	}
 	run := func() {
@@ -94,7 +94,9 @@ func (s *scheduler) startNext(ctx context.Context, d *dispatcher, async bool) (b
 }
 
 // turn runs one target's turn after the queue handed it out and the pacer
-// granted it a place in the platform's budget, which it gives back.
+// granted it a place in the platform's budget, which it gives back. It
+// reads from the store what is due for the target, a digest's worth at
+// most, and how many wait in all.
 func (s *scheduler) turn(d *dispatcher, t turn) {
 	b := s.b
 	sent := false
@@ -103,10 +105,22 @@ func (s *scheduler) turn(d *dispatcher, t turn) {
 			d.pacer.release()
 		}
 	}()
+	now := b.now()
+	due, head, err := s.out.outbox.Due(t.target, now, maxDigestItems+s.out.skipping())
+	if err != nil {
+		b.log.Error("Outbox unreadable; the target waits", "target", t.target, "err", err)
+		s.out.end(d, t.target, false, time.Second)
+		return
+	}
+	due, until := s.out.skip(due, now)
+	if len(due) == 0 {
+		s.out.end(d, t.target, false, until.Sub(now))
+		return
+	}
 	tg, err := b.store.GetTarget(t.target)
 	if err != nil && !errors.Is(err, alerts.ErrNotFound) {
 		b.log.Error("Target unreadable; its turn waits", "target", t.target, "err", err)
-		s.out.end(d, t.target, nil, nil, false, time.Second)
+		s.out.end(d, t.target, false, time.Second)
 		return
 	}
 	if err != nil || !tg.Active {
@@ -117,19 +131,17 @@ func (s *scheduler) turn(d *dispatcher, t turn) {
 				reason += ": " + tg.InactiveReason
 			}
 		}
-		done, kept := s.out.drop(t.due, reason)
-		s.out.end(d, t.target, done, kept, false, 0)
+		s.out.end(d, t.target, false, s.out.drop(due, reason))
 		return
 	}
-	due, gone := s.batch.recheck(tg, t.due)
+	due, gone := s.batch.recheck(tg, due)
 	if len(gone) > 0 {
-		done, kept := s.out.drop(gone, "unsubscribed or muted before it was sent")
+		wait := s.out.drop(gone, "unsubscribed or muted before it was sent")
 		if len(due) == 0 {
-			s.out.end(d, t.target, done, kept, false, 0)
+			s.out.end(d, t.target, false, wait)
 			return
 		}
-		s.cache.settle(t.target, done, kept)
 	}
 	sent = true
-	s.out.send(d, tg, s.batch.batch(tg, due, t.backlog))
+	s.out.send(d, tg, s.batch.batch(tg, due, head.Count))
 }

@@ -35,13 +35,16 @@ type outcomes struct {
 	cache  *outboxCache
 	// sendCtx outlives the run's context by ShutdownGrace.
 	sendCtx context.Context
-	// reload reads the whole outbox again (a migrated chat's entries
+	// resync reads every target's head again (a migrated chat's entries
 	// moved under another target).
-	reload func() error
+	resync func() error
 
 	mu sync.Mutex
 	// unrecorded are messages sent whose log entries failed to write.
 	unrecorded []unrecorded
+	// held are deliveries the store refused to change (a drop, a
+	// reschedule), kept back in memory until then.
+	held map[string]time.Time
 }
 
 type unrecorded struct {
@@ -49,13 +52,74 @@ type unrecorded struct {
 	recs []alerts.Sent
 }
 
-// end finishes a turn in the queue and in the chat's pacing.
-// served says whether a message went out (or was refused by the platform);
-// the chat's next send waits at least after.
-func (o *outcomes) end(d *dispatcher, id alerts.TargetID, done, updated []alerts.Delivery, served bool, after time.Duration) {
-	o.cache.finish(id, done, updated, served)
+// end finishes a turn: the target's head is read again from the store,
+// and its chat's next send waits at least after. served says whether a
+// message went out (or the platform refused one).
+func (o *outcomes) end(d *dispatcher, id alerts.TargetID, served bool, after time.Duration) {
+	h, err := o.outbox.Head(id)
+	if err != nil {
+		o.b.log.Error("Outbox unreadable; the target waits", "target", id, "err", err)
+		h = alerts.QueueHead{Target: id, Count: 1, Next: o.b.now().Add(time.Second)}
+	}
+	o.cache.finish(id, h, served, after)
 	d.pacer.end(id.Chat(), after)
 	d.poke()
+}
+
+// skip leaves out of a turn the deliveries that must not go now: sent ones
+// whose record is being retried, and held ones. until is when the first
+// held one may go (zero if none is held).
+func (o *outcomes) skip(due []alerts.Delivery, now time.Time) (keep []alerts.Delivery, until time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, d := range due {
+		if t, ok := o.held[d.ID]; ok {
+			if t.After(now) {
+				if until.IsZero() || t.Before(until) {
+					until = t
+				}
+				continue
+			}
+			delete(o.held, d.ID)
+		}
+		if o.unrecordedLocked(d.ID) {
+			continue
+		}
+		keep = append(keep, d)
+	}
+	return keep, until
+}
+
+// skipping is how many deliveries skip may leave out.
+func (o *outcomes) skipping() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.held)
+	for _, u := range o.unrecorded {
+		n += len(u.ids)
+	}
+	return n
+}
+
+func (o *outcomes) unrecordedLocked(id string) bool {
+	for _, u := range o.unrecorded {
+		for _, uid := range u.ids {
+			if uid == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hold keeps a delivery back until t in memory: the store refused to.
+func (o *outcomes) hold(id string, t time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.held == nil {
+		o.held = map[string]time.Time{}
+	}
+	o.held[id] = t
 }
 
 // send delivers one message in the place the pacer granted, gives the
@@ -113,12 +177,12 @@ func (o *outcomes) sent(d *dispatcher, t alerts.Target, batch []alerts.Delivery,
 		}
 	}
 	o.record(ids, recs)
-	o.end(d, t.ID, batch, nil, true, every)
+	o.end(d, t.ID, true, every)
 }
 
 // record logs a sent message. When the store fails, the record is kept in
-// memory and retried at every reload, and the deliveries stay out of the
-// queue meanwhile: a message that went out is never sent again because its
+// memory and retried at every resync, and the deliveries are skipped
+// meanwhile: a message that went out is never sent again because its
 // record could not be written.
 func (o *outcomes) record(ids []string, recs []alerts.Sent) {
 	if err := o.outbox.CompleteAll(ids, recs); err != nil {
@@ -129,46 +193,42 @@ func (o *outcomes) record(ids []string, recs []alerts.Sent) {
 	}
 }
 
-// retryRecords writes the records that failed before and returns the IDs
-// of those still unwritten.
-func (o *outcomes) retryRecords() map[string]bool {
+// retryRecords writes the records that failed before.
+func (o *outcomes) retryRecords() {
 	o.mu.Lock()
 	pending := o.unrecorded
 	o.unrecorded = nil
 	o.mu.Unlock()
-	out := map[string]bool{}
 	var still []unrecorded
 	for _, u := range pending {
 		if err := o.outbox.CompleteAll(u.ids, u.recs); err != nil {
 			still = append(still, u)
-			for _, id := range u.ids {
-				out[id] = true
-			}
 		}
 	}
 	o.mu.Lock()
 	o.unrecorded = append(o.unrecorded, still...)
 	o.mu.Unlock()
-	return out
 }
 
 // drop gives deliveries up with a reason. A delivery the store could not
-// drop stays queued: it is logged, and tried again after a backoff (kept
-// in memory, as the store refused the write).
-func (o *outcomes) drop(ds []alerts.Delivery, reason string) (dropped, kept []alerts.Delivery) {
+// drop stays queued: it is logged, and tried again after a backoff (held
+// in memory, as the store refused the write). It returns how long until
+// the first one held may be tried again (0 if none was).
+func (o *outcomes) drop(ds []alerts.Delivery, reason string) time.Duration {
 	now := o.b.now()
+	var wait time.Duration
 	for _, d := range ds {
 		if err := o.outbox.Drop(d.ID, reason); err != nil && !errors.Is(err, alerts.ErrNotFound) {
 			o.b.log.Error("Outbox entry not dropped; will try again", "id", d.ID, "target", d.Target, "reason", reason, "err", err)
 			o.b.metrics.failed.WithLabelValues(string(d.Target.Platform()), "drop_failed").Inc()
-			d.Attempts++
-			d.NotBefore = now.Add(retryDelay(d.Attempts))
-			kept = append(kept, d)
-			continue
+			back := retryDelay(d.Attempts + 1)
+			o.hold(d.ID, now.Add(back))
+			if wait == 0 || back < wait {
+				wait = back
+			}
 		}
-		dropped = append(dropped, d)
 	}
-	return dropped, kept
+	return wait
 }
 
 // failed classifies a send error: a gone target is deactivated, a rate
@@ -185,8 +245,8 @@ func (o *outcomes) failed(d *dispatcher, t alerts.Target, batch []alerts.Deliver
 		// is (the next alert will tell whether it is really gone).
 		b.metrics.failed.WithLabelValues(p, "edit_given_up").Inc()
 		b.log.Info("Alert update given up", "target", t.ID, "message", batch[0].MessageID, "err", err)
-		done, kept := o.drop(batch, "edit given up: "+err.Error())
-		o.end(d, t.ID, done, kept, true, every)
+		o.drop(batch, "edit given up: "+err.Error())
+		o.end(d, t.ID, true, every)
 		return
 	}
 	switch {
@@ -196,15 +256,15 @@ func (o *outcomes) failed(d *dispatcher, t alerts.Target, batch []alerts.Deliver
 		if derr := b.deactivate(t.ID, err.Error()); derr != nil {
 			b.log.Error("Target not deactivated", "target", t.ID, "err", derr)
 		}
-		done, kept := o.drop(batch, err.Error())
-		o.end(d, t.ID, done, kept, true, every)
+		o.drop(batch, err.Error())
+		o.end(d, t.ID, true, every)
 		return
 	case errors.As(err, &ra):
 		b.metrics.failed.WithLabelValues(p, "rate_limited").Inc()
 		if ra.Global {
 			d.pacer.pause(now.Add(ra.After))
 		}
-		o.end(d, t.ID, nil, nil, true, max(ra.After, every)) // still first in line
+		o.end(d, t.ID, true, max(ra.After, every)) // still first in line
 		return
 	case errors.As(err, &mig):
 		b.metrics.failed.WithLabelValues(p, "migrated").Inc()
@@ -214,21 +274,19 @@ func (o *outcomes) failed(d *dispatcher, t alerts.Target, batch []alerts.Deliver
 		} else {
 			b.log.Info("Chat migrated; target moved", "from", t.ID, "to", to)
 		}
-		o.end(d, t.ID, batch, nil, true, every) // the entries moved with the target
+		o.end(d, t.ID, true, every) // the entries moved with the target
 		o.cache.remove(t.ID)
-		if err := o.reload(); err != nil {
+		if err := o.resync(); err != nil {
 			b.log.Error("Outbox unreadable", "err", err)
 		}
 		return
 	}
 	b.metrics.failed.WithLabelValues(p, "error").Inc()
-	var updated, given []alerts.Delivery
 	for _, dl := range batch {
 		dl.Attempts++
 		if dl.Attempts >= MaxAttempts {
 			b.log.Error("Delivery given up after repeated failures", "target", t.ID, "id", dl.ID, "attempts", dl.Attempts, "err", err)
-			done, kept := o.drop([]alerts.Delivery{dl}, fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, err))
-			given, updated = append(given, done...), append(updated, kept...)
+			o.drop([]alerts.Delivery{dl}, fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, err))
 			continue
 		}
 		back := retryDelay(dl.Attempts)
@@ -238,11 +296,11 @@ func (o *outcomes) failed(d *dispatcher, t alerts.Target, batch []alerts.Deliver
 		dl.LastError = err.Error()
 		dl.NotBefore = now.Add(back)
 		if rerr := o.outbox.Reschedule(dl); rerr != nil {
-			b.log.Error("Delivery not rescheduled", "id", dl.ID, "err", rerr)
+			b.log.Error("Delivery not rescheduled; holding it in memory", "id", dl.ID, "err", rerr)
+			o.hold(dl.ID, dl.NotBefore)
 		}
-		updated = append(updated, dl)
 	}
-	o.end(d, t.ID, given, updated, true, every)
+	o.end(d, t.ID, true, every)
 }
 
 // retryDelay is how long a delivery waits after its attempt-th failure:

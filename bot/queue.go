@@ -1,128 +1,246 @@
 package bot
 
 import (
-	"fmt"
+	"container/heap"
 	"sync"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
 )
 
-// outboxCache is the scheduler's copy of the outbox, the first stage of a
-// turn: each target's queued deliveries, read again from the store when new
-// ones arrive, and the choice of the target served next.
+// outboxCache is the scheduler's window on the outbox, the first stage of
+// a turn. For each target with deliveries queued it keeps the target's
+// QueueHead (how many wait, and when the first is due), never the
+// deliveries: those are read from the store, a digest's worth at most,
+// when the target's turn comes. Its memory grows with the targets that
+// wait, not with the deliveries, and choosing the next target costs a heap
+// operation, not a scan: targets eligible now are served least recently
+// served first; the others wait, by the time they become eligible.
 type outboxCache struct {
-	outbox Outbox
-	now    func() time.Time
+	now func() time.Time
 
-	mu      sync.Mutex
-	targets map[alerts.TargetID]*targetState
-	// settled remembers deliveries finished or rescheduled lately, so a
-	// reload that read the store just before cannot bring back a stale
-	// copy.
-	settled map[string]settledEntry
+	mu        sync.Mutex
+	targets   map[alerts.TargetID]*targetState
+	platforms map[alerts.Platform]*platformQueue
 }
 
-// targetState is one chat's queue.
+// platformQueue orders one platform's targets.
+type platformQueue struct {
+	ready   readyHeap   // eligible now: least recently served first
+	waiting waitingHeap // eligible later: soonest first
+	depth   int         // deliveries queued (the sum of the heads' counts)
+}
+
+// targetState is what the cache knows of one target.
 type targetState struct {
-	queue    []alerts.Delivery // by outbox order
-	lastSent time.Time         // fairness: least recently served first
+	id   alerts.TargetID
+	head alerts.QueueHead
+	// lastSent orders fairness: least recently served first.
+	lastSent time.Time
+	// paced is when the target's chat may next be sent to, as its last
+	// turn left it (its interval, a 429's Retry-After, a held retry).
+	paced    time.Time
 	inFlight bool
-	// staged is the queue a reload read for this target while its send
-	// was in flight; finish takes it up (hasStaged), minus what settled
-	// since. Reloading everything again after each such send instead kept
-	// a busy outbox reloading four times a second, each a full decode.
-	staged    []alerts.Delivery
-	hasStaged bool
+	// at is when the target becomes eligible; where says which heap holds
+	// it (0: none) and index its place there.
+	at    time.Time
+	where int
+	index int
 }
 
-type settledEntry struct {
-	at      time.Time
-	done    bool
-	updated alerts.Delivery
-}
+const (
+	inNone = iota
+	inReady
+	inWaiting
+)
 
-// turn is one target's turn as the cache hands it out: what is due now,
-// and how many deliveries wait in all.
+// turn is a target's turn as the cache hands it out.
 type turn struct {
-	target  alerts.TargetID
-	due     []alerts.Delivery
-	backlog int
+	target alerts.TargetID
 }
 
-func newOutboxCache(o Outbox, now func() time.Time) *outboxCache {
-	return &outboxCache{outbox: o, now: now, targets: map[alerts.TargetID]*targetState{},
-		settled: map[string]settledEntry{}}
+func newOutboxCache(now func() time.Time) *outboxCache {
+	return &outboxCache{now: now, targets: map[alerts.TargetID]*targetState{},
+		platforms: map[alerts.Platform]*platformQueue{}}
 }
 
-func (c *outboxCache) target(id alerts.TargetID) *targetState {
+func (c *outboxCache) platform(p alerts.Platform) *platformQueue {
+	q := c.platforms[p]
+	if q == nil {
+		q = &platformQueue{}
+		c.platforms[p] = q
+	}
+	return q
+}
+
+func (c *outboxCache) target(id alerts.TargetID) (*targetState, bool) {
 	ts := c.targets[id]
 	if ts == nil {
-		ts = &targetState{}
+		ts = &targetState{id: id, head: alerts.QueueHead{Target: id}}
 		c.targets[id] = ts
+		return ts, true
 	}
-	return ts
+	return ts, false
 }
 
-// reload replaces the queues of targets not in flight with the outbox,
-// leaving out the deliveries in skip (sent; their record is being
-// retried). A target without deliveries is forgotten unless its chat is
-// in paced (its fairness still counts). It returns the depth of the
-// outbox per platform, and the targets it saw for the first time.
-func (c *outboxCache) reload(skip map[string]bool, paced map[alerts.TargetID]bool) (map[alerts.Platform]int, []alerts.TargetID, error) {
-	pending, err := c.outbox.Pending(1 << 30)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read outbox: %w", err)
+// unplace takes a target out of its heap.
+func (c *outboxCache) unplace(ts *targetState) {
+	q := c.platform(ts.id.Platform())
+	switch ts.where {
+	case inReady:
+		heap.Remove(&q.ready, ts.index)
+	case inWaiting:
+		heap.Remove(&q.waiting, ts.index)
 	}
-	byTarget := map[alerts.TargetID][]alerts.Delivery{}
-	depth := map[alerts.Platform]int{}
+	ts.where = inNone
+}
+
+// place puts a target not in flight where its head and pacing say.
+func (c *outboxCache) place(ts *targetState, now time.Time) {
+	c.unplace(ts)
+	if ts.inFlight || ts.head.Count == 0 {
+		return
+	}
+	ts.at = maxTime(ts.head.Next, ts.paced)
+	q := c.platform(ts.id.Platform())
+	if ts.at.After(now) {
+		ts.where = inWaiting
+		heap.Push(&q.waiting, ts)
+	} else {
+		ts.where = inReady
+		heap.Push(&q.ready, ts)
+	}
+}
+
+// setHead records a target's head as the store reported it.
+func (c *outboxCache) setHeadLocked(ts *targetState, h alerts.QueueHead) {
+	c.platform(ts.id.Platform()).depth += h.Count - ts.head.Count
+	h.Target = ts.id
+	ts.head = h
+}
+
+// note records deliveries just queued (by ingest, without a store read):
+// each adds one to its target's count and may make it due sooner. A
+// delivery that replaced a queued one counts twice until the target's next
+// turn reads its head. It returns the platforms that got work.
+func (c *outboxCache) note(ds []alerts.Delivery) map[alerts.Platform]bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	for id, e := range c.settled {
-		if now.Sub(e.at) > time.Minute {
-			delete(c.settled, id)
+	out := map[alerts.Platform]bool{}
+	for _, d := range ds {
+		ts, _ := c.target(d.Target)
+		h := ts.head
+		if h.Count == 0 || d.NotBefore.Before(h.Next) {
+			h.Next, h.Seq = d.NotBefore, d.Seq
 		}
+		h.Count++
+		c.setHeadLocked(ts, h)
+		if !ts.inFlight {
+			c.place(ts, now)
+		}
+		out[d.Target.Platform()] = true
 	}
-	for _, d := range pending {
-		if skip[d.ID] {
-			continue
+	return out
+}
+
+// set records heads the store reported (a resync, a refresh) and returns
+// the targets the cache did not know. With all set, a target not among
+// heads has nothing queued.
+func (c *outboxCache) set(heads []alerts.QueueHead, all bool) []alerts.TargetID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	var fresh []alerts.TargetID
+	seen := map[alerts.TargetID]bool{}
+	for _, h := range heads {
+		ts, created := c.target(h.Target)
+		if created {
+			fresh = append(fresh, h.Target)
 		}
-		if e, ok := c.settled[d.ID]; ok {
-			if e.done {
+		seen[h.Target] = true
+		if ts.inFlight {
+			continue // its turn reads its head when it ends
+		}
+		c.setHeadLocked(ts, h)
+		c.place(ts, now)
+	}
+	if all {
+		for id, ts := range c.targets {
+			if seen[id] || ts.inFlight {
 				continue
 			}
-			if e.updated.Attempts > d.Attempts {
-				d = e.updated
-			}
-		}
-		byTarget[d.Target] = append(byTarget[d.Target], d)
-		depth[d.Target.Platform()]++
-	}
-	for id, ts := range c.targets {
-		if ts.inFlight {
-			ts.staged, ts.hasStaged = nil, true
-		} else {
-			ts.queue = nil
-			if _, ok := byTarget[id]; !ok && !paced[id.Chat()] {
-				delete(c.targets, id)
+			c.setHeadLocked(ts, alerts.QueueHead{})
+			c.unplace(ts)
+			if !ts.paced.After(now) {
+				delete(c.targets, id) // nothing queued, nothing to pace
 			}
 		}
 	}
-	var fresh []alerts.TargetID
-	for id, q := range byTarget {
-		ts := c.targets[id]
-		if ts == nil {
-			ts = c.target(id)
-			fresh = append(fresh, id)
-		}
-		if ts.inFlight {
-			ts.staged = q // taken up when its send is done
-		} else {
-			ts.queue = q
-		}
+	return fresh
+}
+
+// next picks the eligible target of platform p served least recently and
+// marks it in flight. ready says whether a chat may be sent to now, or how
+// long until it may (0: it is busy). When none is eligible, next returns
+// how long until one may be (negative: not known).
+func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat alerts.TargetID) (bool, time.Duration)) (turn, bool, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.platform(p)
+	for q.waiting.Len() > 0 && !q.waiting[0].at.After(now) {
+		ts := heap.Pop(&q.waiting).(*targetState)
+		ts.where = inReady
+		heap.Push(&q.ready, ts)
 	}
-	return depth, fresh, nil
+	var blocked []*targetState
+	defer func() {
+		for _, ts := range blocked {
+			c.place(ts, now)
+		}
+	}()
+	for q.ready.Len() > 0 {
+		ts := heap.Pop(&q.ready).(*targetState)
+		ts.where = inNone
+		if ok, wait := ready(ts.id.Chat()); !ok {
+			// Another target of the chat (a forum topic) or a reply is
+			// under way, or the chat's interval runs: look again then.
+			ts.paced = now.Add(max(wait, busyRetry))
+			blocked = append(blocked, ts)
+			continue
+		}
+		ts.inFlight = true
+		return turn{target: ts.id}, true, 0
+	}
+	if q.waiting.Len() > 0 {
+		return turn{}, false, q.waiting[0].at.Sub(now)
+	}
+	if len(blocked) > 0 {
+		return turn{}, false, busyRetry
+	}
+	return turn{}, false, -1
+}
+
+// busyRetry is how soon a target whose chat was busy is looked at again.
+const busyRetry = 50 * time.Millisecond
+
+// finish ends a target's turn with its head as the store has it now;
+// served says whether a message went out, and the target's chat waits at
+// least after.
+func (c *outboxCache) finish(id alerts.TargetID, h alerts.QueueHead, served bool, after time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	ts, _ := c.target(id)
+	ts.inFlight = false
+	if served {
+		ts.lastSent = now
+	}
+	if after > 0 {
+		ts.paced = maxTime(ts.paced, now.Add(after))
+	}
+	c.setHeadLocked(ts, h)
+	c.place(ts, now)
 }
 
 // servedAt records when a target was last served, for fairness.
@@ -131,140 +249,9 @@ func (c *outboxCache) servedAt(id alerts.TargetID, at time.Time) {
 	defer c.mu.Unlock()
 	if ts := c.targets[id]; ts != nil && at.After(ts.lastSent) {
 		ts.lastSent = at
-	}
-}
-
-// next picks the eligible target of platform p served least recently and
-// marks it in flight. ready says whether a chat may be sent to now, or how
-// long until it may. When none is eligible, next returns how long until
-// one may be (negative: not known).
-func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat alerts.TargetID) (bool, time.Duration)) (turn, bool, time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var best alerts.TargetID
-	var bestTS *targetState
-	soonest := time.Duration(-1)
-	note := func(d time.Duration) {
-		if soonest < 0 || d < soonest {
-			soonest = d
+		if ts.where != inNone {
+			c.place(ts, c.now())
 		}
-	}
-	for id, ts := range c.targets {
-		if id.Platform() != p || ts.inFlight || len(ts.queue) == 0 {
-			continue
-		}
-		if ok, wait := ready(id.Chat()); !ok {
-			if wait > 0 {
-				note(wait)
-			}
-			continue
-		}
-		due := false
-		for _, d := range ts.queue {
-			if !d.NotBefore.After(now) {
-				due = true
-				break
-			}
-			note(d.NotBefore.Sub(now))
-		}
-		if !due {
-			continue
-		}
-		if bestTS == nil || ts.lastSent.Before(bestTS.lastSent) ||
-			(ts.lastSent.Equal(bestTS.lastSent) && ts.queue[0].Seq < bestTS.queue[0].Seq) {
-			best, bestTS = id, ts
-		}
-	}
-	if bestTS == nil {
-		return turn{}, false, soonest
-	}
-	bestTS.inFlight = true
-	t := turn{target: best, backlog: len(bestTS.queue)}
-	for _, d := range bestTS.queue {
-		if !d.NotBefore.After(now) {
-			t.due = append(t.due, d)
-		}
-	}
-	return t, true, 0
-}
-
-// settle applies what became of some of a target's deliveries while its
-// turn goes on: done ones leave its queue, updated ones replace theirs.
-func (c *outboxCache) settle(id alerts.TargetID, done, updated []alerts.Delivery) {
-	if len(done)+len(updated) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	drop := map[string]bool{}
-	for _, d := range done {
-		drop[d.ID] = true
-		c.settled[d.ID] = settledEntry{at: now, done: true}
-	}
-	upd := map[string]alerts.Delivery{}
-	for _, d := range updated {
-		upd[d.ID] = d
-		c.settled[d.ID] = settledEntry{at: now, updated: d}
-	}
-	ts := c.target(id)
-	q := ts.queue[:0]
-	for _, d := range ts.queue {
-		if drop[d.ID] {
-			continue
-		}
-		if u, ok := upd[d.ID]; ok {
-			d = u
-		}
-		q = append(q, d)
-	}
-	ts.queue = q
-}
-
-// finish ends a target's turn: done deliveries leave its queue, updated
-// ones replace theirs; served says whether a message went out.
-func (c *outboxCache) finish(id alerts.TargetID, done, updated []alerts.Delivery, served bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	ts := c.target(id)
-	ts.inFlight = false
-	drop := map[string]bool{}
-	for _, d := range done {
-		drop[d.ID] = true
-		c.settled[d.ID] = settledEntry{at: now, done: true}
-	}
-	upd := map[string]alerts.Delivery{}
-	for _, d := range updated {
-		upd[d.ID] = d
-		c.settled[d.ID] = settledEntry{at: now, updated: d}
-	}
-	src := ts.queue
-	if ts.hasStaged {
-		// A reload read the store during the send: its copy is newer,
-		// except for what settled since (this send's, others').
-		src, ts.staged, ts.hasStaged = ts.staged, nil, false
-	}
-	q := make([]alerts.Delivery, 0, len(src))
-	for _, d := range src {
-		if drop[d.ID] {
-			continue
-		}
-		if u, ok := upd[d.ID]; ok {
-			d = u
-		} else if e, ok := c.settled[d.ID]; ok {
-			if e.done {
-				continue
-			}
-			if e.updated.Attempts > d.Attempts {
-				d = e.updated
-			}
-		}
-		q = append(q, d)
-	}
-	ts.queue = q
-	if served {
-		ts.lastSent = now
 	}
 }
 
@@ -272,5 +259,70 @@ func (c *outboxCache) finish(id alerts.TargetID, done, updated []alerts.Delivery
 func (c *outboxCache) remove(id alerts.TargetID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.targets, id)
+	if ts := c.targets[id]; ts != nil {
+		c.setHeadLocked(ts, alerts.QueueHead{})
+		c.unplace(ts)
+		delete(c.targets, id)
+	}
+}
+
+// depth returns how many deliveries wait per platform.
+func (c *outboxCache) depth() map[alerts.Platform]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[alerts.Platform]int{}
+	for p, q := range c.platforms {
+		out[p] = q.depth
+	}
+	return out
+}
+
+// readyHeap orders eligible targets: least recently served first, then
+// the one whose first delivery was queued first.
+type readyHeap []*targetState
+
+func (h readyHeap) Len() int { return len(h) }
+func (h readyHeap) Less(i, j int) bool {
+	if !h[i].lastSent.Equal(h[j].lastSent) {
+		return h[i].lastSent.Before(h[j].lastSent)
+	}
+	return h[i].head.Seq < h[j].head.Seq
+}
+func (h readyHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *readyHeap) Push(x any) {
+	ts := x.(*targetState)
+	ts.index = len(*h)
+	*h = append(*h, ts)
+}
+func (h *readyHeap) Pop() any {
+	old := *h
+	ts := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return ts
+}
+
+// waitingHeap orders targets not yet eligible by when they become so.
+type waitingHeap []*targetState
+
+func (h waitingHeap) Len() int           { return len(h) }
+func (h waitingHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h waitingHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *waitingHeap) Push(x any) {
+	ts := x.(*targetState)
+	ts.index = len(*h)
+	*h = append(*h, ts)
+}
+func (h *waitingHeap) Pop() any {
+	old := *h
+	ts := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return ts
 }

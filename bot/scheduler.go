@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"maps"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -46,7 +46,7 @@ const ShutdownGrace = 2 * time.Second
 // scheduler sends the outbox. It wires the stages of delivery, one file
 // each:
 //
-//	queue.go     the outbox cache: each target's queue, and who goes next
+//	queue.go     the outbox cache: each waiting target's queue head, and who goes next
 //	dispatch.go  one dispatcher per platform: the turns, within its workers
 //	batch.go     a turn's deliveries checked again, and batched into digests
 //	pacer.go     the platform's budget and each chat's interval
@@ -62,9 +62,9 @@ type scheduler struct {
 }
 
 func (b *Bot) newScheduler() *scheduler {
-	s := &scheduler{b: b, cache: newOutboxCache(b.store, b.now), dispatchers: map[alerts.Platform]*dispatcher{},
+	s := &scheduler{b: b, cache: newOutboxCache(b.now), dispatchers: map[alerts.Platform]*dispatcher{},
 		batch: batcher{sub: b.subInfo, backlog: b.limits.Backlog, now: b.now}}
-	s.out = &outcomes{b: b, outbox: b.store, cache: s.cache, sendCtx: context.Background(), reload: s.reload}
+	s.out = &outcomes{b: b, outbox: b.store, cache: s.cache, sendCtx: context.Background(), resync: s.resync}
 	for p, snd := range b.senders {
 		pc := b.pacers[p]
 		s.dispatchers[p] = &dispatcher{platform: p, sender: snd, pacer: pc,
@@ -73,27 +73,68 @@ func (b *Bot) newScheduler() *scheduler {
 	return s
 }
 
-// reload reads the outbox again into the cache.
-func (s *scheduler) reload() error {
-	skip := s.out.retryRecords()
+// resync reads every waiting target's queue head from the store: at start,
+// now and then, and when something other than ingest changed the outbox
+// (a chat that moved). Its cost grows with the targets that wait, not with
+// the deliveries.
+func (s *scheduler) resync() error {
+	s.out.retryRecords()
+	heads, err := s.b.store.Heads()
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
 	now := s.b.now()
-	paced := map[alerts.TargetID]bool{}
 	for _, d := range s.dispatchers {
 		d.pacer.sweep(now)
-		maps.Copy(paced, d.pacer.paced(now))
 	}
-	depth, fresh, err := s.cache.reload(skip, paced)
-	if err != nil {
-		return err
-	}
-	for _, id := range fresh {
+	for _, id := range s.cache.set(heads, true) {
 		s.resumePacing(id)
 	}
-	for p, d := range s.dispatchers {
-		s.b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
+	s.wakeAll()
+	return nil
+}
+
+// refresh reads some targets' heads again (their queued deliveries were
+// replanned).
+func (s *scheduler) refresh(ids ...alerts.TargetID) error {
+	var heads []alerts.QueueHead
+	for _, id := range ids {
+		h, err := s.b.store.Head(id)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		heads = append(heads, h)
+	}
+	for _, id := range s.cache.set(heads, false) {
+		s.resumePacing(id)
+	}
+	s.wakeAll()
+	return nil
+}
+
+// note takes deliveries just committed into the cache, and wakes their
+// platforms' dispatchers: a lone alert leaves as soon as its budget allows.
+func (s *scheduler) note(ds []alerts.Delivery) {
+	for p := range s.cache.note(ds) {
+		if d := s.dispatchers[p]; d != nil {
+			d.poke()
+		}
+	}
+	s.setDepth()
+}
+
+func (s *scheduler) wakeAll() {
+	s.setDepth()
+	for _, d := range s.dispatchers {
 		d.poke()
 	}
-	return nil
+}
+
+func (s *scheduler) setDepth() {
+	depth := s.cache.depth()
+	for p := range s.dispatchers {
+		s.b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
+	}
 }
 
 // resumePacing starts a chat's pacing where the last process left it: a
@@ -131,34 +172,52 @@ func (b *Bot) runScheduler(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(ShutdownGrace, cancelSends) })
 	defer stop()
 	s.out.sendCtx = sendCtx
+	if err := s.resync(); err != nil {
+		b.log.Error("Outbox unreadable", "err", err)
+	}
+	b.sched.Store(s)
+	defer b.sched.Store(nil)
 	for _, d := range s.dispatchers {
 		s.wg.Go(func() { s.loop(ctx, d) })
 	}
 	defer s.wg.Wait()
-	var last time.Time
-	tick := time.NewTicker(30 * time.Second)
+	tick := time.NewTicker(resyncEvery)
 	defer tick.Stop()
 	for {
-		// New deliveries wake the scheduler; reloads are at most four a
-		// second, however busy ingest is.
-		if wait := 250*time.Millisecond - b.now().Sub(last); !last.IsZero() && wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		last = b.now()
-		if err := s.reload(); err != nil {
-			b.log.Error("Outbox unreadable", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.wake:
 		case <-tick.C:
+		}
+		if err := s.resync(); err != nil {
+			b.log.Error("Outbox unreadable", "err", err)
+		}
+	}
+}
+
+// resyncEvery is how often the scheduler reads every target's head again,
+// whatever told it about the outbox: ingest notes what it commits, so this
+// only catches what nothing announced.
+const resyncEvery = 30 * time.Second
+
+// queued tells the running scheduler about deliveries just committed.
+func (b *Bot) queued(ds []alerts.Delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	if s := b.sched.Load(); s != nil {
+		s.note(ds)
+	}
+}
+
+// requeued tells the running scheduler that targets' queued deliveries
+// changed (replanned, moved).
+func (b *Bot) requeued(ids ...alerts.TargetID) {
+	if s := b.sched.Load(); s != nil {
+		if err := s.refresh(ids...); err != nil {
+			b.log.Error("Outbox unreadable", "err", err)
+			b.Wake()
 		}
 	}
 }
@@ -168,7 +227,7 @@ func (b *Bot) runScheduler(ctx context.Context) {
 // hours, backoff) or paced. For the demo and tests.
 func (b *Bot) Drain(ctx context.Context) error {
 	s := b.newScheduler()
-	if err := s.reload(); err != nil {
+	if err := s.resync(); err != nil {
 		return err
 	}
 	for ctx.Err() == nil {

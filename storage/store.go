@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -39,7 +39,7 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -52,6 +52,9 @@ type Migration func(tx *bolt.Tx) error
 // first layout, created by Open itself.
 var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
+	// 2: outbox entries refer to their articles instead of copying them,
+	// and are indexed by target (outbox_record.go).
+	migrateOutboxRefs,
 }
 
 // Options tune Open. The zero value is usable.
