@@ -270,12 +270,15 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	if a.ID == "" {
 		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
 	}
+	// The article's clock (herald_ingest_to_send_seconds) starts when it
+	// arrived: adapters stamp Ingested then; otherwise now, before waiting
+	// for the articles ahead of it.
+	if a.Ingested.IsZero() {
+		a.Ingested = b.now()
+	}
 	b.ingestMu.Lock()
 	defer b.ingestMu.Unlock()
 	now := b.now()
-	if a.Ingested.IsZero() {
-		a.Ingested = now
-	}
 	b.metrics.articles.Inc()
 	prev, seen, err := b.store.Seen(&a)
 	if err != nil {

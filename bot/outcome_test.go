@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
 	"github.com/herald-news/herald/storage"
@@ -88,4 +90,37 @@ func TestADropTheStoreRefusesIsLoggedAndTriedAgain(t *testing.T) {
 	if n := len(e.sender.sent()); n != 0 {
 		t.Fatalf("%d messages reached a chat that blocked the bot", n)
 	}
+}
+
+// An alert is timed from when its article arrived (an adapter stamps
+// Ingested), not from when the pipeline got to it, in buckets that tell
+// 30 ms from 50 ms.
+func TestIngestToSendIsTimedFromArrival(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, func(o *bot.Options) { o.Metrics = bot.NewMetrics(reg) })
+	e.cmd(dm, "/subscribe ceasefire")
+	a := article("Ceasefire", "ceasefire")
+	a.Ingested = e.clock.Now().Add(-40 * time.Millisecond) // it waited behind other articles
+	e.ingest(a)
+	e.drain()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "herald_ingest_to_send_seconds" {
+			continue
+		}
+		h := mf.GetMetric()[0].GetHistogram()
+		if h.GetSampleCount() != 1 || h.GetSampleSum() < 0.039 || h.GetSampleSum() > 0.041 {
+			t.Fatalf("observed %d alerts, %.3f s in all; want one of 0.040 s", h.GetSampleCount(), h.GetSampleSum())
+		}
+		for _, b := range h.GetBucket() {
+			if b.GetUpperBound() == 0.03 && b.GetCumulativeCount() != 0 || b.GetUpperBound() == 0.05 && b.GetCumulativeCount() != 1 {
+				t.Errorf("bucket le=%g holds %d", b.GetUpperBound(), b.GetCumulativeCount())
+			}
+		}
+		return
+	}
+	t.Fatal("herald_ingest_to_send_seconds not registered")
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"container/heap"
+	"context"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type outboxCache struct {
 	mu        sync.Mutex
 	targets   map[alerts.TargetID]*targetState
 	platforms map[alerts.Platform]*platformQueue
+	// inFlight counts the turns under way; changed is closed and replaced
+	// when a turn ends or deliveries are noted.
+	inFlight int
+	changed  chan struct{}
 }
 
 // platformQueue orders one platform's targets.
@@ -61,7 +66,7 @@ type turn struct {
 
 func newOutboxCache(now func() time.Time) *outboxCache {
 	return &outboxCache{now: now, targets: map[alerts.TargetID]*targetState{},
-		platforms: map[alerts.Platform]*platformQueue{}}
+		platforms: map[alerts.Platform]*platformQueue{}, changed: make(chan struct{})}
 }
 
 func (c *outboxCache) platform(p alerts.Platform) *platformQueue {
@@ -141,7 +146,39 @@ func (c *outboxCache) note(ds []alerts.Delivery) map[alerts.Platform]bool {
 		}
 		out[d.Target.Platform()] = true
 	}
+	c.signalLocked()
 	return out
+}
+
+func (c *outboxCache) signalLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// settle waits until no turn is under way and no target is eligible now.
+func (c *outboxCache) settle(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		now := c.now()
+		idle := c.inFlight == 0
+		for _, q := range c.platforms {
+			idle = idle && q.ready.Len() == 0 && (q.waiting.Len() == 0 || q.waiting[0].at.After(now))
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		if idle {
+			return nil
+		}
+		t := time.NewTimer(busyRetry) // targets also become eligible by time
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }
 
 // set records heads the store reported (a resync, a refresh) and returns
@@ -210,6 +247,7 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 			continue
 		}
 		ts.inFlight = true
+		c.inFlight++
 		return turn{target: ts.id}, true, 0
 	}
 	if q.waiting.Len() > 0 {
@@ -232,7 +270,11 @@ func (c *outboxCache) finish(id alerts.TargetID, h alerts.QueueHead, served bool
 	defer c.mu.Unlock()
 	now := c.now()
 	ts, _ := c.target(id)
-	ts.inFlight = false
+	if ts.inFlight {
+		ts.inFlight = false
+		c.inFlight--
+	}
+	defer c.signalLocked()
 	if served {
 		ts.lastSent = now
 	}

@@ -222,6 +222,16 @@ func (b *Bot) requeued(ids ...alerts.TargetID) {
 	}
 }
 
+// Settle waits until the running scheduler has nothing due now and no send
+// under way, or ctx ends: the console prints an article's alerts before
+// its prompt. Without a running scheduler it returns at once.
+func (b *Bot) Settle(ctx context.Context) error {
+	if s := b.sched.Load(); s != nil {
+		return s.cache.settle(ctx)
+	}
+	return nil
+}
+
 // Drain sends what is due in the outbox, one send at a time, and returns
 // once nothing more is due now: what is left is held (digests, quiet
 // hours, backoff) or paced. For the demo and tests.

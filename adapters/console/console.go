@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
@@ -138,7 +137,8 @@ func nonEmpty(a, b string) string {
 	return b
 }
 
-// Ingester takes the files named by ":ingest FILE" and returns a report line.
+// Ingester takes the files named by ":ingest FILE" and returns a report
+// line once the alerts they raised were printed.
 type Ingester func(ctx context.Context, path string) (string, error)
 
 // REPL reads commands from in and prints replies to out until EOF, ":quit"
@@ -191,7 +191,6 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h bot.Handler, inges
 			} else {
 				fmt.Fprintln(out, msg)
 			}
-			time.Sleep(200 * time.Millisecond) // let the alert print before the prompt
 		case strings.HasPrefix(line, "/"):
 			r := h.HandleCommand(ctx, bot.Command{Target: Target, UserID: "local", UserName: "you", CanManage: true, Text: line})
 			fmt.Fprintln(out, r.Text)

@@ -123,4 +123,3 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 	}
 	return most
 }
-

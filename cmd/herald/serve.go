@@ -156,10 +156,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		writeJSON(w, 200, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/v1/articles", feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+	mux.Handle("/v1/articles", stampArrival(feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+		if a.Ingested.IsZero() {
+			a.Ingested = arrivedAt(ctx)
+		}
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
-	}, cfg.IngestToken, log.With("part", "push")))
+	}, cfg.IngestToken, log.With("part", "push"))))
 	adminToken, err := writeAdminToken(cfg.DB)
 	if err != nil {
 		return err
