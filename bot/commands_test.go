@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,44 @@ func TestSourcesInForumTopics(t *testing.T) {
 	}
 	if r := say(general, "/sources remove 1"); !strings.Contains(r, "Removed") {
 		t.Errorf("removing from the forum's General topic: %q", r)
+	}
+}
+
+// One table drives dispatch, /help and the platforms' menus: every command
+// in it answers, /help names each one, its aliases run it, and its names
+// and descriptions fit both platforms' rules.
+func TestCommandTable(t *testing.T) {
+	e := newEnv(t)
+	help := e.cmd(dm, "/help")
+	name := regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	seen := map[string]bool{}
+	for _, sp := range bot.CommandSpecs() {
+		for _, n := range append([]string{sp.Name}, sp.Aliases...) {
+			if !name.MatchString(n) || seen[n] {
+				t.Errorf("/%s: a name Telegram and Discord refuse, or a second command by that name", n)
+			}
+			seen[n] = true
+			if got, ok := bot.FindCommand(n); !ok || got.Name != sp.Name {
+				t.Errorf("FindCommand(%q) = %q, %v", n, got.Name, ok)
+			}
+			if r := e.cmd(dm, "/"+n); strings.Contains(r, "I don't know") || r == "" {
+				t.Errorf("/%s: %q", n, r)
+			}
+		}
+		if !strings.Contains(help, "\n/"+sp.Name) {
+			t.Errorf("/help does not list /%s:\n%s", sp.Name, help)
+		}
+		if d := []rune(sp.Description); len(d) == 0 || len(d) > 100 {
+			t.Errorf("/%s: description of %d characters, want 1-100", sp.Name, len(d))
+		}
+		for _, o := range sp.Options {
+			if !name.MatchString(o.Name) || len([]rune(o.Description)) > 100 {
+				t.Errorf("/%s option %q: a name or description Discord refuses", sp.Name, o.Name)
+			}
+		}
+	}
+	sources, _ := bot.FindCommand("sources")
+	if got := sources.Line(map[string]string{"remove": " 3 ", "add": "", "other": "x"}); got != "/sources remove 3" {
+		t.Errorf("Line = %q", got)
 	}
 }
