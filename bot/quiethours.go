@@ -1,5 +1,8 @@
 package bot
 
+// This file decides when a chat's alerts may go out: its quiet hours and
+// its digest times, in its time zone (holdUntil).
+
 import (
 	"fmt"
 	"strconv"
