@@ -388,3 +388,33 @@ func TestCommandTable(t *testing.T) {
 		t.Errorf("Line = %q", got)
 	}
 }
+
+// Every setting command saves and replans through one helper: an alert
+// held by quiet hours goes out as soon as they are switched off, and /list
+// says what is held meanwhile.
+func TestQuietOffReleasesHeldAlerts(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.cmd(dm, "/timezone Europe/Kyiv") // 12:00 UTC is 14:00 in Kyiv
+	e.cmd(dm, "/quiet 13:00-15:30")
+	e.ingest(article("Ceasefire one", "ceasefire"))
+	e.ingest(article("Ceasefire two", "ceasefire"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 0 {
+		t.Fatalf("sent %d during quiet hours", n)
+	}
+	if r := e.cmd(dm, "/list"); !strings.Contains(r, "2 alerts held until Wed 15:30 EET") {
+		t.Errorf("/list while alerts are held:\n%s", r)
+	}
+	if r := e.cmd(dm, "/quiet off"); !strings.Contains(r, "Quiet hours off") {
+		t.Fatalf("/quiet off: %q", r)
+	}
+	e.drain()
+	got := e.sender.sent()
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest || len(got[0].msg.Alerts) != 2 {
+		t.Fatalf("after /quiet off want the two held alerts as one digest, got %+v", got)
+	}
+	if r := e.cmd(dm, "/list"); strings.Contains(r, "held") {
+		t.Errorf("/list once nothing is held:\n%s", r)
+	}
+}

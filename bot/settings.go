@@ -10,6 +10,22 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
+// saveSettings stores a chat's changed settings and replans the alerts
+// it holds, so that they follow the change at once: quiet hours switched
+// off or moved, a digest switched off or to another time, another time
+// zone. Every setting command goes through it. A replan that fails is
+// logged and leaves the held alerts as they were: the setting is saved,
+// and the next replan or the old hold's end sends them.
+func (b *Bot) saveSettings(t alerts.Target) error {
+	if err := b.store.PutTarget(t); err != nil {
+		return err
+	}
+	if err := b.replan(t); err != nil {
+		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
+	}
+	return nil
+}
+
 // muteText holds the replies of /mute.
 var muteText = struct {
 	Usage    string
@@ -54,7 +70,7 @@ func (b *Bot) cmdMute(c *call) Reply {
 	}
 	if strings.EqualFold(f[0], "all") {
 		t.Settings.MutedUntil = until
-		if err := b.store.PutTarget(t); err != nil {
+		if err := b.saveSettings(t); err != nil {
 			return b.storeTrouble(err)
 		}
 		if until.IsZero() {
@@ -120,11 +136,8 @@ func (b *Bot) cmdDigest(c *call) Reply {
 	default:
 		return Reply{Text: fmt.Sprintf(digestText.BadMode, f[0])}
 	}
-	if err := b.store.PutTarget(t); err != nil {
+	if err := b.saveSettings(t); err != nil {
 		return b.storeTrouble(err)
-	}
-	if err := b.replan(t); err != nil {
-		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
 	}
 	if st.Digest == "" {
 		return Reply{Text: digestText.Off}
@@ -152,7 +165,7 @@ func (b *Bot) cmdQuiet(c *call) Reply {
 	args := strings.TrimSpace(c.args)
 	if strings.EqualFold(args, "off") {
 		t.Settings.QuietFrom, t.Settings.QuietTo = "", ""
-		if err := b.store.PutTarget(t); err != nil {
+		if err := b.saveSettings(t); err != nil {
 			return b.storeTrouble(err)
 		}
 		return Reply{Text: quietText.Off}
@@ -170,11 +183,8 @@ func (b *Bot) cmdQuiet(c *call) Reply {
 		return Reply{Text: quietText.Same}
 	}
 	t.Settings.QuietFrom, t.Settings.QuietTo = fmtClock(f), fmtClock(e)
-	if err := b.store.PutTarget(t); err != nil {
+	if err := b.saveSettings(t); err != nil {
 		return b.storeTrouble(err)
-	}
-	if err := b.replan(t); err != nil {
-		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
 	}
 	return Reply{Text: fmt.Sprintf(quietText.On, t.Settings.QuietFrom, t.Settings.QuietTo, zoneName(t.Settings))}
 }
@@ -201,11 +211,8 @@ func (b *Bot) cmdTimezone(c *call) Reply {
 		return Reply{Text: fmt.Sprintf(timezoneText.Unknown, zone)}
 	}
 	t.Settings.TimeZone = loc.String()
-	if err := b.store.PutTarget(t); err != nil {
+	if err := b.saveSettings(t); err != nil {
 		return b.storeTrouble(err)
-	}
-	if err := b.replan(t); err != nil {
-		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
 	}
 	return Reply{Text: fmt.Sprintf(timezoneText.Set, loc, c.now.In(loc).Format("15:04"))}
 }
@@ -231,7 +238,7 @@ func (b *Bot) cmdPreviews(c *call) Reply {
 	default:
 		return Reply{Text: previewsText.Usage}
 	}
-	if err := b.store.PutTarget(t); err != nil {
+	if err := b.saveSettings(t); err != nil {
 		return b.storeTrouble(err)
 	}
 	if t.Settings.NoPreviews {

@@ -64,7 +64,7 @@ func commandTable() []CommandSpec {
 			Usage:       "N", Help: "stop following #N (or the query, or all)",
 			Options: []OptionSpec{{Name: "subscription", Description: "The number /list shows, or the query itself", Required: true, Rest: true}}},
 		{Name: "list", run: (*Bot).cmdList,
-			Description: "Show what this chat follows", Help: "what this chat follows"},
+			Description: "Show what this chat follows", Help: "what this chat follows, its settings, and alerts held for later"},
 		{Name: "test", run: (*Bot).cmdTest,
 			Description: "Try a query on recent articles without subscribing",
 			Usage:       "QUERY", Help: "what recent articles would have matched",

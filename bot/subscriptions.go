@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -187,6 +188,7 @@ var listText = struct {
 	Daily     string // HH:MM
 	Quiet     string // from, to
 	MutedAll  string // until
+	Held      string // how many, until
 	Zone      string // zone name
 }{
 	Nothing:   "This chat follows nothing yet. Try /subscribe ceasefire\n",
@@ -198,6 +200,7 @@ var listText = struct {
 	Daily:     "Delivery: a daily digest at %s.\n",
 	Quiet:     "Quiet hours: %s-%s.\n",
 	MutedAll:  "Everything is muted until %s.\n",
+	Held:      "%d alerts held until %s; they arrive together then.\n",
 	Zone:      "Time zone: %s.",
 }
 
@@ -235,6 +238,32 @@ func (b *Bot) cmdList(c *call) Reply {
 	if st.MutedUntil.After(now) {
 		fmt.Fprintf(&sb, listText.MutedAll, fmtTime(st.MutedUntil, st))
 	}
+	n, until, err := b.held(t.ID, now)
+	if err != nil {
+		return b.storeTrouble(err)
+	}
+	if n > 0 {
+		fmt.Fprintf(&sb, listText.Held, n, fmtTime(until, st))
+	}
 	fmt.Fprintf(&sb, listText.Zone, zoneName(st))
 	return Reply{Text: sb.String()}
+}
+
+// held counts the alerts the outbox holds for a target's digest or the end
+// of its quiet hours, and says when the first of them goes.
+func (b *Bot) held(id alerts.TargetID, now time.Time) (n int, until time.Time, err error) {
+	pending, err := b.store.Pending(1 << 30)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	for _, d := range pending {
+		if d.Target != id || !d.Held || !d.NotBefore.After(now) {
+			continue
+		}
+		n += len(d.Alerts)
+		if until.IsZero() || d.NotBefore.Before(until) {
+			until = d.NotBefore
+		}
+	}
+	return n, until, nil
 }
