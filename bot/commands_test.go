@@ -418,3 +418,39 @@ func TestQuietOffReleasesHeldAlerts(t *testing.T) {
 		t.Errorf("/list once nothing is held:\n%s", r)
 	}
 }
+
+// flakyStore fails DeleteSubscription for the subscriptions in fail.
+type flakyStore struct {
+	bot.Store
+	fail map[uint64]bool
+}
+
+func (f *flakyStore) DeleteSubscription(id uint64) error {
+	if f.fail[id] {
+		return errors.New("disk full")
+	}
+	return f.Store.DeleteSubscription(id)
+}
+
+// /unsubscribe all says truthfully what it removed and what it could not,
+// and what it could not remove still delivers, as /list still shows it.
+func TestUnsubscribeAllReportsWhatFailed(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Store = &flakyStore{Store: o.Store, fail: map[uint64]bool{2: true}} })
+	for _, q := range []string{"alpha", "bravo", "charlie"} {
+		e.cmd(dm, "/subscribe "+q)
+	}
+	r := e.cmd(dm, "/unsubscribe all")
+	for _, want := range []string{"Unsubscribed from 2 of 3 topics", "#2 bravo", "try /unsubscribe all again"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("/unsubscribe all with a failing store lacks %q:\n%s", want, r)
+		}
+	}
+	if l := e.cmd(dm, "/list"); !strings.Contains(l, "#2  bravo") || strings.Contains(l, "alpha") {
+		t.Errorf("/list after a partial /unsubscribe all:\n%s", l)
+	}
+	e.ingest(article("Bravo team wins", "bravo"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 1 {
+		t.Errorf("the subscription that could not be removed delivered %d alerts, want 1", n)
+	}
+}

@@ -131,11 +131,17 @@ var unsubscribeText = struct {
 	Unknown string // the argument
 	Done    string // ID, query
 	All     string // how many
+	Some    string // how many went, of how many
+	Failed  string // ID, query: one that could not be removed
+	Retry   string
 }{
 	Usage:   "Which one? /unsubscribe 3 (the number /list shows), /unsubscribe ceasefire, or /unsubscribe all.",
 	Unknown: "This chat doesn't follow %q. /list shows what it follows.",
 	Done:    "Unsubscribed #%d: %s",
 	All:     "Unsubscribed from all %d topics. /subscribe to follow something again.",
+	Some:    "Unsubscribed from %d of %d topics. These could not be removed, and still deliver:\n",
+	Failed:  "#%d %s\n",
+	Retry:   "Something went wrong on my side; try /unsubscribe all again in a minute.",
 }
 
 func (b *Bot) cmdUnsubscribe(c *call) Reply {
@@ -148,10 +154,23 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 		if err != nil {
 			return b.storeTrouble(err)
 		}
+		var failed []alerts.Subscription
 		for _, s := range subs {
-			b.removeSub(s.ID)
+			if err := b.removeSub(s.ID); err != nil {
+				b.log.Error("Subscription not removed", "sub", s.ID, "target", t.ID, "err", err)
+				failed = append(failed, s)
+			}
 		}
-		return Reply{Text: fmt.Sprintf(unsubscribeText.All, len(subs))}
+		if len(failed) == 0 {
+			return Reply{Text: fmt.Sprintf(unsubscribeText.All, len(subs))}
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, unsubscribeText.Some, len(subs)-len(failed), len(subs))
+		for _, s := range failed {
+			fmt.Fprintf(&sb, unsubscribeText.Failed, s.ID, s.Query)
+		}
+		sb.WriteString(unsubscribeText.Retry)
+		return Reply{Text: sb.String()}
 	}
 	s, err := b.findSub(t, arg)
 	if errors.Is(err, alerts.ErrNotFound) {
