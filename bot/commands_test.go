@@ -454,3 +454,36 @@ func TestUnsubscribeAllReportsWhatFailed(t *testing.T) {
 		t.Errorf("the subscription that could not be removed delivered %d alerts, want 1", n)
 	}
 }
+
+// /why N explains the Nth latest alert in the chat, 1 the newest; a number
+// past them, or anything else, lists the recent alerts with their numbers.
+func TestWhyNExplainsTheNthLatestAlert(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	for _, title := range []string{"Ceasefire one", "Ceasefire two", "Ceasefire three"} {
+		e.clock.Add(time.Minute)
+		e.ingest(article(title, "the ceasefire holds"))
+		e.drain()
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"/why", "“Ceasefire three”"},
+		{"/why 1", "“Ceasefire three”"},
+		{"/why 2", "“Ceasefire two”"},
+		{"/why #3", "“Ceasefire one”"},
+	} {
+		if r := e.cmd(dm, tc.text); !strings.Contains(r, tc.want) || !strings.Contains(r, "was sent because") {
+			t.Errorf("%s: %q, want the alert %s explained", tc.text, r, tc.want)
+		}
+	}
+	for _, text := range []string{"/why 4", "/why 0", "/why latest"} {
+		r := e.cmd(dm, text)
+		for _, want := range []string{"1. Ceasefire three", "2. Ceasefire two", "3. Ceasefire one", "/why 2"} {
+			if !strings.Contains(r, want) {
+				t.Errorf("%s lacks %q:\n%s", text, want, r)
+			}
+		}
+	}
+	if r := e.cmd(channel, "/why 2"); !strings.Contains(r, "No alert has been sent here yet") {
+		t.Errorf("/why 2 where nothing was sent: %q", r)
+	}
+}

@@ -1,8 +1,8 @@
 package bot
 
 import (
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/herald-news/herald/alerts"
@@ -65,6 +65,10 @@ func (b *Bot) cmdTest(c *call) Reply {
 // whyText holds the replies of /why and of the Why? button.
 var whyText = struct {
 	NoAlert   string
+	NoSuch    string // how many are listed, the number asked for
+	NotNumber string // what was typed, how many are listed
+	Recent    string // number, title, source, when
+	Pick      string
 	Unknown   string // the source of an article without one
 	Because   string // title, source
 	Match     string // subscription ID, query, the terms that fired
@@ -77,6 +81,10 @@ var whyText = struct {
 	InField   string // the term, the field
 }{
 	NoAlert:   "No alert has been sent here yet.",
+	NoSuch:    "I can explain the last %d alerts here, not alert %d. Newest first:\n",
+	NotNumber: "%q is not an alert number. The last %d alerts here, newest first:\n",
+	Recent:    "%d. %s (%s, %s)\n",
+	Pick:      "/why 2 explains the second, and so on.",
 	Unknown:   "unknown source",
 	Because:   "“%s” (%s) was sent because:\n",
 	Match:     "#%d %s: %s\n",
@@ -89,15 +97,44 @@ var whyText = struct {
 	InField:   "%s in %s",
 }
 
+// whyDepth is how far back /why N reaches, and how many alerts it lists
+// when N is not one of them.
+const whyDepth = 20
+
+// cmdWhy explains the Nth latest alert sent to this chat (1, the default,
+// is the newest), counting back through the delivery log. A number past
+// the alerts it remembers, or something else than a number, gets the list
+// of recent alerts with their numbers.
 func (b *Bot) cmdWhy(c *call) Reply {
-	s, err := b.store.LastSent(c.target.ID)
-	if errors.Is(err, alerts.ErrNotFound) {
-		return Reply{Text: whyText.NoAlert}
+	arg := strings.TrimPrefix(strings.TrimSpace(c.args), "#")
+	n := 1
+	if arg != "" {
+		var err error
+		if n, err = strconv.Atoi(arg); err != nil {
+			n = -1
+		}
 	}
+	recent, err := b.store.RecentSent(c.target.ID, whyDepth)
 	if err != nil {
 		return b.storeTrouble(err)
 	}
-	return Reply{Text: b.explainAlert(s.Alert)}
+	if len(recent) == 0 {
+		return Reply{Text: whyText.NoAlert}
+	}
+	if n >= 1 && n <= len(recent) {
+		return Reply{Text: b.explainAlert(recent[n-1].Alert)}
+	}
+	var sb strings.Builder
+	if n == -1 {
+		fmt.Fprintf(&sb, whyText.NotNumber, c.args, len(recent))
+	} else {
+		fmt.Fprintf(&sb, whyText.NoSuch, len(recent), n)
+	}
+	for i, s := range recent {
+		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(s.Alert.Article), fmtTime(s.At, c.target.Settings))
+	}
+	sb.WriteString(whyText.Pick)
+	return Reply{Text: sb.String()}
 }
 
 // explainAlert says which subscriptions and terms made an alert, and quotes
