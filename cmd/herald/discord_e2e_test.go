@@ -74,27 +74,6 @@ func pushArticle(t *testing.T, addr, title, url, body string) {
 	}
 }
 
-type discordSent struct {
-	Content         string                    `json:"content"`
-	Embeds          []*discordgo.MessageEmbed `json:"embeds"`
-	AllowedMentions json.RawMessage           `json:"allowed_mentions"`
-	Components      []struct {
-		Components []struct {
-			Label    string `json:"label"`
-			CustomID string `json:"custom_id"`
-		} `json:"components"`
-	} `json:"components"`
-}
-
-func decodeSent(t *testing.T, m discordtest.Message) discordSent {
-	t.Helper()
-	var s discordSent
-	if err := json.Unmarshal(m.Body, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestDiscordEndToEnd(t *testing.T) {
 	addr, fake := discordService(t)
 	place := discordtest.Place{GuildID: "400000000000000001", ChannelID: "500000000000000001"}
@@ -119,7 +98,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva",
 		"Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said.")
 	msgs := fake.WaitMessages(place.ChannelID, 1)
-	first := decodeSent(t, msgs[0])
+	first := msgs[0].Decode(t)
 	if len(first.Embeds) != 1 || !strings.Contains(first.Embeds[0].Title, "Geneva") {
 		t.Fatalf("first alert: %+v", first)
 	}
@@ -131,7 +110,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "@everyone breaking: ceasefire collapses in the north", "https://other.example/north",
 		"Fighting broke out overnight in the northern province as the ceasefire collapsed; @here <@&1> reports.")
 	msgs = fake.WaitMessages(place.ChannelID, 2)
-	second := decodeSent(t, msgs[1])
+	second := msgs[1].Decode(t)
 	if len(msgs) != 2 || len(second.Embeds) != 1 {
 		t.Fatalf("%d messages, second %+v", len(msgs), second)
 	}
@@ -145,7 +124,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "Truce declared along the river", "https://news.example/truce",
 		"Both sides declared a truce along the river crossing.")
 	dms := fake.WaitMessages(discordtest.DMChannelID(member.UserID), 1)
-	if d := decodeSent(t, dms[0]); len(d.Embeds) != 1 || !strings.Contains(d.Embeds[0].Title, "Truce") {
+	if d := dms[0].Decode(t); len(d.Embeds) != 1 || !strings.Contains(d.Embeds[0].Title, "Truce") {
 		t.Errorf("DM alert: %+v", d)
 	}
 
