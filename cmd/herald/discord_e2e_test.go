@@ -1,12 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,61 +11,19 @@ import (
 )
 
 // discordService runs herald as in production with Discord pointed at a
-// fake Discord, until the test ends.
+// fake Discord, until the test ends; it returns once the gateway is
+// connected and the commands are synced.
 func discordService(t *testing.T) (addr string, fake *discordtest.Server) {
 	t.Helper()
+	endToEnd(t)
 	fake = discordtest.New(t)
-	vars := map[string]string{
-		"HERALD_DB":            filepath.Join(t.TempDir(), "herald.db"),
-		"HERALD_HTTP_ADDR":     "127.0.0.1:0",
+	s := startServe(t, map[string]string{
 		"HERALD_DISCORD_TOKEN": discordtest.Token,
 		"HERALD_DISCORD_API":   fake.APIBase(),
-	}
-	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
 	})
 	fake.WaitConnected(1)
 	fake.WaitCommands()
-	return addr, fake
-}
-
-func pushArticle(t *testing.T, addr, title, url, body string) {
-	t.Helper()
-	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
-	resp, err := http.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("POST /v1/articles: %s", resp.Status)
-	}
+	return s.addr, fake
 }
 
 func TestDiscordEndToEnd(t *testing.T) {
