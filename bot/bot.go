@@ -107,8 +107,9 @@ type Bot struct {
 	subs     map[uint64]subInfo
 	wake     chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
-	sched   atomic.Pointer[scheduler]
-	cmdRate *userRate
+	sched    atomic.Pointer[scheduler]
+	cmdRate  *userRate
+	commands commandIndex
 }
 
 // New builds a Bot. Call Load before Run so the matcher knows the stored
@@ -141,6 +142,7 @@ func New(o Options) (*Bot, error) {
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
 	}

@@ -40,7 +40,7 @@ func DefaultRates(p alerts.Platform) Rate {
 
 // ShutdownGrace is how long sends in flight may still finish after the
 // bot is told to stop; then they are cancelled (and sent again on the next
-// start), so the process exits within 5 seconds of a SIGTERM.
+// start), so the process exits within 5 seconds of being told to stop.
 const ShutdownGrace = 2 * time.Second
 
 // scheduler sends the outbox. It wires the stages of delivery, one file
@@ -51,7 +51,7 @@ const ShutdownGrace = 2 * time.Second
 //	batch.go     a turn's deliveries checked again, and batched into digests
 //	pacer.go     the platform's budget and each chat's interval
 //	outcome.go   the send, and what became of it (log, retry, deactivate)
-//	buttons.go   the buttons an alert carries
+//	alertbuttons.go  the buttons an alert carries
 type scheduler struct {
 	b           *Bot
 	cache       *outboxCache

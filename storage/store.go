@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -39,7 +39,8 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bLogTarget, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -49,10 +50,14 @@ var (
 type Migration func(tx *bolt.Tx) error
 
 // migrations[i] takes the schema from version i to i+1. Version 1 is the
-// first layout, created by Open itself.
+// first layout, created by Open itself. Open creates every bucket before
+// the migrations run, so a migration fills new buckets, it does not
+// create them.
 var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
-	// 2: outbox entries refer to their articles instead of copying them,
+	// 2: the delivery log indexed by target and time (log_target).
+	indexLogByTarget,
+	// 3: outbox entries refer to their articles instead of copying them,
 	// and are indexed by target (outbox_record.go).
 	migrateOutboxRefs,
 }

@@ -83,7 +83,7 @@ func pendingIDs(t *testing.T, d *DB) []string {
 func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	d := openTest(t)
 	v, err := d.SchemaVersion()
-	if err != nil || v != SchemaVersion || SchemaVersion != 2 {
+	if err != nil || v != SchemaVersion || SchemaVersion != 3 {
 		t.Fatalf("SchemaVersion() = %d, %v; want %d", v, err, SchemaVersion)
 	}
 	err = d.db.View(func(tx *bolt.Tx) error {
