@@ -145,12 +145,12 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 // deferred ephemeral response at the end of its patience, and edits that
 // with the reply once the handler is done and the pacing allows.
 func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
-	deadline := time.Now().Add(a.patience)
+	deadline := a.now().Add(a.patience)
 	cmd := commandFrom(i)
 	fill(&cmd)
 	answer := make(chan string, 1)
 	go func() { answer <- a.handle(cmd) }()
-	patience := time.NewTimer(time.Until(deadline))
+	patience := time.NewTimer(deadline.Sub(a.now()))
 	defer patience.Stop()
 	text, ready := "", false
 	select {
