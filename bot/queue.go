@@ -31,8 +31,8 @@ type outboxCache struct {
 
 // platformQueue orders one platform's targets.
 type platformQueue struct {
-	ready   readyHeap   // eligible now: least recently served first
-	waiting waitingHeap // eligible later: soonest first
+	ready   *targetHeap // eligible now: least recently served first
+	waiting *targetHeap // eligible later: soonest first
 	depth   int         // deliveries queued (the sum of the heads' counts)
 }
 
@@ -72,7 +72,7 @@ func newOutboxCache(now func() time.Time) *outboxCache {
 func (c *outboxCache) platform(p alerts.Platform) *platformQueue {
 	q := c.platforms[p]
 	if q == nil {
-		q = &platformQueue{}
+		q = &platformQueue{ready: &targetHeap{less: leastRecentlyServed}, waiting: &targetHeap{less: soonestEligible}}
 		c.platforms[p] = q
 	}
 	return q
@@ -93,9 +93,9 @@ func (c *outboxCache) unplace(ts *targetState) {
 	q := c.platform(ts.id.Platform())
 	switch ts.where {
 	case inReady:
-		heap.Remove(&q.ready, ts.index)
+		heap.Remove(q.ready, ts.index)
 	case inWaiting:
-		heap.Remove(&q.waiting, ts.index)
+		heap.Remove(q.waiting, ts.index)
 	}
 	ts.where = inNone
 }
@@ -110,10 +110,10 @@ func (c *outboxCache) place(ts *targetState, now time.Time) {
 	q := c.platform(ts.id.Platform())
 	if ts.at.After(now) {
 		ts.where = inWaiting
-		heap.Push(&q.waiting, ts)
+		heap.Push(q.waiting, ts)
 	} else {
 		ts.where = inReady
-		heap.Push(&q.ready, ts)
+		heap.Push(q.ready, ts)
 	}
 }
 
@@ -162,7 +162,7 @@ func (c *outboxCache) settle(ctx context.Context) error {
 		now := c.now()
 		idle := c.inFlight == 0
 		for _, q := range c.platforms {
-			idle = idle && q.ready.Len() == 0 && (q.waiting.Len() == 0 || q.waiting[0].at.After(now))
+			idle = idle && q.ready.Len() == 0 && (q.waiting.Len() == 0 || q.waiting.items[0].at.After(now))
 		}
 		ch := c.changed
 		c.mu.Unlock()
@@ -225,10 +225,10 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.platform(p)
-	for q.waiting.Len() > 0 && !q.waiting[0].at.After(now) {
-		ts := heap.Pop(&q.waiting).(*targetState)
+	for q.waiting.Len() > 0 && !q.waiting.items[0].at.After(now) {
+		ts := heap.Pop(q.waiting).(*targetState)
 		ts.where = inReady
-		heap.Push(&q.ready, ts)
+		heap.Push(q.ready, ts)
 	}
 	var blocked []*targetState
 	defer func() {
@@ -237,7 +237,7 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 		}
 	}()
 	for q.ready.Len() > 0 {
-		ts := heap.Pop(&q.ready).(*targetState)
+		ts := heap.Pop(q.ready).(*targetState)
 		ts.where = inNone
 		if ok, wait := ready(ts.id.Chat()); !ok {
 			// Another target of the chat (a forum topic) or a reply is
@@ -251,7 +251,7 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 		return turn{target: ts.id}, true, 0
 	}
 	if q.waiting.Len() > 0 {
-		return turn{}, false, q.waiting[0].at.Sub(now)
+		return turn{}, false, q.waiting.items[0].at.Sub(now)
 	}
 	if len(blocked) > 0 {
 		return turn{}, false, busyRetry
@@ -319,52 +319,40 @@ func (c *outboxCache) depth() map[alerts.Platform]int {
 	return out
 }
 
-// readyHeap orders eligible targets: least recently served first, then
-// the one whose first delivery was queued first.
-type readyHeap []*targetState
+// targetHeap is a heap of targets that keeps each one's index, so it can
+// be taken out from anywhere.
+type targetHeap struct {
+	items []*targetState
+	less  func(a, b *targetState) bool
+}
 
-func (h readyHeap) Len() int { return len(h) }
-func (h readyHeap) Less(i, j int) bool {
-	if !h[i].lastSent.Equal(h[j].lastSent) {
-		return h[i].lastSent.Before(h[j].lastSent)
+func (h *targetHeap) Len() int           { return len(h.items) }
+func (h *targetHeap) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
+func (h *targetHeap) Swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.items[i].index, h.items[j].index = i, j
+}
+func (h *targetHeap) Push(x any) {
+	ts := x.(*targetState)
+	ts.index = len(h.items)
+	h.items = append(h.items, ts)
+}
+func (h *targetHeap) Pop() any {
+	n := len(h.items) - 1
+	ts := h.items[n]
+	h.items[n] = nil
+	h.items = h.items[:n]
+	return ts
+}
+
+// leastRecentlyServed orders eligible targets: least recently served
+// first, then the one whose first delivery was queued first.
+func leastRecentlyServed(a, b *targetState) bool {
+	if !a.lastSent.Equal(b.lastSent) {
+		return a.lastSent.Before(b.lastSent)
 	}
-	return h[i].head.Seq < h[j].head.Seq
-}
-func (h readyHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *readyHeap) Push(x any) {
-	ts := x.(*targetState)
-	ts.index = len(*h)
-	*h = append(*h, ts)
-}
-func (h *readyHeap) Pop() any {
-	old := *h
-	ts := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return ts
+	return a.head.Seq < b.head.Seq
 }
 
-// waitingHeap orders targets not yet eligible by when they become so.
-type waitingHeap []*targetState
-
-func (h waitingHeap) Len() int           { return len(h) }
-func (h waitingHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h waitingHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *waitingHeap) Push(x any) {
-	ts := x.(*targetState)
-	ts.index = len(*h)
-	*h = append(*h, ts)
-}
-func (h *waitingHeap) Pop() any {
-	old := *h
-	ts := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return ts
-}
+// soonestEligible orders targets not yet eligible by when they become so.
+func soonestEligible(a, b *targetState) bool { return a.at.Before(b.at) }
