@@ -124,3 +124,44 @@ func TestIngestToSendIsTimedFromArrival(t *testing.T) {
 	}
 	t.Fatal("herald_ingest_to_send_seconds not registered")
 }
+
+// countingReads counts the deliveries the scheduler reads from the outbox.
+type countingReads struct {
+	*storage.DB
+	mu   sync.Mutex
+	read int
+}
+
+func (c *countingReads) Due(t alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
+	ds, h, err := c.DB.Due(t, now, limit)
+	c.mu.Lock()
+	c.read += len(ds)
+	c.mu.Unlock()
+	return ds, h, err
+}
+
+// A chat with a backlog gets its catch-up digests without its backlog
+// being read: each turn reads one digest's worth of deliveries.
+func TestABacklogIsReadADigestAtATime(t *testing.T) {
+	var store *countingReads
+	e := newEnv(t, func(o *bot.Options) {
+		store = &countingReads{DB: o.Store.(*storage.DB)}
+		o.Store = store
+	})
+	e.cmd(channel, "/subscribe ceasefire")
+	for i := range 200 {
+		e.ingest(article("Ceasefire "+itoa(i), "ceasefire"))
+	}
+	e.drain()
+	got := e.sender.sent()
+	total := 0
+	for _, s := range got {
+		total += len(s.msg.Alerts)
+	}
+	if total != 200 || len(got) != 10 {
+		t.Fatalf("%d alerts in %d messages, want all 200 in 10 digests of 20", total, len(got))
+	}
+	if store.read != 200 {
+		t.Errorf("the scheduler read %d deliveries to send 200", store.read)
+	}
+}
