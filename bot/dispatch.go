@@ -112,9 +112,9 @@ func (s *scheduler) turn(d *dispatcher, t turn) {
 		s.out.end(d, t.target, false, time.Second)
 		return
 	}
-	due, until := s.out.skip(due, now)
+	due, wait := s.out.skip(due, now)
 	if len(due) == 0 {
-		s.out.end(d, t.target, false, until.Sub(now))
+		s.out.end(d, t.target, false, wait)
 		return
 	}
 	tg, err := b.store.GetTarget(t.target)

@@ -67,27 +67,30 @@ func (o *outcomes) end(d *dispatcher, id alerts.TargetID, served bool, after tim
 }
 
 // skip leaves out of a turn the deliveries that must not go now: sent ones
-// whose record is being retried, and held ones. until is when the first
-// held one may go (zero if none is held).
-func (o *outcomes) skip(due []alerts.Delivery, now time.Time) (keep []alerts.Delivery, until time.Time) {
+// whose record is being retried, and held ones. wait is how long until one
+// of them may go (0 if none was left out).
+func (o *outcomes) skip(due []alerts.Delivery, now time.Time) (keep []alerts.Delivery, wait time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, d := range due {
 		if t, ok := o.held[d.ID]; ok {
 			if t.After(now) {
-				if until.IsZero() || t.Before(until) {
-					until = t
+				if w := t.Sub(now); wait == 0 || w < wait {
+					wait = w
 				}
 				continue
 			}
 			delete(o.held, d.ID)
 		}
 		if o.unrecordedLocked(d.ID) {
+			if wait == 0 || time.Second < wait {
+				wait = time.Second // the record is retried at the next resync
+			}
 			continue
 		}
 		keep = append(keep, d)
 	}
-	return keep, until
+	return keep, wait
 }
 
 // skipping is how many deliveries skip may leave out.
