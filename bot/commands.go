@@ -625,6 +625,9 @@ func (b *Bot) listSources(t alerts.Target) Reply {
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, " (%s)", s.LastError)
 		}
+		if s.Notice != "" {
+			fmt.Fprintf(&sb, " [%s]", s.Notice)
+		}
 		if ours {
 			sb.WriteString(" (added here)")
 		}

@@ -11,9 +11,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // FetchOptions are the HTTP knobs of the poller. Zero values take the
@@ -29,6 +30,11 @@ type FetchOptions struct {
 	MaxRedirects int
 	// PerHost caps concurrent requests to one host [2].
 	PerHost int
+	// ParseBytes caps the bytes of large documents being read at once
+	// [3 × MaxBody]: a document past its first MiB waits until its size
+	// (the server's Content-Length, else MaxBody) fits under the cap.
+	// Small documents never wait.
+	ParseBytes int64
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {
@@ -46,6 +52,9 @@ func (o FetchOptions) withDefaults() FetchOptions {
 	}
 	if o.PerHost <= 0 {
 		o.PerHost = 2
+	}
+	if o.ParseBytes <= 0 {
+		o.ParseBytes = 3 * o.MaxBody
 	}
 	return o
 }
@@ -81,16 +90,35 @@ func (e *bodyTooLargeError) Is(target error) bool { return target == errBodyTooL
 // fetchResult is one feed fetch.
 type fetchResult struct {
 	NotModified  bool
-	Body         []byte
 	ETag         string
 	LastModified string
 	// MaxAge is the server's Cache-Control max-age, or 0.
 	MaxAge time.Duration
 	// Hub and Self come from the Link header (WebSub discovery).
 	Hub, Self string
+	// ContentType and ContentLocation are the server's headers.
+	ContentType, ContentLocation string
+	// Size is the body's length if the server said it, else -1.
+	Size int64
 }
 
-// fetcher does conditional GETs over http(s) and reads file:// feeds. It
+// fetchRequest is one fetch.
+type fetchRequest struct {
+	URL                string
+	ETag, LastModified string
+	// Guarded refuses private addresses and file:// URLs (a feed added
+	// from chat).
+	Guarded bool
+	// HostHeld says the caller holds the host's slot already (a poll).
+	HostHeld bool
+}
+
+// readBody reads a fetched body while the response is open. What it
+// returns is the fetch's error.
+type readBody func(res *fetchResult, body io.Reader) error
+
+// fetcher does conditional GETs over http(s) and reads file:// feeds, and
+// hands the body to the caller as a stream, never holding it whole. It
 // keeps two clients: one that may reach any address (the operator's
 // feeds), one guarded against private addresses (feeds added from chat).
 type fetcher struct {
@@ -98,7 +126,8 @@ type fetcher struct {
 	ua      string
 	open    *http.Client
 	guarded *http.Client
-	hosts   fetchHostLimiter
+	hosts   *hostLimiter
+	parses  *semaphore.Weighted
 }
 
 func newFetcher(opts FetchOptions, ua string) *fetcher {
@@ -106,7 +135,7 @@ func newFetcher(opts FetchOptions, ua string) *fetcher {
 	if ua == "" {
 		ua = "Herald/1.0 (+https://github.com/herald-news/herald)"
 	}
-	f := &fetcher{opts: opts, ua: ua, hosts: fetchHostLimiter{n: opts.PerHost}}
+	f := &fetcher{opts: opts, ua: ua, hosts: newHostLimiter(opts.PerHost), parses: semaphore.NewWeighted(opts.ParseBytes)}
 	f.open = f.client(nil)
 	f.guarded = f.client(guardControl)
 	return f
@@ -140,28 +169,31 @@ func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *h
 	}
 }
 
-// fetch gets a feed, conditionally on etag and lastModified. guarded
-// refuses private addresses.
-func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, guarded bool) (*fetchResult, error) {
+// fetch gets a feed, conditionally on the request's ETag and
+// Last-Modified, and unless it is not modified hands its body to read.
+func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*fetchResult, error) {
+	rawURL := rq.URL
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
 	}
 	switch u.Scheme {
 	case "file":
-		if guarded {
+		if rq.Guarded {
 			return nil, fmt.Errorf("refusing to read %s: file:// feeds can only be configured by the operator", rawURL)
 		}
-		return f.readFile(u, lastModified)
+		return f.readFile(ctx, u, rq.LastModified, read)
 	case "http", "https":
 	default:
 		return nil, fmt.Errorf("bad feed URL %q: the scheme must be http, https or file", rawURL)
 	}
-	release, err := f.hosts.acquire(ctx, u.Host)
-	if err != nil {
-		return nil, err
+	if !rq.HostHeld {
+		release, err := f.hosts.acquire(ctx, u.Host)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
-	defer release()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -169,14 +201,14 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 	}
 	req.Header.Set("User-Agent", f.ua)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
-	if etag != "" {
-		req.Header.Set("If-None-Match", etag)
+	if rq.ETag != "" {
+		req.Header.Set("If-None-Match", rq.ETag)
 	}
-	if lastModified != "" {
-		req.Header.Set("If-Modified-Since", lastModified)
+	if rq.LastModified != "" {
+		req.Header.Set("If-Modified-Since", rq.LastModified)
 	}
 	c := f.open
-	if guarded {
+	if rq.Guarded {
 		c = f.guarded
 	}
 	resp, err := c.Do(req)
@@ -186,19 +218,22 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 	defer resp.Body.Close()
 
 	res := &fetchResult{
-		ETag:         resp.Header.Get("ETag"),
-		LastModified: resp.Header.Get("Last-Modified"),
-		MaxAge:       fetchMaxAge(resp.Header.Values("Cache-Control")),
+		ETag:            resp.Header.Get("ETag"),
+		LastModified:    resp.Header.Get("Last-Modified"),
+		MaxAge:          fetchMaxAge(resp.Header.Values("Cache-Control")),
+		ContentType:     resp.Header.Get("Content-Type"),
+		ContentLocation: resp.Header.Get("Content-Location"),
+		Size:            resp.ContentLength,
 	}
 	res.Hub, res.Self = fetchLinkHeader(resp.Header.Values("Link"))
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		res.NotModified = true
 		if res.ETag == "" {
-			res.ETag = etag
+			res.ETag = rq.ETag
 		}
 		if res.LastModified == "" {
-			res.LastModified = lastModified
+			res.LastModified = rq.LastModified
 		}
 		return res, nil
 	case resp.StatusCode >= 300:
@@ -209,11 +244,70 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 			RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}
-	res.Body, err = fetchReadCapped(resp.Body, f.opts.MaxBody)
-	if err != nil {
+	if err := f.readBody(ctx, res, resp.Body, read); err != nil {
 		return nil, f.describe(err, u.Host, " while reading the body")
 	}
 	return res, nil
+}
+
+// readBody hands body to read under the size cap and the limit on large
+// documents read at once.
+func (f *fetcher) readBody(ctx context.Context, res *fetchResult, body io.Reader, read readBody) error {
+	b := &limitedBody{ctx: ctx, r: body, max: f.opts.MaxBody, gate: f.parses, size: res.Size, budget: f.opts.ParseBytes}
+	defer b.done()
+	return read(res, b)
+}
+
+// freeParseBytes is how much of a document is read before it counts as
+// large and takes its share of FetchOptions.ParseBytes.
+const freeParseBytes = 1 << 20
+
+// limitedBody is a body as the parser reads it: at most max bytes (past
+// them, a bodyTooLargeError), stopping when ctx ends, and, past its first
+// MiB, holding a share of the budget for large documents.
+type limitedBody struct {
+	ctx    context.Context
+	r      io.Reader
+	max    int64
+	n      int64
+	gate   *semaphore.Weighted
+	size   int64 // the announced size, or -1
+	budget int64
+	held   int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if b.n >= freeParseBytes && b.held == 0 && b.gate != nil {
+		w := b.size
+		if w <= 0 || w > b.max {
+			w = b.max
+		}
+		w = min(w, b.budget)
+		if err := b.gate.Acquire(b.ctx, w); err != nil {
+			return 0, err
+		}
+		b.held = w
+	}
+	if int64(len(p)) > b.max+1-b.n {
+		p = p[:b.max+1-b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > b.max {
+		return n - int(b.n-b.max), &bodyTooLargeError{b.max}
+	}
+	return n, err
+}
+
+// done gives back the share of the budget.
+func (b *limitedBody) done() {
+	if b.held > 0 {
+		b.gate.Release(b.held)
+		b.held = 0
+	}
 }
 
 // fetchError is a network error put in words a chat admin reading
@@ -258,16 +352,9 @@ func (f *fetcher) describe(err error, host, during string) error {
 	return err
 }
 
-// get fetches a page (for extraction) under the same rules as a feed.
-func (f *fetcher) get(ctx context.Context, rawURL string, guarded bool) ([]byte, error) {
-	res, err := f.fetch(ctx, rawURL, "", "", guarded)
-	if err != nil {
-		return nil, err
-	}
-	return res.Body, nil
-}
-
-func (f *fetcher) readFile(u *url.URL, lastModified string) (*fetchResult, error) {
+// readFile reads a file:// feed, unless its modification time is
+// lastModified.
+func (f *fetcher) readFile(ctx context.Context, u *url.URL, lastModified string, read readBody) (*fetchResult, error) {
 	path := u.Path
 	if u.Opaque != "" {
 		path = u.Opaque
@@ -285,11 +372,11 @@ func (f *fetcher) readFile(u *url.URL, lastModified string) (*fetchResult, error
 	if mod == lastModified {
 		return &fetchResult{NotModified: true, LastModified: mod}, nil
 	}
-	body, err := fetchReadCapped(fh, f.opts.MaxBody)
-	if err != nil {
+	res := &fetchResult{LastModified: mod, Size: st.Size()}
+	if err := f.readBody(ctx, res, fh, read); err != nil {
 		return nil, err
 	}
-	return &fetchResult{Body: body, LastModified: mod}, nil
+	return res, nil
 }
 
 func fetchReadCapped(r io.Reader, max int64) ([]byte, error) {
@@ -385,30 +472,4 @@ func fetchLinkHeader(values []string) (hub, self string) {
 		}
 	}
 	return hub, self
-}
-
-// fetchHostLimiter allows at most n requests at a time to one host.
-type fetchHostLimiter struct {
-	n  int
-	mu sync.Mutex
-	m  map[string]chan struct{}
-}
-
-func (h *fetchHostLimiter) acquire(ctx context.Context, host string) (func(), error) {
-	h.mu.Lock()
-	if h.m == nil {
-		h.m = make(map[string]chan struct{})
-	}
-	sem, ok := h.m[host]
-	if !ok {
-		sem = make(chan struct{}, h.n)
-		h.m[host] = sem
-	}
-	h.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

@@ -3,6 +3,7 @@ package feeds
 import (
 	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,15 +78,19 @@ func TestFetchGzipAndConditional(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := newFetcher(FetchOptions{}, "")
-	res, err := f.fetch(context.Background(), srv.URL, "", "", false)
+	var body []byte
+	res, err := f.fetch(context.Background(), fetchRequest{URL: srv.URL}, func(_ *fetchResult, r io.Reader) (err error) {
+		body, err = io.ReadAll(r)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(res.Body) != string(doc) || res.ETag != `"1"` || res.LastModified == "" {
-		t.Fatalf("gzip fetch: %q etag %q", res.Body, res.ETag)
+	if string(body) != string(doc) || res.ETag != `"1"` || res.LastModified == "" {
+		t.Fatalf("gzip fetch: %q etag %q", body, res.ETag)
 	}
 	for _, cond := range [][2]string{{`"1"`, ""}, {"", "Tue, 24 Nov 2026 10:00:00 GMT"}} {
-		res, err = f.fetch(context.Background(), srv.URL, cond[0], cond[1], false)
+		res, err = f.fetch(context.Background(), fetchRequest{URL: srv.URL, ETag: cond[0], LastModified: cond[1]}, nil)
 		if err != nil || !res.NotModified {
 			t.Errorf("conditional GET %v: %+v %v", cond, res, err)
 		}
@@ -112,7 +117,7 @@ func TestHostLimiterAllowsTwoPerHost(t *testing.T) {
 	done := make(chan struct{})
 	for range 6 {
 		go func() {
-			f.fetch(context.Background(), srv.URL, "x", "", false)
+			f.fetch(context.Background(), fetchRequest{URL: srv.URL, ETag: "x"}, nil)
 			done <- struct{}{}
 		}()
 	}

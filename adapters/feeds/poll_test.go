@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -83,7 +84,7 @@ func pollOnce(t *testing.T, p *Poller, url string) []alerts.Article {
 		t.Fatalf("no feed %s", url)
 	}
 	out := make(chan alerts.Article, 100)
-	p.pollFeed(context.Background(), f, out)
+	p.pollFeed(context.Background(), f, out, func() {})
 	close(out)
 	var got []alerts.Article
 	for a := range out {
@@ -601,7 +602,7 @@ func TestItemsNotSentAtShutdownComeBack(t *testing.T) {
 
 func mustParse(t *testing.T, doc []byte, feedURL string) *parsedFeed {
 	t.Helper()
-	pf, err := parseFeedDoc(doc, feedURL)
+	pf, err := parseFeedDoc(context.Background(), bytes.NewReader(doc), docMeta{FeedURL: feedURL}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
