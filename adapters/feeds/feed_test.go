@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,10 +153,13 @@ func TestParseFeedBroken(t *testing.T) {
 }
 
 func FuzzParseFeed(f *testing.F) {
-	entries, _ := os.ReadDir(filepath.Join("testdata", "feeds"))
-	for _, e := range entries {
-		f.Add(readFixture(f, e.Name()))
-	}
+	filepath.WalkDir(filepath.Join("testdata", "feeds"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(path)
+			f.Add(data)
+		}
+		return nil
+	})
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1","items":[{}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		items, err := ParseFeed(data, "https://fuzz.example/feed")
