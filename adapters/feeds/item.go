@@ -70,10 +70,13 @@ const (
 	imageContent
 )
 
-// setImage keeps an image URL if it ranks above the one held.
+// setImage keeps an image URL if it is one a chat may show (see
+// safeImageURL) and ranks above the one held.
 func (it *rawItem) setImage(u string, rank int) {
-	if u != "" && rank > it.imageRank {
-		it.image, it.imageRank = u, rank
+	if rank > it.imageRank {
+		if u = safeImageURL(u); u != "" {
+			it.image, it.imageRank = u, rank
+		}
 	}
 }
 

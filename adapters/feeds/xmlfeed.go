@@ -401,10 +401,11 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 	}
 	// Dates.
 	var published, updated bool
+	atomExt := space == "atom" || space == "atom03" // Atom's dates in RSS too
 	switch {
-	case core && (local == "pubDate" || local == "published" || local == "issued" || local == "created"):
+	case (core || atomExt) && (local == "pubDate" || local == "published" || local == "issued" || local == "created"):
 		published = true
-	case core && (local == "updated" || local == "modified"):
+	case (core || atomExt) && (local == "updated" || local == "modified"):
 		updated = true
 	case space == "dc" && local == "date":
 		published = true

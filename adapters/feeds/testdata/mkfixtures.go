@@ -106,8 +106,8 @@ func main() {
 
 	// Damage below the character level.
 	stray := []byte(rss("", ruTitle, ruItem, ruBody))
-	stray = bytes.Replace(stray, []byte("Стамбуле"), []byte("Стамбуле\xff"), 1)    // a stray byte
-	stray = bytes.Replace(stray, []byte("вторник"), []byte("вто\xd1рник"), 1)      // a cut sequence
+	stray = bytes.Replace(stray, []byte("Стамбуле"), []byte("Стамбуле\xff"), 1)   // a stray byte
+	stray = bytes.Replace(stray, []byte("вторник"), []byte("вто\xd1рник"), 1)     // a cut sequence
 	stray = bytes.Replace(stray, []byte("Новости"), []byte("Новости caf\xe9"), 1) // a Latin-1 é
 	os.WriteFile(filepath.Join(out, "utf8-stray-bytes.xml"), stray, 0o644)
 	controls := rss("", "Controls\x01 inside", "A title\x0b with a vertical tab", "Text\x00 with a NUL and a\x1b escape.")
