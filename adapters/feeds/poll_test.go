@@ -718,7 +718,8 @@ func TestRemoveSource(t *testing.T) {
 		fd.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	op := httptest.NewServer(feedtest.NewFeed("Operator", item(1)))
+	opFeed := feedtest.NewFeed("Operator", item(1))
+	op := httptest.NewServer(opFeed)
 	defer op.Close()
 	store := newMemStore()
 	opts := PollerOptions{Feeds: []string{op.URL}, AllowPrivate: true,
@@ -744,24 +745,18 @@ func TestRemoveSource(t *testing.T) {
 	if err := p.RemoveSource(ctx, url, "test:chat"); err != nil {
 		t.Fatal(err)
 	}
+	removedAt, opAt := hits.Load(), opFeed.Requests.Load()
 	if err := p.RemoveSource(ctx, url, "test:chat"); err == nil {
 		t.Error("removing it twice did not say it is gone")
 	}
 	if srcs := p.Sources(); len(srcs) != 1 || srcs[0].URL != op.URL {
 		t.Errorf("sources after removal: %+v", srcs)
 	}
-	// A poll in flight at the removal may still finish; then nothing.
-	before := hits.Load()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		if n := hits.Load(); n != before {
-			before = n
-			continue
-		}
-		break
-	}
-	time.Sleep(300 * time.Millisecond) // fifteen poll intervals
-	if n := hits.Load() - before; n != 0 {
+	// The operator's feed, polled at the same interval, is the clock:
+	// while it is polled five more times, the removed feed is polled at
+	// most once more (a poll in flight at the removal).
+	waitFor(t, func() bool { return opFeed.Requests.Load() >= opAt+5 })
+	if n := hits.Load() - removedAt; n > 1 {
 		t.Errorf("the removed feed was polled %d more times", n)
 	}
 	cancel()
