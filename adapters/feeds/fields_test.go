@@ -49,7 +49,9 @@ func checkItems(t *testing.T, pf *parsedFeed, want []wantItem) {
 	}
 }
 
-func day(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func day(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 // The field rules: text read literally and HTML parsed once, links and
 // their bases, permalink GUIDs, Atom 0.3, the fallbacks of the body, the
