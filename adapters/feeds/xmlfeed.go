@@ -345,7 +345,9 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 			it.guid = s
 			it.permalink = local == "guid" && !strings.EqualFold(strings.TrimSpace(r.attr("isPermaLink")), "false")
 			if it.permalink {
-				it.guidLink = resolveIn(e, s)
+				// Only a GUID that is a web address is one: most feeds
+				// leave out isPermaLink="false" on their "post-123".
+				it.guidLink = safeLink(s)
 			}
 		}
 		return err
