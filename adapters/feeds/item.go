@@ -16,12 +16,18 @@ type field struct {
 	// html says the field is markup, to be read as HTML once; otherwise
 	// it is plain text and read literally ("Why <script> tags matter").
 	html bool
+	// sniff says the format leaves the kind open: sniffField decides,
+	// once the item is kept.
+	sniff bool
 }
 
 func (f field) empty() bool { return strings.TrimSpace(f.s) == "" }
 
 // text is the field as plain text.
 func (f field) text() string {
+	if f.sniff {
+		f = sniffField(f.s)
+	}
 	if f.html {
 		return htmlToText(f.s)
 	}

@@ -217,7 +217,7 @@ func (p *docParser) xmlTextField(r *xmlReader, kind string, depth int) (field, e
 		if markup {
 			return field{s: s, html: true}, nil
 		}
-		return sniffField(s), nil
+		return field{s: s, sniff: true}, nil
 	}
 	if mode == "base64" {
 		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
@@ -371,7 +371,7 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 			s, markup, err = r.readContent(d)
 			f = field{s: s, html: true}
 			if local == "body" && !markup && space == "" {
-				f = sniffField(s)
+				f = field{s: s, sniff: true}
 			}
 		}
 		if err == nil && it.content.empty() {
@@ -381,8 +381,7 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 	case local == "summary" && space == "itunes":
 		s, markup, err := r.readContent(d)
 		if err == nil && it.fallback.empty() {
-			it.fallback = sniffField(s)
-			it.fallback.html = it.fallback.html || markup
+			it.fallback = field{s: s, html: markup, sniff: !markup}
 		}
 		return err
 	case local == "enclosure" && space == "":
