@@ -160,7 +160,7 @@ func TestHourlyDigestCollectsAlerts(t *testing.T) {
 	e.clock.Add(time.Hour)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest || len(got[0].msg.Alerts) != 3 {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest || len(got[0].msg.Alerts) != 3 {
 		t.Fatalf("want one digest of 3 alerts, got %+v", got)
 	}
 	if e.pending() != 0 {
@@ -184,7 +184,7 @@ func TestQuietHoursHoldAlertsUntilTheyEnd(t *testing.T) {
 	e.clock.Add(90 * time.Minute)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest {
 		t.Fatalf("after quiet hours want one digest, got %+v", got)
 	}
 }

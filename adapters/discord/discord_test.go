@@ -332,7 +332,7 @@ func TestHandlerPanicDoesNotKillTheGateway(t *testing.T) {
 
 func sampleAlert(target alerts.TargetID, title string) bot.Message {
 	return bot.Message{
-		Kind: bot.DeliverAlert,
+		Kind: alerts.DeliverAlert,
 		Alerts: []alerts.Alert{{
 			Target: target, Story: "story-" + title,
 			Article: alerts.Article{ID: "a1", URL: "https://news.example/a1", Title: title,
@@ -342,9 +342,9 @@ func sampleAlert(target alerts.TargetID, title string) bot.Message {
 			Sources: []string{"news.example"},
 		}},
 		Buttons: []bot.MessageButton{
-			{Action: bot.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
-			{Action: bot.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
-			{Action: bot.ButtonWhy, Label: "Why?", Token: "tok-why"},
+			{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
+			{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
+			{Action: alerts.ButtonWhy, Label: "Why?", Token: "tok-why"},
 		},
 	}
 }
@@ -457,7 +457,7 @@ func TestEditAddsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Alerts[0].Sources = []string{"news.example", "Reuters", "AP"}
-	m.Edit, m.Kind = true, bot.DeliverEdit
+	m.Edit, m.Kind = true, alerts.DeliverEdit
 	if err := a.Edit(context.Background(), target, mid, m); err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +715,7 @@ func TestDigestIsOneEmbed(t *testing.T) {
 	a, fake, _ := start(t, 1)
 	ch := "500000000000000800"
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
-	m := bot.Message{Kind: bot.DeliverDigest}
+	m := bot.Message{Kind: alerts.DeliverDigest}
 	for _, title := range []string{"Ceasefire agreed", "@everyone Truce holds", "Talks resume"} {
 		m.Alerts = append(m.Alerts, sampleAlert(target.ID, title).Alerts[0])
 	}
