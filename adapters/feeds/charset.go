@@ -12,7 +12,6 @@ import (
 
 	"github.com/wlynxg/chardet"
 	chardetlookup "github.com/wlynxg/chardet/lookup"
-	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -315,41 +314,21 @@ func looksLikeHTMLHead(b []byte) bool {
 // metaCharset finds the charset a page's <meta charset> or <meta
 // http-equiv="Content-Type"> names, in its first bytes.
 func metaCharset(b []byte) string {
-	z := html.NewTokenizer(bytes.NewReader(b))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return ""
-		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			if tok.Data == "body" {
-				return ""
-			}
-			if tok.Data != "meta" {
-				continue
-			}
-			var cs, content string
-			equiv := false
-			for _, a := range tok.Attr {
-				switch strings.ToLower(a.Key) {
-				case "charset":
-					cs = a.Val
-				case "content":
-					content = a.Val
-				case "http-equiv":
-					equiv = strings.EqualFold(a.Val, "content-type")
-				}
-			}
-			if cs != "" {
-				return cs
-			}
-			if equiv {
-				if _, params, err := mime.ParseMediaType(content); err == nil && params["charset"] != "" {
-					return params["charset"]
-				}
+	found := ""
+	headTags(b, "meta", func(attrs map[string]string) bool {
+		if cs := attrs["charset"]; cs != "" {
+			found = cs
+			return true
+		}
+		if strings.EqualFold(attrs["http-equiv"], "content-type") {
+			if _, params, err := mime.ParseMediaType(attrs["content"]); err == nil && params["charset"] != "" {
+				found = params["charset"]
+				return true
 			}
 		}
-	}
+		return false
+	})
+	return found
 }
 
 // asciiCompatible reports whether the encoding reads ASCII bytes as ASCII

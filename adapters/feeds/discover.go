@@ -14,39 +14,49 @@ import (
 // against the page's URL; "" if none.
 func feedDiscover(page []byte, pageURL string) string {
 	base, _ := url.Parse(pageURL)
+	found := ""
+	headTags(page, "link", func(attrs map[string]string) bool {
+		href := strings.TrimSpace(attrs["href"])
+		if href == "" || !slices.Contains(strings.Fields(strings.ToLower(attrs["rel"])), "alternate") {
+			return false
+		}
+		switch strings.ToLower(strings.TrimSpace(attrs["type"])) {
+		case "application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml":
+			if u, err := feedResolveURL(base, href); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+				found = u.String()
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// headTags calls fn with the attributes (keys in lower case) of each
+// element named tag in a page's head, until fn returns true or the body
+// begins.
+func headTags(page []byte, tag string, fn func(attrs map[string]string) bool) {
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return ""
+			return
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			switch tok.Data {
-			case "body":
-				return ""
-			case "link":
-			default:
+			if tok.Data == "body" {
+				return
+			}
+			if tok.Data != tag {
 				continue
 			}
-			var rel, typ, href string
+			attrs := make(map[string]string, len(tok.Attr))
 			for _, a := range tok.Attr {
-				switch a.Key {
-				case "rel":
-					rel = strings.ToLower(a.Val)
-				case "type":
-					typ = strings.ToLower(strings.TrimSpace(a.Val))
-				case "href":
-					href = strings.TrimSpace(a.Val)
+				if k := strings.ToLower(a.Key); attrs[k] == "" {
+					attrs[k] = a.Val
 				}
 			}
-			if href == "" || !slices.Contains(strings.Fields(rel), "alternate") {
-				continue
-			}
-			switch typ {
-			case "application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml":
-				if u, err := feedResolveURL(base, href); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-					return u.String()
-				}
+			if fn(attrs) {
+				return
 			}
 		}
 	}

@@ -50,19 +50,9 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Prints the articles of feeds, pages and text files exactly as Herald's ingest makes them.")
 		fs.PrintDefaults()
 	}
-	var sources []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		sources = append(sources, fs.Arg(0))
-		args = fs.Args()[1:]
+	sources, code, done := parseMixed(fs, args)
+	if done {
+		return code
 	}
 	if len(sources) == 0 {
 		fs.Usage()
