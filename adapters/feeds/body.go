@@ -3,14 +3,17 @@ package feeds
 import (
 	"context"
 	"io"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 )
 
 // readBody hands body to read under the size cap and the limit on large
 // documents read at once.
-func (f *fetcher) readBody(ctx context.Context, res *fetchResult, body io.Reader, read readBody) error {
-	b := &limitedBody{ctx: ctx, r: body, max: f.opts.MaxBody, gate: f.parses, size: res.Size, budget: f.opts.ParseBytes}
+// stall, if not nil, runs while a read of the body waits for the network.
+func (f *fetcher) readBody(ctx context.Context, res *fetchResult, body io.Reader, read readBody, stall *time.Timer) error {
+	b := &limitedBody{ctx: ctx, r: body, max: f.opts.MaxBody, gate: f.parses, size: res.Size, budget: f.opts.ParseBytes,
+		stall: stall, timeout: f.opts.Timeout}
 	defer b.done()
 	return read(res, b)
 }
@@ -31,6 +34,9 @@ type limitedBody struct {
 	size   int64 // the announced size, or -1
 	budget int64
 	held   int64
+	// stall is the request's stall timer, or nil.
+	stall   *time.Timer
+	timeout time.Duration
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -51,7 +57,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.max+1-b.n {
 		p = p[:b.max+1-b.n]
 	}
+	if b.stall != nil {
+		// Only the wait for the network counts: not the parse between
+		// reads, nor the wait for the budget.
+		b.stall.Reset(b.timeout)
+	}
 	n, err := b.r.Read(p)
+	if b.stall != nil {
+		b.stall.Stop()
+	}
 	b.n += int64(n)
 	if b.n > b.max {
 		return n - int(b.n-b.max), &bodyTooLargeError{b.max}

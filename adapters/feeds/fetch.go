@@ -20,7 +20,10 @@ import (
 // FetchOptions are the HTTP knobs of the poller. Zero values take the
 // defaults in brackets.
 type FetchOptions struct {
-	// Timeout bounds one whole request, body included [30s].
+	// Timeout is how long a request may wait for the network [30s]: for
+	// the answer's headers, then for each piece of its body. Parsing and
+	// waiting for a share of ParseBytes do not count; a whole request is
+	// cut off at 10 × Timeout all the same.
 	Timeout time.Duration
 	// DialTimeout bounds connecting [10s].
 	DialTimeout time.Duration
@@ -158,8 +161,7 @@ func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *h
 	}
 	max := f.opts.MaxRedirects
 	return &http.Client{
-		Transport: tr,
-		Timeout:   f.opts.Timeout,
+		Transport: tr, // no Timeout: fetch has a stall timer instead
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > max {
 				return fmt.Errorf("stopped after %d redirects", max)
@@ -195,6 +197,43 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 		defer release()
 	}
 
+	// A request that makes no progress for Timeout is cut off: the stall
+	// timer runs until the answer's headers come, then while each read of
+	// the body waits for the network (not while the document is parsed,
+	// nor while it waits for its share of the budget for large ones).
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	reqCtx, cancelAll := context.WithTimeoutCause(reqCtx, 10*f.opts.Timeout, errTooSlow)
+	defer cancelAll()
+	stall := time.AfterFunc(f.opts.Timeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+	res, err := f.get(reqCtx, rq, u, read, stall)
+	if cause := context.Cause(reqCtx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errTooSlow) {
+		during := ""
+		if res != nil {
+			during = " while reading the body"
+		}
+		if cause == errTooSlow {
+			return nil, &fetchError{fmt.Sprintf("cut off after %s%s: too slow", 10*f.opts.Timeout, during), cause}
+		}
+		return nil, &fetchError{fmt.Sprintf("timed out: nothing came for %s%s", f.opts.Timeout, during), cause}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Causes of a request cut off.
+var (
+	errStalled = errors.New("no progress")
+	errTooSlow = errors.New("too slow")
+)
+
+// get does the request of fetch. The result is not nil once the answer's
+// headers came, even with an error.
+func (f *fetcher) get(ctx context.Context, rq fetchRequest, u *url.URL, read readBody, stall *time.Timer) (*fetchResult, error) {
+	rawURL := rq.URL
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
@@ -244,8 +283,9 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 			RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}
-	if err := f.readBody(ctx, res, resp.Body, read); err != nil {
-		return nil, f.describe(err, u.Host, " while reading the body")
+	stall.Stop() // from here, it runs while a read waits for the network
+	if err := f.readBody(ctx, res, resp.Body, read, stall); err != nil {
+		return res, f.describe(err, u.Host, " while reading the body")
 	}
 	return res, nil
 }
@@ -313,7 +353,7 @@ func (f *fetcher) readFile(ctx context.Context, u *url.URL, lastModified string,
 		return &fetchResult{NotModified: true, LastModified: mod}, nil
 	}
 	res := &fetchResult{LastModified: mod, Size: st.Size()}
-	if err := f.readBody(ctx, res, fh, read); err != nil {
+	if err := f.readBody(ctx, res, fh, read, nil); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/adapters/feeds/feedtest"
 )
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -145,4 +147,47 @@ func FuzzFetchHeaders(f *testing.F) {
 		}
 		fetchLinkHeader([]string{link})
 	})
+}
+
+// Waiting for a share of the budget for large documents is no stall: a
+// feed that waits longer than Timeout behind others is read in full. What
+// makes this test wait is the very thing it tests: time passing while the
+// fetch waits.
+func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
+	doc := feedtest.BigDocument(50_000, 3<<20)
+	s := &feedtest.Static{Doc: doc}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	const timeout = 300 * time.Millisecond
+	f := newFetcher(FetchOptions{Timeout: timeout, ParseBytes: 4 << 20}, "")
+	if err := f.parses.Acquire(context.Background(), 4<<20); err != nil { // another document holds it all
+		t.Fatal(err)
+	}
+	type result struct {
+		items int
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var pf *parsedFeed
+		_, err := f.fetch(context.Background(), fetchRequest{URL: srv.URL}, func(res *fetchResult, body io.Reader) (err error) {
+			pf, err = parseFeedDoc(context.Background(), body, docMeta{FeedURL: srv.URL}, 0)
+			return err
+		})
+		r := result{err: err}
+		if pf != nil {
+			r.items = len(pf.Items)
+		}
+		done <- r
+	}()
+	waitFor(t, func() bool { return s.Written.Load() >= 1<<20 })
+	select {
+	case r := <-done:
+		t.Fatalf("the fetch ended while the budget was held: %d items, %v", r.items, r.err)
+	case <-time.After(3 * timeout):
+	}
+	f.parses.Release(4 << 20)
+	if r := <-done; r.err != nil || r.items != DefaultMaxItems {
+		t.Errorf("after waiting: %d items, %v", r.items, r.err)
+	}
 }

@@ -206,7 +206,7 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 	wants := map[string]string{
 		"/429":  "429 Too Many Requests; it asked to retry after 2m0s",
 		"/500":  "500 Internal Server Error",
-		"/slow": "timed out after 300ms while reading the body",
+		"/slow": "timed out: nothing came for 300ms while reading the body",
 		"/loop": "stopped after 5 redirects",
 		"/huge": "larger than the 10 MiB limit",
 		"/html": "it looks like an HTML page",

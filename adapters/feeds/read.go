@@ -77,7 +77,7 @@ func (d *DocumentReader) Read(ctx context.Context, source string) ([]alerts.Arti
 	err = d.fetch.readBody(ctx, res, f, func(_ *fetchResult, body io.Reader) (err error) {
 		arts, err = readDocument(ctx, body, source, docMeta{FeedURL: fileURL(source)})
 		return err
-	})
+	}, nil)
 	return arts, err
 }
 
