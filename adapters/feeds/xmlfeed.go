@@ -44,11 +44,14 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 			return p.ctx.Err()
 		}
 		var syntax *xml.SyntaxError
-		if !errors.As(err, &syntax) {
-			return nil // the reader failed: the caller has its error
-		}
-		if syntax.Msg == "unexpected EOF" {
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
 			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %d items", p.pos))
+			return nil
+		case syntax == nil:
+			// The reader under the parse failed (the caller has its
+			// error), or the decoder met what it cannot read past.
+			p.damage = append(p.damage, fmt.Sprintf("stopped after %d items: %v", p.pos, err))
 			return nil
 		}
 		p.damage = append(p.damage, fmt.Sprintf("skipped a part that is not well-formed (line %d: %s)", syntax.Line, syntax.Msg))

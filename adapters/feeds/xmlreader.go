@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"html"
+	"io"
 	"net/url"
 	"strings"
 )
@@ -60,6 +61,9 @@ func (r *xmlReader) restart(keep int) {
 	r.dec = xml.NewDecoder(r.in)
 	r.dec.Strict = false
 	r.dec.Entity = xml.HTMLEntity
+	// The text is UTF-8 by now, whatever a declaration the fixer did not
+	// drop (one after a comment) says.
+	r.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	r.open = r.open[:min(keep, len(r.open))]
 	r.ends = 0
 }
