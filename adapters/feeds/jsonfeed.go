@@ -109,11 +109,11 @@ func (p *docParser) parseJSON(text *bufio.Reader) error {
 		var syntax *json.SyntaxError
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %d items", p.pos))
+			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %s", p.items()))
 		case errors.As(err, &syntax):
-			p.damage = append(p.damage, fmt.Sprintf("stopped at a syntax error after %d items (byte %d: %v)", p.pos, syntax.Offset, err))
+			p.damage = append(p.damage, fmt.Sprintf("stopped at a syntax error after %s (byte %d: %v)", p.items(), syntax.Offset, err))
 		default:
-			p.damage = append(p.damage, fmt.Sprintf("stopped after %d items: %v", p.pos, err))
+			p.damage = append(p.damage, fmt.Sprintf("stopped after %s: %v", p.items(), err))
 		}
 	}
 	return nil

@@ -196,6 +196,14 @@ type docParser struct {
 	damage                       []string
 }
 
+// items says how many items were read: "1 item", "12 items".
+func (p *docParser) items() string {
+	if p.pos == 1 {
+		return "1 item"
+	}
+	return fmt.Sprintf("%d items", p.pos)
+}
+
 // addItem hands one complete item to the keeper.
 func (p *docParser) addItem(it *rawItem) {
 	it.pos = p.pos

@@ -46,12 +46,12 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 		var syntax *xml.SyntaxError
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
-			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %d items", p.pos))
+			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %s", p.items()))
 			return nil
 		case syntax == nil:
 			// The reader under the parse failed (the caller has its
 			// error), or the decoder met what it cannot read past.
-			p.damage = append(p.damage, fmt.Sprintf("stopped after %d items: %v", p.pos, err))
+			p.damage = append(p.damage, fmt.Sprintf("stopped after %s: %v", p.items(), err))
 			return nil
 		}
 		p.damage = append(p.damage, fmt.Sprintf("skipped a part that is not well-formed (line %d: %s)", syntax.Line, syntax.Msg))
