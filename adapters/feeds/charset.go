@@ -63,7 +63,7 @@ type textReader struct {
 // newTextReader reads r as text. contentType is the HTTP Content-Type
 // (it may name a charset); html also looks for a <meta> charset.
 func newTextReader(r io.Reader, contentType string, html bool) *textReader {
-	t := &textReader{src: bufio.NewReaderSize(r, sniffWindow)}
+	t := &textReader{src: getReader(&windowReaders, r)}
 	head, err := t.src.Peek(4096)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		t.err = err
@@ -105,6 +105,14 @@ func (t *textReader) declare(label, how string) {
 		return
 	}
 	t.declared, t.declaredName, t.declaredHow = enc, name, how
+}
+
+// release gives the reader's buffer back; t must not be read after.
+func (t *textReader) release() {
+	if t.src != nil {
+		putReader(&windowReaders, t.src)
+		t.src, t.out, t.err = nil, nil, io.ErrClosedPipe
+	}
 }
 
 func (t *textReader) Read(p []byte) (int, error) {

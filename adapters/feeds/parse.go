@@ -93,7 +93,10 @@ var errNotAFeed = errors.New("not an RSS, Atom or JSON feed")
 // when ctx ends.
 func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) (*parsedFeed, error) {
 	src := &sourceReader{r: r}
-	text := bufio.NewReaderSize(newTextReader(src, meta.ContentType, false), 32<<10)
+	tr := newTextReader(src, meta.ContentType, false)
+	defer tr.release()
+	text := getReader(&textReaders, tr)
+	defer putReader(&textReaders, text)
 	return parseFeedText(ctx, text, src, meta, maxItems)
 }
 

@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -85,7 +84,10 @@ func (d *DocumentReader) Read(ctx context.Context, source string) ([]alerts.Arti
 // (then by the Content-Type, then by name's extension).
 func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) ([]alerts.Article, error) {
 	src := &sourceReader{r: r}
-	text := bufio.NewReaderSize(newTextReader(src, meta.ContentType, false), 32<<10)
+	tr := newTextReader(src, meta.ContentType, false)
+	defer tr.release()
+	text := getReader(&textReaders, tr)
+	defer putReader(&textReaders, text)
 	head, _ := text.Peek(2048)
 	if src.err != nil {
 		return nil, src.err

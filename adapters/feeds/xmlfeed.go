@@ -27,7 +27,8 @@ const maxResyncs = 10000
 
 // parseXML reads an RSS, RDF or Atom document.
 func (p *docParser) parseXML(text *bufio.Reader) error {
-	in := bufio.NewReaderSize(transform.NewReader(text, &xmlFixer{}), 32<<10)
+	in := getReader(&textReaders, transform.NewReader(text, &xmlFixer{}))
+	defer putReader(&textReaders, in)
 	r := newXMLReader(p.ctx, in, p.base)
 	kind, err := p.xmlRoot(r)
 	if err != nil {
