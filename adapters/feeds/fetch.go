@@ -23,7 +23,7 @@ type FetchOptions struct {
 	// Timeout is how long a request may wait for the network [30s]: for
 	// the answer's headers, then for each piece of its body. Parsing and
 	// waiting for a share of ParseBytes do not count; a whole request is
-	// cut off at 10 × Timeout all the same.
+	// cut off after 10 × Timeout (at least five minutes) all the same.
 	Timeout time.Duration
 	// DialTimeout bounds connecting [10s].
 	DialTimeout time.Duration
@@ -203,7 +203,7 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 	// nor while it waits for its share of the budget for large ones).
 	reqCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	reqCtx, cancelAll := context.WithTimeoutCause(reqCtx, 10*f.opts.Timeout, errTooSlow)
+	reqCtx, cancelAll := context.WithTimeoutCause(reqCtx, f.wholeLimit(), errTooSlow)
 	defer cancelAll()
 	stall := time.AfterFunc(f.opts.Timeout, func() { cancel(errStalled) })
 	defer stall.Stop()
@@ -214,7 +214,7 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 			during = " while reading the body"
 		}
 		if cause == errTooSlow {
-			return nil, &fetchError{fmt.Sprintf("cut off after %s%s: too slow", 10*f.opts.Timeout, during), cause}
+			return nil, &fetchError{fmt.Sprintf("cut off after %s%s: too slow", f.wholeLimit(), during), cause}
 		}
 		return nil, &fetchError{fmt.Sprintf("timed out: nothing came for %s%s", f.opts.Timeout, during), cause}
 	}
@@ -223,6 +223,10 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 	}
 	return res, nil
 }
+
+// wholeLimit is how long a whole request may take: 10 × Timeout, at least
+// five minutes.
+func (f *fetcher) wholeLimit() time.Duration { return max(10*f.opts.Timeout, 5*time.Minute) }
 
 // Causes of a request cut off.
 var (
