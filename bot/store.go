@@ -159,7 +159,24 @@ type Articles interface {
 // copy otherwise. Reads return the alert whole again, with the stored
 // article (its Body empty, as planning leaves it); the store reads the
 // article as it is when the entry is read, so a headline updated since is
-// the one shown. Pruner must keep an article while an entry refers to it.
+// the one shown. Pruner must keep an article while an entry refers to it,
+// and MoveTarget moves entries with their references. A store without
+// multi-key transactions writes the article before the entries that refer
+// to it (Commit's crash rule already says so).
+//
+// What the scheduler relies on, precisely:
+//
+//   - QueueHead.Count is every delivery queued for the target, due or not;
+//     Next and Seq are those of the entry that comes first in the order
+//     Due uses (zero Next: due now); a target with nothing queued has
+//     Count 0 and is absent from Heads.
+//   - After a write returns, Head and Due reflect it (read your own
+//     writes); the scheduler reads a target's head right after each turn.
+//   - Ingest does not read the outbox back: it tells the scheduler what it
+//     committed, and a resync (Heads) catches anything else, every 30 s.
+//     A store that other processes also write (cluster mode, where a chat
+//     is sent to by one process at a time) needs nothing more: the process
+//     that owns a chat reads its head at that chat's turns and resyncs.
 type Outbox interface {
 	// Enqueue adds deliveries to the outbox (digests, edits, catch-ups,
 	// replanned holds) in one transaction. It is idempotent by ID:
