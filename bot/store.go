@@ -172,11 +172,12 @@ type Articles interface {
 //     Count 0 and is absent from Heads.
 //   - After a write returns, Head and Due reflect it (read your own
 //     writes); the scheduler reads a target's head right after each turn.
-//   - Ingest does not read the outbox back: it tells the scheduler what it
-//     committed, and a resync (Heads) catches anything else, every 30 s.
-//     A store that other processes also write (cluster mode, where a chat
-//     is sent to by one process at a time) needs nothing more: the process
-//     that owns a chat reads its head at that chat's turns and resyncs.
+//   - Ingest does not read the outbox back: it tells its own process's
+//     scheduler what it committed, and a resync (Heads) catches anything
+//     else, every 30 s and on Bot.Wake. Entries another process commits
+//     (cluster mode, where one process sends to a chat) wait for that
+//     resync unless the owner is woken when they arrive (a watch on the
+//     outbox that calls Bot.Wake).
 type Outbox interface {
 	// Enqueue adds deliveries to the outbox (digests, edits, catch-ups,
 	// replanned holds) in one transaction. It is idempotent by ID:
