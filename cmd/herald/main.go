@@ -10,6 +10,7 @@
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
 //	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
+//	herald bench --pipeline    the whole service's, through HTTP to a fake platform
 //	herald backup FILE         a hot copy of the database
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
@@ -40,6 +41,8 @@ Usage:
   herald read [--json] FILE|URL... print the articles of feeds, pages and texts as ingest makes them
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
+  herald bench --pipeline [--subs N] [--targets M] [--phases LIST]
+                                   benchmark the whole service: ingest, alerts, memory
   herald backup FILE               write a hot copy of the database (HERALD_DB)
 `
 
@@ -63,6 +66,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "read":
 		return runRead(ctx, rest, stdout, stderr)
 	case "bench":
+		if len(rest) > 0 && (rest[0] == "--pipeline" || rest[0] == "-pipeline") {
+			return runBenchPipeline(ctx, rest[1:], stdout, stderr)
+		}
 		return runBench(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
