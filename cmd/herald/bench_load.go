@@ -187,7 +187,9 @@ func (b *pipelineBench) pushWith(p benchPhase, clients int) (benchResult, error)
 
 // latency pushes the phase's matching articles one every 500 ms, each for
 // a chat of its own, and times their alerts.
-func (b *pipelineBench) latency(p benchPhase) (benchResult, error) { return b.latencyBeside(p, p.articles) }
+func (b *pipelineBench) latency(p benchPhase) (benchResult, error) {
+	return b.latencyBeside(p, p.articles)
+}
 
 // latencyBeside is latency for the first n articles of the phase, with
 // the rest pushed beside them at 200 a second, each in a request of its

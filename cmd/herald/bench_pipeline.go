@@ -61,8 +61,8 @@ type benchResult struct {
 	Pending      int     `json:"pending"`
 	SentPerS     float64 `json:"sent_per_s"`
 	MessagesPerS float64 `json:"messages_per_s"`
-	RSSMaxMB float64 `json:"rss_max_mb"`
-	HeapMB   float64 `json:"heap_mb"`
+	RSSMaxMB     float64 `json:"rss_max_mb"`
+	HeapMB       float64 `json:"heap_mb"`
 }
 
 // pipelineBench is the service under test and its load.
