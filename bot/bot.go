@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
@@ -102,7 +101,7 @@ type Bot struct {
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
 
-	ingestMu sync.Mutex // one article through the pipeline at a time
+	pipe     pipeline // see ingest.go
 	subsMu   sync.RWMutex
 	subs     map[uint64]subInfo
 	wake     chan struct{}
@@ -189,22 +188,23 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		b.runMaintenance(ctx)
 	}()
 	defer wg.Wait()
-	ingest := func(ctx context.Context, a alerts.Article) {
-		if _, _, err := b.Ingest(ctx, a); err != nil {
+	feed := newFeedIngest(b, func(ctx context.Context, a alerts.Article, turn uint64) {
+		if _, _, err := b.ingest(ctx, a, turn); err != nil {
 			b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
 		}
-	}
+	})
+	defer feed.wait()
 	for {
 		select {
 		case <-ctx.Done():
-			b.drainArticles(in, ingest)
+			b.drainArticles(in, feed.add)
 			return nil
 		case a, ok := <-in:
 			if !ok {
 				in = nil
 				continue
 			}
-			ingest(ctx, a)
+			feed.add(ctx, a)
 		}
 	}
 }
@@ -247,74 +247,6 @@ func (b *Bot) drainArticles(in <-chan alerts.Article, ingest func(context.Contex
 			}
 		}
 	}
-}
-
-// IngestResult says what became of an ingested article.
-type IngestResult int
-
-// The outcomes of Ingest.
-const (
-	// Ingested is a new article; Alerts planned may be zero.
-	Ingested IngestResult = iota
-	// Duplicate is an article seen before: nothing raised.
-	Duplicate
-	// Updated is a seen article whose headline changed: stored, nothing raised.
-	Updated
-)
-
-// Ingest runs one article through dedupe, story, match and plan, and commits
-// it with its deliveries. It returns the article's ID. Safe for concurrent
-// use: articles go through one at a time.
-func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResult, error) {
-	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
-		return "", Ingested, errors.New("article has neither title nor body")
-	}
-	if a.ID == "" {
-		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
-	}
-	// The article's clock (herald_ingest_to_send_seconds) starts when it
-	// arrived: adapters stamp Ingested then; otherwise now, before waiting
-	// for the articles ahead of it.
-	if a.Ingested.IsZero() {
-		a.Ingested = b.now()
-	}
-	b.ingestMu.Lock()
-	defer b.ingestMu.Unlock()
-	now := b.now()
-	b.metrics.articles.Inc()
-	prev, seen, err := b.store.Seen(&a)
-	if err != nil {
-		return "", Ingested, fmt.Errorf("dedupe: %w", err)
-	}
-	if seen {
-		if prev.ID == a.ID && prev.Title != a.Title && a.Title != "" {
-			a.Ingested, a.StoryID, a.Summary = prev.Ingested, prev.StoryID, prev.Summary
-			story, _ := b.store.GetStory(prev.StoryID)
-			if err := b.store.Commit(a, story, nil); err != nil {
-				return "", Ingested, err
-			}
-			return a.ID, Updated, nil
-		}
-		b.metrics.duplicates.Inc()
-		return prev.ID, Duplicate, nil
-	}
-	if a.Summary == "" {
-		a.Summary = b.summarize(a.Title, a.Body)
-	}
-	story, joined := b.cluster.Assign(&a)
-	a.StoryID = story.ID
-	planned, err := b.plan(&a, story, joined, now)
-	if err != nil {
-		return "", Ingested, err
-	}
-	if err := b.store.Commit(a, story, planned); err != nil {
-		return "", Ingested, err
-	}
-	for _, d := range planned {
-		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
-	}
-	b.queued(planned)
-	return a.ID, Ingested, nil
 }
 
 // Wake makes the scheduler read every waiting target's queue head again.
