@@ -101,10 +101,10 @@ type Bot struct {
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
 
-	pipe     pipeline // see ingest.go
-	subsMu   sync.RWMutex
-	subs     map[uint64]subInfo
-	wake     chan struct{}
+	pipe   pipeline // see ingest.go
+	subsMu sync.RWMutex
+	subs   map[uint64]subInfo
+	wake   chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
