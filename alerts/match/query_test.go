@@ -37,7 +37,8 @@ func matchBoth(t *testing.T, q string, a *alerts.Article) bool {
 	return ok
 }
 
-// The rows of DESIGN.md's query table, and the traps of issue 3.
+// The rows of the README's query table, and the traps around them
+// (substrings, stems, phrases across fields).
 func TestQueryTable(t *testing.T) {
 	tests := []struct {
 		name, query, title, body string

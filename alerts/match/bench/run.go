@@ -27,7 +27,7 @@ type Result struct {
 	// ChecksumDocs is how many articles the checksum covers: the first 100
 	// for the engine and brute force, fewer for the regexp loop.
 	ChecksumDocs int `json:"checksum_docs"`
-	// Not in the issue's list, but useful to read the others.
+	// Secondary figures, to read the others by.
 	LoadS       float64 `json:"load_s"`
 	MatchPerDoc float64 `json:"matches_per_doc"`
 	Workers     int     `json:"workers"`

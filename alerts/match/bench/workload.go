@@ -20,13 +20,13 @@ import (
 // popularity, with hyphenated compounds, possessives, punctuation, and
 // mentions of actors and places from the built-in list in all their
 // spellings (Cyrillic too). Lengths are log-normal: median ~2 KB, p95 ~5 KB,
-// at most 25 KB. Subscriptions follow the research mix: 50 % a single word
+// at most 25 KB. Subscriptions mix query shapes: 50 % a single word
 // or "phrase", 20 % an alias group (an actor, or an OR of 2-3 terms), 20 %
 // an AND of 2-3 terms, 10 % an AND with a NOT; some use title: or source:.
 // Subscription terms have Zipf popularity (s = 1.07) over a pool of words,
 // two-word phrases and names. In the default "cold" mix the pool is
 // shuffled and leaves out the 2,000 commonest article words, so most
-// subscriptions are specific, as in the research's random mix; alias
+// subscriptions are specific; alias
 // groups are ORs of pool terms, and only a few name a built-in actor. In
 // the "hot" mix (NewHotWorkload) the pool is ordered by how common the
 // words are in articles after skipping the 300 most generic ones, and a
