@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/match"
 	"github.com/herald-news/herald/alerts/summary"
 )
 
@@ -49,6 +50,12 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 		return Reply{Text: "Something went wrong on my side saving this chat. Please try again in a minute."}
 	}
 	now := b.now()
+	switch spec.Name {
+	case "subscribe", "unsubscribe", "test":
+		// A query is stored and echoed as it matches: without characters
+		// a reader cannot see (bidirectional controls, zero-width spaces).
+		args = match.CleanQuery(args)
+	}
 	switch spec.Name {
 	case "subscribe":
 		return b.cmdSubscribe(t, args, now)
@@ -158,8 +165,9 @@ func (b *Bot) cmdSubscribe(t alerts.Target, q string, now time.Time) Reply {
 	if err != nil {
 		return b.storeTrouble(err)
 	}
+	want := canonicalOf(parsed)
 	for _, s := range subs {
-		if s.Query == q || b.canonical(s.Query) == parsed.String() {
+		if s.Query == q || b.canonical(s.Query) == want {
 			return Reply{Text: fmt.Sprintf("Already following that as #%d. /list shows everything this chat follows.", s.ID)}
 		}
 	}
@@ -187,12 +195,24 @@ func (b *Bot) cmdSubscribe(t alerts.Target, q string, now time.Time) Reply {
 	return Reply{Text: sb.String()}
 }
 
+// canonical is the form two queries share when they follow the same
+// thing ("Zelensky" and "Зеленский", "cease-fire" and "ceasefire"), or q
+// itself if it does not parse.
 func (b *Bot) canonical(q string) string {
 	p, err := b.parse(q)
 	if err != nil {
 		return q
 	}
-	return p.String()
+	return canonicalOf(p)
+}
+
+// canonicalOf is the query's Canonical form if it has one (the matcher's
+// queries do), else its String.
+func canonicalOf(q alerts.Query) string {
+	if c, ok := q.(interface{ Canonical() string }); ok {
+		return c.Canonical()
+	}
+	return q.String()
 }
 
 func (b *Bot) storeTrouble(err error) Reply {
@@ -357,7 +377,12 @@ func describeTerms(terms []alerts.TermHit) string {
 	parts := make([]string, 0, len(terms))
 	for _, th := range terms {
 		s := th.Term
-		if th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)) {
+		switch {
+		case th.Entry != "" && th.Matched != "":
+			// The form that fired and the actor or topic it is one of:
+			// "перемирия → ceasefire".
+			s = th.Matched + " → " + th.Entry
+		case th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)):
 			s += fmt.Sprintf(" (as %q)", th.Matched)
 		}
 		parts = append(parts, s+" in "+string(th.Field))

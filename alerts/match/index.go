@@ -24,7 +24,7 @@ import (
 // gives way to writers at short intervals, so a new subscription is
 // matchable within microseconds. Nothing is ever rebuilt as a whole.
 type Index struct {
-	actors *Actors
+	names *Names
 
 	// Read by every match, written only by writers. The fields written by
 	// every match (the locks) are kept off these cache lines.
@@ -92,8 +92,8 @@ func (x *Index) runlock() {
 }
 
 // NewIndex returns an empty index whose queries expand actors (nil: none).
-func NewIndex(actors *Actors) *Index {
-	x := &Index{actors: actors}
+func NewIndex(names *Names) *Index {
+	x := &Index{names: names}
 	x.ids.x = x
 	return x
 }
@@ -102,7 +102,7 @@ func NewIndex(actors *Actors) *Index {
 // subscription with the same ID. It returns a *alerts.QueryError for a
 // malformed query.
 func (x *Index) Add(s alerts.Subscription) error {
-	q, err := Parse(s.Query, x.actors)
+	q, err := Parse(s.Query, x.names)
 	if err != nil {
 		return err
 	}

@@ -150,8 +150,14 @@ func (p *parser) lex() error {
 					return &alerts.QueryError{Column: startCol, Msg: fmt.Sprintf("unknown field %q, expected title: or source:", name+":")}
 				}
 				p.toks = append(p.toks, qtok{kind: tField, text: text[:len(name)+1], col: startCol, field: f})
+				restCol := startCol + len(name) + 1
+				if r, _ := utf8.DecodeRuneInString(rest); isDash(r) {
+					// "title:-ceasefire": the dash negates, as after a space.
+					i, col = start+len(name)+1, restCol
+					continue
+				}
 				if rest != "" {
-					p.toks = append(p.toks, qtok{kind: tWord, text: rest, col: startCol + utf8.RuneCountInString(name) + 1})
+					p.toks = append(p.toks, qtok{kind: tWord, text: rest, col: restCol})
 				}
 				continue
 			}
@@ -180,4 +186,35 @@ func isFieldName(s string) bool {
 		}
 	}
 	return true
+}
+
+// CleanQuery removes from a query what a reader cannot see, so that the
+// query stored, echoed and listed is the query matched: format characters
+// (Unicode category Cf: the bidirectional controls LRE, RLO, LRI, PDI and
+// the rest, zero-width spaces and joiners, soft hyphens, tag characters)
+// go, other control characters (tabs, line breaks) become spaces, and the
+// ends are trimmed.
+func CleanQuery(q string) string {
+	clean := true
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return strings.TrimSpace(q)
+	}
+	var b strings.Builder
+	b.Grow(len(q))
+	for _, r := range q {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+		case unicode.IsControl(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }

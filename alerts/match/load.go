@@ -62,7 +62,7 @@ func (x *Index) Load(subs []alerts.Subscription) error {
 						comp[i] = c
 						continue
 					}
-					q, err := parse(subs[i].Query, x.actors, pm)
+					q, err := parse(subs[i].Query, x.names, pm)
 					if err == nil {
 						c = compileMemo(q, pm)
 						err = c.check()

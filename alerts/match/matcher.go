@@ -240,7 +240,7 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	x.putState(s)
 	d := NewDoc(a)
 	for i := range hits {
-		if q, err := Parse(texts[i], x.actors); err == nil {
+		if q, err := Parse(texts[i], x.names); err == nil {
 			_, hits[i].Terms = q.ExplainDoc(d)
 		}
 	}

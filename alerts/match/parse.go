@@ -7,15 +7,15 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
+func parse(q string, names *Names, memo *parseMemo) (*Query, error) {
 	var p *parser
 	if memo != nil {
 		// The parser and its tokens are the memo's: the query refers to
 		// neither.
 		p = &memo.p
-		*p = parser{src: q, actors: actors, memo: memo, toks: p.toks[:0]}
+		*p = parser{src: q, names: names, memo: memo, toks: p.toks[:0]}
 	} else {
-		p = &parser{src: q, actors: actors, toks: make([]qtok, 0, 8)}
+		p = &parser{src: q, names: names, toks: make([]qtok, 0, 8)}
 	}
 	if err := p.lex(); err != nil {
 		return nil, err
@@ -31,6 +31,14 @@ func parse(q string, actors *Actors, memo *parseMemo) (*Query, error) {
 		return nil, p.unexpected(t)
 	}
 	if !required(root) {
+		if a := p.negAlt; a != nil {
+			what := strings.TrimSpace(strings.TrimPrefix(strings.TrimLeftFunc(a.text, isDash), "NOT "))
+			msg := fmt.Sprintf("%q cannot be an alternative of OR: alone it matches every article without %s, so the whole query would", a.text, what)
+			if a.hint != "" {
+				msg += fmt.Sprintf("; to exclude %s, leave out the OR: %q", what, a.hint)
+			}
+			return nil, &alerts.QueryError{Column: a.col, Msg: msg}
+		}
 		return nil, &alerts.QueryError{Column: 1, Msg: "query has no positive term, expected a word or phrase to look for, not only NOT terms"}
 	}
 	if memo != nil {
@@ -70,14 +78,16 @@ func required(n *node) bool {
 }
 
 type parser struct {
-	src    string
-	actors *Actors
-	toks   []qtok
-	i      int
-	memo   *parseMemo // nil: none
+	src   string
+	names *Names
+	toks  []qtok
+	i     int
+	memo  *parseMemo // nil: none
 
 	lastText string // the text word last returned the memo of
 	lastWord *wordMemo
+
+	negAlt *negAlt // the first OR alternative that is only negative
 }
 
 func (p *parser) peek() qtok { return p.toks[p.i] }
@@ -95,6 +105,7 @@ func (p *parser) unexpected(t qtok) error {
 }
 
 func (p *parser) parseOr(f fieldSel) (*node, error) {
+	start := p.i
 	first, err := p.parseAnd(f)
 	if err != nil {
 		return nil, err
@@ -104,15 +115,91 @@ func (p *parser) parseOr(f fieldSel) (*node, error) {
 	}
 	var buf [4]*node // flatten copies the kids
 	kids := append(buf[:0], first)
+	var sbuf [5]int
+	starts := append(sbuf[:0], start) // the first token of each kid, and the end
 	for p.peek().kind == tOr {
 		p.i++
+		starts = append(starts, p.i)
 		n, err := p.parseAnd(f)
 		if err != nil {
 			return nil, err
 		}
 		kids = append(kids, n)
 	}
+	starts = append(starts, p.i)
+	if p.negAlt == nil {
+		p.noteNegativeAlternative(kids, starts)
+	}
 	return flatten(opOr, kids), nil
+}
+
+// negAlt is an alternative of an OR that has no positive term: "-b" in
+// "a OR -b" matches every article without b, and the whole OR with it.
+type negAlt struct {
+	col        int
+	text, hint string
+}
+
+// noteNegativeAlternative records the first alternative of an OR that is
+// only negative, while some other is positive, to explain why the query
+// is refused if it is; starts[k] is kid k's first token, and the last
+// entry the token after the OR.
+func (p *parser) noteNegativeAlternative(kids []*node, starts []int) {
+	neg, npos := -1, 0
+	for k, n := range kids {
+		if required(n) {
+			npos++
+		} else if neg < 0 {
+			neg = k
+		}
+	}
+	if neg < 0 || npos == 0 {
+		return
+	}
+	text := func(k int) string {
+		end := starts[k+1]
+		if k+1 < len(kids) {
+			end-- // the OR
+		}
+		lo, hi := p.toks[starts[k]].col, p.toks[end].col
+		return strings.TrimSpace(runeSlice(p.src, lo, hi))
+	}
+	a := &negAlt{col: p.toks[starts[neg]].col, text: text(neg)}
+	whole := starts[0] == 0 && p.toks[starts[len(starts)-1]].kind == tEOF
+	if whole && npos == len(kids)-1 {
+		var pos []string
+		for k := range kids {
+			if k != neg {
+				pos = append(pos, text(k))
+			}
+		}
+		if len(pos) == 1 {
+			a.hint = pos[0] + " " + a.text
+		} else {
+			a.hint = "(" + strings.Join(pos, " OR ") + ") " + a.text
+		}
+	}
+	p.negAlt = a
+}
+
+// runeSlice returns s from 1-based rune column lo up to, not including,
+// column hi.
+func runeSlice(s string, lo, hi int) string {
+	col, from, to := 1, len(s), len(s)
+	for i := range s {
+		if col == lo {
+			from = i
+		}
+		if col == hi {
+			to = i
+			break
+		}
+		col++
+	}
+	if from > to {
+		return ""
+	}
+	return s[from:to]
 }
 
 func startsUnary(k tkind) bool {
@@ -219,6 +306,9 @@ func (p *parser) parsePrimary(f fieldSel) (*node, error) {
 		nt := p.peek()
 		switch nt.kind {
 		case tWord, tQuoted, tLParen:
+		case tNot:
+			// "title:-ceasefire": not in the title.
+			return p.parseUnary(t.field)
 		default:
 			if nt.kind == tEOF {
 				return nil, &alerts.QueryError{Column: nt.col, Msg: fmt.Sprintf("unexpected end of query, expected a word or \"phrase\" after %q", t.text)}
@@ -278,13 +368,13 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 		p.i++
 		return p.sourceLeaf(t, t.text)
 	}
-	if p.actors != nil && p.actors.maxWords > 0 {
+	if p.names != nil && p.names.maxWords > 0 {
 		// Collect up to maxWords consecutive bare words.
 		var keys []string
-		if k := p.aliasKey(t.text); k == "" || !p.actors.startsKey(k) {
+		if k := p.aliasKey(t.text); k == "" || !p.names.startsKey(k) {
 			goto plain
 		}
-		for j := p.i; j < len(p.toks) && j-p.i < p.actors.maxWords; j++ {
+		for j := p.i; j < len(p.toks) && j-p.i < p.names.maxWords; j++ {
 			if p.toks[j].kind != tWord {
 				break
 			}
@@ -295,13 +385,13 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 			keys = append(keys, k)
 		}
 		for n := len(keys); n >= 1; n-- {
-			if e, ok := p.actors.lookup(strings.Join(keys[:n], " ")); ok {
+			if e, ok := p.names.lookup(strings.Join(keys[:n], " ")); ok {
 				var text []string
 				for j := 0; j < n; j++ {
 					text = append(text, p.toks[p.i+j].text)
 				}
 				p.i += n
-				return actorNode(e, strings.Join(text, " "), f), nil
+				return entryNode(e, strings.Join(text, " "), f), nil
 			}
 		}
 	}

@@ -29,6 +29,7 @@ type leaf struct {
 	kind  byte     // kindExact, kindStem or kindSource
 	words []string // forms in kind's namespace; more than one: a phrase
 	label string   // as the user wrote it, for TermHit.Term
+	entry string   // the actor or topic it is a form of, for TermHit.Entry
 	fps   *leafFPs // cached by a Load worker's compiler, nil otherwise
 }
 
@@ -51,7 +52,7 @@ type node struct {
 	// expansion.
 	text  string
 	field fieldSel
-	actor *actorEntry
+	entry *nameEntry
 }
 
 // Query is a parsed query. It is immutable and safe for concurrent use.
@@ -129,14 +130,18 @@ func writeNode(b *strings.Builder, n *node, parent int) {
 }
 
 // Expansions returns one line per written term that stood for more than
-// itself: "Zelensky → Volodymyr Zelensky, Zelenskyy, Зеленский, …".
+// itself: "Zelensky → Volodymyr Zelensky, Zelenskyy, Зеленский, …", and
+// for a topic "ceasefire → topic ceasefire: truce, перемирие, …".
 func (q *Query) Expansions() []string {
 	var out []string
 	seen := make(map[string]bool)
 	var walk func(n *node)
 	walk = func(n *node) {
-		if n.actor != nil {
-			line := n.text + " → " + strings.Join(n.actor.aliases, ", ")
+		if n.entry != nil {
+			line := n.text + " → " + strings.Join(n.entry.aliases, ", ")
+			if n.entry.kind == kindTopic {
+				line = n.text + " → topic " + n.entry.aliases[0] + ": " + strings.Join(n.entry.aliases[1:], ", ")
+			}
 			if !seen[line] {
 				seen[line] = true
 				out = append(out, line)
@@ -155,6 +160,6 @@ func (q *Query) Expansions() []string {
 // AND, OR, NOT/-, parentheses, title: and source:). Bare words that name
 // an entry of actors stand for all its spellings; actors may be nil.
 // Errors are *alerts.QueryError with the 1-based column.
-func Parse(q string, actors *Actors) (*Query, error) {
-	return parse(q, actors, nil)
+func Parse(q string, names *Names) (*Query, error) {
+	return parse(q, names, nil)
 }

@@ -1,7 +1,7 @@
 package match
 
-// actorNode is an OR of every spelling of the entry.
-func actorNode(e *actorEntry, text string, f fieldSel) *node {
+// entryNode is an OR of every form of an actor or topic.
+func entryNode(e *nameEntry, text string, f fieldSel) *node {
 	var kids []*node
 	for _, al := range e.aliases {
 		n := variants(scanWords(al), kindStem, f, al, nil)
@@ -12,12 +12,12 @@ func actorNode(e *actorEntry, text string, f fieldSel) *node {
 		}
 	}
 	kids = dropSubsumed(kids)
-	n := &node{op: opOr, kids: kids, text: text, field: f, actor: e}
+	n := &node{op: opOr, kids: kids, text: text, field: f, entry: e}
 	if len(kids) == 1 {
 		n.kids = kids
 	}
 	for _, k := range n.kids {
-		k.leaf.label = text
+		k.leaf.label, k.leaf.entry = text, e.aliases[0]
 	}
 	return n
 }

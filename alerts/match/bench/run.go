@@ -110,7 +110,7 @@ func heap() uint64 {
 	return ms.HeapAlloc
 }
 
-func runOne(eng string, actors *match.Actors, subs, extra []alerts.Subscription, docs []alerts.Article, avgMB float64, o Options) (Result, error) {
+func runOne(eng string, actors *match.Names, subs, extra []alerts.Subscription, docs []alerts.Article, avgMB float64, o Options) (Result, error) {
 	res := Result{Engine: eng, Subs: len(subs), Workers: o.Workers, Mix: "cold"}
 	if o.Hot {
 		res.Mix = "hot"
