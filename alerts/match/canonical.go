@@ -30,7 +30,7 @@ func canonNode(b *strings.Builder, n *node) {
 	case n.entry != nil:
 		b.WriteString(fieldPrefix(n.field))
 		b.WriteString("<")
-		b.WriteString(n.entry.aliases[0])
+		b.WriteString(n.entry.name())
 		b.WriteString(">")
 		return
 	case n.text != "" && n.op == opOr:

@@ -27,10 +27,12 @@ type parseMemo struct {
 // wordMemo is what the parser derived from one written word or quoted
 // text.
 type wordMemo struct {
-	text   string
-	key    string
-	hasKey bool
-	nodes  [6]*node // by field, and quoted or not
+	text    string
+	key     string
+	hasKey  bool
+	fold    string
+	hasFold bool
+	nodes   [6]*node // by field, and quoted or not
 }
 
 func newParseMemo(size int) *parseMemo {
@@ -75,6 +77,18 @@ func memoSlot(f fieldSel, quoted bool) int {
 		return int(f)*2 + 1
 	}
 	return int(f) * 2
+}
+
+// foldKey is FoldString(s), from the memo if there is one.
+func (p *parser) foldKey(s string) string {
+	w := p.word(s)
+	if w == nil {
+		return FoldString(s)
+	}
+	if !w.hasFold {
+		w.fold, w.hasFold = FoldString(s), true
+	}
+	return w.fold
 }
 
 // aliasKey is aliasKey(s), from the memo if there is one.

@@ -41,6 +41,9 @@ type nameEntry struct {
 	family  string   // the section of the file: "war", "energy", …
 }
 
+// name is the entry's display name: its first form, without quotes.
+func (e *nameEntry) name() string { return strings.Trim(e.aliases[0], `"`) }
+
 // Topic is one entry of a topics list, for reports and tests.
 type Topic struct {
 	Name   string   // the display name: "ceasefire"
@@ -78,7 +81,10 @@ func (a *Names) Aliases(name string) []string {
 	if a == nil {
 		return nil
 	}
-	i, ok := a.byKey[aliasKey(name)]
+	i, ok := a.byKey[exactKeyPrefix+FoldString(name)]
+	if !ok {
+		i, ok = a.byKey[aliasKey(name)]
+	}
 	if !ok {
 		return nil
 	}
@@ -93,10 +99,34 @@ func (a *Names) Topics() []Topic {
 	var out []Topic
 	for _, e := range a.entries {
 		if e.kind == kindTopic {
-			out = append(out, Topic{Name: e.aliases[0], Family: e.family, Forms: append([]string(nil), e.aliases...)})
+			out = append(out, Topic{Name: e.name(), Family: e.family, Forms: append([]string(nil), e.aliases...)})
 		}
 	}
 	return out
+}
+
+// exactKeyPrefix starts the key of a form listed in quotes: its folded
+// words, not their stems, so that only those very words name the entry.
+const exactKeyPrefix = "="
+
+// formKey is the key a form of a names file is looked up by: aliasKey,
+// or for a quoted form ("выборы") the prefix and its folded words.
+func formKey(f string) string {
+	if inner, ok := quotedForm(f); ok {
+		if k := FoldString(inner); k != "" {
+			return exactKeyPrefix + k
+		}
+		return ""
+	}
+	return aliasKey(f)
+}
+
+// quotedForm returns the text inside a form written in double quotes.
+func quotedForm(f string) (string, bool) {
+	if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+		return f[1 : len(f)-1], true
+	}
+	return f, false
 }
 
 // aliasKey is how an alias or a run of query words is looked up: the stems
@@ -163,6 +193,8 @@ func LoadActors(r io.Reader, name string) (*Names, error) {
 //
 // The first form is the topic's name. A form of several words matches
 // only those words in a row ("прекращение огня"), never its words apart.
+// A form in double quotes matches only as written, without stemming
+// ("выборы" and not "выбор"); in either file.
 func LoadTopics(r io.Reader, name string) (*Names, error) {
 	return loadNames(r, name, kindTopic)
 }
@@ -195,7 +227,7 @@ func loadNames(r io.Reader, name string, kind uint8) (*Names, error) {
 			if f == "" {
 				return nil, fmt.Errorf("%s:%d: empty spelling (spellings are separated by \"|\")", name, line)
 			}
-			k := aliasKey(f)
+			k := formKey(f)
 			if k == "" {
 				return nil, fmt.Errorf("%s:%d: spelling %q has no letters or digits", name, line, f)
 			}
@@ -207,13 +239,13 @@ func loadNames(r io.Reader, name string, kind uint8) (*Names, error) {
 				return nil, fmt.Errorf("%s:%d: %q already names %q (line %d)", name, line, f, a.entries[i].aliases[0], keyLine[k])
 			}
 			e.aliases = append(e.aliases, f)
-			if n := wordCount(f); n > a.maxWords {
+			if n := wordCount(strings.Trim(f, `"`)); n > a.maxWords {
 				a.maxWords = n
 			}
 		}
 		idx := len(a.entries)
 		for _, f := range e.aliases {
-			k := aliasKey(f)
+			k := formKey(f)
 			a.byKey[k] = idx
 			keyLine[k] = line
 		}
@@ -239,7 +271,7 @@ func (a *Names) Merge(b *Names) *Names {
 		for _, e := range src.entries {
 			target := -1
 			for _, f := range e.aliases {
-				if i, ok := out.byKey[aliasKey(f)]; ok && out.entries[i].kind == e.kind {
+				if i, ok := out.byKey[formKey(f)]; ok && out.entries[i].kind == e.kind {
 					target = i
 					break
 				}
@@ -249,13 +281,13 @@ func (a *Names) Merge(b *Names) *Names {
 				out.entries = append(out.entries, nameEntry{kind: e.kind, family: e.family})
 			}
 			for _, f := range e.aliases {
-				k := aliasKey(f)
+				k := formKey(f)
 				if _, ok := out.byKey[k]; ok {
 					continue
 				}
 				out.byKey[k] = target
 				out.entries[target].aliases = append(out.entries[target].aliases, f)
-				if n := wordCount(f); n > out.maxWords {
+				if n := wordCount(strings.Trim(f, `"`)); n > out.maxWords {
 					out.maxWords = n
 				}
 			}

@@ -369,9 +369,10 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 		return p.sourceLeaf(t, t.text)
 	}
 	if p.names != nil && p.names.maxWords > 0 {
-		// Collect up to maxWords consecutive bare words.
-		var keys []string
-		if k := p.aliasKey(t.text); k == "" || !p.names.startsKey(k) {
+		// Collect up to maxWords consecutive bare words, by their stems
+		// and by their folded forms (for names listed "exact").
+		var keys, folds []string
+		if k := p.aliasKey(t.text); k == "" || !p.names.startsKey(k) && !p.names.startsKey(exactKeyPrefix+p.foldKey(t.text)) {
 			goto plain
 		}
 		for j := p.i; j < len(p.toks) && j-p.i < p.names.maxWords; j++ {
@@ -383,9 +384,14 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 				break
 			}
 			keys = append(keys, k)
+			folds = append(folds, p.foldKey(p.toks[j].text))
 		}
 		for n := len(keys); n >= 1; n-- {
-			if e, ok := p.names.lookup(strings.Join(keys[:n], " ")); ok {
+			e, ok := p.names.lookup(exactKeyPrefix + strings.Join(folds[:n], " "))
+			if !ok {
+				e, ok = p.names.lookup(strings.Join(keys[:n], " "))
+			}
+			if ok {
 				var text []string
 				for j := 0; j < n; j++ {
 					text = append(text, p.toks[p.i+j].text)

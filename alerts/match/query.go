@@ -140,7 +140,7 @@ func (q *Query) Expansions() []string {
 		if n.entry != nil {
 			line := n.text + " → " + strings.Join(n.entry.aliases, ", ")
 			if n.entry.kind == kindTopic {
-				line = n.text + " → topic " + n.entry.aliases[0] + ": " + strings.Join(n.entry.aliases[1:], ", ")
+				line = n.text + " → topic " + n.entry.name() + ": " + strings.Join(n.entry.aliases[1:], ", ")
 			}
 			if !seen[line] {
 				seen[line] = true

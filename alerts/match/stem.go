@@ -2,6 +2,7 @@ package match
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 
 	"github.com/kljensen/snowball/english"
@@ -10,17 +11,31 @@ import (
 
 // stemString returns the stem of a folded word: the English Snowball
 // stemmer for words of plain Latin letters, the Russian one for words of
-// Cyrillic letters (Ukrainian included: it shares most endings), and the
-// word itself otherwise (digits, mixed or other scripts).
+// Cyrillic letters, and the word itself otherwise (digits, mixed or other
+// scripts). Ukrainian shares most endings with Russian but spells some
+// with letters Russian lacks (санкції, виборів, землетрусі); those letters
+// are read as their Russian counterparts first, so that the Russian
+// stemmer finds the endings (санкции, выборив, землетруси).
 func stemString(form string, script uint8) string {
 	switch script {
 	case scLatin:
 		return english.Stem(form, true)
 	case scCyr:
-		return russian.Stem(form, true)
+		return russian.Stem(russianLetters(form), true)
 	}
 	return form
 }
+
+// russianLetters maps the letters of Ukrainian that Russian lacks to the
+// Russian ones the stemmer knows: і and ї to и, є to е, ґ to г.
+func russianLetters(s string) string {
+	if !strings.ContainsAny(s, "іїєґ") {
+		return s
+	}
+	return ukToRu.Replace(s)
+}
+
+var ukToRu = strings.NewReplacer("і", "и", "ї", "и", "є", "е", "ґ", "г")
 
 // stemMemo is a bounded, shared memo of stems for the slow paths (parsing,
 // Explain, brute force), in shards so that parallel parsers do not queue

@@ -4,7 +4,11 @@ package match
 func entryNode(e *nameEntry, text string, f fieldSel) *node {
 	var kids []*node
 	for _, al := range e.aliases {
-		n := variants(scanWords(al), kindStem, f, al, nil)
+		kind := byte(kindStem)
+		if inner, ok := quotedForm(al); ok {
+			al, kind = inner, kindExact
+		}
+		n := variants(scanWords(al), kind, f, al, nil)
 		if n.op == opOr {
 			kids = append(kids, n.kids...)
 		} else {
@@ -17,7 +21,7 @@ func entryNode(e *nameEntry, text string, f fieldSel) *node {
 		n.kids = kids
 	}
 	for _, k := range n.kids {
-		k.leaf.label, k.leaf.entry = text, e.aliases[0]
+		k.leaf.label, k.leaf.entry = text, e.name()
 	}
 	return n
 }
@@ -30,7 +34,7 @@ func dropSubsumed(kids []*node) []*node {
 outer:
 	for i, k := range kids {
 		for j, o := range kids {
-			if i == j || o.leaf.field != k.leaf.field {
+			if i == j || o.leaf.field != k.leaf.field || o.leaf.kind != k.leaf.kind {
 				continue
 			}
 			if containsRun(k.leaf.words, o.leaf.words) && (len(o.leaf.words) < len(k.leaf.words) || j < i) {
