@@ -27,6 +27,9 @@ type Names struct {
 
 	firstOnce sync.Once
 	first     map[string]struct{} // the first word of every key
+
+	taggerOnce sync.Once
+	tagger     *Tagger
 }
 
 // Kinds of entries.

@@ -64,7 +64,7 @@ func newCore(cfg config, log *slog.Logger) (*core, error) {
 		return nil, err
 	}
 	c := &core{names: names, matcher: match.NewIndex(names),
-		clusterer: story.New(story.Options{Window: storyWindow}),
+		clusterer: story.New(story.Options{Window: storyWindow, Names: names}),
 		summarize: func(title, body string) string { return summary.Summarize(title, body, summaryLength) }}
 	c.parse = func(q string) (alerts.Query, error) {
 		p, err := match.ParseSubscription(q, names)
