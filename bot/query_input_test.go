@@ -98,3 +98,29 @@ func TestExplanationsNameTheTopic(t *testing.T) {
 		t.Errorf("/why: %q", r)
 	}
 }
+
+// TestLoadStreamsIntoTheIndex: at start-up the stored subscriptions are
+// streamed into the index in bulk; one that no longer parses is skipped
+// and the rest match.
+func TestLoadStreamsIntoTheIndex(t *testing.T) {
+	e := newEnv(t, withMatcher)
+	e.cmd(dm, "/subscribe Zelensky")
+	e.cmd(channel, "/subscribe ceasefire")
+	if _, err := e.db.AddSubscription(alerts.Subscription{Target: dm.ID, Query: "(broken"}); err != nil {
+		t.Fatal(err)
+	}
+	e.cmd(dm, "/subscribe drone")
+	e.reopen(withMatcher)
+	if r := e.cmd(dm, "/list"); !strings.Contains(r, "Zelensky") || !strings.Contains(r, "drone") {
+		t.Fatalf("/list after restart: %q", r)
+	}
+	e.ingest(article("Перемирие и беспилотники", "Зеленский заявил о перемирии."))
+	e.drain()
+	got := map[alerts.TargetID]int{}
+	for _, m := range e.sender.sent() {
+		got[m.target]++
+	}
+	if got[dm.ID] != 1 || got[channel.ID] != 1 {
+		t.Errorf("alerts after restart: %v, want one to the DM (Zelensky, drone) and one to the channel (ceasefire)", got)
+	}
+}

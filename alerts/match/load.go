@@ -4,118 +4,214 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/herald-news/herald/alerts"
 )
 
-// Load adds many subscriptions at once, parsing them in parallel and each
-// distinct query once. Malformed queries are skipped and reported
-// together; the others are added, in order. The subscriptions are
-// inserted in chunks while the workers parse the chunks after them; the
-// index is write-locked for one chunk at a time.
-func (x *Index) Load(subs []alerts.Subscription) error {
-	comp := make([]*compiled, len(subs))
-	// Each worker's errors, by subscription index.
-	type subErr struct {
-		i   int
-		err error
-	}
+// LoadSeq adds the subscriptions subs yields, as Add would one by one, but
+// on every core and with each distinct query parsed once: start-up streams
+// the stored subscriptions into it, and nothing but a few chunks of them is
+// held at a time. subs is read in the caller's goroutine while workers
+// parse the chunks already read and the subscriptions parsed so far are
+// inserted, in the order they came, under the write lock one chunk at a
+// time (matching goes on in between). A subscription whose query does not
+// parse is skipped and passed to skipped (which may be nil), in order,
+// before LoadSeq returns.
+func (x *Index) LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error)) {
 	workers := runtime.GOMAXPROCS(0)
-	errs := make([][]subErr, workers)
-	// Worker w parses the queries whose hash falls to it, so each keeps
-	// its own memo of the queries it has seen.
-	hash := make([]uint64, len(subs))
-	seed := maphash.MakeSeed()
-	increasing := true // so no ID comes twice
-	for i := range subs {
-		hash[i] = maphash.String(seed, subs[i].Query)
-		increasing = increasing && (i == 0 || subs[i].ID > subs[i-1].ID)
+	l := &loader{x: x, workers: workers, seed: maphash.MakeSeed(),
+		free: make(chan *loadChunk, loadInFlight), insert: make(chan *loadChunk, loadInFlight)}
+	for range loadInFlight {
+		l.free <- &loadChunk{}
 	}
-	nchunks := (len(subs) + loadChunk - 1) / loadChunk
-	pending := make([]atomic.Int32, nchunks)
-	ready := make([]chan struct{}, nchunks)
-	for k := range ready {
-		pending[k].Store(int32(workers))
-		ready[k] = make(chan struct{})
-	}
+	l.work = make([]chan *loadChunk, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := range workers {
+		l.work[w] = make(chan *loadChunk, loadInFlight)
 		wg.Add(1)
-		go func(w uint64) {
+		go func() {
 			defer wg.Done()
-			// The queries seen, by hash; a query whose hash is another's
-			// is parsed on its own.
-			memo := make(map[uint64]*compiled, len(subs)/workers/2)
-			pm := newParseMemo(len(subs) / workers / 2)
-			for k := 0; k < nchunks; k++ {
-				for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
-					h := hash[i]
-					if h%uint64(workers) != w {
-						continue
-					}
-					c, ok := memo[h]
-					if ok && c.text == subs[i].Query {
-						comp[i] = c
-						continue
-					}
-					q, err := parse(subs[i].Query, x.names, pm)
-					if err == nil {
-						c = compileMemo(q, pm)
-						err = c.check()
-					}
-					if err != nil {
-						errs[w] = append(errs[w], subErr{i, fmt.Errorf("subscription %d: %w", subs[i].ID, err)})
-						continue
-					}
-					c.packInto(pm)
-					c.shared = true
-					comp[i] = c
-					if !ok {
-						memo[h] = c
-					}
-				}
-				if pending[k].Add(-1) == 0 {
-					close(ready[k])
-				}
-			}
-		}(uint64(w))
+			l.parse(uint64(w))
+		}()
 	}
+	var bad []loadError
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bad = l.inserter()
+	}()
+
+	c := <-l.free
+	for id, q := range subs {
+		c.ids = append(c.ids, id)
+		c.qs = append(c.qs, q)
+		if len(c.ids) == loadChunkSize {
+			l.send(c)
+			c = <-l.free
+		}
+	}
+	if len(c.ids) > 0 {
+		l.send(c)
+	}
+	for _, w := range l.work {
+		close(w)
+	}
+	close(l.insert)
+	wg.Wait()
+	<-done
+	if skipped != nil {
+		for _, e := range bad {
+			skipped(e.id, e.err)
+		}
+	}
+}
+
+// Load adds many subscriptions at once, as LoadSeq does. Malformed
+// queries are skipped and reported together, in order; the others are
+// added.
+func (x *Index) Load(subs []alerts.Subscription) error {
+	var errs []error
+	x.LoadSeq(func(yield func(uint64, string) bool) {
+		for _, s := range subs {
+			if !yield(s.ID, s.Query) {
+				return
+			}
+		}
+	}, func(id uint64, err error) {
+		errs = append(errs, fmt.Errorf("subscription %d: %w", id, err))
+	})
+	return errors.Join(errs...)
+}
+
+// A load reads subscriptions into chunks of loadChunkSize; at most
+// loadInFlight chunks are being read, parsed or inserted at a time.
+const (
+	loadChunkSize = 4096
+	loadInFlight  = 4
+)
+
+type loader struct {
+	x       *Index
+	workers int
+	seed    maphash.Seed
+	free    chan *loadChunk   // chunks to fill
+	work    []chan *loadChunk // to each parse worker
+	insert  chan *loadChunk   // to the inserter, in order
+}
+
+// loadChunk is a run of subscriptions on their way into the index.
+type loadChunk struct {
+	ids     []uint64
+	qs      []string
+	hash    []uint64
+	comp    []*compiled
+	errs    []error
+	pending atomic.Int32  // workers still parsing it
+	ready   chan struct{} // closed when no worker is
+}
+
+// send hands a full chunk to the workers and, in order, to the inserter.
+func (l *loader) send(c *loadChunk) {
+	n := len(c.ids)
+	c.hash = append(c.hash[:0], make([]uint64, n)...)
+	c.comp = append(c.comp[:0], make([]*compiled, n)...)
+	c.errs = append(c.errs[:0], make([]error, n)...)
+	for i, q := range c.qs {
+		c.hash[i] = maphash.String(l.seed, q)
+	}
+	c.pending.Store(int32(l.workers))
+	c.ready = make(chan struct{})
+	for _, w := range l.work {
+		w <- c
+	}
+	l.insert <- c
+}
+
+// parse is worker w: it compiles the queries of each chunk whose hash falls
+// to it, keeping a memo of the queries and words it has seen.
+func (l *loader) parse(w uint64) {
+	// The queries seen, by hash; a query whose hash is another's is parsed
+	// on its own.
+	memo := make(map[uint64]*compiled, 1024)
+	pm := newParseMemo(1024)
+	n := uint64(l.workers)
+	for c := range l.work[w] {
+		for i, h := range c.hash {
+			if h%n != w {
+				continue
+			}
+			q := c.qs[i]
+			comp, ok := memo[h]
+			if ok && comp.text == q {
+				c.comp[i] = comp
+				continue
+			}
+			parsed, err := parse(q, l.x.names, pm)
+			if err == nil {
+				comp = compileMemo(parsed, pm)
+				err = comp.check()
+			}
+			if err != nil {
+				c.errs[i] = err
+				continue
+			}
+			comp.packInto(pm)
+			comp.shared = true
+			c.comp[i] = comp
+			if !ok {
+				memo[h] = comp
+			}
+		}
+		if c.pending.Add(-1) == 0 {
+			close(c.ready)
+		}
+	}
+}
+
+type loadError struct {
+	id  uint64
+	err error
+}
+
+// inserter inserts the chunks in the order they were read, each once its
+// workers are done with it, and returns the subscriptions skipped.
+func (l *loader) inserter() []loadError {
+	x := l.x
+	var bad []loadError
 	x.lock()
-	x.ids.reserve(x.n + len(subs))
 	// Into an empty index that nothing else changes meanwhile, IDs in
 	// increasing order are all new: no need to look them up.
-	fresh := increasing && x.n == 0
+	fresh := x.n == 0
 	gen := x.gen
 	x.mu.Unlock()
-	for k := 0; k < nchunks; k++ {
-		<-ready[k]
+	var last uint64
+	first := true
+	for c := range l.insert {
+		<-c.ready
 		x.lock()
 		fresh = fresh && x.gen == gen
-		for i := k * loadChunk; i < min(len(subs), (k+1)*loadChunk); i++ {
-			if c := comp[i]; c != nil {
-				x.insertNew(subs[i].ID, c, fresh)
-				comp[i] = nil
+		for i, id := range c.ids {
+			fresh = fresh && (first || id > last)
+			first, last = false, id
+			if comp := c.comp[i]; comp != nil {
+				x.insertNew(id, comp, fresh)
+			} else {
+				bad = append(bad, loadError{id, c.errs[i]})
 			}
 		}
 		gen = x.gen
 		x.mu.Unlock()
+		clear(c.comp)
+		clear(c.qs)
+		c.ids, c.qs = c.ids[:0], c.qs[:0]
+		l.free <- c
 	}
-	wg.Wait()
 	x.lock()
 	x.aslab = nil
 	x.mu.Unlock()
-	all := slices.Concat(errs...)
-	slices.SortFunc(all, func(a, b subErr) int { return a.i - b.i })
-	joined := make([]error, len(all))
-	for k, e := range all {
-		joined[k] = e.err
-	}
-	return errors.Join(joined...)
+	return bad
 }
-
-// loadChunk is how many subscriptions Load inserts under one write lock.
-const loadChunk = 4096
