@@ -78,7 +78,7 @@ const stemCacheSize = 1 << 19 // slots: 8 MB
 
 var stems stemCache
 
-func (c *stemCache) get(ex uint64, form []byte, script uint8, hint uint32) uint64 {
+func (c *stemCache) get(ex uint64, form []byte, script uint8, hint uint32, stm *stemmer) uint64 {
 	c.once.Do(func() { c.slots = make([]stemSlot, stemCacheSize) })
 	b := c.slots[ex&(stemCacheSize-1)&^3:]
 	b = b[:4]
@@ -88,12 +88,7 @@ func (c *stemCache) get(ex uint64, form []byte, script uint8, hint uint32) uint6
 			return st
 		}
 	}
-	var st uint64
-	if script == scLatin || script == scCyr {
-		st = fingerprintString(kindStem, stemString(string(form), script))
-	} else {
-		st = fingerprint(kindStem, form)
-	}
+	st := fingerprint(kindStem, stm.stem(form, script))
 	sl := &b[hint&3]
 	for i := range b {
 		if b[i].k.Load() == 0 && b[i].st.Load() == 0 {

@@ -38,6 +38,7 @@ type mstate struct {
 	forms []byte
 
 	ws    wordScanner
+	stm   stemmer
 	sk    sourceKeyer
 	out   []hitRec
 	one   [1]uint32 // a posting list of one
@@ -90,7 +91,7 @@ func (x *Index) putState(s *mstate) {
 const maxStates = 64
 
 // prepare tokenizes the article into fingerprints; it needs no lock.
-func (s *mstate) prepare(x *Index, a *alerts.Article) {
+func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.epoch++
 	if s.epoch > maxEpoch {
 		clear(s.stamp)
@@ -104,7 +105,7 @@ func (s *mstate) prepare(x *Index, a *alerts.Article) {
 	s.forms = s.forms[:0]
 	s.titleEnd = s.scan(a.Title, 0)
 	s.scan(a.Body, s.titleEnd+1)
-	s.resolve(x.surf.Load())
+	s.resolve(sf)
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
 	})
@@ -146,7 +147,7 @@ func (s *mstate) resolve(sf *surface) {
 	for i := range s.toks {
 		t := &s.toks[i]
 		if !t.known {
-			t.st = stems.get(t.ex, s.forms[t.fo:t.fo+t.fl], t.script, s.epoch+uint32(i))
+			t.st = stems.get(t.ex, s.forms[t.fo:t.fo+t.fl], t.script, s.epoch+uint32(i), &s.stm)
 		}
 	}
 }
@@ -189,7 +190,7 @@ func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
 // Remove.
 func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 	s := x.getState()
-	s.prepare(x, a)
+	s.prepare(x.surf.Load(), a)
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
@@ -204,7 +205,7 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 // order, with the terms that fired.
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
-	s.prepare(x, a)
+	s.prepare(x.surf.Load(), a)
 	s.out = s.out[:0]
 	x.mu.RLock()
 	x.lookup(s)
@@ -245,4 +246,16 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 		}
 	}
 	return hits
+}
+
+// Floor tokenizes articles as an Index does before it looks anything up:
+// every word read, folded, fingerprinted and stemmed (through the shared
+// stem cache), and the source keys made. herald bench reports it as the
+// cost any matcher here must pay. A Floor is not safe for concurrent use.
+type Floor struct{ s mstate }
+
+// Scan tokenizes an article and returns how many words it has.
+func (f *Floor) Scan(a *alerts.Article) int {
+	f.s.prepare(nil, a)
+	return len(f.s.toks)
 }
