@@ -234,7 +234,8 @@ func TestMatchFuncColdAllocatesNothing(t *testing.T) {
 	fresh := func(i int) *alerts.Article {
 		var b strings.Builder
 		for j := range 300 {
-			fmt.Fprintf(&b, "%s zq%sation переговор%sами ", randWords[(i+j)%len(randWords)], letters(i*1000+j), cyrLetters(i*1000+j))
+			fmt.Fprintf(&b, "%s zq%sation переговор%sами высокотехнологичн%sыми ", randWords[(i+j)%len(randWords)],
+				letters(i*1000+j), cyrLetters(i*1000+j), cyrLetters(i*1000+j))
 		}
 		return &alerts.Article{Title: "Cease-fire talks", Body: b.String(), Source: "Bloomberg"}
 	}

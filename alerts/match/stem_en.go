@@ -1,5 +1,7 @@
 package match
 
+import "unicode/utf8"
+
 // The English Snowball ("Porter2") stemmer, on a word of the letters a-z,
 // written to allocate nothing: the index stems every word of an article it
 // has not seen before, and a fresh vocabulary must not cost an allocation
@@ -21,12 +23,17 @@ type stemmer struct {
 // set loads a word; false if it is too long.
 func (s *stemmer) set(word []byte) bool {
 	s.n = 0
-	for _, r := range string(word) {
+	for i := 0; i < len(word); {
 		if s.n == maxStemRunes {
 			return false
 		}
+		r, w := rune(word[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRune(word[i:])
+		}
 		s.rs[s.n] = r
 		s.n++
+		i += w
 	}
 	return true
 }

@@ -217,8 +217,7 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 	nop := func(uint64) {}
 	res.AllocsPerDc = allocsPerDoc(docs[:ck], func(a *alerts.Article) { m.MatchFunc(a, nop) })
 	if eng == "engine" {
-		cold := coldDocs(docs[:ck])
-		res.ColdAllocsPerDc = allocsPerDoc(cold, func(a *alerts.Article) { m.MatchFunc(a, nop) })
+		res.ColdAllocsPerDc = coldAllocs(docs[:ck], func(a *alerts.Article) { m.MatchFunc(a, nop) })
 	}
 
 	// Throughput and latency: Workers goroutines for Duration.
@@ -294,7 +293,7 @@ func runTokenizer(eng string, docs []alerts.Article, avgMB float64, o Options) R
 	}
 	res.AllocsPerDc = allocsPerDoc(docs[:ck], f)
 	if eng == "floor" {
-		res.ColdAllocsPerDc = allocsPerDoc(coldDocs(docs[:ck]), f)
+		res.ColdAllocsPerDc = coldAllocs(docs[:ck], f)
 	}
 	res.DocsPerS, res.P50us, res.P99us = timedEach(docs, o, scan)
 	res.MBPerS = res.DocsPerS * avgMB
@@ -302,8 +301,15 @@ func runTokenizer(eng string, docs []alerts.Article, avgMB float64, o Options) R
 	return res
 }
 
+// coldAllocs is allocsPerDoc on articles whose words no cache has seen,
+// after one such round that lets the buffers grow to the longer words.
+func coldAllocs(docs []alerts.Article, f func(a *alerts.Article)) float64 {
+	allocsPerDoc(coldDocs(docs), f)
+	return allocsPerDoc(coldDocs(docs), f)
+}
+
 // coldDocs returns copies of docs whose words no cache has seen: each word
-// gets a fresh suffix, so every word is stemmed anew.
+// gets a fresh prefix, so every word is stemmed anew.
 var coldRound atomic.Uint64
 
 func coldDocs(docs []alerts.Article) []alerts.Article {
