@@ -32,6 +32,8 @@ type compiled struct {
 	shared   bool     // Load may insert it more than once
 	anchors  []uint32
 	verified bool
+	hash     uint64 // textHash of the packed text
+	hashed   bool
 }
 
 // cop is one program instruction before interning.

@@ -21,7 +21,8 @@
 //	index.go, insert.go, load.go the Index: adding, replacing, removing, bulk loading
 //	dict.go, postings.go         term dictionary and posting lists
 //	anchors.go                   which terms a subscription is indexed under
-//	arena.go, idtable.go         compiled subscriptions and the ID → entry table
+//	body.go, arena.go            distinct queries and their subscribers, in pages of words
+//	offtable.go, idtable.go      subscription ID → body, query text → body
 //	matcher.go, lookup.go, exec.go  matching one article: tokens → stamps → candidates → programs
 //	caches.go                    the lock-free stem and surface caches
 //	brute.go, regexp.go          the reference evaluators herald bench compares against

@@ -1,5 +1,7 @@
 package match
 
+import "slices"
+
 // slotAlloc hands out dense slot numbers, reusing freed ones.
 type slotAlloc struct {
 	next uint32
@@ -18,115 +20,60 @@ func (s *slotAlloc) get() uint32 {
 
 func (s *slotAlloc) put(v uint32) { s.free = append(s.free, v) }
 
-// idTable maps subscription IDs to arena offsets: open addressing over the
-// offsets alone, the ID read back from the entry.
-type idTable struct {
-	x     *Index
-	slots []uint32
-	n     int
-}
-
 func idHash(id uint64) uint64 {
 	id ^= id >> 33
 	id *= 0xff51afd7ed558ccd
 	id ^= id >> 33
+	id *= 0xc4ceb9fe1a85ec53
+	id ^= id >> 33
 	return id
 }
 
-func (t *idTable) idAt(off uint32) uint64 {
-	return entryID(t.x.ar.at(off))
+// The index keeps two offTables of body offsets: ids, one slot per
+// subscription, under the hash of its ID (a body holds the ID among its
+// subscribers); and bodies, one slot per body, under the hash of its text.
+
+// rehashIDs rebuilds ids with room for 2n subscriptions: every subscriber
+// of every body, placed anew.
+func (x *Index) rehashIDs(n int) {
+	x.ids.reset(2 * n)
+	x.fillIDs()
 }
 
-func (t *idTable) find(id uint64) (uint32, bool) {
-	if t.n == 0 {
-		return 0, false
-	}
-	mask := uint64(len(t.slots) - 1)
-	for i := idHash(id) & mask; ; i = (i + 1) & mask {
-		off := t.slots[i]
-		if off == 0 {
-			return 0, false
+// fillIDs places every subscriber of every body in the (empty) ids table.
+func (x *Index) fillIDs() {
+	var one [1]uint64
+	for _, off := range x.bodies.slots {
+		if off <= offDead {
+			continue
 		}
-		if t.idAt(off) == id {
-			return off, true
-		}
-	}
-}
-
-func (t *idTable) insert(off uint32, id uint64) {
-	if (t.n+1)*4 > len(t.slots)*3 {
-		t.resize(max(1024, len(t.slots)*2))
-	}
-	t.place(off, id)
-}
-
-// reserve makes room for n IDs without growing.
-func (t *idTable) reserve(n int) {
-	size := max(1024, len(t.slots))
-	for n*4 > size*3 {
-		size *= 2
-	}
-	if size > len(t.slots) {
-		t.resize(size)
-	}
-}
-
-func (t *idTable) resize(size int) {
-	old := t.slots
-	t.slots = make([]uint32, size)
-	t.n = 0
-	for _, o := range old {
-		if o != 0 {
-			t.place(o, t.idAt(o))
+		for _, id := range x.subscribers(x.ar.at(off), &one) {
+			x.ids.place(idHash(id), off)
 		}
 	}
 }
 
-func (t *idTable) place(off uint32, id uint64) {
-	mask := uint64(len(t.slots) - 1)
-	i := idHash(id) & mask
-	for t.slots[i] != 0 {
-		i = (i + 1) & mask
+// rehashBodies rebuilds bodies with room for 2n of them.
+func (x *Index) rehashBodies(n int) {
+	old := x.bodies.slots
+	x.bodies.slots = nil
+	x.bodies.reset(2 * n)
+	for _, off := range old {
+		if off > offDead {
+			x.bodies.place(x.bodyTextHash(off), off)
+		}
 	}
-	t.slots[i] = off
-	t.n++
 }
 
-// remove deletes id with backward-shift deletion.
-func (t *idTable) remove(id uint64) {
-	if t.n == 0 {
-		return
-	}
-	mask := uint64(len(t.slots) - 1)
-	i := idHash(id) & mask
-	for {
-		off := t.slots[i]
-		if off == 0 {
-			return
-		}
-		if t.idAt(off) == id {
-			break
-		}
-		i = (i + 1) & mask
-	}
-	t.n--
-	for {
-		t.slots[i] = 0
-		j := i
-		for {
-			j = (j + 1) & mask
-			off := t.slots[j]
-			if off == 0 {
-				return
-			}
-			home := idHash(t.idAt(off)) & mask
-			// Move the entry at j into the hole at i unless its home lies
-			// cyclically in (i, j].
-			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-				t.slots[i] = off
-				i = j
-				break
-			}
+// compact sizes the tables to what the index holds, with room for a fifth
+// more before they grow: after a bulk load, which grows them by doubling.
+func (x *Index) compact() {
+	x.rehashBodies(x.bodies.n * 3 / 5)
+	x.ids.reset(x.n * 6 / 5)
+	x.fillIDs()
+	for i, l := range x.lists {
+		if cap(l) > len(l) {
+			x.lists[i] = slices.Clip(l)
 		}
 	}
 }

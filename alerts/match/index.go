@@ -11,14 +11,16 @@ import (
 // Index answers which subscriptions an article satisfies, at a cost that
 // follows the article and its matches, not the number of subscriptions.
 //
-// Each subscription is compiled into a small program over term IDs and
+// Each distinct query is compiled once into a small program over term IDs
+// (a body, shared by every subscription to that query: body.go) and
 // indexed under the terms of one "anchor" clause: a set of terms one of
 // which every matching article must contain (the cheapest such set, by a
 // static estimate of how common each term is). An article is tokenized
 // once; its words are looked up in the term dictionary and stamped into a
-// per-matcher array; only the subscriptions on the posting lists of its
-// terms are candidates, and each candidate's program is checked against
-// the stamps. Single words and OR-groups of words (actors) need no check.
+// per-matcher array; only the bodies on the posting lists of its terms are
+// candidates, and each candidate's program is checked against the stamps
+// (single words and OR-groups of words, such as actors, need no check);
+// a body that matches gives all its subscriptions.
 //
 // Add and Remove may run while Match runs in other goroutines; a match
 // gives way to writers at short intervals, so a new subscription is
@@ -38,10 +40,13 @@ type Index struct {
 	lists [][]uint32 // posting lists of two or more, by index
 	lfree []uint32   // unused indexes of lists
 
-	ar    arena
-	ids   idTable
-	slots slotAlloc
-	n     int
+	ar       arena
+	bodies   offTable   // body offsets, by the hash of the query text
+	ids      offTable   // body offsets, one per subscription, by the hash of its ID
+	slots    slotAlloc  // per body
+	subLists [][]uint64 // subscribers of bodies with more than one, by index
+	subFree  []uint32   // unused indexes of subLists
+	n        int        // subscriptions
 
 	surf atomic.Pointer[surface] // for a large dictionary
 
@@ -93,9 +98,7 @@ func (x *Index) runlock() {
 
 // NewIndex returns an empty index whose queries expand actors (nil: none).
 func NewIndex(names *Names) *Index {
-	x := &Index{names: names}
-	x.ids.x = x
-	return x
+	return &Index{names: names}
 }
 
 // Add compiles and indexes the subscription's query, replacing any
@@ -120,9 +123,7 @@ func (x *Index) Add(s alerts.Subscription) error {
 // Remove drops a subscription; unknown IDs are ignored.
 func (x *Index) Remove(id uint64) {
 	x.lock()
-	if off, ok := x.ids.find(id); ok {
-		x.removeLocked(off)
-	}
+	x.removeSub(id)
 	x.mu.Unlock()
 }
 
@@ -137,19 +138,24 @@ func (x *Index) Len() int {
 func (x *Index) Query(id uint64) (string, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	off, ok := x.ids.find(id)
+	off, ok := x.findSub(id)
 	if !ok {
 		return "", false
 	}
 	return x.textLocked(off), true
 }
 
+// findSub returns the body of the subscription id.
+func (x *Index) findSub(id uint64) (uint32, bool) {
+	return x.ids.find(idHash(id), func(off uint32) bool { return x.hasSubscriber(off, id) })
+}
+
 func (x *Index) textLocked(off uint32) string {
 	e := x.ar.at(off)
-	hdr := e[1]
+	hdr := e[0]
 	tl := (hdr >> hdrProgBits) & maxText
 	b := make([]byte, tl)
-	w := entryText(e)
+	w := bodyText(e)
 	if hdr&hdrPacked != 0 {
 		unpackText(w, int(tl), b)
 		return string(b)

@@ -1,37 +1,6 @@
 package match
 
-// Entry layout in the arena, in words:
-//
-//	0     subscription ID, low half
-//	1     header: program length (bits 0-13), text length (14-29), flags (30-31)
-//	2     slot: a dense number for the per-match dedup stamps (bits 0-30);
-//	      bit 31: the ID has a high half, in the word after the program
-//	3...  program, [the ID's high half], then the query text (see pack)
-const (
-	hdrProgBits = 14
-	hdrTextBits = 16
-	hdrVerified = 1 << 30 // any anchor firing means a match
-	hdrPacked   = 1 << 31 // the text is six-bit coded (textpack.go)
-	slotHigh    = 1 << 31
-	slotMask    = slotHigh - 1
-	entryFixed  = 3
-	maxProg     = 1<<hdrProgBits - 1
-	maxText     = 1<<hdrTextBits - 1
-)
-
-// entryID returns the subscription ID of an entry.
-func entryID(e []uint32) uint64 {
-	id := uint64(e[0])
-	if e[2]&slotHigh != 0 {
-		id |= uint64(e[entryFixed+e[1]&maxProg]) << 32
-	}
-	return id
-}
-
-// entryText returns the words from an entry's text on.
-func entryText(e []uint32) []uint32 {
-	return e[entryFixed+e[1]&maxProg+e[2]>>31:]
-}
+import "slices"
 
 // intern returns the ID of word j of o, adding it to the dictionary.
 func (x *Index) intern(o *cop, j int, positional bool) uint32 {
@@ -118,29 +87,53 @@ func (x *Index) internProg(c *compiled, p []uint32) {
 
 func (x *Index) insertLocked(id uint64, c *compiled) { x.insertNew(id, c, false) }
 
-// insertNew is insertLocked, told whether id is known to be absent.
+// insertNew adds the subscription id with the compiled query c, replacing
+// any subscription with that ID unless id is known to be absent. The
+// subscription joins the body of its query, made if no other subscription
+// has it.
 func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	if !absent {
-		if off, ok := x.ids.find(id); ok {
-			x.removeLocked(off)
-		}
+		x.removeSub(id)
 	}
 	x.gen++
 	c.pack()
-	pl := c.pl
-	hi := uint32(0)
-	if id>>32 != 0 {
-		hi = 1
+	hdr := uint32(c.pl) | uint32(len(c.text))<<hdrProgBits
+	if c.packed {
+		hdr |= hdrPacked
 	}
-	size := uint32(entryFixed+len(c.prog)) + hi
+	text := c.prog[c.pl:]
+	if !c.hashed {
+		c.hash, c.hashed = textHash(hdr, text), true
+	}
+	off, ok := x.bodies.find(c.hash, func(off uint32) bool {
+		e := x.ar.at(off)
+		return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && slices.Equal(bodyText(e)[:len(text)], text)
+	})
+	if ok {
+		x.addSubscriber(off, id)
+	} else {
+		off = x.newBody(id, c, hdr)
+	}
+	if x.ids.full() {
+		x.rehashIDs(x.n + 1)
+	}
+	x.ids.place(idHash(id), off)
+	x.n++
+}
+
+// newBody makes the body of a query with its first subscriber, and indexes
+// it under its anchors.
+func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
+	pl := c.pl
+	size := uint32(bodyFixed + len(c.prog))
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
-	e[0] = uint32(id)
 	slot := x.slots.get()
-	if slot >= slotHigh {
-		panic("match: too many subscriptions")
+	if slot > slotMask {
+		panic("match: too many distinct queries")
 	}
-	e[2] = slot | hi<<31
+	e[1] = slot
+	e[2], e[3] = uint32(id), uint32(id>>32)
 	if !c.interned {
 		p := c.prog[:pl]
 		x.internProg(c, p)
@@ -152,25 +145,19 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 		c.interned = true
 		c.ops = nil // a later insert of the query copies c.prog
 	}
-	copy(e[entryFixed:], c.prog[:pl])
-	if hi != 0 {
-		e[entryFixed+pl] = uint32(id >> 32)
-	}
-	copy(e[entryFixed+pl+int(hi):], c.prog[pl:])
-	anchors, verified := c.anchors, c.verified
-	hdr := uint32(pl) | uint32(len(c.text))<<hdrProgBits
-	if verified {
+	copy(e[bodyFixed:], c.prog)
+	if c.verified {
 		hdr |= hdrVerified
 	}
-	if c.packed {
-		hdr |= hdrPacked
-	}
-	e[1] = hdr
-	for _, tid := range anchors {
+	e[0] = hdr
+	for _, tid := range c.anchors {
 		x.addPosting(tid, off)
 	}
-	x.ids.insert(off, id)
-	x.n++
+	if x.bodies.full() {
+		x.rehashBodies(x.bodies.n + 1)
+	}
+	x.bodies.place(c.hash, off)
+	return off
 }
 
 // keepAnchors copies anchors into the load slab.
@@ -183,22 +170,44 @@ func (x *Index) keepAnchors(a []uint32) []uint32 {
 	return x.aslab[k:len(x.aslab):len(x.aslab)]
 }
 
-func (x *Index) removeLocked(off uint32) {
+// removeSub removes the subscription id, and its body if no other
+// subscription has the query; it reports whether id was there.
+func (x *Index) removeSub(id uint64) bool {
+	h := idHash(id)
+	var body uint32
+	if !x.ids.delete(h, func(off uint32) bool {
+		if x.hasSubscriber(off, id) {
+			body = off
+			return true
+		}
+		return false
+	}) {
+		return false
+	}
 	x.gen++
+	x.n--
+	if !x.dropSubscriber(body, id) {
+		x.removeBody(body)
+	}
+	if x.ids.dead > x.ids.n/2+64 {
+		x.rehashIDs(x.n)
+	}
+	return true
+}
+
+// removeBody drops a body with no subscribers left: its postings, its
+// place in the body table, its slot and its words.
+func (x *Index) removeBody(off uint32) {
 	e := x.ar.at(off)
-	hdr := e[1]
-	pl := hdr & maxProg
-	tl := (hdr >> hdrProgBits) & maxText
-	anchors, _ := x.anchors(e[entryFixed : entryFixed+pl])
+	anchors, _ := x.anchors(bodyProg(e))
 	for _, tid := range anchors {
 		x.removePosting(tid, off)
 	}
-	x.ids.remove(entryID(e))
-	x.slots.put(e[2] & slotMask)
-	tw := (tl + 3) / 4
-	if hdr&hdrPacked != 0 {
-		tw = uint32(unpackText(entryText(e), int(tl), nil))
+	x.bodies.delete(x.bodyTextHash(off), func(o uint32) bool { return o == off })
+	if x.bodies.dead > x.bodies.n/2+64 {
+		x.rehashBodies(x.bodies.n)
 	}
-	x.ar.release(off, entryFixed+pl+e[2]>>31+tw)
-	x.n--
+	x.dropSubscriberList(e)
+	x.slots.put(e[1] & slotMask)
+	x.ar.release(off, bodySize(e))
 }

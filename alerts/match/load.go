@@ -212,6 +212,7 @@ func (l *loader) inserter() []loadError {
 	}
 	x.lock()
 	x.aslab = nil
+	x.compact()
 	x.mu.Unlock()
 	return bad
 }

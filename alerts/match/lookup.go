@@ -105,7 +105,7 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 		s.cand = c
 		cs := s.cslot[:len(c)]
 		for k, off := range c {
-			cs[k] = x.ar.at(off)[2] & slotMask
+			cs[k] = x.ar.at(off)[1] & slotMask
 		}
 		for k, off := range c {
 			slot := cs[k]
@@ -114,8 +114,8 @@ func (x *Index) walk(s *mstate, emit func(off uint32)) {
 			}
 			s.seen[slot] = s.epoch
 			e := x.ar.at(off)
-			hdr := e[1]
-			if hdr&hdrVerified != 0 || s.eval(e[entryFixed:entryFixed+hdr&maxProg]) {
+			hdr := e[0]
+			if hdr&hdrVerified != 0 || s.eval(e[bodyFixed:bodyFixed+hdr&maxProg]) {
 				emit(off)
 			}
 		}

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/herald-news/herald/alerts"
@@ -40,7 +41,7 @@ type mstate struct {
 	ws    wordScanner
 	stm   stemmer
 	sk    sourceKeyer
-	out   []hitRec
+	oneID [1]uint64 // a subscriber list of one
 	one   [1]uint32 // a posting list of one
 	cand  []uint32  // a batch of candidates: arena offsets
 	cslot []uint32  // and their slots
@@ -61,11 +62,6 @@ type tokRec struct {
 	known     bool
 	script    uint8
 	fo, fl    uint32 // the folded form: s.forms[fo:fo+fl]
-}
-
-type hitRec struct {
-	id  uint64
-	off uint32
 }
 
 func (x *Index) getState() *mstate {
@@ -194,8 +190,9 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
-		e := x.ar.at(off)
-		fn(entryID(e))
+		for _, id := range x.subscribers(x.ar.at(off), &s.oneID) {
+			fn(id)
+		}
 	})
 	x.runlock()
 	x.putState(s)
@@ -206,45 +203,37 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
 	s.prepare(x.surf.Load(), a)
-	s.out = s.out[:0]
+	type matched struct {
+		text string
+		subs []uint64
+	}
+	var bodies []matched
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
+		// The text and subscribers now: the body may go while the match
+		// yields.
 		e := x.ar.at(off)
-		s.out = append(s.out, hitRec{id: entryID(e), off: off})
+		bodies = append(bodies, matched{x.textLocked(off), slices.Clone(x.subscribers(e, &s.oneID))})
 	})
-	if len(s.out) == 0 {
-		x.runlock()
-		x.putState(s)
-		return nil
-	}
-	texts := make([]string, 0, len(s.out))
-	slices.SortFunc(s.out, func(a, b hitRec) int {
-		if a.id < b.id {
-			return -1
-		}
-		if a.id > b.id {
-			return 1
-		}
-		return 0
-	})
-	hits := make([]alerts.Hit, 0, len(s.out))
-	for _, h := range s.out {
-		// Read the text by ID: the entry may have moved if the
-		// subscription was replaced while the match yielded.
-		if off, ok := x.ids.find(h.id); ok {
-			texts = append(texts, x.textLocked(off))
-			hits = append(hits, alerts.Hit{Sub: h.id})
-		}
-	}
 	x.runlock()
 	x.putState(s)
+	if len(bodies) == 0 {
+		return nil
+	}
+	// Each query is explained once, for all its subscribers.
 	d := NewDoc(a)
-	for i := range hits {
-		if q, err := Parse(texts[i], x.names); err == nil {
-			_, hits[i].Terms = q.ExplainDoc(d)
+	var hits []alerts.Hit
+	for _, b := range bodies {
+		var terms []alerts.TermHit
+		if q, err := Parse(b.text, x.names); err == nil {
+			_, terms = q.ExplainDoc(d)
+		}
+		for _, id := range b.subs {
+			hits = append(hits, alerts.Hit{Sub: id, Terms: terms})
 		}
 	}
+	slices.SortFunc(hits, func(a, b alerts.Hit) int { return cmp.Compare(a.Sub, b.Sub) })
 	return hits
 }
 

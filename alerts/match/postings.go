@@ -33,8 +33,8 @@ func (x *Index) pairSet(fp uint64) {
 	x.pairBits[b>>6] |= 1 << (b & 63)
 }
 
-// A term's postings are the arena offsets of the subscriptions anchored on
-// it. Most terms have none or one, so post holds 0 (none), the one offset
+// A term's postings are the arena offsets of the bodies anchored on it.
+// Most terms have none or one, so post holds 0 (none), the one offset
 // (offsets are never 0 and below listBit), or listBit | an index of lists.
 // That keeps a term to 4 bytes instead of a 24-byte slice header and a
 // small allocation, and leaves the collector few pointers to scan.
