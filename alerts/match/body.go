@@ -46,21 +46,24 @@ func bodySize(e []uint32) uint32 {
 	return uint32(bodyFixed + int(e[0]&maxProg) + textWords(e))
 }
 
-// textHash hashes a query text as a body stores it: its header bits and
-// words.
-func textHash(hdr uint32, words []uint32) uint64 {
+// textHash hashes a query text as a body stores it (its header bits and
+// words) into 32 bits, which the index keeps per body (bodyHash, by slot)
+// to rehash its table of bodies without reading their texts.
+func textHash(hdr uint32, words []uint32) uint32 {
 	h := uint64(hdr&^(maxProg|hdrVerified)) * 0x9e3779b97f4a7c15
 	for _, w := range words {
 		h = (h ^ uint64(w)) * 0xbf58476d1ce4e5b9
 		h ^= h >> 31
 	}
-	return h
+	return uint32(h >> 32)
 }
 
-// bodyTextHash is textHash of the body at off.
-func (x *Index) bodyTextHash(off uint32) uint64 {
-	e := x.ar.at(off)
-	return textHash(e[0], bodyText(e)[:textWords(e)])
+// bodyKey spreads a text hash over 64 bits for the bodies table.
+func bodyKey(h uint32) uint64 { return uint64(h)*0x9e3779b97f4a7c15 | 1 }
+
+// bodyKeyAt is the bodies-table key of the body at off.
+func (x *Index) bodyKeyAt(off uint32) uint64 {
+	return bodyKey(x.bodyHash[x.ar.at(off)[1]&slotMask])
 }
 
 // subscribers returns the IDs of a body's subscribers, in increasing order;

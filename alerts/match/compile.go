@@ -32,7 +32,7 @@ type compiled struct {
 	shared   bool     // Load may insert it more than once
 	anchors  []uint32
 	verified bool
-	hash     uint64 // textHash of the packed text
+	hash     uint32 // textHash of the packed text
 	hashed   bool
 }
 
@@ -164,6 +164,23 @@ func (c *compiled) packInto(m *parseMemo) {
 	}
 	for j := 0; j < len(s); j++ {
 		t[0] |= uint32(s[j]) << (8 * j)
+	}
+}
+
+// header is the body header of a packed query, but the verified flag.
+func (c *compiled) header() uint32 {
+	hdr := uint32(c.pl) | uint32(len(c.text))<<hdrProgBits
+	if c.packed {
+		hdr |= hdrPacked
+	}
+	return hdr
+}
+
+// hashText sets c.hash (see textHash) once the query is packed; Load's
+// workers do it outside the lock.
+func (c *compiled) hashText() {
+	if !c.hashed {
+		c.hash, c.hashed = textHash(c.header(), c.prog[c.pl:]), true
 	}
 }
 

@@ -60,17 +60,19 @@ func (x *Index) rehashBodies(n int) {
 	x.bodies.reset(2 * n)
 	for _, off := range old {
 		if off > offDead {
-			x.bodies.place(x.bodyTextHash(off), off)
+			x.bodies.place(x.bodyKeyAt(off), off)
 		}
 	}
 }
 
-// compact sizes the tables to what the index holds, with room for a fifth
-// more before they grow: after a bulk load, which grows them by doubling.
+// compact sizes the table of IDs to what the index holds, with room for
+// a fifth more before it grows, and clips the posting lists: after a bulk
+// load, which grows them by doubling.
 func (x *Index) compact() {
-	x.rehashBodies(x.bodies.n * 3 / 5)
-	x.ids.reset(x.n * 6 / 5)
-	x.fillIDs()
+	if len(x.ids.slots) > 2*x.n {
+		x.ids.reset(x.n * 6 / 5)
+		x.fillIDs()
+	}
 	for i, l := range x.lists {
 		if cap(l) > len(l) {
 			x.lists[i] = slices.Clip(l)

@@ -44,6 +44,7 @@ type Index struct {
 	bodies   offTable   // body offsets, by the hash of the query text
 	ids      offTable   // body offsets, one per subscription, by the hash of its ID
 	slots    slotAlloc  // per body
+	bodyHash []uint32   // per slot: the text hash of its body
 	subLists [][]uint64 // subscribers of bodies with more than one, by index
 	subFree  []uint32   // unused indexes of subLists
 	n        int        // subscriptions

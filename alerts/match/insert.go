@@ -97,17 +97,14 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	}
 	x.gen++
 	c.pack()
-	hdr := uint32(c.pl) | uint32(len(c.text))<<hdrProgBits
-	if c.packed {
-		hdr |= hdrPacked
-	}
-	text := c.prog[c.pl:]
-	if !c.hashed {
-		c.hash, c.hashed = textHash(hdr, text), true
-	}
-	off, ok := x.bodies.find(c.hash, func(off uint32) bool {
+	c.hashText()
+	hdr, text := c.header(), c.prog[c.pl:]
+	off, ok := x.bodies.find(bodyKey(c.hash), func(off uint32) bool {
+		// The same length and coding, and the words of text: then the
+		// same text (a coded text decodes to its length from its words).
 		e := x.ar.at(off)
-		return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && slices.Equal(bodyText(e)[:len(text)], text)
+		bt := bodyText(e)
+		return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && len(bt) >= len(text) && slices.Equal(bt[:len(text)], text)
 	})
 	if ok {
 		x.addSubscriber(off, id)
@@ -153,10 +150,14 @@ func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
 	for _, tid := range c.anchors {
 		x.addPosting(tid, off)
 	}
+	for int(slot) >= len(x.bodyHash) {
+		x.bodyHash = append(x.bodyHash, 0)
+	}
+	x.bodyHash[slot] = c.hash
 	if x.bodies.full() {
 		x.rehashBodies(x.bodies.n + 1)
 	}
-	x.bodies.place(c.hash, off)
+	x.bodies.place(bodyKey(c.hash), off)
 	return off
 }
 
@@ -203,7 +204,7 @@ func (x *Index) removeBody(off uint32) {
 	for _, tid := range anchors {
 		x.removePosting(tid, off)
 	}
-	x.bodies.delete(x.bodyTextHash(off), func(o uint32) bool { return o == off })
+	x.bodies.delete(x.bodyKeyAt(off), func(o uint32) bool { return o == off })
 	if x.bodies.dead > x.bodies.n/2+64 {
 		x.rehashBodies(x.bodies.n)
 	}

@@ -28,6 +28,7 @@ type qtok struct {
 	text  string // word or phrase text; field name for tField
 	col   int    // 1-based rune column
 	field fieldSel
+	wm    *wordMemo // the memo of text, once looked up
 }
 
 func isOpenQuote(r rune) (closers string, ok bool) {

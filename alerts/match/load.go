@@ -160,6 +160,7 @@ func (l *loader) parse(w uint64) {
 				continue
 			}
 			comp.packInto(pm)
+			comp.hashText()
 			comp.shared = true
 			c.comp[i] = comp
 			if !ok {
@@ -169,8 +170,17 @@ func (l *loader) parse(w uint64) {
 		if c.pending.Add(-1) == 0 {
 			close(c.ready)
 		}
+		if len(memo) > loadMemoMax {
+			// Forget, so that a load of millions holds no more than this
+			// of what it parsed; popular queries come back soon.
+			memo = make(map[uint64]*compiled, 1024)
+			pm = newParseMemo(1024)
+		}
 	}
 }
+
+// loadMemoMax bounds how many distinct queries a load worker remembers.
+const loadMemoMax = 1 << 18
 
 type loadError struct {
 	id  uint64

@@ -27,12 +27,14 @@ type parseMemo struct {
 // wordMemo is what the parser derived from one written word or quoted
 // text.
 type wordMemo struct {
-	text    string
-	key     string
-	hasKey  bool
-	fold    string
-	hasFold bool
-	nodes   [6]*node // by field, and quoted or not
+	text        string
+	key         string
+	hasKey      bool
+	fold        string
+	hasFold     bool
+	starts      bool // may begin a name (see mayStartName)
+	startsKnown bool
+	nodes       [6]*node // by field, and quoted or not
 }
 
 func newParseMemo(size int) *parseMemo {
@@ -79,28 +81,53 @@ func memoSlot(f fieldSel, quoted bool) int {
 	return int(f) * 2
 }
 
-// foldKey is FoldString(s), from the memo if there is one.
-func (p *parser) foldKey(s string) string {
-	w := p.word(s)
+// tokWord returns the memo of token j's text, looked up once per token;
+// nil without a memo.
+func (p *parser) tokWord(j int) *wordMemo {
+	t := &p.toks[j]
+	if t.wm == nil && p.memo != nil {
+		t.wm = p.word(t.text)
+	}
+	return t.wm
+}
+
+// foldKey is FoldString of token j's text, from the memo if there is one.
+func (p *parser) foldKey(j int) string {
+	w := p.tokWord(j)
 	if w == nil {
-		return FoldString(s)
+		return FoldString(p.toks[j].text)
 	}
 	if !w.hasFold {
-		w.fold, w.hasFold = FoldString(s), true
+		w.fold, w.hasFold = FoldString(w.text), true
 	}
 	return w.fold
 }
 
-// aliasKey is aliasKey(s), from the memo if there is one.
-func (p *parser) aliasKey(s string) string {
-	w := p.word(s)
+// aliasKey is aliasKey of token j's text, from the memo if there is one.
+func (p *parser) aliasKey(j int) string {
+	w := p.tokWord(j)
 	if w == nil {
-		return aliasKey(s)
+		return aliasKey(p.toks[j].text)
 	}
 	if !w.hasKey {
-		w.key, w.hasKey = p.memo.aliasKey(s), true
+		w.key, w.hasKey = p.memo.aliasKey(w.text), true
 	}
 	return w.key
+}
+
+// mayStartName reports whether token j may begin a run of words that
+// names an entry of the names list, by its stem or its folded form.
+func (p *parser) mayStartName(j int) bool {
+	w := p.tokWord(j)
+	if w != nil && w.startsKnown {
+		return w.starts
+	}
+	k := p.aliasKey(j)
+	starts := k != "" && (p.names.startsKey(k) || p.names.startsKey(exactKeyPrefix+p.foldKey(j)))
+	if w != nil {
+		w.starts, w.startsKnown = starts, true
+	}
+	return starts
 }
 
 // aliasKey is aliasKey(s) with the memo's buffers: a one-word key is the

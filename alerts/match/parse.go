@@ -372,19 +372,19 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 		// Collect up to maxWords consecutive bare words, by their stems
 		// and by their folded forms (for names listed "exact").
 		var keys, folds []string
-		if k := p.aliasKey(t.text); k == "" || !p.names.startsKey(k) && !p.names.startsKey(exactKeyPrefix+p.foldKey(t.text)) {
+		if !p.mayStartName(p.i) {
 			goto plain
 		}
 		for j := p.i; j < len(p.toks) && j-p.i < p.names.maxWords; j++ {
 			if p.toks[j].kind != tWord {
 				break
 			}
-			k := p.aliasKey(p.toks[j].text)
+			k := p.aliasKey(j)
 			if k == "" {
 				break
 			}
 			keys = append(keys, k)
-			folds = append(folds, p.foldKey(p.toks[j].text))
+			folds = append(folds, p.foldKey(j))
 		}
 		for n := len(keys); n >= 1; n-- {
 			e, ok := p.names.lookup(exactKeyPrefix + strings.Join(folds[:n], " "))
@@ -402,8 +402,8 @@ func (p *parser) bare(f fieldSel) (*node, error) {
 		}
 	}
 plain:
+	wm := p.tokWord(p.i)
 	p.i++
-	wm := p.word(t.text)
 	if wm != nil && wm.nodes[memoSlot(f, false)] != nil {
 		return wm.nodes[memoSlot(f, false)], nil
 	}

@@ -38,8 +38,10 @@ type Result struct {
 	// ColdAllocsPerDc is allocations per article on articles whose words
 	// the stem cache has not seen (the engine and the floor).
 	ColdAllocsPerDc float64 `json:"cold_allocs_per_doc"`
-	// RSSMB is the process's resident memory after the run, in MiB.
-	RSSMB float64 `json:"rss_mb"`
+	// RSSMB is the process's resident memory after the run, and PeakRSSMB
+	// the most it has been so far, in MiB.
+	RSSMB     float64 `json:"rss_mb"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
 }
 
 // Options tune a run.
@@ -142,19 +144,26 @@ func heap() uint64 {
 	return ms.HeapAlloc
 }
 
-// rssMB returns the process's resident memory in MiB (Linux; 0 elsewhere).
-func rssMB() float64 {
+// rssMB returns the process's resident memory and its peak so far, in
+// MiB (Linux; 0 elsewhere).
+func rssMB() (now, peak float64) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return 0, 0
+	}
+	kb := func(v string) float64 {
+		n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+		return float64(n) / 1024
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return float64(kb) / 1024
+			now = kb(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = kb(v)
 		}
 	}
-	return 0
+	return now, peak
 }
 
 func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []alerts.Subscription, docs []alerts.Article, avgMB float64, o Options) (Result, error) {
@@ -258,7 +267,7 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 	mw.Wait()
 	slices.Sort(adds)
 	res.AddP99us = us(adds[len(adds)*99/100])
-	res.RSSMB = rssMB()
+	res.RSSMB, res.PeakRSSMB = rssMB()
 	runtime.KeepAlive(m)
 	return res, nil
 }
@@ -297,7 +306,7 @@ func runTokenizer(eng string, docs []alerts.Article, avgMB float64, o Options) R
 	}
 	res.DocsPerS, res.P50us, res.P99us = timedEach(docs, o, scan)
 	res.MBPerS = res.DocsPerS * avgMB
-	res.RSSMB = rssMB()
+	res.RSSMB, res.PeakRSSMB = rssMB()
 	return res
 }
 
