@@ -160,7 +160,7 @@ func TestHourlyDigestCollectsAlerts(t *testing.T) {
 	e.clock.Add(time.Hour)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest || len(got[0].msg.Alerts) != 3 {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest || len(got[0].msg.Alerts) != 3 {
 		t.Fatalf("want one digest of 3 alerts, got %+v", got)
 	}
 	if e.pending() != 0 {
@@ -184,7 +184,7 @@ func TestQuietHoursHoldAlertsUntilTheyEnd(t *testing.T) {
 	e.clock.Add(90 * time.Minute)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest {
 		t.Fatalf("after quiet hours want one digest, got %+v", got)
 	}
 }
@@ -254,13 +254,16 @@ func TestRateLimitWaitsAndLosesNothing(t *testing.T) {
 	e.cmd(dm, "/subscribe ceasefire")
 	e.sender.fail = func(_ alerts.Target, call int) error {
 		if call == 1 {
-			e.clock.Add(2 * time.Second) // the platform's wait passes
 			return &alerts.RetryAfterError{After: time.Second, Err: errors.New("429")}
 		}
 		return nil
 	}
 	e.ingest(article("Ceasefire", "ceasefire"))
 	e.drain()
+	if n := len(e.sender.sent()); n != 0 {
+		t.Fatalf("delivered %d before the platform's Retry-After passed", n)
+	}
+	e.clock.Add(2 * time.Second) // the platform's wait passes
 	e.drain()
 	if n := len(e.sender.sent()); n != 1 {
 		t.Fatalf("delivered %d, want 1 after the rate limit", n)

@@ -10,7 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func articleKeys(a *alerts.Article) [][]byte {
@@ -149,7 +148,7 @@ func (d *DB) GetStory(id string) (alerts.Story, error) {
 // Commit records an article, its story and its planned deliveries in one
 // transaction. A planned alert already in the delivery log is skipped: a
 // target never gets the same alert twice.
-func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) error {
+func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error {
 	if a.ID == "" {
 		return fmt.Errorf("commit article: empty ID")
 	}
@@ -195,6 +194,9 @@ func (d *DB) Prune(before time.Time) (int, error) {
 			var old [][]byte
 			c := times.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
+				if referenced(tx, k[8:]) {
+					continue // a queued delivery still shows it
+				}
 				if len(old) == pruneChunk {
 					more = true
 					break

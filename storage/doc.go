@@ -3,6 +3,13 @@
 // stories, the outbox, the delivery log with platform message IDs, and alert
 // buttons.
 //
+// DB implements the bot's store roles (bot.Subscriptions, bot.Articles,
+// bot.Outbox, bot.DeliveryLog, bot.Pruner; their docs are the contract) and
+// the adapters' small named values (GetMeta, PutMeta and PutMetas, for
+// feeds.BatchStateStore and telegram.Store). It stores the records of package
+// alerts (Delivery, Sent, Button) as JSON and imports nothing of the bot's;
+// cmd/herald checks at compile time that DB satisfies each interface.
+//
 // # Buckets
 //
 //	meta        schema version and small named values (update offsets)
@@ -14,8 +21,12 @@
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON)
-//	outbox      sequence (big-endian) → Delivery (JSON)
+//	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
+//	            as its ID when the article is stored (outbox_record.go)
 //	outbox_ids  delivery ID → sequence
+//	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence → nothing
+//	outbox_count target ID → deliveries queued for it
+//	outbox_refs article ID, 0, sequence → nothing (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
@@ -23,7 +34,9 @@
 //
 // # Transactions
 //
-// bbolt has one writer. Every method is one transaction, and the pipeline's
-// writes for one article (the article, its story, and its planned
-// deliveries) are one Commit, so a crash leaves all of it or none.
+// bbolt has one writer. Every method is one transaction (Prune excepted: it
+// works in small ones), and the pipeline's writes for one article (the
+// article, its story, and its planned deliveries) are one Commit, so a
+// crash leaves all of it or none. Concurrent writes share transactions
+// (group commit, commit.go).
 package storage

@@ -2,32 +2,34 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
-func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
+func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
-		if dl.Kind == bot.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
+		if dl.Kind == alerts.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
 			continue // already sent: never twice
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
-			var old bot.Delivery
-			if err := getJSON(ob, seq, &old); err == nil {
+			seq = bytes.Clone(seq)
+			if old, err := deleteRecord(tx, seq); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putJSON(ob, seq, dl); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl)); err != nil {
 				return err
 			}
 			continue
@@ -37,7 +39,7 @@ func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putJSON(ob, u64(seq), dl); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl)); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
@@ -48,37 +50,106 @@ func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
-func (d *DB) Enqueue(ds ...bot.Delivery) error {
+func (d *DB) Enqueue(ds ...alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
-// Pending returns up to limit outbox entries in the order they were queued.
-func (d *DB) Pending(limit int) ([]bot.Delivery, error) {
-	var out []bot.Delivery
+// Pending returns up to limit outbox entries in the order they were
+// queued. It reads the whole outbox: the scheduler uses Heads and Due.
+func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
+	var out []alerts.Delivery
 	err := d.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl bot.Delivery
-			if err := jsonUnmarshal(v, &dl); err != nil {
-				return fmt.Errorf("outbox entry %x: %w", k, err)
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			rec, err := getRecord(tx, k)
+			if err != nil {
+				return err
 			}
-			out = append(out, dl)
+			out = append(out, hydrate(tx, rec))
 		}
 		return nil
 	})
 	return out, err
 }
 
-func removeFromOutbox(tx *bolt.Tx, id string) error {
+// Heads returns the queue head of every target with queued deliveries.
+func (d *DB) Heads() ([]alerts.QueueHead, error) {
+	var out []alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
+			out = append(out, head(tx, alerts.TargetID(k)))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Head returns a target's queue head (Count 0 when nothing waits).
+func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
+	var h alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		return nil
+	})
+	return h, err
+}
+
+// Due returns up to limit of a target's deliveries due at now, earliest
+// due first, and the target's queue head.
+func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
+	var out []alerts.Delivery
+	var h alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			nb, seq := splitDueKey(k)
+			if nb.After(now) {
+				break
+			}
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	return out, h, err
+}
+
+// Queued returns every delivery queued for a target, in Seq order.
+func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
+	var out []alerts.Delivery
+	err := d.db.View(func(tx *bolt.Tx) error {
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			_, seq := splitDueKey(k)
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, err
+}
+
+func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	ids := tx.Bucket(bOutboxIDs)
 	seq := ids.Get([]byte(id))
 	if seq == nil {
-		return notFound("outbox entry", id)
+		return outboxRecord{}, notFound("outbox entry", id)
 	}
-	if err := tx.Bucket(bOutbox).Delete(bytes.Clone(seq)); err != nil {
-		return err
+	rec, err := deleteRecord(tx, seq)
+	if err != nil {
+		return rec, err
 	}
-	return ids.Delete([]byte(id))
+	return rec, ids.Delete([]byte(id))
 }
 
 // storyIndexKey is the log_story key of a log entry: story, 0, alert key.
@@ -86,11 +157,17 @@ func storyIndexKey(story, key string) []byte {
 	return append(append([]byte(story), 0), key...)
 }
 
-func putSent(tx *bolt.Tx, rec bot.Sent) error {
+func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	if rec.Key == "" {
 		return fmt.Errorf("delivery log entry without key")
 	}
+	if err := unindexLog(tx, rec.Key); err != nil {
+		return err
+	}
 	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
+		return err
+	}
+	if err := indexLog(tx, rec); err != nil {
 		return err
 	}
 	if rec.Story != "" {
@@ -103,7 +180,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 		for _, m := range rec.Alert.Matches {
 			subs = append(subs, m.Sub)
 		}
-		b := storedButton{Button: bot.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
+		b := storedButton{Button: alerts.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
 		if err := putJSON(tx.Bucket(bButtons), []byte(rec.ButtonToken), b); err != nil {
 			return err
 		}
@@ -114,18 +191,12 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 	return nil
 }
 
-// Complete removes a delivery from the outbox and logs what was sent, in
-// one transaction.
-func (d *DB) Complete(id string, recs ...bot.Sent) error {
-	return d.CompleteAll([]string{id}, recs)
-}
-
 // CompleteAll removes several deliveries sent as one message and logs
 // them, in one transaction.
-func (d *DB) CompleteAll(ids []string, recs []bot.Sent) error {
+func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		for _, id := range ids {
-			if err := removeFromOutbox(tx, id); err != nil {
+			if _, err := removeFromOutbox(tx, id); err != nil {
 				return err
 			}
 		}
@@ -141,42 +212,42 @@ func (d *DB) CompleteAll(ids []string, recs []bot.Sent) error {
 // Reschedule stores a delivery's new attempt count, last error and
 // NotBefore. The rest of the stored entry (target, alerts, order) stays as
 // it is, so a copy read before a MoveTarget or Enqueue cannot undo them.
-func (d *DB) Reschedule(dl bot.Delivery) error {
+func (d *DB) Reschedule(dl alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
-		ob := tx.Bucket(bOutbox)
-		var cur bot.Delivery
-		if err := getJSON(ob, seq, &cur); err != nil {
+		seq = bytes.Clone(seq)
+		rec, err := deleteRecord(tx, seq)
+		if err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
-		cur.Attempts, cur.LastError, cur.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
-		return putJSON(ob, bytes.Clone(seq), cur)
+		rec.Attempts, rec.LastError, rec.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
+		return putRecord(tx, binary.BigEndian.Uint64(seq), rec)
 	})
 }
 
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		ids := tx.Bucket(bOutboxIDs)
-		seq := ids.Get([]byte(id))
+		seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
 		if seq == nil {
 			return notFound("outbox entry", id)
 		}
-		var dl bot.Delivery
-		if err := getJSON(tx.Bucket(bOutbox), seq, &dl); err != nil {
+		rec, err := getRecord(tx, seq)
+		if err != nil {
 			return err
 		}
-		if err := removeFromOutbox(tx, id); err != nil {
+		dl := hydrate(tx, rec) // before the entry goes: its articles are kept while it refers to them
+		if _, err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
-		if dl.Kind == bot.DeliverEdit {
+		if dl.Kind == alerts.DeliverEdit {
 			return nil
 		}
 		for _, a := range dl.Alerts {
-			rec := bot.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
+			rec := alerts.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
 			if tx.Bucket(bLog).Get([]byte(rec.Key)) != nil {
 				continue
 			}
@@ -189,8 +260,8 @@ func (d *DB) Drop(id, reason string) error {
 }
 
 // Sent returns the delivery log entry for an alert key.
-func (d *DB) Sent(key string) (bot.Sent, error) {
-	var s bot.Sent
+func (d *DB) Sent(key string) (alerts.Sent, error) {
+	var s alerts.Sent
 	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("delivery", key)
@@ -199,14 +270,14 @@ func (d *DB) Sent(key string) (bot.Sent, error) {
 }
 
 // SentForStory returns the log entries of a story's alerts.
-func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
-	var out []bot.Sent
+func (d *DB) SentForStory(story string) ([]alerts.Sent, error) {
+	var out []alerts.Sent
 	err := d.db.View(func(tx *bolt.Tx) error {
 		log := tx.Bucket(bLog)
 		prefix := append([]byte(story), 0)
 		c := tx.Bucket(bLogStory).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var s bot.Sent
+			var s alerts.Sent
 			if getJSON(log, k[len(prefix):], &s) == nil {
 				out = append(out, s)
 			}
@@ -217,8 +288,8 @@ func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
 }
 
 // LastSent returns a target's newest delivered alert.
-func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
-	var s bot.Sent
+func (d *DB) LastSent(t alerts.TargetID) (alerts.Sent, error) {
+	var s alerts.Sent
 	err := d.db.View(func(tx *bolt.Tx) error {
 		key := tx.Bucket(bLogLast).Get([]byte(t))
 		if key == nil {
@@ -234,7 +305,7 @@ func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
 
 func (d *DB) pruneLog(before time.Time) (int, error) {
 	n, err := d.sweep(bLog, func(tx *bolt.Tx, k, v []byte) int {
-		var s struct { // the fields of bot.Sent that pruning needs
+		var s struct { // the fields of alerts.Sent that pruning needs
 			Key    string          `json:"key"`
 			Target alerts.TargetID `json:"target"`
 			Story  string          `json:"story"`
@@ -245,6 +316,7 @@ func (d *DB) pruneLog(before time.Time) (int, error) {
 		}
 		tx.Bucket(bLog).Delete(k)
 		tx.Bucket(bLogStory).Delete(storyIndexKey(s.Story, s.Key))
+		tx.Bucket(bLogTarget).Delete(logTargetKey(s.Target, s.At, string(k)))
 		last := tx.Bucket(bLogLast)
 		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
 			last.Delete([]byte(s.Target))
@@ -271,7 +343,7 @@ func (d *DB) pruneLog(before time.Time) (int, error) {
 }
 
 type storedButton struct {
-	bot.Button
+	alerts.Button
 	Created time.Time `json:"c"`
 }
 
@@ -279,7 +351,7 @@ var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPaddin
 
 // PutButton stores a button's meaning under a new random 13-character
 // token. Tokens carry no meaning themselves: forged ones resolve to nothing.
-func (d *DB) PutButton(b bot.Button) (string, error) {
+func (d *DB) PutButton(b alerts.Button) (string, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", err
@@ -292,7 +364,7 @@ func (d *DB) PutButton(b bot.Button) (string, error) {
 }
 
 // Button resolves a button token.
-func (d *DB) Button(token string) (bot.Button, error) {
+func (d *DB) Button(token string) (alerts.Button, error) {
 	var b storedButton
 	if len(token) > 64 {
 		return b.Button, notFound("button", "")

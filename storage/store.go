@@ -13,11 +13,10 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 3
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -40,7 +39,8 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bLogTarget, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -50,9 +50,16 @@ var (
 type Migration func(tx *bolt.Tx) error
 
 // migrations[i] takes the schema from version i to i+1. Version 1 is the
-// first layout, created by Open itself.
+// first layout, created by Open itself. Open creates every bucket before
+// the migrations run, so a migration fills new buckets, it does not
+// create them.
 var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
+	// 2: the delivery log indexed by target and time (log_target).
+	indexLogByTarget,
+	// 3: outbox entries refer to their articles instead of copying them,
+	// and are indexed by target (outbox_record.go).
+	migrateOutboxRefs,
 }
 
 // Options tune Open. The zero value is usable.
@@ -65,16 +72,16 @@ type Options struct {
 	ArticleBodyCap int
 }
 
-// DB is Herald's store. It implements bot.Store and is safe for concurrent
-// use.
+// DB is Herald's store. It implements the bot's store roles (bot.Store)
+// and the adapters' meta stores, and is safe for concurrent use. This
+// package does not import bot: cmd/herald checks at compile time that DB
+// satisfies each interface.
 type DB struct {
 	db      *bolt.DB
 	commit  committer
 	path    string
 	bodyCap int
 }
-
-var _ bot.Store = (*DB)(nil)
 
 // Open opens or creates the database at path, creating the buckets and
 // running migrations. A second process gets ErrInUse, not a hang.

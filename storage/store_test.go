@@ -17,7 +17,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // openTest opens a fresh database in t.TempDir and closes it when the test
@@ -58,14 +57,14 @@ func alertFor(target alerts.TargetID, story string) alerts.Alert {
 }
 
 // alertDelivery is what the planner queues for one target and story.
-func alertDelivery(target alerts.TargetID, story string) bot.Delivery {
+func alertDelivery(target alerts.TargetID, story string) alerts.Delivery {
 	a := alertFor(target, story)
-	return bot.Delivery{ID: a.Key(), Kind: bot.DeliverAlert, Target: target, Alerts: []alerts.Alert{a}, Created: t0}
+	return alerts.Delivery{ID: a.Key(), Kind: alerts.DeliverAlert, Target: target, Alerts: []alerts.Alert{a}, Created: t0}
 }
 
-func sentFor(d bot.Delivery, msgID string, at time.Time) bot.Sent {
+func sentFor(d alerts.Delivery, msgID string, at time.Time) alerts.Sent {
 	a := d.Alerts[0]
-	return bot.Sent{Key: a.Key(), Target: d.Target, Story: a.Story, MessageID: msgID, At: at, Sources: a.Sources, Alert: a}
+	return alerts.Sent{Key: a.Key(), Target: d.Target, Story: a.Story, MessageID: msgID, At: at, Sources: a.Sources, Alert: a}
 }
 
 func pendingIDs(t *testing.T, d *DB) []string {
@@ -84,7 +83,7 @@ func pendingIDs(t *testing.T, d *DB) []string {
 func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	d := openTest(t)
 	v, err := d.SchemaVersion()
-	if err != nil || v != SchemaVersion || SchemaVersion != 1 {
+	if err != nil || v != SchemaVersion || SchemaVersion != 3 {
 		t.Fatalf("SchemaVersion() = %d, %v; want %d", v, err, SchemaVersion)
 	}
 	err = d.db.View(func(tx *bolt.Tx) error {
@@ -113,7 +112,7 @@ func TestReopenKeepsSchemaAndData(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = openTestAt(t, path, Options{})
-	if v, err := d.SchemaVersion(); err != nil || v != 1 {
+	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
 		t.Fatalf("after reopen SchemaVersion() = %d, %v", v, err)
 	}
 	if got, err := d.GetMeta("tg_offset"); err != nil || string(got) != "41" {
@@ -144,7 +143,7 @@ func TestOpenRefusesUnknownSchema(t *testing.T) {
 		raw  []byte
 		want []string
 	}{
-		{"future version", u64(SchemaVersion + 1), []string{"schema version 2", "upgrade herald"}},
+		{"future version", u64(SchemaVersion + 1), []string{fmt.Sprintf("schema version %d", SchemaVersion+1), "upgrade herald"}},
 		{"far future", u64(1 << 40), []string{"upgrade herald"}},
 		{"malformed stamp", []byte("v1"), []string{"malformed"}},
 	}
@@ -192,7 +191,7 @@ func TestPutMetaCannotOverwriteSchema(t *testing.T) {
 	if err := d.PutMeta("schema_version", u64(99)); err == nil {
 		t.Fatal("PutMeta(schema_version) succeeded")
 	}
-	if v, _ := d.SchemaVersion(); v != 1 {
+	if v, _ := d.SchemaVersion(); v != SchemaVersion {
 		t.Fatalf("SchemaVersion() = %d after PutMeta", v)
 	}
 }
@@ -334,7 +333,7 @@ func TestOpenLockedByAnotherProcess(t *testing.T) {
 
 	release()
 	d = openTestAt(t, path, Options{LockTimeout: time.Second})
-	if v, err := d.SchemaVersion(); err != nil || v != 1 {
+	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
 		t.Fatalf("after the helper exited: SchemaVersion() = %d, %v", v, err)
 	}
 }
@@ -377,7 +376,7 @@ func TestCloseReopenKeepsOutbox(t *testing.T) {
 			}
 		} else {
 			art := alerts.Article{ID: fmt.Sprintf("s%d", i), Title: "t", Ingested: t0}
-			if err := d.Commit(art, alerts.Story{ID: art.ID}, []bot.Delivery{dl}); err != nil {
+			if err := d.Commit(art, alerts.Story{ID: art.ID}, []alerts.Delivery{dl}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -471,7 +470,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	for _, path := range []string{streamed, copied} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			b := openTestAt(t, path, Options{})
-			if v, err := b.SchemaVersion(); err != nil || v != 1 {
+			if v, err := b.SchemaVersion(); err != nil || v != SchemaVersion {
 				t.Fatalf("backup SchemaVersion() = %d, %v", v, err)
 			}
 			if tg, err := b.GetTarget(tgA); err != nil || tg.Title != "Backup me" {
@@ -539,8 +538,8 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := d.Complete(dl.ID, sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))); err != nil {
-					errs <- fmt.Errorf("Complete %s: %w", dl.ID, err)
+				if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
+					errs <- fmt.Errorf("CompleteAll %s: %w", dl.ID, err)
 					return
 				}
 				if _, err := d.LastSent(tid); err != nil {

@@ -27,6 +27,8 @@ type recorder struct {
 	gone   []string
 	back   []string
 	answer func(bot.Command) bot.Reply
+	// pace, when set, answers ReplyTurn.
+	pace func(context.Context, alerts.Target) (func(), error)
 }
 
 func (r *recorder) HandleCommand(_ context.Context, c bot.Command) bot.Reply {
@@ -56,6 +58,17 @@ func (r *recorder) TargetBack(_ context.Context, id alerts.TargetID) error {
 
 func (r *recorder) TargetMigrated(context.Context, alerts.TargetID, alerts.TargetID) error {
 	return nil
+}
+
+// ReplyTurn lets every reply go at once, unless pace is set.
+func (r *recorder) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	r.mu.Lock()
+	pace := r.pace
+	r.mu.Unlock()
+	if pace != nil {
+		return pace(ctx, t)
+	}
+	return func() {}, nil
 }
 
 func (r *recorder) setAnswer(f func(bot.Command) bot.Reply) {
@@ -259,8 +272,8 @@ func TestSlashCommands(t *testing.T) {
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("command\n got %+v\nwant %+v", got, tt.want)
 			}
-			if r.Type != 5 || !r.Ephemeral {
-				t.Errorf("initial response type %d ephemeral %v, want a deferred ephemeral one", r.Type, r.Ephemeral)
+			if r.Type != 4 || !r.Ephemeral {
+				t.Errorf("initial response type %d ephemeral %v, want the reply itself, ephemeral", r.Type, r.Ephemeral)
 			}
 			if r.Content != escape("ok: "+tt.want.Text) {
 				t.Errorf("reply %q", r.Content)
@@ -332,7 +345,7 @@ func TestHandlerPanicDoesNotKillTheGateway(t *testing.T) {
 
 func sampleAlert(target alerts.TargetID, title string) bot.Message {
 	return bot.Message{
-		Kind: bot.DeliverAlert,
+		Kind: alerts.DeliverAlert,
 		Alerts: []alerts.Alert{{
 			Target: target, Story: "story-" + title,
 			Article: alerts.Article{ID: "a1", URL: "https://news.example/a1", Title: title,
@@ -342,35 +355,11 @@ func sampleAlert(target alerts.TargetID, title string) bot.Message {
 			Sources: []string{"news.example"},
 		}},
 		Buttons: []bot.MessageButton{
-			{Action: bot.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
-			{Action: bot.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
-			{Action: bot.ButtonWhy, Label: "Why?", Token: "tok-why"},
+			{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
+			{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
+			{Action: alerts.ButtonWhy, Label: "Why?", Token: "tok-why"},
 		},
 	}
-}
-
-// sent is a message body as the fake recorded it.
-type sent struct {
-	Content         *string                   `json:"content"`
-	Embeds          []*discordgo.MessageEmbed `json:"embeds"`
-	AllowedMentions json.RawMessage           `json:"allowed_mentions"`
-	Nonce           string                    `json:"nonce"`
-	EnforceNonce    bool                      `json:"enforce_nonce"`
-	Components      []struct {
-		Components []struct {
-			Label    string `json:"label"`
-			CustomID string `json:"custom_id"`
-		} `json:"components"`
-	} `json:"components"`
-}
-
-func decode(t *testing.T, m discordtest.Message) sent {
-	t.Helper()
-	var s sent
-	if err := json.Unmarshal(m.Body, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
@@ -386,15 +375,15 @@ func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].ID != id {
 		t.Fatalf("channel holds %d messages (want 1 with ID %s)", len(msgs), id)
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if len(s.Embeds) != 1 {
 		t.Fatalf("%d embeds, want 1", len(s.Embeds))
 	}
 	if string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Errorf("allowed_mentions = %s, want an empty parse list", s.AllowedMentions)
 	}
-	if s.Content != nil && *s.Content != "" {
-		t.Errorf("content = %q, want none", *s.Content)
+	if s.Content != "" {
+		t.Errorf("content = %q, want none", s.Content)
 	}
 	e := s.Embeds[0]
 	if strings.Contains(e.Title, "@everyone") || strings.Contains(e.Description, "@here") || strings.Contains(e.Description, "<@&42>") {
@@ -457,7 +446,7 @@ func TestEditAddsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Alerts[0].Sources = []string{"news.example", "Reuters", "AP"}
-	m.Edit, m.Kind = true, bot.DeliverEdit
+	m.Edit, m.Kind = true, alerts.DeliverEdit
 	if err := a.Edit(context.Background(), target, mid, m); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +454,7 @@ func TestEditAddsSources(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Edits != 1 {
 		t.Fatalf("messages %+v", msgs)
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Errorf("edit allowed_mentions = %s", s.AllowedMentions)
 	}
@@ -715,7 +704,7 @@ func TestDigestIsOneEmbed(t *testing.T) {
 	a, fake, _ := start(t, 1)
 	ch := "500000000000000800"
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
-	m := bot.Message{Kind: bot.DeliverDigest}
+	m := bot.Message{Kind: alerts.DeliverDigest}
 	for _, title := range []string{"Ceasefire agreed", "@everyone Truce holds", "Talks resume"} {
 		m.Alerts = append(m.Alerts, sampleAlert(target.ID, title).Alerts[0])
 	}
@@ -726,7 +715,7 @@ func TestDigestIsOneEmbed(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if len(s.Embeds) != 1 || string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Fatalf("digest %s", msgs[0].Body)
 	}
@@ -765,5 +754,55 @@ func TestRunStopsWhileTheGatewayHangs(t *testing.T) {
 	}
 	if a.Ready() {
 		t.Error("Ready without a gateway session")
+	}
+}
+
+// A reply waits for its turn in the bot's pacing; when the turn does not
+// come within Discord's patience, the interaction is deferred in time and
+// the reply edited in once it may go. A slow handler is deferred the same
+// way.
+func TestReplyPastThePatienceIsDeferred(t *testing.T) {
+	t.Parallel()
+	a, fake, rec := start(t, 1)
+	a.patience = 200 * time.Millisecond
+	release := make(chan struct{})
+	var asked []alerts.Target
+	var mu sync.Mutex
+	rec.mu.Lock()
+	rec.pace = func(ctx context.Context, tg alerts.Target) (func(), error) {
+		mu.Lock()
+		asked = append(asked, tg)
+		mu.Unlock()
+		select {
+		case <-release:
+			return func() {}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	rec.mu.Unlock()
+	id := fake.Slash(guild, manager, "list")
+	waitUntil(t, "the interaction is acknowledged", func() bool { return fake.Interaction(id).Callback != nil })
+	if in := fake.Interaction(id); len(in.Edits) != 0 {
+		t.Fatal("the reply went out before its turn")
+	}
+	close(release)
+	r := fake.WaitReply(id)
+	if r.Type != 5 || !r.Ephemeral || r.Content != escape("ok: /list") {
+		t.Errorf("reply %+v, want a deferred ephemeral response edited with the reply", r)
+	}
+	mu.Lock()
+	if len(asked) < 2 || asked[0].ID != alerts.NewTargetID(alerts.PlatformDiscord, guild.ChannelID) {
+		t.Errorf("turns asked for %+v, want the channel's (once in time, once after deferring)", asked)
+	}
+	mu.Unlock()
+
+	slow := make(chan struct{})
+	rec.setAnswer(func(bot.Command) bot.Reply { <-slow; return bot.Reply{Text: "slow"} })
+	id = fake.Slash(guild, manager, "list")
+	waitUntil(t, "the interaction is acknowledged", func() bool { return fake.Interaction(id).Callback != nil })
+	close(slow)
+	if r := fake.WaitReply(id); r.Type != 5 || r.Content != "slow" {
+		t.Errorf("slow handler: reply %+v, want deferred then edited", r)
 	}
 }

@@ -27,14 +27,14 @@ func alertFor(title, summary string) alerts.Alert {
 }
 
 func single(a alerts.Alert) bot.Message {
-	return bot.Message{Kind: bot.DeliverAlert, Alerts: []alerts.Alert{a}}
+	return bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{a}}
 }
 
 func TestFormatAlertLayout(t *testing.T) {
 	a := alertFor("Ceasefire agreed", "Both sides agreed to a ceasefire.")
 	a.Article.Outlet = "Reuters"
 	a.Sources = []string{"example.com", "Reuters", "AP", "BBC"}
-	got := Format(single(a), time.UTC)
+	got := format(single(a), time.UTC)
 	want := `<b><a href="https://example.com/news/1">Ceasefire agreed</a></b>
 <i>Reuters via example.com · 25 Nov 09:41 UTC</i>
 
@@ -113,7 +113,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:    "digest lists stories and says how many more",
-			msg:     bot.Message{Kind: bot.DeliverDigest, Alerts: many},
+			msg:     bot.Message{Kind: alerts.DeliverDigest, Alerts: many},
 			visible: []string{"Digest: 120 new stories", "• Story number 0 with a <tag> & an ampersand", "more."},
 		},
 		{
@@ -128,7 +128,7 @@ func TestFormat(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			html := Format(tt.msg, loc)
+			html := format(tt.msg, loc)
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("Telegram would reject the message: %v\n%s", err, html)
@@ -206,8 +206,8 @@ func FuzzFormat(f *testing.F) {
 		a.Article.URL, a.Article.Source, a.Article.Outlet = link, source, source+"x"
 		a.Matches[0].Query, a.Matches[0].Terms[0].Term, a.Matches[0].Terms[0].Matched = term, term, matched
 		a.Sources = []string{source, matched, title}
-		for _, m := range []bot.Message{single(a), {Kind: bot.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
-			html := Format(m, time.UTC)
+		for _, m := range []bot.Message{single(a), {Kind: alerts.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
+			html := format(m, time.UTC)
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("invalid Telegram HTML: %v\n%q", err, html)

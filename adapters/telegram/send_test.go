@@ -18,7 +18,7 @@ import (
 // newSender builds an adapter that only sends (no Run).
 func newSender(t *testing.T, srv *telegramtest.Server) *Adapter {
 	t.Helper()
-	a, err := New(context.Background(), testOptions(srv, newRecorder(), newMemStore()))
+	a, err := New(testOptions(srv, newRecorder(), newMemStore()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +31,9 @@ func TestSendAlert(t *testing.T) {
 	al := alertFor("<b>Breaking</b> & more: ceasefire", "Talks in Doha & Cairo.")
 	msg := single(al)
 	msg.Buttons = []bot.MessageButton{
-		{Action: bot.ButtonMute, Label: "Mute 8h", Token: "m0123456789abcde"},
-		{Action: bot.ButtonUnsub, Label: "Unsubscribe", Token: "u0123456789abcde"},
-		{Action: bot.ButtonWhy, Label: "Why?", Token: "w0123456789abcde"},
+		{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m0123456789abcde"},
+		{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "u0123456789abcde"},
+		{Action: alerts.ButtonWhy, Label: "Why?", Token: "w0123456789abcde"},
 	}
 	target := alerts.Target{ID: "telegram:42", Kind: alerts.KindDM, Settings: alerts.TargetSettings{NoPreviews: true}}
 
@@ -212,7 +212,7 @@ func TestWebhook(t *testing.T) {
 	opts.WebhookURL = hook.URL + "/telegram/webhook"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := New(ctx, opts)
+	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,15 @@ func (h *handler) TargetBack(ctx context.Context, id alerts.TargetID) error {
 	}
 	return errors.New("bot not started")
 }
+
+// ReplyTurn paces a reply with the bot's pacing; before the bot is
+// built, the "starting" replies go unpaced.
+func (h *handler) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	if b := h.b.Load(); b != nil {
+		return b.ReplyTurn(ctx, t)
+	}
+	return func() {}, nil
+}
 func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) error {
 	if b := h.b.Load(); b != nil {
 		return b.TargetMigrated(ctx, from, to)
@@ -74,6 +83,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			log.Error("Database not closed cleanly", "err", err)
 		}
 	}()
+	if cfg.opened != nil {
+		cfg.opened(db)
+	}
 	core, err := newCore(cfg, log)
 	if err != nil {
 		return err
@@ -92,7 +104,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(ctx, cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, db, log)
 	if err != nil {
 		return err
 	}
@@ -147,10 +159,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		writeJSON(w, 200, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/v1/articles", feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+	mux.Handle("/v1/articles", stampArrival(feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+		if a.Ingested.IsZero() {
+			a.Ingested = arrivedAt(ctx)
+		}
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
-	}, cfg.IngestToken, log.With("part", "push")))
+	}, cfg.IngestToken, log.With("part", "push"))))
 	adminToken, err := writeAdminToken(cfg.DB)
 	if err != nil {
 		return err
@@ -277,6 +292,7 @@ func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
 		"herald_feed_articles_total":         func(s feeds.PollerStats) uint64 { return s.Articles },
 		"herald_websub_pushes_total":         func(s feeds.PollerStats) uint64 { return s.Pushes },
 		"herald_websub_bad_signatures_total": func(s feeds.PollerStats) uint64 { return s.BadSignatures },
+		"herald_feed_floods_total":           func(s feeds.PollerStats) uint64 { return s.Floods },
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
 			func() float64 { return float64(get(p.Stats())) }))
