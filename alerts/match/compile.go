@@ -34,6 +34,14 @@ type compiled struct {
 	verified bool
 	hash     uint32 // textHash of the packed text
 	hashed   bool
+	// Load's shortcuts past the body table: the query's body, valid while
+	// no body has been removed since (Index.bodyDrops); or, for a query
+	// its worker sees first in a load into an empty index, that it has
+	// none yet.
+	body      uint32
+	bodyDrops uint64
+	hasBody   bool
+	noBody    bool
 }
 
 // cop is one program instruction before interning.

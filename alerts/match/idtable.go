@@ -36,7 +36,7 @@ func idHash(id uint64) uint64 {
 // rehashIDs rebuilds ids with room for 2n subscriptions: every subscriber
 // of every body, placed anew.
 func (x *Index) rehashIDs(n int) {
-	x.ids.reset(2 * n)
+	x.ids.reset(x.growth() * n)
 	x.fillIDs()
 }
 
@@ -57,7 +57,7 @@ func (x *Index) fillIDs() {
 func (x *Index) rehashBodies(n int) {
 	old := x.bodies.slots
 	x.bodies.slots = nil
-	x.bodies.reset(2 * n)
+	x.bodies.reset(x.growth() * n)
 	for _, off := range old {
 		if off > offDead {
 			x.bodies.place(x.bodyKeyAt(off), off)
@@ -65,11 +65,20 @@ func (x *Index) rehashBodies(n int) {
 	}
 }
 
+// growth is how much room a table gets when it grows: four times what it
+// holds during a bulk load, so that the load rehashes it fewer times.
+func (x *Index) growth() int {
+	if x.bulk {
+		return 4
+	}
+	return 2
+}
+
 // compact sizes the table of IDs to what the index holds, with room for
 // a fifth more before it grows, and clips the posting lists: after a bulk
 // load, which grows them by doubling.
 func (x *Index) compact() {
-	if len(x.ids.slots) > 2*x.n {
+	if len(x.ids.slots) > x.n*5/2 {
 		x.ids.reset(x.n * 6 / 5)
 		x.fillIDs()
 	}

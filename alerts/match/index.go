@@ -40,14 +40,16 @@ type Index struct {
 	lists [][]uint32 // posting lists of two or more, by index
 	lfree []uint32   // unused indexes of lists
 
-	ar       arena
-	bodies   offTable   // body offsets, by the hash of the query text
-	ids      offTable   // body offsets, one per subscription, by the hash of its ID
-	slots    slotAlloc  // per body
-	bodyHash []uint32   // per slot: the text hash of its body
-	subLists [][]uint64 // subscribers of bodies with more than one, by index
-	subFree  []uint32   // unused indexes of subLists
-	n        int        // subscriptions
+	ar        arena
+	bodies    offTable   // body offsets, by the hash of the query text
+	ids       offTable   // body offsets, one per subscription, by the hash of its ID
+	slots     slotAlloc  // per body
+	bodyHash  []uint32   // per slot: the text hash of its body
+	bodyDrops uint64     // bodies removed so far
+	bulk      bool       // a Load is inserting: tables grow fourfold
+	subLists  [][]uint64 // subscribers of bodies with more than one, by index
+	subFree   []uint32   // unused indexes of subLists
+	n         int        // subscriptions
 
 	surf atomic.Pointer[surface] // for a large dictionary
 

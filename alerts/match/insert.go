@@ -99,17 +99,30 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	c.pack()
 	c.hashText()
 	hdr, text := c.header(), c.prog[c.pl:]
-	off, ok := x.bodies.find(bodyKey(c.hash), func(off uint32) bool {
-		// The same length and coding, and the words of text: then the
-		// same text (a coded text decodes to its length from its words).
-		e := x.ar.at(off)
-		bt := bodyText(e)
-		return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && len(bt) >= len(text) && slices.Equal(bt[:len(text)], text)
-	})
+	var off uint32
+	var ok bool
+	switch {
+	case c.hasBody && c.bodyDrops == x.bodyDrops:
+		off, ok = c.body, true
+	case c.noBody && absent:
+		c.noBody = false
+	default:
+		off, ok = x.bodies.find(bodyKey(c.hash), func(off uint32) bool {
+			// The same length and coding, and the words of text: then
+			// the same text (a coded text decodes to its length from its
+			// words).
+			e := x.ar.at(off)
+			bt := bodyText(e)
+			return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && len(bt) >= len(text) && slices.Equal(bt[:len(text)], text)
+		})
+	}
 	if ok {
 		x.addSubscriber(off, id)
 	} else {
 		off = x.newBody(id, c, hdr)
+	}
+	if c.shared {
+		c.body, c.bodyDrops, c.hasBody = off, x.bodyDrops, true
 	}
 	if x.ids.full() {
 		x.rehashIDs(x.n + 1)
@@ -210,5 +223,6 @@ func (x *Index) removeBody(off uint32) {
 	}
 	x.dropSubscriberList(e)
 	x.slots.put(e[1] & slotMask)
+	x.bodyDrops++
 	x.ar.release(off, bodySize(e))
 }

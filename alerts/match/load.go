@@ -23,7 +23,10 @@ import (
 // before LoadSeq returns.
 func (x *Index) LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error)) {
 	workers := runtime.GOMAXPROCS(0)
-	l := &loader{x: x, workers: workers, seed: maphash.MakeSeed(),
+	x.mu.RLock()
+	empty := x.n == 0
+	x.mu.RUnlock()
+	l := &loader{x: x, workers: workers, seed: maphash.MakeSeed(), empty: empty,
 		free: make(chan *loadChunk, loadInFlight), insert: make(chan *loadChunk, loadInFlight)}
 	for range loadInFlight {
 		l.free <- &loadChunk{}
@@ -97,6 +100,7 @@ const (
 type loader struct {
 	x       *Index
 	workers int
+	empty   bool // the index was empty when the load began
 	seed    maphash.Seed
 	free    chan *loadChunk   // chunks to fill
 	work    []chan *loadChunk // to each parse worker
@@ -139,6 +143,9 @@ func (l *loader) parse(w uint64) {
 	memo := make(map[uint64]*compiled, 1024)
 	pm := newParseMemo(1024)
 	n := uint64(l.workers)
+	// Until the memo is first reset, a query it has not seen has no body
+	// yet in an index that was empty: queries go to workers by hash.
+	firstSight := l.empty
 	for c := range l.work[w] {
 		for i, h := range c.hash {
 			if h%n != w {
@@ -162,6 +169,7 @@ func (l *loader) parse(w uint64) {
 			comp.packInto(pm)
 			comp.hashText()
 			comp.shared = true
+			comp.noBody = firstSight && !ok
 			c.comp[i] = comp
 			if !ok {
 				memo[h] = comp
@@ -175,6 +183,7 @@ func (l *loader) parse(w uint64) {
 			// of what it parsed; popular queries come back soon.
 			memo = make(map[uint64]*compiled, 1024)
 			pm = newParseMemo(1024)
+			firstSight = false
 		}
 	}
 }
@@ -197,6 +206,7 @@ func (l *loader) inserter() []loadError {
 	// increasing order are all new: no need to look them up.
 	fresh := x.n == 0
 	gen := x.gen
+	x.bulk = true
 	x.mu.Unlock()
 	var last uint64
 	first := true
@@ -222,6 +232,7 @@ func (l *loader) inserter() []loadError {
 	}
 	x.lock()
 	x.aslab = nil
+	x.bulk = false
 	x.compact()
 	x.mu.Unlock()
 	return bad
