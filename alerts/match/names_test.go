@@ -82,3 +82,25 @@ func TestExactForms(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadTopics: any file loads or is refused with an error naming the
+// file, and every topic it loads is found again by its name.
+func FuzzLoadTopics(f *testing.F) {
+	for _, s := range []string{"[war]\nceasefire | truce | перемирие\n", "x | \"y\"\n[a]\nb", "[", "| |", "a|a|A", "\"\"|x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		n, err := LoadTopics(strings.NewReader(text), "f.txt")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.txt") {
+				t.Fatalf("error without the file's name: %v", err)
+			}
+			return
+		}
+		for _, tp := range n.Topics() {
+			if len(n.Aliases(tp.Name)) == 0 && len(n.Aliases(`"`+tp.Name+`"`)) == 0 {
+				t.Fatalf("topic %q is not found by its name", tp.Name)
+			}
+		}
+	})
+}

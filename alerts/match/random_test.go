@@ -275,7 +275,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"ceasefire", `"peace deal" OR (a AND NOT b)`, "title:(x OR y) -source:rt", "a ) (", `"`, "-", "NOT NOT a", "Zelensky Kyiv", "x:y", "((((a"} {
 		f.Add(s)
 	}
-	actors := DefaultActors()
+	actors := DefaultNames()
 	f.Fuzz(func(t *testing.T, q string) {
 		p, err := Parse(q, actors)
 		if err != nil {
@@ -287,6 +287,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("canonical form %q of %q does not parse: %v", p.String(), q, err)
 		}
 		_ = p2
+		// Two spellings of one query share its canonical form.
+		if p2.Canonical() != p.Canonical() {
+			t.Fatalf("canonical forms differ: %q and %q", p.Canonical(), p2.Canonical())
+		}
+		p.TooBroad()
+		if c := CleanQuery(q); c != q {
+			Parse(c, actors)
+		}
 		p.Explain(&alerts.Article{Title: q, Body: q})
 		x := NewIndex(actors)
 		if err := x.Add(alerts.Subscription{ID: 1, Query: q}); err == nil {

@@ -423,3 +423,20 @@ type clusterer interface {
 }
 
 var _ clusterer = (*Clusterer)(nil)
+
+// FuzzAssign: any text is placed in a story without a panic, and the same
+// article again is in the same story.
+func FuzzAssign(f *testing.F) {
+	for _, s := range []string{"Putin met Witkoff on Friday, 14 March; 67 ракет і 194 дрони", "15,5% 1,000 1.5", "в пятницу 3 мая", ""} {
+		f.Add(s)
+	}
+	c := New(Options{})
+	f.Fuzz(func(t *testing.T, text string) {
+		a := alerts.Article{ID: text, Title: text, Body: text + " " + text}
+		s1, _ := c.Assign(&a)
+		s2, joined := c.Assign(&a)
+		if !joined || s1.ID != s2.ID {
+			t.Fatalf("the same article again made story %q, not %q", s2.ID, s1.ID)
+		}
+	})
+}
