@@ -80,7 +80,13 @@ func randQuery(r *rand.Rand, depth int) string {
 // TestIndexEqualsBruteForce is the randomized proof that the index returns
 // exactly what evaluating every query does, including after removals and
 // replacements.
-func TestIndexEqualsBruteForce(t *testing.T) { testIndexEqualsBruteForce(t, 400) }
+func TestIndexEqualsBruteForce(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 150
+	}
+	testIndexEqualsBruteForce(t, n)
+}
 
 // withSurface runs a test with the surface cache on from the first term.
 func withSurface(t *testing.T, f func(*testing.T)) {
