@@ -15,8 +15,10 @@
 //	lex.go, parse.go, terms.go   query text → tokens → tree of leaves
 //	query.go                     the parsed Query: canonical form, expansions
 //	eval.go                      Doc: one article, evaluated query by query (Explain, Brute)
-//	actors.go, topics.go         the name lists that bare words expand through
-//	token.go, fold.go, stem.go   the tokenizer shared by queries and articles
+//	names.go, tagger.go          the name lists bare words expand through (actors.txt, topics.txt)
+//	canonical.go                 a query's canonical form; queries too broad to follow
+//	stem.go, stem_en.go, stem_ru.go  the Snowball stemmers, allocation-free
+//	token.go, fold.go            the tokenizer shared by queries and articles
 //	compile.go, memo.go          Query → program over term fingerprints; Load's memos
 //	index.go, insert.go, load.go the Index: adding, replacing, removing, bulk loading
 //	dict.go, postings.go         term dictionary and posting lists
