@@ -136,6 +136,7 @@ func New(o Options) (*Bot, error) {
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
+		b.metrics.start(s.Platform())
 	}
 	for p := range b.senders {
 		r, ok := o.Rates[p]
