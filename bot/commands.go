@@ -15,7 +15,7 @@ import (
 // HandleCommand runs one command or button press and returns the reply.
 // It never panics on user input and always has something to say.
 func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
-	if c.UserID != "" && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
+	if c.UserID != "" && !c.Operator && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
 		return Reply{Text: fmt.Sprintf("Slow down: at most %d commands a minute. Try again in a minute.", b.limits.CommandsPerMinute)}
 	}
 	if c.Button != "" {
@@ -34,7 +34,7 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 		return Reply{Text: helpText}
 	}
 	manage := spec.Manage || (spec.Name == "sources" && args != "")
-	if spec.Name == "sources" && args != "" && c.Target.Kind == alerts.KindDM {
+	if spec.Name == "sources" && args != "" && c.Target.Kind == alerts.KindDM && !c.Operator {
 		// A feed serves every chat of this Herald, so adding one is for
 		// admins of a group or channel, not anyone who can DM the bot.
 		return Reply{Text: "Sources are shared by every chat, so only admins of a group or channel can add or remove one there. Ask the operator to add it to HERALD_FEEDS."}
@@ -69,7 +69,7 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 	case "timezone":
 		return b.cmdTimezone(t, args, now)
 	case "sources":
-		return b.cmdSources(ctx, t, args)
+		return b.cmdSources(ctx, t, args, c.Operator)
 	case "previews":
 		return b.cmdPreviews(t, args)
 	}
@@ -562,7 +562,7 @@ func (b *Bot) cmdPreviews(t alerts.Target, arg string) Reply {
 	return Reply{Text: "Link previews on."}
 }
 
-func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Reply {
+func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string, operator bool) Reply {
 	if b.catalog == nil {
 		return Reply{Text: "This Herald has no feeds configured; articles arrive only by push."}
 	}
@@ -572,7 +572,7 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 	case "":
 		return b.listSources(t)
 	case "add":
-		if cs := b.limits.ChatSources; cs != nil && !cs[t.ID] && !cs[t.ID.Chat()] {
+		if cs := b.limits.ChatSources; !operator && cs != nil && !cs[t.ID] && !cs[t.ID.Chat()] {
 			return Reply{Text: fmt.Sprintf("The operator of this Herald chooses its sources; ask them to add the feed, or to let this chat add feeds (its ID is %s).", t.ID.Chat())}
 		}
 		if rest == "" || strings.ContainsAny(rest, " \t\n") {
@@ -590,7 +590,7 @@ func (b *Bot) cmdSources(ctx context.Context, t alerts.Target, args string) Repl
 		if rest == "" || strings.ContainsAny(rest, " \t\n") {
 			return Reply{Text: "Write /sources remove N, with the number /sources shows, or the feed's URL."}
 		}
-		return b.removeSource(ctx, t, rest)
+		return b.removeSource(ctx, t, rest, operator)
 	}
 	return Reply{Text: "Write /sources to see the sources, /sources add URL to add a feed, or /sources remove N to take one out."}
 }
@@ -604,7 +604,11 @@ func (b *Bot) listSources(t alerts.Target) Reply {
 	// to remove them).
 	const shown = 30
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d sources:\n", len(srcs))
+	if len(srcs) == 1 {
+		sb.WriteString("1 source:\n")
+	} else {
+		fmt.Fprintf(&sb, "%d sources:\n", len(srcs))
+	}
 	hidden := 0
 	for i, s := range srcs {
 		ours := s.UserAdded && s.AddedBy == t.ID.Chat()
@@ -640,7 +644,7 @@ func (b *Bot) listSources(t alerts.Target) Reply {
 // /sources or its URL. Feeds of the operator, feeds another chat added,
 // and feeds added before Herald recorded by whom stay: sources serve
 // every chat of this Herald. (The catalogue checks again, under its lock.)
-func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Reply {
+func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string, operator bool) Reply {
 	srcs := b.catalog.Sources()
 	var src *SourceStatus
 	if n, err := strconv.Atoi(ref); err == nil {
@@ -660,7 +664,12 @@ func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Rep
 		}
 	}
 	name := nonEmpty(src.Title, src.URL)
+	by := t.ID.Chat()
 	switch {
+	case !src.UserAdded && operator:
+		return Reply{Text: fmt.Sprintf("%s is one of the feeds this Herald was started with (HERALD_FEEDS, or herald console's arguments); restart without it to stop polling it.", name)}
+	case operator:
+		by = "" // the operator removes any feed added from chat
 	case !src.UserAdded:
 		return Reply{Text: fmt.Sprintf("%s is configured by the operator of this Herald; only they can remove it.", name)}
 	case src.AddedBy == "":
@@ -668,7 +677,7 @@ func (b *Bot) removeSource(ctx context.Context, t alerts.Target, ref string) Rep
 	case src.AddedBy != t.ID.Chat():
 		return Reply{Text: fmt.Sprintf("%s was added by another chat; only that chat's admins can remove it.", name)}
 	}
-	if err := b.catalog.RemoveSource(ctx, src.URL, t.ID.Chat()); err != nil {
+	if err := b.catalog.RemoveSource(ctx, src.URL, by); err != nil {
 		return Reply{Text: "Not removed: " + err.Error()}
 	}
 	return Reply{Text: fmt.Sprintf("Removed %s: its new articles no longer arrive. Alerts already sent stay.", name)}

@@ -61,6 +61,10 @@ type Command struct {
 	Text string
 	// Button is the token of a pressed alert button; Text is then empty.
 	Button string
+	// Operator is true for the operator of this Herald at its own
+	// terminal (the console): no command budget, and /sources adds and
+	// removes feeds as the operator does.
+	Operator bool
 }
 
 // Reply is the bot's answer to a command, in plain text: adapters escape it

@@ -138,6 +138,12 @@ func nonEmpty(a, b string) string {
 	return b
 }
 
+// Command is a line the console's user typed. That user is the operator
+// of this Herald at its own terminal, managing their own DMs.
+func Command(text string) bot.Command {
+	return bot.Command{Target: Target, UserID: ChatID, UserName: "you", CanManage: true, Operator: true, Text: text}
+}
+
 // Handler is what the console needs of the bot.
 type Handler interface {
 	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
@@ -198,7 +204,7 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest In
 			}
 			time.Sleep(200 * time.Millisecond) // let the alert print before the prompt
 		case strings.HasPrefix(line, "/"):
-			r := h.HandleCommand(ctx, bot.Command{Target: Target, UserID: "local", UserName: "you", CanManage: true, Text: line})
+			r := h.HandleCommand(ctx, Command(line))
 			fmt.Fprintln(out, r.Text)
 		default:
 			fmt.Fprintln(out, "Commands start with / (try /help); :ingest FILE reads articles.")

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runConsoleLines runs herald console with args on the typed lines and returns
+// what it printed.
+func runConsoleLines(t *testing.T, args []string, lines ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append([]string{"--db", filepath.Join(t.TempDir(), "herald.db")}, args...)
+	in := strings.NewReader(strings.Join(append(lines, ":quit"), "\n") + "\n")
+	if code := runConsole(context.Background(), args, in, &lockedWriter{w: &out}, &errb); code != 0 {
+		t.Fatalf("herald console: exit %d: %s", code, errb.String())
+	}
+	return out.String()
+}
+
+func TestConsoleIsTheOperator(t *testing.T) {
+	feed := rssServer(t, "Wire")
+	more := rssServer(t, "Agency")
+	var lines []string
+	for range 25 { // past the chat users' 20 commands a minute
+		lines = append(lines, "/list")
+	}
+	lines = append(lines, "/sources", "/sources add "+more, "/sources")
+	out := runConsoleLines(t, []string{feed}, lines...)
+	if strings.Contains(out, "Slow down") {
+		t.Errorf("the console's own user was rate limited:\n%s", out)
+	}
+	if !strings.Contains(out, "Polling 1 feed; its current items") {
+		t.Errorf("no start-up line about the one feed:\n%s", out)
+	}
+	for _, bad := range []string{"no feeds configured", "Ask the operator", "ask them"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the console said %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "1 source:\n1. ") || !strings.Contains(out, feed) {
+		t.Errorf("/sources does not list the polled feed:\n%s", out)
+	}
+	if !strings.Contains(out, "Added ") || !strings.Contains(out, "2 sources:") {
+		t.Errorf("/sources add did not add the feed:\n%s", out)
+	}
+}
+
+func TestConsoleWithoutFeedsCanAddOne(t *testing.T) {
+	feed := rssServer(t, "Wire")
+	out := runConsoleLines(t, nil, "/sources", "/sources add "+feed, "/sources")
+	if strings.Contains(out, "Polling") {
+		t.Errorf("a console without feeds announced polling:\n%s", out)
+	}
+	if !strings.Contains(out, "No feeds yet. Add one with /sources add URL.") || !strings.Contains(out, "1 source:") {
+		t.Errorf("/sources in a console started without feeds:\n%s", out)
+	}
+}
