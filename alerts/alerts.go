@@ -85,7 +85,8 @@ type TargetSettings struct {
 	// quiet hours.
 	QuietFrom string `json:"quiet_from,omitempty"`
 	QuietTo   string `json:"quiet_to,omitempty"`
-	// TimeZone is an IANA zone name; empty means UTC.
+	// TimeZone is an IANA zone name, or a fixed offset "UTC+03:00"
+	// (zone.go); empty means UTC.
 	TimeZone string `json:"tz,omitempty"`
 	// MutedUntil silences every subscription of the target until then.
 	MutedUntil time.Time `json:"muted_until,omitzero"`

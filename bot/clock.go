@@ -23,16 +23,7 @@ func parseClock(s string) (int, error) {
 	return hh*60 + mm, nil
 }
 
-func location(st alerts.TargetSettings) *time.Location {
-	if st.TimeZone == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(st.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func location(st alerts.TargetSettings) *time.Location { return st.Location() }
 
 // atClock returns the first instant at or after now whose local time is
 // minutes after midnight.
@@ -102,41 +93,45 @@ func holdUntil(st alerts.TargetSettings, now time.Time) time.Time {
 	return t
 }
 
-// parseDuration reads durations people type: 30m, 8h, 2d, 1w, 1h30m.
+// durationUnits are the units a duration may be written in.
+var durationUnits = map[string]time.Duration{
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
+	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
+	"w": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
+}
+
+// parseDuration reads durations people type: 30m, 8h, 1.5h, 2d, 1w,
+// 1h30m, "2 days".
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
 		return 0, fmt.Errorf("missing duration: write e.g. 30m, 8h or 2d")
 	}
-	var total time.Duration
-	rest := s
+	rest := strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), ",", ".")
+	var total float64
 	for rest != "" {
 		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9') {
+		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
 			i++
 		}
-		if i == 0 || i == len(rest) {
-			return 0, fmt.Errorf("%q is not a duration: write e.g. 30m, 8h or 2d", s)
+		j := i
+		for j < len(rest) && rest[j] >= 'a' && rest[j] <= 'z' {
+			j++
 		}
-		n, _ := strconv.Atoi(rest[:i])
-		var unit time.Duration
-		switch rest[i] {
-		case 'm':
-			unit = time.Minute
-		case 'h':
-			unit = time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		default:
-			return 0, fmt.Errorf("%q is not a duration: units are m, h, d and w", s)
+		n, err := strconv.ParseFloat(rest[:i], 64)
+		if i == 0 || err != nil || j == i {
+			return 0, fmt.Errorf("%q is not a duration: write a number and a unit, e.g. 30m, 1.5h, 2d or 1w", s)
 		}
-		total += time.Duration(n) * unit
-		rest = rest[i+1:]
+		unit, ok := durationUnits[rest[i:j]]
+		if !ok {
+			return 0, fmt.Errorf("%q is not a duration: %q is not a unit; use m (minutes), h, d or w, e.g. 90m or 1.5h", s, rest[i:j])
+		}
+		total += n * float64(unit)
+		rest = rest[j:]
 	}
-	if total <= 0 || total > 365*24*time.Hour {
+	if total < float64(time.Minute) || total > float64(365*24*time.Hour) {
 		return 0, fmt.Errorf("%q: a duration must be between 1m and 365d", s)
 	}
-	return total, nil
+	return time.Duration(total).Round(time.Second), nil
 }
