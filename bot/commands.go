@@ -15,6 +15,9 @@ import (
 // HandleCommand runs one command or button press and returns the reply.
 // It never panics on user input and always has something to say.
 func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
+	if strings.HasPrefix(c.Button, "/") {
+		c.Text, c.Button = c.Button, "" // a ReplyButton: its command
+	}
 	if c.UserID != "" && !c.Operator && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
 		return Reply{Text: fmt.Sprintf("Slow down: at most %d commands a minute. Try again in a minute.", b.limits.CommandsPerMinute)}
 	}
@@ -229,15 +232,8 @@ func (b *Bot) cmdUnsubscribe(t alerts.Target, arg string) Reply {
 	if arg == "" {
 		return Reply{Text: "Which one? /unsubscribe 3 (the number /list shows), /unsubscribe ceasefire, or /unsubscribe all."}
 	}
-	if strings.EqualFold(arg, "all") {
-		subs, err := b.store.ListSubscriptions(t.ID)
-		if err != nil {
-			return b.storeTrouble(err)
-		}
-		for _, s := range subs {
-			b.removeSub(s.ID)
-		}
-		return Reply{Text: fmt.Sprintf("Unsubscribed from all %d topics. /subscribe to follow something again.", len(subs))}
+	if f := strings.Fields(strings.ToLower(arg)); len(f) > 0 && f[0] == "all" {
+		return b.unsubscribeAll(t, len(f) == 2 && f[1] == "confirm")
 	}
 	s, _, err := b.findSub(t, arg)
 	if errors.Is(err, alerts.ErrNotFound) {
@@ -250,6 +246,39 @@ func (b *Bot) cmdUnsubscribe(t alerts.Target, arg string) Reply {
 		return b.storeTrouble(err)
 	}
 	return Reply{Text: fmt.Sprintf("Unsubscribed #%d: %s", s.ID, s.Query)}
+}
+
+// confirmUnsubscribeAll is the command that removes every subscription.
+const confirmUnsubscribeAll = "/unsubscribe all confirm"
+
+// unsubscribeAll removes every subscription of the chat once confirmed,
+// and otherwise asks: one slip of the fingers should not lose a chat's
+// whole setup.
+func (b *Bot) unsubscribeAll(t alerts.Target, confirmed bool) Reply {
+	subs, err := b.store.ListSubscriptions(t.ID)
+	if err != nil {
+		return b.storeTrouble(err)
+	}
+	if len(subs) == 0 {
+		return Reply{Text: "This chat follows nothing. /subscribe to follow something."}
+	}
+	if !confirmed {
+		return Reply{Text: fmt.Sprintf("Stop following %s, everything this chat follows? Confirm with %s.", countTopics(len(subs)), confirmUnsubscribeAll),
+			Buttons: []ReplyButton{{Label: "Yes, unsubscribe from all", Command: confirmUnsubscribeAll}}}
+	}
+	for _, s := range subs {
+		if err := b.removeSub(s.ID); err != nil {
+			return b.storeTrouble(err)
+		}
+	}
+	return Reply{Text: fmt.Sprintf("Unsubscribed from %s. /subscribe to follow something again.", countTopics(len(subs)))}
+}
+
+func countTopics(n int) string {
+	if n == 1 {
+		return "the 1 topic"
+	}
+	return fmt.Sprintf("all %d topics", n)
 }
 
 func (b *Bot) removeSub(id uint64) error {
@@ -418,9 +447,10 @@ func explainMatches(a alerts.Alert) string {
 
 func (b *Bot) cmdMute(t alerts.Target, args string, now time.Time) Reply {
 	f := strings.Fields(args)
-	if len(f) != 2 {
+	if len(f) < 2 {
 		return Reply{Text: "Write /mute 3 8h to pause subscription #3 for 8 hours, /mute all 2d for everything, or /mute 3 off to resume."}
 	}
+	f = []string{f[0], strings.Join(f[1:], " ")} // "2 days"
 	var until time.Time
 	if !strings.EqualFold(f[1], "off") {
 		d, err := parseDuration(f[1])
@@ -528,20 +558,24 @@ func (b *Bot) cmdQuiet(t alerts.Target, args string) Reply {
 func (b *Bot) cmdTimezone(t alerts.Target, zone string, now time.Time) Reply {
 	zone = strings.TrimSpace(zone)
 	if zone == "" {
-		return Reply{Text: fmt.Sprintf("This chat's time zone is %s. Set it with /timezone Europe/Kyiv.", zoneName(t.Settings))}
+		return Reply{Text: fmt.Sprintf("This chat's time zone is %s. Set it with /timezone Europe/Kyiv (or an offset such as UTC+3).", zoneName(t.Settings))}
 	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		return Reply{Text: fmt.Sprintf("I don't know the time zone %q. Use a name like Europe/Kyiv, America/New_York or UTC.", zone)}
+	name, loc, fixed, ok := readZone(zone)
+	if !ok {
+		return Reply{Text: fmt.Sprintf("I don't know the time zone %q. Use a name like Europe/Kyiv, America/New_York or UTC, or an offset such as UTC+3 or +05:30.", zone)}
 	}
-	t.Settings.TimeZone = loc.String()
+	t.Settings.TimeZone = name
 	if err := b.store.PutTarget(t); err != nil {
 		return b.storeTrouble(err)
 	}
 	if err := b.replan(t); err != nil {
 		b.log.Error("Held alerts not re-planned", "target", t.ID, "err", err)
 	}
-	return Reply{Text: fmt.Sprintf("Time zone set to %s; it is %s there now.", loc, now.In(loc).Format("15:04"))}
+	msg := fmt.Sprintf("Time zone set to %s; it is %s there now.", name, now.In(loc).Format("15:04"))
+	if fixed {
+		msg += " A fixed offset does not follow daylight saving time; a zone name such as Europe/Kyiv does."
+	}
+	return Reply{Text: msg}
 }
 
 func (b *Bot) cmdPreviews(t alerts.Target, arg string) Reply {

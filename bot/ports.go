@@ -59,7 +59,8 @@ type Command struct {
 	// Text is the command line, "/subscribe ceasefire", with any
 	// "@BotName" suffix removed.
 	Text string
-	// Button is the token of a pressed alert button; Text is then empty.
+	// Button is the data of a pressed button: an alert button's token,
+	// or a ReplyButton's Command. Text is then empty.
 	Button string
 	// Operator is true for the operator of this Herald at its own
 	// terminal (the console): no command budget, and /sources adds and
@@ -71,6 +72,18 @@ type Command struct {
 // for their markup.
 type Reply struct {
 	Text string
+	// Buttons under the reply offer a follow-up; the text also says how
+	// to type it, for platforms without buttons (the console).
+	Buttons []ReplyButton
+}
+
+// ReplyButton is a button under a reply that runs Command when pressed,
+// as if the person who pressed it had typed it there: the same checks
+// apply. Command starts with "/" and fits in 64 bytes (Telegram's
+// callback_data).
+type ReplyButton struct {
+	Label   string
+	Command string
 }
 
 // ArticleSource produces articles; adapters/feeds implements it.

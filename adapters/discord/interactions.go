@@ -14,8 +14,12 @@ import (
 	"github.com/herald-news/herald/bot"
 )
 
-// buttonPrefix starts the custom_id of every Herald button: "h:<token>".
+// buttonPrefix starts the custom_id of every alert button: "h:<token>".
 const buttonPrefix = "h:"
+
+// commandPrefix starts the custom_id of a reply's button, which runs a
+// command: "c:/unsubscribe all confirm".
+const commandPrefix = "c:"
 
 // manageBits are the permissions that let a member manage a channel's
 // subscriptions.
@@ -120,10 +124,15 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 		if !ok {
 			return
 		}
-		a.serve(s, i, func(c *bot.Command) { c.Text = commandText(data) })
+		a.serve(s, i, false, func(c *bot.Command) { c.Text = commandText(data) })
 	case discordgo.InteractionMessageComponent:
 		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
 		if !ok {
+			return
+		}
+		if cmd, ok := strings.CutPrefix(data.CustomID, commandPrefix); ok && strings.HasPrefix(cmd, "/") {
+			// A reply's button: its ephemeral message becomes the outcome.
+			a.serve(s, i, true, func(c *bot.Command) { c.Button = cmd })
 			return
 		}
 		token, ok := strings.CutPrefix(data.CustomID, buttonPrefix)
@@ -131,7 +140,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 			a.respondNow(s, i, "This button no longer works.")
 			return
 		}
-		a.serve(s, i, func(c *bot.Command) { c.Button = token })
+		a.serve(s, i, false, func(c *bot.Command) { c.Button = token })
 	default:
 		// Autocomplete and modals are not used; pings only come over HTTP.
 		a.log.Debug("Discord interaction ignored", "type", i.Type.String())
@@ -139,18 +148,24 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 }
 
 // serve acknowledges an interaction with a deferred ephemeral response,
-// asks the handler, and edits the response with its reply.
-func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
+// asks the handler, and edits the response with its reply. With update,
+// the acknowledgement defers an update of the message whose button was
+// pressed, and the reply replaces that message.
+func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update bool, fill func(*bot.Command)) {
 	// Discord drops an interaction not acknowledged within 3 seconds.
 	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
 	defer cancel()
-	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+	ack := &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
 			Flags:           discordgo.MessageFlagsEphemeral,
 			AllowedMentions: noMentions(),
 		},
-	}, discordgo.WithContext(ctx))
+	}
+	if update {
+		ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	}
+	err := s.InteractionRespond(i, ack, discordgo.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("Discord interaction could not be acknowledged", "error", redact(err, i.Token))
 		return
@@ -162,40 +177,61 @@ func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill fun
 }
 
 // handle asks the handler for its reply; a panic becomes an apology.
-func (a *Adapter) handle(cmd bot.Command) (text string) {
+func (a *Adapter) handle(cmd bot.Command) (reply bot.Reply) {
 	h := a.getHandler()
 	if h == nil {
-		return "Herald is starting up; try again in a minute."
+		return bot.Reply{Text: "Herald is starting up; try again in a minute."}
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("Discord command handler panicked", "panic", r, "stack", string(debug.Stack()))
-			text = "Sorry, something went wrong. Try again later."
+			reply = bot.Reply{Text: "Sorry, something went wrong. Try again later."}
 		}
 	}()
 	ctx, cancel := context.WithTimeout(a.baseContext(), a.commandTimeout)
 	defer cancel()
-	return h.HandleCommand(ctx, cmd).Text
+	return h.HandleCommand(ctx, cmd)
 }
 
-// reply edits the deferred response with text, in as many messages as it
-// takes.
-func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text string) {
+// replyButtons are a reply's buttons as one action row; an empty row
+// removes the buttons of a message being replaced.
+func replyButtons(r bot.Reply) []discordgo.MessageComponent {
+	var row []discordgo.MessageComponent
+	for _, b := range r.Buttons {
+		if id := commandPrefix + b.Command; b.Label != "" && len(id) <= maxCustomID {
+			row = append(row, discordgo.Button{Label: fit(b.Label, 80), Style: discordgo.DangerButton, CustomID: id})
+		}
+	}
+	if len(row) == 0 {
+		return []discordgo.MessageComponent{}
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: row}}
+}
+
+// reply edits the deferred response with the reply, in as many messages
+// as it takes; its buttons go under the last.
+func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, r bot.Reply) {
 	// The interaction token is valid for 15 minutes.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), time.Minute)
 	defer cancel()
-	parts := splitReply(text, maxContent)
+	parts := splitReply(r.Text, maxContent)
 	first := parts[0]
-	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()},
-		discordgo.WithContext(ctx))
+	edit := &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()}
+	if len(parts) == 1 {
+		buttons := replyButtons(r)
+		edit.Components = &buttons
+	}
+	_, err := s.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("Discord interaction reply failed", "error", redact(err, i.Token))
 		return
 	}
-	for _, p := range parts[1:] {
-		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
-			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-			discordgo.WithContext(ctx))
+	for n, p := range parts[1:] {
+		params := &discordgo.WebhookParams{Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}
+		if n == len(parts)-2 {
+			params.Components = replyButtons(r)
+		}
+		_, err := s.FollowupMessageCreate(i, true, params, discordgo.WithContext(ctx))
 		if err != nil {
 			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
 			return

@@ -193,7 +193,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	if reply.Text == "" {
 		return
 	}
-	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply.Text); err != nil {
+	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 	}
 }
@@ -273,9 +273,18 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery,
 	c.CanManage = a.canManage(ctx, q.Message.Chat, q.From, nil)
 	reply := a.h().HandleCommand(ctx, c)
 	answer = reply.Text
+	if strings.HasPrefix(q.Data, "/") && reply.Text != "" {
+		// A reply's button (a confirmation): its message becomes the
+		// outcome, and the button goes.
+		err := a.editReply(ctx, q.Message.Chat.ID, q.Message.MessageID, reply)
+		if err == nil {
+			return
+		}
+		a.log.Warn("Telegram reply not edited", "chat_id", q.Message.Chat.ID, "err", err)
+	}
 	if utf8.RuneCountInString(reply.Text) > maxCallbackText {
 		// Too long for a toast (an explanation from "why"): post it.
-		if err := a.reply(ctx, q.Message.Chat.ID, thread, q.Message.MessageID, reply.Text); err != nil {
+		if err := a.reply(ctx, q.Message.Chat.ID, thread, q.Message.MessageID, reply); err != nil {
 			a.log.Warn("Telegram reply not sent", "chat_id", q.Message.Chat.ID, "err", err)
 		}
 	}

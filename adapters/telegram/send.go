@@ -90,14 +90,8 @@ func chatOf(id alerts.TargetID) (chat int64, thread int, err error) {
 
 // messageParams formats m for sendMessage and editMessageText.
 func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params, error) {
-	loc := time.UTC
-	if t.Settings.TimeZone != "" {
-		if l, err := time.LoadLocation(t.Settings.TimeZone); err == nil {
-			loc = l
-		}
-	}
 	p := tgbotapi.Params{
-		"text":       Format(m, loc),
+		"text":       Format(m, t.Settings.Location()),
 		"parse_mode": tgbotapi.ModeHTML,
 	}
 	if t.Settings.NoPreviews {
@@ -119,6 +113,23 @@ func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 		}
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Token))
 	}
+	return keyboardRow(row)
+}
+
+// replyKeyboard is the buttons of a reply: each one's callback_data is its
+// command, which the bot runs when it comes back.
+func replyKeyboard(buttons []bot.ReplyButton) *tgbotapi.InlineKeyboardMarkup {
+	var row []tgbotapi.InlineKeyboardButton
+	for _, b := range buttons {
+		if b.Command == "" || len(b.Command) > maxCallbackData || b.Label == "" {
+			continue
+		}
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Command))
+	}
+	return keyboardRow(row)
+}
+
+func keyboardRow(row []tgbotapi.InlineKeyboardButton) *tgbotapi.InlineKeyboardMarkup {
 	if row == nil {
 		return nil
 	}
@@ -127,9 +138,11 @@ func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 }
 
 // reply answers a command in its chat, as plain text escaped for HTML,
-// split if it is too long for one message.
-func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, text string) error {
-	for i, part := range splitText(text, MaxMessageLen) {
+// split if it is too long for one message; its buttons go under the last
+// part.
+func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, r bot.Reply) error {
+	parts := splitText(r.Text, MaxMessageLen)
+	for i, part := range parts {
 		p := tgbotapi.Params{
 			"chat_id":              strconv.FormatInt(chatID, 10),
 			"text":                 escape(part),
@@ -143,9 +156,40 @@ func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, 
 			p["reply_to_message_id"] = strconv.Itoa(replyTo)
 			p["allow_sending_without_reply"] = "true"
 		}
+		if kb := replyKeyboard(r.Buttons); kb != nil && i == len(parts)-1 {
+			if err := p.AddInterface("reply_markup", kb); err != nil {
+				return err
+			}
+		}
 		if _, err := a.call(ctx, "sendMessage", p); err != nil {
 			return classify("reply in "+strconv.FormatInt(chatID, 10), err)
 		}
+	}
+	return nil
+}
+
+// editReply replaces a reply the bot sent (one whose button was pressed)
+// with r, which must fit one message; without buttons in r, the keyboard
+// goes.
+func (a *Adapter) editReply(ctx context.Context, chatID int64, messageID int, r bot.Reply) error {
+	parts := splitText(r.Text, MaxMessageLen)
+	if len(parts) != 1 {
+		return fmt.Errorf("telegram: a reply of %d messages cannot replace one", len(parts))
+	}
+	p := tgbotapi.Params{
+		"chat_id":              strconv.FormatInt(chatID, 10),
+		"message_id":           strconv.Itoa(messageID),
+		"text":                 escape(parts[0]),
+		"parse_mode":           tgbotapi.ModeHTML,
+		"link_preview_options": `{"is_disabled":true}`,
+	}
+	if kb := replyKeyboard(r.Buttons); kb != nil {
+		if err := p.AddInterface("reply_markup", kb); err != nil {
+			return err
+		}
+	}
+	if _, err := a.call(ctx, "editMessageText", p); err != nil {
+		return classify("edit reply in "+strconv.FormatInt(chatID, 10), err)
 	}
 	return nil
 }

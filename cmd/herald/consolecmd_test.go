@@ -59,3 +59,13 @@ func TestConsoleWithoutFeedsCanAddOne(t *testing.T) {
 		t.Errorf("/sources in a console started without feeds:\n%s", out)
 	}
 }
+
+func TestConsoleUnsubscribeAllAsksFirst(t *testing.T) {
+	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/unsubscribe all", "/list", "/unsubscribe all confirm", "/list")
+	for _, want := range []string{"Stop following the 1 topic, everything this chat follows? Confirm with /unsubscribe all confirm.",
+		"This chat follows 1 of", "Unsubscribed from the 1 topic", "This chat follows nothing yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the console lacks %q:\n%s", want, out)
+		}
+	}
+}

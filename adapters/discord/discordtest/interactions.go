@@ -22,7 +22,8 @@ type Interaction struct {
 
 // Reply is what a user sees of the bot's answer to an interaction.
 type Reply struct {
-	// Type is the initial response type: 5 deferred, 4 immediate.
+	// Type is the initial response type: 5 deferred, 4 immediate, 6 a
+	// deferred update of the message whose button was clicked.
 	Type int
 	// Ephemeral is true when only the user sees the answer.
 	Ephemeral bool
@@ -32,6 +33,32 @@ type Reply struct {
 	// AllowedMentions is the raw allowed_mentions of the last body that
 	// set content.
 	AllowedMentions json.RawMessage
+	// Buttons are the buttons under the answer's last message.
+	Buttons []Button
+}
+
+// Button is a button of a message: what it says, and the custom_id a
+// click sends back.
+type Button struct {
+	Label    string `json:"label"`
+	CustomID string `json:"custom_id"`
+}
+
+// messageBody is the part of a message body a user sees.
+type messageBody struct {
+	Content         string          `json:"content"`
+	AllowedMentions json.RawMessage `json:"allowed_mentions"`
+	Components      []struct {
+		Components []Button `json:"components"`
+	} `json:"components"`
+}
+
+func (m messageBody) buttons() []Button {
+	var out []Button
+	for _, row := range m.Components {
+		out = append(out, row.Components...)
+	}
+	return out
 }
 
 // Member is who runs a command or clicks a button.
@@ -155,31 +182,26 @@ func (s *Server) WaitReply(id string) Reply {
 		var cb struct {
 			Type int `json:"type"`
 			Data struct {
-				Content         string          `json:"content"`
-				Flags           int             `json:"flags"`
-				AllowedMentions json.RawMessage `json:"allowed_mentions"`
+				messageBody
+				Flags int `json:"flags"`
 			} `json:"data"`
 		}
 		json.Unmarshal(in.Callback, &cb)
 		r = Reply{Type: cb.Type, Ephemeral: cb.Data.Flags&64 != 0,
-			Content: cb.Data.Content, AllowedMentions: cb.Data.AllowedMentions}
-		if cb.Type == 5 {
+			Content: cb.Data.Content, AllowedMentions: cb.Data.AllowedMentions, Buttons: cb.Data.buttons()}
+		if cb.Type == 5 || cb.Type == 6 {
 			if len(in.Edits) == 0 {
 				return false
 			}
-			var e struct {
-				Content         string          `json:"content"`
-				AllowedMentions json.RawMessage `json:"allowed_mentions"`
-			}
+			var e messageBody
 			json.Unmarshal(in.Edits[len(in.Edits)-1], &e)
-			r.Content, r.AllowedMentions = e.Content, e.AllowedMentions
+			r.Content, r.AllowedMentions, r.Buttons = e.Content, e.AllowedMentions, e.buttons()
 		}
 		for _, f := range in.Followups {
-			var e struct {
-				Content string `json:"content"`
-			}
+			var e messageBody
 			json.Unmarshal(f, &e)
 			r.Content += "\n" + e.Content
+			r.Buttons = e.buttons()
 		}
 		return true
 	})
