@@ -37,6 +37,10 @@ type Limits struct {
 	// lets the admins of any group or channel, an empty map no chat, and
 	// otherwise the chats in it (their admins).
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats, when not nil, are the only chats that may use the bot
+	// (HERALD_ALLOWED_CHATS): chat IDs, Discord servers as
+	// "discord:GUILD", and people as "platform:USER" for their DMs.
+	AllowedChats map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {
@@ -102,6 +106,7 @@ type Bot struct {
 	subs     map[uint64]subInfo
 	wake     chan struct{}
 	cmdRate  *userRate
+	refused  *refusedChats
 }
 
 // New builds a Bot. Call Load before Run so the matcher knows the stored
@@ -134,6 +139,7 @@ func New(o Options) (*Bot, error) {
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.refused = newRefusedChats(10000)
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
 		b.metrics.start(s.Platform())

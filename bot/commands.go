@@ -15,6 +15,9 @@ import (
 // HandleCommand runs one command or button press and returns the reply.
 // It never panics on user input and always has something to say.
 func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
+	if !b.allowed(c) {
+		return b.refuse(c)
+	}
 	if strings.HasPrefix(c.Button, "/") {
 		c.Text, c.Button = c.Button, "" // a ReplyButton: its command
 	}

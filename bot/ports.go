@@ -52,6 +52,8 @@ type Command struct {
 	// UserID identifies who gave it, on the platform.
 	UserID   string
 	UserName string
+	// Guild is the Discord server the chat belongs to; empty elsewhere.
+	Guild string
 	// CanManage is the platform's word on whether the user may manage a
 	// group or channel target (ignored for DMs). Adapters fail closed:
 	// false when they could not find out.

@@ -173,7 +173,26 @@ func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update b
 	cmd := commandFrom(i)
 	fill(&cmd)
 
-	a.reply(s, i, a.handle(cmd))
+	r := a.handle(cmd)
+	if r.Text == "" {
+		// Nothing to say (a chat already told it may not use this
+		// Herald): the deferred "thinking…" goes; an update leaves the
+		// message as it was.
+		if !update {
+			a.deleteResponse(s, i)
+		}
+		return
+	}
+	a.reply(s, i, r)
+}
+
+// deleteResponse removes the deferred response to an interaction.
+func (a *Adapter) deleteResponse(s *discordgo.Session, i *discordgo.Interaction) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), time.Minute)
+	defer cancel()
+	if err := s.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {
+		a.log.Warn("Discord interaction response not deleted", "error", redact(err, i.Token))
+	}
 }
 
 // handle asks the handler for its reply; a panic becomes an apology.
@@ -265,6 +284,7 @@ func commandFrom(i *discordgo.Interaction) bot.Command {
 	} else {
 		c.Target = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, i.ChannelID), Kind: alerts.KindChannel,
 			Title: fmt.Sprintf("channel %s in server %s", i.ChannelID, i.GuildID)}
+		c.Guild = i.GuildID
 		if i.Member != nil {
 			u = i.Member.User
 			c.CanManage = i.Member.Permissions&manageBits != 0

@@ -18,7 +18,7 @@ import (
 
 // discordService runs herald as in production with Discord pointed at a
 // fake Discord, until the test ends.
-func discordService(t *testing.T) (addr string, fake *discordtest.Server) {
+func discordService(t *testing.T, extra ...string) (addr string, fake *discordtest.Server) {
 	t.Helper()
 	fake = discordtest.New(t)
 	vars := map[string]string{
@@ -26,6 +26,9 @@ func discordService(t *testing.T) (addr string, fake *discordtest.Server) {
 		"HERALD_HTTP_ADDR":     "127.0.0.1:0",
 		"HERALD_DISCORD_TOKEN": discordtest.Token,
 		"HERALD_DISCORD_API":   fake.APIBase(),
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
 	}
 	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
 	if err != nil {

@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
 		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute,
-			ChatSources: cfg.ChatSources},
+			ChatSources: cfg.ChatSources, AllowedChats: cfg.AllowedChats},
 	})
 	if err != nil {
 		return err

@@ -291,6 +291,16 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int,
 		in.Edits = append(in.Edits, body)
 		return 200, jsonBytes(map[string]any{"id": s.newID(), "channel_id": in.ChannelID, "content": ""}), nil
 
+	case r.Method == http.MethodDelete && reOriginal.MatchString(path):
+		// Delete Original Interaction Response: 204, the message is gone.
+		m := reOriginal.FindStringSubmatch(path)
+		in := s.interByToken(m[2])
+		if in == nil || in.Callback == nil || in.Deleted {
+			return 404, apiError(10008, "Unknown Message"), nil
+		}
+		in.Deleted = true
+		return 204, nil, nil
+
 	case r.Method == http.MethodPost && reFollowup.MatchString(path):
 		m := reFollowup.FindStringSubmatch(path)
 		in := s.interByToken(m[2])

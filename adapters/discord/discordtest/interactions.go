@@ -18,6 +18,8 @@ type Interaction struct {
 	Edits []json.RawMessage
 	// Followups are further messages posted with the token.
 	Followups []json.RawMessage
+	// Deleted is set once the bot deleted its original response.
+	Deleted bool
 }
 
 // Reply is what a user sees of the bot's answer to an interaction.
@@ -215,6 +217,17 @@ func (s *Server) WaitFollowups(id string, n int) Interaction {
 	s.waitFor("follow-ups to interaction "+id, func() bool {
 		in := s.inter[id]
 		return in != nil && len(in.Followups) >= n
+	})
+	return s.Interaction(id)
+}
+
+// WaitDeleted waits until the bot deleted its original response to an
+// interaction (a deferred answer it had nothing to say in).
+func (s *Server) WaitDeleted(id string) Interaction {
+	s.t.Helper()
+	s.waitFor("deletion of the response to interaction "+id, func() bool {
+		in := s.inter[id]
+		return in != nil && in.Deleted
 	})
 	return s.Interaction(id)
 }
