@@ -102,5 +102,12 @@ func (l *local) ingestFile(ctx context.Context, path string) (string, error) {
 	if dup > 0 {
 		parts = append(parts, fmt.Sprintf("%d seen before", dup))
 	}
-	return fmt.Sprintf("Read %d article(s) from %s: %s.", len(arts), filepath.Base(path), strings.Join(parts, ", ")), nil
+	return fmt.Sprintf("Read %s from %s: %s.", countArticles(len(arts)), filepath.Base(path), strings.Join(parts, ", ")), nil
+}
+
+func countArticles(n int) string {
+	if n == 1 {
+		return "1 article"
+	}
+	return fmt.Sprintf("%d articles", n)
 }
