@@ -107,6 +107,7 @@ type Bot struct {
 	wake     chan struct{}
 	cmdRate  *userRate
 	refused  *refusedChats
+	commands commandIndex
 }
 
 // New builds a Bot. Call Load before Run so the matcher knows the stored
@@ -140,6 +141,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
 	b.refused = newRefusedChats(10000)
+	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
 		b.metrics.start(s.Platform())

@@ -1,5 +1,8 @@
 package bot
 
+// This file decides when a chat's alerts may go out: its quiet hours and
+// its digest times, in its time zone (holdUntil).
+
 import (
 	"fmt"
 	"strconv"
@@ -13,12 +16,12 @@ import (
 func parseClock(s string) (int, error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
-		return 0, fmt.Errorf("%q is not a time of day: write HH:MM, e.g. 08:00", s)
+		return 0, fmt.Errorf(clockText.NotClock, s)
 	}
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
-		return 0, fmt.Errorf("%q is not a time of day: write HH:MM between 00:00 and 23:59", s)
+		return 0, fmt.Errorf(clockText.OutOfRange, s)
 	}
 	return hh*60 + mm, nil
 }
@@ -91,47 +94,4 @@ func holdUntil(st alerts.TargetSettings, now time.Time) time.Time {
 		}
 	}
 	return t
-}
-
-// durationUnits are the units a duration may be written in.
-var durationUnits = map[string]time.Duration{
-	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
-	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
-	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
-	"w": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
-}
-
-// parseDuration reads durations people type: 30m, 8h, 1.5h, 2d, 1w,
-// 1h30m, "2 days".
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return 0, fmt.Errorf("missing duration: write e.g. 30m, 8h or 2d")
-	}
-	rest := strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), ",", ".")
-	var total float64
-	for rest != "" {
-		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
-			i++
-		}
-		j := i
-		for j < len(rest) && rest[j] >= 'a' && rest[j] <= 'z' {
-			j++
-		}
-		n, err := strconv.ParseFloat(rest[:i], 64)
-		if i == 0 || err != nil || j == i {
-			return 0, fmt.Errorf("%q is not a duration: write a number and a unit, e.g. 30m, 1.5h, 2d or 1w", s)
-		}
-		unit, ok := durationUnits[rest[i:j]]
-		if !ok {
-			return 0, fmt.Errorf("%q is not a duration: %q is not a unit; use m (minutes), h, d or w, e.g. 90m or 1.5h", s, rest[i:j])
-		}
-		total += n * float64(unit)
-		rest = rest[j:]
-	}
-	if total < float64(time.Minute) || total > float64(365*24*time.Hour) {
-		return 0, fmt.Errorf("%q: a duration must be between 1m and 365d", s)
-	}
-	return time.Duration(total).Round(time.Second), nil
 }
