@@ -92,6 +92,9 @@ type TargetSettings struct {
 	MutedUntil time.Time `json:"muted_until,omitzero"`
 	// NoPreviews turns off link previews where the platform has them.
 	NoPreviews bool `json:"no_previews,omitempty"`
+	// Format is the chat's own alert layout (/format, see Template);
+	// empty means Herald's.
+	Format string `json:"format,omitempty"`
 }
 
 // Subscription is one query a target follows.

@@ -77,6 +77,16 @@ type Reply struct {
 	// Buttons under the reply offer a follow-up; the text also says how
 	// to type it, for platforms without buttons (the console).
 	Buttons []ReplyButton
+	// Preview, when set, is an alert to show after the text as the chat
+	// would receive it (/format), without buttons.
+	Preview *Preview
+}
+
+// Preview is an alert laid out for a chat: the adapter renders Message
+// for Target as it renders alerts.
+type Preview struct {
+	Target  alerts.Target
+	Message Message
 }
 
 // ReplyButton is a button under a reply that runs Command when pressed,

@@ -99,6 +99,10 @@ func commandTable() []CommandSpec {
 			Description: "Show or hide link previews under alerts",
 			Usage:       "on|off", Help: "link previews under alerts",
 			Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
+		{Name: "format", Manage: true, run: (*Bot).cmdFormat,
+			Description: "Lay out this chat's alerts your way, e.g. {title} ({source})\\n{summary}",
+			Usage:       "[TEMPLATE|default]", Help: "this chat's alert layout with {title} {summary} {source} {url} {time} {matched}; alone it shows the layout and a preview",
+			Options: []OptionSpec{{Name: "template", Description: "e.g. {title} ({source})\\n{summary}, or default", Rest: true}}},
 		// Listing sources is for anyone; adding and removing need a
 		// manager, which the handler checks (sources.go).
 		{Name: "sources", run: (*Bot).cmdSources,

@@ -41,23 +41,66 @@ func NewSender(w io.Writer) *Sender { return &Sender{w: w} }
 func (s *Sender) Platform() alerts.Platform { return alerts.PlatformConsole }
 
 // Send prints a message and returns its number.
-func (s *Sender) Send(_ context.Context, _ alerts.Target, m bot.Message) (string, error) {
+func (s *Sender) Send(_ context.Context, t alerts.Target, m bot.Message) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
 	s.sent = append(s.sent, m)
-	fmt.Fprint(s.w, Format(m, s.seq))
+	fmt.Fprint(s.w, FormatFor(t, m, s.seq))
 	return strconv.Itoa(s.seq), nil
 }
 
 // Edit prints the new version of an earlier message.
-func (s *Sender) Edit(_ context.Context, _ alerts.Target, id string, m bot.Message) error {
+func (s *Sender) Edit(_ context.Context, t alerts.Target, id string, m bot.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, m)
 	n, _ := strconv.Atoi(id)
-	fmt.Fprint(s.w, Format(m, n))
+	fmt.Fprint(s.w, FormatFor(t, m, n))
 	return nil
+}
+
+// FormatFor renders a message as the chat t reads it: with its own
+// template (/format) for a single alert, else as Format does.
+func FormatFor(t alerts.Target, m bot.Message, n int) string {
+	tpl := t.Settings.Template()
+	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
+		return Format(m, n)
+	}
+	a := m.Alerts[0]
+	values := alerts.TemplateValues(a)
+	if when := a.Article.Published; !when.IsZero() {
+		values[alerts.PlaceholderTime] = when.In(t.Settings.Location()).Format("2 Jan 15:04 MST")
+	}
+	var sb strings.Builder
+	switch {
+	case n == 0:
+		sb.WriteString("\n── preview ───────────────────────────────────\n")
+	case m.Edit:
+		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
+	default:
+		fmt.Fprintf(&sb, "\n── alert #%d ─────────────────────────────────\n", n)
+	}
+	for _, seg := range tpl.Expand(values, 4000, func(s alerts.Segment) int { return len([]rune(s.Text)) }) {
+		sb.WriteString(seg.Text)
+	}
+	sb.WriteString("\n")
+	if len(a.Sources) > 1 {
+		fmt.Fprintf(&sb, "also reported by: %s\n", strings.Join(a.Sources[1:], ", "))
+	}
+	sb.WriteString(buttonLine(m.Buttons))
+	return sb.String()
+}
+
+func buttonLine(bs []bot.MessageButton) string {
+	if len(bs) == 0 {
+		return ""
+	}
+	labels := make([]string, 0, len(bs))
+	for _, b := range bs {
+		labels = append(labels, "["+b.Label+"]")
+	}
+	return strings.Join(labels, " ") + "\n"
 }
 
 // Sent returns every message printed so far.
@@ -71,6 +114,8 @@ func (s *Sender) Sent() []bot.Message {
 func Format(m bot.Message, n int) string {
 	var sb strings.Builder
 	switch {
+	case n == 0:
+		sb.WriteString("\n── preview ───────────────────────────────────\n")
 	case m.Edit:
 		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
 	case m.Kind == alerts.DeliverDigest:
@@ -119,13 +164,7 @@ func Format(m bot.Message, n int) string {
 			fmt.Fprintf(&sb, "also reported by: %s\n", strings.Join(a.Sources[1:], ", "))
 		}
 	}
-	if len(m.Buttons) > 0 {
-		labels := make([]string, 0, len(m.Buttons))
-		for _, b := range m.Buttons {
-			labels = append(labels, "["+b.Label+"]")
-		}
-		fmt.Fprintf(&sb, "%s\n", strings.Join(labels, " "))
-	}
+	sb.WriteString(buttonLine(m.Buttons))
 	return sb.String()
 }
 
@@ -206,6 +245,9 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest In
 		case strings.HasPrefix(line, "/"):
 			r := h.HandleCommand(ctx, Command(line))
 			fmt.Fprintln(out, r.Text)
+			if p := r.Preview; p != nil {
+				fmt.Fprint(out, FormatFor(p.Target, p.Message, 0))
+			}
 		default:
 			fmt.Fprintln(out, "Commands start with / (try /help); :ingest FILE reads articles.")
 		}

@@ -256,6 +256,18 @@ func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, r bot.Re
 			return
 		}
 	}
+	if pv := r.Preview; pv != nil {
+		// The alert as the channel would receive it, seen only by the
+		// one who asked.
+		m := pv.Message
+		m.Buttons = nil
+		embed, _ := renderFor(pv.Target, m)
+		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Embeds: []*discordgo.MessageEmbed{embed},
+			Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		if err != nil {
+			a.log.Warn("Discord preview follow-up failed", "error", redact(err, i.Token))
+		}
+	}
 }
 
 // respondNow answers an interaction at once, ephemerally.

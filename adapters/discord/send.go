@@ -66,7 +66,7 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	if err := a.gate(ctx, endpoint); err != nil {
 		return "", err
 	}
-	embed, comps := render(m)
+	embed, comps := renderFor(t, m)
 	body := messageBody{
 		Embeds:          []*discordgo.MessageEmbed{embed},
 		Components:      comps,
@@ -98,7 +98,7 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	if err := a.gate(ctx, discordgo.EndpointChannelMessage(ch, "")); err != nil {
 		return err
 	}
-	embed, comps := render(m)
+	embed, comps := renderFor(t, m)
 	edit := &discordgo.MessageEdit{
 		Channel:         ch,
 		ID:              messageID,

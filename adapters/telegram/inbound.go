@@ -195,6 +195,12 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	}
 	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
+		return
+	}
+	if p := reply.Preview; p != nil {
+		if err := a.sendPreview(ctx, m.Chat.ID, thread, p); err != nil {
+			a.log.Warn("Telegram preview not sent", "chat_id", m.Chat.ID, "err", err)
+		}
 	}
 }
 

@@ -91,7 +91,7 @@ func chatOf(id alerts.TargetID) (chat int64, thread int, err error) {
 // messageParams formats m for sendMessage and editMessageText.
 func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params, error) {
 	p := tgbotapi.Params{
-		"text":       Format(m, t.Settings.Location()),
+		"text":       formatFor(t, m),
 		"parse_mode": tgbotapi.ModeHTML,
 	}
 	if t.Settings.NoPreviews {
@@ -164,6 +164,25 @@ func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, 
 		if _, err := a.call(ctx, "sendMessage", p); err != nil {
 			return classify("reply in "+strconv.FormatInt(chatID, 10), err)
 		}
+	}
+	return nil
+}
+
+// sendPreview shows an alert as the chat would receive it (/format),
+// without buttons.
+func (a *Adapter) sendPreview(ctx context.Context, chatID int64, thread int, pv *bot.Preview) error {
+	m := pv.Message
+	m.Buttons = nil
+	p, err := a.messageParams(pv.Target, m)
+	if err != nil {
+		return err
+	}
+	p["chat_id"] = strconv.FormatInt(chatID, 10)
+	if thread != 0 {
+		p["message_thread_id"] = strconv.Itoa(thread)
+	}
+	if _, err := a.call(ctx, "sendMessage", p); err != nil {
+		return classify("preview in "+strconv.FormatInt(chatID, 10), err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,22 @@ func TestConsoleUnsubscribeAllAsksFirst(t *testing.T) {
 	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/unsubscribe all", "/list", "/unsubscribe all confirm", "/list")
 	for _, want := range []string{"Stop following the 1 topic, everything this chat follows? Confirm with /unsubscribe all confirm.",
 		"This chat follows 1 of", "Unsubscribed from the 1 topic", "This chat follows nothing yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the console lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConsoleFormat(t *testing.T) {
+	article := filepath.Join(t.TempDir(), "article.txt")
+	os.WriteFile(article, []byte("Ceasefire talks resume in Geneva\n\nEnvoys agreed to resume ceasefire talks in Geneva on Monday, officials said.\n"), 0o600)
+	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/format", "/format >> {title} | {matched}", ":ingest "+article, "/format")
+	for _, want := range []string{
+		"This chat's alerts use Herald's layout.", "── preview ──", // /format alone, before any alert: a sample
+		"Alerts here now use your template.",
+		"── alert #1 ─", ">> Ceasefire talks resume in Geneva | ceasefire", // the alert, laid out by the template
+		"use the template:\n>> {title} | {matched}",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
 		}

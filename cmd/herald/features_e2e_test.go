@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -195,4 +198,116 @@ func TestDiscordPrivateBot(t *testing.T) {
 	}
 	targets, subs := stored(t, addr, db)
 	onlyTargets(t, targets, subs, "discord:500000000000000001", alerts.TargetID("discord:"+discordtest.DMChannelID(user)))
+}
+
+// formatTemplate tries what a template could break: markup in its own
+// text, a would-be ping, every placeholder, and a summary used three times.
+const formatTemplate = `🔔 {title} — {source} <b>@everyone</b> & [x](y)\n{summary}\n{summary}\n{summary}\nmatched: {matched} at {time}\n{url}`
+
+// longBody is a long article body, in one of two unrelated stories.
+func longBody(story int) string {
+	var b strings.Builder
+	for i := range 60 {
+		if story == 0 {
+			fmt.Fprintf(&b, "The ceasefire held through night %d along the front line, observers from %d countries said. ", i+1, i+3)
+		} else {
+			fmt.Fprintf(&b, "Grain ship number %d left Odesa harbour under the ceasefire's sea corridor with %d tonnes of wheat. ", i+1, 1000*i+7)
+		}
+	}
+	return b.String()
+}
+
+// overLimit is a template that cannot fit any platform's limit: sixty
+// summaries.
+var overLimit = "{title}\\n" + strings.Repeat("{summary} ", 60)
+
+func TestTelegramFormat(t *testing.T) {
+	addr, fake := telegramService(t)
+	alice := telegramtest.User{ID: 101, FirstName: "Alice"}
+	dm := telegramtest.PrivateChat(alice)
+	telegramSay(t, fake, dm, alice, "/subscribe ceasefire")
+
+	if r := telegramSay(t, fake, dm, alice, "/format {title} {link}"); !strings.Contains(r, "unknown placeholder {link} at column 9") {
+		t.Fatalf("a bad template: %q", r)
+	}
+	if r := telegramSay(t, fake, dm, alice, "/format "+formatTemplate); !strings.Contains(r, "now use your template") {
+		t.Fatalf("/format TEMPLATE: %q", r)
+	}
+	// The reply is followed by a preview, an alert laid out as the chat
+	// will get it.
+	preview := fake.WaitSent(t, alice.ID, 4, telegramWait)[3]
+	if !strings.HasPrefix(preview.Visible, "🔔 Ceasefire talks resume in Geneva — Herald sample <b>@everyone</b> & [x](y)") {
+		t.Errorf("the preview reads:\n%s", preview.Visible)
+	}
+
+	long := longBody(0)
+	telegramPush(t, addr, "Ceasefire <holds> & talks go on", "https://news.example/holds", long)
+	alert := fake.WaitSent(t, alice.ID, 5, telegramWait)[4]
+	if !strings.HasPrefix(alert.Text, `🔔 <b><a href="https://news.example/holds">Ceasefire &lt;holds&gt; &amp; talks go on</a></b> — Example News &lt;b&gt;@everyone&lt;/b&gt; &amp; [x](y)`) {
+		t.Errorf("the alert's HTML:\n%.300s", alert.Text)
+	}
+	for _, want := range []string{"matched: ceasefire at ", "\nhttps://news.example/holds", "The ceasefire held"} {
+		if !strings.Contains(alert.Visible, want) {
+			t.Errorf("the alert lacks %q:\n%s", want, alert.Visible)
+		}
+	}
+
+	// /format alone shows the template and the last alert with it.
+	if r := telegramSay(t, fake, dm, alice, "/format"); !strings.Contains(r, "use the template:\n"+formatTemplate) {
+		t.Errorf("/format: %q", r)
+	}
+	if pv := fake.WaitSent(t, alice.ID, 7, telegramWait)[6]; !strings.HasPrefix(pv.Visible, "🔔 Ceasefire <holds> & talks go on — Example News") {
+		t.Errorf("the preview of the last alert:\n%.200s", pv.Visible)
+	}
+	// Limits hold after substitution: sixty summaries do not fit.
+	telegramSay(t, fake, dm, alice, "/format "+overLimit)
+	telegramPush(t, addr, "Grain ships sail from Odesa", "https://news.example/calm", longBody(1))
+	alert = fake.WaitSent(t, alice.ID, 10, telegramWait)[9]
+	if n := telegramtest.UTF16Len(alert.Visible); n > telegramtest.MaxMessageLen || n < telegramtest.MaxMessageLen-400 || !strings.Contains(alert.Visible, "…") {
+		t.Errorf("an alert of %d characters, cut with …: %v", n, strings.Contains(alert.Visible, "…"))
+	}
+	if r := telegramSay(t, fake, dm, alice, "/format default"); !strings.Contains(r, "Herald's layout again") {
+		t.Errorf("/format default: %q", r)
+	}
+	telegramPush(t, addr, "Ceasefire extended", "https://news.example/extended", "The ceasefire was extended by thirty days.")
+	if got := fake.WaitSent(t, alice.ID, 12, telegramWait)[11]; !strings.HasPrefix(got.Text, `<b><a href="https://news.example/extended">Ceasefire extended</a></b>`) || strings.Contains(got.Visible, "🔔") {
+		t.Errorf("after /format default:\n%s", got.Text)
+	}
+}
+
+func TestDiscordFormat(t *testing.T) {
+	addr, fake := discordService(t)
+	place := discordtest.Place{GuildID: "400000000000000001", ChannelID: "500000000000000001"}
+	admin := discordtest.Member{UserID: "600000000000000001", UserName: "alice", Permissions: discordgo.PermissionManageChannels}
+	fake.WaitReply(fake.Slash(place, admin, "subscribe", discordtest.Option{Name: "query", Value: "ceasefire"}))
+	id := fake.Slash(place, admin, "format", discordtest.Option{Name: "template", Value: formatTemplate})
+	if r := fake.WaitReply(id); !strings.Contains(r.Content, "now use your template") {
+		t.Fatalf("/format: %q", r.Content)
+	}
+	in := fake.WaitFollowups(id, 1)
+	var pv discordSent
+	if err := json.Unmarshal(in.Followups[len(in.Followups)-1], &pv); err != nil || len(pv.Embeds) != 1 {
+		t.Fatalf("the preview: %s (%v)", in.Followups, err)
+	}
+
+	long := longBody(0)
+	pushArticle(t, addr, "Ceasefire *holds* & talks go on", "https://news.example/holds", long)
+	sent := decodeSent(t, fake.WaitMessages(place.ChannelID, 1)[0])
+	e := sent.Embeds[0]
+	if !strings.HasPrefix(e.Description, `🔔 **[Ceasefire \*holds\* & talks go on](https://news.example/holds)** — Example News <b>@`+"\u200b"+`everyone</b> & \[x\](y)`) {
+		t.Errorf("the embed's description:\n%.300s", e.Description)
+	}
+	if string(sent.AllowedMentions) != `{"parse":[],"replied_user":false}` || e.Title != "" {
+		t.Errorf("allowed_mentions %s, title %q", sent.AllowedMentions, e.Title)
+	}
+	if !strings.Contains(e.Description, "matched: ceasefire at <t:") || !strings.HasSuffix(e.Description, "\nhttps://news.example/holds") {
+		t.Errorf("the description's end:\n%s", e.Description[max(0, len(e.Description)-200):])
+	}
+	// Limits hold after substitution: sixty summaries do not fit.
+	fake.WaitReply(fake.Slash(place, admin, "format", discordtest.Option{Name: "template", Value: overLimit}))
+	pushArticle(t, addr, "Grain ships sail from Odesa", "https://news.example/calm", longBody(1))
+	e = decodeSent(t, fake.WaitMessages(place.ChannelID, 2)[1]).Embeds[0]
+	if n := len(utf16.Encode([]rune(e.Description))); n > 4096 || n < 3500 || !strings.Contains(e.Description, "…") {
+		t.Errorf("a description of %d characters, cut with …: %v", n, strings.Contains(e.Description, "…"))
+	}
 }
