@@ -78,8 +78,9 @@ func TestConsoleFormat(t *testing.T) {
 	for _, want := range []string{
 		"This chat's alerts use Herald's layout.", "── preview ──", // /format alone, before any alert: a sample
 		"Alerts here now use your template.",
-		"── alert #1 ─", ">> Ceasefire talks resume in Geneva | ceasefire", // the alert, laid out by the template
-		"use the template:\n>> {title} | {matched}",
+		// The preview after :ingest is the alert (or, were it not sent
+		// yet, the article) laid out by the template.
+		"use the template:\n>> {title} | {matched}", ">> Ceasefire talks resume in Geneva | ceasefire",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
