@@ -73,14 +73,14 @@ func TestConsoleUnsubscribeAllAsksFirst(t *testing.T) {
 
 func TestConsoleFormat(t *testing.T) {
 	article := filepath.Join(t.TempDir(), "article.txt")
-	os.WriteFile(article, []byte("Ceasefire talks resume in Geneva\n\nEnvoys agreed to resume ceasefire talks in Geneva on Monday, officials said.\n"), 0o600)
+	os.WriteFile(article, []byte("Envoys meet in Geneva for ceasefire talks\n\nEnvoys agreed to resume ceasefire talks in Geneva on Monday, officials said.\n"), 0o600)
 	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/format", "/format >> {title} | {matched}", ":ingest "+article, "/format")
 	for _, want := range []string{
 		"This chat's alerts use Herald's layout.", "── preview ──", // /format alone, before any alert: a sample
 		"Alerts here now use your template.",
 		// The preview after :ingest is the alert (or, were it not sent
 		// yet, the article) laid out by the template.
-		"use the template:\n>> {title} | {matched}", ">> Ceasefire talks resume in Geneva | ceasefire",
+		"use the template:\n>> {title} | {matched}", ">> Envoys meet in Geneva for ceasefire talks | ceasefire",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
