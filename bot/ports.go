@@ -64,6 +64,9 @@ type Command struct {
 	// Button is the data of a pressed button: an alert button's token,
 	// or a ReplyButton's Command. Text is then empty.
 	Button string
+	// File is the file attached to the command (/import), fetched by the
+	// adapter; nil without one.
+	File *File
 	// Operator is true for the operator of this Herald at its own
 	// terminal (the console): no command budget, and /sources adds and
 	// removes feeds as the operator does.
@@ -80,7 +83,21 @@ type Reply struct {
 	// Preview, when set, is an alert to show after the text as the chat
 	// would receive it (/format), without buttons.
 	Preview *Preview
+	// File, when set, is sent with the text: a Telegram document, a
+	// Discord attachment, printed on the console (/export).
+	File *File
 }
+
+// File is a small text file a chat receives (/export) or attaches to a
+// command (/import).
+type File struct {
+	Name string
+	Data []byte
+}
+
+// MaxFileSize is the largest file a command reads: adapters refuse to
+// fetch a bigger attachment.
+const MaxFileSize = 256 << 10
 
 // Preview is an alert laid out for a chat: the adapter renders Message
 // for Target as it renders alerts.

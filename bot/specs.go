@@ -49,6 +49,9 @@ type OptionSpec struct {
 	// Keyword is true for an option whose name goes before its value in
 	// the command's text: /sources add URL.
 	Keyword bool
+	// File is true for an attachment (Discord's attachment option); it
+	// reaches the bot as Command.File, not in the text.
+	File bool
 }
 
 // commandTable is every command, in menu order. It is a function, not a
@@ -103,6 +106,13 @@ func commandTable() []CommandSpec {
 			Description: "Lay out this chat's alerts your way, e.g. {title} ({source})\\n{summary}",
 			Usage:       "[TEMPLATE|default]", Help: "this chat's alert layout with {title} {summary} {source} {url} {time} {matched}; alone it shows the layout and a preview",
 			Options: []OptionSpec{{Name: "template", Description: "e.g. {title} ({source})\\n{summary}, or default", Rest: true}}},
+		{Name: "export", run: (*Bot).cmdExport,
+			Description: "Save this chat's subscriptions and settings as a file, for /import here or elsewhere",
+			Help:        "this chat's subscriptions and settings as a file"},
+		{Name: "import", Manage: true, run: (*Bot).cmdImport,
+			Description: "Add what an exported file has and this chat lacks (attach the file)",
+			Usage:       "(with the file of /export attached)", Help: "add the subscriptions and settings of an exported file that this chat lacks",
+			Options: []OptionSpec{{Name: "file", Description: "The file /export made", Required: true, File: true}}},
 		// Listing sources is for anyone; adding and removing need a
 		// manager, which the handler checks (sources.go).
 		{Name: "sources", run: (*Bot).cmdSources,
@@ -144,7 +154,7 @@ func (s CommandSpec) Line(values map[string]string) string {
 	parts := []string{"/" + s.Name}
 	for _, o := range s.Options {
 		v := strings.TrimSpace(values[o.Name])
-		if v == "" {
+		if v == "" || o.File {
 			continue
 		}
 		if o.Keyword {

@@ -50,36 +50,23 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	if q == "" {
 		return Reply{Text: fmt.Sprintf(subscribeText.Usage, queryText.Help)}
 	}
-	if n := len([]rune(q)); n > b.limits.QueryLength {
-		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, n, b.limits.QueryLength)}
-	}
-	parsed, err := b.parse(q)
-	if err != nil {
-		return Reply{Text: fmt.Sprintf(queryText.Unreadable, err, queryText.Help)}
-	}
-	subs, err := b.store.ListSubscriptions(t.ID)
-	if err != nil {
+	sub, err := b.subscribe(t, q, c.now)
+	var already *alreadyFollowed
+	var tooLong *queryTooLong
+	var unreadable *unreadableQuery
+	switch {
+	case errors.As(err, &tooLong):
+		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, tooLong.n, b.limits.QueryLength)}
+	case errors.As(err, &unreadable):
+		return Reply{Text: fmt.Sprintf(unreadable.format, unreadable.err, queryText.Help)}
+	case errors.As(err, &already):
+		return Reply{Text: fmt.Sprintf(subscribeText.Already, already.id)}
+	case errors.Is(err, errFull):
+		return Reply{Text: fmt.Sprintf(subscribeText.Full, b.limits.SubsPerTarget)}
+	case err != nil:
 		return b.storeTrouble(err)
 	}
-	for _, s := range subs {
-		if s.Query == q || b.canonical(s.Query) == parsed.String() {
-			return Reply{Text: fmt.Sprintf(subscribeText.Already, s.ID)}
-		}
-	}
-	if len(subs) >= b.limits.SubsPerTarget {
-		return Reply{Text: fmt.Sprintf(subscribeText.Full, len(subs))}
-	}
-	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: c.now})
-	if err != nil {
-		return b.storeTrouble(err)
-	}
-	if err := b.matcher.Add(sub); err != nil {
-		if derr := b.store.DeleteSubscription(sub.ID); derr != nil {
-			b.log.Error("Subscription the matcher refused is still stored", "sub", sub.ID, "target", t.ID, "err", derr)
-		}
-		return Reply{Text: fmt.Sprintf(subscribeText.Unusable, err, queryText.Help)}
-	}
-	b.setSub(sub)
+	parsed, _ := b.parse(q)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, subscribeText.Done, sub.ID, parsed.String())
 	if ex := parsed.Expansions(); len(ex) > 0 {
@@ -90,6 +77,64 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	}
 	fmt.Fprintf(&sb, subscribeText.Next, sub.ID)
 	return Reply{Text: sb.String()}
+}
+
+// Why subscribe refused a query; each error's text is what /import says
+// of the line.
+type (
+	queryTooLong    struct{ n, limit int }
+	unreadableQuery struct {
+		format string // queryText.Unreadable or subscribeText.Unusable
+		err    error
+	}
+	alreadyFollowed struct{ id uint64 }
+)
+
+func (e *queryTooLong) Error() string {
+	return fmt.Sprintf("the query is %d characters; the limit is %d", e.n, e.limit)
+}
+func (e *unreadableQuery) Error() string { return e.err.Error() }
+func (e *alreadyFollowed) Error() string { return fmt.Sprintf("already following that as #%d", e.id) }
+
+// errFull is subscribe's error when the chat follows as many topics as
+// it may.
+var errFull = errors.New("this chat follows as many topics as allowed")
+
+// subscribe adds a query to the chat's subscriptions and to the matcher,
+// unless the chat already follows it (the same query, or the same
+// canonical form) or may follow no more. Other errors are the store's.
+func (b *Bot) subscribe(t alerts.Target, q string, now time.Time) (alerts.Subscription, error) {
+	if n := len([]rune(q)); n > b.limits.QueryLength {
+		return alerts.Subscription{}, &queryTooLong{n: n, limit: b.limits.QueryLength}
+	}
+	parsed, err := b.parse(q)
+	if err != nil {
+		return alerts.Subscription{}, &unreadableQuery{format: queryText.Unreadable, err: err}
+	}
+	subs, err := b.store.ListSubscriptions(t.ID)
+	if err != nil {
+		return alerts.Subscription{}, err
+	}
+	for _, s := range subs {
+		if s.Query == q || b.canonical(s.Query) == parsed.String() {
+			return alerts.Subscription{}, &alreadyFollowed{id: s.ID}
+		}
+	}
+	if len(subs) >= b.limits.SubsPerTarget {
+		return alerts.Subscription{}, errFull
+	}
+	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: now})
+	if err != nil {
+		return alerts.Subscription{}, err
+	}
+	if err := b.matcher.Add(sub); err != nil {
+		if derr := b.store.DeleteSubscription(sub.ID); derr != nil {
+			b.log.Error("Subscription the matcher refused is still stored", "sub", sub.ID, "target", t.ID, "err", derr)
+		}
+		return alerts.Subscription{}, &unreadableQuery{format: subscribeText.Unusable, err: err}
+	}
+	b.setSub(sub)
+	return sub, nil
 }
 
 func (b *Bot) canonical(q string) string {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,8 +245,21 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest In
 			}
 			time.Sleep(200 * time.Millisecond) // let the alert print before the prompt
 		case strings.HasPrefix(line, "/"):
-			r := h.HandleCommand(ctx, Command(line))
+			c := Command(line)
+			if path, ok := strings.CutPrefix(line, "/import "); ok {
+				// The console attaches a local file by its path.
+				data, err := os.ReadFile(strings.TrimSpace(path))
+				if err != nil {
+					fmt.Fprintln(out, "error:", err)
+					break
+				}
+				c.Text, c.File = "/import", &bot.File{Name: filepath.Base(path), Data: data}
+			}
+			r := h.HandleCommand(ctx, c)
 			fmt.Fprintln(out, r.Text)
+			if f := r.File; f != nil {
+				fmt.Fprintf(out, "── %s ──\n%s", f.Name, f.Data)
+			}
 			if p := r.Preview; p != nil {
 				fmt.Fprint(out, FormatFor(p.Target, p.Message, 0))
 			}

@@ -183,7 +183,11 @@ func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
 		}
 		for j, o := range sp.Options {
 			got := c.Options[j]
-			if got.Name != o.Name || got.Type != 3 || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
+			typ := 3 // string
+			if o.File {
+				typ = 11 // attachment
+			}
+			if got.Name != o.Name || got.Type != typ || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
 				t.Errorf("/%s option %d = %+v, want %+v", c.Name, j, got, o)
 			}
 		}

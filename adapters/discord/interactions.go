@@ -80,8 +80,12 @@ func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationComman
 			c.DefaultMemberPermissions = &manage
 		}
 		for _, o := range sp.Options {
+			typ := discordgo.ApplicationCommandOptionString
+			if o.File {
+				typ = discordgo.ApplicationCommandOptionAttachment
+			}
 			opt := &discordgo.ApplicationCommandOption{
-				Type:        discordgo.ApplicationCommandOptionString,
+				Type:        typ,
 				Name:        o.Name,
 				Description: fit(o.Description, 100),
 				Required:    o.Required,
@@ -124,7 +128,18 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 		if !ok {
 			return
 		}
-		a.serve(s, i, false, func(c *bot.Command) { c.Text = commandText(data) })
+		a.serve(s, i, false, func(c *bot.Command) string {
+			c.Text = commandText(data)
+			if at := attachmentOf(data); at != nil {
+				f, err := a.fetch(a.baseContext(), at)
+				if err != nil {
+					a.log.Warn("Discord attachment not read", "error", err)
+					return "I could not read that file: " + err.Error()
+				}
+				c.File = f
+			}
+			return ""
+		})
 	case discordgo.InteractionMessageComponent:
 		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
 		if !ok {
@@ -132,7 +147,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 		}
 		if cmd, ok := strings.CutPrefix(data.CustomID, commandPrefix); ok && strings.HasPrefix(cmd, "/") {
 			// A reply's button: its ephemeral message becomes the outcome.
-			a.serve(s, i, true, func(c *bot.Command) { c.Button = cmd })
+			a.serve(s, i, true, func(c *bot.Command) string { c.Button = cmd; return "" })
 			return
 		}
 		token, ok := strings.CutPrefix(data.CustomID, buttonPrefix)
@@ -140,7 +155,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 			a.respondNow(s, i, "This button no longer works.")
 			return
 		}
-		a.serve(s, i, false, func(c *bot.Command) { c.Button = token })
+		a.serve(s, i, false, func(c *bot.Command) string { c.Button = token; return "" })
 	default:
 		// Autocomplete and modals are not used; pings only come over HTTP.
 		a.log.Debug("Discord interaction ignored", "type", i.Type.String())
@@ -151,7 +166,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 // asks the handler, and edits the response with its reply. With update,
 // the acknowledgement defers an update of the message whose button was
 // pressed, and the reply replaces that message.
-func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update bool, fill func(*bot.Command)) {
+func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update bool, fill func(*bot.Command) string) {
 	// Discord drops an interaction not acknowledged within 3 seconds.
 	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
 	defer cancel()
@@ -171,7 +186,10 @@ func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update b
 		return
 	}
 	cmd := commandFrom(i)
-	fill(&cmd)
+	if problem := fill(&cmd); problem != "" {
+		a.reply(s, i, bot.Reply{Text: problem})
+		return
+	}
 
 	r := a.handle(cmd)
 	if r.Text == "" {
@@ -254,6 +272,13 @@ func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, r bot.Re
 		if err != nil {
 			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
 			return
+		}
+	}
+	if f := r.File; f != nil {
+		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Files: []*discordgo.File{discordFile(f)},
+			Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		if err != nil {
+			a.log.Warn("Discord file follow-up failed", "error", redact(err, i.Token))
 		}
 	}
 	if pv := r.Preview; pv != nil {

@@ -172,7 +172,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	if m.IsAutomaticForward || m.ForwardDate != 0 {
 		return // a channel post copied to its discussion group, a forward: not a command given here
 	}
-	text, ok := commandText(m.Text, a.BotUserName())
+	typed := m.Text
+	if typed == "" {
+		typed = m.Caption // a document sent with "/import" as its caption
+	}
+	text, ok := commandText(typed, a.BotUserName())
 	if !ok {
 		// In a private chat, plain words still deserve an answer (the bot
 		// says how commands look); elsewhere they are conversation.
@@ -189,6 +193,19 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 		c.UserID, c.UserName = strconv.FormatInt(m.SenderChat.ID, 10), m.SenderChat.Title
 	}
 	c.CanManage = a.canManage(ctx, m.Chat, m.From, m.SenderChat)
+	if name, _, _ := strings.Cut(text, " "); name == "/import" {
+		if d := attachment(m); d != nil {
+			f, err := a.download(ctx, d)
+			if err != nil {
+				a.log.Warn("Telegram attachment not read", "chat_id", m.Chat.ID, "err", err)
+				if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, bot.Reply{Text: "I could not read that file: " + err.Error()}); err != nil {
+					a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
+				}
+				return
+			}
+			c.File = f
+		}
+	}
 	reply := a.h().HandleCommand(ctx, c)
 	if reply.Text == "" {
 		return
@@ -196,6 +213,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 		return
+	}
+	if f := reply.File; f != nil {
+		if err := a.sendFile(ctx, m.Chat.ID, thread, f); err != nil {
+			a.log.Warn("Telegram file not sent", "chat_id", m.Chat.ID, "err", err)
+		}
 	}
 	if p := reply.Preview; p != nil {
 		if err := a.sendPreview(ctx, m.Chat.ID, thread, p); err != nil {

@@ -87,3 +87,19 @@ func TestConsoleFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleExportImport(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "setup.txt")
+	os.WriteFile(file, []byte("# mine\nherald export 1\ntimezone Europe/Kyiv\nsubscribe truce\nsubscribe ceasefire\n"), 0o600)
+	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/export", "/import "+file, "/import "+filepath.Join(dir, "missing.txt"), "/list")
+	for _, want := range []string{
+		"── herald-console-local.txt ──\n# Herald export of \"console\" (console:local)", "herald export 1\nsubscribe ceasefire\n",
+		"Imported: 1 subscriptions added, 1 already here, 0 lines with errors.", "line 5: already following that as #1",
+		"error: open " + filepath.Join(dir, "missing.txt"), "#2  truce", "Time zone: Europe/Kyiv.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the console lacks %q:\n%s", want, out)
+		}
+	}
+}

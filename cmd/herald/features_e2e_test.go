@@ -311,3 +311,78 @@ func TestDiscordFormat(t *testing.T) {
 		t.Errorf("a description of %d characters, cut with …: %v", n, strings.Contains(e.Description, "…"))
 	}
 }
+
+func TestTelegramExportImport(t *testing.T) {
+	_, fake := telegramService(t)
+	alice := telegramtest.User{ID: 101, FirstName: "Alice"}
+	group := telegramtest.Chat{ID: -100200, Type: "supergroup", Title: "Analysts"}
+	fake.SetMember(group.ID, alice.ID, "creator")
+	for _, cmd := range []string{"/subscribe ceasefire", `/subscribe "peace deal" -sport`, "/timezone europe/kyiv", "/format {title} ({source})"} {
+		telegramSay(t, fake, group, alice, cmd)
+	}
+	fake.WaitSent(t, group.ID, 5, telegramWait) // four replies and /format's preview
+	if r := telegramSay(t, fake, group, alice, "/export"); !strings.Contains(r, "2 subscriptions") {
+		t.Fatalf("/export: %q", r)
+	}
+	sent := fake.WaitSent(t, group.ID, 7, telegramWait)
+	doc := sent[6].Document
+	if doc == nil || doc.FileName != "herald-telegram--100200.txt" {
+		t.Fatalf("/export sent no document: %+v", sent[len(sent)-1])
+	}
+	for _, want := range []string{"herald export 1\n", "timezone Europe/Kyiv\n", "format {title} ({source})\n", "subscribe ceasefire\n", `subscribe "peace deal" -sport` + "\n"} {
+		if !strings.Contains(string(doc.Data), want) {
+			t.Errorf("the export lacks %q:\n%s", want, doc.Data)
+		}
+	}
+
+	// Alice copies the group's setup to her DM, which follows one of the
+	// topics already and has its own time zone; she added two bad lines.
+	dm := telegramtest.PrivateChat(alice)
+	telegramSay(t, fake, dm, alice, "/subscribe ceasefire")
+	telegramSay(t, fake, dm, alice, "/timezone UTC+3")
+	edited := append(append([]byte{}, doc.Data...), "subscribe (ceasefire\nfrobnicate now\n"...)
+	before := len(fake.Sent(alice.ID))
+	fake.UserSendsDocument(dm, alice, "analysts.txt", edited, "/import")
+	r := fake.WaitSent(t, alice.ID, before+1, telegramWait)[before].Visible
+	for _, want := range []string{"Imported: 1 subscriptions added, 1 already here, 2 lines with errors.", "Settings taken from the file: format.",
+		"this chat's time zone stays UTC+03:00", "line 4: this chat's time zone stays", "line 6: already following that as #3",
+		"line 8: unexpected end of query", `line 9: "frobnicate" is not something an export holds`} {
+		if !strings.Contains(r, want) {
+			t.Errorf("/import's reply lacks %q:\n%s", want, r)
+		}
+	}
+	if l := telegramSay(t, fake, dm, alice, "/list"); !strings.Contains(l, `"peace deal" -sport`) || !strings.Contains(l, "Time zone: UTC+03:00") {
+		t.Errorf("/list after /import:\n%s", l)
+	}
+	// /import without a file says how to attach one.
+	if r := telegramSay(t, fake, dm, alice, "/import"); !strings.Contains(r, "as a document with /import as its caption") {
+		t.Errorf("/import alone: %q", r)
+	}
+}
+
+func TestDiscordExportImport(t *testing.T) {
+	_, fake := discordService(t)
+	from := discordtest.Place{GuildID: "400000000000000001", ChannelID: "500000000000000001"}
+	to := discordtest.Place{GuildID: "400000000000000002", ChannelID: "500000000000000002"}
+	admin := discordtest.Member{UserID: "600000000000000001", UserName: "alice", Permissions: discordgo.PermissionManageChannels}
+	for _, q := range []string{"ceasefire", "Zelensky"} {
+		fake.WaitReply(fake.Slash(from, admin, "subscribe", discordtest.Option{Name: "query", Value: q}))
+	}
+	fake.WaitReply(fake.Slash(from, admin, "quiet", discordtest.Option{Name: "hours", Value: "22:00-07:00"}))
+	id := fake.Slash(from, admin, "export")
+	if r := fake.WaitReply(id); !strings.Contains(r.Content, "2 subscriptions") || !r.Ephemeral {
+		t.Fatalf("/export: %+v", r)
+	}
+	fake.WaitFollowups(id, 1)
+	files := fake.FollowupFiles(id)
+	if len(files) != 1 || !strings.Contains(string(files[0].Data), "subscribe Zelensky\n") || !strings.Contains(string(files[0].Data), "quiet 22:00-07:00\n") {
+		t.Fatalf("/export's attachment: %+v", files)
+	}
+	r := fake.WaitReply(fake.SlashWithFile(to, admin, "import", "file", files[0].Name, files[0].Data))
+	if !strings.Contains(r.Content, "Imported: 2 subscriptions added, 0 already here, 0 lines with errors.") || !strings.Contains(r.Content, "quiet hours") {
+		t.Fatalf("/import: %q", r.Content)
+	}
+	if l := fake.WaitReply(fake.Slash(to, admin, "list")); !strings.Contains(l.Content, "#3  ceasefire") || !strings.Contains(l.Content, "Quiet hours: 22:00-07:00") {
+		t.Errorf("/list in the other channel:\n%s", l.Content)
+	}
+}

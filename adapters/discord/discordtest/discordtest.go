@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -54,6 +53,7 @@ type Server struct {
 	faults   []*faultRule
 	commands json.RawMessage
 	inter    map[string]*Interaction // by interaction ID
+	cdn      map[string]Attachment   // files users attached, by attachment ID
 	gw       gateway
 }
 
@@ -90,11 +90,13 @@ func New(t testing.TB) *Server {
 		messages:    map[string][]*Message{},
 		nextID:      200000000000000000,
 		inter:       map[string]*Interaction{},
+		cdn:         map[string]Attachment{},
 	}
 	s.gw.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws/", s.serveGateway)
 	mux.HandleFunc("/ws", s.serveGateway)
+	mux.HandleFunc("/attachments/", s.serveCDN)
 	mux.HandleFunc("/", s.serveREST)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
@@ -202,7 +204,12 @@ var (
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	path := versionPrefix.ReplaceAllString(r.URL.Path, "")
-	body, _ := io.ReadAll(r.Body)
+	body, files, err := readBody(r)
+	if err != nil {
+		w.WriteHeader(400)
+		w.Write(apiError(50035, "Invalid Form Body: "+err.Error()))
+		return
+	}
 	var raw json.RawMessage
 	if len(bytes.TrimSpace(body)) > 0 {
 		raw = json.RawMessage(body)
@@ -211,7 +218,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := &Request{Method: r.Method, Path: path, Body: raw}
-	status, resp, hdr := s.route(r, path, raw)
+	status, resp, hdr := s.route(r, path, raw, files)
 	rec.Status = status
 	s.requests = append(s.requests, *rec)
 	s.notify()
@@ -241,7 +248,7 @@ func apiError(code int, msg string) []byte {
 }
 
 // route answers one request; s.mu is held.
-func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int, []byte, http.Header) {
+func (s *Server) route(r *http.Request, path string, body json.RawMessage, files []Attachment) (int, []byte, http.Header) {
 	if r.Header.Get("Authorization") != "Bot "+s.Token {
 		return http.StatusUnauthorized, apiError(0, "401: Unauthorized"), nil
 	}
@@ -308,6 +315,7 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int,
 			return 404, apiError(10015, "Unknown Webhook"), nil
 		}
 		in.Followups = append(in.Followups, body)
+		in.Files = append(in.Files, files...)
 		return 200, jsonBytes(map[string]any{"id": s.newID(), "channel_id": in.ChannelID, "content": ""}), nil
 
 	case r.Method == http.MethodPost && path == "/users/@me/channels":

@@ -20,6 +20,8 @@ type Interaction struct {
 	Followups []json.RawMessage
 	// Deleted is set once the bot deleted its original response.
 	Deleted bool
+	// Files are the files attached to follow-ups.
+	Files []Attachment
 }
 
 // Reply is what a user sees of the bot's answer to an interaction.

@@ -44,6 +44,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *apiError) {
 		write(e.code, envelope{ErrorCode: e.code, Description: e.desc, Parameters: e.params})
 	}
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 {
@@ -55,6 +59,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
+		fail(errf(400, "Bad Request: %v", err))
+		return
+	}
+	files, err := parseUpload(r)
+	if err != nil {
 		fail(errf(400, "Bad Request: %v", err))
 		return
 	}
@@ -81,7 +90,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	result, apiErr := s.call(r.Context(), method, r.PostForm)
+	var result any
+	var apiErr *apiError
+	if method == "sendDocument" {
+		result, apiErr = s.sendDocument(r.PostForm, files)
+	} else {
+		result, apiErr = s.call(r.Context(), method, r.PostForm)
+	}
 	if apiErr != nil {
 		fail(apiErr)
 		return
@@ -115,6 +130,8 @@ func (s *Server) call(ctx context.Context, method string, p url.Values) (any, *a
 	switch method {
 	case "getMe":
 		return Bot, nil
+	case "getFile":
+		return s.getFile(p)
 	case "getUpdates":
 		return s.getUpdates(ctx, p)
 	case "sendMessage":

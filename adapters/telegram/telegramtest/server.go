@@ -75,6 +75,9 @@ type SentMessage struct {
 	// ThreadID is the forum topic the message went to (0: the chat).
 	ThreadID int
 	Buttons  [][]Button
+	// Document is the file of a sendDocument; Text and Visible are then
+	// its caption.
+	Document *Document
 	// Edits counts successful editMessageText calls.
 	Edits int
 	At    time.Time
@@ -155,6 +158,9 @@ type Server struct {
 	enforce      bool
 	closed       bool
 	stopHook     chan struct{}
+	files        map[string]Document // sent by users, by file_id
+	nextFile     int
+	downloads    int
 }
 
 type pending struct {
@@ -177,6 +183,7 @@ func New(tb testing.TB) *Server {
 		members:      map[int64]map[int64]string{},
 		sendTimes:    map[int64][]time.Time{},
 		violations:   map[int64]int{},
+		files:        map[string]Document{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
