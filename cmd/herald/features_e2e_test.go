@@ -40,7 +40,7 @@ func TestTelegramUnsubscribeAllAsksFirst(t *testing.T) {
 	}
 	// The button confirms: the question becomes the outcome, without a button.
 	cq := fake.PressButton(alice, alice.ID, msg.MessageID, msg.Buttons[0][0].CallbackData)
-	if a := fake.WaitAnswer(t, cq, telegramWait); !strings.Contains(a, "Unsubscribed from all 2") {
+	if a := fake.WaitAnswer(t, cq, testWait); !strings.Contains(a, "Unsubscribed from all 2") {
 		t.Errorf("the button answered %q", a)
 	}
 	msg = fake.Sent(alice.ID)[2]
@@ -130,7 +130,7 @@ func onlyTargets(t *testing.T, targets []alerts.Target, subs []alerts.Subscripti
 
 func TestTelegramPrivateBot(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "herald.db")
-	addr, fake := telegramService(t, "HERALD_DB", db, "HERALD_ALLOWED_CHATS", "telegram:101, telegram:-100200")
+	s, fake := telegramService(t, "HERALD_DB", db, "HERALD_ALLOWED_CHATS", "telegram:101, telegram:-100200")
 	alice := telegramtest.User{ID: 101, FirstName: "Alice"}
 	mallory := telegramtest.User{ID: 666, FirstName: "Mallory"}
 	allowedGroup := telegramtest.Chat{ID: -100200, Type: "supergroup", Title: "Analysts"}
@@ -151,17 +151,17 @@ func TestTelegramPrivateBot(t *testing.T) {
 		t.Fatalf("an unlisted user: %q", r)
 	}
 	for _, text := range []string{"/subscribe ceasefire", "/start", "hello"} {
-		fake.WaitConfirmed(t, fake.UserSays(mallory, text), telegramWait)
+		fake.WaitConfirmed(t, fake.UserSays(mallory, text), testWait)
 	}
 	// A listed user in a group that is not listed: the group is refused.
 	if r := telegramSay(t, fake, otherGroup, alice, "/subscribe ceasefire"); !strings.Contains(r, "telegram:-100999") {
 		t.Fatalf("an unlisted group: %q", r)
 	}
-	fake.WaitConfirmed(t, fake.GroupMessage(otherGroup, alice, "/list"), telegramWait)
+	fake.WaitConfirmed(t, fake.GroupMessage(otherGroup, alice, "/list"), testWait)
 	if n, m := len(fake.Sent(mallory.ID)), len(fake.Sent(otherGroup.ID)); n != 1 || m != 1 {
 		t.Errorf("refusals sent: %d to the user, %d to the group; want one each", n, m)
 	}
-	targets, subs := stored(t, addr, db)
+	targets, subs := stored(t, s.addr, db)
 	onlyTargets(t, targets, subs, "telegram:101", "telegram:-100200")
 	if len(subs) != 2 {
 		t.Errorf("%d subscriptions stored, want the 2 of the listed chats", len(subs))
@@ -222,7 +222,8 @@ func longBody(story int) string {
 var overLimit = "{title}\\n" + strings.Repeat("{summary} ", 60)
 
 func TestTelegramFormat(t *testing.T) {
-	addr, fake := telegramService(t)
+	s, fake := telegramService(t)
+	addr := s.addr
 	alice := telegramtest.User{ID: 101, FirstName: "Alice"}
 	dm := telegramtest.PrivateChat(alice)
 	telegramSay(t, fake, dm, alice, "/subscribe ceasefire")
@@ -235,14 +236,14 @@ func TestTelegramFormat(t *testing.T) {
 	}
 	// The reply is followed by a preview, an alert laid out as the chat
 	// will get it.
-	preview := fake.WaitSent(t, alice.ID, 4, telegramWait)[3]
+	preview := fake.WaitSent(t, alice.ID, 4, testWait)[3]
 	if !strings.HasPrefix(preview.Visible, "🔔 Ceasefire talks resume in Geneva — Herald sample <b>@everyone</b> & [x](y)") {
 		t.Errorf("the preview reads:\n%s", preview.Visible)
 	}
 
 	long := longBody(0)
-	telegramPush(t, addr, "Ceasefire <holds> & talks go on", "https://news.example/holds", long)
-	alert := fake.WaitSent(t, alice.ID, 5, telegramWait)[4]
+	pushArticle(t, addr, "Ceasefire <holds> & talks go on", "https://news.example/holds", long)
+	alert := fake.WaitSent(t, alice.ID, 5, testWait)[4]
 	if !strings.HasPrefix(alert.Text, `🔔 <b><a href="https://news.example/holds">Ceasefire &lt;holds&gt; &amp; talks go on</a></b> — Example News &lt;b&gt;@everyone&lt;/b&gt; &amp; [x](y)`) {
 		t.Errorf("the alert's HTML:\n%.300s", alert.Text)
 	}
@@ -256,21 +257,21 @@ func TestTelegramFormat(t *testing.T) {
 	if r := telegramSay(t, fake, dm, alice, "/format"); !strings.Contains(r, "use the template:\n"+formatTemplate) {
 		t.Errorf("/format: %q", r)
 	}
-	if pv := fake.WaitSent(t, alice.ID, 7, telegramWait)[6]; !strings.HasPrefix(pv.Visible, "🔔 Ceasefire <holds> & talks go on — Example News") {
+	if pv := fake.WaitSent(t, alice.ID, 7, testWait)[6]; !strings.HasPrefix(pv.Visible, "🔔 Ceasefire <holds> & talks go on — Example News") {
 		t.Errorf("the preview of the last alert:\n%.200s", pv.Visible)
 	}
 	// Limits hold after substitution: sixty summaries do not fit.
 	telegramSay(t, fake, dm, alice, "/format "+overLimit)
-	telegramPush(t, addr, "Grain ships sail from Odesa", "https://news.example/calm", longBody(1))
-	alert = fake.WaitSent(t, alice.ID, 10, telegramWait)[9]
+	pushArticle(t, addr, "Grain ships sail from Odesa", "https://news.example/calm", longBody(1))
+	alert = fake.WaitSent(t, alice.ID, 10, testWait)[9]
 	if n := telegramtest.UTF16Len(alert.Visible); n > telegramtest.MaxMessageLen || n < telegramtest.MaxMessageLen-400 || !strings.Contains(alert.Visible, "…") {
 		t.Errorf("an alert of %d characters, cut with …: %v", n, strings.Contains(alert.Visible, "…"))
 	}
 	if r := telegramSay(t, fake, dm, alice, "/format default"); !strings.Contains(r, "Herald's layout again") {
 		t.Errorf("/format default: %q", r)
 	}
-	telegramPush(t, addr, "Ceasefire extended", "https://news.example/extended", "The ceasefire was extended by thirty days.")
-	if got := fake.WaitSent(t, alice.ID, 12, telegramWait)[11]; !strings.HasPrefix(got.Text, `<b><a href="https://news.example/extended">Ceasefire extended</a></b>`) || strings.Contains(got.Visible, "🔔") {
+	pushArticle(t, addr, "Ceasefire extended", "https://news.example/extended", "The ceasefire was extended by thirty days.")
+	if got := fake.WaitSent(t, alice.ID, 12, testWait)[11]; !strings.HasPrefix(got.Text, `<b><a href="https://news.example/extended">Ceasefire extended</a></b>`) || strings.Contains(got.Visible, "🔔") {
 		t.Errorf("after /format default:\n%s", got.Text)
 	}
 }
@@ -285,14 +286,14 @@ func TestDiscordFormat(t *testing.T) {
 		t.Fatalf("/format: %q", r.Content)
 	}
 	in := fake.WaitFollowups(id, 1)
-	var pv discordSent
+	var pv discordtest.Body
 	if err := json.Unmarshal(in.Followups[len(in.Followups)-1], &pv); err != nil || len(pv.Embeds) != 1 {
 		t.Fatalf("the preview: %s (%v)", in.Followups, err)
 	}
 
 	long := longBody(0)
 	pushArticle(t, addr, "Ceasefire *holds* & talks go on", "https://news.example/holds", long)
-	sent := decodeSent(t, fake.WaitMessages(place.ChannelID, 1)[0])
+	sent := fake.WaitMessages(place.ChannelID, 1)[0].Decode(t)
 	e := sent.Embeds[0]
 	if !strings.HasPrefix(e.Description, `🔔 **[Ceasefire \*holds\* & talks go on](https://news.example/holds)** — Example News <b>@`+"\u200b"+`everyone</b> & \[x\](y)`) {
 		t.Errorf("the embed's description:\n%.300s", e.Description)
@@ -306,7 +307,7 @@ func TestDiscordFormat(t *testing.T) {
 	// Limits hold after substitution: sixty summaries do not fit.
 	fake.WaitReply(fake.Slash(place, admin, "format", discordtest.Option{Name: "template", Value: overLimit}))
 	pushArticle(t, addr, "Grain ships sail from Odesa", "https://news.example/calm", longBody(1))
-	e = decodeSent(t, fake.WaitMessages(place.ChannelID, 2)[1]).Embeds[0]
+	e = fake.WaitMessages(place.ChannelID, 2)[1].Decode(t).Embeds[0]
 	if n := len(utf16.Encode([]rune(e.Description))); n > 4096 || n < 3500 || !strings.Contains(e.Description, "…") {
 		t.Errorf("a description of %d characters, cut with …: %v", n, strings.Contains(e.Description, "…"))
 	}
@@ -320,11 +321,11 @@ func TestTelegramExportImport(t *testing.T) {
 	for _, cmd := range []string{"/subscribe ceasefire", `/subscribe "peace deal" -sport`, "/timezone europe/kyiv", "/format {title} ({source})"} {
 		telegramSay(t, fake, group, alice, cmd)
 	}
-	fake.WaitSent(t, group.ID, 5, telegramWait) // four replies and /format's preview
+	fake.WaitSent(t, group.ID, 5, testWait) // four replies and /format's preview
 	if r := telegramSay(t, fake, group, alice, "/export"); !strings.Contains(r, "2 subscriptions") {
 		t.Fatalf("/export: %q", r)
 	}
-	sent := fake.WaitSent(t, group.ID, 7, telegramWait)
+	sent := fake.WaitSent(t, group.ID, 7, testWait)
 	doc := sent[6].Document
 	if doc == nil || doc.FileName != "herald-telegram--100200.txt" {
 		t.Fatalf("/export sent no document: %+v", sent[len(sent)-1])
@@ -343,7 +344,7 @@ func TestTelegramExportImport(t *testing.T) {
 	edited := append(append([]byte{}, doc.Data...), "subscribe (ceasefire\nfrobnicate now\n"...)
 	before := len(fake.Sent(alice.ID))
 	fake.UserSendsDocument(dm, alice, "analysts.txt", edited, "/import")
-	r := fake.WaitSent(t, alice.ID, before+1, telegramWait)[before].Visible
+	r := fake.WaitSent(t, alice.ID, before+1, testWait)[before].Visible
 	for _, want := range []string{"Imported: 1 subscriptions added, 1 already here, 2 lines with errors.", "Settings taken from the file: format.",
 		"this chat's time zone stays UTC+03:00", "line 4: this chat's time zone stays", "line 6: already following that as #3",
 		"line 8: unexpected end of query", `line 9: "frobnicate" is not something an export holds`} {
