@@ -72,6 +72,9 @@ type Target struct {
 	InactiveReason string         `json:"inactive_reason,omitempty"`
 	Settings       TargetSettings `json:"settings"`
 	Created        time.Time      `json:"created"`
+	// Lang is the language (a BCP 47 tag) of whoever last spoke to the
+	// bot here, as the platform gave it; TargetSettings.Language wins.
+	Lang string `json:"lang,omitempty"`
 }
 
 // TargetSettings are what a target's managers chose with /digest, /quiet,
@@ -92,6 +95,9 @@ type TargetSettings struct {
 	MutedUntil time.Time `json:"muted_until,omitzero"`
 	// NoPreviews turns off link previews where the platform has them.
 	NoPreviews bool `json:"no_previews,omitempty"`
+	// Language is the language chosen with /language ("en", "ru", "uk");
+	// empty follows the language of whoever speaks.
+	Language string `json:"language,omitempty"`
 	// Format is the chat's own alert layout (/format, see Template);
 	// empty means Herald's.
 	Format string `json:"format,omitempty"`

@@ -49,6 +49,15 @@ var exportText = struct {
 	Move       string
 	BadSetting string // the error
 	TooMany    string // the limit
+	BadZone    string // what was typed
+	BadDigest  string // what was typed
+	BadQuiet   string // what was typed
+	BadOnOff   string // what was typed
+	NameZone   string
+	NameDigest string
+	NameQuiet  string
+	NamePrev   string
+	NameFormat string
 }{
 	Comment:    "# Herald export of %q (%s), %s",
 	Hint:       "# Attach this file to /import in any chat to add what it lacks. Lines are commands without their slash.",
@@ -66,14 +75,24 @@ var exportText = struct {
 	Move:       "To move rather than copy, run /unsubscribe all confirm in the old chat.",
 	BadSetting: "%v",
 	TooMany:    "only the first %d lines were read",
+	BadZone:    "unknown time zone %q",
+	BadDigest:  "%q is not a digest mode",
+	BadQuiet:   "%q are not quiet hours like 22:00-07:00",
+	BadOnOff:   "%q is not on or off",
+	NameZone:   "time zone",
+	NameDigest: "digest",
+	NameQuiet:  "quiet hours",
+	NamePrev:   "previews",
+	NameFormat: "format",
 }
 
 // cmdExport sends the chat's subscriptions and settings as a file.
 func (b *Bot) cmdExport(c *call) Reply {
+	exportText := texts(c.lang, &exportText)
 	t := c.target
 	subs, err := b.store.ListSubscriptions(t.ID)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, exportText.Comment+"\n", oneLine(nonEmpty(t.Title, string(t.ID))), t.ID, c.now.UTC().Format("2 Jan 2006 15:04 MST"))
@@ -119,6 +138,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // cmdImport adds to the chat what an exported file has and it lacks,
 // and says line by line what it could not take.
 func (b *Bot) cmdImport(c *call) Reply {
+	exportText := texts(c.lang, &exportText)
 	f := c.cmd.File
 	if f == nil {
 		return Reply{Text: exportText.NoFile}
@@ -161,7 +181,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 				added++
 			}
 		default:
-			name, ok, err := importSetting(&st, t.Settings, strings.ToLower(word), rest)
+			name, ok, err := importSetting(c.lang, &st, t.Settings, strings.ToLower(word), rest)
 			switch {
 			case err != nil:
 				bad++
@@ -170,7 +190,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 				bad++
 				problem = fmt.Sprintf(exportText.Unknown, word)
 			case !ok:
-				problem = fmt.Sprintf(exportText.Kept, name, settingValue(t.Settings, name))
+				problem = fmt.Sprintf(exportText.Kept, name, settingValue(c.lang, t.Settings, name))
 			default:
 				taken = append(taken, name)
 			}
@@ -182,7 +202,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 	if len(taken) > 0 {
 		t.Settings = st
 		if err := b.saveSettings(t); err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
 		}
 	}
 	var sb strings.Builder
@@ -234,88 +254,90 @@ func exportLines(data []byte) ([]exportLine, error) {
 // importSetting applies one setting line to st where the chat (had)
 // still has the default, and reports its name, whether it was taken (not
 // when the chat has its own value), or why the value is unusable.
-func importSetting(st *alerts.TargetSettings, had alerts.TargetSettings, word, arg string) (string, bool, error) {
+func importSetting(lang string, st *alerts.TargetSettings, had alerts.TargetSettings, word, arg string) (string, bool, error) {
+	x := texts(lang, &exportText)
 	switch word {
 	case "timezone":
 		name, _, _, ok := readZone(arg)
 		if !ok {
-			return "time zone", false, fmt.Errorf("unknown time zone %q", arg)
+			return x.NameZone, false, fmt.Errorf(x.BadZone, arg)
 		}
 		if had.TimeZone != "" {
-			return "time zone", false, nil
+			return x.NameZone, false, nil
 		}
 		st.TimeZone = name
-		return "time zone", true, nil
+		return x.NameZone, true, nil
 	case "digest":
 		f := strings.Fields(strings.ToLower(arg))
 		if len(f) == 0 || (f[0] != "hourly" && f[0] != "daily" && f[0] != "off") {
-			return "digest", false, fmt.Errorf("%q is not a digest mode", arg)
+			return x.NameDigest, false, fmt.Errorf(x.BadDigest, arg)
 		}
 		at := ""
 		if f[0] == "daily" {
 			at = "08:00"
 			if len(f) > 1 {
-				m, err := parseClock(f[1])
+				m, err := parseClockIn(lang, f[1])
 				if err != nil {
-					return "digest", false, err
+					return x.NameDigest, false, err
 				}
 				at = fmtClock(m)
 			}
 		}
 		if had.Digest != "" {
-			return "digest", false, nil
+			return x.NameDigest, false, nil
 		}
 		if f[0] != "off" {
 			st.Digest, st.DigestAt = f[0], at
 		}
-		return "digest", true, nil
+		return x.NameDigest, true, nil
 	case "quiet":
 		from, to, ok := strings.Cut(strings.ReplaceAll(arg, " ", ""), "-")
-		fm, err1 := parseClock(from)
-		tm, err2 := parseClock(to)
+		fm, err1 := parseClockIn(lang, from)
+		tm, err2 := parseClockIn(lang, to)
 		if !ok || err1 != nil || err2 != nil || fm == tm {
-			return "quiet hours", false, fmt.Errorf("%q are not quiet hours like 22:00-07:00", arg)
+			return x.NameQuiet, false, fmt.Errorf(x.BadQuiet, arg)
 		}
 		if had.QuietFrom != "" {
-			return "quiet hours", false, nil
+			return x.NameQuiet, false, nil
 		}
 		st.QuietFrom, st.QuietTo = fmtClock(fm), fmtClock(tm)
-		return "quiet hours", true, nil
+		return x.NameQuiet, true, nil
 	case "previews":
 		v := strings.ToLower(arg)
 		if v != "on" && v != "off" {
-			return "previews", false, fmt.Errorf("%q is not on or off", arg)
+			return x.NamePrev, false, fmt.Errorf(x.BadOnOff, arg)
 		}
 		if had.NoPreviews {
-			return "previews", false, nil
+			return x.NamePrev, false, nil
 		}
 		st.NoPreviews = v == "off"
-		return "previews", true, nil
+		return x.NamePrev, true, nil
 	case "format":
 		if _, err := alerts.ParseTemplate(arg); err != nil {
-			return "format", false, err
+			return x.NameFormat, false, err
 		}
 		if had.Format != "" {
-			return "format", false, nil
+			return x.NameFormat, false, nil
 		}
 		st.Format = arg
-		return "format", true, nil
+		return x.NameFormat, true, nil
 	}
 	return "", false, nil
 }
 
 // settingValue is a chat's own value of a setting, as /import names it.
-func settingValue(st alerts.TargetSettings, name string) string {
+func settingValue(lang string, st alerts.TargetSettings, name string) string {
+	x := texts(lang, &exportText)
 	switch name {
-	case "time zone":
+	case x.NameZone:
 		return zoneName(st)
-	case "digest":
+	case x.NameDigest:
 		return strings.TrimSpace(st.Digest + " " + st.DigestAt)
-	case "quiet hours":
+	case x.NameQuiet:
 		return st.QuietFrom + "-" + st.QuietTo
-	case "previews":
+	case x.NamePrev:
 		return "off"
-	case "format":
+	case x.NameFormat:
 		return strconv.Quote(st.Format)
 	}
 	return ""

@@ -44,18 +44,19 @@ func placeholderList() string {
 // escapes what the template writes and renders every placeholder itself,
 // so no template can break a message's markup or ping anyone.
 func (b *Bot) cmdFormat(c *call) Reply {
+	formatText := texts(c.lang, &formatText)
 	t, arg := c.target, strings.TrimSpace(c.args)
 	switch {
 	case arg == "":
 		if t.Settings.Format == "" {
-			return Reply{Text: fmt.Sprintf(formatText.Default, placeholderList()), Preview: b.formatPreview(t, c.now)}
+			return Reply{Text: fmt.Sprintf(formatText.Default, placeholderList()), Preview: b.formatPreview(c.lang, t, c.now)}
 		}
 		return Reply{Text: fmt.Sprintf(formatText.Custom, t.Settings.Format, placeholderList()) + "\n" + formatText.Preview,
-			Preview: b.formatPreview(t, c.now)}
+			Preview: b.formatPreview(c.lang, t, c.now)}
 	case strings.EqualFold(arg, "default"), strings.EqualFold(arg, "reset"), strings.EqualFold(arg, "off"):
 		t.Settings.Format = ""
 		if err := b.saveSettings(t); err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
 		}
 		return Reply{Text: formatText.Reset}
 	}
@@ -64,14 +65,15 @@ func (b *Bot) cmdFormat(c *call) Reply {
 	}
 	t.Settings.Format = arg
 	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
-	return Reply{Text: formatText.Set, Preview: b.formatPreview(t, c.now)}
+	return Reply{Text: formatText.Set, Preview: b.formatPreview(c.lang, t, c.now)}
 }
 
 // formatPreview is the chat's last alert, or else the newest article, or
 // else a sample, as the chat would receive it now.
-func (b *Bot) formatPreview(t alerts.Target, now time.Time) *Preview {
+func (b *Bot) formatPreview(lang string, t alerts.Target, now time.Time) *Preview {
+	formatText := texts(lang, &formatText)
 	var al alerts.Alert
 	if s, err := b.store.LastSent(t.ID); err == nil {
 		al = s.Alert

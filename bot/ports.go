@@ -54,6 +54,9 @@ type Command struct {
 	UserName string
 	// Guild is the Discord server the chat belongs to; empty elsewhere.
 	Guild string
+	// Lang is the language of whoever gave the command, as the platform
+	// says (Telegram's language_code, Discord's locale): "ru", "uk-UA".
+	Lang string
 	// CanManage is the platform's word on whether the user may manage a
 	// group or channel target (ignored for DMs). Adapters fail closed:
 	// false when they could not find out.

@@ -34,6 +34,23 @@ func (b *Bot) allowed(c Command) bool {
 	return false
 }
 
+// privateText holds the refusal of a private Herald.
+var privateText = struct {
+	Refusal string // the IDs to list
+	User    string // the person's ID
+	Channel string // the channel's ID
+	Server  string // the server's ID
+	Group   string // the group's ID
+	Chan    string // the channel's ID (Telegram)
+}{
+	Refusal: "Sorry, this Herald is private: its operator has not opened it to this chat, so I won't answer here. If you think I should, ask them to add it to HERALD_ALLOWED_CHATS: %s.",
+	User:    "your ID is %s",
+	Channel: "this channel's ID is %s",
+	Server:  "this server's ID is %s",
+	Group:   "this group's ID is %s",
+	Chan:    "this channel's ID is %s",
+}
+
 // refuse is the answer to a chat the operator did not list: the first
 // time a polite refusal naming the IDs to list, afterwards nothing.
 func (b *Bot) refuse(c Command) Reply {
@@ -41,18 +58,20 @@ func (b *Bot) refuse(c Command) Reply {
 		return Reply{}
 	}
 	b.log.Info("Chat not in HERALD_ALLOWED_CHATS refused", "target", c.Target.ID.Chat(), "guild", c.Guild, "user", c.UserID)
+	privateText := texts(chatLanguage(c.Target, c.Lang), &privateText)
 	p := c.Target.ID.Platform()
 	var ids []string
 	switch {
 	case c.Target.Kind == alerts.KindDM && c.UserID != "":
-		ids = append(ids, fmt.Sprintf("your ID is %s", alerts.NewTargetID(p, c.UserID)))
+		ids = append(ids, fmt.Sprintf(privateText.User, alerts.NewTargetID(p, c.UserID)))
 	case c.Guild != "":
-		ids = append(ids, fmt.Sprintf("this channel's ID is %s", c.Target.ID.Chat()), fmt.Sprintf("this server's ID is %s", alerts.NewTargetID(p, c.Guild)))
+		ids = append(ids, fmt.Sprintf(privateText.Channel, c.Target.ID.Chat()), fmt.Sprintf(privateText.Server, alerts.NewTargetID(p, c.Guild)))
+	case c.Target.Kind == alerts.KindGroup:
+		ids = append(ids, fmt.Sprintf(privateText.Group, c.Target.ID.Chat()))
 	default:
-		ids = append(ids, fmt.Sprintf("this %s's ID is %s", kindNoun(c.Target.Kind), c.Target.ID.Chat()))
+		ids = append(ids, fmt.Sprintf(privateText.Chan, c.Target.ID.Chat()))
 	}
-	return Reply{Text: "Sorry, this Herald is private: its operator has not opened it to this chat, so I won't answer here. " +
-		"If you think I should, ask them to add it to HERALD_ALLOWED_CHATS: " + strings.Join(ids, ", ") + "."}
+	return Reply{Text: fmt.Sprintf(privateText.Refusal, strings.Join(ids, ", "))}
 }
 
 // refusedChats is a bounded set of chats already refused: past its size

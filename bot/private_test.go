@@ -69,3 +69,39 @@ func TestRefusedChatsForgetsTheOldest(t *testing.T) {
 		t.Fatal("the oldest was not forgotten: the set grows without bound")
 	}
 }
+
+func TestRepliesInTheChatsLanguage(t *testing.T) {
+	e := newEnv(t)
+	say := func(lang, text string) string {
+		return e.bot.HandleCommand(context.Background(), bot.Command{Target: dm, UserID: "u1", Lang: lang, Text: text}).Text
+	}
+	if r := say("ru-RU", "/subscribe ceasefire"); !strings.Contains(r, "Подписка №1: ceasefire") {
+		t.Errorf("a Russian speaker: %q", r)
+	}
+	if r := say("uk", "/help"); !strings.Contains(r, "Herald надсилає новини") || !strings.Contains(r, "/subscribe ЗАПИТ: стежити за темою") {
+		t.Errorf("/help to a Ukrainian speaker:\n%s", r)
+	}
+	if r := say("de", "/list"); !strings.Contains(r, "Цей чат стежить за темами: 1") {
+		t.Errorf("a language Herald does not speak: the chat's last one: %q", r)
+	}
+	other := alerts.Target{ID: "test:dm9", Kind: alerts.KindDM}
+	if r := e.bot.HandleCommand(context.Background(), bot.Command{Target: other, UserID: "u9", Lang: "de", Text: "/list"}).Text; !strings.Contains(r, "follows nothing yet") {
+		t.Errorf("a new chat in a language Herald does not speak: English: %q", r)
+	}
+	// /language wins over whoever speaks.
+	if r := say("en", "/language uk"); !strings.Contains(r, "Тепер Herald говорить тут: українська") {
+		t.Errorf("/language uk: %q", r)
+	}
+	if r := say("ru", "/mute 1 3y"); !strings.Contains(r, "не одиниця") {
+		t.Errorf("after /language uk, a Russian speaker: %q", r)
+	}
+	if r := say("ru", "/unsubscribe all"); !strings.Contains(r, "Видалити 1 тему") {
+		t.Errorf("plural: %q", r)
+	}
+	if r := say("en", "/language auto"); !strings.Contains(r, "in their own language (English for you)") {
+		t.Errorf("/language auto: %q", r)
+	}
+	if r := say("en", "/language de"); !strings.Contains(r, `I don't speak "de"`) {
+		t.Errorf("/language de: %q", r)
+	}
+}

@@ -13,7 +13,11 @@ import (
 )
 
 // parseClock reads "HH:MM" (24-hour) into minutes after midnight.
-func parseClock(s string) (int, error) {
+func parseClock(s string) (int, error) { return parseClockIn("en", s) }
+
+// parseClockIn is parseClock with its errors in lang.
+func parseClockIn(lang, s string) (int, error) {
+	clockText := texts(lang, &clockText)
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
 		return 0, fmt.Errorf(clockText.NotClock, s)

@@ -56,6 +56,7 @@ var muteText = struct {
 }
 
 func (b *Bot) cmdMute(c *call) Reply {
+	muteText := texts(c.lang, &muteText)
 	t, now := c.target, c.now
 	f := strings.Fields(c.args)
 	if len(f) < 2 {
@@ -64,7 +65,7 @@ func (b *Bot) cmdMute(c *call) Reply {
 	f = []string{f[0], strings.Join(f[1:], " ")} // "2 days"
 	var until time.Time
 	if !strings.EqualFold(f[1], "off") {
-		d, err := parseDuration(f[1])
+		d, err := parseDuration(c.lang, f[1])
 		if err != nil {
 			return Reply{Text: fmt.Sprintf(muteText.Duration, err)}
 		}
@@ -73,7 +74,7 @@ func (b *Bot) cmdMute(c *call) Reply {
 	if strings.EqualFold(f[0], "all") {
 		t.Settings.MutedUntil = until
 		if err := b.saveSettings(t); err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
 		}
 		if until.IsZero() {
 			return Reply{Text: muteText.AllOff}
@@ -85,11 +86,11 @@ func (b *Bot) cmdMute(c *call) Reply {
 		return Reply{Text: fmt.Sprintf(muteText.Unknown, f[0])}
 	}
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	s.MutedUntil = until
 	if err := b.store.PutSubscription(s); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	b.setSub(s)
 	if until.IsZero() {
@@ -114,6 +115,7 @@ var digestText = struct {
 }
 
 func (b *Bot) cmdDigest(c *call) Reply {
+	digestText := texts(c.lang, &digestText)
 	t := c.target
 	f := strings.Fields(strings.ToLower(c.args))
 	if len(f) == 0 {
@@ -130,7 +132,7 @@ func (b *Bot) cmdDigest(c *call) Reply {
 		if len(f) > 1 {
 			at = f[1]
 		}
-		m, err := parseClock(at)
+		m, err := parseClockIn(c.lang, at)
 		if err != nil {
 			return Reply{Text: fmt.Sprintf(digestText.BadTime, err)}
 		}
@@ -139,7 +141,7 @@ func (b *Bot) cmdDigest(c *call) Reply {
 		return Reply{Text: fmt.Sprintf(digestText.BadMode, f[0])}
 	}
 	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if st.Digest == "" {
 		return Reply{Text: digestText.Off}
@@ -163,12 +165,13 @@ var quietText = struct {
 }
 
 func (b *Bot) cmdQuiet(c *call) Reply {
+	quietText := texts(c.lang, &quietText)
 	t := c.target
 	args := strings.TrimSpace(c.args)
 	if strings.EqualFold(args, "off") {
 		t.Settings.QuietFrom, t.Settings.QuietTo = "", ""
 		if err := b.saveSettings(t); err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
 		}
 		return Reply{Text: quietText.Off}
 	}
@@ -176,8 +179,8 @@ func (b *Bot) cmdQuiet(c *call) Reply {
 	if !ok {
 		return Reply{Text: quietText.Usage}
 	}
-	f, err1 := parseClock(from)
-	e, err2 := parseClock(to)
+	f, err1 := parseClockIn(c.lang, from)
+	e, err2 := parseClockIn(c.lang, to)
 	if err := errors.Join(err1, err2); err != nil {
 		return Reply{Text: fmt.Sprintf(quietText.BadTime, err)}
 	}
@@ -186,7 +189,7 @@ func (b *Bot) cmdQuiet(c *call) Reply {
 	}
 	t.Settings.QuietFrom, t.Settings.QuietTo = fmtClock(f), fmtClock(e)
 	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	return Reply{Text: fmt.Sprintf(quietText.On, t.Settings.QuietFrom, t.Settings.QuietTo, zoneName(t.Settings))}
 }
@@ -205,6 +208,7 @@ var timezoneText = struct {
 }
 
 func (b *Bot) cmdTimezone(c *call) Reply {
+	timezoneText := texts(c.lang, &timezoneText)
 	t := c.target
 	zone := strings.TrimSpace(c.args)
 	if zone == "" {
@@ -216,7 +220,7 @@ func (b *Bot) cmdTimezone(c *call) Reply {
 	}
 	t.Settings.TimeZone = name
 	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	msg := fmt.Sprintf(timezoneText.Set, name, c.now.In(loc).Format("15:04"))
 	if fixed {
@@ -237,6 +241,7 @@ var previewsText = struct {
 }
 
 func (b *Bot) cmdPreviews(c *call) Reply {
+	previewsText := texts(c.lang, &previewsText)
 	t := c.target
 	switch strings.ToLower(strings.TrimSpace(c.args)) {
 	case "on":
@@ -247,7 +252,7 @@ func (b *Bot) cmdPreviews(c *call) Reply {
 		return Reply{Text: previewsText.Usage}
 	}
 	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if t.Settings.NoPreviews {
 		return Reply{Text: previewsText.Off}
@@ -290,7 +295,8 @@ var durationUnits = map[string]time.Duration{
 
 // parseDuration reads durations people type: 30m, 8h, 1.5h, 2d, 1w,
 // 1h30m, "2 days".
-func parseDuration(s string) (time.Duration, error) {
+func parseDuration(lang, s string) (time.Duration, error) {
+	muteText := texts(lang, &muteText)
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
 		return 0, errors.New(muteText.NoDuration)

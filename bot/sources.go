@@ -74,13 +74,14 @@ var sourcesText = struct {
 // feed serves every chat of this Herald. The operator at the console adds
 // and removes as the operator.
 func (b *Bot) cmdSources(c *call) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	sub, rest, _ := strings.Cut(strings.TrimSpace(c.args), " ")
 	rest = strings.TrimSpace(rest)
 	if sub != "" && c.target.Kind == alerts.KindDM && !c.cmd.Operator {
 		return Reply{Text: sourcesText.NotInDM}
 	}
 	if sub != "" && !mayManage(c.cmd) {
-		return notManager(c.target.Kind, c.name)
+		return notManager(c.lang, c.target.Kind, c.name)
 	}
 	if b.catalog == nil {
 		return Reply{Text: sourcesText.NoCatalog}
@@ -101,6 +102,7 @@ func (b *Bot) cmdSources(c *call) Reply {
 }
 
 func (b *Bot) addSource(c *call, url string) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	chat := c.target.ID.Chat()
 	if cs := b.limits.ChatSources; !c.cmd.Operator && cs != nil && !cs[c.target.ID] && !cs[chat] {
 		return Reply{Text: fmt.Sprintf(sourcesText.NotAllowed, chat)}
@@ -123,6 +125,7 @@ func (b *Bot) addSource(c *call, url string) Reply {
 const sourcesShown = 30
 
 func (b *Bot) listSources(c *call) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	srcs := b.catalog.Sources()
 	if len(srcs) == 0 {
 		return Reply{Text: sourcesText.Empty}
@@ -169,6 +172,7 @@ func (b *Bot) listSources(c *call) Reply {
 // and feeds added before Herald recorded by whom stay: sources serve
 // every chat of this Herald. (The catalogue checks again, under its lock.)
 func (b *Bot) removeSource(c *call, ref string) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	srcs := b.catalog.Sources()
 	var src *SourceStatus
 	if n, err := strconv.Atoi(ref); err == nil {

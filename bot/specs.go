@@ -106,6 +106,10 @@ func commandTable() []CommandSpec {
 			Description: "Lay out this chat's alerts your way, e.g. {title} ({source})\\n{summary}",
 			Usage:       "[TEMPLATE|default]", Help: "this chat's alert layout with {title} {summary} {source} {url} {time} {matched}; alone it shows the layout and a preview",
 			Options: []OptionSpec{{Name: "template", Description: "e.g. {title} ({source})\\n{summary}, or default", Rest: true}}},
+		{Name: "language", Manage: true, run: (*Bot).cmdLanguage,
+			Description: "Choose the language Herald speaks here: en, ru or uk",
+			Usage:       "en|ru|uk|auto", Help: "the language of replies, help, menus and alerts here (auto follows whoever writes)",
+			Options: []OptionSpec{{Name: "language", Description: "en, ru, uk, or auto", Required: true, Choices: []string{"en", "ru", "uk", "auto"}}}},
 		{Name: "export", run: (*Bot).cmdExport,
 			Description: "Save this chat's subscriptions and settings as a file, for /import here or elsewhere",
 			Help:        "this chat's subscriptions and settings as a file"},
@@ -198,10 +202,11 @@ var helpText = struct {
 }
 
 // cmdHelp lists the commands of the table, one line each.
-func (b *Bot) cmdHelp(*call) Reply {
+func (b *Bot) cmdHelp(c *call) Reply {
+	helpText := texts(c.lang, &helpText)
 	var sb strings.Builder
 	sb.WriteString(helpText.Intro + "\n\n")
-	for _, s := range commandTable() {
+	for _, s := range CommandSpecsIn(c.lang) {
 		help := s.Help
 		if help == "" {
 			help = s.Description

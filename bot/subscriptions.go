@@ -46,6 +46,8 @@ var subscribeText = struct {
 }
 
 func (b *Bot) cmdSubscribe(c *call) Reply {
+	queryText := texts(c.lang, &queryText)
+	subscribeText := texts(c.lang, &subscribeText)
 	q, t := c.args, c.target
 	if q == "" {
 		return Reply{Text: fmt.Sprintf(subscribeText.Usage, queryText.Help)}
@@ -58,13 +60,16 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	case errors.As(err, &tooLong):
 		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, tooLong.n, b.limits.QueryLength)}
 	case errors.As(err, &unreadable):
-		return Reply{Text: fmt.Sprintf(unreadable.format, unreadable.err, queryText.Help)}
+		if unreadable.unusable {
+			return Reply{Text: fmt.Sprintf(subscribeText.Unusable, unreadable.err, queryText.Help)}
+		}
+		return Reply{Text: fmt.Sprintf(queryText.Unreadable, unreadable.err, queryText.Help)}
 	case errors.As(err, &already):
 		return Reply{Text: fmt.Sprintf(subscribeText.Already, already.id)}
 	case errors.Is(err, errFull):
 		return Reply{Text: fmt.Sprintf(subscribeText.Full, b.limits.SubsPerTarget)}
 	case err != nil:
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	parsed, _ := b.parse(q)
 	var sb strings.Builder
@@ -84,8 +89,8 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 type (
 	queryTooLong    struct{ n, limit int }
 	unreadableQuery struct {
-		format string // queryText.Unreadable or subscribeText.Unusable
-		err    error
+		unusable bool // the matcher refused it, not the parser
+		err      error
 	}
 	alreadyFollowed struct{ id uint64 }
 )
@@ -109,7 +114,7 @@ func (b *Bot) subscribe(t alerts.Target, q string, now time.Time) (alerts.Subscr
 	}
 	parsed, err := b.parse(q)
 	if err != nil {
-		return alerts.Subscription{}, &unreadableQuery{format: queryText.Unreadable, err: err}
+		return alerts.Subscription{}, &unreadableQuery{err: err}
 	}
 	subs, err := b.store.ListSubscriptions(t.ID)
 	if err != nil {
@@ -131,7 +136,7 @@ func (b *Bot) subscribe(t alerts.Target, q string, now time.Time) (alerts.Subscr
 		if derr := b.store.DeleteSubscription(sub.ID); derr != nil {
 			b.log.Error("Subscription the matcher refused is still stored", "sub", sub.ID, "target", t.ID, "err", derr)
 		}
-		return alerts.Subscription{}, &unreadableQuery{format: subscribeText.Unusable, err: err}
+		return alerts.Subscription{}, &unreadableQuery{unusable: true, err: err}
 	}
 	b.setSub(sub)
 	return sub, nil
@@ -196,6 +201,7 @@ var unsubscribeText = struct {
 }
 
 func (b *Bot) cmdUnsubscribe(c *call) Reply {
+	unsubscribeText := texts(c.lang, &unsubscribeText)
 	arg, t := c.args, c.target
 	if arg == "" {
 		return Reply{Text: unsubscribeText.Usage}
@@ -203,14 +209,14 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 	if f := strings.Fields(strings.ToLower(arg)); len(f) > 0 && f[0] == "all" {
 		subs, err := b.store.ListSubscriptions(t.ID)
 		if err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
 		}
 		// One slip of the fingers should not lose a chat's whole setup.
 		switch {
 		case len(subs) == 0:
 			return Reply{Text: unsubscribeText.Nothing}
 		case len(f) != 2 || f[1] != "confirm":
-			return Reply{Text: fmt.Sprintf(unsubscribeText.Ask, countTopics(len(subs)), confirmUnsubscribeAll),
+			return Reply{Text: fmt.Sprintf(unsubscribeText.Ask, trPlural(c.lang, "topics", len(subs)), confirmUnsubscribeAll),
 				Buttons: []ReplyButton{{Label: unsubscribeText.Button, Command: confirmUnsubscribeAll}}}
 		}
 		var failed []alerts.Subscription
@@ -221,7 +227,7 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 			}
 		}
 		if len(failed) == 0 {
-			return Reply{Text: fmt.Sprintf(unsubscribeText.All, countTopics(len(subs)))}
+			return Reply{Text: fmt.Sprintf(unsubscribeText.All, trPlural(c.lang, "topics", len(subs)))}
 		}
 		var sb strings.Builder
 		fmt.Fprintf(&sb, unsubscribeText.Some, len(subs)-len(failed), len(subs))
@@ -236,23 +242,16 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 		return Reply{Text: fmt.Sprintf(unsubscribeText.Unknown, arg)}
 	}
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if err := b.removeSub(s.ID); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	return Reply{Text: fmt.Sprintf(unsubscribeText.Done, s.ID, s.Query)}
 }
 
 // confirmUnsubscribeAll is the command that removes every subscription.
 const confirmUnsubscribeAll = "/unsubscribe all confirm"
-
-func countTopics(n int) string {
-	if n == 1 {
-		return "the 1 topic"
-	}
-	return fmt.Sprintf("all %d topics", n)
-}
 
 // removeSub deletes a subscription from the store, then from the matcher
 // and planning. One already gone from the store is not an error.
@@ -293,10 +292,11 @@ var listText = struct {
 }
 
 func (b *Bot) cmdList(c *call) Reply {
+	listText := texts(c.lang, &listText)
 	t, now := c.target, c.now
 	subs, err := b.store.ListSubscriptions(t.ID)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	var sb strings.Builder
 	if len(subs) == 0 {
@@ -328,7 +328,7 @@ func (b *Bot) cmdList(c *call) Reply {
 	}
 	n, until, err := b.held(t.ID, now)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if n > 0 {
 		fmt.Fprintf(&sb, listText.Held, n, fmtTime(until, st))

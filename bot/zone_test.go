@@ -102,7 +102,7 @@ func FuzzParseDuration(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseDuration(s)
+		d, err := parseDuration("en", s)
 		if err == nil && (d < time.Minute || d > 365*24*time.Hour) {
 			t.Fatalf("parseDuration(%q) = %s, out of bounds", s, d)
 		}

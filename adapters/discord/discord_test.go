@@ -257,6 +257,10 @@ func TestSlashCommands(t *testing.T) {
 			r := fake.WaitReply(id)
 			got := rec.last()
 			got.Target.Title = ""
+			if got.Lang != "en-US" {
+				t.Errorf("Lang = %q, want the interaction's locale en-US", got.Lang)
+			}
+			got.Lang = ""
 			if tt.want.Target.Kind == alerts.KindDM {
 				got.CanManage = tt.want.CanManage // irrelevant in DMs
 			}

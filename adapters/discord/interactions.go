@@ -59,27 +59,42 @@ func (a *Adapter) addHandlers(s *discordgo.Session, shard int) {
 
 // applicationCommands turns Herald's command catalogue into Discord global
 // commands, usable in guilds and in DMs with the bot.
+// Command names stay English in every language (what members type and
+// Discord sends back); descriptions carry description_localizations in
+// every other language Herald speaks, which Discord's clients show by
+// their own locale.
 func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationCommand {
+	localized := map[discordgo.Locale][]bot.CommandSpec{}
+	for _, l := range bot.Languages[1:] {
+		localized[discordgo.Locale(l)] = bot.CommandSpecsIn(l)
+	}
 	contexts := []discordgo.InteractionContextType{
 		discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	install := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
 	manage := int64(discordgo.PermissionManageChannels)
 	var out []*discordgo.ApplicationCommand
-	for _, sp := range specs {
+	for k, sp := range specs {
+		desc := map[discordgo.Locale]string{}
+		for loc, ls := range localized {
+			if k < len(ls) && ls[k].Name == sp.Name {
+				desc[loc] = fit(ls[k].Description, 100)
+			}
+		}
 		c := &discordgo.ApplicationCommand{
-			Type:             discordgo.ChatApplicationCommand,
-			Name:             sp.Name,
-			Description:      fit(sp.Description, 100),
-			Contexts:         &contexts,
-			IntegrationTypes: &install,
-			Options:          []*discordgo.ApplicationCommandOption{},
+			DescriptionLocalizations: &desc,
+			Type:                     discordgo.ChatApplicationCommand,
+			Name:                     sp.Name,
+			Description:              fit(sp.Description, 100),
+			Contexts:                 &contexts,
+			IntegrationTypes:         &install,
+			Options:                  []*discordgo.ApplicationCommandOption{},
 		}
 		if sp.Manage {
 			// Hides the command from members without Manage Channels in
 			// guilds; the permission is still checked on every use.
 			c.DefaultMemberPermissions = &manage
 		}
-		for _, o := range sp.Options {
+		for j, o := range sp.Options {
 			typ := discordgo.ApplicationCommandOptionString
 			if o.File {
 				typ = discordgo.ApplicationCommandOptionAttachment
@@ -89,6 +104,14 @@ func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationComman
 				Name:        o.Name,
 				Description: fit(o.Description, 100),
 				Required:    o.Required,
+			}
+			for loc, ls := range localized {
+				if k < len(ls) && j < len(ls[k].Options) {
+					if opt.DescriptionLocalizations == nil {
+						opt.DescriptionLocalizations = map[discordgo.Locale]string{}
+					}
+					opt.DescriptionLocalizations[loc] = fit(ls[k].Options[j].Description, 100)
+				}
 			}
 			for _, ch := range o.Choices {
 				opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
@@ -134,7 +157,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 				f, err := a.fetch(a.baseContext(), at)
 				if err != nil {
 					a.log.Warn("Discord attachment not read", "error", err)
-					return "I could not read that file: " + err.Error()
+					return bot.Text(string(i.Locale), "I could not read that file: ") + err.Error()
 				}
 				c.File = f
 			}
@@ -327,6 +350,7 @@ func commandFrom(i *discordgo.Interaction) bot.Command {
 			c.CanManage = i.Member.Permissions&manageBits != 0
 		}
 	}
+	c.Lang = string(i.Locale)
 	if u != nil {
 		c.UserID = u.ID
 		c.UserName = u.Username

@@ -14,10 +14,19 @@ import (
 // for a single alert, Herald's layout otherwise (digests keep theirs).
 func renderFor(t alerts.Target, m bot.Message) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	tpl := t.Settings.Template()
+	lang := bot.TargetLanguage(t)
+	if len(m.Buttons) > 0 {
+		bs := make([]bot.MessageButton, len(m.Buttons))
+		for i, b := range m.Buttons {
+			b.Label = bot.Text(lang, b.Label)
+			bs[i] = b
+		}
+		m.Buttons = bs
+	}
 	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
 		return render(m)
 	}
-	return templateEmbed(m.Alerts[0], tpl), components(m.Buttons)
+	return templateEmbed(m.Alerts[0], tpl, lang), components(m.Buttons)
 }
 
 // templateEmbed renders one alert with a chat's template as the embed's
@@ -26,11 +35,11 @@ func renderFor(t alerts.Target, m bot.Message) (*discordgo.MessageEmbed, []disco
 // the article, {url} a bare link, and {time} a Discord timestamp each
 // reader sees in their own zone. The colour, time and the other outlets
 // stay Herald's.
-func templateEmbed(a alerts.Alert, tpl alerts.Template) *discordgo.MessageEmbed {
+func templateEmbed(a alerts.Alert, tpl alerts.Template, lang string) *discordgo.MessageEmbed {
 	art := a.Article
 	e := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: colour(a), Timestamp: when(art)}
 	if len(a.Sources) > 1 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Also reported by",
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: bot.Text(lang, "Also reported by"),
 			Value: escapeFit(strings.Join(a.Sources[1:], ", "), maxFieldValue, true)})
 	}
 	values := alerts.TemplateValues(a)

@@ -188,7 +188,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	c := bot.Command{Target: chatTarget(m.Chat, thread), Text: text}
 	switch {
 	case m.From != nil && (m.SenderChat == nil || m.SenderChat.ID != m.Chat.ID):
-		c.UserID, c.UserName = strconv.FormatInt(m.From.ID, 10), userName(m.From)
+		c.UserID, c.UserName, c.Lang = strconv.FormatInt(m.From.ID, 10), userName(m.From), m.From.LanguageCode
 	case m.SenderChat != nil:
 		c.UserID, c.UserName = strconv.FormatInt(m.SenderChat.ID, 10), m.SenderChat.Title
 	}
@@ -198,7 +198,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 			f, err := a.download(ctx, d)
 			if err != nil {
 				a.log.Warn("Telegram attachment not read", "chat_id", m.Chat.ID, "err", err)
-				if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, bot.Reply{Text: "I could not read that file: " + err.Error()}); err != nil {
+				if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, bot.Reply{Text: bot.Text(c.Lang, "I could not read that file: ") + err.Error()}); err != nil {
 					a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 				}
 				return
@@ -296,7 +296,7 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery,
 	}
 	c := bot.Command{Target: chatTarget(q.Message.Chat, thread), Button: q.Data}
 	if q.From != nil {
-		c.UserID, c.UserName = strconv.FormatInt(q.From.ID, 10), userName(q.From)
+		c.UserID, c.UserName, c.Lang = strconv.FormatInt(q.From.ID, 10), userName(q.From), q.From.LanguageCode
 	}
 	c.CanManage = a.canManage(ctx, q.Message.Chat, q.From, nil)
 	reply := a.h().HandleCommand(ctx, c)

@@ -97,7 +97,7 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 	if t.Settings.NoPreviews {
 		p["link_preview_options"] = `{"is_disabled":true}`
 	}
-	if kb := keyboard(m.Buttons); kb != nil {
+	if kb := keyboard(bot.TargetLanguage(t), m.Buttons); kb != nil {
 		if err := p.AddInterface("reply_markup", kb); err != nil {
 			return nil, err
 		}
@@ -105,13 +105,13 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 	return p, nil
 }
 
-func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
+func keyboard(lang string, buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, b := range buttons {
 		if b.Token == "" || len(b.Token) > maxCallbackData || b.Label == "" {
 			continue
 		}
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Token))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(bot.Text(lang, b.Label), b.Token))
 	}
 	return keyboardRow(row)
 }

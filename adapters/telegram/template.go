@@ -16,14 +16,14 @@ func formatFor(t alerts.Target, m bot.Message) string {
 	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
 		return Format(m, loc)
 	}
-	return FormatTemplate(m.Alerts[0], tpl, loc, MaxMessageLen)
+	return FormatTemplate(m.Alerts[0], tpl, loc, bot.TargetLanguage(t), MaxMessageLen)
 }
 
 // FormatTemplate renders one alert with a chat's template as Telegram
 // HTML of at most max visible characters: the template's own text is
 // escaped, {title} is the bold title linked to the article, every value
 // is escaped, and "Also reported by" follows when more outlets joined.
-func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, max int) string {
+func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, lang string, max int) string {
 	values := alerts.TemplateValues(al)
 	art := al.Article
 	when := art.Published
@@ -42,7 +42,7 @@ func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, ma
 	}
 	var also string
 	if a := alsoReported(al); a != "" {
-		also = "\n<i>" + escape(truncate("Also reported by "+a, maxAlsoLine)) + "</i>"
+		also = "\n<i>" + escape(truncate(bot.Text(lang, "Also reported by")+" "+a, maxAlsoLine)) + "</i>"
 	}
 	segs := tpl.Expand(values, max-visibleLen(also), func(s alerts.Segment) int { return utf16Len(s.Text) })
 	var b strings.Builder

@@ -387,3 +387,60 @@ func TestDiscordExportImport(t *testing.T) {
 		t.Errorf("/list in the other channel:\n%s", l.Content)
 	}
 }
+
+func TestTelegramLanguages(t *testing.T) {
+	_, fake := telegramService(t)
+	// The menu is registered in English for everyone, and in Russian and
+	// Ukrainian for users whose Telegram speaks them.
+	fake.WaitRequests(t, "setMyCommands", 3, testWait)
+	for lang, want := range map[string]string{"": `"Follow a topic`, "ru": `"Следить за темой`, "uk": `"Стежити за темою`} {
+		if got := fake.CommandsIn(lang); !strings.Contains(got, want) || !strings.Contains(got, `"command":"language"`) {
+			t.Errorf("setMyCommands language_code=%q: %.200s", lang, got)
+		}
+	}
+	olena := telegramtest.User{ID: 201, FirstName: "Олена", LanguageCode: "uk"}
+	ivan := telegramtest.User{ID: 202, FirstName: "Иван", LanguageCode: "ru-RU"}
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(olena), olena, "/subscribe ceasefire"); !strings.Contains(r, "Підписка №1") {
+		t.Errorf("a Ukrainian user: %q", r)
+	}
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(ivan), ivan, "/list"); !strings.Contains(r, "пока ни за чем не следит") {
+		t.Errorf("a Russian user: %q", r)
+	}
+	// /language overrides the user's own.
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(ivan), ivan, "/language en"); !strings.Contains(r, "Herald speaks English here now") {
+		t.Errorf("/language en: %q", r)
+	}
+	if r := telegramSay(t, fake, telegramtest.PrivateChat(ivan), ivan, "/list"); !strings.Contains(r, "follows nothing yet") {
+		t.Errorf("after /language en: %q", r)
+	}
+}
+
+func TestDiscordLanguages(t *testing.T) {
+	addr, fake := discordService(t)
+	var cmds []struct {
+		Name    string            `json:"name"`
+		Desc    map[string]string `json:"description_localizations"`
+		Options []struct {
+			Desc map[string]string `json:"description_localizations"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal(fake.Commands(), &cmds); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cmds {
+		if c.Name == "subscribe" && (c.Desc["ru"] != "Следить за темой: слова, «фразы», люди и места" || c.Desc["uk"] == "" || c.Options[0].Desc["uk"] == "") {
+			t.Errorf("/subscribe's localizations: %+v", c)
+		}
+	}
+	place := discordtest.Place{GuildID: "400000000000000001", ChannelID: "500000000000000001"}
+	admin := discordtest.Member{UserID: "600000000000000001", UserName: "olena", Permissions: discordgo.PermissionManageChannels, Locale: "uk"}
+	if r := fake.WaitReply(fake.Slash(place, admin, "subscribe", discordtest.Option{Name: "query", Value: "ceasefire"})); !strings.Contains(r.Content, "Підписка №1") {
+		t.Errorf("a Ukrainian member: %q", r.Content)
+	}
+	// The channel's alerts follow its language: the buttons are Ukrainian.
+	pushArticle(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva", "Envoys agreed to resume ceasefire talks.")
+	body := fake.WaitMessages(place.ChannelID, 1)[0].Decode(t)
+	if len(body.Components) != 1 || body.Components[0].Components[0].Label != "Пауза 8 год" {
+		t.Errorf("the alert's buttons: %+v", body.Components)
+	}
+}

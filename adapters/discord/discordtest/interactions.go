@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"strconv"
 )
@@ -72,6 +73,8 @@ type Member struct {
 	// Permissions is the member's permission bitset in the channel; unused
 	// in a DM.
 	Permissions int64
+	// Locale is the language of the member's Discord client; "" is en-US.
+	Locale string
 }
 
 // Option is one slash command option as the user filled it.
@@ -126,7 +129,7 @@ func (s *Server) interact(p Place, m Member, typ int, data, msg map[string]any) 
 	user := map[string]any{"id": m.UserID, "username": m.UserName, "discriminator": "0"}
 	d := map[string]any{
 		"id": id, "application_id": AppID, "type": typ, "token": in.Token, "version": 1,
-		"channel_id": in.ChannelID, "data": data, "locale": "en-US",
+		"channel_id": in.ChannelID, "data": data, "locale": cmp.Or(m.Locale, "en-US"),
 		"app_permissions": "0",
 	}
 	if msg != nil {

@@ -164,8 +164,12 @@ func (s *Server) call(ctx context.Context, method string, p url.Values) (any, *a
 				return nil, errf(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
 			}
 		}
+		lang := p.Get("language_code")
+		if lang != "" && (len(lang) != 2 || strings.ToLower(lang) != lang) {
+			return nil, errf(400, "Bad Request: invalid language code specified")
+		}
 		s.mu.Lock()
-		s.commands = p.Get("commands")
+		s.commands[lang] = p.Get("commands")
 		s.mu.Unlock()
 		return true, nil
 	case "getChatMember":

@@ -34,6 +34,8 @@ type User struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name,omitempty"`
 	UserName  string `json:"username,omitempty"`
+	// LanguageCode is the IETF tag of the user's Telegram language.
+	LanguageCode string `json:"language_code,omitempty"`
 }
 
 // Chat is a Telegram chat. Type is "private", "group", "supergroup" or
@@ -150,7 +152,7 @@ type Server struct {
 	answers      map[string]string // callback query ID → answer text
 	members      map[int64]map[int64]string
 	faults       []*Fault
-	commands     string
+	commands     map[string]string // by language_code, "" the default
 	webhook      string
 	secret       string
 	sendTimes    map[int64][]time.Time
@@ -184,6 +186,7 @@ func New(tb testing.TB) *Server {
 		sendTimes:    map[int64][]time.Time{},
 		violations:   map[int64]int{},
 		files:        map[string]Document{},
+		commands:     map[string]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
