@@ -58,6 +58,8 @@ var exportText = struct {
 	NameQuiet  string
 	NamePrev   string
 	NameFormat string
+	NameLang   string
+	BadLang    string // what was typed
 }{
 	Comment:    "# Herald export of %q (%s), %s",
 	Hint:       "# Attach this file to /import in any chat to add what it lacks. Lines are commands without their slash.",
@@ -84,6 +86,8 @@ var exportText = struct {
 	NameQuiet:  "quiet hours",
 	NamePrev:   "previews",
 	NameFormat: "format",
+	NameLang:   "language",
+	BadLang:    "%q is not a language Herald speaks (en, ru, uk)",
 }
 
 // cmdExport sends the chat's subscriptions and settings as a file.
@@ -129,6 +133,9 @@ func settingLines(st alerts.TargetSettings) []string {
 	}
 	if st.Format != "" {
 		out = append(out, "format "+strings.ReplaceAll(st.Format, "\n", `\n`))
+	}
+	if st.Language != "" {
+		out = append(out, "language "+st.Language)
 	}
 	return out
 }
@@ -312,6 +319,16 @@ func importSetting(lang string, st *alerts.TargetSettings, had alerts.TargetSett
 		}
 		st.NoPreviews = v == "off"
 		return x.NamePrev, true, nil
+	case "language":
+		l := matchLanguage(arg)
+		if l == "" {
+			return x.NameLang, false, fmt.Errorf(x.BadLang, arg)
+		}
+		if had.Language != "" {
+			return x.NameLang, false, nil
+		}
+		st.Language = l
+		return x.NameLang, true, nil
 	case "format":
 		if _, err := alerts.ParseTemplate(arg); err != nil {
 			return x.NameFormat, false, err
@@ -339,6 +356,8 @@ func settingValue(lang string, st alerts.TargetSettings, name string) string {
 		return "off"
 	case x.NameFormat:
 		return strconv.Quote(st.Format)
+	case x.NameLang:
+		return st.Language
 	}
 	return ""
 }
