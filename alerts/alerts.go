@@ -98,6 +98,9 @@ type TargetSettings struct {
 	// Language is the language chosen with /language ("en", "ru", "uk");
 	// empty follows the language of whoever speaks.
 	Language string `json:"language,omitempty"`
+	// Threads starts a Discord thread on each alert in a text channel
+	// (/threads on).
+	Threads bool `json:"threads,omitempty"`
 	// Format is the chat's own alert layout (/format, see Template);
 	// empty means Herald's.
 	Format string `json:"format,omitempty"`
@@ -111,6 +114,11 @@ type Subscription struct {
 	Query      string    `json:"query"`
 	Created    time.Time `json:"created"`
 	MutedUntil time.Time `json:"muted_until,omitzero"`
+	// Role is a Discord role (its ID) that the subscription's alerts
+	// ping, set by a channel's manager; empty pings nobody.
+	Role string `json:"role,omitempty"`
+	// RoleName is the role's name when it was set, for /list.
+	RoleName string `json:"role_name,omitempty"`
 }
 
 // Article is one piece of news, cleaned: the matcher, the summariser and the
@@ -131,6 +139,11 @@ type Article struct {
 	Source string `json:"source,omitempty"`
 	// Outlet is the outlet cited in the title ("… – Bloomberg"), if any.
 	Outlet string `json:"outlet,omitempty"`
+	// Image is the article's picture, an absolute http(s) URL (never a
+	// script or data URL): the feed item's media:content, media:thumbnail
+	// or image enclosure, or the page's og:image when the page was read.
+	// Empty when there is none.
+	Image string `json:"image,omitempty"`
 	// Lang is a BCP 47 tag guessed at least from the script ("en", "ru").
 	Lang        string    `json:"lang,omitempty"`
 	Published   time.Time `json:"published,omitzero"`
@@ -192,6 +205,8 @@ type Match struct {
 	Sub   uint64    `json:"sub"`
 	Query string    `json:"query"`
 	Terms []TermHit `json:"terms,omitempty"`
+	// Role is the subscription's Discord role to ping, if any.
+	Role string `json:"role,omitempty"`
 }
 
 // Alert is what one target receives for one story: the story's first

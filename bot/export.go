@@ -59,6 +59,7 @@ var exportText = struct {
 	NamePrev   string
 	NameFormat string
 	NameLang   string
+	NameThread string
 	BadLang    string // what was typed
 }{
 	Comment:    "# Herald export of %q (%s), %s",
@@ -87,6 +88,7 @@ var exportText = struct {
 	NamePrev:   "previews",
 	NameFormat: "format",
 	NameLang:   "language",
+	NameThread: "threads",
 	BadLang:    "%q is not a language Herald speaks (en, ru, uk)",
 }
 
@@ -137,6 +139,9 @@ func settingLines(st alerts.TargetSettings) []string {
 	if st.Language != "" {
 		out = append(out, "language "+st.Language)
 	}
+	if st.Threads {
+		out = append(out, "threads on")
+	}
 	return out
 }
 
@@ -172,7 +177,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 		problem := ""
 		switch strings.ToLower(word) {
 		case "subscribe":
-			_, err := b.subscribe(t, rest, c.now)
+			_, err := b.subscribe(t, rest, c.now, "", "")
 			var already *alreadyFollowed
 			switch {
 			case errors.As(err, &already):
@@ -319,6 +324,16 @@ func importSetting(lang string, st *alerts.TargetSettings, had alerts.TargetSett
 		}
 		st.NoPreviews = v == "off"
 		return x.NamePrev, true, nil
+	case "threads":
+		v := strings.ToLower(arg)
+		if v != "on" && v != "off" {
+			return x.NameThread, false, fmt.Errorf(x.BadOnOff, arg)
+		}
+		if had.Threads {
+			return x.NameThread, false, nil
+		}
+		st.Threads = v == "on"
+		return x.NameThread, true, nil
 	case "language":
 		l := matchLanguage(arg)
 		if l == "" {
@@ -358,6 +373,8 @@ func settingValue(lang string, st alerts.TargetSettings, name string) string {
 		return strconv.Quote(st.Format)
 	case x.NameLang:
 		return st.Language
+	case x.NameThread:
+		return "on"
 	}
 	return ""
 }

@@ -39,7 +39,7 @@ var textTables = map[string]any{
 	"list": &listText, "mute": &muteText, "digest": &digestText, "quiet": &quietText,
 	"timezone": &timezoneText, "previews": &previewsText, "clock": &clockText, "format": &formatText,
 	"sources": &sourcesText, "export": &exportText, "private": &privateText, "language": &languageText,
-	"words": &wordsText,
+	"words": &wordsText, "threads": &threadsText,
 }
 
 // plurals are the texts with a count, in English (one, other).

@@ -54,6 +54,9 @@ type Command struct {
 	UserName string
 	// Guild is the Discord server the chat belongs to; empty elsewhere.
 	Guild string
+	// Role and RoleName are a Discord role given to the command (the
+	// role option of /subscribe), by ID and name.
+	Role, RoleName string
 	// Lang is the language of whoever gave the command, as the platform
 	// says (Telegram's language_code, Discord's locale): "ru", "uk-UA".
 	Lang string

@@ -229,6 +229,42 @@ func (b *Bot) cmdTimezone(c *call) Reply {
 	return Reply{Text: msg}
 }
 
+// threadsText holds the replies of /threads.
+var threadsText = struct {
+	Usage   string
+	On      string
+	Off     string
+	NotHere string
+}{
+	Usage:   "Write /threads on to start a discussion thread on each alert here, or /threads off.",
+	On:      "Each alert here now starts a thread for discussion, named after its article. Story updates still edit the alert itself.",
+	Off:     "Alerts here no longer start threads.",
+	NotHere: "Threads are for Discord server channels. In a forum channel each alert is a post of its own anyway.",
+}
+
+func (b *Bot) cmdThreads(c *call) Reply {
+	threadsText := texts(c.lang, &threadsText)
+	t := c.target
+	if t.ID.Platform() != alerts.PlatformDiscord || t.Kind == alerts.KindDM {
+		return Reply{Text: threadsText.NotHere}
+	}
+	switch strings.ToLower(strings.TrimSpace(c.args)) {
+	case "on":
+		t.Settings.Threads = true
+	case "off":
+		t.Settings.Threads = false
+	default:
+		return Reply{Text: threadsText.Usage}
+	}
+	if err := b.saveSettings(t); err != nil {
+		return b.storeTrouble(c.lang, err)
+	}
+	if t.Settings.Threads {
+		return Reply{Text: threadsText.On}
+	}
+	return Reply{Text: threadsText.Off}
+}
+
 // previewsText holds the replies of /previews.
 var previewsText = struct {
 	Usage string

@@ -52,6 +52,10 @@ type OptionSpec struct {
 	// File is true for an attachment (Discord's attachment option); it
 	// reaches the bot as Command.File, not in the text.
 	File bool
+	// Role is true for a Discord role (a role option); it reaches the bot
+	// as Command.Role, not in the text, and platforms without roles leave
+	// it out.
+	Role bool
 }
 
 // commandTable is every command, in menu order. It is a function, not a
@@ -61,7 +65,8 @@ func commandTable() []CommandSpec {
 		{Name: "subscribe", Aliases: []string{"sub"}, Manage: true, run: (*Bot).cmdSubscribe,
 			Description: "Follow a topic: words, \"phrases\", people and places",
 			Usage:       "QUERY", Help: "follow a topic. " + queryExamples,
-			Options: []OptionSpec{{Name: "query", Description: `What to follow, e.g. ceasefire, "peace deal", Zelensky -sport`, Required: true, Rest: true}}},
+			Options: []OptionSpec{{Name: "query", Description: `What to follow, e.g. ceasefire, "peace deal", Zelensky -sport`, Required: true, Rest: true},
+				{Name: "role", Description: "A role its alerts ping (Discord server channels; never @everyone)", Role: true}}},
 		{Name: "unsubscribe", Aliases: []string{"unsub"}, Manage: true, run: (*Bot).cmdUnsubscribe,
 			Description: "Stop following a topic",
 			Usage:       "N", Help: "stop following #N (or the query, or all)",
@@ -110,6 +115,10 @@ func commandTable() []CommandSpec {
 			Description: "Choose the language Herald speaks here: en, ru or uk",
 			Usage:       "en|ru|uk|auto", Help: "the language of replies, help, menus and alerts here (auto follows whoever writes)",
 			Options: []OptionSpec{{Name: "language", Description: "en, ru, uk, or auto", Required: true, Choices: []string{"en", "ru", "uk", "auto"}}}},
+		{Name: "threads", Manage: true, run: (*Bot).cmdThreads,
+			Description: "Start a discussion thread on each alert in this Discord channel",
+			Usage:       "on|off", Help: "a thread on each alert (Discord text channels; forum channels get a post per alert anyway)",
+			Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
 		{Name: "export", run: (*Bot).cmdExport,
 			Description: "Save this chat's subscriptions and settings as a file, for /import here or elsewhere",
 			Help:        "this chat's subscriptions and settings as a file"},
@@ -158,7 +167,7 @@ func (s CommandSpec) Line(values map[string]string) string {
 	parts := []string{"/" + s.Name}
 	for _, o := range s.Options {
 		v := strings.TrimSpace(values[o.Name])
-		if v == "" || o.File {
+		if v == "" || o.File || o.Role {
 			continue
 		}
 		if o.Keyword {

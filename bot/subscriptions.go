@@ -34,6 +34,9 @@ var subscribeText = struct {
 	Done     string // ID, the query as read
 	Includes string
 	Next     string // ID
+	Role     string // ID, the role's name
+	NoRole   string
+	RoleSet  string // ID, the role's name
 }{
 	Usage:    "Tell me what to follow: /subscribe ceasefire\n%s",
 	TooLong:  "That query is %d characters; the limit is %d. Shorten it, or split it into two subscriptions.",
@@ -43,6 +46,9 @@ var subscribeText = struct {
 	Done:     "Subscribed #%d: %s\n",
 	Includes: "That includes:\n",
 	Next:     "Alerts arrive here as the news breaks. /test shows what would have matched lately; /unsubscribe %d stops it.",
+	Role:     "Alerts of #%d ping the role @%s, and only it.\n",
+	NoRole:   "A role can be pinged only in a Discord server's channel, and never @everyone.",
+	RoleSet:  "#%d now pings the role @%s, and only it.",
 }
 
 func (b *Bot) cmdSubscribe(c *call) Reply {
@@ -52,7 +58,12 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	if q == "" {
 		return Reply{Text: fmt.Sprintf(subscribeText.Usage, queryText.Help)}
 	}
-	sub, err := b.subscribe(t, q, c.now)
+	role := c.cmd.Role
+	if role != "" && (t.ID.Platform() != alerts.PlatformDiscord || t.Kind == alerts.KindDM || role == c.cmd.Guild || !isSnowflake(role)) {
+		// A guild's @everyone role has the guild's own ID.
+		return Reply{Text: subscribeText.NoRole}
+	}
+	sub, err := b.subscribe(t, q, c.now, role, c.cmd.RoleName)
 	var already *alreadyFollowed
 	var tooLong *queryTooLong
 	var unreadable *unreadableQuery
@@ -64,6 +75,18 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 			return Reply{Text: fmt.Sprintf(subscribeText.Unusable, unreadable.err, queryText.Help)}
 		}
 		return Reply{Text: fmt.Sprintf(queryText.Unreadable, unreadable.err, queryText.Help)}
+	case errors.As(err, &already) && role != "":
+		// Following it already: the role is what changes.
+		s, err := b.store.GetSubscription(already.id)
+		if err != nil {
+			return b.storeTrouble(c.lang, err)
+		}
+		s.Role, s.RoleName = role, c.cmd.RoleName
+		if err := b.store.PutSubscription(s); err != nil {
+			return b.storeTrouble(c.lang, err)
+		}
+		b.setSub(s)
+		return Reply{Text: fmt.Sprintf(subscribeText.RoleSet, s.ID, nonEmpty(s.RoleName, s.Role))}
 	case errors.As(err, &already):
 		return Reply{Text: fmt.Sprintf(subscribeText.Already, already.id)}
 	case errors.Is(err, errFull):
@@ -74,6 +97,9 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	parsed, _ := b.parse(q)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, subscribeText.Done, sub.ID, parsed.String())
+	if role != "" {
+		fmt.Fprintf(&sb, subscribeText.Role, sub.ID, nonEmpty(c.cmd.RoleName, role))
+	}
 	if ex := parsed.Expansions(); len(ex) > 0 {
 		sb.WriteString(subscribeText.Includes)
 		for _, e := range ex {
@@ -82,6 +108,19 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	}
 	fmt.Fprintf(&sb, subscribeText.Next, sub.ID)
 	return Reply{Text: sb.String()}
+}
+
+// isSnowflake reports whether s is a Discord ID: decimal digits.
+func isSnowflake(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Why subscribe refused a query; each error's text is what /import says
@@ -108,7 +147,7 @@ var errFull = errors.New("this chat follows as many topics as allowed")
 // subscribe adds a query to the chat's subscriptions and to the matcher,
 // unless the chat already follows it (the same query, or the same
 // canonical form) or may follow no more. Other errors are the store's.
-func (b *Bot) subscribe(t alerts.Target, q string, now time.Time) (alerts.Subscription, error) {
+func (b *Bot) subscribe(t alerts.Target, q string, now time.Time, role, roleName string) (alerts.Subscription, error) {
 	if n := len([]rune(q)); n > b.limits.QueryLength {
 		return alerts.Subscription{}, &queryTooLong{n: n, limit: b.limits.QueryLength}
 	}
@@ -128,7 +167,7 @@ func (b *Bot) subscribe(t alerts.Target, q string, now time.Time) (alerts.Subscr
 	if len(subs) >= b.limits.SubsPerTarget {
 		return alerts.Subscription{}, errFull
 	}
-	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: now})
+	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: now, Role: role, RoleName: roleName})
 	if err != nil {
 		return alerts.Subscription{}, err
 	}
@@ -266,6 +305,7 @@ func (b *Bot) removeSub(id uint64) error {
 
 // listText holds the replies of /list.
 var listText = struct {
+	Role      string // the role
 	Nothing   string
 	Header    string // how many, the limit
 	Item      string // ID, query
@@ -281,6 +321,7 @@ var listText = struct {
 	Nothing:   "This chat follows nothing yet. Try /subscribe ceasefire\n",
 	Header:    "This chat follows %d of at most %d:\n",
 	Item:      "#%d  %s",
+	Role:      "  (pings @%s)",
 	MutedSub:  "  (muted until %s)",
 	Immediate: "Delivery: immediately.\n",
 	Hourly:    "Delivery: an hourly digest.\n",
@@ -305,6 +346,9 @@ func (b *Bot) cmdList(c *call) Reply {
 		fmt.Fprintf(&sb, listText.Header, len(subs), b.limits.SubsPerTarget)
 		for _, s := range subs {
 			fmt.Fprintf(&sb, listText.Item, s.ID, s.Query)
+			if s.Role != "" {
+				fmt.Fprintf(&sb, listText.Role, nonEmpty(s.RoleName, s.Role))
+			}
 			if s.MutedUntil.After(now) {
 				fmt.Fprintf(&sb, listText.MutedSub, fmtTime(s.MutedUntil, t.Settings))
 			}

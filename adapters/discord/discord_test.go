@@ -187,6 +187,9 @@ func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
 			if o.File {
 				typ = 11 // attachment
 			}
+			if o.Role {
+				typ = 8 // role
+			}
 			if got.Name != o.Name || got.Type != typ || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
 				t.Errorf("/%s option %d = %+v, want %+v", c.Name, j, got, o)
 			}

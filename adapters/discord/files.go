@@ -34,6 +34,22 @@ func attachmentOf(d discordgo.ApplicationCommandInteractionData) *discordgo.Mess
 	return nil
 }
 
+// roleOf returns the role given to a command's role option, by ID and
+// name as Discord resolved it.
+func roleOf(d discordgo.ApplicationCommandInteractionData) (id, name string) {
+	for _, o := range d.Options {
+		if o == nil || o.Type != discordgo.ApplicationCommandOptionRole {
+			continue
+		}
+		id, _ = o.Value.(string)
+		if d.Resolved != nil && d.Resolved.Roles[id] != nil {
+			name = d.Resolved.Roles[id].Name
+		}
+		return id, name
+	}
+	return "", ""
+}
+
 // fetch downloads an attachment from Discord's CDN (its URL comes in the
 // interaction), refusing one over bot.MaxFileSize.
 func (a *Adapter) fetch(ctx context.Context, at *discordgo.MessageAttachment) (*bot.File, error) {

@@ -96,8 +96,11 @@ func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationComman
 		}
 		for j, o := range sp.Options {
 			typ := discordgo.ApplicationCommandOptionString
-			if o.File {
+			switch {
+			case o.File:
 				typ = discordgo.ApplicationCommandOptionAttachment
+			case o.Role:
+				typ = discordgo.ApplicationCommandOptionRole
 			}
 			opt := &discordgo.ApplicationCommandOption{
 				Type:        typ,
@@ -153,6 +156,7 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 		}
 		a.serve(s, i, false, func(c *bot.Command) string {
 			c.Text = commandText(data)
+			c.Role, c.RoleName = roleOf(data)
 			if at := attachmentOf(data); at != nil {
 				f, err := a.fetch(a.baseContext(), at)
 				if err != nil {
