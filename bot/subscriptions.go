@@ -46,9 +46,9 @@ var subscribeText = struct {
 	Done:     "Subscribed #%d: %s\n",
 	Includes: "That includes:\n",
 	Next:     "Alerts arrive here as the news breaks. /test shows what would have matched lately; /unsubscribe %d stops it.",
-	Role:     "Alerts of #%d ping the role @%s, and only it.\n",
+	Role:     "Alerts of #%d ping the role %s, and only it.\n",
 	NoRole:   "A role can be pinged only in a Discord server's channel, and never @everyone.",
-	RoleSet:  "#%d now pings the role @%s, and only it.",
+	RoleSet:  "#%d now pings the role %s, and only it.",
 }
 
 func (b *Bot) cmdSubscribe(c *call) Reply {
@@ -321,7 +321,7 @@ var listText = struct {
 	Nothing:   "This chat follows nothing yet. Try /subscribe ceasefire\n",
 	Header:    "This chat follows %d of at most %d:\n",
 	Item:      "#%d  %s",
-	Role:      "  (pings @%s)",
+	Role:      "  (pings %s)",
 	MutedSub:  "  (muted until %s)",
 	Immediate: "Delivery: immediately.\n",
 	Hourly:    "Delivery: an hourly digest.\n",

@@ -55,6 +55,7 @@ func (a *Adapter) addHandlers(s *discordgo.Session, shard int) {
 	s.AddHandler(a.onChannelDelete)
 	s.AddHandler(a.onGuildDelete)
 	s.AddHandler(a.onInteraction)
+	s.AddHandler(a.onThreadCreate)
 }
 
 // applicationCommands turns Herald's command catalogue into Discord global
@@ -213,6 +214,12 @@ func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, update b
 		return
 	}
 	cmd := commandFrom(i)
+	if ch := a.place(i.ChannelID); ch != i.ChannelID && i.GuildID != "" {
+		// A command in a forum's post acts for the forum, where each
+		// alert becomes a post of its own.
+		cmd.Target.ID = alerts.NewTargetID(alerts.PlatformDiscord, ch)
+		cmd.Target.Title = fmt.Sprintf("forum %s in server %s", ch, i.GuildID)
+	}
 	if problem := fill(&cmd); problem != "" {
 		a.reply(s, i, bot.Reply{Text: problem})
 		return
@@ -415,6 +422,8 @@ func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) 
 	for _, c := range g.Channels {
 		ids = append(ids, c.ID)
 	}
+	a.noteChannels(g.Channels)
+	a.noteThreads(g.Threads)
 	a.guildsMu.Lock()
 	_, known := a.guilds[g.ID]
 	a.guilds[g.ID] = ids
@@ -443,6 +452,7 @@ func (a *Adapter) onChannelCreate(_ *discordgo.Session, c *discordgo.ChannelCrea
 	if c.Channel == nil || c.GuildID == "" {
 		return
 	}
+	a.noteChannels([]*discordgo.Channel{c.Channel})
 	a.guildsMu.Lock()
 	a.guilds[c.GuildID] = append(a.guilds[c.GuildID], c.ID)
 	a.guildsMu.Unlock()

@@ -87,6 +87,7 @@ type pushedArticle struct {
 	Source    string `json:"source"`
 	GUID      string `json:"guid"`
 	Published string `json:"published"`
+	Image     string `json:"image"`
 }
 
 func decodePush(contentType string, body []byte) (alerts.Article, error) {
@@ -105,7 +106,7 @@ func decodePush(contentType string, body []byte) (alerts.Article, error) {
 		if strings.TrimSpace(p.Title) == "" {
 			return alerts.Article{}, errors.New(`invalid article: "title" is required`)
 		}
-		a := alerts.Article{Title: p.Title, URL: p.URL, Body: p.Body, Source: p.Source, GUID: p.GUID}
+		a := alerts.Article{Title: p.Title, URL: p.URL, Body: p.Body, Source: p.Source, GUID: p.GUID, Image: p.Image}
 		if p.URL != "" {
 			u, err := url.Parse(p.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -96,6 +96,8 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 	}
 	if t.Settings.NoPreviews {
 		p["link_preview_options"] = `{"is_disabled":true}`
+	} else if lp := imagePreview(m); lp != "" {
+		p["link_preview_options"] = lp
 	}
 	if kb := keyboard(bot.TargetLanguage(t), m.Buttons); kb != nil {
 		if err := p.AddInterface("reply_markup", kb); err != nil {

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -64,4 +65,28 @@ func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, la
 		return Format(bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{al}}, loc)
 	}
 	return out + also
+}
+
+// imagePreview is the link_preview_options that show a single alert's
+// picture as the message's large preview, above its text, or "" when
+// the article has none a platform may be given (alerts.ImageURL). A
+// large preview rather than a photo: the text keeps its 4,096 characters
+// (a caption has 1,024) and a story's update stays an editMessageText.
+func imagePreview(m bot.Message) string {
+	if m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
+		return ""
+	}
+	u := alerts.ImageURL(m.Alerts[0].Article.Image)
+	if u == "" {
+		return ""
+	}
+	b, err := json.Marshal(struct {
+		URL              string `json:"url"`
+		PreferLargeMedia bool   `json:"prefer_large_media"`
+		ShowAboveText    bool   `json:"show_above_text"`
+	}{u, true, true})
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

@@ -49,6 +49,8 @@ type Server struct {
 	changed  chan struct{}
 	requests []Request
 	messages map[string][]*Message // by channel
+	forums   map[string]bool       // forum channels
+	threads  []*Thread
 	nextID   int64
 	faults   []*faultRule
 	commands json.RawMessage
@@ -88,6 +90,7 @@ func New(t testing.TB) *Server {
 		t:           t,
 		changed:     make(chan struct{}),
 		messages:    map[string][]*Message{},
+		forums:      map[string]bool{},
 		nextID:      200000000000000000,
 		inter:       map[string]*Interaction{},
 		cdn:         map[string]Attachment{},
@@ -255,6 +258,9 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage, files
 	if f := s.takeFault(r.Method, path); f != nil {
 		return f.answer()
 	}
+	if status, resp, ok := s.routeThreads(r, path, body); ok {
+		return status, resp, nil
+	}
 	switch {
 	case r.Method == http.MethodGet && (path == "/gateway" || path == "/gateway/bot"):
 		return 200, jsonBytes(map[string]any{
@@ -330,6 +336,9 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage, files
 
 	case r.Method == http.MethodPost && reChanMessages.MatchString(path):
 		ch := reChanMessages.FindStringSubmatch(path)[1]
+		if s.forums[ch] {
+			return 400, apiError(50024, "Cannot execute action on this channel type"), nil
+		}
 		var req struct {
 			Nonce        any  `json:"nonce"`
 			EnforceNonce bool `json:"enforce_nonce"`

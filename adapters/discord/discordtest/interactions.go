@@ -81,6 +81,9 @@ type Member struct {
 type Option struct {
 	Name  string
 	Value string
+	// RoleName, when set, makes the option a role (Value its ID) that
+	// Discord resolves to this name.
+	RoleName string
 }
 
 // Place is where an interaction happens: GuildID "" means a DM with the
@@ -94,10 +97,19 @@ type Place struct {
 func (s *Server) Slash(p Place, m Member, name string, opts ...Option) string {
 	s.t.Helper()
 	var os []map[string]any
+	roles := map[string]any{}
 	for _, o := range opts {
-		os = append(os, map[string]any{"name": o.Name, "type": 3, "value": o.Value})
+		typ := 3 // string
+		if o.RoleName != "" {
+			typ = 8 // role
+			roles[o.Value] = map[string]any{"id": o.Value, "name": o.RoleName, "color": 0, "position": 1, "permissions": "0"}
+		}
+		os = append(os, map[string]any{"name": o.Name, "type": typ, "value": o.Value})
 	}
 	data := map[string]any{"id": "300000000000000001", "name": name, "type": 1, "options": os}
+	if len(roles) > 0 {
+		data["resolved"] = map[string]any{"roles": roles}
+	}
 	return s.interact(p, m, 2, data, nil)
 }
 

@@ -322,10 +322,14 @@ func content(p url.Values) (visible string, buttons [][]Button, noPreview bool, 
 	}
 	if lp := p.Get("link_preview_options"); lp != "" {
 		var o struct {
-			IsDisabled bool `json:"is_disabled"`
+			IsDisabled bool   `json:"is_disabled"`
+			URL        string `json:"url"`
 		}
 		if err := json.Unmarshal([]byte(lp), &o); err != nil {
 			return "", nil, false, errf(400, "Bad Request: can't parse link preview options JSON object")
+		}
+		if o.URL != "" && !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
+			return "", nil, false, errf(400, "Bad Request: wrong HTTP URL specified in link preview options")
 		}
 		noPreview = o.IsDisabled
 	}
@@ -366,6 +370,7 @@ func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 		MessageID: s.userMessageLocked(Chat{ID: chatID}),
 		ChatID:    chatID, Text: p.Get("text"), Visible: visible, ParseMode: p.Get("parse_mode"),
 		NoPreview: noPreview, ReplyTo: replyTo, ThreadID: thread, Buttons: buttons, At: now,
+		LinkPreview: p.Get("link_preview_options"),
 	}
 	s.sent[chatID] = append(s.sent[chatID], m)
 	s.notifyLocked()
@@ -427,6 +432,7 @@ func (s *Server) editMessageText(p url.Values) (any, *apiError) {
 			return nil, errf(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 		}
 		m.Text, m.Visible, m.Buttons, m.NoPreview = p.Get("text"), visible, buttons, noPreview
+		m.LinkPreview = p.Get("link_preview_options")
 		m.ParseMode = p.Get("parse_mode")
 		m.Edits++
 		s.notifyLocked()

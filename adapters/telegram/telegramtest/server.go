@@ -73,7 +73,9 @@ type SentMessage struct {
 	// NoPreview is set when link previews were turned off
 	// (link_preview_options.is_disabled or disable_web_page_preview).
 	NoPreview bool
-	ReplyTo   int
+	// LinkPreview is the raw link_preview_options sent, if any.
+	LinkPreview string
+	ReplyTo     int
 	// ThreadID is the forum topic the message went to (0: the chat).
 	ThreadID int
 	Buttons  [][]Button
