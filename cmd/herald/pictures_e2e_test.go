@@ -131,7 +131,7 @@ func TestDiscordPicturesRolesForumsAndThreads(t *testing.T) {
 func TestOneAlertAsThePlatformsReceiveIt(t *testing.T) {
 	const tpl = `🔔 {title}\n{summary}\n— {source}, {time} · matched: {matched}`
 	article := map[string]string{"title": "Ceasefire talks resume in Geneva @everyone", "url": "https://news.example/geneva",
-		"body": "Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said. <@&700000000000000002> @here",
+		"body":   "Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said. <@&700000000000000002> @here",
 		"source": "Example News", "image": "https://img.example.com/geneva.jpg", "published": "2026-12-07T08:00:00Z"}
 
 	s, tg := telegramService(t)
