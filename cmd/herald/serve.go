@@ -290,6 +290,7 @@ func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
 		{"herald_feed_articles_total", "New articles read from feeds and handed to the pipeline.", func(s feeds.PollerStats) uint64 { return s.Articles }},
 		{"herald_websub_pushes_total", "WebSub notifications accepted from hubs.", func(s feeds.PollerStats) uint64 { return s.Pushes }},
 		{"herald_websub_bad_signatures_total", "WebSub notifications refused for a missing or wrong signature.", func(s feeds.PollerStats) uint64 { return s.BadSignatures }},
+		{"herald_feed_floods_total", "Feed polls that found more new items than the flood cap and took them as the new baseline instead of alerting.", func(s feeds.PollerStats) uint64 { return s.Floods }},
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
 			func() float64 { return float64(c.get(p.Stats())) }))
