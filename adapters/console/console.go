@@ -62,6 +62,20 @@ func (s *Sender) Edit(_ context.Context, t alerts.Target, id string, m bot.Messa
 	return nil
 }
 
+// header is the line above a message: its number, and what it is (n 0
+// is a preview).
+func header(m bot.Message, n int) string {
+	switch {
+	case n == 0:
+		return "\n── preview ───────────────────────────────────\n"
+	case m.Edit:
+		return fmt.Sprintf("\n── alert #%d updated ─────────────────────────\n", n)
+	case m.Kind == alerts.DeliverDigest:
+		return fmt.Sprintf("\n── digest #%d: %d alerts ──────────────────────\n", n, len(m.Alerts))
+	}
+	return fmt.Sprintf("\n── alert #%d ─────────────────────────────────\n", n)
+}
+
 // FormatFor renders a message as the chat t reads it: with its own
 // template (/format) for a single alert, else as Format does.
 func FormatFor(t alerts.Target, m bot.Message, n int) string {
@@ -75,14 +89,7 @@ func FormatFor(t alerts.Target, m bot.Message, n int) string {
 		values[alerts.PlaceholderTime] = when.In(t.Settings.Location()).Format("2 Jan 15:04 MST")
 	}
 	var sb strings.Builder
-	switch {
-	case n == 0:
-		sb.WriteString("\n── preview ───────────────────────────────────\n")
-	case m.Edit:
-		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
-	default:
-		fmt.Fprintf(&sb, "\n── alert #%d ─────────────────────────────────\n", n)
-	}
+	sb.WriteString(header(m, n))
 	for _, seg := range tpl.Expand(values, 4000, func(s alerts.Segment) int { return len([]rune(s.Text)) }) {
 		sb.WriteString(seg.Text)
 	}
@@ -115,16 +122,7 @@ func (s *Sender) Sent() []bot.Message {
 // Format renders a message as plain terminal text.
 func Format(m bot.Message, n int) string {
 	var sb strings.Builder
-	switch {
-	case n == 0:
-		sb.WriteString("\n── preview ───────────────────────────────────\n")
-	case m.Edit:
-		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
-	case m.Kind == alerts.DeliverDigest:
-		fmt.Fprintf(&sb, "\n── digest #%d: %d alerts ──────────────────────\n", n, len(m.Alerts))
-	default:
-		fmt.Fprintf(&sb, "\n── alert #%d ─────────────────────────────────\n", n)
-	}
+	sb.WriteString(header(m, n))
 	for i, a := range m.Alerts {
 		if i > 0 {
 			sb.WriteString("\n")

@@ -64,16 +64,10 @@ func pings(t alerts.Target, m bot.Message) (string, *discordgo.MessageAllowedMen
 	return b.String(), &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Roles: roles}
 }
 
+// isSnowflake reports whether s is a Discord ID (the bot checked the
+// role when it was set; this keeps anything else out of a ping).
 func isSnowflake(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == ""
 }
 
 // threadName names a forum post or a thread after the alert's article.
