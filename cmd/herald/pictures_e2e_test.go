@@ -116,10 +116,22 @@ func TestDiscordPicturesRolesForumsAndThreads(t *testing.T) {
 	if len(first.Embeds) != 1 || !strings.Contains(first.Embeds[0].Title, "Grain ships") {
 		t.Errorf("the post's first message: %+v", first)
 	}
-	// The story's update edits the post's first message, not a new post.
+	// The story's update edits the post's first message, not a new post
+	// (once the post is in the delivery log, which /why reads).
+	waitFor(t, "the post in the delivery log", func() bool {
+		return !strings.Contains(fake.WaitReply(fake.Slash(inForum, admin, "why")).Content, "No alert")
+	})
 	pushJSON(t, addr, map[string]string{"title": "Grain ships leave Odesa under corridor deal", "url": "https://globe.example/grain",
 		"body": "Three grain ships left the port of Odesa on Monday under the Black Sea corridor deal, carrying wheat and corn for Egypt and Lebanon, officials at the port said on Monday.", "source": "Globe"})
-	waitFor(t, "the post's edit", func() bool { return fake.Messages(posts[0].ID)[0].Edits > 0 })
+	waitFor(t, "the post's edit", func() bool {
+		if fake.Messages(posts[0].ID)[0].Edits > 0 {
+			return true
+		}
+		if th := fake.Threads(forum); len(th) > 1 {
+			t.Fatalf("the story's update made another post: %+v", th)
+		}
+		return false
+	})
 	if n := len(fake.Threads(forum)); n != 1 {
 		t.Errorf("%d posts in the forum, want the one, edited", n)
 	}
