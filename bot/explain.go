@@ -134,7 +134,7 @@ func (b *Bot) cmdWhy(c *call) Reply {
 		fmt.Fprintf(&sb, whyText.NoSuch, len(recent), n)
 	}
 	for i, s := range recent {
-		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(c.lang, s.Alert.Article), fmtTime(s.At, c.target.Settings))
+		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(c.lang, s.Alert.Article), fmtTime(c.lang, s.At, c.target.Settings))
 	}
 	sb.WriteString(whyText.Pick)
 	return Reply{Text: sb.String()}

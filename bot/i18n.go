@@ -39,12 +39,15 @@ var textTables = map[string]any{
 	"list": &listText, "mute": &muteText, "digest": &digestText, "quiet": &quietText,
 	"timezone": &timezoneText, "previews": &previewsText, "clock": &clockText, "format": &formatText,
 	"sources": &sourcesText, "export": &exportText, "private": &privateText, "language": &languageText,
-	"words": &wordsText, "threads": &threadsText,
+	"words": &wordsText, "threads": &threadsText, "month": &monthText, "weekday": &weekdayText,
 }
 
 // plurals are the texts with a count, in English (one, other).
 var plurals = map[string][2]string{
-	"topics": {"the %d topic", "all %d topics"},
+	"topics":            {"the %d topic", "all %d topics"},
+	"digest":            {"Digest: %d new story", "Digest: %d new stories"},
+	"heraldDigest":      {"Herald digest: %d story", "Herald digest: %d stories"},
+	"moreSubscriptions": {"…and %d more subscription", "…and %d more subscriptions"},
 }
 
 var (

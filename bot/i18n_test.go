@@ -3,9 +3,11 @@ package bot
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 var verb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
@@ -95,5 +97,44 @@ func TestDumpCatalog(t *testing.T) {
 	}
 	for _, idText := range catalogIDs() {
 		fmt.Printf("%q: %q,\n", idText[0], idText[1])
+	}
+}
+
+// Herald's alert layouts speak the chat's language: their fixed words,
+// the digest's title with its plural form, and the month and weekday
+// names of dates; every other part of a layout (the "2", the zone) is
+// Go's.
+func TestWordsOfAlerts(t *testing.T) {
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC) // a Monday
+	for _, tc := range []struct {
+		lang, date, weekday, digest1, digest3, digest5, also string
+	}{
+		{"en", "7 Dec 08:00 UTC", "Mon 08:00 UTC", "Digest: 1 new story", "Digest: 3 new stories", "Digest: 5 new stories", "Also reported by"},
+		{"ru", "7 дек. 08:00 UTC", "пн 08:00 UTC", "Сводка: 1 новая история", "Сводка: 3 новые истории", "Сводка: 5 новых историй", "Также сообщили"},
+		{"uk", "7 груд. 08:00 UTC", "пн 08:00 UTC", "Зведення: 1 нова історія", "Зведення: 3 нові історії", "Зведення: 5 нових історій", "Також повідомили"},
+		{"de", "7 Dec 08:00 UTC", "Mon 08:00 UTC", "Digest: 1 new story", "Digest: 3 new stories", "Digest: 5 new stories", "Also reported by"},
+	} {
+		w := WordsIn(tc.lang)
+		got := []string{w.Time(at, "2 Jan 15:04 MST"), w.Time(at, "Mon 15:04 MST"), w.Digest(1), w.Digest(3), w.Digest(5), w.AlsoReportedBy}
+		want := []string{tc.date, tc.weekday, tc.digest1, tc.digest3, tc.digest5, tc.also}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", tc.lang, got, want)
+		}
+	}
+	// Every month and weekday has its own name in each language.
+	for _, lang := range Languages[1:] {
+		seen := map[string]bool{}
+		for m := time.January; m <= time.December; m++ {
+			seen[formatTime(lang, time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC), "Jan")] = true
+		}
+		for d := 0; d < 7; d++ {
+			seen[formatTime(lang, time.Date(2026, 11, 1+d, 0, 0, 0, 0, time.UTC), "Mon")] = true
+		}
+		if len(seen) != 19 {
+			t.Errorf("%s: %d distinct month and weekday names, want 19", lang, len(seen))
+		}
+	}
+	if got := WordsIn("ru").AndMore(4); got != "…и ещё 4" {
+		t.Errorf("ru AndMore = %q", got)
 	}
 }

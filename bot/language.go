@@ -65,17 +65,3 @@ func (b *Bot) cmdLanguage(c *call) Reply {
 	languageText := texts(lang, &languageText)
 	return Reply{Text: fmt.Sprintf(languageText.Set, languageName(lang, languageText))}
 }
-
-// wordsText holds the words of alerts that platforms render (button
-// labels, headings), which adapters translate with Text.
-var wordsText = struct {
-	Mute, Unsubscribe, Why, AlsoReportedBy, Matched, Untitled, NoFile string
-}{
-	Mute:           "Mute 8h",
-	Unsubscribe:    "Unsubscribe",
-	Why:            "Why?",
-	AlsoReportedBy: "Also reported by",
-	Matched:        "Matched",
-	Untitled:       "(untitled)",
-	NoFile:         "I could not read that file: ",
-}

@@ -79,7 +79,7 @@ func (b *Bot) cmdMute(c *call) Reply {
 		if until.IsZero() {
 			return Reply{Text: muteText.AllOff}
 		}
-		return Reply{Text: fmt.Sprintf(muteText.AllOn, fmtTime(until, t.Settings))}
+		return Reply{Text: fmt.Sprintf(muteText.AllOn, fmtTime(c.lang, until, t.Settings))}
 	}
 	s, err := b.findSub(t, f[0])
 	if errors.Is(err, alerts.ErrNotFound) {
@@ -96,7 +96,7 @@ func (b *Bot) cmdMute(c *call) Reply {
 	if until.IsZero() {
 		return Reply{Text: fmt.Sprintf(muteText.SubOff, s.ID, s.Query)}
 	}
-	return Reply{Text: fmt.Sprintf(muteText.SubOn, s.ID, s.Query, fmtTime(until, t.Settings))}
+	return Reply{Text: fmt.Sprintf(muteText.SubOn, s.ID, s.Query, fmtTime(c.lang, until, t.Settings))}
 }
 
 // digestText holds the replies of /digest.
@@ -146,7 +146,7 @@ func (b *Bot) cmdDigest(c *call) Reply {
 	if st.Digest == "" {
 		return Reply{Text: digestText.Off}
 	}
-	return Reply{Text: fmt.Sprintf(digestText.On, st.Digest, fmtTime(nextDigest(*st, c.now), *st))}
+	return Reply{Text: fmt.Sprintf(digestText.On, st.Digest, fmtTime(c.lang, nextDigest(*st, c.now), *st))}
 }
 
 // quietText holds the replies of /quiet.
@@ -303,9 +303,10 @@ func zoneName(st alerts.TargetSettings) string {
 	return st.TimeZone
 }
 
-// fmtTime writes an instant as the chat reads it: "Tue 07:00 EET".
-func fmtTime(t time.Time, st alerts.TargetSettings) string {
-	return t.In(location(st)).Format("Mon 15:04 MST")
+// fmtTime writes an instant as the chat reads it, in its language:
+// "Tue 07:00 EET", "вт 07:00 EET".
+func fmtTime(lang string, t time.Time, st alerts.TargetSettings) string {
+	return formatTime(lang, t.In(location(st)), "Mon 15:04 MST")
 }
 
 // clockText holds the replies about a time of day that /digest and

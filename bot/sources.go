@@ -153,7 +153,7 @@ func (b *Bot) listSources(c *call) Reply {
 		}
 		fmt.Fprintf(&sb, sourcesText.State, s.State)
 		if s.State != "ok" && !s.FailingSince.IsZero() {
-			fmt.Fprintf(&sb, sourcesText.Since, s.FailingSince.UTC().Format(sourcesText.TimeOfFailed))
+			fmt.Fprintf(&sb, sourcesText.Since, formatTime(c.lang, s.FailingSince.UTC(), sourcesText.TimeOfFailed))
 		}
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, sourcesText.LastError, s.LastError)

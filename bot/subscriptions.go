@@ -342,7 +342,7 @@ func (b *Bot) cmdList(c *call) Reply {
 				fmt.Fprintf(&sb, listText.Role, nonEmpty(s.RoleName, s.Role))
 			}
 			if s.MutedUntil.After(now) {
-				fmt.Fprintf(&sb, listText.MutedSub, fmtTime(s.MutedUntil, t.Settings))
+				fmt.Fprintf(&sb, listText.MutedSub, fmtTime(c.lang, s.MutedUntil, t.Settings))
 			}
 			sb.WriteString("\n")
 		}
@@ -360,14 +360,14 @@ func (b *Bot) cmdList(c *call) Reply {
 		fmt.Fprintf(&sb, listText.Quiet, st.QuietFrom, st.QuietTo)
 	}
 	if st.MutedUntil.After(now) {
-		fmt.Fprintf(&sb, listText.MutedAll, fmtTime(st.MutedUntil, st))
+		fmt.Fprintf(&sb, listText.MutedAll, fmtTime(c.lang, st.MutedUntil, st))
 	}
 	n, until, err := b.held(t.ID, now)
 	if err != nil {
 		return b.storeTrouble(c.lang, err)
 	}
 	if n > 0 {
-		fmt.Fprintf(&sb, listText.Held, n, fmtTime(until, st))
+		fmt.Fprintf(&sb, listText.Held, n, fmtTime(c.lang, until, st))
 	}
 	fmt.Fprintf(&sb, listText.Zone, zoneName(st))
 	return Reply{Text: sb.String()}

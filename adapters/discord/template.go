@@ -24,9 +24,9 @@ func renderFor(t alerts.Target, m bot.Message) (*discordgo.MessageEmbed, []disco
 		m.Buttons = bs
 	}
 	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
-		return format(m)
+		return format(m, lang)
 	}
-	return templateEmbed(m.Alerts[0], tpl, lang), components(m.Buttons)
+	return templateEmbed(m.Alerts[0], tpl, bot.WordsIn(lang)), components(m.Buttons)
 }
 
 // templateEmbed renders one alert with a chat's template as the embed's
@@ -35,11 +35,11 @@ func renderFor(t alerts.Target, m bot.Message) (*discordgo.MessageEmbed, []disco
 // the article, {url} a bare link, and {time} a Discord timestamp each
 // reader sees in their own zone. The colour, time and the other outlets
 // stay Herald's.
-func templateEmbed(a alerts.Alert, tpl alerts.Template, lang string) *discordgo.MessageEmbed {
+func templateEmbed(a alerts.Alert, tpl alerts.Template, w bot.Words) *discordgo.MessageEmbed {
 	art := a.Article
 	e := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: colour(a), Timestamp: when(art)}
 	if len(a.Sources) > 1 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: bot.Text(lang, "Also reported by"),
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: w.AlsoReportedBy,
 			Value: escapeFit(strings.Join(a.Sources[1:], ", "), maxFieldValue, true)})
 	}
 	values := alerts.TemplateValues(a)
@@ -74,7 +74,7 @@ func templateEmbed(a alerts.Alert, tpl alerts.Template, lang string) *discordgo.
 	}
 	e.Description = strings.TrimSpace(b.String())
 	if e.Description == "" {
-		return formatAlert(a)
+		return formatAlert(a, w)
 	}
 	return e
 }

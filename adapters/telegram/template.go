@@ -12,19 +12,20 @@ import (
 // formatFor renders a message for a chat: its own template (/format) for
 // a single alert, Herald's layout otherwise (digests keep theirs).
 func formatFor(t alerts.Target, m bot.Message) string {
-	loc := t.Settings.Location()
+	loc, lang := t.Settings.Location(), bot.TargetLanguage(t)
 	tpl := t.Settings.Template()
 	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
-		return format(m, loc)
+		return format(m, loc, lang)
 	}
-	return FormatTemplate(m.Alerts[0], tpl, loc, bot.TargetLanguage(t), MaxMessageLen)
+	return formatTemplate(m.Alerts[0], tpl, loc, lang, MaxMessageLen)
 }
 
-// FormatTemplate renders one alert with a chat's template as Telegram
+// formatTemplate renders one alert with a chat's template as Telegram
 // HTML of at most max visible characters: the template's own text is
 // escaped, {title} is the bold title linked to the article, every value
 // is escaped, and "Also reported by" follows when more outlets joined.
-func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, lang string, max int) string {
+func formatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, lang string, max int) string {
+	w := bot.WordsIn(lang)
 	values := alerts.TemplateValues(al)
 	art := al.Article
 	when := art.Published
@@ -32,7 +33,7 @@ func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, la
 		when = art.Ingested
 	}
 	if !when.IsZero() {
-		values[alerts.PlaceholderTime] = when.In(loc).Format("2 Jan 15:04 MST")
+		values[alerts.PlaceholderTime] = w.Time(when.In(loc), dateLayout)
 	}
 	for k, v := range values {
 		if k == alerts.PlaceholderSummary {
@@ -43,7 +44,7 @@ func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, la
 	}
 	var also string
 	if a := alsoReported(al); a != "" {
-		also = "\n<i>" + escape(truncate(bot.Text(lang, "Also reported by")+" "+a, maxAlsoLine)) + "</i>"
+		also = "\n<i>" + escape(truncate(w.AlsoReportedBy+" "+a, maxAlsoLine)) + "</i>"
 	}
 	segs := tpl.Expand(values, max-visibleLen(also), func(s alerts.Segment) int { return utf16Len(s.Text) })
 	var b strings.Builder
@@ -62,7 +63,7 @@ func FormatTemplate(al alerts.Alert, tpl alerts.Template, loc *time.Location, la
 	out := strings.TrimSpace(b.String())
 	if out == "" {
 		// A template whose values are all empty still says what came.
-		return format(bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{al}}, loc)
+		return format(bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{al}}, loc, lang)
 	}
 	return out + also
 }
