@@ -444,3 +444,51 @@ func TestDiscordLanguages(t *testing.T) {
 		t.Errorf("the alert's buttons: %+v", body.Components)
 	}
 }
+
+// A chat's role pings and mutes travel in its export: /import restores
+// them in a channel of the same server, and says why a role cannot ping
+// in another server, where the mutes still come along.
+func TestDiscordExportImportKeepsRolesAndMutes(t *testing.T) {
+	_, fake := discordService(t)
+	const guild = "400000000000000001"
+	from := discordtest.Place{GuildID: guild, ChannelID: "500000000000000001"}
+	same := discordtest.Place{GuildID: guild, ChannelID: "500000000000000003"}
+	other := discordtest.Place{GuildID: "400000000000000002", ChannelID: "500000000000000002"}
+	admin := discordtest.Member{UserID: "600000000000000001", UserName: "alice", Permissions: discordgo.PermissionManageChannels}
+	breaking := discordtest.Option{Name: "role", Value: "700000000000000001", RoleName: "Breaking"}
+	fake.WaitReply(fake.Slash(from, admin, "subscribe", discordtest.Option{Name: "query", Value: "ceasefire"}, breaking))
+	fake.WaitReply(fake.Slash(from, admin, "subscribe", discordtest.Option{Name: "query", Value: "grain"}))
+	fake.WaitReply(fake.Slash(from, admin, "mute", discordtest.Option{Name: "subscription", Value: "2"}, discordtest.Option{Name: "duration", Value: "8h"}))
+	fake.WaitReply(fake.Slash(from, admin, "mute", discordtest.Option{Name: "subscription", Value: "all"}, discordtest.Option{Name: "duration", Value: "2d"}))
+	id := fake.Slash(from, admin, "export")
+	fake.WaitFollowups(id, 1)
+	file := fake.FollowupFiles(id)[0]
+	t.Logf("the export:\n%s", file.Data)
+	for _, want := range []string{"server " + guild + "\n", "subscribe ceasefire\n  role 700000000000000001 Breaking\n",
+		"subscribe grain\n  mute until ", "mute all until "} {
+		if !strings.Contains(string(file.Data), want) {
+			t.Errorf("the export lacks %q:\n%s", want, file.Data)
+		}
+	}
+
+	r := fake.WaitReply(fake.SlashWithFile(same, admin, "import", "file", file.Name, file.Data))
+	if !strings.Contains(r.Content, "Imported: 2 subscriptions added") || !strings.Contains(r.Content, "Role pings and mutes restored on the subscriptions: 2.") ||
+		!strings.Contains(r.Content, "Settings taken from the file: mute.") {
+		t.Errorf("/import in the same server:\n%s", r.Content)
+	}
+	l := fake.WaitReply(fake.Slash(same, admin, "list")).Content
+	for _, want := range []string{"ceasefire  (pings Breaking)", "grain  (muted until ", "Everything is muted until "} {
+		if !strings.Contains(l, want) {
+			t.Errorf("/list in the same server lacks %q:\n%s", want, l)
+		}
+	}
+
+	r = fake.WaitReply(fake.SlashWithFile(other, admin, "import", "file", file.Name, file.Data))
+	if !strings.Contains(r.Content, "line 7: the role Breaking belongs to another Discord server: #5 pings nobody here") ||
+		!strings.Contains(r.Content, "Role pings and mutes restored on the subscriptions: 1.") {
+		t.Errorf("/import in another server:\n%s", r.Content)
+	}
+	if l := fake.WaitReply(fake.Slash(other, admin, "list")).Content; strings.Contains(l, "pings") || !strings.Contains(l, "(muted until ") {
+		t.Errorf("/list in another server:\n%s", l)
+	}
+}
