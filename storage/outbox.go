@@ -149,6 +149,22 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	return out, err
 }
 
+// takeFromOutbox removes a queued delivery and returns it whole (read
+// before it goes: its articles are kept while it refers to them).
+func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
+	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
+	if seq == nil {
+		return alerts.Delivery{}, notFound("outbox entry", id)
+	}
+	rec, err := getRecord(tx, seq)
+	if err != nil {
+		return alerts.Delivery{}, err
+	}
+	dl := hydrate(tx, rec)
+	_, err = removeFromOutbox(tx, id)
+	return dl, err
+}
+
 func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	ids := tx.Bucket(bOutboxIDs)
 	seq := ids.Get([]byte(id))
@@ -209,18 +225,11 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
 		for _, id := range ids {
-			seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
-			if seq == nil {
-				return notFound("outbox entry", id)
-			}
-			rec, err := getRecord(tx, seq)
+			dl, err := takeFromOutbox(tx, id)
 			if err != nil {
 				return err
 			}
-			queued = append(queued, hydrate(tx, rec))
-			if _, err := removeFromOutbox(tx, id); err != nil {
-				return err
-			}
+			queued = append(queued, dl)
 		}
 		for _, r := range recs {
 			if err := putSent(tx, r); err != nil {
@@ -282,16 +291,8 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
-		if seq == nil {
-			return notFound("outbox entry", id)
-		}
-		rec, err := getRecord(tx, seq)
+		dl, err := takeFromOutbox(tx, id)
 		if err != nil {
-			return err
-		}
-		dl := hydrate(tx, rec) // before the entry goes: its articles are kept while it refers to them
-		if _, err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
 		if dl.Kind == alerts.DeliverEdit {

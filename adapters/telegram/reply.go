@@ -43,11 +43,13 @@ func (a *Adapter) reply(ctx context.Context, t alerts.Target, replyTo int, r bot
 	}
 	parts := splitText(r.Text, MaxMessageLen)
 	for i, part := range parts {
-		p := tgbotapi.Params{
-			"chat_id":              strconv.FormatInt(chatID, 10),
-			"text":                 escape(part),
-			"parse_mode":           tgbotapi.ModeHTML,
-			"link_preview_options": `{"is_disabled":true}`,
+		var buttons []bot.ReplyButton
+		if i == len(parts)-1 {
+			buttons = r.Buttons
+		}
+		p, err := textParams(chatID, part, buttons)
+		if err != nil {
+			return err
 		}
 		if thread != 0 {
 			p["message_thread_id"] = strconv.Itoa(thread)
@@ -55,11 +57,6 @@ func (a *Adapter) reply(ctx context.Context, t alerts.Target, replyTo int, r bot
 		if i == 0 && replyTo != 0 {
 			p["reply_to_message_id"] = strconv.Itoa(replyTo)
 			p["allow_sending_without_reply"] = "true"
-		}
-		if kb := replyKeyboard(r.Buttons); kb != nil && i == len(parts)-1 {
-			if err := p.AddInterface("reply_markup", kb); err != nil {
-				return err
-			}
 		}
 		if err := a.inTurn(ctx, t, "reply", func() error { _, err := a.call(ctx, "sendMessage", p); return err }); err != nil {
 			return err
@@ -98,17 +95,27 @@ func (a *Adapter) editReply(ctx context.Context, t alerts.Target, messageID int,
 	if len(parts) != 1 {
 		return fmt.Errorf("telegram: a reply of %d messages cannot replace one", len(parts))
 	}
+	p, err := textParams(chatID, parts[0], r.Buttons)
+	if err != nil {
+		return err
+	}
+	p["message_id"] = strconv.Itoa(messageID)
+	return a.inTurn(ctx, t, "edit reply", func() error { _, err := a.call(ctx, "editMessageText", p); return err })
+}
+
+// textParams are the parameters of a reply's message: plain text escaped
+// for HTML, no link preview, and the buttons, if any.
+func textParams(chatID int64, text string, buttons []bot.ReplyButton) (tgbotapi.Params, error) {
 	p := tgbotapi.Params{
 		"chat_id":              strconv.FormatInt(chatID, 10),
-		"message_id":           strconv.Itoa(messageID),
-		"text":                 escape(parts[0]),
+		"text":                 escape(text),
 		"parse_mode":           tgbotapi.ModeHTML,
 		"link_preview_options": `{"is_disabled":true}`,
 	}
-	if kb := replyKeyboard(r.Buttons); kb != nil {
+	if kb := replyKeyboard(buttons); kb != nil {
 		if err := p.AddInterface("reply_markup", kb); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return a.inTurn(ctx, t, "edit reply", func() error { _, err := a.call(ctx, "editMessageText", p); return err })
+	return p, nil
 }
