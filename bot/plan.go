@@ -15,6 +15,7 @@ type subInfo struct {
 	Target     alerts.TargetID
 	Query      string
 	MutedUntil time.Time
+	Role       string
 }
 
 // reach is where an article's matches lead: the chats to alert (found,
@@ -34,7 +35,7 @@ func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 		if !ok || si.MutedUntil.After(now) {
 			continue
 		}
-		r.byTarget[si.Target] = append(r.byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms})
+		r.byTarget[si.Target] = append(r.byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms, Role: si.Role})
 	}
 	if len(r.byTarget) == 0 {
 		return r, nil
@@ -107,7 +108,7 @@ func (b *Bot) subInfo(id uint64) (subInfo, bool) {
 
 func (b *Bot) setSub(s alerts.Subscription) {
 	b.subsMu.Lock()
-	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil}
+	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil, Role: s.Role}
 	b.subsMu.Unlock()
 }
 

@@ -12,6 +12,7 @@
 //	herald bench               the matcher's benchmark against brute force and regexps
 //	herald bench --pipeline    the whole service's, through HTTP to a fake platform
 //	herald backup FILE         a hot copy of the database
+//	herald healthcheck         exit 0 when the local herald answers /healthz
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
 // some document not read), 2 bad usage or configuration.
@@ -44,6 +45,7 @@ Usage:
   herald bench --pipeline [--subs N] [--targets M] [--phases LIST]
                                    benchmark the whole service: ingest, alerts, memory
   herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -72,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBench(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
