@@ -17,9 +17,10 @@ import (
 // article goes through three stages:
 //
 //  1. Prepare, in the caller's goroutine, beside other articles: the
-//     summary, the matcher, and the chats its matches reach (subscriptions
-//     and targets). None of it depends on the articles before it, so it
-//     runs on every core.
+//     summary, the matcher, the chats its matches reach (subscriptions and
+//     targets), and the story's reading of the article (StoryPreparer).
+//     None of it depends on the articles before it, so it runs on every
+//     core.
 //  2. Order, one article at a time, in the order the articles arrived:
 //     dedupe against every article before it (stored, or still being
 //     committed), the story, and the deliveries (whose keys are the
@@ -71,6 +72,9 @@ type prepared struct {
 	prev    alerts.Article
 	reach   reach
 	matched bool // reach is filled
+	// assign assigns the story, in turn: the Clusterer's own Assign, or
+	// what its Prepare returned.
+	assign func() (alerts.Story, bool)
 }
 
 // IngestResult says what became of an ingested article.
@@ -156,6 +160,11 @@ func (b *Bot) prepare(a *alerts.Article, now time.Time) (prepared, error) {
 	}
 	p.reach, err = b.reach(a, now)
 	p.matched = err == nil
+	if sp, ok := b.cluster.(StoryPreparer); ok {
+		p.assign = sp.Prepare(a)
+	} else {
+		p.assign = func() (alerts.Story, bool) { return b.cluster.Assign(a) }
+	}
 	return p, err
 }
 
@@ -198,7 +207,7 @@ func (b *Bot) order(a *alerts.Article, prep prepared, now time.Time) (p, before 
 			return nil, nil, "", Ingested, err
 		}
 	}
-	story, joined := b.cluster.Assign(a)
+	story, joined := prep.assign()
 	a.StoryID = story.ID
 	planned, err := b.plan(a, story, joined, prep.reach, now)
 	if err != nil {
