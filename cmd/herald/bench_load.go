@@ -125,6 +125,12 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapMB = mb(int64(ms.HeapInuse))
+	if b.memprofile != "" {
+		if f, ferr := os.Create(b.memprofile + "." + p.name + ".heap"); ferr == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	heads, herr := b.db.Heads()
 	for _, h := range heads {
 		r.Pending += h.Count

@@ -67,14 +67,15 @@ type benchResult struct {
 
 // pipelineBench is the service under test and its load.
 type pipelineBench struct {
-	addr    string
-	db      *storage.DB
-	text    *benchText
-	tg      *bottest.Sender
-	timed   *timedPlatform
-	clients int
-	stderr  io.Writer
-	profile string
+	addr       string
+	db         *storage.DB
+	text       *benchText
+	tg         *bottest.Sender
+	timed      *timedPlatform
+	clients    int
+	stderr     io.Writer
+	profile    string
+	memprofile string
 }
 
 // benchPlatform is a fake chat platform: bottest.Sender, always ready.
@@ -102,6 +103,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	lat := fs.Int("latency-articles", 40, "matching articles of the idle and busy phases, one every 500 ms")
 	dir := fs.String("dir", "", "directory for the database (default: a temporary one, removed after)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each phase to PREFIX.<phase>.pprof")
+	memprofile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX.<phase>.heap")
 	asJSON := fs.Bool("json", false, "one JSON line per phase")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -146,7 +148,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	debug.FreeOSMemory()
 
 	timed := &timedPlatform{benchPlatform: benchPlatform{&bottest.Sender{Name: alerts.PlatformTelegram}}}
-	b := &pipelineBench{text: text, clients: *clients, stderr: stderr, profile: *profile, tg: timed.Sender, timed: timed}
+	b := &pipelineBench{text: text, clients: *clients, stderr: stderr, profile: *profile, memprofile: *memprofile, tg: timed.Sender, timed: timed}
 	cfg, err := loadConfig(nil, func(k string) string {
 		return map[string]string{"HERALD_DB": path, "HERALD_HTTP_ADDR": "127.0.0.1:0"}[k]
 	})
