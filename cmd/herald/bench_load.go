@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -122,6 +123,11 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	r.SentPerS = float64(sent1-sent0) / wall.Seconds()
 	r.MessagesPerS = float64(msgs1-msgs0) / wall.Seconds()
 	r.RSSMaxMB = mb(rssMax.Load())
+	anon, _ := procStatus("RssAnon")
+	r.AnonMB = mb(anon)
+	if fi, err := os.Stat(b.db.Path()); err == nil {
+		r.FileMB = mb(fi.Size())
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapMB = mb(int64(ms.HeapInuse))
@@ -267,3 +273,18 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// procStatus reads a size in bytes from /proc/self/status ("RssAnon").
+func procStatus(field string) (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}

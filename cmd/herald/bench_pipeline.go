@@ -62,7 +62,12 @@ type benchResult struct {
 	SentPerS     float64 `json:"sent_per_s"`
 	MessagesPerS float64 `json:"messages_per_s"`
 	RSSMaxMB     float64 `json:"rss_max_mb"`
-	HeapMB       float64 `json:"heap_mb"`
+	// At the phase's end: the process's anonymous memory (RSS without the
+	// database's mapped pages, which the kernel may drop), the Go heap in
+	// use, and the database file.
+	AnonMB float64 `json:"rss_anon_mb"`
+	HeapMB float64 `json:"heap_mb"`
+	FileMB float64 `json:"db_file_mb"`
 }
 
 // pipelineBench is the service under test and its load.
@@ -175,8 +180,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
 		fmt.Fprintf(stdout, "matcher alone: %.0f articles/s (%d cores, %d subscriptions)\n", matcherRate, runtime.GOMAXPROCS(0), n)
-		fmt.Fprintf(stdout, "%-10s %8s %7s %9s %6s %8s %8s %7s %8s %8s %8s %8s %9s %7s %6s %8s %7s\n", "phase", "articles", "clients",
-			"art/s", "cpu%", "http p50", "http p99", "alerts", "sent p50", "sent p90", "sent p99", "beside/s", "pending", "sent/s", "msg/s", "RSS max", "heap")
+		fmt.Fprintf(stdout, "%-10s %8s %7s %9s %6s %8s %8s %7s %8s %8s %8s %8s %9s %7s %6s %8s %6s %6s %6s\n", "phase", "articles", "clients",
+			"art/s", "cpu%", "http p50", "http p99", "alerts", "sent p50", "sent p90", "sent p99", "beside/s", "pending", "sent/s", "msg/s", "RSS max", "anon", "heap", "db MB")
 	}
 	for _, p := range plan {
 		if ctx.Err() != nil {
@@ -190,8 +195,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 			enc.Encode(r)
 			continue
 		}
-		fmt.Fprintf(stdout, "%-10s %8d %7d %9.1f %6.0f %8.1f %8.1f %7d %8.1f %8.1f %8.1f %8.1f %9d %7.1f %6.1f %8.0f %7.0f\n", r.Phase, r.Articles, r.Clients,
-			r.PerSecond, r.CPU, r.HTTPp50ms, r.HTTPp99ms, r.Alerts, r.Sentp50, r.Sentp90, r.Sentp99, r.Beside, r.Pending, r.SentPerS, r.MessagesPerS, r.RSSMaxMB, r.HeapMB)
+		fmt.Fprintf(stdout, "%-10s %8d %7d %9.1f %6.0f %8.1f %8.1f %7d %8.1f %8.1f %8.1f %8.1f %9d %7.1f %6.1f %8.0f %6.0f %6.0f %6.0f\n", r.Phase, r.Articles, r.Clients,
+			r.PerSecond, r.CPU, r.HTTPp50ms, r.HTTPp99ms, r.Alerts, r.Sentp50, r.Sentp90, r.Sentp99, r.Beside, r.Pending, r.SentPerS, r.MessagesPerS, r.RSSMaxMB, r.AnonMB, r.HeapMB, r.FileMB)
 	}
 	stop()
 	if err := <-served; err != nil {
