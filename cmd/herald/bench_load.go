@@ -100,9 +100,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if r := bottest.RSS(); r > rssMax.Load() {
-				rssMax.Store(r)
-			}
+			storeMax(&rssMax, bottest.RSS())
 			select {
 			case <-stopRSS:
 				return
@@ -206,29 +204,34 @@ func (b *pipelineBench) latency(p benchPhase) (benchResult, error) {
 // latencyBeside is latency for the first n articles of the phase, with
 // the rest pushed beside them at 200 a second, each in a request of its
 // own whatever the others wait for (an open loop, as feeds and scrapers
-// push).
+// push). Both keep to a schedule, not to the time of the last request:
+// a stalled server or machine does not lower the rate offered. The rate
+// accepted beside is the articles accepted over the time from the first
+// sent to the last answered.
 func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) {
 	before := len(b.timed.latencies())
 	var quiet, quietFailed atomic.Int64
+	var lastDone atomic.Int64
 	stop := make(chan struct{})
 	var side sync.WaitGroup
+	start := time.Now()
 	if p.articles > n {
 		side.Add(1)
 		go func() {
 			defer side.Done()
-			tick := time.NewTicker(5 * time.Millisecond)
-			defer tick.Stop()
 			for i := n; i < p.articles; i++ {
 				select {
 				case <-stop:
 					return
-				case <-tick.C:
+				case <-time.After(time.Until(start.Add(time.Duration(i-n) * 5 * time.Millisecond))):
 				}
 				side.Add(1)
 				go func(i int) {
 					defer side.Done()
 					k, probe := p.kindOf(i)
-					if _, err := b.post(p.first+i, k, probe); err != nil {
+					_, err := b.post(p.first+i, k, probe)
+					storeMax(&lastDone, int64(time.Since(start)))
+					if err != nil {
 						quietFailed.Add(1)
 						return
 					}
@@ -237,17 +240,16 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 			}
 		}()
 	}
-	start := time.Now()
 	var lat []time.Duration
 	var err error
 	for i := range n {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * 500 * time.Millisecond)))
 		k, probe := p.kindOf(i)
 		var d time.Duration
 		if d, err = b.post(p.first+i, k, probe); err != nil {
 			break
 		}
 		lat = append(lat, d)
-		time.Sleep(500 * time.Millisecond)
 	}
 	// The alerts of the last articles may still be on their way.
 	for deadline := time.Now().Add(time.Minute); len(b.timed.latencies()) < before+n && time.Now().Before(deadline); {
@@ -261,7 +263,7 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 		Sentp50: msOf(bottest.Percentile(sent, 50)), Sentp90: msOf(bottest.Percentile(sent, 90)), Sentp99: msOf(bottest.Percentile(sent, 99))}
 	r.HTTPp50ms, r.HTTPp99ms = msOf(bottest.Percentile(lat, 50)), msOf(bottest.Percentile(lat, 99))
 	if p.articles > n {
-		r.Beside = float64(quiet.Load()) / el.Seconds()
+		r.Beside = float64(quiet.Load()) / time.Duration(lastDone.Load()).Seconds()
 		if f := quietFailed.Load(); f > 0 && err == nil {
 			err = fmt.Errorf("%d of the articles pushed beside failed", f)
 		}
@@ -270,6 +272,12 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 		err = fmt.Errorf("only %d of %d alerts arrived within a minute", len(sent), n)
 	}
 	return r, err
+}
+
+// storeMax raises v to x if x is larger.
+func storeMax(v *atomic.Int64, x int64) {
+	for old := v.Load(); x > old && !v.CompareAndSwap(old, x); old = v.Load() {
+	}
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
