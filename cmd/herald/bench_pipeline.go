@@ -229,23 +229,9 @@ func benchPlan(list string, tput, backlogAlerts, burst, lat int) ([]benchPhase, 
 			}
 			p.run = func(b *pipelineBench, p benchPhase) (benchResult, error) { return b.latencyBeside(p, lat) }
 		case "throughput":
-			p.articles = tput
-			p.kindOf = func(i int) (articleKind, int) {
-				if i%200 == 199 {
-					return flowArticle, (i / 200) % flowProbes
-				}
-				return quietArticle, 0
-			}
-			p.run = (*pipelineBench).push
+			p.articles, p.kindOf, p.run = tput, oneIn(200), (*pipelineBench).push
 		case "backlog":
-			p.articles = (backlogAlerts + flowChats - 1) / flowChats * 10
-			p.kindOf = func(i int) (articleKind, int) {
-				if i%10 == 9 {
-					return flowArticle, (i / 10) % flowProbes
-				}
-				return quietArticle, 0
-			}
-			p.run = (*pipelineBench).push
+			p.articles, p.kindOf, p.run = (backlogAlerts+flowChats-1)/flowChats*10, oneIn(10), (*pipelineBench).push
 		case "burst":
 			p.articles = burst
 			p.kindOf = func(int) (articleKind, int) { return burstArticle, 0 }
@@ -257,6 +243,17 @@ func benchPlan(list string, tput, backlogAlerts, burst, lat int) ([]benchPhase, 
 		plan = append(plan, p)
 	}
 	return plan, nil
+}
+
+// oneIn makes every n-th article a flow article, each for the next of the
+// flow probes, and the others quiet.
+func oneIn(n int) func(i int) (articleKind, int) {
+	return func(i int) (articleKind, int) {
+		if i%n == n-1 {
+			return flowArticle, (i / n) % flowProbes
+		}
+		return quietArticle, 0
+	}
 }
 
 // benchMatcher builds the index herald run will build, checks every
