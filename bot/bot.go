@@ -80,6 +80,9 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share is this process's part of the send budgets (cluster mode);
+	// nil means all of them.
+	Share Share
 }
 
 // Bot runs the pipeline, the commands and the delivery scheduler.
@@ -96,6 +99,7 @@ type Bot struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	now       func() time.Time
+	share     Share
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
 	subsMu   sync.RWMutex
@@ -129,7 +133,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
-		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
+		metrics: o.Metrics, now: o.Now, share: o.Share, senders: map[alerts.Platform]Sender{},
 		rates: map[alerts.Platform]Rate{}, wake: make(chan struct{}, 1),
 		subs: map[uint64]subInfo{},
 	}

@@ -79,7 +79,10 @@ type platformState struct {
 	// leaves, keeps any one-second window within the limit regardless.
 	windowMu sync.Mutex
 	window   []time.Time
-	oldest   int
+	// windowLimit is how many sends one second may hold: PerSecond+Burst,
+	// or this process's share of it (cluster mode, applyShare).
+	windowLimit int
+	share       float64
 }
 
 // admit waits until a send now keeps the last second within the
@@ -88,18 +91,19 @@ func (ps *platformState) admit(ctx context.Context) bool {
 	for {
 		ps.windowMu.Lock()
 		now := time.Now()
-		if len(ps.window) < cap(ps.window) {
+		keep := ps.window[:0]
+		for _, t := range ps.window {
+			if now.Sub(t) < time.Second {
+				keep = append(keep, t)
+			}
+		}
+		ps.window = keep
+		if len(ps.window) < ps.windowLimit {
 			ps.window = append(ps.window, now)
 			ps.windowMu.Unlock()
 			return true
 		}
-		wait := ps.window[ps.oldest].Add(time.Second).Sub(now)
-		if wait <= 0 {
-			ps.window[ps.oldest] = now
-			ps.oldest = (ps.oldest + 1) % len(ps.window)
-			ps.windowMu.Unlock()
-			return true
-		}
+		wait := ps.window[0].Add(time.Second).Sub(now)
 		ps.windowMu.Unlock()
 		if !sleepCtx(ctx, wait) {
 			return false
@@ -192,7 +196,8 @@ func (b *Bot) newScheduler() *scheduler {
 		r.Burst = max(r.Burst, 1)
 		s.platforms[p] = &platformState{name: p, sender: snd, rate: r, signal: make(chan struct{}, 1),
 			limiter: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), slots: make(chan struct{}, r.Workers),
-			window: make([]time.Time, 0, max(1, int(math.Ceil(r.PerSecond))+r.Burst))}
+			window:      make([]time.Time, 0, max(1, int(math.Ceil(r.PerSecond))+r.Burst)),
+			windowLimit: max(1, int(math.Ceil(r.PerSecond))+r.Burst), share: 1}
 	}
 	return s
 }
@@ -274,6 +279,9 @@ func (s *scheduler) reload() error {
 	}
 	s.mu.Unlock()
 	for p, ps := range s.platforms {
+		if s.b.share != nil {
+			ps.applyShare(s.b.share(p))
+		}
 		s.b.metrics.queue.WithLabelValues(string(p)).Set(float64(depth[p]))
 		ps.poke()
 	}
@@ -619,7 +627,7 @@ func (b *Bot) stillWanted(t alerts.Target, due []alerts.Delivery) (keep, gone []
 // (after /digest, /quiet or /timezone changed), so "digest off" sends what
 // was waiting for the digest.
 func (b *Bot) replan(t alerts.Target) error {
-	pending, err := b.store.Pending(1 << 30)
+	pending, err := b.pendingFor(t.ID)
 	if err != nil {
 		return err
 	}
