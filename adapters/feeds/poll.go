@@ -60,6 +60,9 @@ type PollerOptions struct {
 	FlushInterval time.Duration
 	// Now is the clock [time.Now].
 	Now func() time.Time
+	// Owner, when set, says which feeds this process polls (cluster
+	// mode); nil polls all.
+	Owner Owner
 }
 
 func (o PollerOptions) withDefaults() PollerOptions {
@@ -265,6 +268,9 @@ func (p *Poller) Run(ctx context.Context, out chan<- alerts.Article) error {
 	for range p.opts.Workers {
 		wg.Go(func() {
 			for f := range jobs {
+				if !p.mayPoll(f) {
+					continue
+				}
 				host := f.host
 				if !p.gateEnter(host, f) {
 					continue // parked until the host has a free slot

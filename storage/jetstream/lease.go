@@ -255,3 +255,33 @@ func (c *Coordinator) releaseAll() {
 	}
 	c.s.members.Delete(ctx, enc(c.s.opts.Name))
 }
+
+// Lead blocks until this process holds item i and returns a context that
+// ends when it no longer does (or ctx ends); ok is false when ctx ended
+// first. It is how a platform adapter runs work that must run once per
+// deployment: the Telegram long poll, one Discord shard.
+func (set *Set) Lead(ctx context.Context, i int) (context.Context, bool) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !set.Holds(i) {
+		select {
+		case <-ctx.Done():
+			return ctx, false
+		case <-t.C:
+		}
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		defer cancel()
+		for set.Holds(i) {
+			select {
+			case <-lctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return lctx, true
+}
