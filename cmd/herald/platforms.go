@@ -6,7 +6,6 @@ import (
 
 	"github.com/herald-news/herald/adapters/discord"
 	"github.com/herald-news/herald/adapters/telegram"
-	"github.com/herald-news/herald/storage"
 )
 
 // Interface guards: each adapter is a platform the service can run.
@@ -17,15 +16,19 @@ var (
 
 // buildPlatforms creates the platform adapters whose tokens are set. A
 // platform without a token is off, and says so once.
-func buildPlatforms(ctx context.Context, cfg config, h *handler, db *storage.DB, log *slog.Logger) ([]platform, error) {
+func buildPlatforms(ctx context.Context, cfg config, h *handler, meta telegram.Store, cl *cluster, log *slog.Logger) ([]platform, error) {
 	var out []platform
 	if cfg.TelegramToken == "" {
 		log.Info("Telegram is off: HERALD_TELEGRAM_TOKEN is not set")
 	} else {
-		tg, err := telegram.New(ctx, telegram.Options{
+		opts := telegram.Options{
 			Token: cfg.TelegramToken, APIBase: cfg.TelegramAPI, WebhookURL: cfg.TelegramWebhookURL,
-			Handler: h, Store: db, Log: log.With("part", "telegram"),
-		})
+			Handler: h, Store: meta, Log: log.With("part", "telegram"),
+		}
+		if cl != nil {
+			opts.Leader = telegramLeader{cl.tg}
+		}
+		tg, err := telegram.New(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -34,10 +37,14 @@ func buildPlatforms(ctx context.Context, cfg config, h *handler, db *storage.DB,
 	if cfg.DiscordToken == "" {
 		log.Info("Discord is off: HERALD_DISCORD_TOKEN is not set")
 	} else {
-		dc, err := discord.New(discord.Options{
+		opts := discord.Options{
 			Token: cfg.DiscordToken, APIBase: cfg.DiscordAPI, Shards: cfg.DiscordShards,
 			Handler: h, Log: log.With("part", "discord"),
-		})
+		}
+		if cl != nil {
+			opts.ShardLeader = cl.dc
+		}
+		dc, err := discord.New(opts)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -20,8 +21,9 @@ type Options struct {
 	// URL is one or more comma-separated nats:// or tls:// URLs
 	// (HERALD_NATS_URL).
 	URL string
-	// CredsFile is a NATS credentials file (HERALD_NATS_CREDS[_FILE]).
-	CredsFile string
+	// Creds is the content of a NATS credentials file (a user JWT and its
+	// seed: HERALD_NATS_CREDS, or the file HERALD_NATS_CREDS_FILE names).
+	Creds string
 	// Prefix names the deployment's buckets, streams and subjects
 	// (HERALD_NATS_PREFIX); default "herald".
 	Prefix string
@@ -123,8 +125,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { opts.Log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted()) }),
 	}
-	if opts.CredsFile != "" {
-		nopts = append(nopts, nats.UserCredentials(opts.CredsFile))
+	if opts.Creds != "" {
+		userJWT, err := jwt.ParseDecoratedJWT([]byte(opts.Creds))
+		if err != nil {
+			return nil, fmt.Errorf("nats: credentials: %w", err)
+		}
+		kp, err := jwt.ParseDecoratedNKey([]byte(opts.Creds))
+		if err != nil {
+			return nil, fmt.Errorf("nats: credentials: %w", err)
+		}
+		seed, err := kp.Seed()
+		if err != nil {
+			return nil, fmt.Errorf("nats: credentials: %w", err)
+		}
+		nopts = append(nopts, nats.UserJWTAndSeed(userJWT, string(seed)))
 	}
 	nc, err := nats.Connect(opts.URL, nopts...)
 	if err != nil {
