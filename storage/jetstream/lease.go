@@ -219,6 +219,9 @@ func (c *Coordinator) balance(ctx context.Context, set *Set, members int) bool {
 			set.mu.Unlock()
 			held[i] = l
 			changed = true
+			if set.settle > 0 && set.change != nil {
+				time.AfterFunc(set.settle, set.change) // now it may be used
+			}
 		}
 	}
 	return changed

@@ -140,3 +140,11 @@ func (s *Server) Violations(chatID int64) int {
 	defer s.mu.Unlock()
 	return s.violations[chatID]
 }
+
+// Conflicts counts getUpdates calls refused with 409 Conflict because
+// another was open at the time: Telegram allows one long poll per bot.
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
+}
