@@ -45,7 +45,9 @@ func startClusterProcess(t *testing.T, natsURL string, fake *telegramtest.Server
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a }) }()
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
+	}()
 	p := &clusterProcess{}
 	select {
 	case p.addr = <-addrc:
