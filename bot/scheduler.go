@@ -49,7 +49,7 @@ const maxDigestItems = 20
 
 // ShutdownGrace is how long sends in flight may still finish after the
 // bot is told to stop; then they are cancelled (and sent again on the next
-// start), so the process exits within DESIGN's 5 seconds.
+// start), so the process exits within 5 seconds of being told to stop.
 const ShutdownGrace = 2 * time.Second
 
 // MaxAttempts bounds the retries of a delivery that keeps failing with an

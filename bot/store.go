@@ -202,6 +202,11 @@ type DeliveryLog interface {
 	// CompleteAll that was not dropped, or alerts.ErrNotFound (also once
 	// Prune forgot it).
 	LastSent(target alerts.TargetID) (alerts.Sent, error)
+	// RecentSent returns up to n of the target's entries that were not
+	// dropped, newest first by Sent.At: an entry written again (the alert
+	// edited) moves to its new time. It is /why N's numbering: 1 is the
+	// newest. Entries Prune forgot are not returned.
+	RecentSent(target alerts.TargetID, n int) ([]alerts.Sent, error)
 	// Button resolves an alert button's token: the Button stored from a
 	// Sent.ButtonToken, with the entry's Target and Key and the alert's
 	// subscriptions (Alert.Matches) as Subs. The token comes from the

@@ -89,7 +89,13 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	if rec.Key == "" {
 		return fmt.Errorf("delivery log entry without key")
 	}
+	if err := unindexLog(tx, rec.Key); err != nil {
+		return err
+	}
 	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
+		return err
+	}
+	if err := indexLog(tx, rec); err != nil {
 		return err
 	}
 	if rec.Story != "" {
@@ -238,6 +244,7 @@ func (d *DB) pruneLog(before time.Time) (int, error) {
 		}
 		tx.Bucket(bLog).Delete(k)
 		tx.Bucket(bLogStory).Delete(storyIndexKey(s.Story, s.Key))
+		tx.Bucket(bLogTarget).Delete(logTargetKey(s.Target, s.At, string(k)))
 		last := tx.Bucket(bLogLast)
 		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
 			last.Delete([]byte(s.Target))

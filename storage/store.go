@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -39,7 +39,7 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bLogTarget, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -49,9 +49,13 @@ var (
 type Migration func(tx *bolt.Tx) error
 
 // migrations[i] takes the schema from version i to i+1. Version 1 is the
-// first layout, created by Open itself.
+// first layout, created by Open itself. Open creates every bucket before
+// the migrations run, so a migration fills new buckets, it does not
+// create them.
 var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
+	// 2: the delivery log indexed by target and time (log_target).
+	indexLogByTarget,
 }
 
 // Options tune Open. The zero value is usable.

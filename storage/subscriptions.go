@@ -245,6 +245,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bLogTarget).Delete(logTargetKey(from, s.At, oldKey)); err != nil {
+			return err
+		}
 		s.Target, s.Alert.Target, s.MessageID = to, to, ""
 		if s.Key == alerts.DeliveryKey(from, s.Story) {
 			s.Key = alerts.DeliveryKey(to, s.Story)
@@ -256,6 +259,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 			continue // the new ID has its own entry for the story
 		}
 		if err := putJSON(log, []byte(s.Key), s); err != nil {
+			return err
+		}
+		if err := indexLog(tx, s); err != nil {
 			return err
 		}
 		if s.Story != "" {

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/herald-news/herald"
 
-// TestImportDirection enforces DESIGN.md's direction of imports: alerts
+// TestImportDirection enforces the direction of imports: alerts
 // imports nothing of ours and only text libraries; bot imports only alerts;
 // the adapters import alerts and bot's small types, never each other;
 // storage imports only alerts, in its tests too, so that it implements the
@@ -69,7 +69,7 @@ func TestImportDirection(t *testing.T) {
 					}
 				}
 				if !ok {
-					t.Errorf("%s imports %s, against the direction of DESIGN.md", rel, dep)
+					t.Errorf("%s imports %s, against the direction of imports (see TestImportDirection)", rel, dep)
 				}
 				continue
 			}
