@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,4 +136,34 @@ func (s *Store) Button(token string) (alerts.Button, error) {
 		return b.Button, err
 	}
 	return b.Button, nil
+}
+
+// RecentSent returns up to n of the target's log entries that were not
+// dropped, newest first by Sent.At (/why N), read through the target index.
+func (s *Store) RecentSent(t alerts.TargetID, n int) ([]alerts.Sent, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	prefix := "t." + enc(string(t)) + "."
+	ks, err := keys(ctx, s.sentLog, prefix+"*")
+	if err != nil {
+		return nil, err
+	}
+	var out []alerts.Sent
+	for _, k := range ks {
+		var r alerts.Sent
+		if _, err := getJSON(ctx, s.sentLog, "l."+strings.TrimPrefix(k, prefix), &r); err != nil {
+			if errors.Is(err, alerts.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		if r.Dropped == "" && r.Target == t {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b alerts.Sent) int { return b.At.Compare(a.At) })
+	return out[:min(n, len(out))], nil
 }
