@@ -426,6 +426,14 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 	run := func() {
 		defer func() { <-ps.slots }()
 		t, err := b.store.GetTarget(best)
+		if err != nil && !errors.Is(err, alerts.ErrNotFound) {
+			// The store could not answer (a shared store losing a server):
+			// that says nothing about the chat, so nothing is dropped; the
+			// chat's turn comes again after its interval.
+			b.log.Warn("Target unreadable; its deliveries wait", "target", best, "err", err)
+			s.finish(best, nil, nil, true, max(ps.rate.DMEvery, time.Second))
+			return
+		}
 		if err != nil || !t.Active {
 			reason := "target unknown"
 			if err == nil {

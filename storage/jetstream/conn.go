@@ -42,7 +42,8 @@ type Options struct {
 	// Replicas overrides the replica count (default: 3 when the cluster
 	// has three or more servers, else 1).
 	Replicas int
-	// Timeout bounds each request; default 10 s.
+	// Timeout bounds each store method, retries of transient failures
+	// included (a server lost, a leader elected); default 20 s.
 	Timeout time.Duration
 	Log     *slog.Logger
 }
@@ -78,7 +79,7 @@ func (o *Options) fill() error {
 		o.LeaseTTL = 6 * time.Second
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = 20 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -223,7 +224,11 @@ func (s *Store) setup(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("nats: bucket %s: %w", name, err)
 		}
-		*sp.dst = kv
+		if sp.name == "leases" || sp.name == "members" {
+			*sp.dst = kv // a lease round must not outlast the lease
+		} else {
+			*sp.dst = retryKV{kv}
+		}
 	}
 	s.articleStream = strings.ToUpper(p) + "_ARTICLES"
 	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

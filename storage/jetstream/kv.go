@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/herald-news/herald/alerts"
@@ -80,44 +82,73 @@ func del(ctx context.Context, kv jetstream.KeyValue, key string) error {
 
 // keys lists the keys matching filter ("t.abc.*"); none is not an error.
 func keys(ctx context.Context, kv jetstream.KeyValue, filter string) ([]string, error) {
-	l, err := kv.ListKeysFiltered(ctx, filter)
-	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return nil, nil
-		}
-		return nil, err
-	}
 	var out []string
-	for k := range l.Keys() {
-		out = append(out, k)
-	}
-	return out, nil
+	err := retry(ctx, func(ctx context.Context) error {
+		out = nil
+		l, err := kv.ListKeysFiltered(ctx, filter)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrNoKeysFound) {
+				return nil
+			}
+			return err
+		}
+		for k := range l.Keys() {
+			out = append(out, k)
+		}
+		return ctx.Err()
+	})
+	return out, err
+}
+
+type kvEntry struct {
+	key string
+	rev uint64
+	val []byte
 }
 
 // each calls fn with the value of every key matching filters, reading the
-// bucket once with a watcher (one request stream, not a get per key).
+// bucket once with a watcher (one request stream, not a get per key). The
+// read is retried whole on a transient failure, before fn sees anything.
 func each(ctx context.Context, kv jetstream.KeyValue, filters []string, fn func(key string, rev uint64, val []byte) error) error {
-	w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
+	var got []kvEntry
+	err := retry(ctx, func(actx context.Context) error {
+		got = got[:0]
+		// The listing may take longer than one attempt's bound: it
+		// streams, and stalls only when a server is lost.
+		w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
+		if err != nil {
+			return err
+		}
+		defer w.Stop()
+		idle := time.NewTimer(attemptTimeout)
+		defer idle.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-idle.C:
+				return nats.ErrTimeout
+			case e, ok := <-w.Updates():
+				if !ok {
+					return nats.ErrTimeout
+				}
+				if e == nil {
+					return nil // the initial values are done
+				}
+				got = append(got, kvEntry{e.Key(), e.Revision(), e.Value()})
+				idle.Reset(attemptTimeout)
+			}
+		}
+	})
 	if err != nil {
 		return err
 	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return errors.New("watch closed")
-			}
-			if e == nil {
-				return nil // the initial values are done
-			}
-			if err := fn(e.Key(), e.Revision(), e.Value()); err != nil {
-				return err
-			}
+	for _, e := range got {
+		if err := fn(e.key, e.rev, e.val); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 func notFound(what, id string) error {
