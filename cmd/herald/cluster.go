@@ -70,8 +70,11 @@ func openCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, e
 	c.outbox = c.coord.Set("outbox", st.Partitions(), outboxSettle, func() { c.wake() })
 	st.SetOwned(c.outbox.Holds)
 	c.feeds = c.coord.Set("feeds", feedPartitions, 0, nil)
-	c.tg = c.coord.Set("telegram", 1, 0, nil)
-	c.dc = c.coord.Set("discord", max(1, cfg.DiscordShards), 0, nil)
+	// A poll or shard given back is used by its new holder a moment
+	// later, once the old holder closed it (discordgo's close takes a
+	// second).
+	c.tg = c.coord.Set("telegram", 1, time.Second, nil)
+	c.dc = c.coord.Set("discord", max(1, cfg.DiscordShards), outboxSettle, nil)
 	log.Info("Cluster mode", "process", st.Name(), "replicas", st.Replicas(), "prefix", cfg.NATSPrefix)
 	return c, nil
 }

@@ -29,11 +29,12 @@ type clusterProcess struct {
 func startClusterProcess(t *testing.T, natsURL string, fake *telegramtest.Server, extra ...string) *clusterProcess {
 	t.Helper()
 	vars := map[string]string{
-		"HERALD_DB":             filepath.Join(t.TempDir(), "herald.db"), // only its admin token is written
-		"HERALD_HTTP_ADDR":      "127.0.0.1:0",
-		"HERALD_NATS_URL":       natsURL,
-		"HERALD_TELEGRAM_TOKEN": telegramtest.Token,
-		"HERALD_TELEGRAM_API":   fake.URL,
+		"HERALD_DB":        filepath.Join(t.TempDir(), "herald.db"), // only its admin token is written
+		"HERALD_HTTP_ADDR": "127.0.0.1:0",
+		"HERALD_NATS_URL":  natsURL,
+	}
+	if fake != nil {
+		vars["HERALD_TELEGRAM_TOKEN"], vars["HERALD_TELEGRAM_API"] = telegramtest.Token, fake.URL
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
