@@ -25,7 +25,7 @@ type gateway struct {
 	// already runs: two clients running one shard.
 	overlaps int
 	stall    bool
-	nextSess   int
+	nextSess int
 }
 
 type gwConn struct {
