@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -202,3 +203,35 @@ func TestClusterOneAlertPerStory(t *testing.T) {
 }
 
 func itoaInt(n int) string { return strconv.Itoa(n) }
+
+// TestClusterWebhookAnyProcess: in webhook mode every process registers
+// the same webhook with the same secret, so whichever process the load
+// balancer hands an update to handles it.
+func TestClusterWebhookAnyProcess(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	fake := telegramtest.New(t)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	hook := "http://" + addrA + "/telegram/webhook" // the balancer's address, in production
+	startClusterProcess(t, nc.URL(), fake, "HERALD_HTTP_ADDR", addrA, "HERALD_TELEGRAM_WEBHOOK_URL", hook)
+	startClusterProcess(t, nc.URL(), fake, "HERALD_HTTP_ADDR", addrB, "HERALD_TELEGRAM_WEBHOOK_URL", hook)
+	_, secret := fake.Webhook()
+	for i, addr := range []string{addrA, addrB} {
+		chat := int64(500 + i)
+		body := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"first_name":"U"},"text":"/help"}}`, 90+i, chat, chat)
+		req, _ := http.NewRequest("POST", "http://"+addr+"/telegram/webhook", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := telegramHTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("process %d refused the webhook update: %s", i+1, resp.Status)
+		}
+		fake.WaitSent(t, chat, 1, telegramWait)
+	}
+	if n := len(fake.Requests("getUpdates")); n != 0 {
+		t.Errorf("%d getUpdates in webhook mode", n)
+	}
+}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 
 	"github.com/herald-news/herald/adapters/discord"
@@ -27,6 +30,9 @@ func buildPlatforms(ctx context.Context, cfg config, h *handler, meta telegram.S
 		}
 		if cl != nil {
 			opts.Leader = telegramLeader{cl.tg}
+			// Every process registers the webhook and serves it, so they
+			// share its secret: one derived from the token.
+			opts.WebhookSecret = webhookSecret(cfg.TelegramToken)
 		}
 		tg, err := telegram.New(ctx, opts)
 		if err != nil {
@@ -51,4 +57,13 @@ func buildPlatforms(ctx context.Context, cfg config, h *handler, meta telegram.S
 		out = append(out, dc)
 	}
 	return out, nil
+}
+
+// webhookSecret derives the Telegram webhook's secret from the bot token,
+// the same in every process of a deployment, and useless to anyone who
+// does not hold the token.
+func webhookSecret(token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("herald telegram webhook secret"))
+	return hex.EncodeToString(m.Sum(nil))
 }
