@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,89 +16,29 @@ import (
 	"github.com/herald-news/herald/storage/jetstream/natstest"
 )
 
-// clusterProcess runs one herald process of a cluster deployment in this
-// test process (serve, as herald run does), on the NATS at natsURL and the
-// shared fake Bot API, until stop or the test's end.
-type clusterProcess struct {
-	addr string
-	stop func()
-}
-
-func startClusterProcess(t *testing.T, natsURL string, fake *telegramtest.Server, extra ...string) *clusterProcess {
+// startClusterProcess runs one herald process of a cluster deployment in
+// this test process (serve, as herald run does), on the NATS at natsURL
+// and, when fake is not nil, the shared fake Bot API; extra are more
+// variables, name then value. It returns once the process is ready.
+func startClusterProcess(t *testing.T, natsURL string, fake *telegramtest.Server, extra ...string) *served {
 	t.Helper()
-	vars := map[string]string{
-		"HERALD_DB":        filepath.Join(t.TempDir(), "herald.db"), // only its admin token is written
-		"HERALD_HTTP_ADDR": "127.0.0.1:0",
-		"HERALD_NATS_URL":  natsURL,
-	}
+	vars := map[string]string{"HERALD_NATS_URL": natsURL}
 	if fake != nil {
 		vars["HERALD_TELEGRAM_TOKEN"], vars["HERALD_TELEGRAM_API"] = telegramtest.Token, fake.URL
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
-	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
-	}()
-	p := &clusterProcess{}
-	select {
-	case p.addr = <-addrc:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve: %v", err)
-	case <-time.After(telegramWait):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	var once sync.Once
-	p.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			case <-time.After(telegramWait):
-				t.Error("serve did not stop")
-			}
-		})
-	}
-	t.Cleanup(p.stop)
-	waitReady(t, p.addr)
-	return p
-}
-
-func waitReady(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(telegramWait)
-	for {
-		resp, err := telegramHTTP.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("herald at %s not ready", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s := startServe(t, vars)
+	waitReady(t, s.addr)
+	return s
 }
 
 // pushStatus posts an article and returns the status herald answered.
 func pushStatus(t *testing.T, addr, title, url, body, source string) string {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": source})
-	resp, err := telegramHTTP.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
+	resp, err := testHTTP.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
 	if err != nil {
 		t.Error(err)
 		return ""
@@ -119,7 +56,7 @@ func pushStatus(t *testing.T, addr, title, url, body, source string) string {
 // outbox partition, no leases.
 func observer(t *testing.T, natsURL string) *jetstream.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), telegramWait)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	s, err := jetstream.Open(ctx, jetstream.Options{URL: natsURL, Name: "observer"})
 	if err != nil {
@@ -170,14 +107,14 @@ func TestClusterOneAlertPerStory(t *testing.T) {
 	// The same article reaches both processes at once.
 	var wg sync.WaitGroup
 	statuses := make([]string, 2)
-	for i, p := range []*clusterProcess{a, b} {
+	for i, p := range []*served{a, b} {
 		wg.Go(func() {
 			statuses[i] = pushStatus(t, p.addr, "Ceasefire on energy sites agreed", "https://one.example/ceasefire", reportA, "One Wire")
 		})
 	}
 	wg.Wait()
-	fake.WaitSent(t, 4242, 2, telegramWait) // the reply and the alert
-	waitDrained(t, obs, telegramWait)
+	fake.WaitSent(t, 4242, 2, testWait) // the reply and the alert
+	waitDrained(t, obs, testWait)
 	if sent := fake.Sent(4242); len(sent) != 2 {
 		t.Fatalf("%d messages after the same article reached two processes (%v), want the reply and one alert", len(sent), statuses)
 	}
@@ -189,8 +126,8 @@ func TestClusterOneAlertPerStory(t *testing.T) {
 	if st := pushStatus(t, b.addr, "Energy truce agreed in Riyadh talks", "https://two.example/truce", reportB, "Two Daily"); st != "accepted" {
 		t.Fatalf("second report: %q", st)
 	}
-	edits := fake.WaitRequests(t, "editMessageText", 1, telegramWait)
-	waitDrained(t, obs, telegramWait)
+	edits := fake.WaitRequests(t, "editMessageText", 1, testWait)
+	waitDrained(t, obs, testWait)
 	if got := len(fake.Sent(4242)); got != 2 {
 		t.Errorf("the second report posted again: %d messages, want 2", got)
 	}
@@ -221,7 +158,7 @@ func TestClusterWebhookAnyProcess(t *testing.T) {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/telegram/webhook", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		resp, err := telegramHTTP.Do(req)
+		resp, err := testHTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +166,7 @@ func TestClusterWebhookAnyProcess(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("process %d refused the webhook update: %s", i+1, resp.Status)
 		}
-		fake.WaitSent(t, chat, 1, telegramWait)
+		fake.WaitSent(t, chat, 1, testWait)
 	}
 	if n := len(fake.Requests("getUpdates")); n != 0 {
 		t.Errorf("%d getUpdates in webhook mode", n)

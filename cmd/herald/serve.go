@@ -94,6 +94,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			}
 		}()
 		st = db
+		if cfg.opened != nil {
+			cfg.opened(db)
+		}
 	}
 	core, err := newCore(cfg, log)
 	if err != nil {
