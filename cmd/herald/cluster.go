@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,9 @@ type cluster struct {
 	// loads, run after.
 	watchSubs func()
 	metrics   *clusterMetrics
+
+	mu         sync.Mutex
+	heldOutbox map[int]bool // as of the last noteTakeover
 }
 
 // openCluster connects to NATS, retrying until it answers or ctx ends, and
@@ -67,7 +71,7 @@ func openCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, e
 		delay = min(2*delay, 5*time.Second)
 	}
 	c := &cluster{store: st, coord: st.NewCoordinator(), wake: func() {}}
-	c.outbox = c.coord.Set("outbox", st.Partitions(), outboxSettle, func() { c.wake() })
+	c.outbox = c.coord.Set("outbox", st.Partitions(), outboxSettle, func() { c.wake(); go c.noteTakeover() })
 	st.SetOwned(c.outbox.Holds)
 	c.feeds = c.coord.Set("feeds", feedPartitions, 0, nil)
 	// A poll or shard given back is used by its new holder a moment
@@ -77,6 +81,24 @@ func openCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, e
 	c.dc = c.coord.Set("discord", max(1, cfg.DiscordShards), outboxSettle, nil)
 	log.Info("Cluster mode", "process", st.Name(), "replicas", st.Replicas(), "prefix", cfg.NATSPrefix)
 	return c, nil
+}
+
+// noteTakeover counts the deliveries queued in outbox partitions this
+// process just took: work another process had, each of which that process
+// may have been sending (a possible redelivery).
+func (c *cluster) noteTakeover() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := map[int]bool{}
+	for _, p := range c.outbox.Held() {
+		now[p] = true
+		if !c.heldOutbox[p] && c.metrics != nil {
+			if n, err := c.store.CountPartition(p); err == nil {
+				c.metrics.takenOver.Add(float64(n))
+			}
+		}
+	}
+	c.heldOutbox = now
 }
 
 // Owns says whether this process polls a feed.
@@ -147,17 +169,25 @@ func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clu
 
 // clusterMetrics are the per-process cluster metrics.
 type clusterMetrics struct {
-	followed prometheus.Counter
+	followed  prometheus.Counter
+	takenOver prometheus.Counter
 }
 
 func (c *cluster) registerMetrics(reg prometheus.Registerer) {
-	c.metrics = &clusterMetrics{followed: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_articles_followed_total",
-		Help: "Articles committed by other processes that this process's story window took in."})}
-	reg.MustRegister(c.metrics.followed)
+	c.metrics = &clusterMetrics{
+		followed: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_articles_followed_total",
+			Help: "Articles committed by other processes that this process's story window took in."}),
+		takenOver: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_redeliveries_total",
+			Help: "Deliveries found queued in outbox partitions this process took over from another: each may have been in flight there, so may go out twice."}),
+	}
+	reg.MustRegister(c.metrics.followed, c.metrics.takenOver)
+	lag := prometheus.NewDesc("herald_cluster_consumer_lag", "Messages a consumer of this process has yet to take in: the articles stream (story window) and the subscription watch (matcher).", []string{"consumer"}, nil)
 	held := prometheus.NewDesc("herald_cluster_held", "Items of each kind of divided work this process holds: outbox and feed partitions, Discord shards, the Telegram long poll (0 or 1).", []string{"set"}, nil)
 	total := prometheus.NewDesc("herald_cluster_items", "Items of each kind of divided work in the deployment.", []string{"set"}, nil)
 	members := prometheus.NewDesc("herald_cluster_members", "Live herald processes in the deployment, as this one last counted.", nil, nil)
-	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{held, total, members}, collect: func(ch chan<- prometheus.Metric) {
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{held, total, members, lag}, collect: func(ch chan<- prometheus.Metric) {
+		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.ArticlesLag()), "articles")
+		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.SubscriptionsLag()), "subscriptions")
 		for name, set := range map[string]*jetstream.Set{"outbox": c.outbox, "feeds": c.feeds, "telegram": c.tg, "discord": c.dc} {
 			ch <- prometheus.MustNewConstMetric(held, prometheus.GaugeValue, float64(len(set.Held())), name)
 			ch <- prometheus.MustNewConstMetric(total, prometheus.GaugeValue, float64(set.Size()), name)

@@ -66,17 +66,22 @@ func startHeraldProc(t *testing.T, bin string, env ...string) *heraldProc {
 
 // held reads herald_cluster_held{set=…} from a process's /metrics.
 func (p *heraldProc) held(set string) int {
+	return int(p.metric(`herald_cluster_held{set="` + set + `"}`))
+}
+
+// metric reads one sample (name with its labels) from a process's
+// /metrics, or -1.
+func (p *heraldProc) metric(sample string) float64 {
 	resp, err := http.Get("http://" + p.addr + "/metrics")
 	if err != nil {
 		return -1
 	}
 	defer resp.Body.Close()
-	want := `herald_cluster_held{set="` + set + `"} `
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), want); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), sample+" "); ok {
 			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
+			return n
 		}
 	}
 	return -1
@@ -170,6 +175,13 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("work taken over in %s", time.Since(killed).Round(100*time.Millisecond))
+	// The takeover shows in the survivor's metrics.
+	if n := survivor.metric("herald_cluster_redeliveries_total"); n <= 0 {
+		t.Errorf("herald_cluster_redeliveries_total = %v after taking over a backlog", n)
+	}
+	if n := survivor.metric(`herald_cluster_consumer_lag{consumer="articles"}`); n < 0 {
+		t.Error("no herald_cluster_consumer_lag for the articles stream")
+	}
 	// Commands still get answers: the survivor polls now.
 	if r := telegramSay(t, fake, telegramtest.Chat{ID: 9001, Type: "private"}, telegramtest.User{ID: 9001, FirstName: "Late"}, "/help"); r == "" {
 		t.Error("no answer to a command after the long poller died")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -213,6 +214,9 @@ func (s *Store) FollowArticles(ctx context.Context, since time.Time, fn func([]a
 	var mu sync.Mutex
 	var buf []alerts.Article
 	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if md, err := m.Metadata(); err == nil {
+			s.articlesLag.Store(md.NumPending)
+		}
 		if m.Headers().Get(originHeader) == s.opts.Name {
 			return
 		}
@@ -248,3 +252,20 @@ func (s *Store) FollowArticles(ctx context.Context, since time.Time, fn func([]a
 // Prune has nothing to do: articles, stories, the log and buttons expire
 // by their buckets' age limit, which is the retention.
 func (s *Store) Prune(before time.Time) (int, error) { return 0, nil }
+
+// ArticlesLag is how many committed articles this process's story window
+// has yet to take in (the articles consumer's pending count).
+func (s *Store) ArticlesLag() uint64 { return s.articlesLag.Load() }
+
+// SubscriptionsLag is how many subscription changes the watch had yet to
+// deliver when it last delivered one.
+func (s *Store) SubscriptionsLag() uint64 { return s.subsLag.Load() }
+
+// CountPartition returns how many deliveries are queued in an outbox
+// partition.
+func (s *Store) CountPartition(p int) (int, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	ks, err := keys(ctx, s.outbox, strconv.Itoa(p)+".*")
+	return len(ks), err
+}

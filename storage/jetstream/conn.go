@@ -105,6 +105,9 @@ type Store struct {
 	keyMu sync.Mutex
 	keyOf map[string]string // delivery ID → outbox key
 	ready atomic.Bool
+	// articlesLag and subsLag are the pending counts the article
+	// consumer and the subscription watch last reported.
+	articlesLag, subsLag atomic.Uint64
 }
 
 // Open connects to NATS and creates (or updates) the deployment's buckets

@@ -34,6 +34,7 @@ func (s *Store) WatchSubscriptions(ctx context.Context, apply func(alerts.Subscr
 				if e == nil {
 					continue
 				}
+				s.subsLag.Store(e.Delta())
 				id, ok := SubscriptionID(e.Key())
 				if !ok {
 					continue
