@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,27 +193,7 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 	nc.Restart(0)
 	<-pushed
 
-	title := regexp.MustCompile(`Ceasefire bulletin (\d\d)`)
-	count := func() (missing, dups int) {
-		for i := range users {
-			seen := map[string]int{}
-			for _, m := range fake.Sent(int64(7000 + i)) {
-				for _, g := range title.FindAllStringSubmatch(m.Visible, -1) {
-					seen[g[1]]++
-				}
-			}
-			for a := range articles {
-				n := seen[fmt.Sprintf("%02d", a)]
-				if n == 0 {
-					missing++
-				}
-				if n > 1 {
-					dups += n - 1
-				}
-			}
-		}
-		return
-	}
+	count := func() (missing, dups int) { return countBulletins(fake, users, articles) }
 	deadline = time.Now().Add(3 * time.Minute)
 	for {
 		missing, _ := count()

@@ -103,17 +103,7 @@ func TestClusterFeedsPolledOnce(t *testing.T) {
 		return &proc{st: st, poller: p, set: set, stop: cancel}
 	}
 	one, two := start("one"), start("two")
-	waitUntil := func(d time.Duration, what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("not within %s: %s", d, what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	waitUntil(15*time.Second, "both processes hold feeds", func() bool { return len(one.set.Held()) == 8 && len(two.set.Held()) == 8 })
+	waitForWithin(t, 15*time.Second, "both processes hold feeds", func() bool { return len(one.set.Held()) == 8 && len(two.set.Held()) == 8 })
 	time.Sleep(interval) // polls begun under the earlier split finish
 	log.reset()
 	time.Sleep(3 * interval)
@@ -132,7 +122,7 @@ func TestClusterFeedsPolledOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	addedAt := time.Now()
-	waitUntil(interval+2*time.Second, "the chat-added feed polled after its baseline", func() bool {
+	waitForWithin(t, interval+2*time.Second, "the chat-added feed polled after its baseline", func() bool {
 		total := 0
 		for _, c := range log.pollers(added[len(srv.URL):]) {
 			total += c
@@ -145,9 +135,9 @@ func TestClusterFeedsPolledOnce(t *testing.T) {
 	two.st.Conn().Close()
 	two.stop()
 	died := time.Now()
-	waitUntil(15*time.Second, "the survivor holds every feed partition", func() bool { return len(one.set.Held()) == 16 })
+	waitForWithin(t, 15*time.Second, "the survivor holds every feed partition", func() bool { return len(one.set.Held()) == 16 })
 	log.reset()
-	waitUntil(15*time.Second-time.Since(died)+2*interval, "every feed polled by the survivor", func() bool {
+	waitForWithin(t, 15*time.Second-time.Since(died)+2*interval, "every feed polled by the survivor", func() bool {
 		for _, u := range urls {
 			if log.pollers(u[len(srv.URL):])["one"] == 0 {
 				return false

@@ -84,9 +84,14 @@ func (s *Store) Sent(key string) (alerts.Sent, error) {
 
 // SentForStory returns the log entries of a story's alerts.
 func (s *Store) SentForStory(story string) ([]alerts.Sent, error) {
+	return s.sentByIndex("s." + enc(story) + ".")
+}
+
+// sentByIndex returns the log entries an index names: the keys under
+// prefix end in alert keys.
+func (s *Store) sentByIndex(prefix string) ([]alerts.Sent, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	prefix := "s." + enc(story) + "."
 	ks, err := keys(ctx, s.sentLog, prefix+"*")
 	if err != nil {
 		return nil, err
@@ -144,26 +149,11 @@ func (s *Store) RecentSent(t alerts.TargetID, n int) ([]alerts.Sent, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
-	prefix := "t." + enc(string(t)) + "."
-	ks, err := keys(ctx, s.sentLog, prefix+"*")
+	all, err := s.sentByIndex("t." + enc(string(t)) + ".")
 	if err != nil {
 		return nil, err
 	}
-	var out []alerts.Sent
-	for _, k := range ks {
-		var r alerts.Sent
-		if _, err := getJSON(ctx, s.sentLog, "l."+strings.TrimPrefix(k, prefix), &r); err != nil {
-			if errors.Is(err, alerts.ErrNotFound) {
-				continue
-			}
-			return nil, err
-		}
-		if r.Dropped == "" && r.Target == t {
-			out = append(out, r)
-		}
-	}
+	out := slices.DeleteFunc(all, func(r alerts.Sent) bool { return r.Dropped != "" || r.Target != t })
 	slices.SortFunc(out, func(a, b alerts.Sent) int { return b.At.Compare(a.At) })
 	return out[:min(n, len(out))], nil
 }

@@ -64,20 +64,28 @@ func (s *Store) WatchOutbox(ctx context.Context, changed func(partition int)) er
 	if err != nil {
 		return fmt.Errorf("watch outbox: %w", err)
 	}
+	watchPuts(ctx, w, func(e jetstream.KeyValueEntry) {
+		if p, ok := partitionOf(e.Key()); ok {
+			changed(p)
+		}
+	})
+	return nil
+}
+
+// watchPuts calls fn with every value a watcher delivers (not deletes),
+// until ctx ends or the watcher closes.
+func watchPuts(ctx context.Context, w jetstream.KeyWatcher, fn func(jetstream.KeyValueEntry)) {
 	defer w.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil
+				return
 			}
-			if e == nil || e.Operation() != jetstream.KeyValuePut {
-				continue
-			}
-			if p, ok := partitionOf(e.Key()); ok {
-				changed(p)
+			if e != nil && e.Operation() == jetstream.KeyValuePut {
+				fn(e)
 			}
 		}
 	}
@@ -90,18 +98,6 @@ func (s *Store) WatchMeta(ctx context.Context, key string, changed func([]byte))
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", key, err)
 	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e != nil && e.Operation() == jetstream.KeyValuePut {
-				changed(e.Value())
-			}
-		}
-	}
+	watchPuts(ctx, w, func(e jetstream.KeyValueEntry) { changed(e.Value()) })
+	return nil
 }

@@ -192,20 +192,10 @@ func (s *Server) getUpdates(ctx context.Context, p url.Values) (any, *apiError) 
 			return nil, errf(400, "Bad Request: can't parse allowed_updates")
 		}
 	}
-	s.mu.Lock()
-	if s.polling > 0 {
-		// Telegram allows one getUpdates per bot at a time.
-		s.conflicts++
-		s.mu.Unlock()
+	if !s.beginPoll() {
 		return nil, errf(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
 	}
-	s.polling++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.polling--
-		s.mu.Unlock()
-	}()
+	defer s.endPoll()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
 	for {
