@@ -27,8 +27,10 @@
 // Articles, stories and the log expire by the buckets' age limit (the
 // retention, 30 days by default), so Prune has nothing to do. Buckets and
 // the stream get three replicas when the cluster has three or more
-// servers. Reads go to each stream's leader (direct gets are off), so a
-// read sees every write acknowledged before it.
+// servers. Reads see every write acknowledged before them: single gets go to
+// each stream's leader (direct gets are off), and listings, which read one
+// replica through a watcher, first write a barrier key ("_b.<process>") and
+// read until the replica has it.
 //
 // # Writes
 //

@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -82,21 +85,11 @@ func del(ctx context.Context, kv jetstream.KeyValue, key string) error {
 
 // keys lists the keys matching filter ("t.abc.*"); none is not an error.
 func keys(ctx context.Context, kv jetstream.KeyValue, filter string) ([]string, error) {
-	var out []string
-	err := retry(ctx, func(ctx context.Context) error {
-		out = nil
-		l, err := kv.ListKeysFiltered(ctx, filter)
-		if err != nil {
-			if errors.Is(err, jetstream.ErrNoKeysFound) {
-				return nil
-			}
-			return err
-		}
-		for k := range l.Keys() {
-			out = append(out, k)
-		}
-		return ctx.Err()
-	})
+	got, err := scan(ctx, kv, []string{filter}, true)
+	out := make([]string, 0, len(got))
+	for _, e := range got {
+		out = append(out, e.key)
+	}
 	return out, err
 }
 
@@ -106,40 +99,10 @@ type kvEntry struct {
 	val []byte
 }
 
-// each calls fn with the value of every key matching filters, reading the
-// bucket once with a watcher (one request stream, not a get per key). The
-// read is retried whole on a transient failure, before fn sees anything.
+// each calls fn with the value of every key matching filters, in the
+// order the bucket last wrote them.
 func each(ctx context.Context, kv jetstream.KeyValue, filters []string, fn func(key string, rev uint64, val []byte) error) error {
-	var got []kvEntry
-	err := retry(ctx, func(actx context.Context) error {
-		got = got[:0]
-		// The listing may take longer than one attempt's bound: it
-		// streams, and stalls only when a server is lost.
-		w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
-		if err != nil {
-			return err
-		}
-		defer w.Stop()
-		idle := time.NewTimer(attemptTimeout)
-		defer idle.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-idle.C:
-				return nats.ErrTimeout
-			case e, ok := <-w.Updates():
-				if !ok {
-					return nats.ErrTimeout
-				}
-				if e == nil {
-					return nil // the initial values are done
-				}
-				got = append(got, kvEntry{e.Key(), e.Revision(), e.Value()})
-				idle.Reset(attemptTimeout)
-			}
-		}
-	})
+	got, err := scan(ctx, kv, filters, false)
 	if err != nil {
 		return err
 	}
@@ -149,6 +112,81 @@ func each(ctx context.Context, kv jetstream.KeyValue, filters []string, fn func(
 		}
 	}
 	return nil
+}
+
+// barrierPrefix starts the keys scan writes to know when its read is
+// current; no other key starts with it. Each herald process writes one,
+// over and over (a bucket keeps one value per key).
+const barrierPrefix = "_b."
+
+var barrierKey = barrierPrefix + nuid.Next()
+
+// scan reads the keys matching filters, with their values unless metaOnly,
+// reading the bucket once with a watcher (one request stream, not a get per
+// key). A watcher reads from one replica of the bucket, which may not yet
+// have a write the leader acknowledged; so scan first writes a barrier key
+// and reads until the replica has it: every write acknowledged before the
+// scan began is then seen. The read is retried whole on a transient
+// failure.
+func scan(ctx context.Context, kv jetstream.KeyValue, filters []string, metaOnly bool) ([]kvEntry, error) {
+	barrier := barrierKey
+	var got []kvEntry
+	err := retry(ctx, func(actx context.Context) error {
+		rev, err := kv.Put(actx, barrier, nil)
+		if err != nil {
+			return err
+		}
+		opts := []jetstream.WatchOpt{}
+		if metaOnly {
+			opts = append(opts, jetstream.MetaOnly())
+		}
+		// The listing may take longer than one attempt's bound: it
+		// streams, and stalls only when a server is lost.
+		fs := filters
+		if !slices.Contains(filters, ">") {
+			fs = append(slices.Clone(filters), barrier)
+		}
+		w, err := kv.WatchFiltered(ctx, fs, opts...)
+		if err != nil {
+			return err
+		}
+		defer w.Stop()
+		latest := map[string]kvEntry{}
+		initial, current := true, false
+		idle := time.NewTimer(attemptTimeout)
+		defer idle.Stop()
+		for initial || !current {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-idle.C:
+				return nats.ErrTimeout
+			case e, ok := <-w.Updates():
+				if !ok {
+					return nats.ErrTimeout
+				}
+				idle.Reset(attemptTimeout)
+				switch {
+				case e == nil:
+					initial = false
+				case e.Key() == barrier:
+					current = current || e.Revision() >= rev
+				case strings.HasPrefix(e.Key(), barrierPrefix):
+				case e.Operation() != jetstream.KeyValuePut:
+					delete(latest, e.Key())
+				default:
+					latest[e.Key()] = kvEntry{e.Key(), e.Revision(), e.Value()}
+				}
+			}
+		}
+		got = got[:0]
+		for _, e := range latest {
+			got = append(got, e)
+		}
+		slices.SortFunc(got, func(a, b kvEntry) int { return cmpU64(a.rev, b.rev) })
+		return nil
+	})
+	return got, err
 }
 
 func notFound(what, id string) error {
