@@ -81,6 +81,11 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share is this process's part of the send budgets and Owns the
+	// targets it sends to (cluster mode, see cluster.go); nil means all of
+	// them.
+	Share Share
+	Owns  Owns
 }
 
 // Bot runs the pipeline, the commands and the delivery scheduler.
@@ -101,6 +106,8 @@ type Bot struct {
 	// started is when the bot was built: a chat first seen within its
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
+	// owns says which targets this process sends to (cluster mode).
+	owns Owns
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
 	subsMu   sync.RWMutex
@@ -137,7 +144,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
-		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
+		metrics: o.Metrics, now: o.Now, owns: o.Owns, senders: map[alerts.Platform]Sender{},
 		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
 		subs: map[uint64]subInfo{},
 	}
@@ -151,7 +158,11 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.pacers[p] = newPacer(r, o.Now)
+		pc := newPacer(r, o.Now)
+		if o.Share != nil {
+			pc.share = func() float64 { return o.Share(p) }
+		}
+		b.pacers[p] = pc
 	}
 	return b, nil
 }

@@ -21,13 +21,18 @@ type gateway struct {
 	identifies int
 	resumes    int
 	heartbeats int
-	stall      bool
-	nextSess   int
+	// overlaps counts IDENTIFYs for a shard that another open connection
+	// already runs: two clients running one shard.
+	overlaps int
+	stall    bool
+	nextSess int
 }
 
 type gwConn struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
+	// shard is what the connection identified as, -1 before IDENTIFY.
+	shard int
 }
 
 func (c *gwConn) write(v any) error {
@@ -85,7 +90,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &gwConn{ws: ws}
+	c := &gwConn{ws: ws, shard: -1}
 	s.mu.Lock()
 	s.gw.conns[c] = true
 	s.notify()
@@ -160,6 +165,12 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gw.identifies++
+	for o := range s.gw.conns {
+		if o != c && o.shard == shard[0] {
+			s.gw.overlaps++
+		}
+	}
+	c.shard = shard[0]
 	s.gw.nextSess++
 	s.gw.shardCount = shard[1]
 	sess := &gwSession{id: "session-" + strconv.Itoa(s.gw.nextSess), shard: shard[0], conn: c}
@@ -317,4 +328,12 @@ func (s *Server) WaitConnected(n int) {
 		}
 		return true
 	})
+}
+
+// ShardOverlaps counts IDENTIFYs for a shard that another open gateway
+// connection was already running: more than one client on one shard.
+func (s *Server) ShardOverlaps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gw.overlaps
 }

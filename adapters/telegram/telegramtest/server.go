@@ -152,9 +152,12 @@ type Server struct {
 	secret       string
 	sendTimes    map[int64][]time.Time
 	violations   map[int64]int
-	enforce      bool
-	closed       bool
-	stopHook     chan struct{}
+	// polling counts getUpdates calls open now; conflicts those refused
+	// with 409 because another was open.
+	polling, conflicts int
+	enforce            bool
+	closed             bool
+	stopHook           chan struct{}
 }
 
 type pending struct {

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/herald-news/herald/adapters/feeds"
+	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/story"
+	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage/jetstream"
+)
+
+// Cluster mode (HERALD_NATS_URL): the store is NATS JetStream, shared by
+// every herald process of the deployment, and the work is divided among
+// them by leases: outbox partitions (by chat), feed partitions, Discord
+// shards and the one Telegram long poll. Without HERALD_NATS_URL none of
+// this runs.
+
+// feedPartitions divides the feeds among the processes.
+const feedPartitions = 64
+
+// outboxSettle is how long a process waits before it sends from an
+// outbox partition it just took: the longest per-chat interval (a group's
+// 3 s), so a chat whose partition moved keeps its pacing.
+const outboxSettle = 3 * time.Second
+
+// cluster is this process's part in a deployment.
+type cluster struct {
+	store  *jetstream.Store
+	coord  *jetstream.Coordinator
+	outbox *jetstream.Set
+	feeds  *jetstream.Set
+	tg     *jetstream.Set
+	dc     *jetstream.Set
+	wake   func()
+	// watchSubs delivers subscription changes; started before the matcher
+	// loads, run after.
+	watchSubs func()
+	metrics   *clusterMetrics
+
+	mu         sync.Mutex
+	heldOutbox map[int]bool // as of the last noteTakeover
+}
+
+// openCluster connects to NATS, retrying until it answers or ctx ends, and
+// declares the leases.
+func openCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, error) {
+	opts := jetstream.Options{URL: cfg.NATSURL, Creds: cfg.NATSCreds, Prefix: cfg.NATSPrefix,
+		Log: log.With("part", "nats")}
+	var st *jetstream.Store
+	delay := 250 * time.Millisecond
+	for {
+		var err error
+		st, err = jetstream.Open(ctx, opts)
+		if err == nil {
+			break
+		}
+		log.Warn("NATS not ready; retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("HERALD_NATS_URL: %w", err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+	c := &cluster{store: st, coord: st.NewCoordinator(), wake: func() {}}
+	c.outbox = c.coord.Set("outbox", st.Partitions(), outboxSettle, func() { c.wake(); go c.noteTakeover() })
+	st.SetOwned(c.outbox.Holds)
+	c.feeds = c.coord.Set("feeds", feedPartitions, 0, nil)
+	// A poll or shard given back is used by its new holder a moment
+	// later, once the old holder closed it (discordgo's close takes a
+	// second).
+	c.tg = c.coord.Set("telegram", 1, time.Second, nil)
+	c.dc = c.coord.Set("discord", max(1, cfg.DiscordShards), outboxSettle, nil)
+	log.Info("Cluster mode", "process", st.Name(), "replicas", st.Replicas(), "prefix", cfg.NATSPrefix)
+	return c, nil
+}
+
+// noteTakeover counts the deliveries queued in outbox partitions this
+// process just took: work another process had, each of which that process
+// may have been sending (a possible redelivery).
+func (c *cluster) noteTakeover() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := map[int]bool{}
+	for _, p := range c.outbox.Held() {
+		now[p] = true
+		if !c.heldOutbox[p] && c.metrics != nil {
+			if n, err := c.store.CountPartition(p); err == nil {
+				c.metrics.takenOver.Add(float64(n))
+			}
+		}
+	}
+	c.heldOutbox = now
+}
+
+// Owns says whether this process polls a feed.
+func (c *cluster) Owns(feedURL string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(feedURL))
+	return c.feeds.Holds(int(h.Sum32() % feedPartitions))
+}
+
+// share is this process's part of the send budgets: the outbox partitions
+// it sends from.
+func (c *cluster) share(alerts.Platform) float64 {
+	n := 0
+	for _, i := range c.outbox.Held() {
+		if c.outbox.Holds(i) {
+			n++
+		}
+	}
+	return float64(n) / float64(c.outbox.Size())
+}
+
+// sends says whether this process sends to a target: it holds the
+// target's outbox partition, and has held it long enough to use it.
+func (c *cluster) sends(t alerts.TargetID) bool { return c.outbox.Holds(c.store.Partition(t)) }
+
+// telegramLeader and discordLeader are the leases as the adapters see them.
+type telegramLeader struct{ set *jetstream.Set }
+
+func (l telegramLeader) Lead(ctx context.Context) (context.Context, bool) { return l.set.Lead(ctx, 0) }
+
+// beforeLoad starts the subscription watch before the matcher loads, so
+// no change made meanwhile is missed.
+func (c *cluster) beforeLoad(ctx context.Context, b *bot.Bot) error {
+	run, err := c.store.WatchSubscriptions(ctx, b.ApplySubscription, b.ForgetSubscription)
+	c.watchSubs = run
+	return err
+}
+
+// run keeps this process in the deployment until ctx ends: membership and
+// leases, the subscription watch into the matcher, the outbox watch that
+// wakes the scheduler, the list of chat-added feeds, and the story window
+// fed by the other processes' articles.
+func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clusterer *story.Clusterer, log *slog.Logger) {
+	c.wake = b.Wake
+	go c.coord.Run(ctx)
+	go c.watchSubs()
+	go func() {
+		err := c.store.WatchOutbox(ctx, func(p int) {
+			if c.outbox.Holds(p) {
+				b.Wake()
+			}
+		})
+		if err != nil {
+			log.Error("Outbox watch stopped", "err", err)
+		}
+	}()
+	go func() {
+		if err := c.store.WatchMeta(ctx, "feeds:added", poller.SyncAdded); err != nil {
+			log.Error("Feed list watch stopped", "err", err)
+		}
+	}()
+	go func() {
+		err := c.store.FollowArticles(ctx, time.Now().Add(-storyWindow), func(arts []alerts.Article) {
+			clusterer.Seed(nil, arts)
+			c.metrics.followed.Add(float64(len(arts)))
+		})
+		if err != nil {
+			log.Error("Story window no longer learns other processes' articles", "err", err)
+		}
+	}()
+}
+
+// clusterMetrics are the per-process cluster metrics.
+type clusterMetrics struct {
+	followed  prometheus.Counter
+	takenOver prometheus.Counter
+}
+
+func (c *cluster) registerMetrics(reg prometheus.Registerer) {
+	c.metrics = &clusterMetrics{
+		followed: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_articles_followed_total",
+			Help: "Articles committed by other processes that this process's story window took in."}),
+		takenOver: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_redeliveries_total",
+			Help: "Deliveries found queued in outbox partitions this process took over from another: each may have been in flight there, so may go out twice."}),
+	}
+	reg.MustRegister(c.metrics.followed, c.metrics.takenOver)
+	lag := prometheus.NewDesc("herald_cluster_consumer_lag", "Messages a consumer of this process has yet to take in: the articles stream (story window) and the subscription watch (matcher).", []string{"consumer"}, nil)
+	held := prometheus.NewDesc("herald_cluster_held", "Items of each kind of divided work this process holds: outbox and feed partitions, Discord shards, the Telegram long poll (0 or 1).", []string{"set"}, nil)
+	total := prometheus.NewDesc("herald_cluster_items", "Items of each kind of divided work in the deployment.", []string{"set"}, nil)
+	members := prometheus.NewDesc("herald_cluster_members", "Live herald processes in the deployment, as this one last counted.", nil, nil)
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{held, total, members, lag}, collect: func(ch chan<- prometheus.Metric) {
+		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.ArticlesLag()), "articles")
+		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.SubscriptionsLag()), "subscriptions")
+		for name, set := range map[string]*jetstream.Set{"outbox": c.outbox, "feeds": c.feeds, "telegram": c.tg, "discord": c.dc} {
+			ch <- prometheus.MustNewConstMetric(held, prometheus.GaugeValue, float64(len(set.Held())), name)
+			ch <- prometheus.MustNewConstMetric(total, prometheus.GaugeValue, float64(set.Size()), name)
+		}
+		ch <- prometheus.MustNewConstMetric(members, prometheus.GaugeValue, float64(c.coord.Members()))
+	}})
+}
+
+// collectorFunc is a prometheus.Collector made of a function.
+type collectorFunc struct {
+	descs   []*prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (f collectorFunc) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range f.descs {
+		ch <- d
+	}
+}
+func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f.collect(ch) }

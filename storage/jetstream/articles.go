@@ -1,0 +1,271 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// articleBodyCap bounds the stored body of an article (for /test).
+const articleBodyCap = 16 << 10
+
+func articleKeys(a *alerts.Article) []string {
+	var out []string
+	for _, k := range []string{"g:" + a.GUID, "u:" + a.URL, "h:" + a.ContentHash} {
+		if len(k) > 2 {
+			out = append(out, "k."+hashKey(k))
+		}
+	}
+	return out
+}
+
+// Seen reports whether the article, or one with the same GUID, canonical
+// URL or content hash, was committed before, by any process.
+func (s *Store) Seen(a *alerts.Article) (alerts.Article, bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var prev alerts.Article
+	if a.ID != "" {
+		_, err := getJSON(ctx, s.articles, "a."+enc(a.ID), &prev)
+		if err == nil {
+			return prev, true, nil
+		}
+		if !errors.Is(err, alerts.ErrNotFound) {
+			return prev, false, fmt.Errorf("seen: %w", err)
+		}
+	}
+	for _, k := range articleKeys(a) {
+		e, err := s.articles.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue
+		}
+		if err != nil {
+			return prev, false, fmt.Errorf("seen: %w", err)
+		}
+		_, err = getJSON(ctx, s.articles, "a."+enc(string(e.Value())), &prev)
+		if errors.Is(err, alerts.ErrNotFound) {
+			continue // expired: forgotten
+		}
+		if err != nil {
+			return prev, false, fmt.Errorf("seen: %w", err)
+		}
+		return prev, true, nil
+	}
+	return alerts.Article{}, false, nil
+}
+
+// GetArticle returns a stored article.
+func (s *Store) GetArticle(id string) (alerts.Article, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var a alerts.Article
+	if _, err := getJSON(ctx, s.articles, "a."+enc(id), &a); err != nil {
+		if errors.Is(err, alerts.ErrNotFound) {
+			return a, notFound("article", id)
+		}
+		return a, err
+	}
+	return a, nil
+}
+
+// GetStory returns a stored story.
+func (s *Store) GetStory(id string) (alerts.Story, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var st alerts.Story
+	if _, err := getJSON(ctx, s.stories, enc(id), &st); err != nil {
+		if errors.Is(err, alerts.ErrNotFound) {
+			return st, notFound("story", id)
+		}
+		return st, err
+	}
+	return st, nil
+}
+
+func capBody(a alerts.Article) alerts.Article {
+	if len(a.Body) > articleBodyCap {
+		cut := articleBodyCap
+		for cut > 0 && !utf8.RuneStart(a.Body[cut]) {
+			cut--
+		}
+		a.Body = a.Body[:cut]
+	}
+	return a
+}
+
+// Commit records an article, its story and its planned deliveries, in
+// the order bot.Articles.Commit asks of a store without transactions:
+// deliveries, then the story, then the article and its lookup keys; last,
+// the article goes on the articles stream for the other processes' story
+// windows. A crash part-way is replayed by the article's next ingest.
+func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Delivery) error {
+	if a.ID == "" {
+		return errors.New("commit article: empty ID")
+	}
+	if err := s.Enqueue(planned...); err != nil {
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if st.ID != "" {
+		if _, err := putJSON(ctx, s.stories, enc(st.ID), st); err != nil {
+			return fmt.Errorf("commit article %s: story: %w", a.ID, err)
+		}
+	}
+	var prev alerts.Article
+	_, err := getJSON(ctx, s.articles, "a."+enc(a.ID), &prev)
+	isNew := errors.Is(err, alerts.ErrNotFound)
+	switch {
+	case err == nil:
+		a.Ingested = prev.Ingested
+	case isNew:
+		if a.Ingested.IsZero() {
+			a.Ingested = time.Now()
+		}
+	default:
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	for _, k := range articleKeys(&a) {
+		// A key claimed by an earlier article keeps pointing there.
+		if _, err := s.articles.Create(ctx, k, []byte(a.ID)); err != nil && !conflict(err) {
+			return fmt.Errorf("commit article %s: %w", a.ID, err)
+		}
+	}
+	a = capBody(a)
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if _, err := s.articles.Put(ctx, "a."+enc(a.ID), raw); err != nil {
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	msg := &nats.Msg{Subject: s.opts.Prefix + ".articles." + enc(a.ID), Data: raw, Header: nats.Header{}}
+	msg.Header.Set(originHeader, s.opts.Name)
+	opts := []jetstream.PublishOpt{}
+	if isNew {
+		opts = append(opts, jetstream.WithMsgID(a.ID))
+	}
+	if _, err := s.js.PublishMsg(ctx, msg, opts...); err != nil {
+		// The article is stored and deduplicated; only the other
+		// processes' story windows miss it.
+		s.log.Warn("Article not announced to the other processes", "id", a.ID, "err", err)
+	}
+	return nil
+}
+
+// originHeader names the process that committed an article.
+const originHeader = "Herald-Origin"
+
+// RecentArticles returns up to n of the most recently committed articles,
+// newest first, from the articles stream.
+func (s *Store) RecentArticles(n int) ([]alerts.Article, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	st, err := s.js.Stream(ctx, s.articleStream)
+	if err != nil {
+		return nil, fmt.Errorf("recent articles: %w", err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recent articles: %w", err)
+	}
+	var out []alerts.Article
+	seen := map[string]bool{}
+	for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0 && len(out) < n; seq-- {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return out, fmt.Errorf("recent articles: %w", err)
+		}
+		var a alerts.Article
+		if json.Unmarshal(m.Data, &a) != nil || seen[a.ID] {
+			continue
+		}
+		seen[a.ID] = true
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// FollowArticles calls fn with the batches of articles other processes
+// commit from since on, until ctx ends: what this process's story window
+// must learn so that a report reaching another process joins the story.
+// Articles arriving together are handed over together, every few
+// milliseconds.
+func (s *Store) FollowArticles(ctx context.Context, since time.Time, fn func([]alerts.Article)) error {
+	cons, err := s.js.OrderedConsumer(ctx, s.articleStream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since,
+	})
+	if err != nil {
+		return fmt.Errorf("follow articles: %w", err)
+	}
+	var mu sync.Mutex
+	var buf []alerts.Article
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if md, err := m.Metadata(); err == nil {
+			s.articlesLag.Store(md.NumPending)
+		}
+		if m.Headers().Get(originHeader) == s.opts.Name {
+			return
+		}
+		var a alerts.Article
+		if json.Unmarshal(m.Data(), &a) == nil {
+			mu.Lock()
+			buf = append(buf, a)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("follow articles: %w", err)
+	}
+	defer cc.Stop()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		mu.Lock()
+		arts := buf
+		buf = nil
+		mu.Unlock()
+		if len(arts) > 0 {
+			fn(arts)
+		}
+	}
+}
+
+// Prune has nothing to do: articles, stories, the log and buttons expire
+// by their buckets' age limit, which is the retention.
+func (s *Store) Prune(before time.Time) (int, error) { return 0, nil }
+
+// ArticlesLag is how many committed articles this process's story window
+// has yet to take in (the articles consumer's pending count).
+func (s *Store) ArticlesLag() uint64 { return s.articlesLag.Load() }
+
+// SubscriptionsLag is how many subscription changes the watch had yet to
+// deliver when it last delivered one.
+func (s *Store) SubscriptionsLag() uint64 { return s.subsLag.Load() }
+
+// CountPartition returns how many deliveries are queued in an outbox
+// partition.
+func (s *Store) CountPartition(p int) (int, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	ks, err := keys(ctx, s.outbox, strconv.Itoa(p)+".*")
+	return len(ks), err
+}
