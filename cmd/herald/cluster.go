@@ -146,10 +146,11 @@ func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clu
 	go c.coord.Run(ctx)
 	go c.watchSubs()
 	go func() {
-		err := c.store.WatchOutbox(ctx, func(p int) {
-			if c.outbox.Holds(p) {
-				b.Wake()
+		err := c.store.WatchOutbox(ctx, func(ts []alerts.TargetID) {
+			if c.metrics != nil {
+				c.metrics.woken.Add(float64(len(ts)))
 			}
+			b.QueueChanged(ts...)
 		})
 		if err != nil {
 			log.Error("Outbox watch stopped", "err", err)
@@ -175,6 +176,7 @@ func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clu
 type clusterMetrics struct {
 	followed  prometheus.Counter
 	takenOver prometheus.Counter
+	woken     prometheus.Counter
 }
 
 func (c *cluster) registerMetrics(reg prometheus.Registerer) {
@@ -184,7 +186,9 @@ func (c *cluster) registerMetrics(reg prometheus.Registerer) {
 		takenOver: prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_redeliveries_total",
 			Help: "Deliveries found queued in outbox partitions this process took over from another: each may have been in flight there, so may go out twice."}),
 	}
-	reg.MustRegister(c.metrics.followed, c.metrics.takenOver)
+	c.metrics.woken = prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_outbox_notices_total",
+		Help: "Targets whose queued deliveries another process wrote in this process's outbox partitions, each read again at once."})
+	reg.MustRegister(c.metrics.followed, c.metrics.takenOver, c.metrics.woken)
 	lag := prometheus.NewDesc("herald_cluster_consumer_lag", "Messages a consumer of this process has yet to take in: the articles stream (story window) and the subscription watch (matcher).", []string{"consumer"}, nil)
 	held := prometheus.NewDesc("herald_cluster_held", "Items of each kind of divided work this process holds: outbox and feed partitions, Discord shards, the Telegram long poll (0 or 1).", []string{"set"}, nil)
 	total := prometheus.NewDesc("herald_cluster_items", "Items of each kind of divided work in the deployment.", []string{"set"}, nil)

@@ -91,7 +91,7 @@ func TestClusterSettingsEverywhereWithin2s(t *testing.T) {
 	t.Logf("subscription reached the other process in %s", took)
 
 	planned := func() int {
-		p, err := two.store.PendingFor(me.ID)
+		p, err := two.store.Queued(me.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestClusterSettingsEverywhereWithin2s(t *testing.T) {
 	took = within2s(t, "the other process holds alerts for the digest", func() bool {
 		n++
 		two.b.Ingest(ctx, art("digest"+itoaInt(n)))
-		p, _ := two.store.PendingFor(me.ID)
+		p, _ := two.store.Queued(me.ID)
 		return len(p) > 0 && p[len(p)-1].Held
 	})
 	t.Logf("digest reached the other process in %s", took)

@@ -72,12 +72,12 @@ func waitDrained(t *testing.T, obs *jetstream.Store, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		p, err := obs.Pending(1 << 20)
-		if err == nil && len(p) == 0 {
+		heads, err := obs.Heads()
+		if err == nil && len(heads) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("outbox not drained within %s: %d left (%v)", d, len(p), err)
+			t.Fatalf("outbox not drained within %s: %d targets still wait (%v)", d, len(heads), err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

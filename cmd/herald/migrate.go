@@ -117,14 +117,17 @@ func migrate(ctx context.Context, cfg config, progress io.Writer) (int, error) {
 	if err := step("delivery log and buttons", nil); err != nil {
 		return n, err
 	}
-	pending, err := db.Pending(1 << 30)
-	if err == nil {
-		for _, d := range pending { // in Seq order, which the cluster keeps
-			if err = st.Enqueue(d); err != nil {
-				break
-			}
-			n++
+	// One target's queue at a time, in Seq order, which the cluster keeps.
+	heads, err := db.Heads()
+	for _, h := range heads {
+		var queued []alerts.Delivery
+		if queued, err = db.Queued(h.Target); err != nil {
+			break
 		}
+		if err = st.Enqueue(queued...); err != nil {
+			break
+		}
+		n += len(queued)
 	}
 	if err := step("outbox", err); err != nil {
 		return n, err

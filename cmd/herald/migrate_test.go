@@ -74,14 +74,14 @@ func TestMigrateToNATS(t *testing.T) {
 	if v, _ := st.GetMeta("telegram.update_offset"); string(v) != "1234" {
 		t.Errorf("Telegram offset after the move: %q", v)
 	}
-	pending, _ := st.Pending(100)
+	pending, _ := st.Queued(chat.ID)
 	if len(pending) != 1 || pending[0].ID != queued.Key() {
 		t.Fatalf("outbox after the move: %+v, want the one queued alert", pending)
 	}
 	// The sent alert planned again (its story gains an article) is not
 	// sent again, and its buttons still work.
 	st.Enqueue(alerts.Delivery{ID: sentAlert.Key(), Kind: alerts.DeliverAlert, Target: chat.ID, Alerts: []alerts.Alert{sentAlert}, Created: time.Now()})
-	if pending, _ := st.Pending(100); len(pending) != 1 {
+	if pending, _ := st.Queued(chat.ID); len(pending) != 1 {
 		t.Errorf("an alert sent before the move was queued again: %d queued", len(pending))
 	}
 	if sent, err := st.SentForStory("s-sent"); err != nil || len(sent) != 1 || sent[0].MessageID != "55" {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -19,9 +19,16 @@ import (
 // articleBodyCap bounds the stored body of an article (for /test).
 const articleBodyCap = 16 << 10
 
+// articleKey is where an article is stored: written first by Commit,
+// since the outbox entries refer to it, and so not proof of a commit.
+func articleKey(id string) string { return "a." + enc(id) }
+
+// articleKeys are the keys that make a committed article seen: its ID, GUID,
+// canonical URL and content hash, each naming the article's ID. Commit
+// writes them last.
 func articleKeys(a *alerts.Article) []string {
 	var out []string
-	for _, k := range []string{"g:" + a.GUID, "u:" + a.URL, "h:" + a.ContentHash} {
+	for _, k := range []string{"i:" + a.ID, "g:" + a.GUID, "u:" + a.URL, "h:" + a.ContentHash} {
 		if len(k) > 2 {
 			out = append(out, "k."+hashKey(k))
 		}
@@ -35,15 +42,6 @@ func (s *Store) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	var prev alerts.Article
-	if a.ID != "" {
-		_, err := getJSON(ctx, s.articles, "a."+enc(a.ID), &prev)
-		if err == nil {
-			return prev, true, nil
-		}
-		if !errors.Is(err, alerts.ErrNotFound) {
-			return prev, false, fmt.Errorf("seen: %w", err)
-		}
-	}
 	for _, k := range articleKeys(a) {
 		e, err := s.articles.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
@@ -52,7 +50,7 @@ func (s *Store) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 		if err != nil {
 			return prev, false, fmt.Errorf("seen: %w", err)
 		}
-		_, err = getJSON(ctx, s.articles, "a."+enc(string(e.Value())), &prev)
+		_, err = getJSON(ctx, s.articles, articleKey(string(e.Value())), &prev)
 		if errors.Is(err, alerts.ErrNotFound) {
 			continue // expired: forgotten
 		}
@@ -69,7 +67,7 @@ func (s *Store) GetArticle(id string) (alerts.Article, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	var a alerts.Article
-	if _, err := getJSON(ctx, s.articles, "a."+enc(id), &a); err != nil {
+	if _, err := getJSON(ctx, s.articles, articleKey(id), &a); err != nil {
 		if errors.Is(err, alerts.ErrNotFound) {
 			return a, notFound("article", id)
 		}
@@ -104,26 +102,20 @@ func capBody(a alerts.Article) alerts.Article {
 }
 
 // Commit records an article, its story and its planned deliveries, in
-// the order bot.Articles.Commit asks of a store without transactions:
-// deliveries, then the story, then the article and its lookup keys; last,
-// the article goes on the articles stream for the other processes' story
+// the order bot.Articles.Commit asks of a store without transactions: the
+// article's record (which the deliveries refer to, and which Seen does not
+// look at), the deliveries, the story (merged with what another process
+// wrote meanwhile), and last the keys that make the article seen. Then the
+// article goes on the articles stream for the other processes' story
 // windows. A crash part-way is replayed by the article's next ingest.
 func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Delivery) error {
 	if a.ID == "" {
 		return errors.New("commit article: empty ID")
 	}
-	if err := s.Enqueue(planned...); err != nil {
-		return fmt.Errorf("commit article %s: %w", a.ID, err)
-	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	if st.ID != "" {
-		if _, err := putJSON(ctx, s.stories, enc(st.ID), st); err != nil {
-			return fmt.Errorf("commit article %s: story: %w", a.ID, err)
-		}
-	}
 	var prev alerts.Article
-	_, err := getJSON(ctx, s.articles, "a."+enc(a.ID), &prev)
+	_, err := getJSON(ctx, s.articles, articleKey(a.ID), &prev)
 	isNew := errors.Is(err, alerts.ErrNotFound)
 	switch {
 	case err == nil:
@@ -135,19 +127,27 @@ func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Deliv
 	default:
 		return fmt.Errorf("commit article %s: %w", a.ID, err)
 	}
-	for _, k := range articleKeys(&a) {
-		// A key claimed by an earlier article keeps pointing there.
-		if _, err := s.articles.Create(ctx, k, []byte(a.ID)); err != nil && !conflict(err) {
-			return fmt.Errorf("commit article %s: %w", a.ID, err)
-		}
-	}
 	a = capBody(a)
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	if _, err := s.articles.Put(ctx, "a."+enc(a.ID), raw); err != nil {
+	if _, err := s.articles.Put(ctx, articleKey(a.ID), raw); err != nil {
 		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	if err := s.enqueue(s.refs(a.ID), planned); err != nil {
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
+	}
+	if st.ID != "" {
+		if err := s.mergeStory(ctx, st); err != nil {
+			return fmt.Errorf("commit article %s: story: %w", a.ID, err)
+		}
+	}
+	for _, k := range articleKeys(&a) {
+		// A key claimed by an earlier article keeps pointing there.
+		if _, err := s.articles.Create(ctx, k, []byte(a.ID)); err != nil && !conflict(err) {
+			return fmt.Errorf("commit article %s: %w", a.ID, err)
+		}
 	}
 	msg := &nats.Msg{Subject: s.opts.Prefix + ".articles." + enc(a.ID), Data: raw, Header: nats.Header{}}
 	msg.Header.Set(originHeader, s.opts.Name)
@@ -161,6 +161,45 @@ func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Deliv
 		s.log.Warn("Article not announced to the other processes", "id", a.ID, "err", err)
 	}
 	return nil
+}
+
+// mergeStory stores a story, keeping what another process stored under
+// its ID meanwhile (two reports of one event committed at once by two
+// processes): the sources of both, the first article and creation of the
+// first, the latest update.
+func (s *Store) mergeStory(ctx context.Context, st alerts.Story) error {
+	key := enc(st.ID)
+	for range 50 {
+		var cur alerts.Story
+		rev, err := getJSON(ctx, s.stories, key, &cur)
+		if err != nil && !errors.Is(err, alerts.ErrNotFound) {
+			return err
+		}
+		w := st
+		if rev != 0 {
+			w = cur
+			have := map[string]bool{}
+			for _, src := range cur.Sources {
+				have[strings.ToLower(src)] = true
+			}
+			for _, src := range st.Sources {
+				if !have[strings.ToLower(src)] {
+					have[strings.ToLower(src)] = true
+					w.Sources = append(w.Sources, src)
+				}
+			}
+			if st.Updated.After(w.Updated) {
+				w.Updated = st.Updated
+			}
+		}
+		if _, err := updateJSON(ctx, s.stories, key, w, rev); conflict(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	return errors.New("too much contention")
 }
 
 // originHeader names the process that committed an article.
@@ -260,12 +299,3 @@ func (s *Store) ArticlesLag() uint64 { return s.articlesLag.Load() }
 // SubscriptionsLag is how many subscription changes the watch had yet to
 // deliver when it last delivered one.
 func (s *Store) SubscriptionsLag() uint64 { return s.subsLag.Load() }
-
-// CountPartition returns how many deliveries are queued in an outbox
-// partition.
-func (s *Store) CountPartition(p int) (int, error) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	ks, err := keys(ctx, s.outbox, strconv.Itoa(p)+".*")
-	return len(ks), err
-}

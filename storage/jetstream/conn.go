@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/herald-news/herald/alerts"
 )
 
 // Options configure Open. URL is required.
@@ -102,8 +104,12 @@ type Store struct {
 	// owned says which outbox partitions this process sends from; nil
 	// means all of them (a single process, or a test).
 	owned atomic.Pointer[func(int) bool]
-	keyMu sync.Mutex
-	keyOf map[string]string // delivery ID → outbox key
+	// own holds the revisions of the outbox entries this process wrote
+	// while WatchOutbox runs (key → revision).
+	own            sync.Map
+	watchingOutbox atomic.Bool
+	keyMu          sync.Mutex
+	targetOf map[string]alerts.TargetID // delivery ID → its target, for the entries seen here
 	ready atomic.Bool
 	// articlesLag and subsLag are the pending counts the article
 	// consumer and the subscription watch last reported.
@@ -188,24 +194,30 @@ func (s *Store) setup(ctx context.Context) error {
 		name string
 		ttl  time.Duration
 		hist uint8
+		// markers keeps a removed key's marker for markerTTL only.
+		markers bool
 	}
 	specs := []spec{
-		{&s.targets, "targets", 0, 1},
-		{&s.subs, "subs", 0, 1},
-		{&s.meta, "meta", 0, 1},
-		{&s.outbox, "outbox", 0, 1},
-		{&s.articles, "articles", s.opts.Retention, 1},
-		{&s.stories, "stories", s.opts.Retention, 1},
-		{&s.sentLog, "log", s.opts.Retention, 1},
-		{&s.leases, "leases", s.opts.LeaseTTL, 1},
-		{&s.members, "members", s.opts.LeaseTTL, 1},
+		{&s.targets, "targets", 0, 1, false},
+		{&s.subs, "subs", 0, 1, false},
+		{&s.meta, "meta", 0, 1, false},
+		{&s.outbox, "outbox", 0, 1, true},
+		{&s.articles, "articles", s.opts.Retention, 1, false},
+		{&s.stories, "stories", s.opts.Retention, 1, false},
+		{&s.sentLog, "log", s.opts.Retention, 1, false},
+		{&s.leases, "leases", s.opts.LeaseTTL, 1, false},
+		{&s.members, "members", s.opts.LeaseTTL, 1, false},
 	}
 	for _, sp := range specs {
 		name := p + "_" + sp.name
-		_, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		kvc := jetstream.KeyValueConfig{
 			Bucket: name, History: sp.hist, TTL: sp.ttl, Replicas: s.replicas,
 			Description: "Herald " + sp.name,
-		})
+		}
+		if sp.markers {
+			kvc.LimitMarkerTTL = markerTTL
+		}
+		_, err := s.js.CreateOrUpdateKeyValue(ctx, kvc)
 		if err != nil {
 			return fmt.Errorf("nats: bucket %s: %w", name, err)
 		}

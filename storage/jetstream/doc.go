@@ -13,11 +13,14 @@
 //	<p>_targets   target ID (encoded) → Target
 //	<p>_subs      "s.<id>" → Subscription; "t.<target>.<id>" index; no TTL
 //	<p>_meta      small named values: feed state, the Telegram offset, counters
-//	<p>_articles  "a.<id>" → Article; "k.<hash of GUID/URL/content>" → article ID
+//	<p>_articles  "a.<id>" → Article; "k.<hash of ID/GUID/URL/content>" → article ID
 //	<p>_stories   story ID → Story
 //	<p>_log       "l.<key>" → Sent; "s.<story>.<key>", "t.<target>.<key>" indexes;
 //	              "last.<target>" → newest key; "b.<token>" → Button
-//	<p>_outbox    "<partition>.<delivery ID>" → Delivery; never expires
+//	<p>_outbox    "e.<partition>.<target>.<delivery ID>" → entry (its alerts refer
+//	              to their articles by ID); "q.<partition>.<target>" → the
+//	              target's queue index (count, and the first 32 in due order);
+//	              never expire
 //	<p>_leases    "<set>.<item>" → holder; expires unless renewed
 //	<p>_members   "<process>" → heartbeat; expires unless renewed
 //	<P>_ARTICLES  stream of committed articles (subject <p>.articles.<id>),
@@ -36,9 +39,20 @@
 //
 // JetStream has no transaction across keys. Each method writes its keys in
 // an order that a crash part-way leaves harmless and a repeat completes:
-// Commit writes deliveries and story before the article (the contract of
-// bot.Articles.Commit); CompleteAll and Drop write the log before removing
-// the outbox entry, and Pending drops a queued alert whose log entry exists.
-// Enqueue is idempotent by delivery ID, deployment-wide, with
-// compare-and-set on each key.
+// Commit writes the article's record (which the entries refer to), the
+// deliveries and the story before the keys that make the article seen (the
+// contract of bot.Articles.Commit); CompleteAll and Drop write the log
+// before removing the outbox entry; a target's queue index counts an entry
+// before it is created and after it is removed, so a crash leaves an
+// over-count that Due mends (queue.go). Enqueue is idempotent by delivery
+// ID, deployment-wide, with compare-and-set on each key.
+//
+// # Reading the outbox
+//
+// The scheduler keeps each waiting target's queue head and reads a
+// target's deliveries when its turn comes (bot.Outbox). Heads reads the
+// queue indexes of the partitions this process holds, Head one index, Due
+// one index and the entries it returns: none of them reads the backlog.
+// WatchOutbox tells the process that sends to a chat when another process
+// queued something for it.
 package jetstream

@@ -2,23 +2,29 @@ package jetstream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/herald-news/herald/alerts"
 )
 
 // The outbox bucket is split into partitions by chat (a forum's topics
 // share their forum's), so that one process sends to a chat at a time:
-// Pending returns only the partitions this process holds (SetOwned), and
-// the platforms' per-chat pacing holds deployment-wide because a chat's
-// deliveries are all in one partition. Anyone may enqueue.
+// Heads reads only the partitions this process holds (SetOwned), and the
+// platforms' per-chat pacing holds deployment-wide because a chat's
+// deliveries are all in one partition. Anyone may enqueue. Each target's
+// queue is its entries and an index (queue.go).
+
+// markerTTL is how long the marker of a removed outbox key stays, so that
+// watchers see the removal; then the bucket forgets the key altogether.
+const markerTTL = time.Minute
 
 // Partition returns the outbox partition of a target.
 func (s *Store) Partition(t alerts.TargetID) int {
@@ -27,7 +33,7 @@ func (s *Store) Partition(t alerts.TargetID) int {
 	return int(h.Sum32() % uint32(s.opts.Partitions))
 }
 
-// SetOwned sets which outbox partitions Pending reads; nil reads all.
+// SetOwned sets which outbox partitions Heads reads; nil reads all.
 func (s *Store) SetOwned(owns func(partition int) bool) {
 	if owns == nil {
 		s.owned.Store(nil)
@@ -41,60 +47,88 @@ func (s *Store) owns(part int) bool {
 	return f == nil || (*f)(part)
 }
 
-func (s *Store) outboxKey(d alerts.Delivery) string {
-	return strconv.Itoa(s.Partition(d.Target)) + "." + enc(d.ID)
+func (s *Store) entryKey(t alerts.TargetID, id string) string {
+	return "e." + strconv.Itoa(s.Partition(t)) + "." + enc(string(t)) + "." + enc(id)
 }
 
-// outboxKeys remembers the key of each delivery ID this process saw, so
-// that CompleteAll, Reschedule and Drop, which get only the ID, need not
-// search the partitions.
+func (s *Store) indexKey(t alerts.TargetID) string {
+	return "q." + strconv.Itoa(s.Partition(t)) + "." + enc(string(t))
+}
 
-func (s *Store) rememberKey(id, key string) {
-	s.keyMu.Lock()
-	if s.keyOf == nil {
-		s.keyOf = map[string]string{}
+// outboxKey parses an entry key ("e.<part>.<target>.<id>") or an index key
+// ("q.<part>.<target>").
+func outboxKey(key string) (kind string, part int, t alerts.TargetID, ok bool) {
+	fs := strings.Split(key, ".")
+	if len(fs) < 3 || (fs[0] != "e" && fs[0] != "q") {
+		return "", 0, "", false
 	}
-	s.keyOf[id] = key
+	p, err := strconv.Atoi(fs[1])
+	if err != nil {
+		return "", 0, "", false
+	}
+	raw, err := dec(fs[2])
+	if err != nil {
+		return "", 0, "", false
+	}
+	return fs[0], p, alerts.TargetID(raw), true
+}
+
+// Delivery IDs do not name their target, so the store remembers the
+// target of each entry this process read or wrote: CompleteAll and Drop
+// get only IDs.
+
+func (s *Store) remember(id string, t alerts.TargetID) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.targetOf == nil || len(s.targetOf) > 1<<17 {
+		s.targetOf = map[string]alerts.TargetID{} // forget entries sent elsewhere
+	}
+	s.targetOf[id] = t
+}
+
+func (s *Store) forget(id string) {
+	s.keyMu.Lock()
+	delete(s.targetOf, id)
 	s.keyMu.Unlock()
 }
 
-func (s *Store) forgetKey(id string) {
-	s.keyMu.Lock()
-	delete(s.keyOf, id)
-	s.keyMu.Unlock()
+// getEntry reads a queued entry with its revision, or alerts.ErrNotFound.
+func (s *Store) getEntry(ctx context.Context, t alerts.TargetID, id string) (entryRecord, uint64, error) {
+	key := s.entryKey(t, id)
+	e, err := s.outbox.Get(ctx, key)
+	if isMissing(err) {
+		return entryRecord{}, 0, notFound("outbox entry", id)
+	}
+	if err != nil {
+		return entryRecord{}, 0, err
+	}
+	r, err := decodeEntry(key, e.Value())
+	return r, e.Revision(), err
 }
 
-// findKey returns the outbox key of a queued delivery, or
-// alerts.ErrNotFound.
-func (s *Store) findKey(ctx context.Context, id string) (string, error) {
+// locate returns a queued entry by ID alone: through the remembered
+// target, or by looking for the ID in every partition.
+func (s *Store) locate(ctx context.Context, id string) (entryRecord, uint64, error) {
 	s.keyMu.Lock()
-	k, ok := s.keyOf[id]
+	t, ok := s.targetOf[id]
 	s.keyMu.Unlock()
 	if ok {
-		if _, err := s.outbox.Get(ctx, k); err == nil {
-			return k, nil
+		r, rev, err := s.getEntry(ctx, t, id)
+		if !errors.Is(err, alerts.ErrNotFound) {
+			return r, rev, err
 		}
 	}
-	ks, err := keys(ctx, s.outbox, "*."+enc(id))
+	ks, err := keys(ctx, s.outbox, "e.*.*."+enc(id))
 	if err != nil {
-		return "", err
+		return entryRecord{}, 0, err
 	}
-	if len(ks) == 0 {
-		return "", notFound("outbox entry", id)
+	for _, k := range ks {
+		if _, _, t, ok := outboxKey(k); ok {
+			s.remember(id, t)
+			return s.getEntry(ctx, t, id)
+		}
 	}
-	s.rememberKey(id, ks[0])
-	return ks[0], nil
-}
-
-// getDelivery reads a queued delivery with its revision; a delivery
-// written before its Seq was known takes its first revision as Seq.
-func (s *Store) getDelivery(ctx context.Context, key string) (alerts.Delivery, uint64, error) {
-	var d alerts.Delivery
-	rev, err := getJSON(ctx, s.outbox, key, &d)
-	if err == nil && d.Seq == 0 {
-		d.Seq = rev
-	}
-	return d, rev, err
+	return entryRecord{}, 0, notFound("outbox entry", id)
 }
 
 func (s *Store) logged(ctx context.Context, key string) (bool, error) {
@@ -108,12 +142,19 @@ func (s *Store) logged(ctx context.Context, key string) (bool, error) {
 	return false, err
 }
 
+// enqueueWorkers bounds the deliveries one Enqueue writes at once.
+const enqueueWorkers = 16
+
 // Enqueue adds deliveries to the outbox, idempotent by ID across every
 // process: an alert already logged is skipped, a queued one is replaced in
 // place (keeping its Seq, Attempts and Created) with compare-and-set, and a
-// new one's Seq is its first revision in the bucket, which orders it after
-// every delivery enqueued before it.
+// new one is counted in its target's index, then created. Deliveries to
+// different targets are written side by side.
 func (s *Store) Enqueue(ds ...alerts.Delivery) error {
+	return s.enqueue(s.refs(), ds)
+}
+
+func (s *Store) enqueue(refs *articleRefs, ds []alerts.Delivery) error {
 	for _, d := range ds {
 		if d.ID == "" {
 			return errors.New("enqueue: delivery without ID")
@@ -121,321 +162,183 @@ func (s *Store) Enqueue(ds ...alerts.Delivery) error {
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	for _, d := range ds {
-		if err := s.enqueueOne(ctx, d); err != nil {
-			return fmt.Errorf("enqueue %s: %w", d.ID, err)
-		}
+	work := make(chan alerts.Delivery)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for range min(enqueueWorkers, len(ds)) {
+		wg.Go(func() {
+			for d := range work {
+				if err := s.enqueueOne(ctx, refs, d); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("enqueue %s: %w", d.ID, err))
+					mu.Unlock()
+				}
+			}
+		})
 	}
-	return nil
+	for _, d := range ds {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func (s *Store) enqueueOne(ctx context.Context, d alerts.Delivery) error {
-	key := s.outboxKey(d)
+func (s *Store) enqueueOne(ctx context.Context, refs *articleRefs, d alerts.Delivery) error {
+	rec := toRecord(d, func(id string) bool { return refs.stored(ctx, id) })
 	for range 50 {
 		if d.Kind == alerts.DeliverAlert {
 			if done, err := s.logged(ctx, d.ID); err != nil || done {
 				return err
 			}
 		}
-		old, rev, err := s.getDelivery(ctx, key)
-		if err != nil && !errors.Is(err, alerts.ErrNotFound) {
-			return err
+		old, rev, err := s.getEntry(ctx, d.Target, d.ID)
+		switch {
+		case err == nil:
+			err = s.replace(ctx, old, rev, rec)
+		case errors.Is(err, alerts.ErrNotFound):
+			err = s.create(ctx, d, rec)
 		}
-		w := d
-		if rev != 0 {
-			w.Seq, w.Attempts, w.Created = old.Seq, old.Attempts, old.Created
-		} else {
-			w.Seq = 0 // the store's to set
-		}
-		nrev, err := updateJSON(ctx, s.outbox, key, w, rev)
 		if conflict(err) {
-			continue
+			continue // another writer was quicker: look again
 		}
-		if err != nil {
-			return err
-		}
-		s.rememberKey(d.ID, key)
-		if rev == 0 && d.Kind == alerts.DeliverAlert {
-			// The alert may have been sent and logged between the check
-			// above and the create (another process completing the same
-			// delivery): then this copy goes again.
-			if done, err := s.logged(ctx, d.ID); err == nil && done {
-				s.outbox.Delete(ctx, key, lastRevision(nrev))
-			}
-		}
-		return nil
+		return err
 	}
 	return errors.New("too much contention")
 }
 
-// Pending returns up to limit queued deliveries of the partitions this
-// process holds, in ascending Seq order.
-func (s *Store) Pending(limit int) ([]alerts.Delivery, error) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	var filters []string
-	all := true
-	for p := range s.opts.Partitions {
-		if s.owns(p) {
-			filters = append(filters, strconv.Itoa(p)+".*")
-		} else {
-			all = false
+// create counts a new entry in its target's index, then writes it.
+func (s *Store) create(ctx context.Context, d alerts.Delivery, rec entryRecord) error {
+	now := time.Now()
+	var it queueItem
+	if _, err := s.changeIndex(ctx, d.Target, func(q *queueIndex) bool {
+		rec.Seq = q.nextSeq(now)
+		it = queueItem{NB: nanos(d.NotBefore), Seq: rec.Seq, ID: d.ID}
+		q.add(it, now)
+		return true
+	}); err != nil {
+		return err
+	}
+	key := s.entryKey(d.Target, d.ID)
+	rev, err := updateJSON(ctx, s.outbox, key, rec, 0)
+	if err != nil {
+		// Not created (another process created it first, or the write
+		// failed): the item counted for it goes.
+		s.uncount(ctx, d.Target, it)
+		return err
+	}
+	s.wrote(key, rev)
+	s.remember(d.ID, d.Target)
+	if d.Kind == alerts.DeliverAlert {
+		// The alert may have been sent and logged between the check and
+		// the create (another process completing the same delivery): then
+		// this copy goes again.
+		if done, err := s.logged(ctx, d.ID); err == nil && done {
+			if s.outbox.Delete(ctx, s.entryKey(d.Target, d.ID), jetstream.LastRevision(rev)) == nil {
+				s.uncount(ctx, d.Target, it)
+			}
 		}
 	}
-	if all {
-		filters = []string{">"}
+	return nil
+}
+
+// uncount removes an item whose entry is gone (or never came) from its
+// target's index. A failure leaves a phantom item, which Due removes.
+func (s *Store) uncount(ctx context.Context, t alerts.TargetID, it queueItem) {
+	now := time.Now()
+	if _, err := s.changeIndex(ctx, t, func(q *queueIndex) bool { return q.remove(it.ID, it.Seq, now) }); err != nil {
+		s.log.Warn("Outbox index not updated; Due will mend it", "target", t, "id", it.ID, "err", err)
 	}
-	if len(filters) == 0 {
-		return nil, nil
+}
+
+// replace writes a queued entry again with what an Enqueue brought,
+// keeping its Seq, Attempts and Created; a NotBefore that moves earlier is
+// moved in the index first, one that moves later after.
+func (s *Store) replace(ctx context.Context, old entryRecord, rev uint64, rec entryRecord) error {
+	rec.Seq, rec.Attempts, rec.Created = old.Seq, old.Attempts, old.Created
+	it := queueItem{NB: nanos(rec.NotBefore), Seq: rec.Seq, ID: rec.ID}
+	moveIndex := func() error {
+		_, err := s.changeIndex(ctx, rec.Target, func(q *queueIndex) bool { q.move(it); return true })
+		return err
 	}
-	var out []alerts.Delivery
-	err := each(ctx, s.outbox, filters, func(key string, rev uint64, v []byte) error {
-		var d alerts.Delivery
-		if err := json.Unmarshal(v, &d); err != nil {
-			return fmt.Errorf("outbox entry %s: %w", key, err)
+	earlier := rec.NotBefore.Before(old.NotBefore)
+	if earlier {
+		if err := moveIndex(); err != nil {
+			return err
 		}
-		if d.Seq == 0 {
-			d.Seq = rev
+	}
+	key := s.entryKey(rec.Target, rec.ID)
+	nrev, err := updateJSON(ctx, s.outbox, key, rec, rev)
+	if err != nil {
+		return err
+	}
+	s.wrote(key, nrev)
+	s.remember(rec.ID, rec.Target)
+	if rec.NotBefore.After(old.NotBefore) {
+		return moveIndex()
+	}
+	return nil
+}
+
+// changeIndex applies fn to a target's index with compare-and-set until
+// the write holds; fn returns false to write nothing. An index with
+// nothing left is removed.
+func (s *Store) changeIndex(ctx context.Context, t alerts.TargetID, fn func(q *queueIndex) bool) (queueIndex, error) {
+	key := s.indexKey(t)
+	for range 100 {
+		var q queueIndex
+		rev, err := getJSON(ctx, s.outbox, key, &q)
+		if err != nil && !errors.Is(err, alerts.ErrNotFound) {
+			return q, err
 		}
-		s.rememberKey(d.ID, key)
-		out = append(out, d)
+		if !fn(&q) {
+			return q, nil
+		}
+		switch {
+		case q.N > 0 || len(q.Recent) > 0:
+			_, err = updateJSON(ctx, s.outbox, key, q, rev)
+		case rev != 0:
+			err = s.outbox.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL))
+		}
+		if conflict(err) {
+			continue
+		}
+		return q, err
+	}
+	return queueIndex{}, fmt.Errorf("outbox index of %s: too much contention", t)
+}
+
+// listEntries reads every entry of one target.
+func (s *Store) listEntries(ctx context.Context, t alerts.TargetID) ([]entryRecord, error) {
+	prefix := "e." + strconv.Itoa(s.Partition(t)) + "." + enc(string(t)) + "."
+	var out []entryRecord
+	err := each(ctx, s.outbox, []string{prefix + "*"}, func(key string, _ uint64, v []byte) error {
+		r, err := decodeEntry(key, v)
+		if err != nil {
+			return err
+		}
+		s.remember(r.ID, t)
+		out = append(out, r)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read outbox: %w", err)
-	}
-	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmpU64(a.Seq, b.Seq) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-// Heads returns the queue heads of the targets in the partitions this
-// process holds. (Interim: it reads those partitions whole.)
-func (s *Store) Heads() ([]alerts.QueueHead, error) {
-	all, err := s.Pending(1 << 30)
-	if err != nil {
-		return nil, err
-	}
-	by := map[alerts.TargetID][]alerts.Delivery{}
-	for _, d := range all {
-		by[d.Target] = append(by[d.Target], d)
-	}
-	var out []alerts.QueueHead
-	for t, ds := range by {
-		out = append(out, headOf(t, ds))
-	}
-	return out, nil
-}
-
-func dueOrder(a, b alerts.Delivery) int {
-	if c := a.NotBefore.Compare(b.NotBefore); c != 0 {
-		return c
-	}
-	return cmpU64(a.Seq, b.Seq)
-}
-
-func headOf(t alerts.TargetID, ds []alerts.Delivery) alerts.QueueHead {
-	h := alerts.QueueHead{Target: t, Count: len(ds)}
-	if len(ds) > 0 {
-		first := slices.MinFunc(ds, dueOrder)
-		h.Next, h.Seq = first.NotBefore, first.Seq
-	}
-	return h
-}
-
-// Head returns a target's queue head.
-func (s *Store) Head(t alerts.TargetID) (alerts.QueueHead, error) {
-	ds, err := s.PendingFor(t)
-	return headOf(t, ds), err
-}
-
-// Due returns the target's deliveries due at now.
-func (s *Store) Due(t alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
-	ds, err := s.PendingFor(t)
-	if err != nil {
-		return nil, alerts.QueueHead{}, err
-	}
-	h := headOf(t, ds)
-	slices.SortFunc(ds, dueOrder)
-	var out []alerts.Delivery
-	for _, d := range ds {
-		if d.NotBefore.After(now) || len(out) >= limit {
-			break
-		}
-		out = append(out, d)
-	}
-	return out, h, nil
-}
-
-// Queued returns every delivery queued for the target, in Seq order.
-func (s *Store) Queued(t alerts.TargetID) ([]alerts.Delivery, error) { return s.PendingFor(t) }
-
-// PendingFor returns the queued deliveries of one target, whichever
-// process holds its partition (replanning after /digest or /quiet).
-func (s *Store) PendingFor(t alerts.TargetID) ([]alerts.Delivery, error) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	var out []alerts.Delivery
-	err := each(ctx, s.outbox, []string{strconv.Itoa(s.Partition(t)) + ".*"}, func(key string, rev uint64, v []byte) error {
-		var d alerts.Delivery
-		if json.Unmarshal(v, &d) != nil || d.Target != t {
-			return nil
-		}
-		if d.Seq == 0 {
-			d.Seq = rev
-		}
-		out = append(out, d)
-		return nil
-	})
-	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmpU64(a.Seq, b.Seq) })
 	return out, err
 }
 
-// CompleteAll logs deliveries sent as one message and removes them from
-// the outbox: the log first, so a crash in between leaves at most the
-// entry to send again (a duplicate of a send in flight), never an alert
-// unlogged and gone.
-func (s *Store) CompleteAll(ids []string, recs []alerts.Sent) error {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	ks := make([]string, len(ids))
-	for i, id := range ids {
-		k, err := s.findKey(ctx, id)
-		if err != nil {
-			return fmt.Errorf("complete %s: %w", id, err)
-		}
-		ks[i] = k
+// refill rebuilds a target's index from its entries. Should the index
+// change between the listing and the write, the listing is applied to the
+// index as it is then: an entry created meanwhile is among the index's
+// recent items (every create follows its count within the store's timeout,
+// which is shorter than phantomAge), and one removed meanwhile comes back
+// as an over-count that Due mends.
+func (s *Store) refill(ctx context.Context, t alerts.TargetID) (queueIndex, error) {
+	recs, err := s.listEntries(ctx, t)
+	if err != nil {
+		return queueIndex{}, err
 	}
+	items := make([]queueItem, 0, len(recs))
 	for _, r := range recs {
-		if err := s.putSent(ctx, r); err != nil {
-			return fmt.Errorf("complete: %w", err)
-		}
+		items = append(items, itemOf(r.Delivery))
 	}
-	for i, k := range ks {
-		if err := del(ctx, s.outbox, k); err != nil {
-			return fmt.Errorf("complete %s: %w", ids[i], err)
-		}
-		s.forgetKey(ids[i])
-	}
-	return nil
-}
-
-// Reschedule stores a failed attempt's Attempts, LastError and NotBefore.
-func (s *Store) Reschedule(d alerts.Delivery) error {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	for range 50 {
-		key, err := s.findKey(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		cur, rev, err := s.getDelivery(ctx, key)
-		if err != nil {
-			return err
-		}
-		cur.Attempts, cur.LastError, cur.NotBefore = d.Attempts, d.LastError, d.NotBefore
-		if _, err := updateJSON(ctx, s.outbox, key, cur, rev); conflict(err) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("reschedule %s: %w", d.ID, err)
-		}
-		return nil
-	}
-	return fmt.Errorf("reschedule %s: too much contention", d.ID)
-}
-
-// Drop gives a delivery up and logs why for each alert it carried.
-func (s *Store) Drop(id, reason string) error {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	key, err := s.findKey(ctx, id)
-	if err != nil {
-		return err
-	}
-	d, _, err := s.getDelivery(ctx, key)
-	if err != nil {
-		if errors.Is(err, alerts.ErrNotFound) {
-			return notFound("outbox entry", id)
-		}
-		return err
-	}
-	if d.Kind != alerts.DeliverEdit {
-		for _, a := range d.Alerts {
-			k := a.Key()
-			if done, err := s.logged(ctx, k); err != nil {
-				return err
-			} else if done {
-				continue
-			}
-			rec := alerts.Sent{Key: k, Target: d.Target, Story: a.Story, At: s.now(), Dropped: reason, Alert: a}
-			if err := s.putSent(ctx, rec); err != nil {
-				return fmt.Errorf("drop %s: %w", id, err)
-			}
-		}
-	}
-	if err := del(ctx, s.outbox, key); err != nil {
-		return fmt.Errorf("drop %s: %w", id, err)
-	}
-	s.forgetKey(id)
-	return nil
-}
-
-// moveOutbox re-keys the queued deliveries of from to to, as
-// storage.DB.MoveTarget does in one transaction.
-func (s *Store) moveOutbox(ctx context.Context, from, to alerts.TargetID) error {
-	queued, err := s.PendingFor(from)
-	if err != nil {
-		return err
-	}
-	for _, d := range queued {
-		oldKey := s.outboxKey(d)
-		nd := d
-		nd.Target = to
-		nd.Alerts = slices.Clone(d.Alerts)
-		for i := range nd.Alerts {
-			nd.Alerts[i].Target = to
-		}
-		if len(nd.Alerts) == 1 {
-			ok, nk := alerts.DeliveryKey(from, nd.Alerts[0].Story), nd.Alerts[0].Key()
-			switch d.ID {
-			case ok:
-				nd.ID = nk
-			case ok + ":edit":
-				nd.ID = nk + ":edit"
-			}
-		}
-		if nd.Kind == alerts.DeliverEdit {
-			nd.MessageID = d.MessageID
-		}
-		newKey := s.outboxKey(nd)
-		dup := false
-		if _, err := s.outbox.Get(ctx, newKey); err == nil {
-			dup = true
-		} else if nd.Kind == alerts.DeliverAlert {
-			if dup, err = s.logged(ctx, nd.ID); err != nil {
-				return err
-			}
-		}
-		if !dup {
-			if _, err := putJSON(ctx, s.outbox, newKey, nd); err != nil {
-				return err
-			}
-		}
-		if err := del(ctx, s.outbox, oldKey); err != nil {
-			return err
-		}
-		s.forgetKey(d.ID)
-	}
-	return nil
-}
-
-func partitionOf(key string) (int, bool) {
-	p, _, ok := strings.Cut(key, ".")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.Atoi(p)
-	return n, err == nil
+	return s.changeIndex(ctx, t, func(q *queueIndex) bool { q.refill(items, time.Now()); return true })
 }

@@ -86,3 +86,7 @@ func (r retryKV) Update(ctx context.Context, key string, v []byte, last uint64) 
 func (r retryKV) Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
 	return retry(ctx, func(ctx context.Context) error { return r.KeyValue.Delete(ctx, key, opts...) })
 }
+
+func (r retryKV) Purge(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
+	return retry(ctx, func(ctx context.Context) error { return r.KeyValue.Purge(ctx, key, opts...) })
+}

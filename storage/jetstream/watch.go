@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -55,21 +57,72 @@ func (s *Store) WatchSubscriptions(ctx context.Context, apply func(alerts.Subscr
 	return run, nil
 }
 
-// WatchOutbox calls changed with the partition of every outbox entry
-// written by any process from now on, until ctx ends, so the process that
-// holds the partition looks at it at once (a delivery planned elsewhere,
-// a replanned hold).
-func (s *Store) WatchOutbox(ctx context.Context, changed func(partition int)) error {
-	w, err := s.outbox.WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+// WatchOutbox calls changed with the targets whose outbox entries another
+// process wrote (queued, replanned, moved) in the partitions this process
+// holds, from now on until ctx ends, a few milliseconds' worth at a time:
+// so the process that sends to a chat learns of a delivery planned
+// elsewhere at once, not at its next full read of the heads. Entries this
+// process wrote are left out (it knows of them).
+func (s *Store) WatchOutbox(ctx context.Context, changed func([]alerts.TargetID)) error {
+	w, err := s.outbox.Watch(ctx, "e.>", jetstream.UpdatesOnly(), jetstream.MetaOnly())
 	if err != nil {
 		return fmt.Errorf("watch outbox: %w", err)
 	}
+	s.watchingOutbox.Store(true)
+	defer s.watchingOutbox.Store(false)
+	var mu sync.Mutex
+	batch := map[alerts.TargetID]bool{}
+	flush := time.NewTicker(5 * time.Millisecond)
+	defer flush.Stop()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-flush.C:
+			}
+			mu.Lock()
+			ts := make([]alerts.TargetID, 0, len(batch))
+			for t := range batch {
+				ts = append(ts, t)
+			}
+			clear(batch)
+			mu.Unlock()
+			if len(ts) > 0 {
+				changed(ts)
+			}
+		}
+	}()
 	watchPuts(ctx, w, func(e jetstream.KeyValueEntry) {
-		if p, ok := partitionOf(e.Key()); ok {
-			changed(p)
+		if s.ownWrite(e.Key(), e.Revision()) {
+			return
+		}
+		if _, p, t, ok := outboxKey(e.Key()); ok && s.owns(p) {
+			mu.Lock()
+			batch[t] = true
+			mu.Unlock()
 		}
 	})
 	return nil
+}
+
+// wrote notes an outbox entry this process wrote, for WatchOutbox to leave
+// out when it comes back.
+func (s *Store) wrote(key string, rev uint64) {
+	if s.watchingOutbox.Load() {
+		s.own.Store(key, rev)
+	}
+}
+
+func (s *Store) ownWrite(key string, rev uint64) bool {
+	v, ok := s.own.Load(key)
+	if !ok {
+		return false
+	}
+	if v.(uint64) <= rev {
+		s.own.CompareAndDelete(key, v)
+	}
+	return v.(uint64) == rev
 }
 
 // watchPuts calls fn with every value a watcher delivers (not deletes),
