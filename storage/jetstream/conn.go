@@ -109,8 +109,8 @@ type Store struct {
 	own            sync.Map
 	watchingOutbox atomic.Bool
 	keyMu          sync.Mutex
-	targetOf map[string]alerts.TargetID // delivery ID → its target, for the entries seen here
-	ready atomic.Bool
+	targetOf       map[string]alerts.TargetID // delivery ID → its target, for the entries seen here
+	ready          atomic.Bool
 	// articlesLag and subsLag are the pending counts the article
 	// consumer and the subscription watch last reported.
 	articlesLag, subsLag atomic.Uint64
