@@ -12,7 +12,6 @@ import (
 
 	"github.com/herald-news/herald/adapters/feeds"
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/alerts/story"
 	"github.com/herald-news/herald/bot"
 	"github.com/herald-news/herald/storage/jetstream"
 )
@@ -40,6 +39,8 @@ type cluster struct {
 	tg     *jetstream.Set
 	dc     *jetstream.Set
 	wake   func()
+	// stories assigns stories across the deployment (cluster_story.go).
+	stories *clusterStories
 	// watchSubs delivers subscription changes; started before the matcher
 	// loads, run after.
 	watchSubs func()
@@ -141,10 +142,15 @@ func (c *cluster) beforeLoad(ctx context.Context, b *bot.Bot) error {
 // leases, the subscription watch into the matcher, the outbox watch that
 // wakes the scheduler, the list of chat-added feeds, and the story window
 // fed by the other processes' articles.
-func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clusterer *story.Clusterer, log *slog.Logger) {
+func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, log *slog.Logger) {
 	c.wake = b.Wake
 	go c.coord.Run(ctx)
 	go c.watchSubs()
+	go func() {
+		if err := c.store.FollowIntents(ctx); err != nil {
+			log.Error("Announcements not followed: two reports ingested at once by two processes may form two stories", "err", err)
+		}
+	}()
 	go func() {
 		err := c.store.WatchOutbox(ctx, func(ts []alerts.TargetID) {
 			if c.metrics != nil {
@@ -163,7 +169,7 @@ func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, clu
 	}()
 	go func() {
 		err := c.store.FollowArticles(ctx, time.Now().Add(-storyWindow), func(arts []alerts.Article) {
-			clusterer.Seed(nil, arts)
+			c.stories.Seed(arts)
 			c.metrics.followed.Add(float64(len(arts)))
 		})
 		if err != nil {
@@ -188,7 +194,7 @@ func (c *cluster) registerMetrics(reg prometheus.Registerer) {
 	}
 	c.metrics.woken = prometheus.NewCounter(prometheus.CounterOpts{Name: "herald_cluster_outbox_notices_total",
 		Help: "Targets whose queued deliveries another process wrote in this process's outbox partitions, each read again at once."})
-	reg.MustRegister(c.metrics.followed, c.metrics.takenOver, c.metrics.woken)
+	reg.MustRegister(c.metrics.followed, c.metrics.takenOver, c.metrics.woken, c.stories.waited)
 	lag := prometheus.NewDesc("herald_cluster_consumer_lag", "Messages a consumer of this process has yet to take in: the articles stream (story window) and the subscription watch (matcher).", []string{"consumer"}, nil)
 	held := prometheus.NewDesc("herald_cluster_held", "Items of each kind of divided work this process holds: outbox and feed partitions, Discord shards, the Telegram long poll (0 or 1).", []string{"set"}, nil)
 	total := prometheus.NewDesc("herald_cluster_items", "Items of each kind of divided work in the deployment.", []string{"set"}, nil)

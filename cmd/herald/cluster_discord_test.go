@@ -12,6 +12,9 @@ import (
 // heldBy reads herald_cluster_held{set} from an in-test process's metrics.
 func heldBy(addr, set string) int { return (&heraldProc{addr: addr}).held(set) }
 
+// metricOf reads one sample from an in-test process's metrics, or -1.
+func metricOf(addr, sample string) float64 { return (&heraldProc{addr: addr}).metric(sample) }
+
 // TestClusterDiscordShards: HERALD_DISCORD_SHARDS is the deployment's
 // total. One process runs all four shards; a second joins and takes half;
 // the first leaves and the second runs all four. No shard ever runs in two

@@ -124,9 +124,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	}
 	var share bot.Share
 	var owns bot.Owns
+	var stories bot.Clusterer = core.clusterer
 	if cl != nil {
 		popts.Owner = cl
 		share, owns = cl.share, cl.sends
+		cl.stories = newClusterStories(core.clusterer, cl.store)
+		stories = cl.stories
 		cl.registerMetrics(reg)
 	}
 	poller := feeds.NewPoller(popts, st, log.With("part", "feeds"))
@@ -148,7 +151,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		senders = append(senders, p)
 	}
 	b, err := bot.New(bot.Options{
-		Store: st, Share: share, Owns: owns, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
+		Store: st, Share: share, Owns: owns, Matcher: core.matcher, Parse: core.parse, Clusterer: stories, Summarize: core.summarize,
 		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute,
 			ChatSources: cfg.ChatSources},
@@ -251,7 +254,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 
 	g, gctx := errgroup.WithContext(ctx)
 	if cl != nil {
-		cl.run(gctx, b, poller, core.clusterer, log.With("part", "cluster"))
+		cl.run(gctx, b, poller, log.With("part", "cluster"))
 	}
 	articles := make(chan alerts.Article, 256)
 	g.Go(func() error { return b.Run(gctx, articles) })

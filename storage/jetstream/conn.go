@@ -98,7 +98,9 @@ type Store struct {
 	log  *slog.Logger
 
 	targets, subs, meta, articles, stories, sentLog, outbox, leases, members jetstream.KeyValue
-	articleStream                                                            string
+	articleStream, intentStream                                              string
+	intents                                                                  *intents
+	following                                                                atomic.Bool
 	replicas                                                                 int
 
 	// owned says which outbox partitions this process sends from; nil
@@ -159,7 +161,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
-	s := &Store{opts: opts, nc: nc, js: js, log: opts.Log}
+	s := &Store{opts: opts, nc: nc, js: js, log: opts.Log, intents: &intents{changed: make(chan struct{})}}
 	if err := s.setup(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -253,6 +255,15 @@ func (s *Store) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("nats: stream %s: %w", s.articleStream, err)
+	}
+	s.intentStream = strings.ToUpper(p) + "_INTENTS"
+	_, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: s.intentStream, Subjects: []string{p + ".intents.>"}, MaxAge: intentsAge,
+		Replicas: s.replicas, Storage: jetstream.FileStorage,
+		Description: "Herald: articles about to be assigned a story, in the deployment's order",
+	})
+	if err != nil {
+		return fmt.Errorf("nats: stream %s: %w", s.intentStream, err)
 	}
 	return nil
 }
