@@ -41,6 +41,8 @@ type cluster struct {
 	wake   func()
 	// stories assigns stories across the deployment (cluster_story.go).
 	stories *clusterStories
+	// budget is this process's share of the send budgets.
+	budget *jetstream.Budget
 	// watchSubs delivers subscription changes; started before the matcher
 	// loads, run after.
 	watchSubs func()
@@ -109,16 +111,16 @@ func (c *cluster) Owns(feedURL string) bool {
 	return c.feeds.Holds(int(h.Sum32() % feedPartitions))
 }
 
-// share is this process's part of the send budgets: the outbox partitions
-// it sends from.
-func (c *cluster) share(alerts.Platform) float64 {
-	n := 0
-	for _, i := range c.outbox.Held() {
-		if c.outbox.Holds(i) {
-			n++
-		}
+// budgetFor divides the budgets of the platforms this process sends to
+// with the other processes (jetstream.Budget), and returns this process's
+// share, which its pacers read.
+func (c *cluster) budgetFor(senders []bot.Sender) bot.Share {
+	var ps []alerts.Platform
+	for _, s := range senders {
+		ps = append(ps, s.Platform())
 	}
-	return float64(n) / float64(c.outbox.Size())
+	c.budget = c.coord.Budget(ps...)
+	return c.budget.Share
 }
 
 // sends says whether this process sends to a target: it holds the
@@ -146,6 +148,12 @@ func (c *cluster) run(ctx context.Context, b *bot.Bot, poller *feeds.Poller, log
 	c.wake = b.Wake
 	go c.coord.Run(ctx)
 	go c.watchSubs()
+	if c.budget != nil {
+		go c.budget.Run(ctx, func(p alerts.Platform) (jetstream.BudgetUse, bool) {
+			u, ok := b.BudgetUse(p)
+			return jetstream.BudgetUse{Used: u.Used, Total: u.Total, Blocked: u.Blocked}, ok
+		})
+	}
 	go func() {
 		if err := c.store.FollowIntents(ctx); err != nil {
 			log.Error("Announcements not followed: two reports ingested at once by two processes may form two stories", "err", err)
@@ -199,7 +207,13 @@ func (c *cluster) registerMetrics(reg prometheus.Registerer) {
 	held := prometheus.NewDesc("herald_cluster_held", "Items of each kind of divided work this process holds: outbox and feed partitions, Discord shards, the Telegram long poll (0 or 1).", []string{"set"}, nil)
 	total := prometheus.NewDesc("herald_cluster_items", "Items of each kind of divided work in the deployment.", []string{"set"}, nil)
 	members := prometheus.NewDesc("herald_cluster_members", "Live herald processes in the deployment, as this one last counted.", nil, nil)
-	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{held, total, members, lag}, collect: func(ch chan<- prometheus.Metric) {
+	budget := prometheus.NewDesc("herald_cluster_budget_share", "This process's part of each platform's send budget (0 to 1), which follows the load.", []string{"platform"}, nil)
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{held, total, members, lag, budget}, collect: func(ch chan<- prometheus.Metric) {
+		if c.budget != nil {
+			for _, p := range c.budget.Platforms() {
+				ch <- prometheus.MustNewConstMetric(budget, prometheus.GaugeValue, c.budget.Share(p), string(p))
+			}
+		}
 		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.ArticlesLag()), "articles")
 		ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(c.store.SubscriptionsLag()), "subscriptions")
 		for name, set := range map[string]*jetstream.Set{"outbox": c.outbox, "feeds": c.feeds, "telegram": c.tg, "discord": c.dc} {

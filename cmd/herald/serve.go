@@ -127,7 +127,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	var stories bot.Clusterer = core.clusterer
 	if cl != nil {
 		popts.Owner = cl
-		share, owns = cl.share, cl.sends
+		owns = cl.sends
 		cl.stories = newClusterStories(core.clusterer, cl.store)
 		stories = cl.stories
 		cl.registerMetrics(reg)
@@ -149,6 +149,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	senders := []bot.Sender{}
 	for _, p := range plats {
 		senders = append(senders, p)
+	}
+	if cl != nil {
+		share = cl.budgetFor(senders)
 	}
 	b, err := bot.New(bot.Options{
 		Store: st, Share: share, Owns: owns, Matcher: core.matcher, Parse: core.parse, Clusterer: stories, Summarize: core.summarize,

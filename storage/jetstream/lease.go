@@ -50,6 +50,10 @@ type Coordinator struct {
 	sets    []*Set
 	members int
 	memRev  uint64
+	// live are the members at the last look (their keys), and beat when
+	// this process's own membership was last renewed.
+	live map[string]bool
+	beat time.Time
 }
 
 // NewCoordinator returns a coordinator for the store's process; call Run.
@@ -133,17 +137,33 @@ func (c *Coordinator) round(ctx context.Context) {
 // heartbeat renews this process's membership key and counts the live ones.
 func (c *Coordinator) heartbeat(ctx context.Context) {
 	key := enc(c.s.opts.Name)
-	val := []byte(strconv.FormatInt(time.Now().UnixMilli(), 10))
+	now := time.Now()
+	val := []byte(strconv.FormatInt(now.UnixMilli(), 10))
 	if rev, err := c.s.members.Put(ctx, key, val); err == nil {
-		c.memRev = rev
+		c.mu.Lock()
+		c.memRev, c.beat = rev, now
+		c.mu.Unlock()
 	}
 	ks, err := keys(ctx, c.s.members, ">")
 	if err != nil {
 		return
 	}
+	live := map[string]bool{}
+	for _, k := range ks {
+		live[k] = true
+	}
 	c.mu.Lock()
 	c.members = max(1, len(ks))
+	c.live = live
 	c.mu.Unlock()
+}
+
+// liveMembers returns this process's member key, the live members' keys
+// at the last look, and when this process's membership was last renewed.
+func (c *Coordinator) liveMembers() (me string, live map[string]bool, beat time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return enc(c.s.opts.Name), c.live, c.beat
 }
 
 // balance renews the set's leases, gives back what is over the fair share
