@@ -38,6 +38,9 @@ type Options struct {
 	// ShardLeader, when set, decides which shards this process runs: in a
 	// deployment of several processes each shard runs in exactly one.
 	ShardLeader ShardLeader
+	// IdentifyGate, when set, spaces this process's session starts
+	// against the other processes' (with ShardLeader).
+	IdentifyGate IdentifyGate
 	// HTTPClient carries REST requests; its Transport is wrapped to reach
 	// APIBase. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
@@ -51,6 +54,14 @@ type Options struct {
 // ok is false when ctx ended first.
 type ShardLeader interface {
 	Lead(ctx context.Context, shard int) (lctx context.Context, ok bool)
+}
+
+// IdentifyGate spaces gateway session starts across a deployment: Discord
+// lets a bot start max_concurrency sessions per 5 seconds, one per rate
+// limit bucket (shard % max_concurrency). WaitIdentify returns once this
+// process may send an IDENTIFY in bucket, or ctx's error.
+type IdentifyGate interface {
+	WaitIdentify(ctx context.Context, bucket int) error
 }
 
 // Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
@@ -69,9 +80,12 @@ type Adapter struct {
 	ready   []atomic.Bool
 	// running marks the shards this process runs (all of them without a
 	// ShardLeader); Ready looks only at those.
-	running []atomic.Bool
-	leader  ShardLeader
-	appID   atomic.Pointer[string]
+	running  []atomic.Bool
+	leader   ShardLeader
+	identify IdentifyGate
+	// conc is max_concurrency, as GET /gateway/bot told it.
+	conc  int
+	appID atomic.Pointer[string]
 
 	// retryBase is the first wait between failed gateway opens or command
 	// syncs; it doubles up to retryMax (see retryPolicy).
@@ -130,6 +144,8 @@ func New(opts Options) (*Adapter, error) {
 		ready:          make([]atomic.Bool, opts.Shards),
 		running:        make([]atomic.Bool, opts.Shards),
 		leader:         opts.ShardLeader,
+		identify:       opts.IdentifyGate,
+		conc:           1,
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
@@ -219,6 +235,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 			conc = gb.SessionStartLimit.MaxConcurrency
 		}
 	}
+	a.conc = conc
 	var wg sync.WaitGroup
 	for i, s := range a.shards {
 		if a.leader != nil {
@@ -270,9 +287,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 // leadShard runs shard i whenever this process leads it: it opens the
 // session when the shard comes to it and closes it when the shard moves
 // to another process (one that joined, or took over from a dead one).
-// Its IDENTIFY is not spaced against the other processes' shards (a
-// shared session-start budget is not implemented): a failed IDENTIFY is
-// retried with openShard's backoff.
+// Its IDENTIFY waits for the IdentifyGate, which spaces it against the
+// other processes' (a reconnect discordgo makes on its own does not ask).
 func (a *Adapter) leadShard(ctx context.Context, fail context.CancelCauseFunc, i int, s *discordgo.Session) {
 	for {
 		lctx, ok := a.leader.Lead(ctx, i)
@@ -300,6 +316,11 @@ func (a *Adapter) leadShard(ctx context.Context, fail context.CancelCauseFunc, i
 // openShard opens one gateway session, retrying transient failures.
 func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		if a.identify != nil {
+			if err := a.identify.WaitIdentify(ctx, i%max(a.conc, 1)); err != nil {
+				return struct{}{}, backoff.Permanent(err)
+			}
+		}
 		done := make(chan error, 1)
 		go func() {
 			err := s.Open()

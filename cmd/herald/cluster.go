@@ -30,6 +30,10 @@ const feedPartitions = 64
 // 3 s), so a chat whose partition moved keeps its pacing.
 const outboxSettle = 3 * time.Second
 
+// discordIdentifyGap is how far apart the deployment starts two Discord
+// sessions in one rate-limit bucket: Discord's 5 s, and a margin.
+const discordIdentifyGap = 5*time.Second + 250*time.Millisecond
+
 // cluster is this process's part in a deployment.
 type cluster struct {
 	store  *jetstream.Store
@@ -43,6 +47,8 @@ type cluster struct {
 	stories *clusterStories
 	// budget is this process's share of the send budgets.
 	budget *jetstream.Budget
+	// identify spaces the deployment's Discord session starts.
+	identify *jetstream.IdentifyGate
 	// watchSubs delivers subscription changes; started before the matcher
 	// loads, run after.
 	watchSubs func()
@@ -82,6 +88,12 @@ func openCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, e
 	// second).
 	c.tg = c.coord.Set("telegram", 1, time.Second, nil)
 	c.dc = c.coord.Set("discord", max(1, cfg.DiscordShards), outboxSettle, nil)
+	if cfg.DiscordToken != "" {
+		var err error
+		if c.identify, err = st.IdentifyGate(ctx, discordIdentifyGap); err != nil {
+			return nil, err
+		}
+	}
 	log.Info("Cluster mode", "process", st.Name(), "replicas", st.Replicas(), "prefix", cfg.NATSPrefix)
 	return c, nil
 }

@@ -174,6 +174,12 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 	waitSends(30, time.Minute)
 	burst(9100)
 	waitSends(60, time.Minute)
+	share := func(p *heraldProc) float64 { return p.metric(`herald_cluster_budget_share{platform="telegram"}`) }
+	sv, ss := share(victim), share(survivor)
+	t.Logf("Telegram budget shares while both send: %.3f and %.3f", sv, ss)
+	if sv+ss > 1+1e-9 || sv < 2.0/30-1e-9 || ss < 2.0/30-1e-9 {
+		t.Errorf("budget shares %.3f and %.3f: want each at least the floor (2 of 30), together at most the whole", sv, ss)
+	}
 	victim.cmd.Process.Kill() // SIGKILL
 	victim.cmd.Wait()
 	killed := time.Now()
@@ -185,6 +191,12 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("work taken over in %s", time.Since(killed).Round(100*time.Millisecond))
+	for share(survivor) < 1 {
+		if time.Since(killed) > 15*time.Second {
+			t.Fatalf("after 15 s the survivor has %.3f of the Telegram budget, want all of it", share(survivor))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// The takeover shows in the survivor's metrics.
 	if n := survivor.metric("herald_cluster_redeliveries_total"); n <= 0 {
 		t.Errorf("herald_cluster_redeliveries_total = %v after taking over a backlog", n)

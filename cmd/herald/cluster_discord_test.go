@@ -18,13 +18,16 @@ func metricOf(addr, sample string) float64 { return (&heraldProc{addr: addr}).me
 // TestClusterDiscordShards: HERALD_DISCORD_SHARDS is the deployment's
 // total. One process runs all four shards; a second joins and takes half;
 // the first leaves and the second runs all four. No shard ever runs in two
-// processes at once.
+// processes at once, and the deployment's session starts keep Discord's
+// pace: one per rate-limit bucket (shard % max_concurrency) per 5 s,
+// whichever process starts them.
 func TestClusterDiscordShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for shards to move between processes")
 	}
 	nc := natstest.Start(t, 3)
 	fake := discordtest.New(t)
+	fake.MaxConcurrency = 2
 	vars := []string{"HERALD_DISCORD_TOKEN", discordtest.Token, "HERALD_DISCORD_API", fake.APIBase(), "HERALD_DISCORD_SHARDS", "4"}
 	one := startClusterProcess(t, nc.URL(), nil, vars...)
 	fake.WaitConnected(4)
@@ -51,4 +54,12 @@ func TestClusterDiscordShards(t *testing.T) {
 		t.Errorf("%d times a shard was identified while another connection ran it", n)
 	}
 	t.Logf("%s identifies for 4 shards over the moves", strconv.Itoa(fake.Identifies()))
+	last := map[int]time.Time{}
+	for _, id := range fake.IdentifyLog() {
+		bucket := id.Shard % fake.MaxConcurrency
+		if prev, ok := last[bucket]; ok && id.At.Sub(prev) < 5*time.Second {
+			t.Errorf("shard %d identified %s after the last session start in its bucket, want 5 s", id.Shard, id.At.Sub(prev).Round(time.Millisecond))
+		}
+		last[bucket] = id.At
+	}
 }

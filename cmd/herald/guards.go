@@ -28,5 +28,6 @@ var (
 	_ feeds.BatchStateStore = (*jetstream.Store)(nil)
 	_ telegram.Store        = (*jetstream.Store)(nil)
 	_ discord.ShardLeader   = (*jetstream.Set)(nil)
+	_ discord.IdentifyGate  = (*jetstream.IdentifyGate)(nil)
 	_ feeds.Owner           = (*cluster)(nil)
 )

@@ -47,7 +47,7 @@ func buildPlatforms(cfg config, h *handler, meta telegram.Store, cl *cluster, lo
 			Handler: h, Log: log.With("part", "discord"),
 		}
 		if cl != nil {
-			opts.ShardLeader = cl.dc
+			opts.ShardLeader, opts.IdentifyGate = cl.dc, cl.identify
 		}
 		dc, err := discord.New(opts)
 		if err != nil {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -19,6 +21,8 @@ type gateway struct {
 	byShard    map[int]*gwSession
 	shardCount int
 	identifies int
+	// identified logs each IDENTIFY: when, and for which shard.
+	identified []Identify
 	resumes    int
 	heartbeats int
 	// overlaps counts IDENTIFYs for a shard that another open connection
@@ -165,6 +169,7 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gw.identifies++
+	s.gw.identified = append(s.gw.identified, Identify{Shard: shard[0], At: time.Now()})
 	for o := range s.gw.conns {
 		if o != c && o.shard == shard[0] {
 			s.gw.overlaps++
@@ -282,6 +287,19 @@ func (s *Server) StallGateway() {
 func (s *Server) WaitGatewayConns(n int) {
 	s.t.Helper()
 	s.waitFor(fmt.Sprintf("%d gateway connections", n), func() bool { return len(s.gw.conns) >= n })
+}
+
+// Identify is one IDENTIFY the gateway received.
+type Identify struct {
+	Shard int
+	At    time.Time
+}
+
+// IdentifyLog returns every IDENTIFY received, oldest first.
+func (s *Server) IdentifyLog() []Identify {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.gw.identified)
 }
 
 // Identifies counts IDENTIFY payloads received.
