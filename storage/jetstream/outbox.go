@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,113 +143,197 @@ func (s *Store) logged(ctx context.Context, key string) (bool, error) {
 	return false, err
 }
 
-// enqueueWorkers bounds the deliveries one Enqueue writes at once.
+// enqueueWorkers bounds the writes one Enqueue makes at once.
 const enqueueWorkers = 16
+
+// parallel runs fn(0)…fn(n-1), at most enqueueWorkers at once, and joins
+// their errors.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, enqueueWorkers)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
 
 // Enqueue adds deliveries to the outbox, idempotent by ID across every
 // process: an alert already logged is skipped, a queued one is replaced in
-// place (keeping its Seq, Attempts and Created) with compare-and-set, and a
-// new one is counted in its target's index, then created. Deliveries to
-// different targets are written side by side.
+// place (keeping its Seq, Attempts and Created) with compare-and-set, and
+// new ones are counted in their target's index (one write per target),
+// then created. Targets are written side by side.
 func (s *Store) Enqueue(ds ...alerts.Delivery) error {
 	return s.enqueue(s.refs(), ds)
 }
 
 func (s *Store) enqueue(refs *articleRefs, ds []alerts.Delivery) error {
+	var targets []alerts.TargetID
+	by := map[alerts.TargetID][]alerts.Delivery{}
+	at := map[string]int{} // a delivery ID's place in its target's list
 	for _, d := range ds {
 		if d.ID == "" {
 			return errors.New("enqueue: delivery without ID")
 		}
+		if _, ok := by[d.Target]; !ok {
+			targets = append(targets, d.Target)
+		}
+		if i, ok := at[d.ID]; ok && by[d.Target][i].Target == d.Target {
+			by[d.Target][i] = d // the later one replaces it, as in bbolt
+			continue
+		}
+		at[d.ID] = len(by[d.Target])
+		by[d.Target] = append(by[d.Target], d)
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	work := make(chan alerts.Delivery)
-	var mu sync.Mutex
-	var errs []error
-	var wg sync.WaitGroup
-	for range min(enqueueWorkers, len(ds)) {
-		wg.Go(func() {
-			for d := range work {
-				if err := s.enqueueOne(ctx, refs, d); err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("enqueue %s: %w", d.ID, err))
-					mu.Unlock()
+	return parallel(len(targets), func(i int) error { return s.enqueueTarget(ctx, refs, targets[i], by[targets[i]]) })
+}
+
+// enqueueTarget enqueues one target's deliveries.
+func (s *Store) enqueueTarget(ctx context.Context, refs *articleRefs, t alerts.TargetID, ds []alerts.Delivery) error {
+	recs := make([]entryRecord, len(ds))
+	for i, d := range ds {
+		recs[i] = toRecord(d, func(id string) bool { return refs.stored(ctx, id) })
+	}
+	left := make([]int, len(ds))
+	for i := range left {
+		left[i] = i
+	}
+	type look struct {
+		old         entryRecord
+		rev         uint64
+		found, done bool
+	}
+	for range 50 {
+		looks := make([]look, len(left))
+		err := parallel(len(left), func(k int) error {
+			d := ds[left[k]]
+			if d.Kind == alerts.DeliverAlert {
+				done, err := s.logged(ctx, d.ID)
+				if err != nil || done {
+					looks[k].done = done
+					return err
 				}
 			}
+			old, rev, err := s.getEntry(ctx, t, d.ID)
+			if errors.Is(err, alerts.ErrNotFound) {
+				return nil
+			}
+			looks[k] = look{old: old, rev: rev, found: err == nil}
+			return err
 		})
-	}
-	for _, d := range ds {
-		work <- d
-	}
-	close(work)
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (s *Store) enqueueOne(ctx context.Context, refs *articleRefs, d alerts.Delivery) error {
-	rec := toRecord(d, func(id string) bool { return refs.stored(ctx, id) })
-	for range 50 {
-		if d.Kind == alerts.DeliverAlert {
-			if done, err := s.logged(ctx, d.ID); err != nil || done {
-				return err
+		if err != nil {
+			return fmt.Errorf("enqueue for %s: %w", t, err)
+		}
+		var fresh, again []int
+		for k, i := range left {
+			switch {
+			case looks[k].done:
+			case looks[k].found:
+				if err := s.replace(ctx, looks[k].old, looks[k].rev, recs[i]); conflict(err) {
+					again = append(again, i)
+				} else if err != nil {
+					return fmt.Errorf("enqueue %s: %w", ds[i].ID, err)
+				}
+			default:
+				fresh = append(fresh, i)
 			}
 		}
-		old, rev, err := s.getEntry(ctx, d.Target, d.ID)
-		switch {
-		case err == nil:
-			err = s.replace(ctx, old, rev, rec)
-		case errors.Is(err, alerts.ErrNotFound):
-			err = s.create(ctx, d, rec)
+		lost, err := s.create(ctx, t, ds, recs, fresh)
+		if err != nil {
+			return fmt.Errorf("enqueue for %s: %w", t, err)
 		}
-		if conflict(err) {
-			continue // another writer was quicker: look again
+		left = append(again, lost...)
+		if len(left) == 0 {
+			return nil
 		}
-		return err
 	}
-	return errors.New("too much contention")
+	return fmt.Errorf("enqueue for %s: too much contention", t)
 }
 
-// create counts a new entry in its target's index, then writes it.
-func (s *Store) create(ctx context.Context, d alerts.Delivery, rec entryRecord) error {
+// create counts new entries in their target's index, then writes them. It
+// returns those another writer created first (to be looked at again).
+func (s *Store) create(ctx context.Context, t alerts.TargetID, ds []alerts.Delivery, recs []entryRecord, fresh []int) (lost []int, err error) {
+	if len(fresh) == 0 {
+		return nil, nil
+	}
 	now := time.Now()
-	var it queueItem
-	if _, err := s.changeIndex(ctx, d.Target, func(q *queueIndex) bool {
-		rec.Seq = q.nextSeq(now)
-		it = queueItem{NB: nanos(d.NotBefore), Seq: rec.Seq, ID: d.ID}
-		q.add(it, now)
+	items := make([]queueItem, len(fresh))
+	if _, err := s.changeIndex(ctx, t, func(q *queueIndex) bool {
+		for k, i := range fresh {
+			recs[i].Seq = q.nextSeq(now)
+			items[k] = queueItem{NB: nanos(ds[i].NotBefore), Seq: recs[i].Seq, ID: ds[i].ID}
+			q.add(items[k], now)
+		}
 		return true
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	key := s.entryKey(d.Target, d.ID)
-	rev, err := updateJSON(ctx, s.outbox, key, rec, 0)
-	if err != nil {
-		// Not created (another process created it first, or the write
-		// failed): the item counted for it goes.
-		s.uncount(ctx, d.Target, it)
-		return err
-	}
-	s.wrote(key, rev)
-	s.remember(d.ID, d.Target)
-	if d.Kind == alerts.DeliverAlert {
-		// The alert may have been sent and logged between the check and
-		// the create (another process completing the same delivery): then
-		// this copy goes again.
-		if done, err := s.logged(ctx, d.ID); err == nil && done {
-			if s.outbox.Delete(ctx, s.entryKey(d.Target, d.ID), jetstream.LastRevision(rev)) == nil {
-				s.uncount(ctx, d.Target, it)
+	// What was counted but is not there after all goes from the index
+	// again: an entry another writer created first, a write that failed,
+	// an alert logged meanwhile.
+	gone := make([]bool, len(fresh))
+	conflicted := make([]bool, len(fresh))
+	err = parallel(len(fresh), func(k int) error {
+		i := fresh[k]
+		key := s.entryKey(t, ds[i].ID)
+		rev, err := updateJSON(ctx, s.outbox, key, recs[i], 0)
+		if err != nil {
+			gone[k], conflicted[k] = true, conflict(err)
+			if conflicted[k] {
+				return nil
+			}
+			return err
+		}
+		s.wrote(key, rev)
+		s.remember(ds[i].ID, t)
+		if ds[i].Kind == alerts.DeliverAlert {
+			// The alert may have been sent and logged between the check
+			// and the create (another process completing the same
+			// delivery): then this copy goes again.
+			if done, err := s.logged(ctx, ds[i].ID); err == nil && done {
+				if s.outbox.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL)) == nil {
+					gone[k] = true
+				}
 			}
 		}
+		return nil
+	})
+	var drop []queueItem
+	for k, i := range fresh {
+		if gone[k] {
+			drop = append(drop, items[k])
+		}
+		if conflicted[k] {
+			lost = append(lost, i)
+		}
 	}
-	return nil
+	s.uncount(ctx, t, drop...)
+	return lost, err
 }
 
-// uncount removes an item whose entry is gone (or never came) from its
-// target's index. A failure leaves a phantom item, which Due removes.
-func (s *Store) uncount(ctx context.Context, t alerts.TargetID, it queueItem) {
+// uncount removes items whose entries are gone (or never came) from
+// their target's index. A failure leaves phantom items, which Due removes.
+func (s *Store) uncount(ctx context.Context, t alerts.TargetID, items ...queueItem) {
+	if len(items) == 0 {
+		return
+	}
 	now := time.Now()
-	if _, err := s.changeIndex(ctx, t, func(q *queueIndex) bool { return q.remove(it.ID, it.Seq, now) }); err != nil {
-		s.log.Warn("Outbox index not updated; Due will mend it", "target", t, "id", it.ID, "err", err)
+	_, err := s.changeIndex(ctx, t, func(q *queueIndex) bool {
+		changed := false
+		for _, it := range items {
+			changed = q.remove(it.ID, it.Seq, now) || changed
+		}
+		return changed
+	})
+	if err != nil {
+		s.log.Warn("Outbox index not updated; Due will mend it", "target", t, "items", len(items), "err", err)
 	}
 }
 
@@ -286,7 +371,12 @@ func (s *Store) replace(ctx context.Context, old entryRecord, rev uint64, rec en
 // nothing left is removed.
 func (s *Store) changeIndex(ctx context.Context, t alerts.TargetID, fn func(q *queueIndex) bool) (queueIndex, error) {
 	key := s.indexKey(t)
-	for range 100 {
+	for attempt := range 100 {
+		if attempt > 0 {
+			// Lost to another writer: step aside a moment, so that many
+			// writers of one target take turns instead of colliding.
+			time.Sleep(rand.N(time.Duration(min(attempt, 20)) * time.Millisecond))
+		}
 		var q queueIndex
 		rev, err := getJSON(ctx, s.outbox, key, &q)
 		if err != nil && !errors.Is(err, alerts.ErrNotFound) {

@@ -162,8 +162,9 @@ func (s *Store) moveOutbox(ctx context.Context, from, to alerts.TargetID) error 
 			}
 		}
 		if !dup {
-			d := nr.Delivery
-			if err := s.create(ctx, d, nr); err != nil && !conflict(err) {
+			// (Another writer creating the same ID meanwhile makes it a
+			// duplicate after all.)
+			if _, err := s.create(ctx, to, []alerts.Delivery{nr.Delivery}, []entryRecord{nr}, []int{0}); err != nil {
 				return err
 			}
 		}

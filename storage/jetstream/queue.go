@@ -146,20 +146,24 @@ func find(items []queueItem, id string, seq uint64) int {
 }
 
 // remove uncounts the item with id (and seq, unless 0), if the index knows
-// it: an item no longer in the window was counted out by a refill, or left
-// the window at its end and stays counted until one (an over-count).
+// it: in the window, or counted lately. An item it does not know was
+// counted out by a refill, or left the window at its end and stays counted
+// until the next refill (an over-count).
 func (q *queueIndex) remove(id string, seq uint64, now time.Time) bool {
 	q.Recent = q.pruneRecent(now)
+	found := false
 	if i := find(q.Recent, id, seq); i >= 0 {
 		q.Recent = slices.Delete(q.Recent, i, i+1)
+		found = true
 	}
-	i := find(q.W, id, seq)
-	if i < 0 {
-		return false
+	if i := find(q.W, id, seq); i >= 0 {
+		q.W = slices.Delete(q.W, i, i+1)
+		found = true
 	}
-	q.W = slices.Delete(q.W, i, i+1)
-	q.N--
-	return true
+	if found {
+		q.N--
+	}
+	return found
 }
 
 // move changes an item's NotBefore, keeping its place in the count: an
