@@ -36,8 +36,8 @@ func (s *benchSender) Send(_ context.Context, _ alerts.Target, m bot.Message) (s
 }
 func (s *benchSender) Edit(context.Context, alerts.Target, string, bot.Message) error { return nil }
 
-// BenchmarkPipelineStores drives the real pipeline (dedupe, match, plan,
-// commit) and scheduler on each store in one run: bbolt, and the cluster
+// BenchmarkPipelineStores drives the real pipeline (dedupe, stories,
+// match, plan, commit) and scheduler on each store in one run: bbolt, and the cluster
 // store on three embedded NATS servers. It reports articles/s through
 // ingest → outbox (each article raises one alert) and the ingest → sent
 // latency of lone alerts, one every 20 ms, against a platform that
@@ -48,7 +48,10 @@ func BenchmarkPipelineStores(b *testing.B) {
 	nc := natstest.Start(b, 3)
 	for _, mode := range []string{"bbolt", "nats-3"} {
 		b.Run(mode, func(b *testing.B) {
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			core, _ := newCore(config{}, log)
 			var st bot.Store
+			var stories bot.Clusterer = core.clusterer
 			if mode == "bbolt" {
 				db, err := storage.Open(filepath.Join(b.TempDir(), "h.db"), storage.Options{})
 				if err != nil {
@@ -63,11 +66,16 @@ func BenchmarkPipelineStores(b *testing.B) {
 				}
 				defer js.Close()
 				st = js
+				// Stories are announced before they are assigned, as in
+				// herald run.
+				fctx, stop := context.WithCancel(context.Background())
+				defer stop()
+				go js.FollowIntents(fctx)
+				stories = newClusterStories(core.clusterer, js)
 			}
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			core, _ := newCore(config{}, log)
 			snd := &benchSender{}
-			bt, err := bot.New(bot.Options{Store: st, Matcher: core.matcher, Parse: core.parse, Senders: []bot.Sender{snd}, Log: log})
+			bt, err := bot.New(bot.Options{Store: st, Matcher: core.matcher, Parse: core.parse, Clusterer: stories,
+				Senders: []bot.Sender{snd}, Log: log})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -28,16 +28,19 @@ func TestClusterDiscordShards(t *testing.T) {
 	nc := natstest.Start(t, 3)
 	fake := discordtest.New(t)
 	fake.MaxConcurrency = 2
+	// Four shards in two buckets start over 5 s at least, and each move
+	// waits for its bucket: more than the fake's usual patience.
+	fake.WaitTimeout = time.Minute
 	vars := []string{"HERALD_DISCORD_TOKEN", discordtest.Token, "HERALD_DISCORD_API", fake.APIBase(), "HERALD_DISCORD_SHARDS", "4"}
 	one := startClusterProcess(t, nc.URL(), nil, vars...)
 	fake.WaitConnected(4)
 	two := startClusterProcess(t, nc.URL(), nil, vars...)
 	waitHeld := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for !ok() {
 			if time.Now().After(deadline) {
-				t.Fatalf("not within 20 s: %s (held %d and %d)", what, heldBy(one.addr, "discord"), heldBy(two.addr, "discord"))
+				t.Fatalf("not within 30 s: %s (held %d and %d)", what, heldBy(one.addr, "discord"), heldBy(two.addr, "discord"))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
