@@ -42,15 +42,28 @@ func (s *Store) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	var prev alerts.Article
-	for _, k := range articleKeys(a) {
-		e, err := s.articles.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	// The keys are read side by side (most articles are new: all miss),
+	// and looked at in their order.
+	ks := articleKeys(a)
+	ids := make([]string, len(ks))
+	err := parallel(len(ks), func(i int) error {
+		e, err := s.articles.Get(ctx, ks[i])
+		if isMissing(err) {
+			return nil
+		}
+		if err == nil {
+			ids[i] = string(e.Value())
+		}
+		return err
+	})
+	if err != nil {
+		return prev, false, fmt.Errorf("seen: %w", err)
+	}
+	for _, id := range ids {
+		if id == "" {
 			continue
 		}
-		if err != nil {
-			return prev, false, fmt.Errorf("seen: %w", err)
-		}
-		_, err = getJSON(ctx, s.articles, articleKey(string(e.Value())), &prev)
+		_, err = getJSON(ctx, s.articles, articleKey(id), &prev)
 		if errors.Is(err, alerts.ErrNotFound) {
 			continue // expired: forgotten
 		}
@@ -143,11 +156,16 @@ func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Deliv
 			return fmt.Errorf("commit article %s: story: %w", a.ID, err)
 		}
 	}
-	for _, k := range articleKeys(&a) {
+	ks := articleKeys(&a)
+	err = parallel(len(ks), func(i int) error {
 		// A key claimed by an earlier article keeps pointing there.
-		if _, err := s.articles.Create(ctx, k, []byte(a.ID)); err != nil && !conflict(err) {
-			return fmt.Errorf("commit article %s: %w", a.ID, err)
+		if _, err := s.articles.Create(ctx, ks[i], []byte(a.ID)); err != nil && !conflict(err) {
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit article %s: %w", a.ID, err)
 	}
 	msg := &nats.Msg{Subject: s.opts.Prefix + ".articles." + enc(a.ID), Data: raw, Header: nats.Header{}}
 	msg.Header.Set(originHeader, s.opts.Name)
@@ -169,6 +187,9 @@ func (s *Store) Commit(a alerts.Article, st alerts.Story, planned []alerts.Deliv
 // first, the latest update.
 func (s *Store) mergeStory(ctx context.Context, st alerts.Story) error {
 	key := enc(st.ID)
+	if _, err := updateJSON(ctx, s.stories, key, st, 0); err == nil || !conflict(err) {
+		return err // a new story (most are), or a failure
+	}
 	for range 50 {
 		var cur alerts.Story
 		rev, err := getJSON(ctx, s.stories, key, &cur)

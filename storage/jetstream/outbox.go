@@ -283,7 +283,7 @@ func (s *Store) create(ctx context.Context, t alerts.TargetID, ds []alerts.Deliv
 	err = parallel(len(fresh), func(k int) error {
 		i := fresh[k]
 		key := s.entryKey(t, ds[i].ID)
-		rev, err := updateJSON(ctx, s.outbox, key, recs[i], 0)
+		rev, err := s.putEntry(ctx, key, recs[i], 0)
 		if err != nil {
 			gone[k], conflicted[k] = true, conflict(err)
 			if conflicted[k] {
@@ -291,7 +291,6 @@ func (s *Store) create(ctx context.Context, t alerts.TargetID, ds []alerts.Deliv
 			}
 			return err
 		}
-		s.wrote(key, rev)
 		s.remember(ds[i].ID, t)
 		if ds[i].Kind == alerts.DeliverAlert {
 			// The alert may have been sent and logged between the check
@@ -354,11 +353,9 @@ func (s *Store) replace(ctx context.Context, old entryRecord, rev uint64, rec en
 		}
 	}
 	key := s.entryKey(rec.Target, rec.ID)
-	nrev, err := updateJSON(ctx, s.outbox, key, rec, rev)
-	if err != nil {
+	if _, err := s.putEntry(ctx, key, rec, rev); err != nil {
 		return err
 	}
-	s.wrote(key, nrev)
 	s.remember(rec.ID, rec.Target)
 	if rec.NotBefore.After(old.NotBefore) {
 		return moveIndex()

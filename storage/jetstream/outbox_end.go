@@ -75,13 +75,11 @@ func (s *Store) Reschedule(d alerts.Delivery) error {
 		}
 		cur.Attempts, cur.LastError, cur.NotBefore = d.Attempts, d.LastError, d.NotBefore
 		key := s.entryKey(cur.Target, cur.ID)
-		nrev, err := updateJSON(ctx, s.outbox, key, cur, rev)
-		if conflict(err) {
+		if _, err := s.putEntry(ctx, key, cur, rev); conflict(err) {
 			continue
 		} else if err != nil {
 			return fmt.Errorf("reschedule %s: %w", d.ID, err)
 		}
-		s.wrote(key, nrev)
 		if later {
 			if err := move(); err != nil {
 				return fmt.Errorf("reschedule %s: %w", d.ID, err)

@@ -93,7 +93,11 @@ func (s *Store) WatchOutbox(ctx context.Context, changed func([]alerts.TargetID)
 			}
 		}
 	}()
-	watchPuts(ctx, w, func(e jetstream.KeyValueEntry) {
+	watchAll(ctx, w, func(e jetstream.KeyValueEntry) {
+		if e.Operation() != jetstream.KeyValuePut {
+			s.own.Delete(e.Key())
+			return
+		}
 		if s.ownWrite(e.Key(), e.Revision()) {
 			return
 		}
@@ -106,28 +110,52 @@ func (s *Store) WatchOutbox(ctx context.Context, changed func([]alerts.TargetID)
 	return nil
 }
 
-// wrote notes an outbox entry this process wrote, for WatchOutbox to leave
-// out when it comes back.
-func (s *Store) wrote(key string, rev uint64) {
-	if s.watchingOutbox.Load() {
-		s.own.Store(key, rev)
+// putEntry writes an outbox entry (rev 0: creates it), noting it as this
+// process's own for WatchOutbox, before the write: the watch may deliver it
+// before the write returns.
+func (s *Store) putEntry(ctx context.Context, key string, rec entryRecord, rev uint64) (uint64, error) {
+	watching := s.watchingOutbox.Load()
+	if watching {
+		s.own.Store(key, uint64(0)) // under way
 	}
+	nrev, err := updateJSON(ctx, s.outbox, key, rec, rev)
+	if watching {
+		if err != nil {
+			s.own.CompareAndDelete(key, uint64(0))
+		} else {
+			s.own.CompareAndSwap(key, uint64(0), nrev) // unless the watch saw it already
+		}
+	}
+	return nrev, err
 }
 
+// ownWrite reports whether a put the watch delivered is this process's
+// own, and forgets it.
 func (s *Store) ownWrite(key string, rev uint64) bool {
 	v, ok := s.own.Load(key)
 	if !ok {
 		return false
 	}
-	if v.(uint64) <= rev {
+	own := v.(uint64) == 0 || v.(uint64) == rev
+	if own || v.(uint64) < rev {
 		s.own.CompareAndDelete(key, v)
 	}
-	return v.(uint64) == rev
+	return own
 }
 
 // watchPuts calls fn with every value a watcher delivers (not deletes),
 // until ctx ends or the watcher closes.
 func watchPuts(ctx context.Context, w jetstream.KeyWatcher, fn func(jetstream.KeyValueEntry)) {
+	watchAll(ctx, w, func(e jetstream.KeyValueEntry) {
+		if e.Operation() == jetstream.KeyValuePut {
+			fn(e)
+		}
+	})
+}
+
+// watchAll calls fn with every change a watcher delivers, until ctx ends
+// or the watcher closes.
+func watchAll(ctx context.Context, w jetstream.KeyWatcher, fn func(jetstream.KeyValueEntry)) {
 	defer w.Stop()
 	for {
 		select {
@@ -137,7 +165,7 @@ func watchPuts(ctx context.Context, w jetstream.KeyWatcher, fn func(jetstream.Ke
 			if !ok {
 				return
 			}
-			if e != nil && e.Operation() == jetstream.KeyValuePut {
+			if e != nil {
 				fn(e)
 			}
 		}
