@@ -37,16 +37,18 @@ func (s *benchSender) Send(_ context.Context, _ alerts.Target, m bot.Message) (s
 func (s *benchSender) Edit(context.Context, alerts.Target, string, bot.Message) error { return nil }
 
 // BenchmarkPipelineStores drives the real pipeline (dedupe, stories,
-// match, plan, commit) and scheduler on each store in one run: bbolt, and the cluster
-// store on three embedded NATS servers. It reports articles/s through
+// match, plan, commit) and scheduler on each store in one run: bbolt, and
+// the cluster store on three embedded NATS servers. It reports articles/s through
 // ingest → outbox (each article raises one alert) and the ingest → sent
 // latency of lone alerts, one every 20 ms, against a platform that
 // answers at once.
 //
-//	go test -run XXX -bench PipelineStores -benchtime 2000x ./cmd/herald
+//	go test -run XXX -bench PipelineStores -benchtime 1000x ./cmd/herald
 func BenchmarkPipelineStores(b *testing.B) {
 	nc := natstest.Start(b, 3)
-	for _, mode := range []string{"bbolt", "nats-3"} {
+	// nats-3-unannounced assigns stories without announcing them first:
+	// what the announcement costs.
+	for _, mode := range []string{"bbolt", "nats-3", "nats-3-unannounced"} {
 		b.Run(mode, func(b *testing.B) {
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			core, _ := newCore(config{}, log)
@@ -68,9 +70,11 @@ func BenchmarkPipelineStores(b *testing.B) {
 				st = js
 				// Stories are announced before they are assigned, as in
 				// herald run.
-				fctx, stop := context.WithCancel(context.Background())
-				defer stop()
-				go js.FollowIntents(fctx)
+				if mode == "nats-3" {
+					fctx, stop := context.WithCancel(context.Background())
+					defer stop()
+					go js.FollowIntents(fctx)
+				}
 				stories = newClusterStories(core.clusterer, js)
 			}
 			snd := &benchSender{}
