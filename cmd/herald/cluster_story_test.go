@@ -6,9 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/herald-news/herald/adapters/telegram/telegramtest"
-	"github.com/herald-news/herald/storage/jetstream/natstest"
 )
 
 // event is one ceasefire, told by two outlets in their own words: the
@@ -39,16 +36,8 @@ func (e event) reports() (titleA, bodyA, titleB, bodyB string) {
 // the chat at once (the sender is told), not at the sender's next full
 // read of the outbox 30 s later.
 func TestClusterReportsAtOnceFormOneStory(t *testing.T) {
-	nc := natstest.Start(t, 3)
-	fake := telegramtest.New(t)
-	a := startClusterProcess(t, nc.URL(), fake)
-	b := startClusterProcess(t, nc.URL(), fake)
-	obs := observer(t, nc.URL())
 	const chat = 5151
-	user := telegramtest.User{ID: chat, FirstName: "Mykola"}
-	if reply := telegramSay(t, fake, telegramtest.Chat{ID: chat, Type: "private"}, user, "/subscribe ceasefire"); !strings.Contains(reply, "Subscribed") {
-		t.Fatalf("subscribe reply: %q", reply)
-	}
+	fake, a, b, obs := subscribedDeployment(t, chat)
 	// Both processes have the subscription in their matcher.
 	time.Sleep(500 * time.Millisecond)
 

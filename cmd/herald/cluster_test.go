@@ -94,16 +94,7 @@ const (
 // report of the event, pushed to the other process, joins the story and
 // edits the alert instead of posting again.
 func TestClusterOneAlertPerStory(t *testing.T) {
-	nc := natstest.Start(t, 3)
-	fake := telegramtest.New(t)
-	a := startClusterProcess(t, nc.URL(), fake)
-	b := startClusterProcess(t, nc.URL(), fake)
-	obs := observer(t, nc.URL())
-
-	user := telegramtest.User{ID: 4242, FirstName: "Olena"}
-	if reply := telegramSay(t, fake, telegramtest.Chat{ID: 4242, Type: "private"}, user, "/subscribe ceasefire"); !strings.Contains(reply, "Subscribed") {
-		t.Fatalf("subscribe reply: %q", reply)
-	}
+	fake, a, b, obs := subscribedDeployment(t, 4242)
 	// The same article reaches both processes at once.
 	var wg sync.WaitGroup
 	statuses := make([]string, 2)
@@ -137,6 +128,23 @@ func TestClusterOneAlertPerStory(t *testing.T) {
 	if n := fake.Conflicts(); n != 0 {
 		t.Errorf("%d getUpdates conflicts: two processes long-polled at once", n)
 	}
+}
+
+// subscribedDeployment starts two herald processes on three NATS servers
+// and the fake Bot API, and subscribes a user (chat) to "ceasefire"
+// through them.
+func subscribedDeployment(t *testing.T, chat int64) (fake *telegramtest.Server, a, b *served, obs *jetstream.Store) {
+	t.Helper()
+	nc := natstest.Start(t, 3)
+	fake = telegramtest.New(t)
+	a = startClusterProcess(t, nc.URL(), fake)
+	b = startClusterProcess(t, nc.URL(), fake)
+	obs = observer(t, nc.URL())
+	user := telegramtest.User{ID: chat, FirstName: "Olena"}
+	if reply := telegramSay(t, fake, telegramtest.Chat{ID: chat, Type: "private"}, user, "/subscribe ceasefire"); !strings.Contains(reply, "Subscribed") {
+		t.Fatalf("subscribe reply: %q", reply)
+	}
+	return fake, a, b, obs
 }
 
 func itoaInt(n int) string { return strconv.Itoa(n) }

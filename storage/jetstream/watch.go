@@ -24,35 +24,22 @@ func (s *Store) WatchSubscriptions(ctx context.Context, apply func(alerts.Subscr
 		return nil, fmt.Errorf("watch subscriptions: %w", err)
 	}
 	run := func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					continue
-				}
-				s.subsLag.Store(e.Delta())
-				id, ok := SubscriptionID(e.Key())
-				if !ok {
-					continue
-				}
-				if e.Operation() != jetstream.KeyValuePut {
-					forget(id)
-					continue
-				}
+		watchAll(ctx, w, func(e jetstream.KeyValueEntry) {
+			s.subsLag.Store(e.Delta())
+			id, ok := SubscriptionID(e.Key())
+			switch {
+			case !ok:
+			case e.Operation() != jetstream.KeyValuePut:
+				forget(id)
+			default:
 				var sub alerts.Subscription
 				if err := json.Unmarshal(e.Value(), &sub); err != nil {
 					s.log.Warn("Subscription unreadable in the watch; skipped", "key", e.Key(), "err", err)
-					continue
+					return
 				}
 				apply(sub)
 			}
-		}
+		})
 	}
 	return run, nil
 }
