@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -56,6 +56,8 @@ var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
 	// 2: the delivery log indexed by target and time (log_target).
 	indexLogByTarget,
+	// 3: subscriptions in a compact binary record instead of JSON.
+	rewriteSubs,
 }
 
 // Options tune Open. The zero value is usable.

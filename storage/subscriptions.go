@@ -3,7 +3,9 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -68,7 +70,8 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 			return err
 		}
 		s.ID = id
-		if err := putJSON(b, u64(id), s); err != nil {
+		b.FillPercent = subFill
+		if err := putSub(b, s); err != nil {
 			return err
 		}
 		return tx.Bucket(bSubsByTgt).Put(subIndexKey(s.Target, id), nil)
@@ -80,13 +83,69 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 	return s, nil
 }
 
+// AddSubscriptions stores new subscriptions in one transaction, as
+// AddSubscription does each, and returns them with their IDs in the order
+// given. It is for bulk imports: one commit instead of one per
+// subscription.
+func (d *DB) AddSubscriptions(subs []alerts.Subscription) ([]alerts.Subscription, error) {
+	out := slices.Clone(subs)
+	for _, s := range out {
+		if s.Target == "" {
+			return nil, fmt.Errorf("add subscriptions: empty target (query %q)", s.Query)
+		}
+	}
+	err := d.update(func(tx *bolt.Tx) error {
+		b, idx := tx.Bucket(bSubs), tx.Bucket(bSubsByTgt)
+		b.FillPercent = subFill
+		for i := range out {
+			id, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			out[i].ID = id
+			if err := putSub(b, out[i]); err != nil {
+				return err
+			}
+			if err := idx.Put(subIndexKey(out[i].Target, id), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// PutTargets stores targets in one transaction, as PutTarget does each.
+func (d *DB) PutTargets(ts []alerts.Target) error {
+	for _, t := range ts {
+		if t.ID == "" {
+			return fmt.Errorf("put targets: empty ID")
+		}
+	}
+	return d.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bTargets)
+		for _, t := range ts {
+			if err := putJSON(b, []byte(t.ID), t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // PutSubscription updates a stored subscription (its mute, say).
 func (d *DB) PutSubscription(s alerts.Subscription) error {
 	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
-		var old alerts.Subscription
-		if err := getJSON(b, u64(s.ID), &old); err != nil {
+		old, err := getSub(b, s.ID)
+		if errors.Is(err, alerts.ErrNotFound) {
 			return notFound("subscription", strconv.FormatUint(s.ID, 10))
+		}
+		if err != nil {
+			return err
 		}
 		if old.Target != s.Target {
 			idx := tx.Bucket(bSubsByTgt)
@@ -97,7 +156,7 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 				return err
 			}
 		}
-		return putJSON(b, u64(s.ID), s)
+		return putSub(b, s)
 	})
 }
 
@@ -105,7 +164,9 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 	var s alerts.Subscription
 	err := d.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bSubs), u64(id), &s)
+		var err error
+		s, err = getSub(tx.Bucket(bSubs), id)
+		return err
 	})
 	if err == alerts.ErrNotFound {
 		return s, notFound("subscription", strconv.FormatUint(id, 10))
@@ -117,9 +178,12 @@ func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 func (d *DB) DeleteSubscription(id uint64) error {
 	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
-		var s alerts.Subscription
-		if err := getJSON(b, u64(id), &s); err != nil {
+		s, err := getSub(b, id)
+		if errors.Is(err, alerts.ErrNotFound) {
 			return notFound("subscription", strconv.FormatUint(id, 10))
+		}
+		if err != nil {
+			return err
 		}
 		if err := tx.Bucket(bSubsByTgt).Delete(subIndexKey(s.Target, id)); err != nil {
 			return err
@@ -136,8 +200,8 @@ func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error)
 		prefix := append([]byte(t), 0)
 		c := tx.Bucket(bSubsByTgt).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var s alerts.Subscription
-			if err := getJSON(subs, k[len(prefix):], &s); err != nil {
+			s, err := getSub(subs, binary.BigEndian.Uint64(k[len(prefix):]))
+			if err != nil {
 				return fmt.Errorf("subscription index points at a missing subscription: %w", err)
 			}
 			out = append(out, s)
@@ -147,17 +211,42 @@ func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error)
 	return out, err
 }
 
-// ForEachSubscription calls fn for every subscription in ID order. fn must
-// not call back into the store.
+// ForEachSubscription calls fn for every subscription in ID order, in one
+// read transaction. It decodes the compact records in place and gives
+// every subscription of a target the same Target string, so that a start
+// reading a million of them allocates little more than their queries. fn
+// must not call back into the store.
 func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 	return d.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bSubs).ForEach(func(_, v []byte) error {
-			var s alerts.Subscription
-			if err := jsonUnmarshal(v, &s); err != nil {
+		targets := map[string]alerts.TargetID{}
+		c := tx.Bucket(bSubs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(v) > 0 && v[0] == '{' {
+				s, err := decodeSub(k, v) // not rewritten yet
+				if err != nil {
+					return err
+				}
+				if err := fn(s); err != nil {
+					return err
+				}
+				continue
+			}
+			sv, err := viewSub(k, v)
+			if err != nil {
 				return err
 			}
-			return fn(s)
-		})
+			t, ok := targets[string(sv.Target)]
+			if !ok {
+				t = alerts.TargetID(sv.Target)
+				targets[string(t)] = t
+			}
+			err = fn(alerts.Subscription{ID: sv.ID, Target: t, Query: string(sv.Query),
+				Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano)})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -199,12 +288,12 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 			ids = append(ids, bytes.Clone(k[len(prefix):]))
 		}
 		for _, id := range ids {
-			var s alerts.Subscription
-			if err := getJSON(subs, id, &s); err != nil {
+			s, err := getSub(subs, binary.BigEndian.Uint64(id))
+			if err != nil {
 				continue
 			}
 			s.Target = to
-			if err := putJSON(subs, id, s); err != nil {
+			if err := putSub(subs, s); err != nil {
 				return err
 			}
 			if err := idx.Delete(append(bytes.Clone(prefix), id...)); err != nil {

@@ -1,0 +1,192 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// A subscription is stored as a compact binary record, not as JSON:
+// herald run reads every one of them at start, a million in a large
+// deployment, and their size is most of the file. The record is
+//
+//	1 (the format)
+//	uvarint length, target ID
+//	uvarint length, query
+//	varint Created as Unix nanoseconds (0: none)
+//	varint MutedUntil as Unix nanoseconds (0: not muted)
+//
+// under the subscription's ID (8 bytes, big-endian) in the subs bucket.
+// Records written as JSON before schema version 3 start with '{'; Open
+// rewrites them (rewriteSubs), and the decoder still reads them.
+
+const subFormat = 1
+
+// subFill is how full the subs bucket's pages are written: IDs only grow,
+// so new records go at its end, and bbolt's default of half-full pages
+// would double the file.
+const subFill = 0.95
+
+// appendSub appends s's stored record to buf.
+func appendSub(buf []byte, s alerts.Subscription) []byte {
+	buf = append(buf, subFormat)
+	buf = binary.AppendUvarint(buf, uint64(len(s.Target)))
+	buf = append(buf, s.Target...)
+	buf = binary.AppendUvarint(buf, uint64(len(s.Query)))
+	buf = append(buf, s.Query...)
+	buf = binary.AppendVarint(buf, unixNano(s.Created))
+	return binary.AppendVarint(buf, unixNano(s.MutedUntil))
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+var errSubRecord = errors.New("malformed subscription record")
+
+// subView is a stored record read in place: Target and Query alias the
+// transaction's memory, valid only while it lasts.
+type subView struct {
+	ID                 uint64
+	Target, Query      []byte
+	Created, MutedNano int64
+}
+
+// viewSub reads a record of the subs bucket without copying it.
+func viewSub(k, v []byte) (subView, error) {
+	var s subView
+	if len(k) != 8 {
+		return s, fmt.Errorf("%w: key of %d bytes", errSubRecord, len(k))
+	}
+	s.ID = binary.BigEndian.Uint64(k)
+	if len(v) == 0 || v[0] != subFormat {
+		return s, fmt.Errorf("%w %d: unknown format", errSubRecord, s.ID)
+	}
+	rest := v[1:]
+	field := func() []byte {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) {
+			rest = nil
+			return nil
+		}
+		f := rest[w : w+int(n)]
+		rest = rest[w+int(n):]
+		return f
+	}
+	num := func() int64 {
+		n, w := binary.Varint(rest)
+		if w <= 0 {
+			rest = nil
+			return 0
+		}
+		rest = rest[w:]
+		return n
+	}
+	s.Target = field()
+	s.Query = field()
+	if rest == nil {
+		return s, fmt.Errorf("%w %d: cut short", errSubRecord, s.ID)
+	}
+	s.Created = num()
+	if rest == nil {
+		return s, fmt.Errorf("%w %d: cut short", errSubRecord, s.ID)
+	}
+	s.MutedNano = num()
+	if rest == nil {
+		return s, fmt.Errorf("%w %d: cut short", errSubRecord, s.ID)
+	}
+	if len(rest) != 0 {
+		return s, fmt.Errorf("%w %d: %d bytes past its end", errSubRecord, s.ID, len(rest))
+	}
+	return s, nil
+}
+
+// decodeSub reads a stored subscription, in either format.
+func decodeSub(k, v []byte) (alerts.Subscription, error) {
+	if len(v) > 0 && v[0] == '{' {
+		var s alerts.Subscription
+		err := json.Unmarshal(v, &s)
+		return s, err
+	}
+	sv, err := viewSub(k, v)
+	if err != nil {
+		return alerts.Subscription{}, err
+	}
+	return alerts.Subscription{ID: sv.ID, Target: alerts.TargetID(sv.Target), Query: string(sv.Query),
+		Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano)}, nil
+}
+
+// getSub returns the subscription stored under id, or alerts.ErrNotFound.
+func getSub(b *bolt.Bucket, id uint64) (alerts.Subscription, error) {
+	k := u64(id)
+	v := b.Get(k)
+	if v == nil {
+		return alerts.Subscription{}, alerts.ErrNotFound
+	}
+	return decodeSub(k, v)
+}
+
+// putSub stores s under its ID.
+func putSub(b *bolt.Bucket, s alerts.Subscription) error {
+	return b.Put(u64(s.ID), appendSub(nil, s))
+}
+
+// rewriteSubs rewrites the subscriptions stored as JSON in the compact
+// format: the migration to schema version 3. It reads a chunk of records
+// with a cursor, writes it, and seeks back past it (bbolt forbids writes
+// while a cursor walks), so it holds one chunk of decoded records at a
+// time.
+func rewriteSubs(tx *bolt.Tx) error {
+	b := tx.Bucket(bSubs)
+	b.FillPercent = subFill
+	const chunk = 10_000
+	var from []byte
+	for {
+		type rec struct{ k, v []byte }
+		var batch []rec
+		c := b.Cursor()
+		k, v := c.First()
+		if from != nil {
+			k, v = c.Seek(from)
+			if k != nil && string(k) == string(from) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(batch) < chunk; k, v = c.Next() {
+			if len(v) == 0 || v[0] != '{' {
+				continue
+			}
+			var s alerts.Subscription
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("subscription %x: %w", k, err)
+			}
+			// bbolt keeps what Put is given until the commit.
+			batch = append(batch, rec{append([]byte(nil), k...), appendSub(nil, s)})
+		}
+		for _, r := range batch {
+			if err := b.Put(r.k, r.v); err != nil {
+				return err
+			}
+		}
+		if len(batch) < chunk {
+			return nil
+		}
+		from = batch[len(batch)-1].k
+	}
+}
