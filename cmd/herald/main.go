@@ -9,6 +9,8 @@
 //	herald console             an interactive local user: type /subscribe, :ingest FILE
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
 //	herald bench               the matcher's benchmark against brute force and regexps
+//	herald bench startup       herald run's start-up time and memory on a generated database
+//	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched), 2 bad usage
@@ -38,6 +40,10 @@ Usage:
                                    try queries on article files and explain each match
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
+  herald bench startup [--subs N] [--targets M] [--db FILE] [--runs N]
+                                   time herald run's start on N subscriptions
+  herald gendb [--subs N] [--targets M] [--seed S] FILE
+                                   write a database of N subscriptions over M chats
   herald backup FILE               write a hot copy of the database (HERALD_DB)
 `
 
@@ -59,7 +65,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "match":
 		return runMatch(rest, stdout, stderr)
 	case "bench":
+		if len(rest) > 0 && rest[0] == "startup" {
+			return runBenchStartup(ctx, rest[1:], stdout, stderr)
+		}
 		return runBench(rest, stdout, stderr)
+	case "gendb":
+		return runGenDB(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
