@@ -98,8 +98,7 @@ type Bot struct {
 	now       func() time.Time
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
-	subsMu   sync.RWMutex
-	subs     map[uint64]subInfo
+	subs     *subTable
 	wake     chan struct{}
 	cmdRate  *userRate
 	commands commandIndex
@@ -132,7 +131,7 @@ func New(o Options) (*Bot, error) {
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
 		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
 		rates: map[alerts.Platform]Rate{}, wake: make(chan struct{}, 1),
-		subs: map[uint64]subInfo{},
+		subs: newSubTable(),
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
 	b.commands = newCommandIndex(commandTable())
