@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -23,8 +22,8 @@ import (
 //	varint MutedUntil as Unix nanoseconds (0: not muted)
 //
 // under the subscription's ID (8 bytes, big-endian) in the subs bucket.
-// Records written as JSON before schema version 3 start with '{'; Open
-// rewrites them (rewriteSubs), and the decoder still reads them.
+// Before schema version 3 they were JSON; Open rewrites an older database
+// (upgrade.go).
 
 const subFormat = 1
 
@@ -117,13 +116,8 @@ func viewSub(k, v []byte) (subView, error) {
 	return s, nil
 }
 
-// decodeSub reads a stored subscription, in either format.
+// decodeSub reads a stored subscription.
 func decodeSub(k, v []byte) (alerts.Subscription, error) {
-	if len(v) > 0 && v[0] == '{' {
-		var s alerts.Subscription
-		err := json.Unmarshal(v, &s)
-		return s, err
-	}
 	sv, err := viewSub(k, v)
 	if err != nil {
 		return alerts.Subscription{}, err
@@ -145,48 +139,4 @@ func getSub(b *bolt.Bucket, id uint64) (alerts.Subscription, error) {
 // putSub stores s under its ID.
 func putSub(b *bolt.Bucket, s alerts.Subscription) error {
 	return b.Put(u64(s.ID), appendSub(nil, s))
-}
-
-// rewriteSubs rewrites the subscriptions stored as JSON in the compact
-// format: the migration to schema version 3. It reads a chunk of records
-// with a cursor, writes it, and seeks back past it (bbolt forbids writes
-// while a cursor walks), so it holds one chunk of decoded records at a
-// time.
-func rewriteSubs(tx *bolt.Tx) error {
-	b := tx.Bucket(bSubs)
-	b.FillPercent = subFill
-	const chunk = 10_000
-	var from []byte
-	for {
-		type rec struct{ k, v []byte }
-		var batch []rec
-		c := b.Cursor()
-		k, v := c.First()
-		if from != nil {
-			k, v = c.Seek(from)
-			if k != nil && string(k) == string(from) {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil && len(batch) < chunk; k, v = c.Next() {
-			if len(v) == 0 || v[0] != '{' {
-				continue
-			}
-			var s alerts.Subscription
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("subscription %x: %w", k, err)
-			}
-			// bbolt keeps what Put is given until the commit.
-			batch = append(batch, rec{append([]byte(nil), k...), appendSub(nil, s)})
-		}
-		for _, r := range batch {
-			if err := b.Put(r.k, r.v); err != nil {
-				return err
-			}
-		}
-		if len(batch) < chunk {
-			return nil
-		}
-		from = batch[len(batch)-1].k
-	}
 }

@@ -1,7 +1,11 @@
 package storage
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -55,30 +59,43 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "herald.db")
 	d := openTestAt(t, path, Options{})
 	want := map[uint64]alerts.Subscription{}
-	for i, q := range []string{"ceasefire", `"peace deal"`, "drone OR missile", "Зеленский"} {
-		target := []alerts.TargetID{tgA, tgB}[i%2]
-		s, err := d.AddSubscription(alerts.Subscription{Target: target, Query: q, Created: t0.Add(time.Duration(i) * time.Minute)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 3 {
-			s.MutedUntil = t0.Add(time.Hour)
-			if err := d.PutSubscription(s); err != nil {
-				t.Fatal(err)
-			}
-		}
+	queries := []string{"ceasefire", `"peace deal"`, "drone OR missile", "Зеленский"}
+	for i := range 2000 {
+		queries = append(queries, fmt.Sprintf("topic%d OR other%d", i, i))
+	}
+	var subs []alerts.Subscription
+	for i, q := range queries {
+		subs = append(subs, alerts.Subscription{Target: []alerts.TargetID{tgA, tgB}[i%2], Query: q, Created: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	subs[3].MutedUntil = t0.Add(time.Hour)
+	added, err := d.AddSubscriptions(subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range added {
 		want[s.ID] = s
 	}
 	d.Close()
-	// Make it what version 2 wrote: every subscription as JSON, stamped 2.
+	// Make it what version 2 wrote: every subscription as JSON, indexed
+	// by one subs_by_tgt key (target, 0, ID) each, stamped 2.
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bTargetSubs); err != nil {
+			return err
+		}
+		idx, err := tx.CreateBucket(bSubsByTgt)
+		if err != nil {
+			return err
+		}
 		for id, s := range want {
 			raw, _ := json.Marshal(s)
 			if err := tx.Bucket(bSubs).Put(u64(id), raw); err != nil {
+				return err
+			}
+			if err := idx.Put(binary.BigEndian.AppendUint64(append([]byte(s.Target), 0), id), nil); err != nil {
 				return err
 			}
 		}
@@ -89,11 +106,21 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	before := fileSize(t, path)
 	d = openTestAt(t, path, Options{})
 	if v, _ := d.SchemaVersion(); v != SchemaVersion {
 		t.Fatalf("SchemaVersion() = %d after the migration", v)
 	}
+	if after := fileSize(t, path); after >= before {
+		t.Errorf("the upgraded file has %d bytes, the old one %d", after, before)
+	}
+	if _, err := os.Stat(path + ".upgrade"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the upgrade's copy is left behind: %v", err)
+	}
 	err = d.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bSubsByTgt) != nil {
+			t.Error("subs_by_tgt is still there")
+		}
 		return tx.Bucket(bSubs).ForEach(func(k, v []byte) error {
 			if v[0] != subFormat {
 				t.Errorf("subscription %x is still %q", k, v)
@@ -118,11 +145,52 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 	}
 	for _, target := range []alerts.TargetID{tgA, tgB} {
 		subs, err := d.ListSubscriptions(target)
-		if err != nil || len(subs) != 2 {
+		if err != nil || len(subs) != len(want)/2 {
 			t.Errorf("ListSubscriptions(%s) = %v, %v", target, subs, err)
 		}
 		for _, s := range subs {
 			same("ListSubscriptions", s)
 		}
 	}
+}
+
+// A target's list stays in ID order whatever the order subscriptions join
+// it in, and a target whose last subscription went has no list left.
+func TestTargetListsStayInOrder(t *testing.T) {
+	d := openTest(t)
+	var ids []uint64
+	for i, target := range []alerts.TargetID{tgA, tgB, tgB, tgA} {
+		s, err := d.AddSubscription(alerts.Subscription{Target: target, Query: fmt.Sprint("q", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	first, _ := d.GetSubscription(ids[0])
+	first.Target = tgB
+	if err := d.PutSubscription(first); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := d.ListSubscriptions(tgB)
+	if err != nil || len(subs) != 3 || subs[0].ID != ids[0] || subs[1].ID != ids[1] || subs[2].ID != ids[2] {
+		t.Fatalf("ListSubscriptions(tgB) = %+v, %v; want IDs %v", subs, err, ids[:3])
+	}
+	if err := d.DeleteSubscription(ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bTargetSubs).Get([]byte(tgA)); v != nil {
+			t.Errorf("tgA, with no subscription left, still has a list %x", v)
+		}
+		return nil
+	})
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -51,13 +50,6 @@ func (d *DB) ListTargets() ([]alerts.Target, error) {
 	return out, err
 }
 
-func subIndexKey(t alerts.TargetID, id uint64) []byte {
-	k := make([]byte, 0, len(t)+9)
-	k = append(k, t...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, id)
-}
-
 // AddSubscription stores a new subscription and assigns its ID.
 func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error) {
 	if s.Target == "" {
@@ -74,7 +66,7 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 		if err := putSub(b, s); err != nil {
 			return err
 		}
-		return tx.Bucket(bSubsByTgt).Put(subIndexKey(s.Target, id), nil)
+		return addSubTo(tx, s.Target, id)
 	})
 	if err != nil {
 		s.ID = 0 // rolled back: the ID was never stored
@@ -95,7 +87,7 @@ func (d *DB) AddSubscriptions(subs []alerts.Subscription) ([]alerts.Subscription
 		}
 	}
 	err := d.update(func(tx *bolt.Tx) error {
-		b, idx := tx.Bucket(bSubs), tx.Bucket(bSubsByTgt)
+		b := tx.Bucket(bSubs)
 		b.FillPercent = subFill
 		for i := range out {
 			id, err := b.NextSequence()
@@ -106,7 +98,7 @@ func (d *DB) AddSubscriptions(subs []alerts.Subscription) ([]alerts.Subscription
 			if err := putSub(b, out[i]); err != nil {
 				return err
 			}
-			if err := idx.Put(subIndexKey(out[i].Target, id), nil); err != nil {
+			if err := addSubTo(tx, out[i].Target, id); err != nil {
 				return err
 			}
 		}
@@ -148,11 +140,10 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 			return err
 		}
 		if old.Target != s.Target {
-			idx := tx.Bucket(bSubsByTgt)
-			if err := idx.Delete(subIndexKey(old.Target, s.ID)); err != nil {
+			if err := removeSubFrom(tx, old.Target, s.ID); err != nil {
 				return err
 			}
-			if err := idx.Put(subIndexKey(s.Target, s.ID), nil); err != nil {
+			if err := addSubTo(tx, s.Target, s.ID); err != nil {
 				return err
 			}
 		}
@@ -185,7 +176,7 @@ func (d *DB) DeleteSubscription(id uint64) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bSubsByTgt).Delete(subIndexKey(s.Target, id)); err != nil {
+		if err := removeSubFrom(tx, s.Target, id); err != nil {
 			return err
 		}
 		return b.Delete(u64(id))
@@ -196,13 +187,15 @@ func (d *DB) DeleteSubscription(id uint64) error {
 func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error) {
 	var out []alerts.Subscription
 	err := d.db.View(func(tx *bolt.Tx) error {
+		ids, err := subsOf(tx, t)
+		if err != nil {
+			return err
+		}
 		subs := tx.Bucket(bSubs)
-		prefix := append([]byte(t), 0)
-		c := tx.Bucket(bSubsByTgt).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			s, err := getSub(subs, binary.BigEndian.Uint64(k[len(prefix):]))
+		for _, id := range ids {
+			s, err := getSub(subs, id)
 			if err != nil {
-				return fmt.Errorf("subscription index points at a missing subscription: %w", err)
+				return fmt.Errorf("%s's list names subscription %d: %w", t, id, err)
 			}
 			out = append(out, s)
 		}
@@ -221,16 +214,6 @@ func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 		targets := map[string]alerts.TargetID{}
 		c := tx.Bucket(bSubs).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(v) > 0 && v[0] == '{' {
-				s, err := decodeSub(k, v) // not rewritten yet
-				if err != nil {
-					return err
-				}
-				if err := fn(s); err != nil {
-					return err
-				}
-				continue
-			}
 			sv, err := viewSub(k, v)
 			if err != nil {
 				return err
@@ -280,15 +263,13 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 		if err := putJSON(tb, []byte(to), t); err != nil {
 			return err
 		}
-		subs, idx := tx.Bucket(bSubs), tx.Bucket(bSubsByTgt)
-		prefix := append([]byte(from), 0)
-		var ids [][]byte
-		c := idx.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, bytes.Clone(k[len(prefix):]))
+		subs := tx.Bucket(bSubs)
+		ids, err := subsOf(tx, from)
+		if err != nil {
+			return err
 		}
 		for _, id := range ids {
-			s, err := getSub(subs, binary.BigEndian.Uint64(id))
+			s, err := getSub(subs, id)
 			if err != nil {
 				continue
 			}
@@ -296,12 +277,18 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 			if err := putSub(subs, s); err != nil {
 				return err
 			}
-			if err := idx.Delete(append(bytes.Clone(prefix), id...)); err != nil {
-				return err
-			}
-			if err := idx.Put(subIndexKey(to, binary.BigEndian.Uint64(id)), nil); err != nil {
-				return err
-			}
+		}
+		have, err := subsOf(tx, to)
+		if err != nil {
+			return err
+		}
+		merged := append(have, ids...)
+		slices.Sort(merged)
+		if err := setSubsOf(tx, to, slices.Compact(merged)); err != nil {
+			return err
+		}
+		if err := setSubsOf(tx, from, nil); err != nil {
+			return err
 		}
 		if err := moveLog(tx, from, to); err != nil {
 			return err
