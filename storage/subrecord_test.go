@@ -77,12 +77,8 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 	}
 	d.Close()
 	// Make it what version 2 wrote: every subscription as JSON, indexed
-	// by one subs_by_tgt key (target, 0, ID) each, stamped 2.
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
+	// by one subs_by_tgt key (target, 0, ID) each.
+	asVersion(t, path, 2, func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bTargetSubs); err != nil {
 			return err
 		}
@@ -99,12 +95,8 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put(keySchema, u64(2))
+		return nil
 	})
-	bdb.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	before := fileSize(t, path)
 	d = openTestAt(t, path, Options{})
