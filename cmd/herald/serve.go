@@ -118,6 +118,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
+	loadStart := time.Now()
 	n, err := b.Load()
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
@@ -126,7 +127,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		return err
 	}
 	h.b.Store(b)
-	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "feeds", len(feedList), "platforms", len(plats))
+	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "loaded_in", time.Since(loadStart).Round(time.Millisecond),
+		"feeds", len(feedList), "platforms", len(plats))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
