@@ -15,68 +15,63 @@ type subInfo struct {
 }
 
 // subTable holds subInfo for every subscription the matcher knows, in
-// about 4 bytes each: a million subscriptions take a few megabytes, where
-// keeping their records would take hundreds. A subscription's query and
-// creation time stay in the store; planning reads the queries of the
-// subscriptions an article matched. Safe for concurrent use.
+// about 16 bytes each: a million subscriptions take a few megabytes, where
+// keeping their records took 150 MB. A subscription's query and creation
+// time stay in the store; planning reads the queries of the subscriptions
+// an article matched. The store hands every subscription of a chat the
+// same Target string at start (Subscriptions.ForEachSubscription), so the
+// chats' IDs are not repeated. Safe for concurrent use.
 type subTable struct {
 	mu sync.RWMutex
-	// chats numbers the targets that have subscriptions: chats[n-1] is
-	// number n, and number is its inverse.
-	chats  []alerts.TargetID
-	number map[alerts.TargetID]uint32
-	// chatOf is the chat number by subscription ID (IDs are small and
-	// dense: the store hands them out in sequence), 0 for none; IDs past
-	// what chatOf can reasonably grow to go to far.
-	chatOf []uint32
-	far    map[uint64]uint32
+	// chat is the target by subscription ID (IDs are small and dense: the
+	// store hands them out in sequence), "" for none; IDs past what chat
+	// can reasonably grow to go to far.
+	chat []alerts.TargetID
+	far  map[uint64]alerts.TargetID
 	// muted holds the subscriptions with a mute, few of them.
 	muted map[uint64]time.Time
 }
 
 func newSubTable() *subTable {
-	return &subTable{number: map[alerts.TargetID]uint32{}, far: map[uint64]uint32{}, muted: map[uint64]time.Time{}}
+	return &subTable{far: map[uint64]alerts.TargetID{}, muted: map[uint64]time.Time{}}
 }
 
 // get returns what planning needs of a subscription.
 func (t *subTable) get(id uint64) (subInfo, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	var n uint32
-	if id < uint64(len(t.chatOf)) {
-		n = t.chatOf[id]
+	var target alerts.TargetID
+	if id < uint64(len(t.chat)) {
+		target = t.chat[id]
 	} else {
-		n = t.far[id]
+		target = t.far[id]
 	}
-	if n == 0 {
+	if target == "" {
 		return subInfo{}, false
 	}
-	return subInfo{Target: t.chats[n-1], MutedUntil: t.muted[id]}, true
+	return subInfo{Target: target, MutedUntil: t.muted[id]}, true
 }
 
 // set records a subscription, or its change.
 func (t *subTable) set(s alerts.Subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n, ok := t.number[s.Target]
-	if !ok {
-		t.chats = append(t.chats, s.Target)
-		n = uint32(len(t.chats))
-		t.number[s.Target] = n
-	}
+	known := false
 	switch {
-	case s.ID < uint64(len(t.chatOf)):
-		t.chatOf[s.ID] = n
-	case s.ID < 2*uint64(len(t.chatOf))+1<<16:
-		t.chatOf = append(t.chatOf, make([]uint32, int(s.ID)+1-len(t.chatOf))...)
-		t.chatOf[s.ID] = n
+	case s.ID < uint64(len(t.chat)):
+		known = t.chat[s.ID] != ""
+		t.chat[s.ID] = s.Target
+	case s.ID < 2*uint64(len(t.chat))+1<<16:
+		t.chat = append(t.chat, make([]alerts.TargetID, int(s.ID)+1-len(t.chat))...)
+		t.chat[s.ID] = s.Target
 	default:
-		t.far[s.ID] = n
+		_, known = t.far[s.ID]
+		t.far[s.ID] = s.Target
 	}
-	if s.MutedUntil.IsZero() {
-		delete(t.muted, s.ID)
-	} else {
+	if !s.MutedUntil.IsZero() {
 		t.muted[s.ID] = s.MutedUntil
+	} else if known {
+		delete(t.muted, s.ID) // a new one has no mute to forget
 	}
 }
 
@@ -84,8 +79,8 @@ func (t *subTable) set(s alerts.Subscription) {
 func (t *subTable) drop(id uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if id < uint64(len(t.chatOf)) {
-		t.chatOf[id] = 0
+	if id < uint64(len(t.chat)) {
+		t.chat[id] = ""
 	}
 	delete(t.far, id)
 	delete(t.muted, id)

@@ -39,7 +39,7 @@ func TestSubTable(t *testing.T) {
 			t.Errorf("get(%d) after drop found it", id)
 		}
 	}
-	if len(tb.chatOf) > 1<<17 {
-		t.Errorf("the dense table grew to %d entries for IDs up to 3", len(tb.chatOf))
+	if len(tb.chat) > 1<<17 {
+		t.Errorf("the dense table grew to %d entries for IDs up to 3", len(tb.chat))
 	}
 }
