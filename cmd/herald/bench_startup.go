@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,23 +103,22 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 // startOnce starts herald run on db, measures it once ready, and stops it.
+// herald listens on a port of its choosing, read from its log, so that no
+// other process on the machine can take the port in between.
 func startOnce(ctx context.Context, self, db string) (startupResult, error) {
 	var r startupResult
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return r, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cmd := exec.CommandContext(ctx, self, "run")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HERALD_") { // no platform, no feeds
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "HERALD_DB="+db, "HERALD_HTTP_ADDR="+addr, "HERALD_LOG_LEVEL=warn")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(cmd.Env, "HERALD_DB="+db, "HERALD_HTTP_ADDR=127.0.0.1:0", "HERALD_LOG_FORMAT=json")
+	logs, err := cmd.StderrPipe()
+	if err != nil {
+		return r, err
+	}
+	cmd.Stdout = cmd.Stderr
 	client := &http.Client{Timeout: 5 * time.Second}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -130,6 +128,20 @@ func startOnce(ctx context.Context, self, db string) (startupResult, error) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	}()
+	addr, seen := "", &strings.Builder{}
+	sc := bufio.NewScanner(logs)
+	for addr == "" && sc.Scan() {
+		var line struct{ Msg, Addr string }
+		json.Unmarshal(sc.Bytes(), &line)
+		if line.Msg == "HTTP listening" {
+			addr = line.Addr
+		}
+		fmt.Fprintln(seen, sc.Text())
+	}
+	if addr == "" {
+		return r, fmt.Errorf("herald run stopped before listening:\n%s", seen)
+	}
+	go io.Copy(io.Discard, logs) // the rest of its log
 	for {
 		resp, err := client.Get("http://" + addr + "/readyz")
 		if err == nil {
@@ -138,8 +150,8 @@ func startOnce(ctx context.Context, self, db string) (startupResult, error) {
 				break
 			}
 		}
-		if cmd.ProcessState != nil || time.Since(start) > 5*time.Minute {
-			return r, fmt.Errorf("herald run not ready:\n%s", logs.String())
+		if time.Since(start) > 5*time.Minute {
+			return r, fmt.Errorf("herald run not ready after 5 minutes")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

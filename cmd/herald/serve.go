@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -123,6 +124,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
+	// Loading leaves the garbage of reading and parsing every stored
+	// query, twice or three times the index it built: collect it and give
+	// the memory back now, beside the start, rather than keep it for hours.
+	go debug.FreeOSMemory()
 	if _, err := core.seedStories(db, time.Now()); err != nil {
 		return err
 	}
@@ -134,6 +139,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
+	log.Info("HTTP listening", "addr", ln.Addr().String())
 	mux := http.NewServeMux()
 	ready := func() bool {
 		for _, p := range plats {
