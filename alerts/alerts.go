@@ -121,6 +121,11 @@ type Article struct {
 	Source string `json:"source,omitempty"`
 	// Outlet is the outlet cited in the title ("… – Bloomberg"), if any.
 	Outlet string `json:"outlet,omitempty"`
+	// Image is the article's picture, an absolute http(s) URL (never a
+	// script or data URL): the feed item's media:content, media:thumbnail
+	// or image enclosure, or the page's og:image when the page was read.
+	// Empty when there is none.
+	Image string `json:"image,omitempty"`
 	// Lang is a BCP 47 tag guessed at least from the script ("en", "ru").
 	Lang        string    `json:"lang,omitempty"`
 	Published   time.Time `json:"published,omitzero"`

@@ -235,9 +235,9 @@ func (c *catalog) RemoveSource(_ context.Context, url string, _ alerts.TargetID)
 
 func TestSourcesAddListRemove(t *testing.T) {
 	cat := &catalog{srcs: []bot.SourceStatus{
-		{URL: "https://wire.example/rss", Title: "Wire", State: "ok"},                                                   // operator's
-		{URL: "https://legacy.example/feed", State: "failing", LastError: "HTTP 500", UserAdded: true},                  // added before AddedBy
-		{URL: "https://other.example/feed", Title: "Other", State: "ok", UserAdded: true, AddedBy: "test:someone-else"}, // another chat's
+		{URL: "https://wire.example/rss", Title: "Wire", State: "ok", Notice: "120 new items at once on Dec 1 10:00 UTC"}, // operator's
+		{URL: "https://legacy.example/feed", State: "failing", LastError: "HTTP 500", UserAdded: true},                    // added before AddedBy
+		{URL: "https://other.example/feed", Title: "Other", State: "ok", UserAdded: true, AddedBy: "test:someone-else"},   // another chat's
 	}}
 	e := newEnv(t, func(o *bot.Options) { o.Catalog = cat })
 	admin := func(text string) string {
@@ -255,6 +255,7 @@ func TestSourcesAddListRemove(t *testing.T) {
 		{"add", admin, "/sources add https://globe.example/atom", "Added https://globe.example/atom"},
 		{"list numbers and marks ours", admin, "/sources", "4. https://globe.example/atom: ok (added here)"},
 		{"titles come with their URL", admin, "/sources", "1. Wire (https://wire.example/rss): ok"},
+		{"a notice is shown", member, "/sources", "ok [120 new items at once on Dec 1 10:00 UTC]"},
 		{"one thing at a time", admin, "/sources add https://a.example/ remove 3", "with one feed's URL"},
 		{"list shows failures", member, "/sources", "2. https://legacy.example/feed: failing (HTTP 500)"},
 		{"members may not remove", member, "/sources remove 4", "Only people who manage"},

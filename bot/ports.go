@@ -109,4 +109,7 @@ type SourceStatus struct {
 	// operator removes those).
 	UserAdded bool            `json:"user_added,omitempty"`
 	AddedBy   alerts.TargetID `json:"added_by,omitempty"`
+	// Notice is something about the feed that is not a failure but
+	// explains what it did, such as new items withheld as a flood.
+	Notice string `json:"notice,omitempty"`
 }

@@ -26,6 +26,7 @@ var sourcesText = struct {
 	State        string // state
 	Since        string // when
 	LastError    string // the error
+	Notice       string // what the feed did, such as a flood withheld
 	AddedHere    string
 	Hidden       string // how many
 	NoNumber     string // the number, how many
@@ -53,6 +54,7 @@ var sourcesText = struct {
 	State:        ": %s",
 	Since:        " since %s",
 	LastError:    " (%s)",
+	Notice:       " [%s]",
 	AddedHere:    " (added here)",
 	Hidden:       "(%d more from the operator and other chats not shown.)",
 	NoNumber:     "There is no source %d; /sources lists %d.",
@@ -143,6 +145,9 @@ func (b *Bot) listSources(c *call) Reply {
 		}
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, sourcesText.LastError, s.LastError)
+		}
+		if s.Notice != "" {
+			fmt.Fprintf(&sb, sourcesText.Notice, s.Notice)
 		}
 		if ours {
 			sb.WriteString(sourcesText.AddedHere)

@@ -8,13 +8,14 @@
 //	herald demo                the whole flow offline, on bundled sample feeds
 //	herald console             an interactive local user: type /subscribe, :ingest FILE
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
+//	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
 //	herald bench startup       herald run's start-up time and memory on a generated database
 //	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
 //
-// Exit codes: 0 success, 1 failure (for match: nothing matched), 2 bad usage
-// or configuration.
+// Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
+// some document not read), 2 bad usage or configuration.
 package main
 
 import (
@@ -38,6 +39,7 @@ Usage:
   herald console [FEED_OR_FILE…]   be a local user: /subscribe ceasefire, :ingest FILE
   herald match [-q QUERY]... [--json] FILE...
                                    try queries on article files and explain each match
+  herald read [--json] FILE|URL... print the articles of feeds, pages and texts as ingest makes them
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
   herald bench startup [--subs N] [--targets M] [--db FILE] [--runs N]
@@ -64,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConsole(ctx, rest, stdin, stdout, stderr)
 	case "match":
 		return runMatch(rest, stdout, stderr)
+	case "read":
+		return runRead(ctx, rest, stdout, stderr)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "startup" {
 			return runBenchStartup(ctx, rest[1:], stdout, stderr)

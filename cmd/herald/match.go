@@ -43,20 +43,9 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Reads articles (scraped text with the title first, HTML pages, feeds) and says which queries match and why.")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the files.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, code, done := parseMixed(fs, args)
+	if done {
+		return code
 	}
 	if len(queries) == 0 || len(files) == 0 {
 		fs.Usage()

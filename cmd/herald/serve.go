@@ -288,6 +288,7 @@ func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
 		"herald_feed_articles_total":         func(s feeds.PollerStats) uint64 { return s.Articles },
 		"herald_websub_pushes_total":         func(s feeds.PollerStats) uint64 { return s.Pushes },
 		"herald_websub_bad_signatures_total": func(s feeds.PollerStats) uint64 { return s.BadSignatures },
+		"herald_feed_floods_total":           func(s feeds.PollerStats) uint64 { return s.Floods },
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
 			func() float64 { return float64(get(p.Stats())) }))

@@ -1,0 +1,103 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func readTestdata(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(append([]string{"testdata", "feeds"}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func parseTestdata(t *testing.T, meta docMeta, parts ...string) (*parsedFeed, error) {
+	t.Helper()
+	if meta.FeedURL == "" {
+		meta.FeedURL = "https://feed.example/feed.xml"
+	}
+	return parseFeedDoc(context.Background(), bytes.NewReader(readTestdata(t, parts...)), meta, 0)
+}
+
+func titles(pf *parsedFeed) []string {
+	var out []string
+	for _, a := range pf.Items {
+		out = append(out, a.Title)
+	}
+	return out
+}
+
+// An ill-formed feed keeps every complete item, as feed readers do.
+func TestIllFormedFeeds(t *testing.T) {
+	tests := []struct {
+		file, feed string
+		titles     []string
+		bodyHas    string
+		damage     string
+	}{
+		{file: "truncated-after-items.xml", feed: "Cut Wire", titles: []string{"First complete item", "Second complete item"}, damage: "cut off after 2 items"},
+		{file: "cut-between-tags.xml", feed: "Cut between tags", titles: []string{"One"}, damage: "cut off after 1 item"},
+		{file: "late-declaration.xml", feed: "Decl late", titles: []string{"One"}},
+		{file: "truncated.json", feed: "JSON Cut", titles: []string{"First complete", "Second complete"}, damage: "cut off after 2 items"},
+		{file: "bare-ampersands.xml", feed: "Q&A Weekly", titles: []string{"AT&T and Johnson & Johnson report", "Second item"}, bodyHas: "Profits rose 5% & costs fell."},
+		{file: "undefined-entities.xml", feed: "Entities Daily", titles: []string{"Talks resume — again… «finally»", "Second item"}, bodyHas: "Café & bar © &foo; stays"},
+		{file: "bad-cdata.xml", feed: "CDATA Times", titles: []string{"Before the broken part", "After the broken part"}, bodyHas: "Nested ends", damage: "skipped a part that is not well-formed"},
+		{file: "lt-in-text.xml", feed: "Math < News", titles: []string{"Inflation < 2% for the first time", "Second item"}, bodyHas: "We <3 low prices, and 1 << 2."},
+		{file: "mismatched-tags.xml", feed: "Tag Soup", titles: []string{"Raw HTML in a description", "Second item"}, bodyHas: "One\ntwo three"},
+		{file: "illegal-charref.xml", feed: "References", titles: []string{"Fine first", "Fine third"}, damage: "illegal character code U+0000"},
+		{file: "xml11-undeclared-prefixes.xml", feed: "Version 1.1", titles: []string{"Prefixes nobody declared"}, bodyHas: "Full text of the story, from content:encoded."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			pf, err := parseTestdata(t, docMeta{}, "bad", tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pf.Title != tt.feed {
+				t.Errorf("feed title %q, want %q", pf.Title, tt.feed)
+			}
+			if got := strings.Join(titles(pf), " | "); got != strings.Join(tt.titles, " | ") {
+				t.Errorf("items %q, want %q", got, strings.Join(tt.titles, " | "))
+			}
+			if tt.bodyHas != "" && (len(pf.Items) == 0 || !strings.Contains(pf.Items[0].Body+pf.Items[len(pf.Items)-1].Body, tt.bodyHas)) {
+				t.Errorf("bodies %q, want %q", bodies(pf), tt.bodyHas)
+			}
+			if got := strings.Join(pf.Damage, "; "); !strings.Contains(got, tt.damage) || tt.damage == "" && got != "" {
+				t.Errorf("damage %q, want %q", got, tt.damage)
+			}
+		})
+	}
+}
+
+func bodies(pf *parsedFeed) []string {
+	var out []string
+	for _, a := range pf.Items {
+		out = append(out, a.Body)
+	}
+	return out
+}
+
+// A document in which no feed can be recognised is an error that says
+// what was found.
+func TestNotAFeed(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{"not-a-feed-opml.xml", "it is an OPML list of feeds"},
+		{"not-a-feed-xml.xml", "it is XML whose root element is <sitemap>"},
+		{"not-a-feed-array.json", "it is a JSON array"},
+		{"not-a-feed-object.json", "it is JSON, but not a JSON Feed"},
+		{"not-a-feed-page.html", "it looks like an HTML page"},
+	} {
+		_, err := parseTestdata(t, docMeta{}, "bad", tt.file)
+		if !errors.Is(err, errNotAFeed) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.file, err, tt.want)
+		}
+	}
+}

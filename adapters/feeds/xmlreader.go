@@ -1,0 +1,291 @@
+package feeds
+
+import (
+	"bufio"
+	"context"
+	"encoding/xml"
+	"html"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// xmlReader walks an XML document as a stream of events, forgiving as a
+// feed reader must be: it takes the decoder's raw tokens (non-strict:
+// bare "&", undefined entities and attributes without values pass) and
+// does the rest itself. Namespaces are resolved to short keys ("atom",
+// "dc", "media"; a prefix nobody declared stands for its usual namespace),
+// an end tag closes every element opened after the one it names, and an
+// end tag that names no open element is ignored. xml:base and xml:lang are
+// tracked per element.
+type xmlReader struct {
+	ctx    context.Context
+	in     *bufio.Reader
+	dec    *xml.Decoder
+	open   []openElem
+	root   *url.URL // the document's base before any xml:base
+	tokens int
+
+	// The current event.
+	start     xml.StartElement // with attribute names resolved
+	text      []byte           // valid until the next event
+	endDepth  int              // the depth of the element an evEnd closed
+	lastEnded string           // and its local name
+	ends      int              // further elements closed by the last end tag
+	html      bool             // a DOCTYPE named html
+}
+
+type openElem struct {
+	raw  xml.Name          // as written, to match end tags
+	name xml.Name          // Space is a namespace key
+	ns   map[string]string // prefixes declared on this element
+	base *url.URL
+	lang string
+}
+
+const (
+	evStart = iota
+	evText
+	evEnd
+)
+
+func newXMLReader(ctx context.Context, in *bufio.Reader, root *url.URL) *xmlReader {
+	r := &xmlReader{ctx: ctx, in: in, root: root}
+	r.restart(0)
+	return r
+}
+
+// restart reads on with a fresh decoder (after a syntax error the old one
+// is spent), keeping the first keep open elements.
+func (r *xmlReader) restart(keep int) {
+	r.dec = xml.NewDecoder(r.in)
+	r.dec.Strict = false
+	r.dec.Entity = xml.HTMLEntity
+	// The text is UTF-8 by now, whatever a declaration the fixer did not
+	// drop (one after a comment) says.
+	r.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	r.open = r.open[:min(keep, len(r.open))]
+	r.ends = 0
+}
+
+func (r *xmlReader) depth() int { return len(r.open) }
+
+// cur is the element the last evStart opened.
+func (r *xmlReader) cur() *openElem { return &r.open[len(r.open)-1] }
+
+// parent is the element at depth-1 of the one at depth, or nil.
+func (r *xmlReader) parentOf(depth int) *openElem {
+	if depth < 2 || depth-2 >= len(r.open) {
+		return nil
+	}
+	return &r.open[depth-2]
+}
+
+// next reads the next event. It returns io.EOF at the end of the
+// document, the decoder's error for what cannot be read past, and ctx's
+// error once ctx ends.
+func (r *xmlReader) next() (int, error) {
+	if r.ends > 0 {
+		r.ends--
+		r.pop()
+		return evEnd, nil
+	}
+	for {
+		r.tokens++
+		if r.tokens&1023 == 0 && r.ctx.Err() != nil {
+			return 0, r.ctx.Err()
+		}
+		tok, err := r.dec.RawToken()
+		if err != nil {
+			return 0, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			r.push(t)
+			return evStart, nil
+		case xml.EndElement:
+			for i := len(r.open) - 1; i >= 0; i-- {
+				if r.open[i].raw == t.Name {
+					r.ends = len(r.open) - 1 - i
+					r.pop()
+					return evEnd, nil
+				}
+			}
+			// An end tag for nothing open: ignored.
+		case xml.CharData:
+			r.text = t
+			return evText, nil
+		case xml.Directive:
+			if d := strings.ToLower(string(t)); strings.HasPrefix(d, "doctype html") {
+				r.html = true
+			}
+		}
+	}
+}
+
+func (r *xmlReader) pop() {
+	r.endDepth = len(r.open)
+	r.lastEnded = r.open[len(r.open)-1].raw.Local
+	r.open = r.open[:len(r.open)-1]
+}
+
+func (r *xmlReader) push(t xml.StartElement) {
+	e := openElem{raw: t.Name, base: r.root}
+	if len(r.open) > 0 {
+		p := r.open[len(r.open)-1]
+		e.base, e.lang = p.base, p.lang
+	}
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			e.declare("", a.Value)
+		case a.Name.Space == "xmlns":
+			e.declare(a.Name.Local, a.Value)
+		}
+	}
+	r.open = append(r.open, e)
+	top := &r.open[len(r.open)-1]
+	top.name = xml.Name{Space: r.resolve(t.Name.Space), Local: t.Name.Local}
+	r.start = xml.StartElement{Name: top.name, Attr: t.Attr[:0:0]}
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		if a.Name.Space != "" {
+			a.Name.Space = r.resolve(a.Name.Space)
+		}
+		switch {
+		case a.Name.Space == "xml" && a.Name.Local == "base":
+			if u, err := feedResolveURL(top.base, strings.TrimSpace(a.Value)); err == nil {
+				top.base = u
+			}
+		case a.Name.Space == "xml" && a.Name.Local == "lang":
+			top.lang = strings.TrimSpace(a.Value)
+		}
+		r.start.Attr = append(r.start.Attr, a)
+	}
+}
+
+func (e *openElem) declare(prefix, uri string) {
+	if e.ns == nil {
+		e.ns = map[string]string{}
+	}
+	e.ns[prefix] = uri
+}
+
+// resolve turns a prefix into the key of its namespace.
+func (r *xmlReader) resolve(prefix string) string {
+	if prefix == "xml" {
+		return "xml"
+	}
+	for i := len(r.open) - 1; i >= 0; i-- {
+		if uri, ok := r.open[i].ns[prefix]; ok {
+			return nsKey(uri)
+		}
+	}
+	if prefix == "" {
+		return ""
+	}
+	if k, ok := nsPrefixes[strings.ToLower(prefix)]; ok {
+		return k // undeclared, but everyone knows what dc: means
+	}
+	return "?" + prefix
+}
+
+// attr returns the current start element's attribute.
+func (r *xmlReader) attr(local string) string {
+	for _, a := range r.start.Attr {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// The namespaces of feeds and their extensions, by key.
+var nsKeys = map[string]string{
+	"http://www.w3.org/2005/Atom":                 "atom",
+	"http://purl.org/atom/ns#":                    "atom03",
+	"http://purl.org/rss/1.0/":                    "",
+	"http://my.netscape.com/rdf/simple/0.9/":      "",
+	"http://backend.userland.com/rss2":            "",
+	"http://backend.userland.com/rss":             "",
+	"http://purl.org/rss/1.0/modules/content/":    "content",
+	"http://purl.org/dc/elements/1.1/":            "dc",
+	"http://purl.org/dc/terms/":                   "dcterms",
+	"http://search.yahoo.com/mrss/":               "media",
+	"http://search.yahoo.com/mrss":                "media",
+	"http://www.itunes.com/dtds/podcast-1.0.dtd":  "itunes",
+	"http://www.w3.org/1999/xhtml":                "xhtml",
+	"http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
+}
+
+// nsPrefixes are the prefixes feeds use without declaring them.
+var nsPrefixes = map[string]string{
+	"atom": "atom", "atom10": "atom", "atom03": "atom03", "content": "content", "dc": "dc",
+	"dcterms": "dcterms", "media": "media", "itunes": "itunes", "xhtml": "xhtml", "rdf": "rdf",
+}
+
+func nsKey(uri string) string {
+	if k, ok := nsKeys[strings.TrimSpace(uri)]; ok {
+		return k
+	}
+	if k, ok := nsKeys[strings.ToLower(strings.TrimSpace(uri))]; ok {
+		return k
+	}
+	return "?" + uri
+}
+
+// maxField bounds one field of one item, markup included.
+const maxField = maxRawBody
+
+// readContent reads the content of the element just opened (at depth)
+// up to its end. Text alone comes back as it is; with child elements the
+// content is markup (text escaped, elements written back as HTML) and
+// markup is true.
+func (r *xmlReader) readContent(depth int) (s string, markup bool, err error) {
+	var text, mk strings.Builder
+	full := false
+	write := func(b *strings.Builder, s string) {
+		if full || text.Len()+mk.Len()+len(s) > maxField {
+			full = true
+			return
+		}
+		b.WriteString(s)
+	}
+	for {
+		ev, err := r.next()
+		if err != nil {
+			return "", false, err
+		}
+		switch ev {
+		case evText:
+			if markup {
+				write(&mk, html.EscapeString(string(r.text)))
+			} else {
+				write(&text, string(r.text))
+			}
+		case evStart:
+			if !markup {
+				markup = true
+				write(&mk, html.EscapeString(text.String()))
+				text.Reset()
+			}
+			var b strings.Builder
+			b.WriteString("<" + r.start.Name.Local)
+			for _, a := range r.start.Attr {
+				b.WriteString(" " + a.Name.Local + `="` + html.EscapeString(a.Value) + `"`)
+			}
+			b.WriteString(">")
+			write(&mk, b.String())
+		case evEnd:
+			if r.endDepth <= depth {
+				if markup {
+					return mk.String(), true, nil
+				}
+				return text.String(), false, nil
+			}
+			write(&mk, "</"+r.lastEnded+">")
+		}
+	}
+}
