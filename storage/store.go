@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -38,7 +38,8 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bLogTarget, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bLogTarget, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -55,7 +56,10 @@ var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
 	// 2: the delivery log indexed by target and time (log_target).
 	indexLogByTarget,
-	// 3: subscriptions in a compact binary record instead of JSON (the
+	// 3: outbox entries refer to their articles instead of copying them,
+	// and are indexed by target (outbox_record.go).
+	migrateOutboxRefs,
+	// 4: subscriptions in a compact binary record instead of JSON (the
 	// copy into a new file before Open, upgrade.go, rewrote them), and a
 	// list of each target's subscriptions instead of a key for each.
 	listSubsByTarget,

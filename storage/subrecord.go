@@ -22,7 +22,7 @@ import (
 //	varint MutedUntil as Unix nanoseconds (0: not muted)
 //
 // under the subscription's ID (8 bytes, big-endian) in the subs bucket.
-// Before schema version 3 they were JSON; Open rewrites an older database
+// Before schema version 4 they were JSON; Open rewrites an older database
 // (upgrade.go).
 
 const subFormat = 1

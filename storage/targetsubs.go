@@ -17,13 +17,13 @@ import (
 // and written whole; an index with one key per subscription took 66 bytes
 // a subscription, as much as the subscriptions themselves.
 //
-// Before schema version 3 the index was the subs_by_tgt bucket, one key
+// Before schema version 4 the index was the subs_by_tgt bucket, one key
 // (target, 0, ID) per subscription; the migration builds target_subs from
 // the subscriptions and drops it.
 
 var (
 	bTargetSubs = []byte("target_subs")
-	bSubsByTgt  = []byte("subs_by_tgt") // before version 3
+	bSubsByTgt  = []byte("subs_by_tgt") // before version 4
 )
 
 // subsOf returns the IDs of a target's subscriptions, ascending.
@@ -86,7 +86,7 @@ func removeSubFrom(tx *bolt.Tx, t alerts.TargetID, id uint64) error {
 }
 
 // listSubsByTarget builds target_subs from the subscriptions and drops
-// subs_by_tgt: part of the migration to schema version 3.
+// subs_by_tgt: part of the migration to schema version 4.
 func listSubsByTarget(tx *bolt.Tx) error {
 	lists := map[alerts.TargetID][]uint64{}
 	err := tx.Bucket(bSubs).ForEach(func(k, v []byte) error {

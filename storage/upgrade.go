@@ -14,7 +14,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// Schema version 3 rewrites every subscription and drops an index as large
+// Schema version 4 rewrites every subscription and drops an index as large
 // as them. Done in place, bbolt would keep the old pages as free space (it
 // never shrinks a file) and hold the whole rewrite in memory until one
 // commit: a database of a million subscriptions grew from 460 MB to 740 MB
@@ -26,7 +26,7 @@ import (
 // started again next time).
 
 // compactSince is the schema version from which a database is not copied.
-const compactSince = 3
+const compactSince = 4
 
 // copyChunk bounds the bytes one transaction of the copy writes.
 const copyChunk = 32 << 20
@@ -86,7 +86,7 @@ func upgradeFile(path string, lockTimeout time.Duration) error {
 // copyCompact copies every top-level bucket of src into dst in key order,
 // with pages filled, committing every copyChunk bytes. Subscriptions are
 // written in the compact record; subs_by_tgt is left behind (the
-// migration to version 3 lists each target's subscriptions instead).
+// migration to version 4 lists each target's subscriptions instead).
 func copyCompact(dst, src *bolt.DB) error {
 	return src.View(func(stx *bolt.Tx) error {
 		return stx.ForEach(func(name []byte, sb *bolt.Bucket) error {
