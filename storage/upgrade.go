@@ -112,11 +112,9 @@ func copyCompact(dst, src *bolt.DB) error {
 					return fmt.Errorf("bucket %s holds a nested bucket %q, which this version does not write", name, k)
 				}
 				if string(name) == string(bSubs) {
-					var s alerts.Subscription
-					if err := json.Unmarshal(v, &s); err != nil {
-						return fmt.Errorf("subscription %x: %w", k, err)
+					if v, err = compactSub(k, v); err != nil {
+						return err
 					}
-					v = appendSub(nil, s)
 				}
 				b.FillPercent = 1.0 // keys arrive in order
 				// bbolt keeps what Put is given until the commit; src's
@@ -138,4 +136,18 @@ func copyCompact(dst, src *bolt.DB) error {
 			return tx.Commit()
 		})
 	})
+}
+
+// compactSub returns a subscription's record in the compact format: a JSON
+// one rewritten, a compact one as it is.
+func compactSub(k, v []byte) ([]byte, error) {
+	if len(v) > 0 && v[0] == subFormat {
+		_, err := viewSub(k, v)
+		return v, err
+	}
+	var s alerts.Subscription
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, fmt.Errorf("subscription %x: %w", k, err)
+	}
+	return appendSub(nil, s), nil
 }
