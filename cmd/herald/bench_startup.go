@@ -55,6 +55,7 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 	dbPath := fs.String("db", "", "database to start on; written by gendb first if it does not exist (default: a temporary one)")
 	runs := fs.Int("runs", 3, "starts to measure")
 	asJSON := fs.Bool("json", false, "one JSON line per start")
+	bin := fs.String("bin", "", "herald binary to start (default: this one), to compare builds on one database")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -81,6 +82,9 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 		o.Targets = 0 // not known
 	}
 	self, err := os.Executable()
+	if *bin != "" {
+		self, err = *bin, nil
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "herald bench startup: %v\n", err)
 		return 1
