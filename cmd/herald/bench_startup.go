@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -110,17 +111,23 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 // startOnce starts herald run on db, measures it once ready, and stops it.
-// herald listens on a port of its choosing, read from its log, so that no
-// other process on the machine can take the port in between.
+// herald is given a free port, and polled once its log says it is starting
+// (just before it listens), so that the answers come from it.
 func startOnce(ctx context.Context, self, db string) (startupResult, error) {
 	var r startupResult
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return r, err
+	}
+	given := ln.Addr().String()
+	ln.Close()
 	cmd := exec.CommandContext(ctx, self, "run")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HERALD_") { // no platform, no feeds
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "HERALD_DB="+db, "HERALD_HTTP_ADDR=127.0.0.1:0", "HERALD_LOG_FORMAT=json")
+	cmd.Env = append(cmd.Env, "HERALD_DB="+db, "HERALD_HTTP_ADDR="+given, "HERALD_LOG_FORMAT=json")
 	logs, err := cmd.StderrPipe()
 	if err != nil {
 		return r, err
@@ -139,20 +146,17 @@ func startOnce(ctx context.Context, self, db string) (startupResult, error) {
 	sc := bufio.NewScanner(logs)
 	for addr == "" && sc.Scan() {
 		var line struct {
-			Msg, Addr     string
+			Msg           string
 			Subscriptions int
 		}
 		json.Unmarshal(sc.Bytes(), &line)
-		switch line.Msg {
-		case "Herald starting":
-			r.Subs = line.Subscriptions
-		case "HTTP listening":
-			addr = line.Addr
+		if line.Msg == "Herald starting" {
+			r.Subs, addr = line.Subscriptions, given
 		}
 		fmt.Fprintln(seen, sc.Text())
 	}
 	if addr == "" {
-		return r, fmt.Errorf("herald run stopped before listening:\n%s", seen)
+		return r, fmt.Errorf("herald run stopped before it started:\n%s", seen)
 	}
 	go io.Copy(io.Discard, logs) // the rest of its log
 	for {
