@@ -91,9 +91,8 @@ type Subscriptions interface {
 	// must not call back into the store. A subscription added or removed
 	// during the walk may or may not be seen. It is how the bot starts (a
 	// million subscriptions in a large deployment), so it should read
-	// records without building more than it hands out, and give every
-	// subscription of a target the same Target string: the bot keeps one
-	// per subscription in memory.
+	// records without building more than it hands out: the bot keeps each
+	// subscription's Target string, and hands its Query to the matcher.
 	ForEachSubscription(fn func(alerts.Subscription) error) error
 }
 
