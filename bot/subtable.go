@@ -61,7 +61,14 @@ func (t *subTable) set(s alerts.Subscription) {
 		known = t.chat[s.ID] != ""
 		t.chat[s.ID] = s.Target
 	case s.ID < 2*uint64(len(t.chat))+1<<16:
-		t.chat = append(t.chat, make([]alerts.TargetID, int(s.ID)+1-len(t.chat))...)
+		if s.ID >= uint64(cap(t.chat)) {
+			// Double: append grows a large slice by a quarter, copying
+			// it five times over while a million load in ID order.
+			grown := make([]alerts.TargetID, len(t.chat), 2*int(s.ID)+1)
+			copy(grown, t.chat)
+			t.chat = grown
+		}
+		t.chat = t.chat[:s.ID+1]
 		t.chat[s.ID] = s.Target
 	default:
 		_, known = t.far[s.ID]
