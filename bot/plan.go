@@ -76,9 +76,10 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 	return out, nil
 }
 
-// withQueries fills in the queries of a target's matches from the store
-// (the matcher and the subscription table keep none). A subscription
-// removed since the article was matched is left out.
+// withQueries fills in the queries (and the roles they ping) of a
+// target's matches from the store: the matcher and the subscription table
+// keep neither. A subscription removed since the article was matched is
+// left out.
 func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
 	out := ms[:0]
 	for _, m := range ms {
@@ -89,7 +90,7 @@ func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Query = s.Query
+		m.Query, m.Role = s.Query, s.Role
 		out = append(out, m)
 	}
 	return out, nil

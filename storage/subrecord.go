@@ -20,6 +20,8 @@ import (
 //	uvarint length, query
 //	varint Created as Unix nanoseconds (0: none)
 //	varint MutedUntil as Unix nanoseconds (0: not muted)
+//	uvarint length, Role (a Discord role ID; empty for none)
+//	uvarint length, RoleName
 //
 // under the subscription's ID (8 bytes, big-endian) in the subs bucket.
 // Before schema version 4 they were JSON; Open rewrites an older database
@@ -40,7 +42,11 @@ func appendSub(buf []byte, s alerts.Subscription) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s.Query)))
 	buf = append(buf, s.Query...)
 	buf = binary.AppendVarint(buf, unixNano(s.Created))
-	return binary.AppendVarint(buf, unixNano(s.MutedUntil))
+	buf = binary.AppendVarint(buf, unixNano(s.MutedUntil))
+	buf = binary.AppendUvarint(buf, uint64(len(s.Role)))
+	buf = append(buf, s.Role...)
+	buf = binary.AppendUvarint(buf, uint64(len(s.RoleName)))
+	return append(buf, s.RoleName...)
 }
 
 func unixNano(t time.Time) int64 {
@@ -65,6 +71,7 @@ type subView struct {
 	ID                 uint64
 	Target, Query      []byte
 	Created, MutedNano int64
+	Role, RoleName     []byte
 }
 
 // viewSub reads a record of the subs bucket without copying it.
@@ -110,6 +117,11 @@ func viewSub(k, v []byte) (subView, error) {
 	if rest == nil {
 		return s, fmt.Errorf("%w %d: cut short", errSubRecord, s.ID)
 	}
+	s.Role = field()
+	s.RoleName = field()
+	if rest == nil {
+		return s, fmt.Errorf("%w %d: cut short", errSubRecord, s.ID)
+	}
 	if len(rest) != 0 {
 		return s, fmt.Errorf("%w %d: %d bytes past its end", errSubRecord, s.ID, len(rest))
 	}
@@ -123,7 +135,8 @@ func decodeSub(k, v []byte) (alerts.Subscription, error) {
 		return alerts.Subscription{}, err
 	}
 	return alerts.Subscription{ID: sv.ID, Target: alerts.TargetID(sv.Target), Query: string(sv.Query),
-		Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano)}, nil
+		Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano),
+		Role: string(sv.Role), RoleName: string(sv.RoleName)}, nil
 }
 
 // getSub returns the subscription stored under id, or alerts.ErrNotFound.

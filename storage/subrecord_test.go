@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -68,6 +69,7 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 		subs = append(subs, alerts.Subscription{Target: []alerts.TargetID{tgA, tgB}[i%2], Query: q, Created: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	subs[3].MutedUntil = t0.Add(time.Hour)
+	subs[5].Role, subs[5].RoleName = "900000000000000001", "Editors"
 	added, err := d.AddSubscriptions(subs)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +128,8 @@ func TestMigrationCompactsSubscriptions(t *testing.T) {
 	same := func(how string, got alerts.Subscription) {
 		t.Helper()
 		w := want[got.ID]
-		if got.Target != w.Target || got.Query != w.Query || !got.Created.Equal(w.Created) || !got.MutedUntil.Equal(w.MutedUntil) {
+		if got.Target != w.Target || got.Query != w.Query || !got.Created.Equal(w.Created) || !got.MutedUntil.Equal(w.MutedUntil) ||
+			got.Role != w.Role || got.RoleName != w.RoleName {
 			t.Errorf("%s: %+v, want %+v", how, got, w)
 		}
 	}
@@ -185,4 +188,29 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// Every field of alerts.Subscription survives its record: a field added to
+// the type but not to the record would be lost, silently, the first time
+// the subscription is written.
+func TestSubRecordKeepsEveryField(t *testing.T) {
+	var s alerts.Subscription
+	v := reflect.ValueOf(&s).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case f.Kind() == reflect.String:
+			f.SetString("value of " + name)
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(uint64(1000 + i))
+		case f.Type() == reflect.TypeOf(time.Time{}):
+			f.Set(reflect.ValueOf(t0.Add(time.Duration(i) * time.Hour)))
+		default:
+			t.Fatalf("alerts.Subscription.%s is a %s: add it to the record (subrecord.go) and to this test", name, f.Type())
+		}
+	}
+	got, err := decodeSub(u64(s.ID), appendSub(nil, s))
+	if err != nil || !reflect.DeepEqual(got, s) {
+		t.Errorf("the record gives back\n%+v, %v\nfor\n%+v", got, err, s)
+	}
 }

@@ -226,7 +226,8 @@ func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 				t = alerts.TargetID(sv.Target)
 			}
 			err = fn(alerts.Subscription{ID: sv.ID, Target: t, Query: string(sv.Query),
-				Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano)})
+				Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano),
+				Role: string(sv.Role), RoleName: string(sv.RoleName)})
 			if err != nil {
 				return err
 			}

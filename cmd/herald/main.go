@@ -13,6 +13,7 @@
 //	herald bench startup       herald run's start-up time and memory on a generated database
 //	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
+//	herald healthcheck         exit 0 when the local herald answers /healthz
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
 // some document not read), 2 bad usage or configuration.
@@ -47,6 +48,7 @@ Usage:
   herald gendb [--subs N] [--targets M] [--seed S] FILE
                                    write a database of N subscriptions over M chats
   herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -77,6 +79,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runGenDB(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
