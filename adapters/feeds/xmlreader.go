@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -19,12 +20,20 @@ import (
 // end tag that names no open element is ignored. xml:base and xml:lang are
 // tracked per element.
 type xmlReader struct {
-	ctx    context.Context
-	in     *bufio.Reader
-	dec    *xml.Decoder
-	open   []openElem
+	ctx  context.Context
+	in   *bufio.Reader
+	dec  *xml.Decoder
+	open []openElem
+	// ns holds, for each prefix in scope, the keys of the namespaces
+	// declared for it, innermost last: a name resolves in constant time
+	// however deep the document nests.
+	ns     map[string][]string
 	root   *url.URL // the document's base before any xml:base
 	tokens int
+	// deep counts, by name, the elements opened past maxDepth, which are
+	// read as if they were not there (their text stays); at most
+	// maxDeepNames names are told apart.
+	deep map[xml.Name]int
 
 	// The current event.
 	start     xml.StartElement // with attribute names resolved
@@ -36,12 +45,22 @@ type xmlReader struct {
 }
 
 type openElem struct {
-	raw  xml.Name          // as written, to match end tags
-	name xml.Name          // Space is a namespace key
-	ns   map[string]string // prefixes declared on this element
-	base *url.URL
-	lang string
+	raw  xml.Name // as written, to match end tags
+	name xml.Name // Space is a namespace key
+	// declared are the prefixes this element declared, to take out of
+	// scope when it ends.
+	declared []string
+	base     *url.URL
+	lang     string
 }
+
+// maxDepth bounds how deep elements nest, as HTML parsers bound it: no
+// feed nests 512 deep, and a document that does must not make each end
+// tag cost a walk down thousands of open elements.
+const maxDepth = 512
+
+// maxDeepNames bounds the names of elements past maxDepth kept apart.
+const maxDeepNames = 64
 
 const (
 	evStart = iota
@@ -50,7 +69,7 @@ const (
 )
 
 func newXMLReader(ctx context.Context, in *bufio.Reader, root *url.URL) *xmlReader {
-	r := &xmlReader{ctx: ctx, in: in, root: root}
+	r := &xmlReader{ctx: ctx, in: in, root: root, ns: map[string][]string{}, deep: map[xml.Name]int{}}
 	r.restart(0)
 	return r
 }
@@ -64,8 +83,11 @@ func (r *xmlReader) restart(keep int) {
 	// The text is UTF-8 by now, whatever a declaration the fixer did not
 	// drop (one after a comment) says.
 	r.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	r.open = r.open[:min(keep, len(r.open))]
+	for len(r.open) > keep {
+		r.pop()
+	}
 	r.ends = 0
+	clear(r.deep)
 }
 
 func (r *xmlReader) depth() int { return len(r.open) }
@@ -101,11 +123,22 @@ func (r *xmlReader) next() (int, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(r.open) >= maxDepth {
+				if _, ok := r.deep[t.Name]; ok || len(r.deep) < maxDeepNames {
+					r.deep[t.Name]++
+				}
+				continue
+			}
 			r.push(t)
 			return evStart, nil
 		case xml.EndElement:
+			if n := r.deep[t.Name]; n > 0 {
+				r.deep[t.Name] = n - 1 // the end of an element too deep to be opened
+				continue
+			}
 			for i := len(r.open) - 1; i >= 0; i-- {
 				if r.open[i].raw == t.Name {
+					clear(r.deep) // whatever was opened too deep ends with it
 					r.ends = len(r.open) - 1 - i
 					r.pop()
 					return evEnd, nil
@@ -124,8 +157,17 @@ func (r *xmlReader) next() (int, error) {
 }
 
 func (r *xmlReader) pop() {
+	top := &r.open[len(r.open)-1]
 	r.endDepth = len(r.open)
-	r.lastEnded = r.open[len(r.open)-1].raw.Local
+	r.lastEnded = top.raw.Local
+	for _, prefix := range top.declared {
+		keys := r.ns[prefix]
+		if len(keys) <= 1 {
+			delete(r.ns, prefix)
+		} else {
+			r.ns[prefix] = keys[:len(keys)-1]
+		}
+	}
 	r.open = r.open[:len(r.open)-1]
 }
 
@@ -138,9 +180,9 @@ func (r *xmlReader) push(t xml.StartElement) {
 	for _, a := range t.Attr {
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			e.declare("", a.Value)
+			r.declare(&e, "", a.Value)
 		case a.Name.Space == "xmlns":
-			e.declare(a.Name.Local, a.Value)
+			r.declare(&e, a.Name.Local, a.Value)
 		}
 	}
 	r.open = append(r.open, e)
@@ -166,11 +208,14 @@ func (r *xmlReader) push(t xml.StartElement) {
 	}
 }
 
-func (e *openElem) declare(prefix, uri string) {
-	if e.ns == nil {
-		e.ns = map[string]string{}
+// declare puts a prefix in scope for the element e and its children.
+func (r *xmlReader) declare(e *openElem, prefix, uri string) {
+	if slices.Contains(e.declared, prefix) {
+		r.ns[prefix][len(r.ns[prefix])-1] = nsKey(uri) // declared twice: the last wins
+		return
 	}
-	e.ns[prefix] = uri
+	e.declared = append(e.declared, prefix)
+	r.ns[prefix] = append(r.ns[prefix], nsKey(uri))
 }
 
 // resolve turns a prefix into the key of its namespace.
@@ -178,10 +223,8 @@ func (r *xmlReader) resolve(prefix string) string {
 	if prefix == "xml" {
 		return "xml"
 	}
-	for i := len(r.open) - 1; i >= 0; i-- {
-		if uri, ok := r.open[i].ns[prefix]; ok {
-			return nsKey(uri)
-		}
+	if keys := r.ns[prefix]; len(keys) > 0 {
+		return keys[len(keys)-1]
 	}
 	if prefix == "" {
 		return ""
