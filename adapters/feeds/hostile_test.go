@@ -3,8 +3,14 @@ package feeds
 import (
 	"bufio"
 	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/transform"
 )
 
 // A document that nests elements without end costs no more than one
@@ -40,4 +46,55 @@ func TestDeepNesting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixInPieces runs the fixer over s read in pieces of size bytes.
+func fixInPieces(s string, size int) (string, error) {
+	out, err := io.ReadAll(transform.NewReader(&chunkReader{data: []byte(s), size: size}, &xmlFixer{}))
+	return string(out), err
+}
+
+// The fixer mends the same whatever the pieces the text comes in: a tag,
+// a reference or a CDATA closer cut between two reads is read whole.
+func TestXMLFixerInPieces(t *testing.T) {
+	docs := []string{
+		`<a x=1 y="a<b">t</a><![CDATA[x]]]]><![CDATA[>y]]>&#xD83D;&#xDE00;<!-- a -- b --><b>]]></b><c@d>`,
+		`<title><![CDATA[never closed</title><x>` + strings.Repeat("y", 5000) + `</x>`,
+		`<e a="` + strings.Repeat("<", 2000) + `"/>` + strings.Repeat(`<f g=h i=j k=l m=n o=p q=r s=t u=v w=x/>`, 50),
+	}
+	filepath.WalkDir(filepath.Join("testdata", "feeds"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".xml") {
+			data, _ := os.ReadFile(path)
+			docs = append(docs, decodeText(data, "", false))
+		}
+		return nil
+	})
+	for _, doc := range docs {
+		whole, err := fixInPieces(doc, len(doc)+1)
+		if err != nil {
+			t.Fatalf("%.60q: %v", doc, err)
+		}
+		for _, size := range []int{1, 2, 5, 13, 4096} {
+			got, err := fixInPieces(doc, size)
+			if err != nil || got != whole {
+				t.Fatalf("%.60q in pieces of %d: %v\n%q\nwant\n%q", doc, size, err, got, whole)
+			}
+		}
+	}
+}
+
+func FuzzXMLFixer(f *testing.F) {
+	f.Add(`<a x=1 y="a<b">t</a><![CDATA[x]]]]><![CDATA[>y]]>&#xD83D;&#xDE00;<!-- a -- b --><b>]]></b><c@d>`, 3)
+	f.Add(`<title><![CDATA[never closed</title>&#0;<?xml version="1.1"?><x y=z/>`, 1)
+	f.Fuzz(func(t *testing.T, doc string, size int) {
+		size = 1 + (size&0xff)%64
+		whole, err := fixInPieces(doc, len(doc)+1)
+		if err != nil {
+			t.Fatalf("whole: %v", err)
+		}
+		got, err := fixInPieces(doc, size)
+		if err != nil || got != whole {
+			t.Fatalf("in pieces of %d: %v\n%q\nwant\n%q", size, err, got, whole)
+		}
+	})
 }

@@ -52,7 +52,10 @@ func TestIllFormedFeeds(t *testing.T) {
 		{file: "bad-cdata.xml", feed: "CDATA Times", titles: []string{"Before the broken part", "After the broken part"}, bodyHas: "Nested ends", damage: "skipped a part that is not well-formed"},
 		{file: "lt-in-text.xml", feed: "Math < News", titles: []string{"Inflation < 2% for the first time", "Second item"}, bodyHas: "We <3 low prices, and 1 << 2."},
 		{file: "mismatched-tags.xml", feed: "Tag Soup", titles: []string{"Raw HTML in a description", "Second item"}, bodyHas: "One\ntwo three"},
-		{file: "illegal-charref.xml", feed: "References", titles: []string{"Fine first", "Fine third"}, damage: "illegal character code U+0000"},
+		{file: "illegal-charref.xml", feed: "References", titles: []string{"Fine first", "A NUL reference here", "Fine third"}},
+		{file: "charrefs.xml", feed: "Character References", titles: []string{"Nothing here", "A pair 😀 and a half \uFFFD", "Too big \uFFFD \uFFFD", "Fine — “quoted”"}},
+		{file: "comments.xml", feed: "Comments", titles: []string{"Split title", "After them"}, bodyHas: "Beforeafter."},
+		{file: "unclosed-cdata.xml", feed: "Open Sections", titles: []string{"Fine first", "A title never closed", "Body never closed", "Code with ]]> in it", "Fine last"}},
 		{file: "xml11-undeclared-prefixes.xml", feed: "Version 1.1", titles: []string{"Prefixes nobody declared"}, bodyHas: "Full text of the story, from content:encoded."},
 	}
 	for _, tt := range tests {
@@ -74,6 +77,32 @@ func TestIllFormedFeeds(t *testing.T) {
 				t.Errorf("damage %q, want %q", got, tt.damage)
 			}
 		})
+	}
+}
+
+// Text that looks like markup but is not a tag stays text; tags written
+// loosely are read as tags.
+func TestTagLikeText(t *testing.T) {
+	pf, err := parseTestdata(t, docMeta{}, "bad", "tag-like-text.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkItems(t, pf, []wantItem{
+		{title: "Letters from <editor@angle.example>", bodyHas: "Write to <editor@angle.example> or see <https://angle.example/faq>."},
+		{title: "If x<y and y>z then x<z", bodyHas: "Fish & chips; a<b; c</ d; and <3."},
+		{title: "Unquoted attributes", bodyHas: "Kept.", image: "https://angle.example/3.jpg?w=1&h=2"},
+		{title: "A less-than in an attribute", image: "https://angle.example/4.jpg"},
+		{title: "After them"},
+	})
+	if len(pf.Damage) > 0 {
+		t.Errorf("damage %q", pf.Damage)
+	}
+	pf, err = parseTestdata(t, docMeta{}, "bad", "unclosed-cdata.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pf.Items[2].Body; got != "The text." {
+		t.Errorf("a body whose CDATA section is never closed: %q", got)
 	}
 }
 
