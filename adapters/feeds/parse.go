@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,6 +115,12 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 		maxItems = DefaultMaxItems
 	}
 	p := &docParser{ctx: ctx, meta: meta, base: meta.base(), keep: newItemKeeper(maxItems), now: time.Now()}
+	if first != '<' && first != '{' && first != '[' && first != 0 {
+		if f, skipped := skipToFeedStart(text); skipped > 0 {
+			first = f
+			p.damage = append(p.damage, fmt.Sprintf("read past %d bytes of text before the feed", skipped))
+		}
+	}
 	switch first {
 	case 0:
 		return nil, fmt.Errorf("%w: the document is empty", errNotAFeed)
@@ -175,6 +182,28 @@ func firstNonSpace(r *bufio.Reader) (byte, error) {
 		}
 		return b[0], nil
 	}
+}
+
+// feedStartRE finds where a feed starts in text printed before it (a PHP
+// notice, a debugging line): an XML declaration, a feed's root element,
+// or a JSON Feed's version.
+var feedStartRE = regexp.MustCompile(`<\?xml\s|<rss[\s>]|<feed[\s>]|<rdf:RDF[\s>]|\{\s*"version"\s*:`)
+
+// maxLeadingText bounds the text read past before a feed starts.
+const maxLeadingText = 8 << 10
+
+// skipToFeedStart reads past text before a feed's start, if one begins
+// in the first maxLeadingText bytes: its first byte and how many were
+// read past, else 0, 0.
+func skipToFeedStart(r *bufio.Reader) (byte, int) {
+	head, _ := r.Peek(maxLeadingText)
+	loc := feedStartRE.FindIndex(head)
+	if loc == nil {
+		return 0, 0
+	}
+	first := head[loc[0]]
+	r.Discard(loc[0])
+	return first, loc[0]
 }
 
 // cutRunes cuts s to at most n runes, marking the cut.

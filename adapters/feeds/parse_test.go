@@ -56,6 +56,11 @@ func TestIllFormedFeeds(t *testing.T) {
 		{file: "charrefs.xml", feed: "Character References", titles: []string{"Nothing here", "A pair 😀 and a half \uFFFD", "Too big \uFFFD \uFFFD", "Fine — “quoted”"}},
 		{file: "comments.xml", feed: "Comments", titles: []string{"Split title", "After them"}, bodyHas: "Beforeafter."},
 		{file: "unclosed-cdata.xml", feed: "Open Sections", titles: []string{"Fine first", "A title never closed", "Body never closed", "Code with ]]> in it", "Fine last"}},
+		{file: "leading-php-warning.xml", feed: "Notices First", titles: []string{"Read past the warning"}},
+		{file: "leading-text.xml", feed: "Text First", titles: []string{"Read past the text"}, damage: "read past 80 bytes of text before the feed"},
+		{file: "leading-text.json", feed: "JSON Text First", titles: []string{"Read past the notice"}, damage: "read past 57 bytes of text before the feed"},
+		{file: "own-namespace.xml", feed: "Own Namespace", titles: []string{"In a namespace of its own"}},
+		{file: "upper-case-names.xml", feed: "Shouting Feed", titles: []string{"Upper case", "Lower-case pubdate"}, bodyHas: "All of it."},
 		{file: "xml11-undeclared-prefixes.xml", feed: "Version 1.1", titles: []string{"Prefixes nobody declared"}, bodyHas: "Full text of the story, from content:encoded."},
 	}
 	for _, tt := range tests {
@@ -81,8 +86,9 @@ func TestIllFormedFeeds(t *testing.T) {
 }
 
 // Text that looks like markup but is not a tag stays text; tags written
-// loosely are read as tags.
-func TestTagLikeText(t *testing.T) {
+// loosely (unquoted, in any case, in a namespace of the feed's own) are
+// read as tags.
+func TestLooseMarkup(t *testing.T) {
 	pf, err := parseTestdata(t, docMeta{}, "bad", "tag-like-text.xml")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +109,19 @@ func TestTagLikeText(t *testing.T) {
 	}
 	if got := pf.Items[2].Body; got != "The text." {
 		t.Errorf("a body whose CDATA section is never closed: %q", got)
+	}
+	for file, want := range map[string][]wantItem{
+		"upper-case-names.xml": {
+			{title: "Upper case", url: "https://upper.example/1", guid: "u1", bodyHas: "All of it.", published: day(2026, 11, 24, 10, 0)},
+			{title: "Lower-case pubdate", url: "https://upper.example/2", published: day(2026, 11, 23, 10, 0)},
+		},
+		"own-namespace.xml": {{title: "In a namespace of its own", url: "https://own.example/1", published: day(2026, 11, 24, 10, 0)}},
+	} {
+		pf, err := parseTestdata(t, docMeta{}, "bad", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkItems(t, pf, want)
 	}
 }
 

@@ -30,13 +30,9 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 	in := getReader(&textReaders, transform.NewReader(text, &xmlFixer{}))
 	defer putReader(&textReaders, in)
 	r := newXMLReader(p.ctx, in, p.base)
-	kind, err := p.xmlRoot(r)
+	kind, container, err := p.xmlRoot(r)
 	if err != nil {
 		return err
-	}
-	container := 1 // the depth of the element items are in
-	if kind == kindRSS && r.open[0].name.Local == "rss" {
-		container = 2
 	}
 	openers := []string{"<item", "<entry"}
 	for resyncs := 0; ; resyncs++ {
@@ -60,46 +56,6 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 			return nil
 		}
 		r.restart(container)
-	}
-}
-
-// xmlRoot reads up to the root element and says which kind of feed it
-// is, or what the document is instead.
-func (p *docParser) xmlRoot(r *xmlReader) (string, error) {
-	for {
-		ev, err := r.next()
-		if err != nil {
-			if r.html {
-				return "", fmt.Errorf("%w (it looks like an HTML page)", errNotAFeed)
-			}
-			if err == io.EOF {
-				return "", fmt.Errorf("%w: the document has no elements", errNotAFeed)
-			}
-			return "", fmt.Errorf("%w: it is not XML that can be read (%v)", errNotAFeed, err)
-		}
-		if ev != evStart {
-			continue
-		}
-		e := r.cur()
-		if l := e.lang; l != "" {
-			p.lang = l
-		}
-		switch local := e.name.Local; {
-		case strings.EqualFold(local, "html") || r.html:
-			return "", fmt.Errorf("%w (it looks like an HTML page)", errNotAFeed)
-		case local == "rss" || local == "channel": // a bare channel is RSS without its wrapper
-			return kindRSS, nil
-		case local == "RDF":
-			return kindRDF, nil
-		case local == "feed" && (e.name.Space == "atom03" || r.attr("version") == "0.3"):
-			return kindAtom03, nil
-		case local == "feed" && (e.name.Space == "atom" || e.name.Space == ""):
-			return kindAtom, nil
-		case local == "opml":
-			return "", fmt.Errorf("%w: it is an OPML list of feeds; add the feeds it lists instead", errNotAFeed)
-		default:
-			return "", fmt.Errorf("%w: it is XML whose root element is <%s>", errNotAFeed, local)
-		}
 	}
 }
 

@@ -27,8 +27,11 @@ type xmlReader struct {
 	// ns holds, for each prefix in scope, the keys of the namespaces
 	// declared for it, innermost last: a name resolves in constant time
 	// however deep the document nests.
-	ns     map[string][]string
-	root   *url.URL // the document's base before any xml:base
+	ns   map[string][]string
+	root *url.URL // the document's base before any xml:base
+	// core is the key of an unknown namespace the feed's root element
+	// is in: read as no namespace.
+	core   string
 	tokens int
 	// deep counts, by name, the elements opened past maxDepth, which are
 	// read as if they were not there (their text stays); at most
@@ -187,7 +190,10 @@ func (r *xmlReader) push(t xml.StartElement) {
 	}
 	r.open = append(r.open, e)
 	top := &r.open[len(r.open)-1]
-	top.name = xml.Name{Space: r.resolve(t.Name.Space), Local: t.Name.Local}
+	top.name = xml.Name{Space: r.resolve(t.Name.Space), Local: canonicalName(t.Name.Local)}
+	if top.name.Space == r.core && r.core != "" {
+		top.name.Space = ""
+	}
 	r.start = xml.StartElement{Name: top.name, Attr: t.Attr[:0:0]}
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
@@ -196,6 +202,7 @@ func (r *xmlReader) push(t xml.StartElement) {
 		if a.Name.Space != "" {
 			a.Name.Space = r.resolve(a.Name.Space)
 		}
+		a.Name.Local = canonicalName(a.Name.Local)
 		switch {
 		case a.Name.Space == "xml" && a.Name.Local == "base":
 			if u, err := feedResolveURL(top.base, strings.TrimSpace(a.Value)); err == nil {
@@ -244,6 +251,46 @@ func (r *xmlReader) attr(local string) string {
 	}
 	return ""
 }
+
+// canonicalName spells the name of an element or attribute Herald reads
+// as the formats do, whatever its case: generators write <pubdate>,
+// <PubDate>, <LINK> and the like, and feed readers read them.
+func canonicalName(local string) string {
+	if c, ok := knownNames[local]; ok {
+		return c
+	}
+	if hasUpper(local) {
+		if c, ok := knownNames[strings.ToLower(local)]; ok {
+			return c
+		}
+	}
+	return local
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// knownNames maps the names the parser reads, and their lower case, to
+// their spelling in the formats.
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"rss", "channel", "RDF", "feed", "item", "entry", "title", "link", "description", "summary", "content",
+		"encoded", "body", "fullitem", "guid", "id", "pubDate", "published", "issued", "created", "updated",
+		"modified", "date", "language", "enclosure", "image", "thumbnail", "source", "available", "dateAccepted",
+		"dateSubmitted", "opml", "html",
+		"rel", "href", "type", "url", "medium", "isPermaLink", "mode", "version", "base", "lang",
+	} {
+		m[n], m[strings.ToLower(n)] = n, n
+	}
+	return m
+}()
 
 // The namespaces of feeds and their extensions, by key.
 var nsKeys = map[string]string{
