@@ -2,6 +2,8 @@ package feeds
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"io/fs"
@@ -97,4 +99,25 @@ func FuzzXMLFixer(f *testing.F) {
 			t.Fatalf("in pieces of %d: %v\n%q\nwant\n%q", size, err, got, whole)
 		}
 	})
+}
+
+// A compressed document inflates to at most maxInflated bytes; the items
+// before that are kept.
+func TestInflateBomb(t *testing.T) {
+	var zipped bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestSpeed)
+	zw.Write([]byte(`<rss version="2.0"><channel><title>Bomb</title><item><title>Before the padding</title></item>`))
+	pad := bytes.Repeat([]byte(" "), 1<<20)
+	for range maxInflated>>20 + 1 {
+		zw.Write(pad)
+	}
+	zw.Write([]byte(`<item><title>Past the bound</title></item></channel></rss>`))
+	zw.Close()
+	pf, err := parseFeedDoc(context.Background(), &zipped, docMeta{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(titles(pf), " | "); got != "Before the padding" || !strings.Contains(strings.Join(pf.Damage, "; "), "inflates past 64 MiB") {
+		t.Errorf("items %q, damage %q", got, pf.Damage)
+	}
 }

@@ -96,6 +96,9 @@ func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) 
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
+	if tr.Binary != "" {
+		return nil, fmt.Errorf("%w: it is %s", errNotAFeed, binaryWhat(tr.Binary))
+	}
 	text := getReader(&textReaders, tr)
 	defer putReader(&textReaders, text)
 	return parseFeedText(ctx, text, src, meta, maxItems)

@@ -61,6 +61,7 @@ func TestIllFormedFeeds(t *testing.T) {
 		{file: "leading-text.json", feed: "JSON Text First", titles: []string{"Read past the notice"}, damage: "read past 57 bytes of text before the feed"},
 		{file: "own-namespace.xml", feed: "Own Namespace", titles: []string{"In a namespace of its own"}},
 		{file: "upper-case-names.xml", feed: "Shouting Feed", titles: []string{"Upper case", "Lower-case pubdate"}, bodyHas: "All of it."},
+		{file: "gzipped-twice.xml.gz", feed: "Zipped Twice", titles: []string{"Inflated"}},
 		{file: "xml11-undeclared-prefixes.xml", feed: "Version 1.1", titles: []string{"Prefixes nobody declared"}, bodyHas: "Full text of the story, from content:encoded."},
 	}
 	for _, tt := range tests {
@@ -142,6 +143,7 @@ func TestNotAFeed(t *testing.T) {
 		{"not-a-feed-array.json", "it is a JSON array"},
 		{"not-a-feed-object.json", "it is JSON, but not a JSON Feed"},
 		{"not-a-feed-page.html", "it looks like an HTML page"},
+		{"not-a-feed-image.png", "it is an image (image/png)"},
 	} {
 		_, err := parseTestdata(t, docMeta{}, "bad", tt.file)
 		if !errors.Is(err, errNotAFeed) || !strings.Contains(err.Error(), tt.want) {

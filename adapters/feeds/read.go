@@ -86,6 +86,9 @@ func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
+	if tr.Binary != "" {
+		return nil, fmt.Errorf("it is %s, not a feed, a page or text", binaryWhat(tr.Binary))
+	}
 	text := getReader(&textReaders, tr)
 	defer putReader(&textReaders, text)
 	head, _ := text.Peek(2048)
