@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/herald-news/herald/alerts"
+	"golang.org/x/net/html"
 )
 
 // ReadArticles reads the articles in a file given its name and contents:
@@ -137,6 +138,21 @@ func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (
 	return []alerts.Article{a}, nil
 }
 
+// firstElement returns the name of the first element of a document's
+// start, in lower case, or "" when there is none in it.
+func firstElement(head []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(head))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			return string(name)
+		}
+	}
+}
+
 func fileURL(name string) string {
 	if strings.Contains(name, "://") {
 		return name
@@ -165,22 +181,25 @@ func sniff(name, contentType string, data []byte) docKind {
 		head = head[:2048]
 	}
 	lower := bytes.ToLower(head)
-	switch {
-	case bytes.HasPrefix(lower, []byte("<?xml")):
-		if bytes.Contains(lower, []byte("<html")) {
+	if bytes.HasPrefix(lower, []byte("<")) {
+		// By the first element, past the declaration, comments and
+		// DOCTYPE: a feed's items may quote a whole page further on.
+		switch firstElement(head) {
+		case "rss", "feed", "rdf:rdf", "channel":
+			return kindFeed
+		case "html", "head", "body":
 			return kindHTML
+		case "":
+			if bytes.HasPrefix(lower, []byte("<!doctype html")) {
+				return kindHTML
+			}
+			if bytes.HasPrefix(lower, []byte("<?xml")) {
+				return kindFeed
+			}
 		}
+	}
+	if bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")) {
 		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<rss")), bytes.HasPrefix(lower, []byte("<feed")),
-		bytes.HasPrefix(lower, []byte("<rdf:rdf")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")),
-		bytes.HasPrefix(lower, []byte("<head")), bytes.HasPrefix(lower, []byte("<body")):
-		return kindHTML
-	case bytes.HasPrefix(lower, []byte("<!--")) && bytes.Contains(lower, []byte("<html")):
-		return kindHTML
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {

@@ -1,0 +1,43 @@
+package feeds
+
+import (
+	"strings"
+	"testing"
+)
+
+// herald read tells a feed from a page by its first element, not by
+// what its items quote, and names a file that is no text.
+func TestReadArticlesKinds(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		data   []byte
+		titles string
+		err    string
+	}{
+		{name: "page-in-cdata.xml", data: readTestdata(t, "bad", "page-in-cdata.xml"), titles: "A page quoted whole | After it"},
+		{name: "feed", data: []byte("<!-- generated --><rss version=\"2.0\"><channel><item><title>One</title></item></channel></rss><html>junk</html>"), titles: "One"},
+		{name: "page", data: []byte("<!-- saved --><html><head><title>A page</title></head><body><p>Text of the page.</p></body></html>"), titles: "A page"},
+		{name: "picture.png", data: readTestdata(t, "bad", "not-a-feed-image.png"), err: "it is an image (image/png), not a feed, a page or text"},
+	} {
+		arts, err := ReadArticles(tt.name, tt.data)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: %v, want %q", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var got []string
+		for _, a := range arts {
+			got = append(got, a.Title)
+			if strings.Contains(a.Body, "evil") {
+				t.Errorf("%s: body %q", tt.name, a.Body)
+			}
+		}
+		if strings.Join(got, " | ") != tt.titles {
+			t.Errorf("%s: %q, want %q", tt.name, strings.Join(got, " | "), tt.titles)
+		}
+	}
+}
