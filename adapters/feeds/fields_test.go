@@ -111,6 +111,15 @@ func TestFeedFields(t *testing.T) {
 			{title: "Atom updated in RSS", published: day(2026, 11, 20, 7, 0)},
 			{title: "No date", exact: "published"},
 		}},
+		{file: "dates-loose.xml", feed: "Loose Dates", want: []wantItem{
+			{title: "No space after the comma", published: day(2026, 11, 24, 7, 0)},
+			{title: "Russian month", published: day(2026, 11, 24, 7, 0)},
+			{title: "Russian locale RFC 822", published: day(2026, 11, 24, 7, 0)},
+			{title: "Ukrainian month", published: day(2026, 11, 24, 10, 0)},
+			{title: "GMT plus hours", published: day(2026, 11, 24, 7, 0)},
+			{title: "Day first with dots", published: day(2026, 11, 3, 10, 0)},
+			{title: "Basic ISO 8601", published: day(2026, 11, 24, 10, 0)},
+		}},
 		{file: "dangerous.xml", feed: "Danger", want: []wantItem{
 			{title: "Clean title", bodyHas: "Kept text.\n\nLink text", exact: "url guid image"},
 			{title: "Private image only", exact: "image"},
