@@ -39,7 +39,7 @@ func checkItems(t *testing.T, pf *parsedFeed, want []wantItem) {
 		if (!w.published.IsZero() || strings.Contains(w.exact, "published")) && !a.Published.Equal(w.published) {
 			t.Errorf("item %d (%s) published = %v, want %v", i, a.Title, a.Published, w.published)
 		}
-		for _, bad := range []string{"alert(", "<script", "javascript:", "onclick", "onerror", "display:none", "color:red"} {
+		for _, bad := range []string{"alert(", "<script", "javascript:", "onclick", "onerror", "display:none", "color:red", "<p>", "&lt;", "&amp;"} {
 			for field, v := range map[string]string{"title": a.Title, "body": a.Body, "summary": a.Summary, "url": a.URL, "guid": a.GUID, "image": a.Image} {
 				if strings.Contains(strings.ToLower(v), bad) && !strings.Contains(w.title+w.bodyHas, bad) {
 					t.Errorf("item %d %s carries %q: %q", i, field, bad, v)
@@ -119,6 +119,12 @@ func TestFeedFields(t *testing.T) {
 			{title: "GMT plus hours", published: day(2026, 11, 24, 7, 0)},
 			{title: "Day first with dots", published: day(2026, 11, 3, 10, 0)},
 			{title: "Basic ISO 8601", published: day(2026, 11, 24, 10, 0)},
+		}},
+		{file: "escaped-bodies.xml", feed: "Escaping", want: []wantItem{
+			{title: "Paragraphs never closed", bodyHas: "First paragraph.\n\nSecond paragraph."},
+			{title: "An excerpt cut short", bodyHas: "The president said that the economy is growing and"},
+			{title: "Escaped twice", bodyHas: "A body escaped twice."},
+			{title: "<div> vs <span>: the difference", bodyHas: "Use <div> for blocks; x < y."},
 		}},
 		{file: "dangerous.xml", feed: "Danger", want: []wantItem{
 			{title: "Clean title", bodyHas: "Kept text.\n\nLink text", exact: "url guid image"},
