@@ -142,6 +142,7 @@ func TestFeedFields(t *testing.T) {
 			{title: "Numeric ID, external URL", url: "https://elsewhere.example/story", guid: "42", bodyHas: "Kept: the full story", summary: "The summary the feed wrote, in a sentence.",
 				image: "https://jf.example/img/42.jpg", published: day(2026, 11, 24, 10, 0)},
 			{title: "Attachment image", url: "https://jf.example/2", bodyHas: "Plain text with <b> in it.", image: "https://jf.example/a.png"},
+			{title: "Tom & Jerry – live, 1 < 2", bodyHas: "Written by blog software", summary: "The summary the feed wrote, with entities & all."},
 		}},
 	}
 	for _, tt := range tests {
