@@ -188,6 +188,10 @@ func (t *textReader) decideLazily() {
 				return
 			}
 		}
+		if enc, name, ok := otherCyrillic(t.declared, t.declaredName, window); ok {
+			t.decide(enc, name, "detected", false)
+			return
+		}
 		t.decide(t.declared, t.declaredName, t.declaredHow, false)
 	case invalid == 0:
 		how := "default"
