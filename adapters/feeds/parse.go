@@ -108,7 +108,7 @@ func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) 
 // text is decoded from.
 func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, meta docMeta, maxItems int) (*parsedFeed, error) {
 	first, err := firstNonSpace(text)
-	if src.err != nil {
+	if src.failed() {
 		return nil, src.err
 	}
 	if err != nil && err != io.EOF {
@@ -137,7 +137,7 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 		head, _ := text.Peek(60)
 		return nil, fmt.Errorf("%w: it starts with text (%q)", errNotAFeed, cutRunes(string(head), 40))
 	}
-	if src.err != nil {
+	if src.failed() || src.err != nil && p.pos == 0 {
 		return nil, src.err // the network or a limit, not the document
 	}
 	if ctx.Err() != nil {
@@ -155,6 +155,14 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 type sourceReader struct {
 	r   io.Reader
 	err error
+}
+
+// failed reports whether the fetch failed. A document past the size cap
+// has not: it is read as far as the cap, as a document cut short is, and
+// keeps the items of its first part (the newest: feeds list them first)
+// rather than fail each poll; it fails only with no item in that part.
+func (s *sourceReader) failed() bool {
+	return s.err != nil && !errors.Is(s.err, errBodyTooLarge)
 }
 
 func (s *sourceReader) Read(b []byte) (int, error) {

@@ -93,7 +93,7 @@ func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (
 	text := getReader(&textReaders, tr)
 	defer putReader(&textReaders, text)
 	head, _ := text.Peek(2048)
-	if src.err != nil {
+	if src.failed() {
 		return nil, src.err
 	}
 	switch sniff(name, meta.ContentType, head) {

@@ -1,6 +1,10 @@
 package feeds
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,5 +43,30 @@ func TestReadArticlesKinds(t *testing.T) {
 		if strings.Join(got, " | ") != tt.titles {
 			t.Errorf("%s: %q, want %q", tt.name, strings.Join(got, " | "), tt.titles)
 		}
+	}
+}
+
+// A feed past the size cap keeps the items of its first part, as a feed
+// cut short does; a document with no item before the cap is an error.
+func TestOversizeFeedKeepsItsFirstItems(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0"><channel><title>Long</title>`)
+	for i := range 1000 {
+		fmt.Fprintf(&b, "<item><title>Item %d</title><guid>g%d</guid></item>\n", i, i)
+	}
+	b.WriteString(`</channel></rss>`)
+	long := filepath.Join(dir, "long.xml")
+	os.WriteFile(long, []byte(b.String()), 0o644)
+	empty := filepath.Join(dir, "empty.xml")
+	os.WriteFile(empty, []byte(`<rss version="2.0"><channel><title>`+strings.Repeat("x", 20000)+`</title></channel></rss>`), 0o644)
+
+	r := NewDocumentReader(ReaderOptions{Fetch: FetchOptions{MaxBody: 16 << 10}})
+	arts, err := r.Read(context.Background(), long)
+	if err != nil || len(arts) < 100 || len(arts) >= 1000 || arts[0].Title != "Item 0" {
+		t.Errorf("%d articles, %v; want the first ones", len(arts), err)
+	}
+	if _, err := r.Read(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "larger than the 16 KiB limit") {
+		t.Errorf("no item before the cap: %v", err)
 	}
 }
