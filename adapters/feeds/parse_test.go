@@ -61,6 +61,7 @@ func TestIllFormedFeeds(t *testing.T) {
 		{file: "leading-text.json", feed: "JSON Text First", titles: []string{"Read past the notice"}, damage: "read past 57 bytes of text before the feed"},
 		{file: "own-namespace.xml", feed: "Own Namespace", titles: []string{"In a namespace of its own"}},
 		{file: "upper-case-names.xml", feed: "Shouting Feed", titles: []string{"Upper case", "Lower-case pubdate"}, bodyHas: "All of it."},
+		{file: "unclosed-items.xml", feed: "Open Items", titles: []string{"Never closed", "Nor this one", "Closed"}},
 		{file: "gzipped-twice.xml.gz", feed: "Zipped Twice", titles: []string{"Inflated"}},
 		{file: "xml11-undeclared-prefixes.xml", feed: "Version 1.1", titles: []string{"Prefixes nobody declared"}, bodyHas: "Full text of the story, from content:encoded."},
 	}

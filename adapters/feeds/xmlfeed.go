@@ -76,11 +76,17 @@ func (p *docParser) xmlBody(r *xmlReader, kind string) error {
 		depth := r.depth()
 		e := r.cur()
 		if isItemElem(kind, e.name.Space, e.name.Local) && depth > 1 {
-			it, err := p.xmlItem(r, kind, depth)
-			if err != nil {
-				return err // an item cut short is not kept
+			for {
+				it, next, err := p.xmlItem(r, kind, depth)
+				if err != nil {
+					return err // an item cut short is not kept
+				}
+				p.addItem(it)
+				if !next {
+					break
+				}
+				depth = r.depth()
 			}
-			p.addItem(it)
 			continue
 		}
 		parent := r.parentOf(depth)
@@ -207,8 +213,11 @@ func (p *docParser) xmlTextField(r *xmlReader, kind string, depth int) (field, e
 }
 
 // xmlItem reads one item or entry (opened at depth) to its end.
-func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, error) {
-	it := &rawItem{lang: r.cur().lang}
+// An item never holds another: the start of one inside an item ends it,
+// as a feed reader reads an item whose end tag was left out; next says
+// the reader is at the start of that next item.
+func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (it *rawItem, next bool, err error) {
+	it = &rawItem{lang: r.cur().lang}
 	skipUntil := 0 // the depth of an Atom <source> being passed over
 	for {
 		ev, err := r.next()
@@ -216,12 +225,12 @@ func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, err
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return nil, false, err
 		}
 		if ev == evEnd {
 			switch r.endDepth {
 			case depth:
-				return it, nil
+				return it, false, nil
 			case skipUntil:
 				skipUntil = 0
 			}
@@ -233,12 +242,15 @@ func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, err
 		d := r.depth()
 		e := *r.cur()
 		space, local := e.name.Space, e.name.Local
+		if isItemElem(kind, space, local) {
+			return it, true, nil
+		}
 		if d == depth+1 && (space == "atom" || space == "atom03" || space == "" && kind != kindRSS && kind != kindRDF) && local == "source" {
 			skipUntil = d
 			continue
 		}
 		if err := p.xmlItemField(r, it, kind, &e, d, d == depth+1); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 }
