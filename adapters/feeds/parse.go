@@ -92,7 +92,8 @@ var errNotAFeed = errors.New("not an RSS, Atom or JSON feed")
 
 // parseFeedDoc reads a feed document from r. It stops, with ctx's error,
 // when ctx ends.
-func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) (*parsedFeed, error) {
+func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) (pf *parsedFeed, err error) {
+	defer recoverParse(&err)
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
@@ -147,6 +148,15 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 		return nil, err
 	}
 	return p.finish(), nil
+}
+
+// recoverParse turns a panic in a parse into the parse's error: a bug
+// that one hostile document finds costs that document, not every feed of
+// the process.
+func recoverParse(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("the document could not be read (an internal error: %v); please report it with the document", v)
+	}
 }
 
 // sourceReader remembers the error of the reader under the parse (a

@@ -98,7 +98,8 @@ func (d *DocumentReader) ReadDocument(ctx context.Context, source string) (Docum
 
 // readDocument reads a feed, a page or a text, told apart by their start
 // (then by the Content-Type, then by name's extension).
-func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (Document, error) {
+func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (doc Document, err error) {
+	defer recoverParse(&err)
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
