@@ -117,7 +117,7 @@ func TestInflateBomb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(titles(pf), " | "); got != "Before the padding" || !strings.Contains(strings.Join(pf.Damage, "; "), "inflates past 64 MiB") {
+	if got := strings.Join(titles(pf), " | "); got != "Before the padding" || !strings.Contains(strings.Join(pf.Damage, "; "), "inflates past 10 MiB") {
 		t.Errorf("items %q, damage %q", got, pf.Damage)
 	}
 }

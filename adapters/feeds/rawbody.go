@@ -16,11 +16,13 @@ import (
 // a browser that saves and opens it would; the second is told as what it
 // is, not read as text.
 
-// maxInflated bounds what a compressed document inflates to. Past it the
-// document ends with errInflatedTooLarge, and what was read is kept.
-const maxInflated = 64 << 20
+// maxInflated bounds what a compressed document inflates to, as the
+// default MaxBody bounds what the transport inflates: what a parse keeps
+// is bounded by what it reads. Past it the document ends with
+// errInflatedTooLarge, and what was read is kept.
+const maxInflated = 10 << 20
 
-var errInflatedTooLarge = errors.New("the document inflates past 64 MiB")
+var errInflatedTooLarge = errors.New("the document inflates past 10 MiB")
 
 // inflate puts a gzip reader over src for each gzip layer the document
 // starts with (at most two).
