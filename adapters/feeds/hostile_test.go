@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -119,5 +120,57 @@ func TestInflateBomb(t *testing.T) {
 	}
 	if got := strings.Join(titles(pf), " | "); got != "Before the padding" || !strings.Contains(strings.Join(pf.Damage, "; "), "inflates past 10 MiB") {
 		t.Errorf("items %q, damage %q", got, pf.Damage)
+	}
+}
+
+// An element that declares a namespace prefix many times over costs each
+// declaration once.
+func TestManyNamespaceDeclarations(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0"><channel><title>NS</title><item`)
+	for i := range 20000 {
+		fmt.Fprintf(&b, ` xmlns:p%d="urn:%d" xmlns:q="urn:q%d"`, i, i, i)
+	}
+	b.WriteString(`><title>Declared</title><q:x>y</q:x></item><item><title>Next</title></item></channel></rss>`)
+	r := newXMLReader(context.Background(), bufio.NewReader(strings.NewReader(b.String())), nil)
+	for {
+		if _, err := r.next(); err != nil {
+			break
+		}
+		if n := len(r.ns["q"]); n > 1 {
+			t.Fatalf("q declared %d times in scope, want once (the last)", n)
+		}
+	}
+	if len(r.ns) != 0 {
+		t.Errorf("%d prefixes left in scope after the document", len(r.ns))
+	}
+}
+
+// BenchmarkHostileDocuments reads documents built to cost: elements
+// nested without end, one element declaring thousands of prefixes, and
+// tag soup. Each should cost about what a plain document of its size
+// does (go test -run XXX -bench HostileDocuments ./adapters/feeds/).
+func BenchmarkHostileDocuments(b *testing.B) {
+	var decls strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&decls, ` xmlns:p%d="urn:%d"`, i, i)
+	}
+	soup := strings.Repeat(`<a b=c d="e<f">x<y and y>z <news@site.example> &#0; ]]> <!-- c -- d --></a>`, 5000)
+	docs := map[string]string{
+		"unclosed":   "<item><title>Deep</title><x>" + strings.Repeat("<a>", 100000) + "</item>",
+		"namespaces": "<item" + decls.String() + "><title>Declared</title></item>",
+		"tag soup":   "<item><title>Soup</title><description>" + soup + "</description></item>",
+		"plain":      strings.Repeat("<item><title>Plain item</title><description>Some text of the item.</description></item>", 5000),
+	}
+	for name, items := range docs {
+		doc := []byte(`<rss version="2.0"><channel><title>Cost</title>` + items + `</channel></rss>`)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if _, err := parseFeedDoc(context.Background(), bytes.NewReader(doc), docMeta{}, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

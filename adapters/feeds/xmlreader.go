@@ -7,7 +7,6 @@ import (
 	"html"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -24,10 +23,10 @@ type xmlReader struct {
 	in   *bufio.Reader
 	dec  *xml.Decoder
 	open []openElem
-	// ns holds, for each prefix in scope, the keys of the namespaces
-	// declared for it, innermost last: a name resolves in constant time
-	// however deep the document nests.
-	ns   map[string][]string
+	// ns holds, for each prefix in scope, the namespaces declared for
+	// it, innermost last: a name resolves in constant time however deep
+	// the document nests.
+	ns   map[string][]nsBinding
 	root *url.URL // the document's base before any xml:base
 	// core is the key of an unknown namespace the feed's root element
 	// is in: read as no namespace.
@@ -57,6 +56,13 @@ type openElem struct {
 	lang     string
 }
 
+// nsBinding is a prefix's namespace (by key) and the depth of the element
+// that declared it.
+type nsBinding struct {
+	key   string
+	depth int
+}
+
 // maxDepth bounds how deep elements nest, as HTML parsers bound it: no
 // feed nests 512 deep, and a document that does must not make each end
 // tag cost a walk down thousands of open elements.
@@ -72,7 +78,7 @@ const (
 )
 
 func newXMLReader(ctx context.Context, in *bufio.Reader, root *url.URL) *xmlReader {
-	r := &xmlReader{ctx: ctx, in: in, root: root, ns: map[string][]string{}, deep: map[xml.Name]int{}}
+	r := &xmlReader{ctx: ctx, in: in, root: root, ns: map[string][]nsBinding{}, deep: map[xml.Name]int{}}
 	r.restart(0)
 	return r
 }
@@ -215,14 +221,16 @@ func (r *xmlReader) push(t xml.StartElement) {
 	}
 }
 
-// declare puts a prefix in scope for the element e and its children.
+// declare puts a prefix in scope for the element e, about to be opened,
+// and its children.
 func (r *xmlReader) declare(e *openElem, prefix, uri string) {
-	if slices.Contains(e.declared, prefix) {
-		r.ns[prefix][len(r.ns[prefix])-1] = nsKey(uri) // declared twice: the last wins
+	depth := len(r.open) + 1
+	if b := r.ns[prefix]; len(b) > 0 && b[len(b)-1].depth == depth {
+		b[len(b)-1].key = nsKey(uri) // declared twice: the last wins
 		return
 	}
 	e.declared = append(e.declared, prefix)
-	r.ns[prefix] = append(r.ns[prefix], nsKey(uri))
+	r.ns[prefix] = append(r.ns[prefix], nsBinding{nsKey(uri), depth})
 }
 
 // resolve turns a prefix into the key of its namespace.
@@ -230,8 +238,8 @@ func (r *xmlReader) resolve(prefix string) string {
 	if prefix == "xml" {
 		return "xml"
 	}
-	if keys := r.ns[prefix]; len(keys) > 0 {
-		return keys[len(keys)-1]
+	if b := r.ns[prefix]; len(b) > 0 {
+		return b[len(b)-1].key
 	}
 	if prefix == "" {
 		return ""
