@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/herald-news/herald/adapters/feeds/feedtest"
 	"golang.org/x/text/transform"
 )
 
@@ -170,6 +172,47 @@ func BenchmarkHostileDocuments(b *testing.B) {
 				if _, err := parseFeedDoc(context.Background(), bytes.NewReader(doc), docMeta{}, 0); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// The poller's own fetch and parse read what servers send: a charset the
+// server names wrongly, a gzip body it does not name, a PHP warning
+// before the feed.
+func TestPollerReadsWhatServersSend(t *testing.T) {
+	zipped := func(b []byte) []byte {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(b)
+		zw.Close()
+		return z.Bytes()
+	}
+	for _, tt := range []struct {
+		name, contentType string
+		doc               []byte
+		title             string
+	}{
+		{"KOI8-R served as windows-1251", "application/rss+xml; charset=windows-1251", readEnc(t, "undeclared-koi8-r.xml"), ruItem},
+		{"windows-1251 served as Latin-1", "text/xml; charset=ISO-8859-1", readEnc(t, "undeclared-windows-1251.xml"), ruItem},
+		{"UTF-16 served as UTF-8", "text/xml; charset=utf-8", readEnc(t, "utf16le-bom.xml"), ruItem},
+		{"gzip not named", "application/x-gzip", zipped(readEnc(t, "decl-windows-1251.xml")), ruItem},
+		{"a PHP warning first", "application/rss+xml", readTestdata(t, "bad", "leading-php-warning.xml"), "Read past the warning"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(&feedtest.Static{Doc: tt.doc, ContentType: tt.contentType})
+			defer srv.Close()
+			p := NewPoller(PollerOptions{Feeds: []string{srv.URL}}, newMemStore(), nil)
+			var pf *parsedFeed
+			_, err := p.fetch.fetch(context.Background(), fetchRequest{URL: srv.URL}, func(res *fetchResult, body io.Reader) (err error) {
+				pf, err = p.parse(context.Background(), body, res, srv.URL)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pf.Items) == 0 || pf.Items[0].Title != tt.title {
+				t.Errorf("items %q, want %q first", titles(pf), tt.title)
 			}
 		})
 	}
