@@ -45,6 +45,7 @@ func TestIllFormedFeeds(t *testing.T) {
 	}{
 		{file: "truncated-after-items.xml", feed: "Cut Wire", titles: []string{"First complete item", "Second complete item"}, damage: "cut off after 2 items"},
 		{file: "cut-between-tags.xml", feed: "Cut between tags", titles: []string{"One"}, damage: "cut off after 1 item"},
+		{file: "cut-in-a-field.xml", feed: "Cut in a field", titles: []string{"One", "Two"}, damage: "cut off after 2 items"},
 		{file: "late-declaration.xml", feed: "Decl late", titles: []string{"One"}},
 		{file: "truncated.json", feed: "JSON Cut", titles: []string{"First complete", "Second complete"}, damage: "cut off after 2 items"},
 		{file: "bare-ampersands.xml", feed: "Q&A Weekly", titles: []string{"AT&T and Johnson & Johnson report", "Second item"}, bodyHas: "Profits rose 5% & costs fell."},

@@ -42,7 +42,8 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 		}
 		var syntax *xml.SyntaxError
 		switch {
-		case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
+			// The end came inside an item or one of its fields.
 			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %s", p.items()))
 			return nil
 		case syntax == nil:
