@@ -126,6 +126,11 @@ func TestFeedFields(t *testing.T) {
 			{title: "Escaped twice", bodyHas: "A body escaped twice."},
 			{title: "<div> vs <span>: the difference", bodyHas: "Use <div> for blocks; x < y."},
 		}},
+		{file: "yandex.xml", feed: "РИА Тест", want: []wantItem{
+			{title: "Путин провел совещание с членами правительства", url: "https://ria.example/1.html", image: "https://ria.example/img/1.jpg",
+				bodyHas: "Обсуждались вопросы экономики и бюджета на следующий год.", published: day(2026, 11, 24, 9, 0)},
+			{title: "Турбо-страница", bodyHas: "Текст турбо-страницы, полный и подробный, с абзацами.\n\nВторой абзац."},
+		}},
 		{file: "dangerous.xml", feed: "Danger", want: []wantItem{
 			{title: "Clean title", bodyHas: "Kept text.\n\nLink text", exact: "url guid image"},
 			{title: "Private image only", exact: "image"},

@@ -333,17 +333,21 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 	case local == "content" && core && atomKind,
 		local == "encoded" && space == "content",
 		local == "body" && (space == "xhtml" || space == ""),
-		local == "fullitem":
+		local == "fullitem",
+		// Russian outlets' feeds for Yandex carry the whole article
+		// there, the description being a teaser.
+		local == "full-text" && space == "yandex",
+		local == "content" && space == "turbo":
 		var f field
 		var err error
-		if local == "content" {
+		if local == "content" && space != "turbo" {
 			f, err = p.xmlTextField(r, kind, d)
 		} else {
 			var s string
 			var markup bool
 			s, markup, err = r.readContent(d)
 			f = field{s: s, html: true}
-			if local == "body" && !markup && space == "" {
+			if (local == "body" && space == "" || local == "full-text") && !markup {
 				f = field{s: s, sniff: true}
 			}
 		}

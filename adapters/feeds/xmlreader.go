@@ -316,12 +316,15 @@ var nsKeys = map[string]string{
 	"http://www.itunes.com/dtds/podcast-1.0.dtd":  "itunes",
 	"http://www.w3.org/1999/xhtml":                "xhtml",
 	"http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
+	"http://news.yandex.ru":                       "yandex",
+	"http://turbo.yandex.ru":                      "turbo",
 }
 
 // nsPrefixes are the prefixes feeds use without declaring them.
 var nsPrefixes = map[string]string{
 	"atom": "atom", "atom10": "atom", "atom03": "atom03", "content": "content", "dc": "dc",
 	"dcterms": "dcterms", "media": "media", "itunes": "itunes", "xhtml": "xhtml", "rdf": "rdf",
+	"yandex": "yandex", "turbo": "turbo",
 }
 
 func nsKey(uri string) string {
