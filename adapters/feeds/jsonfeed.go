@@ -68,6 +68,9 @@ func (p *docParser) parseJSON(text *bufio.Reader) error {
 					p.title = v
 				case "home_page_url":
 					p.link = resolveIn(&openElem{base: p.base}, strings.TrimSpace(v))
+					if site := p.fileSiteBase(); site != nil {
+						p.base = site // see siteBase
+					}
 				case "feed_url":
 					p.self = v
 				case "language":

@@ -249,6 +249,21 @@ type docParser struct {
 	damage                       []string
 }
 
+// fileSiteBase returns the site's address (the feed's link) as the base
+// for relative links when the document's base is a file's address, else
+// nil.
+func (p *docParser) fileSiteBase() *url.URL {
+	if p.base == nil || p.base.Scheme != "file" {
+		return nil
+	}
+	site, err := url.Parse(p.link)
+	if err != nil || site.Scheme != "http" && site.Scheme != "https" || site.Host == "" {
+		return nil
+	}
+	p.base = site
+	return site
+}
+
 // items says how many items were read: "1 item", "12 items".
 func (p *docParser) items() string {
 	if p.pos == 1 {

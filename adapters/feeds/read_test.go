@@ -70,3 +70,20 @@ func TestOversizeFeedKeepsItsFirstItems(t *testing.T) {
 		t.Errorf("no item before the cap: %v", err)
 	}
 }
+
+// A feed read from a file resolves relative links against the site it
+// names, not the file: a saved feed reads as the served one does.
+func TestFileFeedLinksResolveAgainstTheSite(t *testing.T) {
+	for name, doc := range map[string]string{
+		"saved.xml":  `<rss version="2.0"><channel><title>Saved</title><link>https://saved.example/news/</link><item><title>Relative</title><link>/2026/story</link><enclosure url="img/1.jpg" type="image/jpeg"/></item><item><title>Protocol-relative</title><link>//saved.example/other</link></item></channel></rss>`,
+		"saved.json": `{"version":"https://jsonfeed.org/version/1.1","title":"Saved","home_page_url":"https://saved.example/news/","items":[{"id":"1","title":"Relative","url":"/2026/story","image":"img/1.jpg"},{"id":"2","title":"Protocol-relative","url":"//saved.example/other"}]}`,
+	} {
+		arts, err := ReadArticles(filepath.Join(t.TempDir(), name), []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(arts) != 2 || arts[0].URL != "https://saved.example/2026/story" || arts[0].Image != "https://saved.example/news/img/1.jpg" || arts[1].URL != "https://saved.example/other" {
+			t.Errorf("%s: %+v", name, arts)
+		}
+	}
+}

@@ -137,6 +137,7 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		case "", "alternate":
 			if p.link == "" && href != "" {
 				p.link = resolveIn(&e, href)
+				p.siteBase(r)
 			}
 		}
 		if href != "" {
@@ -158,6 +159,7 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		}
 		if p.link == "" && strings.TrimSpace(s) != "" {
 			p.link = resolveIn(&e, strings.TrimSpace(s))
+			p.siteBase(r)
 		}
 		return nil
 	case local == "language" && (space == "" || space == "dc"):
@@ -168,6 +170,22 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		return err
 	}
 	return nil
+}
+
+// siteBase makes the site's address, once the feed names it, the base of
+// relative links in a document read from a file: a file's own address
+// would turn them into file: links, which are dropped.
+func (p *docParser) siteBase(r *xmlReader) {
+	site := p.fileSiteBase()
+	if site == nil {
+		return
+	}
+	for i := range r.open {
+		if r.open[i].base == r.root {
+			r.open[i].base = site
+		}
+	}
+	r.root = site
 }
 
 // xmlTextField reads a text construct: Atom's by its type (and Atom 0.3's
