@@ -198,30 +198,22 @@ func (x *xmlFixer) markup(b []byte, atEOF bool) (out []byte, used int, short boo
 			return []byte{}, 5, false
 		}
 		return nil, 1, false // a processing instruction
-	case c == '/':
-		n, verdict := scanEndTag(b, atEOF)
-		switch verdict {
-		case tagNeedMore:
-			return nil, 0, true
-		case tagText:
-			return escapedLT, 1, false
-		case tagOK:
-			x.open = x.open[:0]
-			return nil, n, false
+	case c == '/' || isNameStart(c):
+		var t scannedTag
+		if c == '/' {
+			t = scanEndTag(b, atEOF)
+		} else {
+			t = x.scanStartTag(b, atEOF)
 		}
-		return nil, 1, false
-	case isNameStart(c):
-		t := x.scanStartTag(b, atEOF)
 		switch t.verdict {
 		case tagNeedMore:
 			return nil, 0, true
 		case tagText:
 			return escapedLT, 1, false
 		case tagOK:
-			x.open = x.open[:0]
-			if !t.selfClosing {
-				x.open = append(x.open, t.name...)
-			}
+			// The element a CDATA section may be opened in: the last
+			// one started, none once an end tag comes.
+			x.open = append(x.open[:0], t.name...)
 			return t.out, t.n, false
 		}
 		return nil, 1, false

@@ -14,13 +14,14 @@ const (
 	tagNeedMore        // more of the document is needed to tell
 )
 
-// startTag is what scanStartTag found.
-type startTag struct {
-	verdict     int
-	n           int    // the tag's length in the text
-	out         []byte // the tag to write, when it is not written as it came (else nil)
-	name        []byte
-	selfClosing bool
+// scannedTag is what scanStartTag or scanEndTag found.
+type scannedTag struct {
+	verdict int
+	n       int    // the tag's length in the text
+	out     []byte // the tag to write, when it is not written as it came (else nil)
+	// name is the element a start tag opens (not one that closes
+	// itself, nor an end tag).
+	name []byte
 }
 
 // scanStartTag reads the start tag at the start of b ("<name a="v">"),
@@ -29,14 +30,14 @@ type startTag struct {
 // escaped. Anything else is no tag: an address in angle brackets
 // (<news@site.example>, <https://site.example/>), a comparison ("x<y and
 // y>z": an attribute without a value), a name followed by punctuation.
-func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) startTag {
-	end := func() startTag {
+func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) scannedTag {
+	end := func() scannedTag {
 		if !atEOF && len(b) < maxTagScan {
-			return startTag{verdict: tagNeedMore}
+			return scannedTag{verdict: tagNeedMore}
 		}
-		return startTag{verdict: tagUnknown}
+		return scannedTag{verdict: tagUnknown}
 	}
-	text := startTag{verdict: tagText}
+	text := scannedTag{verdict: tagText}
 	i := scanName(b, 1)
 	name := b[1:i]
 	var edits [8]tagEdit // in the order of b
@@ -48,7 +49,7 @@ func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) startTag {
 		}
 		switch b[j] {
 		case '>':
-			t := startTag{verdict: tagOK, n: j + 1, name: name}
+			t := scannedTag{verdict: tagOK, n: j + 1, name: name}
 			if ne > 0 {
 				t.out = x.rewriteTag(b[:j+1], edits[:ne])
 			}
@@ -60,7 +61,7 @@ func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) startTag {
 			if b[j+1] != '>' {
 				return text
 			}
-			t := startTag{verdict: tagOK, n: j + 2, name: name, selfClosing: true}
+			t := scannedTag{verdict: tagOK, n: j + 2}
 			if ne > 0 {
 				t.out = x.rewriteTag(b[:j+2], edits[:ne])
 			}
@@ -89,7 +90,7 @@ func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) startTag {
 			}
 			if bytes.IndexByte(b[m+1:m+1+e], '<') >= 0 {
 				if ne == len(edits) {
-					return startTag{verdict: tagUnknown}
+					return scannedTag{verdict: tagUnknown}
 				}
 				edits[ne] = tagEdit{m + 1, m + 1 + e, false}
 				ne++
@@ -109,7 +110,7 @@ func (x *xmlFixer) scanStartTag(b []byte, atEOF bool) startTag {
 				return end()
 			}
 			if ne == len(edits) {
-				return startTag{verdict: tagUnknown}
+				return scannedTag{verdict: tagUnknown}
 			}
 			edits[ne] = tagEdit{m, e, true}
 			ne++
@@ -152,29 +153,28 @@ func (x *xmlFixer) rewriteTag(tag []byte, edits []tagEdit) []byte {
 	return out
 }
 
-// scanEndTag reads the end tag at the start of b ("</name>"): its length
-// and a verdict (see tagOK).
-func scanEndTag(b []byte, atEOF bool) (int, int) {
+// scanEndTag reads the end tag at the start of b ("</name>").
+func scanEndTag(b []byte, atEOF bool) scannedTag {
 	if len(b) < 3 {
 		if atEOF {
-			return 0, tagUnknown
+			return scannedTag{verdict: tagUnknown}
 		}
-		return 0, tagNeedMore
+		return scannedTag{verdict: tagNeedMore}
 	}
 	if !isNameStart(b[2]) {
-		return 0, tagText // "</ a>", "</3"
+		return scannedTag{verdict: tagText} // "</ a>", "</3"
 	}
 	j := skipXMLSpace(b, scanName(b, 2))
 	switch {
 	case j >= len(b) || j > maxTagScan:
 		if !atEOF && len(b) < maxTagScan {
-			return 0, tagNeedMore
+			return scannedTag{verdict: tagNeedMore}
 		}
-		return 0, tagUnknown
+		return scannedTag{verdict: tagUnknown}
 	case b[j] == '>':
-		return j + 1, tagOK
+		return scannedTag{verdict: tagOK, n: j + 1}
 	}
-	return 0, tagText
+	return scannedTag{verdict: tagText}
 }
 
 // fixCharRef reads the "&" at the start of b. If it starts a numeric
