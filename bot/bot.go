@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
@@ -91,16 +92,22 @@ type Bot struct {
 	summarize func(title, body string) string
 	catalog   Catalog
 	senders   map[alerts.Platform]Sender
-	limits    Limits
-	rates     map[alerts.Platform]Rate
-	log       *slog.Logger
-	metrics   *Metrics
-	now       func() time.Time
+	// pacers pace each platform, for alerts and command replies alike.
+	pacers  map[alerts.Platform]*pacer
+	limits  Limits
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+	// started is when the bot was built: a chat first seen within its
+	// pacing interval of it may have been sent to by the last process.
+	started time.Time
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
 	subsMu   sync.RWMutex
 	subs     map[uint64]subInfo
 	wake     chan struct{}
+	// sched is the running scheduler, told of what ingest commits.
+	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
 	commands commandIndex
 }
@@ -131,7 +138,7 @@ func New(o Options) (*Bot, error) {
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
 		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
-		rates: map[alerts.Platform]Rate{}, wake: make(chan struct{}, 1),
+		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
@@ -144,7 +151,7 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.rates[p] = r
+		b.pacers[p] = newPacer(r, o.Now)
 	}
 	return b, nil
 }
@@ -265,12 +272,15 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	if a.ID == "" {
 		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
 	}
+	// The article's clock (herald_ingest_to_send_seconds) starts when it
+	// arrived: adapters stamp Ingested then; otherwise now, before waiting
+	// for the articles ahead of it.
+	if a.Ingested.IsZero() {
+		a.Ingested = b.now()
+	}
 	b.ingestMu.Lock()
 	defer b.ingestMu.Unlock()
 	now := b.now()
-	if a.Ingested.IsZero() {
-		a.Ingested = now
-	}
 	b.metrics.articles.Inc()
 	prev, seen, err := b.store.Seen(&a)
 	if err != nil {
@@ -303,13 +313,11 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	for _, d := range planned {
 		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
 	}
-	if len(planned) > 0 {
-		b.Wake()
-	}
+	b.queued(planned)
 	return a.ID, Ingested, nil
 }
 
-// Wake makes the scheduler look at the outbox now.
+// Wake makes the scheduler read every waiting target's queue head again.
 func (b *Bot) Wake() {
 	select {
 	case b.wake <- struct{}{}:

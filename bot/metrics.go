@@ -30,11 +30,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "herald_outbox_depth",
 			Help: "Deliveries waiting in the outbox."}, []string{"platform"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herald_ingest_to_send_seconds",
-			Help:    "Time from an article's ingest to its alert's delivery.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 14)}, []string{"platform"}),
+			Help:    "Time from an article's arrival (HTTP push, feed item) to its alert's delivery.",
+			Buckets: latencyBuckets}, []string{"platform"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.articles, m.duplicates, m.planned, m.sent, m.failed, m.queue, m.latency)
 	}
 	return m
 }
+
+// latencyBuckets resolve an idle alert's 1–50 ms, and go on to a digest's
+// hour.
+var latencyBuckets = []float64{.001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .075, .1,
+	.25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}

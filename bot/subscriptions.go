@@ -271,12 +271,12 @@ func (b *Bot) cmdList(c *call) Reply {
 // held counts the alerts the outbox holds for a target's digest or the end
 // of its quiet hours, and says when the first of them goes.
 func (b *Bot) held(id alerts.TargetID, now time.Time) (n int, until time.Time, err error) {
-	pending, err := b.store.Pending(1 << 30)
+	queued, err := b.store.Queued(id)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	for _, d := range pending {
-		if d.Target != id || !d.Held || !d.NotBefore.After(now) {
+	for _, d := range queued {
+		if !d.Held || !d.NotBefore.After(now) {
 			continue
 		}
 		n += len(d.Alerts)

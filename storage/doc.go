@@ -21,8 +21,12 @@
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON)
-//	outbox      sequence (big-endian) → Delivery (JSON)
+//	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
+//	            as its ID when the article is stored (outbox_record.go)
 //	outbox_ids  delivery ID → sequence
+//	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence → nothing
+//	outbox_count target ID → deliveries queued for it
+//	outbox_refs article ID, 0, sequence → nothing (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert

@@ -2,9 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,11 +25,11 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			continue // already sent: never twice
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
-			var old alerts.Delivery
-			if err := getJSON(ob, seq, &old); err == nil {
+			seq = bytes.Clone(seq)
+			if old, err := deleteRecord(tx, seq); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putJSON(ob, seq, dl); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl)); err != nil {
 				return err
 			}
 			continue
@@ -36,7 +39,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putJSON(ob, u64(seq), dl); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl)); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
@@ -51,33 +54,102 @@ func (d *DB) Enqueue(ds ...alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
-// Pending returns up to limit outbox entries in the order they were queued.
+// Pending returns up to limit outbox entries in the order they were
+// queued. It reads the whole outbox: the scheduler uses Heads and Due.
 func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	err := d.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl alerts.Delivery
-			if err := jsonUnmarshal(v, &dl); err != nil {
-				return fmt.Errorf("outbox entry %x: %w", k, err)
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			rec, err := getRecord(tx, k)
+			if err != nil {
+				return err
 			}
-			out = append(out, dl)
+			out = append(out, hydrate(tx, rec))
 		}
 		return nil
 	})
 	return out, err
 }
 
-func removeFromOutbox(tx *bolt.Tx, id string) error {
+// Heads returns the queue head of every target with queued deliveries.
+func (d *DB) Heads() ([]alerts.QueueHead, error) {
+	var out []alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
+			out = append(out, head(tx, alerts.TargetID(k)))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Head returns a target's queue head (Count 0 when nothing waits).
+func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
+	var h alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		return nil
+	})
+	return h, err
+}
+
+// Due returns up to limit of a target's deliveries due at now, earliest
+// due first, and the target's queue head.
+func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
+	var out []alerts.Delivery
+	var h alerts.QueueHead
+	err := d.db.View(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			nb, seq := splitDueKey(k)
+			if nb.After(now) {
+				break
+			}
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	return out, h, err
+}
+
+// Queued returns every delivery queued for a target, in Seq order.
+func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
+	var out []alerts.Delivery
+	err := d.db.View(func(tx *bolt.Tx) error {
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			_, seq := splitDueKey(k)
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, err
+}
+
+func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	ids := tx.Bucket(bOutboxIDs)
 	seq := ids.Get([]byte(id))
 	if seq == nil {
-		return notFound("outbox entry", id)
+		return outboxRecord{}, notFound("outbox entry", id)
 	}
-	if err := tx.Bucket(bOutbox).Delete(bytes.Clone(seq)); err != nil {
-		return err
+	rec, err := deleteRecord(tx, seq)
+	if err != nil {
+		return rec, err
 	}
-	return ids.Delete([]byte(id))
+	return rec, ids.Delete([]byte(id))
 }
 
 // storyIndexKey is the log_story key of a log entry: story, 0, alert key.
@@ -124,7 +196,7 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		for _, id := range ids {
-			if err := removeFromOutbox(tx, id); err != nil {
+			if _, err := removeFromOutbox(tx, id); err != nil {
 				return err
 			}
 		}
@@ -146,29 +218,29 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
-		ob := tx.Bucket(bOutbox)
-		var cur alerts.Delivery
-		if err := getJSON(ob, seq, &cur); err != nil {
+		seq = bytes.Clone(seq)
+		rec, err := deleteRecord(tx, seq)
+		if err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
-		cur.Attempts, cur.LastError, cur.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
-		return putJSON(ob, bytes.Clone(seq), cur)
+		rec.Attempts, rec.LastError, rec.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
+		return putRecord(tx, binary.BigEndian.Uint64(seq), rec)
 	})
 }
 
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		ids := tx.Bucket(bOutboxIDs)
-		seq := ids.Get([]byte(id))
+		seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
 		if seq == nil {
 			return notFound("outbox entry", id)
 		}
-		var dl alerts.Delivery
-		if err := getJSON(tx.Bucket(bOutbox), seq, &dl); err != nil {
+		rec, err := getRecord(tx, seq)
+		if err != nil {
 			return err
 		}
-		if err := removeFromOutbox(tx, id); err != nil {
+		dl := hydrate(tx, rec) // before the entry goes: its articles are kept while it refers to them
+		if _, err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
 		if dl.Kind == alerts.DeliverEdit {

@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -39,7 +39,8 @@ var (
 	bButtons   = []byte("buttons")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bLogTarget, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bLogTarget, bButtons}
 
 	keySchema = []byte("schema_version")
 )
@@ -56,6 +57,9 @@ var migrations = []Migration{
 	func(tx *bolt.Tx) error { return nil },
 	// 2: the delivery log indexed by target and time (log_target).
 	indexLogByTarget,
+	// 3: outbox entries refer to their articles instead of copying them,
+	// and are indexed by target (outbox_record.go).
+	migrateOutboxRefs,
 }
 
 // Options tune Open. The zero value is usable.

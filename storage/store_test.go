@@ -83,7 +83,7 @@ func pendingIDs(t *testing.T, d *DB) []string {
 func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	d := openTest(t)
 	v, err := d.SchemaVersion()
-	if err != nil || v != SchemaVersion || SchemaVersion != 2 {
+	if err != nil || v != SchemaVersion || SchemaVersion != 3 {
 		t.Fatalf("SchemaVersion() = %d, %v; want %d", v, err, SchemaVersion)
 	}
 	err = d.db.View(func(tx *bolt.Tx) error {
@@ -143,7 +143,7 @@ func TestOpenRefusesUnknownSchema(t *testing.T) {
 		raw  []byte
 		want []string
 	}{
-		{"future version", u64(SchemaVersion + 1), []string{"schema version 3", "upgrade herald"}},
+		{"future version", u64(SchemaVersion + 1), []string{fmt.Sprintf("schema version %d", SchemaVersion+1), "upgrade herald"}},
 		{"far future", u64(1 << 40), []string{"upgrade herald"}},
 		{"malformed stamp", []byte("v1"), []string{"malformed"}},
 	}

@@ -283,59 +283,51 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 }
 
 // moveDeliveries points the outbox entries of from at to. bbolt forbids
-// changing a bucket inside its ForEach, so the entries are collected first.
+// changing a bucket inside its cursor walk, so the entries are collected
+// first.
 func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
-	ob, obIDs, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
-	type entry struct {
-		seq []byte
-		dl  alerts.Delivery
+	obIDs, log := tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	var seqs [][]byte
+	prefix := duePrefix(from)
+	c := tx.Bucket(bOutboxDue).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		_, seq := splitDueKey(k)
+		seqs = append(seqs, u64(seq))
 	}
-	var moving []entry
-	err := ob.ForEach(func(k, v []byte) error {
-		var dl alerts.Delivery
-		if err := jsonUnmarshal(v, &dl); err != nil || dl.Target != from {
-			return nil
+	for _, seq := range seqs {
+		rec, err := deleteRecord(tx, seq)
+		if err != nil {
+			return err
 		}
-		moving = append(moving, entry{bytes.Clone(k), dl})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range moving {
-		dl := e.dl
-		dl.Target = to
-		for i := range dl.Alerts {
-			dl.Alerts[i].Target = to
+		rec.Target = to
+		for i := range rec.Alerts {
+			rec.Alerts[i].Target = to
 		}
-		newID := dl.ID
-		if len(dl.Alerts) == 1 {
-			oldKey, newKey := alerts.DeliveryKey(from, dl.Alerts[0].Story), dl.Alerts[0].Key()
-			switch dl.ID {
+		newID := rec.ID
+		if len(rec.Alerts) == 1 {
+			oldKey, newKey := alerts.DeliveryKey(from, rec.Alerts[0].Story), rec.Alerts[0].Key()
+			switch rec.ID {
 			case oldKey:
 				newID = newKey
 			case oldKey + ":edit":
 				newID = newKey + ":edit"
 			}
 		}
-		if newID != dl.ID {
-			if err := obIDs.Delete([]byte(dl.ID)); err != nil {
+		if newID != rec.ID {
+			if err := obIDs.Delete([]byte(rec.ID)); err != nil {
 				return err
 			}
 			dup := obIDs.Get([]byte(newID)) != nil ||
-				(dl.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
+				(rec.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
 			if dup {
-				if err := ob.Delete(e.seq); err != nil {
-					return err
-				}
-				continue
+				continue // deleteRecord took it out
 			}
-			if err := obIDs.Put([]byte(newID), e.seq); err != nil {
+			if err := obIDs.Put([]byte(newID), seq); err != nil {
 				return err
 			}
-			dl.ID = newID
+			rec.ID = newID
 		}
-		if err := putJSON(ob, e.seq, dl); err != nil {
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec); err != nil {
 			return err
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
@@ -46,7 +45,7 @@ func (s *Sender) Send(_ context.Context, _ alerts.Target, m bot.Message) (string
 	defer s.mu.Unlock()
 	s.seq++
 	s.sent = append(s.sent, m)
-	fmt.Fprint(s.w, Format(m, s.seq))
+	fmt.Fprint(s.w, format(m, s.seq))
 	return strconv.Itoa(s.seq), nil
 }
 
@@ -56,7 +55,7 @@ func (s *Sender) Edit(_ context.Context, _ alerts.Target, id string, m bot.Messa
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, m)
 	n, _ := strconv.Atoi(id)
-	fmt.Fprint(s.w, Format(m, n))
+	fmt.Fprint(s.w, format(m, n))
 	return nil
 }
 
@@ -67,8 +66,8 @@ func (s *Sender) Sent() []bot.Message {
 	return append([]bot.Message(nil), s.sent...)
 }
 
-// Format renders a message as plain terminal text.
-func Format(m bot.Message, n int) string {
+// format renders a message as plain terminal text.
+func format(m bot.Message, n int) string {
 	var sb strings.Builder
 	switch {
 	case m.Edit:
@@ -138,18 +137,14 @@ func nonEmpty(a, b string) string {
 	return b
 }
 
-// Handler is what the console needs of the bot.
-type Handler interface {
-	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
-}
-
-// Ingester takes the files named by ":ingest FILE" and returns a report line.
+// Ingester takes the files named by ":ingest FILE" and returns a report
+// line once the alerts they raised were printed.
 type Ingester func(ctx context.Context, path string) (string, error)
 
 // REPL reads commands from in and prints replies to out until EOF, ":quit"
 // or ctx ends. Lines starting with "/" are commands; ":ingest FILE" reads
 // articles from a file; ":help" lists the console's own commands.
-func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest Ingester) error {
+func REPL(ctx context.Context, in io.Reader, out io.Writer, h bot.Handler, ingest Ingester) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 4096), 1<<20)
 	lines := make(chan string)
@@ -196,7 +191,6 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest In
 			} else {
 				fmt.Fprintln(out, msg)
 			}
-			time.Sleep(200 * time.Millisecond) // let the alert print before the prompt
 		case strings.HasPrefix(line, "/"):
 			r := h.HandleCommand(ctx, bot.Command{Target: Target, UserID: "local", UserName: "you", CanManage: true, Text: line})
 			fmt.Fprintln(out, r.Text)

@@ -2,9 +2,11 @@
 // alerts out, through discordgo.
 //
 // Commands are global application commands, synced with one bulk overwrite
-// at start and usable in servers and in DMs with the bot. Every interaction
-// is acknowledged at once with a deferred ephemeral response, then edited
-// with the bot's reply. In a server channel a command acts for the channel
+// at start and usable in servers and in DMs with the bot. An interaction
+// is answered with the bot's reply (ephemeral) when the reply is ready and
+// its turn in the bot's pacing comes within Discord's 3 s; otherwise it is
+// acknowledged in time with a deferred response, edited with the reply
+// when it may go. In a server channel a command acts for the channel
 // and needs Manage Channels, read from the member's permissions on every
 // interaction; in a DM it acts for the user.
 //
@@ -15,7 +17,10 @@
 // Errors are classified for the scheduler (bot.Sender): 429 →
 // *alerts.RetryAfterError, a user who refuses DMs or a channel that is gone
 // or forbidden → alerts.ErrUnreachable; 401/403/429 answers are counted and
-// sends held back well before Discord's invalid-request ban.
+// sends held back well before Discord's invalid-request ban. The adapter
+// does not pace: the bot does (bot.Handler's ReplyTurn for replies), and
+// the adapter reports what Discord's answers said (a route or the whole
+// bot still limited) as *alerts.RetryAfterError.
 //
 // The REST base is configurable (HERALD_DISCORD_API); discordgo's requests
 // are rewritten to it by an http.RoundTripper, and the gateway URL comes

@@ -249,9 +249,9 @@ func embedSize(e *discordgo.MessageEmbed) int {
 	return n
 }
 
-// alertEmbed renders one alert: linked title, summary, matched terms, the
+// formatAlert renders one alert: linked title, summary, matched terms, the
 // other outlets, source and time, in the subscription's colour.
-func alertEmbed(a alerts.Alert) *discordgo.MessageEmbed {
+func formatAlert(a alerts.Alert) *discordgo.MessageEmbed {
 	art := a.Article
 	title := art.Title
 	if strings.TrimSpace(title) == "" {
@@ -281,9 +281,9 @@ func alertEmbed(a alerts.Alert) *discordgo.MessageEmbed {
 	return e
 }
 
-// digestEmbed renders several alerts as one embed: a line per story, as
+// formatDigest renders several alerts as one embed: a line per story, as
 // many as fit, then how many more there were.
-func digestEmbed(as []alerts.Alert) *discordgo.MessageEmbed {
+func formatDigest(as []alerts.Alert) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{
 		Type:  discordgo.EmbedTypeRich,
 		Title: fmt.Sprintf("Herald digest: %d %s", len(as), plural(len(as), "story", "stories")),
@@ -375,20 +375,20 @@ func components(bs []bot.MessageButton) []discordgo.MessageComponent {
 	return rows
 }
 
-// render builds the one embed and the buttons of a message.
-func render(m bot.Message) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+// format renders a message as one embed and its buttons.
+func format(m bot.Message) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	if m.Kind == alerts.DeliverDigest || len(m.Alerts) > 1 {
-		return digestEmbed(m.Alerts), nil
+		return formatDigest(m.Alerts), nil
 	}
 	if len(m.Alerts) == 0 {
-		return digestEmbed(nil), nil
+		return formatDigest(nil), nil
 	}
-	return alertEmbed(m.Alerts[0]), components(m.Buttons)
+	return formatAlert(m.Alerts[0]), components(m.Buttons)
 }
 
-// splitReply cuts a command reply into messages of at most max units,
+// splitText cuts a command reply into messages of at most max units,
 // at line breaks where it can.
-func splitReply(text string, max int) []string {
+func splitText(text string, max int) []string {
 	text = escape(text)
 	if strings.TrimSpace(text) == "" {
 		return []string{"Done."}

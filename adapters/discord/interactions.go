@@ -138,32 +138,69 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 	}
 }
 
-// serve acknowledges an interaction with a deferred ephemeral response,
-// asks the handler, and edits the response with its reply.
+// serve answers an interaction with the handler's reply. Discord drops an
+// interaction not acknowledged within 3 seconds: when the reply is ready
+// and its turn in the bot's pacing comes within the adapter's patience, it
+// is the response itself; otherwise the adapter acknowledges with a
+// deferred ephemeral response at the end of its patience, and edits that
+// with the reply once the handler is done and the pacing allows.
 func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
-	// Discord drops an interaction not acknowledged within 3 seconds.
-	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
-	defer cancel()
-	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Flags:           discordgo.MessageFlagsEphemeral,
-			AllowedMentions: noMentions(),
-		},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Warn("Discord interaction could not be acknowledged", "error", redact(err, i.Token))
-		return
-	}
+	deadline := a.now().Add(a.patience)
 	cmd := commandFrom(i)
 	fill(&cmd)
+	answer := make(chan string, 1)
+	go func() { answer <- a.handle(cmd) }()
+	patience := time.NewTimer(deadline.Sub(a.now()))
+	defer patience.Stop()
+	text, ready := "", false
+	select {
+	case text = <-answer:
+		ready = true
+	case <-patience.C:
+	}
+	parts := splitText(text, maxContent)
+	if ready {
+		ctx, cancel := context.WithDeadline(a.baseContext(), deadline)
+		done, err := a.h().ReplyTurn(ctx, cmd.Target)
+		if err == nil {
+			err = a.respond(ctx, s, i, discordgo.InteractionResponseChannelMessageWithSource, parts[0])
+			done()
+			cancel()
+			if err != nil {
+				a.log.Warn("Discord interaction response failed", "err", redact(err, i.Token))
+				return
+			}
+			a.followUp(s, cmd.Target, i, parts[1:])
+			return
+		}
+		cancel()
+	}
+	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
+	err := a.respond(ctx, s, i, discordgo.InteractionResponseDeferredChannelMessageWithSource, "")
+	cancel()
+	if err != nil {
+		a.log.Warn("Discord interaction could not be acknowledged", "err", redact(err, i.Token))
+		return
+	}
+	if !ready {
+		parts = splitText(<-answer, maxContent)
+	}
+	a.reply(s, cmd.Target, i, parts)
+}
 
-	a.reply(s, i, a.handle(cmd))
+// respond is the interaction's initial response, ephemeral: kind 4 with
+// text, or kind 5 (deferred) with none.
+func (a *Adapter) respond(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, kind discordgo.InteractionResponseType, text string) error {
+	data := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}
+	if text != "" {
+		data.Content = text
+	}
+	return s.InteractionRespond(i, &discordgo.InteractionResponse{Type: kind, Data: data}, discordgo.WithContext(ctx))
 }
 
 // handle asks the handler for its reply; a panic becomes an apology.
 func (a *Adapter) handle(cmd bot.Command) (text string) {
-	h := a.getHandler()
+	h := a.h()
 	if h == nil {
 		return "Herald is starting up; try again in a minute."
 	}
@@ -178,26 +215,43 @@ func (a *Adapter) handle(cmd bot.Command) (text string) {
 	return h.HandleCommand(ctx, cmd).Text
 }
 
-// reply edits the deferred response with text, in as many messages as it
-// takes.
-func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text string) {
-	// The interaction token is valid for 15 minutes.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), time.Minute)
+// replyTimeout bounds the edit and follow-ups of a deferred reply (the
+// interaction token is valid for 15 minutes).
+const replyTimeout = time.Minute
+
+// reply edits a deferred response with the reply's parts, the rest as
+// follow-ups, each in its turn of the bot's pacing.
+func (a *Adapter) reply(s *discordgo.Session, t alerts.Target, i *discordgo.Interaction, parts []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), replyTimeout)
 	defer cancel()
-	parts := splitReply(text, maxContent)
 	first := parts[0]
-	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()},
-		discordgo.WithContext(ctx))
+	done, err := a.h().ReplyTurn(ctx, t)
+	if err == nil {
+		_, err = s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()},
+			discordgo.WithContext(ctx))
+		done()
+	}
 	if err != nil {
-		a.log.Warn("Discord interaction reply failed", "error", redact(err, i.Token))
+		a.log.Warn("Discord interaction reply failed", "err", redact(err, i.Token))
 		return
 	}
-	for _, p := range parts[1:] {
-		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
-			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-			discordgo.WithContext(ctx))
+	a.followUp(s, t, i, parts[1:])
+}
+
+// followUp posts the rest of a long reply as ephemeral follow-ups.
+func (a *Adapter) followUp(s *discordgo.Session, t alerts.Target, i *discordgo.Interaction, parts []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), replyTimeout)
+	defer cancel()
+	for _, p := range parts {
+		done, err := a.h().ReplyTurn(ctx, t)
+		if err == nil {
+			_, err = s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
+				Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+				discordgo.WithContext(ctx))
+			done()
+		}
 		if err != nil {
-			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
+			a.log.Warn("Discord interaction follow-up failed", "err", redact(err, i.Token))
 			return
 		}
 	}
@@ -213,7 +267,7 @@ func (a *Adapter) respondNow(s *discordgo.Session, i *discordgo.Interaction, tex
 			Content: escape(text), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
-		a.log.Warn("Discord interaction response failed", "error", redact(err, i.Token))
+		a.log.Warn("Discord interaction response failed", "err", redact(err, i.Token))
 	}
 }
 
@@ -306,14 +360,14 @@ func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) 
 // targetsBack reactivates the channels of a server that added the bot
 // (again); channels Herald never served are ignored by the handler.
 func (a *Adapter) targetsBack(channelIDs []string) {
-	h := a.getHandler()
+	h := a.h()
 	if h == nil {
 		return
 	}
 	for _, id := range channelIDs {
 		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
 		if err := h.TargetBack(a.baseContext(), t); err != nil {
-			a.log.Warn("Discord target could not be reactivated", "target", string(t), "error", err)
+			a.log.Warn("Discord target could not be reactivated", "target", string(t), "err", err)
 		}
 	}
 }
@@ -357,14 +411,14 @@ func (a *Adapter) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) 
 }
 
 func (a *Adapter) targetGone(channelIDs []string, reason string) {
-	h := a.getHandler()
+	h := a.h()
 	if h == nil {
 		return
 	}
 	for _, id := range channelIDs {
 		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
 		if err := h.TargetGone(a.baseContext(), t, reason); err != nil {
-			a.log.Warn("Discord target could not be deactivated", "target", string(t), "error", err)
+			a.log.Warn("Discord target could not be deactivated", "target", string(t), "err", err)
 		}
 	}
 }

@@ -63,10 +63,10 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 		return "", err
 	}
 	endpoint := discordgo.EndpointChannelMessages(ch)
-	if err := a.gate(ctx, endpoint); err != nil {
+	if err := a.gate(endpoint); err != nil {
 		return "", err
 	}
-	embed, comps := render(m)
+	embed, comps := format(m)
 	body := messageBody{
 		Embeds:          []*discordgo.MessageEmbed{embed},
 		Components:      comps,
@@ -95,10 +95,10 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	if err != nil {
 		return err
 	}
-	if err := a.gate(ctx, discordgo.EndpointChannelMessage(ch, "")); err != nil {
+	if err := a.gate(discordgo.EndpointChannelMessage(ch, "")); err != nil {
 		return err
 	}
-	embed, comps := render(m)
+	embed, comps := format(m)
 	edit := &discordgo.MessageEdit{
 		Channel:         ch,
 		ID:              messageID,
@@ -116,11 +116,13 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	return nil
 }
 
-// gate holds a send back: while too many requests were refused lately,
-// while discordgo knows the route or the whole bot is limited (returned
-// as a RetryAfterError, so the scheduler paces instead of a goroutine
-// sleeping), and then behind the process-wide request rate.
-func (a *Adapter) gate(ctx context.Context, bucketID string) error {
+// gate reports what Discord's answers said about a send before it is
+// made: while too many requests were refused lately, or while a 429 (seen
+// by the adapter or by discordgo's per-route buckets) still holds the route
+// or the whole bot, it returns an *alerts.RetryAfterError, so the bot's
+// pacer waits instead of a goroutine here. The adapter does not pace: the
+// bot's pacer does, once, for alerts and replies alike.
+func (a *Adapter) gate(bucketID string) error {
 	if wait := a.invalid.backoff(); wait > 0 {
 		return &alerts.RetryAfterError{After: wait, Global: true, Err: errTooManyInvalid}
 	}
@@ -134,9 +136,6 @@ func (a *Adapter) gate(ctx context.Context, bucketID string) error {
 	if wait > 0 {
 		return &alerts.RetryAfterError{After: wait, Global: global > 0,
 			Err: errors.New("discord: rate limited by an earlier answer")}
-	}
-	if err := a.limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("discord: waiting for the request rate: %w", err)
 	}
 	return nil
 }

@@ -36,10 +36,10 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 // included (tgbotapi.EscapeText leaves '"' alone).
 func escape(s string) string { return htmlEscaper.Replace(s) }
 
-// Format renders an alert or a digest as Telegram HTML: only <b>, <i>,
+// format renders an alert or a digest as Telegram HTML: only <b>, <i>,
 // <code> and <a href>, every piece of article text escaped, at most
 // MaxMessageLen visible characters. Times are shown in loc.
-func Format(m bot.Message, loc *time.Location) string {
+func format(m bot.Message, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -34,7 +34,7 @@ func TestFormatAlertLayout(t *testing.T) {
 	a := alertFor("Ceasefire agreed", "Both sides agreed to a ceasefire.")
 	a.Article.Outlet = "Reuters"
 	a.Sources = []string{"example.com", "Reuters", "AP", "BBC"}
-	got := Format(single(a), time.UTC)
+	got := format(single(a), time.UTC)
 	want := `<b><a href="https://example.com/news/1">Ceasefire agreed</a></b>
 <i>Reuters via example.com · 25 Nov 09:41 UTC</i>
 
@@ -128,7 +128,7 @@ func TestFormat(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			html := Format(tt.msg, loc)
+			html := format(tt.msg, loc)
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("Telegram would reject the message: %v\n%s", err, html)
@@ -207,7 +207,7 @@ func FuzzFormat(f *testing.F) {
 		a.Matches[0].Query, a.Matches[0].Terms[0].Term, a.Matches[0].Terms[0].Matched = term, term, matched
 		a.Sources = []string{source, matched, title}
 		for _, m := range []bot.Message{single(a), {Kind: alerts.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
-			html := Format(m, time.UTC)
+			html := format(m, time.UTC)
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("invalid Telegram HTML: %v\n%q", err, html)

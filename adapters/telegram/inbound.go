@@ -193,7 +193,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	if reply.Text == "" {
 		return
 	}
-	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply.Text); err != nil {
+	if err := a.reply(ctx, c.Target, m.MessageID, reply.Text); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 	}
 }
@@ -275,7 +275,7 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery,
 	answer = reply.Text
 	if utf8.RuneCountInString(reply.Text) > maxCallbackText {
 		// Too long for a toast (an explanation from "why"): post it.
-		if err := a.reply(ctx, q.Message.Chat.ID, thread, q.Message.MessageID, reply.Text); err != nil {
+		if err := a.reply(ctx, c.Target, q.Message.MessageID, reply.Text); err != nil {
 			a.log.Warn("Telegram reply not sent", "chat_id", q.Message.Chat.ID, "err", err)
 		}
 	}

@@ -35,7 +35,7 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	}
 	resp, err := a.call(ctx, "sendMessage", p)
 	if err != nil {
-		return "", classify("send to "+string(t.ID), err)
+		return "", a.classify(err, "send to "+string(t.ID))
 	}
 	var msg tgbotapi.Message
 	if err := json.Unmarshal(resp.Result, &msg); err != nil {
@@ -65,7 +65,7 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 		if errors.As(err, &te) && strings.Contains(te.Message, "message is not modified") {
 			return nil
 		}
-		return classify("edit in "+string(t.ID), err)
+		return a.classify(err, "edit in "+string(t.ID))
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 		}
 	}
 	p := tgbotapi.Params{
-		"text":       Format(m, loc),
+		"text":       format(m, loc),
 		"parse_mode": tgbotapi.ModeHTML,
 	}
 	if t.Settings.NoPreviews {
@@ -126,9 +126,15 @@ func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 	return &kb
 }
 
-// reply answers a command in its chat, as plain text escaped for HTML,
-// split if it is too long for one message.
-func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, text string) error {
+// reply answers a command in its chat (the chat or forum topic of t), as
+// plain text escaped for HTML, split if it is too long for one message.
+// Each message waits for its turn in the bot's pacing (Handler.ReplyTurn):
+// replies share the platform's budget and the chat's interval with alerts.
+func (a *Adapter) reply(ctx context.Context, t alerts.Target, replyTo int, text string) error {
+	chatID, thread, err := chatOf(t.ID)
+	if err != nil {
+		return err
+	}
 	for i, part := range splitText(text, MaxMessageLen) {
 		p := tgbotapi.Params{
 			"chat_id":              strconv.FormatInt(chatID, 10),
@@ -143,16 +149,25 @@ func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, 
 			p["reply_to_message_id"] = strconv.Itoa(replyTo)
 			p["allow_sending_without_reply"] = "true"
 		}
-		if _, err := a.call(ctx, "sendMessage", p); err != nil {
-			return classify("reply in "+strconv.FormatInt(chatID, 10), err)
+		done, err := a.h().ReplyTurn(ctx, t)
+		if err != nil {
+			return fmt.Errorf("telegram: reply in %s: waiting for its turn: %w", t.ID, err)
+		}
+		_, err = a.call(ctx, "sendMessage", p)
+		done()
+		if err != nil {
+			return a.classify(err, "reply in "+string(t.ID))
 		}
 	}
 	return nil
 }
 
 // classify maps a Bot API error to the kinds the delivery scheduler knows
-// (see bot.Sender).
-func classify(what string, err error) error {
+// (see bot.Sender): 429 → *alerts.RetryAfterError; a group that became a
+// supergroup → *alerts.MigratedError; a blocked bot, a chat gone or a
+// missing right → alerts.ErrUnreachable; anything else a plain error,
+// retried.
+func (a *Adapter) classify(err error, what string) error {
 	var te *tgbotapi.Error
 	if !errors.As(err, &te) {
 		return fmt.Errorf("telegram: %s: %w", what, err)

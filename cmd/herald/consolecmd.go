@@ -68,7 +68,11 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stdout, "Polling %d feed(s); their current items are the baseline, new ones will alert.\n", len(feedURLs))
 	}
 	fmt.Fprintln(stdout, "Herald console. Try: /subscribe ceasefire, then :ingest FILE. /help lists commands, :quit leaves.")
-	err = console.REPL(ctx, stdin, stdout, l.bot, l.ingestFile)
+	err = console.REPL(ctx, stdin, stdout, l.bot, func(ctx context.Context, path string) (string, error) {
+		msg, err := l.ingestFile(ctx, path)
+		l.bot.Settle(ctx) // the alerts print before the prompt
+		return msg, err
+	})
 	cancel()
 	<-done
 	if err != nil {

@@ -54,6 +54,15 @@ func (h *handler) TargetBack(ctx context.Context, id alerts.TargetID) error {
 	}
 	return errors.New("bot not started")
 }
+
+// ReplyTurn paces a reply with the bot's pacing; before the bot is
+// built, the "starting" replies go unpaced.
+func (h *handler) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	if b := h.b.Load(); b != nil {
+		return b.ReplyTurn(ctx, t)
+	}
+	return func() {}, nil
+}
 func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) error {
 	if b := h.b.Load(); b != nil {
 		return b.TargetMigrated(ctx, from, to)
@@ -95,7 +104,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(ctx, cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, db, log)
 	if err != nil {
 		return err
 	}
@@ -150,10 +159,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		writeJSON(w, 200, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/v1/articles", feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+	mux.Handle("/v1/articles", stampArrival(feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+		if a.Ingested.IsZero() {
+			a.Ingested = arrivedAt(ctx)
+		}
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
-	}, cfg.IngestToken, log.With("part", "push")))
+	}, cfg.IngestToken, log.With("part", "push"))))
 	adminToken, err := writeAdminToken(cfg.DB)
 	if err != nil {
 		return err
