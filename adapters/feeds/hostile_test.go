@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/herald-news/herald/adapters/feeds/feedtest"
@@ -215,5 +217,41 @@ func TestPollerReadsWhatServersSend(t *testing.T) {
 				t.Errorf("items %q, want %q first", titles(pf), tt.title)
 			}
 		})
+	}
+}
+
+// A DOCTYPE's own text entities are expanded, as a browser does; chains
+// of entities ("billion laughs"), external and parameter entities are
+// not, and nothing a DOCTYPE names is ever fetched.
+func TestDoctypeEntities(t *testing.T) {
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write([]byte(`<!ENTITY evil "fetched">`))
+	}))
+	defer srv.Close()
+	var lol strings.Builder
+	lol.WriteString(`<!ENTITY lol "lol">`)
+	for i := 1; i <= 9; i++ {
+		prev := "lol"
+		if i > 1 {
+			prev = fmt.Sprintf("lol%d", i-1)
+		}
+		fmt.Fprintf(&lol, `<!ENTITY lol%d "%s">`, i, strings.Repeat("&"+prev+";", 10))
+	}
+	doc := `<?xml version="1.0"?><!DOCTYPE rss SYSTEM "` + srv.URL + `/rss.dtd" [` + lol.String() +
+		`<!ENTITY company "ACME &amp; Sons"><!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY % p SYSTEM "` + srv.URL + `/p.dtd"> %p;]>` +
+		`<rss version="2.0"><channel><title>Entities</title>` +
+		`<item><title>News from &company;</title><description>&xxe;&evil;</description></item>` +
+		`<item><title>Laughs: &lol9;</title></item></channel></rss>`
+	pf, err := parseFeedDoc(context.Background(), strings.NewReader(doc), docMeta{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(titles(pf), " | "); got != "News from ACME & Sons | Laughs: &lol9;" {
+		t.Errorf("items %q", got)
+	}
+	if len(pf.Items) > 0 && strings.Contains(pf.Items[0].Body, "root:") || fetched.Load() != 0 {
+		t.Errorf("body %q, %d fetches", bodies(pf), fetched.Load())
 	}
 }

@@ -32,6 +32,9 @@ type xmlReader struct {
 	// is in: read as no namespace.
 	core   string
 	tokens int
+	// entities are the HTML entities and those the document's DOCTYPE
+	// declares, once it declares any (else nil).
+	entities map[string]string
 	// deep counts, by name, the elements opened past maxDepth, which are
 	// read as if they were not there (their text stays); at most
 	// maxDeepNames names are told apart.
@@ -89,6 +92,9 @@ func (r *xmlReader) restart(keep int) {
 	r.dec = xml.NewDecoder(r.in)
 	r.dec.Strict = false
 	r.dec.Entity = xml.HTMLEntity
+	if r.entities != nil {
+		r.dec.Entity = r.entities
+	}
 	// The text is UTF-8 by now, whatever a declaration the fixer did not
 	// drop (one after a comment) says.
 	r.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
@@ -161,6 +167,7 @@ func (r *xmlReader) next() (int, error) {
 			if d := strings.ToLower(string(t)); strings.HasPrefix(d, "doctype html") {
 				r.html = true
 			}
+			r.declareEntities(t)
 		}
 	}
 }
