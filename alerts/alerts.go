@@ -174,6 +174,9 @@ type TermHit struct {
 	// Matched is the text of the article that matched it ("Зеленский").
 	Matched string `json:"matched,omitempty"`
 	Field   Field  `json:"field"`
+	// Entry is the actor, place or topic the term stood for when it
+	// expanded to one: "ceasefire" for a match on "перемирия".
+	Entry string `json:"entry,omitempty"`
 }
 
 // Hit is one subscription an article satisfies, and why.

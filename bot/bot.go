@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sort"
 	"strings"
@@ -157,20 +158,54 @@ func New(o Options) (*Bot, error) {
 }
 
 // Load indexes every stored subscription. A stored query the matcher can
-// no longer read is logged and skipped, not fatal.
+// no longer read is logged and skipped, not fatal. A matcher that loads in
+// bulk (match.Index.LoadSeq) gets the subscriptions streamed from the
+// store as they are read.
 func (b *Bot) Load() (int, error) {
-	n := 0
-	err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
-		if err := b.matcher.Add(s); err != nil {
-			b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+	bulk, ok := b.matcher.(bulkLoader)
+	if !ok {
+		n := 0
+		err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			if err := b.matcher.Add(s); err != nil {
+				b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+				return nil
+			}
+			b.setSub(s)
+			n++
 			return nil
-		}
-		b.setSub(s)
-		n++
-		return nil
+		})
+		return n, err
+	}
+	var err error
+	n := 0
+	bulk.LoadSeq(func(yield func(uint64, string) bool) {
+		err = b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			b.setSub(s)
+			n++
+			if !yield(s.ID, s.Query) {
+				return errStopLoad
+			}
+			return nil
+		})
+	}, func(id uint64, lerr error) {
+		si, _ := b.subInfo(id)
+		b.log.Warn("Stored subscription no longer parses; skipped", "sub", id, "target", si.Target, "err", lerr)
+		b.dropSub(id)
+		n--
 	})
+	if errors.Is(err, errStopLoad) {
+		err = nil
+	}
 	return n, err
 }
+
+// bulkLoader is a matcher that takes many subscriptions at once, faster
+// than one Add each.
+type bulkLoader interface {
+	LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error))
+}
+
+var errStopLoad = errors.New("load stopped")
 
 // Run consumes articles and runs the delivery scheduler until ctx ends.
 // Articles already handed over are not lost at shutdown: Run keeps

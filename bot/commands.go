@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/match"
 )
 
 // This file dispatches commands through the table in specs.go. The
@@ -71,6 +72,12 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 	if err != nil {
 		b.log.Error("Target not stored", "target", c.Target.ID, "err", err)
 		return Reply{Text: commandText.TargetFailed}
+	}
+	switch spec.Name {
+	case "subscribe", "unsubscribe", "test":
+		// A query is stored and echoed as it matches: without characters
+		// a reader cannot see (bidirectional controls, zero-width spaces).
+		args = match.CleanQuery(args)
 	}
 	return spec.run(b, &call{ctx: ctx, cmd: c, target: t, name: spec.Name, args: args, now: b.now()})
 }

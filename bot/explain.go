@@ -78,6 +78,7 @@ var whyText = struct {
 	Matched   string // the terms, joined
 	MatchedNo string // no term to name
 	AsForm    string // the form that fired
+	FormOf    string // the form that fired, the actor or topic it is one of
 	InField   string // the term, the field
 }{
 	NoAlert:   "No alert has been sent here yet.",
@@ -94,6 +95,7 @@ var whyText = struct {
 	Matched:   "matched %s",
 	MatchedNo: "matched",
 	AsForm:    " (as %q)",
+	FormOf:    "%s → %s",
 	InField:   "%s in %s",
 }
 
@@ -190,7 +192,12 @@ func describeTerms(terms []alerts.TermHit) string {
 	parts := make([]string, 0, len(terms))
 	for _, th := range terms {
 		s := th.Term
-		if th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)) {
+		switch {
+		case th.Entry != "" && th.Matched != "":
+			// The form that fired and the actor or topic it is one of:
+			// "перемирия → ceasefire".
+			s = fmt.Sprintf(whyText.FormOf, th.Matched, th.Entry)
+		case th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)):
 			s += fmt.Sprintf(whyText.AsForm, th.Matched)
 		}
 		parts = append(parts, fmt.Sprintf(whyText.InField, s, th.Field))

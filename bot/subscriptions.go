@@ -61,8 +61,9 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	if err != nil {
 		return b.storeTrouble(err)
 	}
+	want := canonicalOf(parsed)
 	for _, s := range subs {
-		if s.Query == q || b.canonical(s.Query) == parsed.String() {
+		if s.Query == q || b.canonical(s.Query) == want {
 			return Reply{Text: fmt.Sprintf(subscribeText.Already, s.ID)}
 		}
 	}
@@ -92,12 +93,24 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	return Reply{Text: sb.String()}
 }
 
+// canonical is the form two queries share when they follow the same
+// thing ("Zelensky" and "Зеленский", "cease-fire" and "ceasefire"), or q
+// itself if it does not parse.
 func (b *Bot) canonical(q string) string {
 	p, err := b.parse(q)
 	if err != nil {
 		return q
 	}
-	return p.String()
+	return canonicalOf(p)
+}
+
+// canonicalOf is the query's Canonical form if it has one (the matcher's
+// queries do), else its String.
+func canonicalOf(q alerts.Query) string {
+	if c, ok := q.(interface{ Canonical() string }); ok {
+		return c.Canonical()
+	}
+	return q.String()
 }
 
 // findSub resolves "#3", "3" or a query text to one of the target's

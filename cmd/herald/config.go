@@ -28,6 +28,7 @@ type config struct {
 	AllowPrivateFeeds  bool
 	Extract            []string
 	Actors             string
+	Topics             string
 	PublicURL          string
 	TelegramToken      string
 	TelegramAPI        string
@@ -110,6 +111,7 @@ var settings = []setting{
 		return nil
 	}},
 	{env: "HERALD_ACTORS", help: "file of extra actors and places, same format as the built-in list", set: func(c *config, v string) error { c.Actors = v; return nil }},
+	{env: "HERALD_TOPICS", help: "file of extra topics (concepts with their forms in each language), same format as the built-in list", set: func(c *config, v string) error { c.Topics = v; return nil }},
 	{env: "HERALD_PUBLIC_URL", help: "base URL where this server is reachable from outside (WebSub callbacks)", set: func(c *config, v string) error { c.PublicURL = v; return checkURL(v, "http", "https") }},
 	{env: "HERALD_TELEGRAM_TOKEN", secret: true, help: "Telegram bot token; Telegram is off without it", set: func(c *config, v string) error { c.TelegramToken = v; return nil }},
 	{env: "HERALD_TELEGRAM_API", def: "https://api.telegram.org", help: "Telegram Bot API base URL", set: func(c *config, v string) error { c.TelegramAPI = v; return checkURL(v, "http", "https") }},

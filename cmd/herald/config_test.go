@@ -30,6 +30,11 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("env: %+v", c)
 			}
 		}},
+		{name: "name lists", env: map[string]string{"HERALD_ACTORS": "/etc/herald/actors.txt", "HERALD_TOPICS": "/etc/herald/topics.txt"}, check: func(t *testing.T, c config) {
+			if c.Actors != "/etc/herald/actors.txt" || c.Topics != "/etc/herald/topics.txt" {
+				t.Errorf("name lists: %+v", c)
+			}
+		}},
 		{name: "flag overrides env", env: map[string]string{"HERALD_DB": "/a.db"}, args: []string{"--db", "/b.db", "--http-addr", "0.0.0.0:9000"}, check: func(t *testing.T, c config) {
 			if c.DB != "/b.db" || c.HTTPAddr != "0.0.0.0:9000" {
 				t.Errorf("flags: %+v", c)

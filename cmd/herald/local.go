@@ -29,7 +29,7 @@ func newLocal(dbPath string, out io.Writer, log *slog.Logger) (*local, error) {
 	if err != nil {
 		return nil, err
 	}
-	core, err := newCore(config{Actors: os.Getenv("HERALD_ACTORS")}, log)
+	core, err := newCore(config{Actors: os.Getenv("HERALD_ACTORS"), Topics: os.Getenv("HERALD_TOPICS")}, log)
 	if err != nil {
 		db.Close()
 		return nil, err
