@@ -126,6 +126,7 @@ func TestFeedFields(t *testing.T) {
 			{title: "Escaped twice", bodyHas: "A body escaped twice."},
 			{title: "<div> vs <span>: the difference", bodyHas: "Use <div> for blocks; x < y."},
 		}},
+		{file: "atom-text-feed-title.xml", feed: "Why <b> tags matter", want: []wantItem{{title: "An entry"}}},
 		{file: "yandex.xml", feed: "РИА Тест", want: []wantItem{
 			{title: "Путин провел совещание с членами правительства", url: "https://ria.example/1.html", image: "https://ria.example/img/1.jpg",
 				bodyHas: "Обсуждались вопросы экономики и бюджета на следующий год.", published: day(2026, 11, 24, 9, 0)},

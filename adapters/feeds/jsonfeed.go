@@ -65,7 +65,7 @@ func (p *docParser) parseJSON(text *bufio.Reader) error {
 				v, _ := s.(string)
 				switch key {
 				case "title":
-					p.title = v
+					p.title = field{s: v, sniff: true}.text() // as item titles
 				case "home_page_url":
 					p.link = resolveIn(&openElem{base: p.base}, strings.TrimSpace(v))
 					if site := p.fileSiteBase(); site != nil {

@@ -282,7 +282,7 @@ func (p *docParser) addItem(it *rawItem) {
 // finish turns the kept items into cleaned articles.
 func (p *docParser) finish() *parsedFeed {
 	pf := &parsedFeed{
-		Title:   cleanLine(p.title),
+		Title:   cleanTextLine(p.title), // text already: see xmlFeedField, parseJSON
 		Link:    p.link,
 		Hub:     strings.TrimSpace(p.hub),
 		Self:    strings.TrimSpace(p.self),
