@@ -39,6 +39,10 @@ type Limits struct {
 	// lets the admins of any group or channel, an empty map no chat, and
 	// otherwise the chats in it (their admins).
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats, when not nil, are the only chats that may use the bot
+	// (HERALD_ALLOWED_CHATS): chat IDs, Discord servers as
+	// "discord:GUILD", and people as "platform:USER" for their DMs.
+	AllowedChats map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {
@@ -110,6 +114,7 @@ type Bot struct {
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
+	refused  *refusedChats
 	commands commandIndex
 }
 
@@ -143,9 +148,11 @@ func New(o Options) (*Bot, error) {
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.refused = newRefusedChats(10000)
 	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
+		b.metrics.start(s.Platform())
 	}
 	for p := range b.senders {
 		r, ok := o.Rates[p]

@@ -15,6 +15,7 @@ type subInfo struct {
 	Target     alerts.TargetID
 	Query      string
 	MutedUntil time.Time
+	Role       string
 }
 
 // plan turns the matches of one article into deliveries: one per target
@@ -28,7 +29,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		if !ok || si.MutedUntil.After(now) {
 			continue
 		}
-		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms})
+		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms, Role: si.Role})
 	}
 	var out []alerts.Delivery
 	handled := map[alerts.TargetID]bool{}
@@ -86,7 +87,7 @@ func (b *Bot) subInfo(id uint64) (subInfo, bool) {
 
 func (b *Bot) setSub(s alerts.Subscription) {
 	b.subsMu.Lock()
-	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil}
+	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil, Role: s.Role}
 	b.subsMu.Unlock()
 }
 

@@ -11,6 +11,7 @@
 //	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
 //	herald backup FILE         a hot copy of the database
+//	herald healthcheck         exit 0 when the local herald answers /healthz
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
 // some document not read), 2 bad usage or configuration.
@@ -41,6 +42,7 @@ Usage:
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
   herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -66,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBench(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
