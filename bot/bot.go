@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sort"
 	"strings"
@@ -38,6 +39,10 @@ type Limits struct {
 	// lets the admins of any group or channel, an empty map no chat, and
 	// otherwise the chats in it (their admins).
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats, when not nil, are the only chats that may use the bot
+	// (HERALD_ALLOWED_CHATS): chat IDs, Discord servers as
+	// "discord:GUILD", and people as "platform:USER" for their DMs.
+	AllowedChats map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {
@@ -110,12 +115,12 @@ type Bot struct {
 	owns Owns
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
-	subsMu   sync.RWMutex
-	subs     map[uint64]subInfo
+	subs     *subTable
 	wake     chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
+	refused  *refusedChats
 	commands commandIndex
 }
 
@@ -146,12 +151,14 @@ func New(o Options) (*Bot, error) {
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
 		metrics: o.Metrics, now: o.Now, owns: o.Owns, senders: map[alerts.Platform]Sender{},
 		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
-		subs: map[uint64]subInfo{},
+		subs: newSubTable(),
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.refused = newRefusedChats(10000)
 	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
+		b.metrics.start(s.Platform())
 	}
 	for p := range b.senders {
 		r, ok := o.Rates[p]
@@ -168,20 +175,54 @@ func New(o Options) (*Bot, error) {
 }
 
 // Load indexes every stored subscription. A stored query the matcher can
-// no longer read is logged and skipped, not fatal.
+// no longer read is logged and skipped, not fatal. A matcher that loads in
+// bulk (match.Index.LoadSeq) gets the subscriptions streamed from the
+// store as they are read.
 func (b *Bot) Load() (int, error) {
-	n := 0
-	err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
-		if err := b.matcher.Add(s); err != nil {
-			b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+	bulk, ok := b.matcher.(bulkLoader)
+	if !ok {
+		n := 0
+		err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			if err := b.matcher.Add(s); err != nil {
+				b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+				return nil
+			}
+			b.setSub(s)
+			n++
 			return nil
-		}
-		b.setSub(s)
-		n++
-		return nil
+		})
+		return n, err
+	}
+	var err error
+	n := 0
+	bulk.LoadSeq(func(yield func(uint64, string) bool) {
+		err = b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			b.setSub(s)
+			n++
+			if !yield(s.ID, s.Query) {
+				return errStopLoad
+			}
+			return nil
+		})
+	}, func(id uint64, lerr error) {
+		si, _ := b.subInfo(id)
+		b.log.Warn("Stored subscription no longer parses; skipped", "sub", id, "target", si.Target, "err", lerr)
+		b.dropSub(id)
+		n--
 	})
+	if errors.Is(err, errStopLoad) {
+		err = nil
+	}
 	return n, err
 }
+
+// bulkLoader is a matcher that takes many subscriptions at once, faster
+// than one Add each.
+type bulkLoader interface {
+	LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error))
+}
+
+var errStopLoad = errors.New("load stopped")
 
 // Run consumes articles and runs the delivery scheduler until ctx ends.
 // Articles already handed over are not lost at shutdown: Run keeps

@@ -103,6 +103,8 @@ type Adapter struct {
 
 	guildsMu sync.Mutex
 	guilds   map[string][]string // guild ID → channel IDs seen
+	forums   map[string]bool     // forum and media channels seen
+	forumOf  map[string]string   // a forum post's thread → its forum
 
 	runCtx atomic.Pointer[context.Context]
 	synced chan struct{}
@@ -153,6 +155,8 @@ func New(opts Options) (*Adapter, error) {
 		identifyGap:    5*time.Second + 250*time.Millisecond,
 		closeWait:      3 * time.Second,
 		guilds:         map[string][]string{},
+		forums:         map[string]bool{},
+		forumOf:        map[string]string{},
 		synced:         make(chan struct{}),
 	}
 	client.Transport = &rewriteTransport{base: base, next: client.Transport, observe: a.observe}

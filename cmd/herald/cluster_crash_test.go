@@ -263,14 +263,14 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 	if worst > 30 {
 		t.Errorf("%d messages within one second from the deployment; Telegram allows 30", worst)
 	}
-	for _, id := range append(chatIDs(7000, users), append(chatIDs(9100, 15), chatIDs(9200, 15)...)...) {
+	for _, id := range append(idRange(7000, users), append(idRange(9100, 15), idRange(9200, 15)...)...) {
 		if v := fake.Violations(id); v > 0 {
 			t.Errorf("chat %d got %d messages faster than its pace", id, v)
 		}
 	}
 }
 
-func chatIDs(from int64, n int) []int64 {
+func idRange(from int64, n int) []int64 {
 	var out []int64
 	for i := range n {
 		out = append(out, from+int64(i))

@@ -51,7 +51,7 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	actors, err := loadActors(os.Getenv("HERALD_ACTORS"))
+	actors, err := loadNames(os.Getenv("HERALD_ACTORS"), os.Getenv("HERALD_TOPICS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "herald match: %v\n", err)
 		return 2
@@ -111,7 +111,11 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "  query %d %-8s %s\n", qi+1, verdict, p)
 				if ok {
 					for _, t := range terms {
-						fmt.Fprintf(stdout, "      %-20s %-6s %q\n", t.Term, t.Field, t.Matched)
+						fired := fmt.Sprintf("%q", t.Matched)
+						if t.Entry != "" {
+							fired = t.Matched + " → " + t.Entry
+						}
+						fmt.Fprintf(stdout, "      %-20s %-6s %s\n", t.Term, t.Field, fired)
 					}
 				}
 			}
