@@ -12,17 +12,9 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// removeEntry takes an entry out of the outbox: the entry first, then its
-// item in the index (a crash in between leaves a phantom item, which Due
-// mends), so the index never misses an entry.
-func (s *Store) removeEntry(ctx context.Context, r entryRecord) error {
-	if err := s.outbox.Purge(ctx, s.entryKey(r.Target, r.ID), jetstream.PurgeTTL(markerTTL)); err != nil {
-		return err
-	}
-	s.forget(r.ID)
-	s.uncount(ctx, r.Target, itemOf(r.Delivery))
-	return nil
-}
+// Removing an entry takes the entry out first, then its item in the index
+// (a crash in between leaves a phantom item, which Due mends), so the
+// index never misses an entry.
 
 // CompleteAll logs deliveries sent as one message and removes them from
 // the outbox: the log first, so a crash in between leaves at most the
@@ -32,22 +24,43 @@ func (s *Store) CompleteAll(ids []string, recs []alerts.Sent) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	entries := make([]entryRecord, len(ids))
-	for i, id := range ids {
-		r, _, err := s.locate(ctx, id)
+	err := parallel(len(ids), func(i int) error {
+		r, _, err := s.locate(ctx, ids[i])
 		if err != nil {
-			return fmt.Errorf("complete %s: %w", id, err)
+			return fmt.Errorf("complete %s: %w", ids[i], err)
 		}
 		entries[i] = r
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, r := range recs {
-		if err := s.putSent(ctx, r); err != nil {
-			return fmt.Errorf("complete: %w", err)
+	if err := parallel(len(recs), func(i int) error { return s.putSent(ctx, recs[i]) }); err != nil {
+		return fmt.Errorf("complete: %w", err)
+	}
+	return s.removeEntries(ctx, entries)
+}
+
+// removeEntries takes entries out of the outbox, the entries first and
+// then their items, one index write per target.
+func (s *Store) removeEntries(ctx context.Context, entries []entryRecord) error {
+	err := parallel(len(entries), func(i int) error {
+		r := entries[i]
+		if err := s.outbox.Purge(ctx, s.entryKey(r.Target, r.ID), jetstream.PurgeTTL(markerTTL)); err != nil {
+			return fmt.Errorf("remove %s: %w", r.ID, err)
 		}
+		s.forget(r.ID)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	by := map[alerts.TargetID][]queueItem{}
 	for _, r := range entries {
-		if err := s.removeEntry(ctx, r); err != nil {
-			return fmt.Errorf("complete %s: %w", r.ID, err)
-		}
+		by[r.Target] = append(by[r.Target], itemOf(r.Delivery))
+	}
+	for t, items := range by {
+		s.uncount(ctx, t, items...)
 	}
 	return nil
 }
@@ -58,7 +71,10 @@ func (s *Store) Reschedule(d alerts.Delivery) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	for range 50 {
-		cur, rev, err := s.locate(ctx, d.ID)
+		cur, rev, err := s.getEntry(ctx, d.Target, d.ID)
+		if errors.Is(err, alerts.ErrNotFound) {
+			cur, rev, err = s.locate(ctx, d.ID) // moved to another target meanwhile
+		}
 		if err != nil {
 			return err
 		}
@@ -117,7 +133,7 @@ func (s *Store) Drop(id, reason string) error {
 			}
 		}
 	}
-	if err := s.removeEntry(ctx, r); err != nil {
+	if err := s.removeEntries(ctx, []entryRecord{r}); err != nil {
 		return fmt.Errorf("drop %s: %w", id, err)
 	}
 	return nil
@@ -166,7 +182,7 @@ func (s *Store) moveOutbox(ctx context.Context, from, to alerts.TargetID) error 
 				return err
 			}
 		}
-		if err := s.removeEntry(ctx, r); err != nil {
+		if err := s.removeEntries(ctx, []entryRecord{r}); err != nil {
 			return err
 		}
 	}
