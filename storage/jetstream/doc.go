@@ -21,11 +21,18 @@
 //	              to their articles by ID); "q.<partition>.<target>" → the
 //	              target's queue index (count, and the first 32 in due order);
 //	              never expire
-//	<p>_leases    "<set>.<item>" → holder; expires unless renewed
+//	<p>_leases    "<set>.<item>" → holder; "budget.<platform>" → each
+//	              process's claim on the send budget (Budget); expire unless
+//	              renewed
 //	<p>_members   "<process>" → heartbeat; expires unless renewed
 //	<P>_ARTICLES  stream of committed articles (subject <p>.articles.<id>),
 //	              deduplicated by Nats-Msg-Id: what each process's story
 //	              window learns from the others, and RecentArticles
+//	<P>_INTENTS   stream of articles about to be assigned a story (kept two
+//	              minutes): its sequence orders the deployment's ingest, so
+//	              two reports of one event at two processes form one story
+//	<p>_identify  "b.<bucket>": a Discord session start, expiring after
+//	              Discord's 5 s (IdentifyGate)
 //
 // Articles, stories and the log expire by the buckets' age limit (the
 // retention, 30 days by default), so Prune has nothing to do. Buckets and
