@@ -45,7 +45,9 @@ type Options struct {
 	// has three or more servers, else 1).
 	Replicas int
 	// Timeout bounds each store method, retries of transient failures
-	// included (a server lost, a leader elected); default 20 s.
+	// included (a server lost, a leader elected); default 20 s, at most
+	// 25 s: an outbox entry counted in its index must be created within
+	// phantomAge, or a refill may count it out.
 	Timeout time.Duration
 	Log     *slog.Logger
 }
@@ -83,6 +85,7 @@ func (o *Options) fill() error {
 	if o.Timeout <= 0 {
 		o.Timeout = 20 * time.Second
 	}
+	o.Timeout = min(o.Timeout, phantomAge-5*time.Second)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
