@@ -85,6 +85,11 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share is this process's part of the send budgets and Owns the
+	// targets it sends to (cluster mode, see cluster.go); nil means all of
+	// them.
+	Share Share
+	Owns  Owns
 }
 
 // Bot runs the pipeline, the commands and the delivery scheduler.
@@ -105,11 +110,12 @@ type Bot struct {
 	// started is when the bot was built: a chat first seen within its
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
+	// owns says which targets this process sends to (cluster mode).
+	owns Owns
 
-	pipe   pipeline // see ingest.go
-	subsMu sync.RWMutex
-	subs   map[uint64]subInfo
-	wake   chan struct{}
+	pipe pipeline // see ingest.go
+	subs *subTable
+	wake chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
@@ -142,9 +148,9 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
-		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
+		metrics: o.Metrics, now: o.Now, owns: o.Owns, senders: map[alerts.Platform]Sender{},
 		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
-		subs: map[uint64]subInfo{},
+		subs: newSubTable(),
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
 	b.refused = newRefusedChats(10000)
@@ -158,7 +164,11 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.pacers[p] = newPacer(r, o.Now)
+		pc := newPacer(r, o.Now)
+		if o.Share != nil {
+			pc.share = func() float64 { return o.Share(p) }
+		}
+		b.pacers[p] = pc
 	}
 	return b, nil
 }

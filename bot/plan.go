@@ -9,15 +9,6 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// subInfo is what planning needs of a subscription, kept in memory so a
-// match costs no store read.
-type subInfo struct {
-	Target     alerts.TargetID
-	Query      string
-	MutedUntil time.Time
-	Role       string
-}
-
 // reach is where an article's matches lead: the chats to alert (found,
 // active and not muted), with what matched for each. It depends on the
 // subscriptions and chats alone, not on the articles before, so ingest
@@ -27,7 +18,8 @@ type reach struct {
 	targets  map[alerts.TargetID]alerts.Target
 }
 
-// reach matches an article and reads the chats its matches reach.
+// reach matches an article and reads the chats its matches reach, and
+// the queries that matched.
 func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 	r := reach{byTarget: map[alerts.TargetID][]alerts.Match{}}
 	for _, h := range b.matcher.Match(a) {
@@ -35,7 +27,7 @@ func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 		if !ok || si.MutedUntil.After(now) {
 			continue
 		}
-		r.byTarget[si.Target] = append(r.byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms, Role: si.Role})
+		r.byTarget[si.Target] = append(r.byTarget[si.Target], alerts.Match{Sub: h.Sub, Terms: h.Terms})
 	}
 	if len(r.byTarget) == 0 {
 		return r, nil
@@ -52,7 +44,14 @@ func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 		if !t.Active || t.Settings.MutedUntil.After(now) {
 			continue
 		}
-		r.targets[tid] = t
+		matches, err := b.withQueries(r.byTarget[tid])
+		if err != nil {
+			return r, fmt.Errorf("plan: %w", err)
+		}
+		if len(matches) == 0 {
+			continue
+		}
+		r.byTarget[tid], r.targets[tid] = matches, t
 	}
 	return r, nil
 }
@@ -99,21 +98,22 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, r reach, 
 	return out, nil
 }
 
-func (b *Bot) subInfo(id uint64) (subInfo, bool) {
-	b.subsMu.RLock()
-	defer b.subsMu.RUnlock()
-	si, ok := b.subs[id]
-	return si, ok
-}
-
-func (b *Bot) setSub(s alerts.Subscription) {
-	b.subsMu.Lock()
-	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil, Role: s.Role}
-	b.subsMu.Unlock()
-}
-
-func (b *Bot) dropSub(id uint64) {
-	b.subsMu.Lock()
-	delete(b.subs, id)
-	b.subsMu.Unlock()
+// withQueries fills in the queries (and the roles they ping) of a
+// target's matches from the store: the matcher and the subscription table
+// keep neither. A subscription removed since the article was matched is
+// left out.
+func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
+	out := ms[:0]
+	for _, m := range ms {
+		s, err := b.store.GetSubscription(m.Sub)
+		if errors.Is(err, alerts.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.Query, m.Role = s.Query, s.Role
+		out = append(out, m)
+	}
+	return out, nil
 }

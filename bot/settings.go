@@ -248,21 +248,32 @@ func (b *Bot) cmdThreads(c *call) Reply {
 	if t.ID.Platform() != alerts.PlatformDiscord || t.Kind == alerts.KindDM {
 		return Reply{Text: threadsText.NotHere}
 	}
+	return b.onOff(c, threadsText.Usage, threadsText.On, threadsText.Off,
+		func(st *alerts.TargetSettings, on bool) { st.Threads = on })
+}
+
+// onOff runs a setting that is on or off: set applies it to the chat's
+// settings, which are saved, and the reply is on or off (usage for
+// anything else).
+func (b *Bot) onOff(c *call, usage, on, off string, set func(st *alerts.TargetSettings, on bool)) Reply {
+	t := c.target
+	var v bool
 	switch strings.ToLower(strings.TrimSpace(c.args)) {
 	case "on":
-		t.Settings.Threads = true
+		v = true
 	case "off":
-		t.Settings.Threads = false
+		v = false
 	default:
-		return Reply{Text: threadsText.Usage}
+		return Reply{Text: usage}
 	}
+	set(&t.Settings, v)
 	if err := b.saveSettings(t); err != nil {
 		return b.storeTrouble(c.lang, err)
 	}
-	if t.Settings.Threads {
-		return Reply{Text: threadsText.On}
+	if v {
+		return Reply{Text: on}
 	}
-	return Reply{Text: threadsText.Off}
+	return Reply{Text: off}
 }
 
 // previewsText holds the replies of /previews.
@@ -278,22 +289,8 @@ var previewsText = struct {
 
 func (b *Bot) cmdPreviews(c *call) Reply {
 	previewsText := texts(c.lang, &previewsText)
-	t := c.target
-	switch strings.ToLower(strings.TrimSpace(c.args)) {
-	case "on":
-		t.Settings.NoPreviews = false
-	case "off":
-		t.Settings.NoPreviews = true
-	default:
-		return Reply{Text: previewsText.Usage}
-	}
-	if err := b.saveSettings(t); err != nil {
-		return b.storeTrouble(c.lang, err)
-	}
-	if t.Settings.NoPreviews {
-		return Reply{Text: previewsText.Off}
-	}
-	return Reply{Text: previewsText.On}
+	return b.onOff(c, previewsText.Usage, previewsText.On, previewsText.Off,
+		func(st *alerts.TargetSettings, on bool) { st.NoPreviews = !on })
 }
 
 func zoneName(st alerts.TargetSettings) string {

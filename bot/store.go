@@ -89,7 +89,10 @@ type Subscriptions interface {
 	// ForEachSubscription calls fn for every stored subscription, in any
 	// order, and stops at the first error fn returns, returning it. fn
 	// must not call back into the store. A subscription added or removed
-	// during the walk may or may not be seen.
+	// during the walk may or may not be seen. It is how the bot starts (a
+	// million subscriptions in a large deployment), so it should read
+	// records without building more than it hands out: the bot keeps each
+	// subscription's Target string, and hands its Query to the matcher.
 	ForEachSubscription(fn func(alerts.Subscription) error) error
 }
 

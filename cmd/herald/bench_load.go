@@ -108,7 +108,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 			}
 		}
 	}()
-	cpu0 := cpuTime()
+	cpu0 := selfCPU()
 	msgs0, sent0 := b.tg.Counts()
 	start := time.Now()
 	r, err := p.run(b, p)
@@ -116,7 +116,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	close(stopRSS)
 	<-rssDone
 	r.Phase = p.name
-	r.CPU = 100 * (cpuTime() - cpu0).Seconds() / wall.Seconds()
+	r.CPU = 100 * (selfCPU() - cpu0).Seconds() / wall.Seconds()
 	msgs1, sent1 := b.tg.Counts()
 	r.SentPerS = float64(sent1-sent0) / wall.Seconds()
 	r.MessagesPerS = float64(msgs1-msgs0) / wall.Seconds()
@@ -145,7 +145,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	return r, err
 }
 
-func cpuTime() time.Duration {
+func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

@@ -25,7 +25,7 @@ func TestTelegramUnsubscribeAllAsksFirst(t *testing.T) {
 	alice := telegramtest.User{ID: 101, FirstName: "Alice"}
 	dm := telegramtest.PrivateChat(alice)
 	telegramSay(t, fake, dm, alice, "/subscribe ceasefire")
-	telegramSay(t, fake, dm, alice, "/subscribe truce")
+	telegramSay(t, fake, dm, alice, "/subscribe sanctions")
 
 	ask := telegramSay(t, fake, dm, alice, "/unsubscribe all")
 	if !strings.Contains(ask, "Stop following all 2 topics") {

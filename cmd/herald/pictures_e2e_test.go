@@ -73,10 +73,10 @@ func TestDiscordPicturesRolesForumsAndThreads(t *testing.T) {
 		t.Fatalf("subscribe with a role: %q", r.Content)
 	}
 	everyone := discordtest.Option{Name: "role", Value: guild, RoleName: "@everyone"}
-	if r := fake.WaitReply(fake.Slash(text, admin, "subscribe", discordtest.Option{Name: "query", Value: "truce"}, everyone)); !strings.Contains(r.Content, "never @\u200beveryone") {
+	if r := fake.WaitReply(fake.Slash(text, admin, "subscribe", discordtest.Option{Name: "query", Value: "sanctions"}, everyone)); !strings.Contains(r.Content, "never @\u200beveryone") {
 		t.Fatalf("subscribe pinging @everyone: %q", r.Content)
 	}
-	fake.WaitReply(fake.Slash(text, admin, "subscribe", discordtest.Option{Name: "query", Value: "truce"}))
+	fake.WaitReply(fake.Slash(text, admin, "subscribe", discordtest.Option{Name: "query", Value: "sanctions"}))
 	fake.WaitReply(fake.Slash(text, admin, "threads", discordtest.Option{Name: "mode", Value: "on"}))
 
 	pushWithImage(t, addr, "Ceasefire talks resume in Geneva @everyone", "https://news.example/geneva",
@@ -94,10 +94,10 @@ func TestDiscordPicturesRolesForumsAndThreads(t *testing.T) {
 		t.Errorf("the thread: %+v", th)
 	}
 	// Everything else pings nobody.
-	pushArticle(t, addr, "Truce observers arrive by train", "https://news.example/observers", "Observers of the truce arrived by train.")
+	pushArticle(t, addr, "New sanctions on oil exports", "https://news.example/oil", "Ministers agreed new sanctions on oil exports on Tuesday.")
 	other := fake.WaitMessages(text.ChannelID, 2)[1].Decode(t)
 	if other.Content != "" || string(other.AllowedMentions) != `{"parse":[],"replied_user":false}` || other.Embeds[0].Image != nil {
-		t.Errorf("the truce alert: content %q, allowed_mentions %s", other.Content, other.AllowedMentions)
+		t.Errorf("the sanctions alert: content %q, allowed_mentions %s", other.Content, other.AllowedMentions)
 	}
 
 	// A forum: a command in one of its posts acts for the forum, and each
