@@ -59,6 +59,18 @@ func newClusterStories(inner *story.Clusterer, st *jetstream.Store) *clusterStor
 // Assign gives the article its story, after the like articles other
 // processes announced before it.
 func (c *clusterStories) Assign(a *alerts.Article) (alerts.Story, bool) {
+	return c.assign(a, func() (alerts.Story, bool) { return c.inner.Assign(a) })
+}
+
+// Prepare reads the article for its story beside other articles (see
+// bot.StoryPreparer); the announcement and the waits happen in its turn,
+// as in Assign.
+func (c *clusterStories) Prepare(a *alerts.Article) func() (alerts.Story, bool) {
+	assign := c.inner.Prepare(a)
+	return func() (alerts.Story, bool) { return c.assign(a, assign) }
+}
+
+func (c *clusterStories) assign(a *alerts.Article, inner func() (alerts.Story, bool)) (alerts.Story, bool) {
 	seq := c.store.Announce(*a)
 	for _, o := range c.store.Before(seq, announcedWait) {
 		if o.ID == a.ID || c.knows(o.ID) || c.inner.Similarity(a, &o) < story.DefaultThreshold {
@@ -69,7 +81,7 @@ func (c *clusterStories) Assign(a *alerts.Article) (alerts.Story, bool) {
 			c.Seed([]alerts.Article{got})
 		}
 	}
-	st, joined := c.inner.Assign(a)
+	st, joined := inner()
 	c.mark(a.ID)
 	return st, joined
 }

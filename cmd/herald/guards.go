@@ -4,6 +4,7 @@ import (
 	"github.com/herald-news/herald/adapters/discord"
 	"github.com/herald-news/herald/adapters/feeds"
 	"github.com/herald-news/herald/adapters/telegram"
+	"github.com/herald-news/herald/alerts/story"
 	"github.com/herald-news/herald/bot"
 	"github.com/herald-news/herald/storage"
 	"github.com/herald-news/herald/storage/jetstream"
@@ -30,4 +31,9 @@ var (
 	_ discord.ShardLeader   = (*jetstream.Set)(nil)
 	_ discord.IdentifyGate  = (*jetstream.IdentifyGate)(nil)
 	_ feeds.Owner           = (*cluster)(nil)
+
+	// Both story assigners read an article beside the others, in ingest's
+	// first stage.
+	_ bot.StoryPreparer = (*story.Clusterer)(nil)
+	_ bot.StoryPreparer = (*clusterStories)(nil)
 )
