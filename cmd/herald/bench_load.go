@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -176,7 +177,7 @@ func (b *pipelineBench) pushWith(p benchPhase, clients int) (benchResult, error)
 				d, err := b.post(p.first+i, k, probe)
 				if err != nil {
 					mu.Lock()
-					first = cmpOr(first, err)
+					first = cmp.Or(first, err)
 					mu.Unlock()
 					next.Store(int64(p.articles))
 					break

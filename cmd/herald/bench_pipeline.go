@@ -101,7 +101,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	targets := fs.Int("targets", 10_000, "chats the generated subscriptions belong to")
 	seed := fs.Uint64("seed", 1, "workload seed")
 	clients := fs.Int("clients", 8, "HTTP clients of the throughput and backlog phases")
-	phases := fs.String("phases", "idle,busy,throughput,backlog,burst", "phases to run, in this order")
+	phases := fs.String("phases", "idle,busy,throughput,backlog,throughput,burst",
+		"phases to run, in this order; one named again runs again on new articles (the second throughput: ingest with the backlog)")
 	tput := fs.Int("throughput-articles", 20_000, "articles of the throughput phase (1 in 200 matching 50 chats)")
 	backlog := fs.Int("backlog-alerts", 550_000, "alerts the backlog phase plans (1 article in 10 matching 50 chats)")
 	burst := fs.Int("burst-articles", 1_500, "articles of the burst phase (each matching the same 300 DM chats), pushed by one client")
@@ -210,9 +211,14 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 func benchPlan(list string, tput, backlogAlerts, burst, lat int) ([]benchPhase, error) {
 	var plan []benchPhase
 	first := 0
+	runs := map[string]int{}
 	for _, name := range strings.Split(list, ",") {
-		p := benchPhase{name: strings.TrimSpace(name), first: first}
-		switch p.name {
+		name = strings.TrimSpace(name)
+		p := benchPhase{name: name, first: first}
+		if runs[name]++; runs[name] > 1 {
+			p.name = fmt.Sprintf("%s#%d", name, runs[name])
+		}
+		switch name {
 		case "idle":
 			p.articles = lat
 			p.kindOf = func(i int) (articleKind, int) { return latencyArticle, i % latencyChats }

@@ -1,86 +1,77 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/herald-news/herald/adapters/feeds"
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/alerts/match"
-	"github.com/herald-news/herald/alerts/match/bench"
 	"github.com/herald-news/herald/storage"
 )
 
-// benchDB fills a new database at path with subs generated subscriptions
-// over targets chats (70 % Telegram DMs, 20 % Telegram groups, 10 %
-// Discord channels; the queries are alerts/match/bench's seeded mix), and
-// the probe subscriptions of herald bench --pipeline: flowProbes words
-// followed by flowChats of those DMs each, and latencyChats and burstChats
-// new DM chats. It returns the number of subscriptions stored.
+// benchDB writes a new database at path with herald gendb (subs
+// subscriptions over targets chats: 70 % Telegram DMs, 20 % Telegram
+// groups, 10 % Discord channels, alerts/match/bench's seeded queries), and
+// adds the probe subscriptions of herald bench --pipeline: flowProbes
+// words followed by flowChats of those DMs each, and latencyChats and
+// burstChats new DM chats. It returns the number of subscriptions stored.
 func benchDB(path string, subs, targets int, seed uint64) (int, error) {
+	if err := genDB(path, genOptions{Subs: subs, Targets: targets, Seed: seed}); err != nil {
+		return 0, err
+	}
 	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
-	now := time.Now().UTC()
-	r := rand.New(rand.NewPCG(seed, 0x9e))
-	ts := make([]alerts.Target, targets)
+	ts, err := db.ListTargets()
+	if err != nil {
+		return 0, err
+	}
 	var dms []alerts.TargetID
-	for i := range ts {
-		var t alerts.Target
-		switch i % 10 {
-		case 0:
-			t = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, fmt.Sprint(900000000000000000+i)), Kind: alerts.KindChannel}
-		case 1, 2:
-			t = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(-1001000000000-i)), Kind: alerts.KindGroup}
-		default:
-			t = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(5000000000+i)), Kind: alerts.KindDM}
+	for _, t := range ts {
+		if t.ID.Platform() == alerts.PlatformTelegram && t.Kind == alerts.KindDM {
 			dms = append(dms, t.ID)
 		}
-		t.Active, t.Created = true, now.Add(-time.Duration(r.IntN(90*24))*time.Hour)
-		ts[i] = t
 	}
 	if len(dms) < flowChats {
 		return 0, fmt.Errorf("%d chats are too few: the bench needs %d Telegram DMs among them", targets, flowChats)
 	}
-	var all []alerts.Subscription
-	for i, s := range bench.NewWorkload(seed).Subscriptions(subs) {
-		s.ID, s.Target = 0, ts[(i*7919)%targets].ID
-		s.Created = now.Add(-time.Duration(r.IntN(90*24*60)) * time.Minute)
-		all = append(all, s)
-	}
+	slices.Sort(dms)
+	now := time.Now().UTC()
+	var probes []alerts.Subscription
 	for k := range flowProbes {
 		for j := range flowChats {
-			all = append(all, alerts.Subscription{Target: dms[(k*flowChats+j)%len(dms)], Query: probeWord(flowArticle, k), Created: now})
+			probes = append(probes, alerts.Subscription{Target: dms[(k*flowChats+j)%len(dms)], Query: probeWord(flowArticle, k), Created: now})
 		}
 	}
+	var chats []alerts.Target
 	for k := range latencyChats {
 		t := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(latencyChat+k)), Kind: alerts.KindDM, Active: true, Created: now}
-		ts = append(ts, t)
-		all = append(all, alerts.Subscription{Target: t.ID, Query: probeWord(latencyArticle, k), Created: now})
+		chats = append(chats, t)
+		probes = append(probes, alerts.Subscription{Target: t.ID, Query: probeWord(latencyArticle, k), Created: now})
 	}
 	for k := range burstChats {
 		t := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(8000000000+k)), Kind: alerts.KindDM, Active: true, Created: now}
-		ts = append(ts, t)
-		all = append(all, alerts.Subscription{Target: t.ID, Query: probeWord(burstArticle, 0), Created: now})
+		chats = append(chats, t)
+		probes = append(probes, alerts.Subscription{Target: t.ID, Query: probeWord(burstArticle, 0), Created: now})
 	}
-	// Many writers at once: the store groups them into few transactions.
-	err = parallel(len(ts), 64, func(i int) error { return db.PutTarget(ts[i]) })
-	if err == nil {
-		err = parallel(len(all), 64, func(i int) error { _, err := db.AddSubscription(all[i]); return err })
-	}
-	if err != nil {
+	if err := db.PutTargets(chats); err != nil {
 		return 0, err
 	}
-	return len(all), db.Close()
+	if _, err := db.AddSubscriptions(probes); err != nil {
+		return 0, err
+	}
+	return subs + len(probes), db.Close()
 }
 
 // parallel calls fn(0..n-1) on workers goroutines and returns the first
-// error.
+// error; after one, the rest are not called.
 func parallel(n, workers int, fn func(i int) error) error {
 	var (
 		wg    sync.WaitGroup
@@ -94,16 +85,15 @@ func parallel(n, workers int, fn func(i int) error) error {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				i := next
+				i, stop := next, first != nil
 				next++
-				stop := first != nil
 				mu.Unlock()
 				if stop || i >= n {
 					return
 				}
 				if err := fn(i); err != nil {
 					mu.Lock()
-					first = cmpOr(first, err)
+					first = cmp.Or(first, err)
 					mu.Unlock()
 				}
 			}
@@ -113,15 +103,13 @@ func parallel(n, workers int, fn func(i int) error) error {
 	return first
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// benchIndex builds the matcher herald run builds from the database.
+// benchIndex builds the matcher herald run builds from the database (the
+// built-in actors, places and topics).
 func benchIndex(path string) (*match.Index, error) {
+	names, err := loadNames("", "")
+	if err != nil {
+		return nil, err
+	}
 	db, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		return nil, err
@@ -131,7 +119,7 @@ func benchIndex(path string) (*match.Index, error) {
 	if err := db.ForEachSubscription(func(s alerts.Subscription) error { subs = append(subs, s); return nil }); err != nil {
 		return nil, err
 	}
-	x := match.NewIndex(match.DefaultActors())
+	x := match.NewIndex(names)
 	return x, x.Load(subs)
 }
 
