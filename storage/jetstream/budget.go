@@ -22,10 +22,18 @@ import (
 // raises its claim before it sends more, and lowers it only after it has
 // sent less for a second (its claim stays at least what it sent in the
 // last second and has in flight), so that two processes' sends within any
-// one second stay within the budget while a share moves between them. A
-// process that could not renew its claim or its membership for the lease
-// TTL less a second sends nothing: by then the others may have dropped its
-// claim as dead.
+// one second stay within the budget while a share moves between them.
+//
+// A claim is dropped by the others only when its holder has certainly
+// stopped sending under it. Each write of a claim carries a new renewal
+// stamp, and a process's share counts only until the lease TTL less a
+// second after the round that last renewed it began, by its own clock. The
+// others drop a claim once they have seen the same stamp for the lease TTL
+// and the pacer's lag, by their own clocks: by then its holder's share has
+// been 0 for more than a second, and its last sends no longer count. The
+// membership plays no part in this: a listing of the members can be stale
+// or miss a newcomer, and a member key can expire under a stall while its
+// process still has a share.
 
 // BudgetUse is a process's use of one platform's budget, as its pacer sees
 // it (bot.BudgetUse).
@@ -55,20 +63,37 @@ type Budget struct {
 	mu     sync.Mutex
 	local  map[alerts.Platform]float64 // in effect here: what Share returns
 	demand map[alerts.Platform]float64
-	// valid is when the shares here stop counting unless renewed.
-	valid time.Time
+	// valid is when each share here stops counting unless its claim is
+	// renewed.
+	valid map[alerts.Platform]time.Time
+	// stamps are the other processes' claims as this process last saw them
+	// change: their renewal stamp and when it was first seen (this
+	// process's clock), by platform and process. Only Run's goroutine
+	// uses them.
+	stamps map[alerts.Platform]map[string]seenStamp
 }
 
 // claim is one process's claim on a platform's budget.
 type claim struct {
 	Share  float64 `json:"s"`
 	Demand float64 `json:"d"`
+	// Stamp changes with every write of the claim (its holder's clock in
+	// nanoseconds, and always more than the last; others only compare it
+	// with the stamp they saw before).
+	Stamp int64 `json:"r"`
+}
+
+// seenStamp is a claim's renewal stamp and when this process first saw it.
+type seenStamp struct {
+	stamp int64
+	at    time.Time
 }
 
 // Budget returns this process's share of the given platforms' budgets;
 // call Run.
 func (c *Coordinator) Budget(platforms ...alerts.Platform) *Budget {
-	return &Budget{c: c, platforms: platforms, local: map[alerts.Platform]float64{}, demand: map[alerts.Platform]float64{}}
+	return &Budget{c: c, platforms: platforms, local: map[alerts.Platform]float64{}, demand: map[alerts.Platform]float64{},
+		valid: map[alerts.Platform]time.Time{}, stamps: map[alerts.Platform]map[string]seenStamp{}}
 }
 
 // Platforms are the platforms whose budgets this process shares.
@@ -79,7 +104,11 @@ func (b *Budget) Platforms() []alerts.Platform { return b.platforms }
 func (b *Budget) Share(p alerts.Platform) float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if time.Now().After(b.valid) {
+	return b.shareLocked(p, time.Now())
+}
+
+func (b *Budget) shareLocked(p alerts.Platform, now time.Time) float64 {
+	if !now.Before(b.valid[p]) {
 		return 0
 	}
 	return b.local[p]
@@ -106,31 +135,26 @@ func budgetKey(p alerts.Platform) string { return "budget." + enc(string(p)) }
 func (b *Budget) round(ctx context.Context, use func(alerts.Platform) (BudgetUse, bool)) {
 	rctx, cancel := context.WithTimeout(ctx, budgetRound*2)
 	defer cancel()
-	me, live, beat := b.c.liveMembers()
-	if !live[me] {
-		return // not a member yet (or not any more): nothing to claim with
-	}
-	ttl := b.c.s.opts.LeaseTTL
-	ok := true
+	me := enc(b.c.s.opts.Name)
 	for _, p := range b.platforms {
 		u, has := use(p)
 		if !has || u.Total <= 0 {
 			continue
 		}
-		if err := b.claim(rctx, p, u, me, live); err != nil {
-			ok = false
+		if err := b.claim(rctx, p, u, me); err != nil {
 			b.c.s.log.Debug("Budget claim not renewed", "platform", p, "err", err)
 		}
 	}
-	if ok {
-		b.mu.Lock()
-		b.valid = minTime(time.Now(), beat).Add(ttl - time.Second)
-		b.mu.Unlock()
-	}
 }
 
-// claim renews this process's claim on one platform's budget.
-func (b *Budget) claim(ctx context.Context, p alerts.Platform, u BudgetUse, me string, live map[string]bool) error {
+// claim renews this process's claim on one platform's budget, and with it
+// the time its share counts here.
+func (b *Budget) claim(ctx context.Context, p alerts.Platform, u BudgetUse, me string) error {
+	// The share counts until the lease TTL less a second after this
+	// moment, which comes before the claim's write: the others drop the
+	// claim only after seeing its stamp for longer than that.
+	start := time.Now()
+	ttl := b.c.s.opts.LeaseTTL
 	used := float64(u.Used) / float64(u.Total)
 	b.mu.Lock()
 	d := max(used*1.25, b.demand[p]/2)
@@ -147,11 +171,8 @@ func (b *Budget) claim(ctx context.Context, p alerts.Platform, u BudgetUse, me s
 		if err != nil && !errors.Is(err, alerts.ErrNotFound) {
 			return err
 		}
-		for name := range claims {
-			if name != me && !live[name] {
-				delete(claims, name) // its process is gone
-			}
-		}
+		b.dropStopped(p, claims, me, time.Now())
+		stamp := max(time.Now().UnixNano(), claims[me].Stamp+1)
 		claims[me] = claim{Share: claims[me].Share, Demand: demand}
 		others := 0.0
 		for name, c := range claims {
@@ -162,7 +183,7 @@ func (b *Budget) claim(ctx context.Context, p alerts.Platform, u BudgetUse, me s
 		want := max(0, min(targetShare(claims, me, floor), 1-others))
 		// The claim covers what this process may still be sending under
 		// its old share, and never less than it uses now.
-		claims[me] = claim{Share: min(max(want, local, used), max(0, 1-others)), Demand: demand}
+		claims[me] = claim{Share: min(max(want, local, used), max(0, 1-others)), Demand: demand, Stamp: stamp}
 		if want < local {
 			b.setLocal(p, want) // less first, the claim next round
 		}
@@ -171,12 +192,48 @@ func (b *Budget) claim(ctx context.Context, p alerts.Platform, u BudgetUse, me s
 		} else if err != nil {
 			return err
 		}
+		b.mu.Lock()
 		if want > local {
-			b.setLocal(p, want) // the claim first, then more
+			b.local[p] = want // the claim first, then more
 		}
+		b.valid[p] = start.Add(ttl - time.Second)
+		b.mu.Unlock()
 		return nil
 	}
 	return errors.New("budget: too much contention")
+}
+
+// dropStopped removes from claims (read just before now) those whose
+// holders have stopped sending under them: this process has seen the same
+// stamp for the lease TTL and the pacer's lag. A holder's share ends the
+// lease TTL less a second after the round that wrote its stamp began, so
+// by the time its claim goes its share has been 0 for more than a second,
+// and its pacer has seen that.
+func (b *Budget) dropStopped(p alerts.Platform, claims map[string]claim, me string, now time.Time) {
+	seen := b.stamps[p]
+	if seen == nil {
+		seen = map[string]seenStamp{}
+		b.stamps[p] = seen
+	}
+	for name := range seen {
+		if _, ok := claims[name]; !ok {
+			delete(seen, name) // given back, or dropped
+		}
+	}
+	wait := b.c.s.opts.LeaseTTL + shareLag
+	for name, c := range claims {
+		if name == me {
+			continue
+		}
+		s, ok := seen[name]
+		if !ok || s.stamp != c.Stamp {
+			seen[name] = seenStamp{stamp: c.Stamp, at: now}
+			continue
+		}
+		if now.Sub(s.at) >= wait {
+			delete(claims, name) // its process stopped, or cannot reach NATS
+		}
+	}
 }
 
 // targetShare divides the budget among the live processes: each keeps the
@@ -223,11 +280,4 @@ func (b *Budget) release() {
 			}
 		}
 	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }

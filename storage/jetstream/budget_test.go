@@ -40,12 +40,13 @@ func TestBudgetFollowsLoad(t *testing.T) {
 		})
 	}
 	share := func(i int) float64 { return budgets[i].Share(alerts.PlatformTelegram) }
-	// Watch the sum throughout.
+	// Watch the sum throughout, both shares read at one moment.
 	var worst atomic.Uint64
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			sum := share(0) + share(1)
+			s := jetstream.SharesAtOnce(alerts.PlatformTelegram, budgets...)
+			sum := s[0] + s[1]
 			if old := math.Float64frombits(worst.Load()); sum > old {
 				worst.Store(math.Float64bits(sum))
 			}

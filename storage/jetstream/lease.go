@@ -21,8 +21,10 @@ import (
 // joins, so work also moves to a newcomer.
 //
 // A process stops using an item before its lease can have expired on the
-// server: it counts the lease lost when it could not renew it within
-// LeaseTTL less a second of its own clock.
+// server: it counts the lease lost once LeaseTTL less a second has passed,
+// by its own clock, since it sent the write that last renewed it (the
+// server counts the TTL from when it stored that write, which is later),
+// whether or not its coordinator got round to renewing it meanwhile.
 
 // Set is one kind of divided work.
 type Set struct {
@@ -30,15 +32,19 @@ type Set struct {
 	n      int
 	settle time.Duration
 	change func()
+	// valid is how long a lease counts after the write that renewed it
+	// was sent: LeaseTTL less a second.
+	valid time.Duration
 
 	mu   sync.Mutex
 	held map[int]*lease
 }
 
 type lease struct {
-	rev      uint64
-	renewed  time.Time // last successful write, this process's clock
-	acquired time.Time
+	rev uint64
+	// renewed is when the last successful write was sent (this process's
+	// clock; changed under the set's lock), acquired when the first was.
+	renewed, acquired time.Time
 }
 
 // Coordinator runs this process's membership and its leases.
@@ -49,11 +55,6 @@ type Coordinator struct {
 	mu      sync.Mutex
 	sets    []*Set
 	members int
-	memRev  uint64
-	// live are the members at the last look (their keys), and beat when
-	// this process's own membership was last renewed.
-	live map[string]bool
-	beat time.Time
 }
 
 // NewCoordinator returns a coordinator for the store's process; call Run.
@@ -67,7 +68,7 @@ func (s *Store) NewCoordinator() *Coordinator {
 // change, if not nil, is called (from the coordinator's goroutine) after
 // the items held changed.
 func (c *Coordinator) Set(name string, n int, settle time.Duration, change func()) *Set {
-	set := &Set{name: name, n: n, settle: settle, change: change, held: map[int]*lease{}}
+	set := &Set{name: name, n: n, settle: settle, change: change, held: map[int]*lease{}, valid: c.s.opts.LeaseTTL - time.Second}
 	c.mu.Lock()
 	c.sets = append(c.sets, set)
 	c.mu.Unlock()
@@ -79,16 +80,22 @@ func (set *Set) Holds(i int) bool {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	l := set.held[i]
-	return l != nil && time.Since(l.acquired) >= set.settle
+	return l != nil && set.current(l) && time.Since(l.acquired) >= set.settle
 }
+
+// current reports whether a lease still counts: it was renewed recently
+// enough that it cannot have expired on the server. The caller holds mu.
+func (set *Set) current(l *lease) bool { return time.Since(l.renewed) < set.valid }
 
 // Held returns the items this process holds, settled or not.
 func (set *Set) Held() []int {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	out := make([]int, 0, len(set.held))
-	for i := range set.held {
-		out = append(out, i)
+	for i, l := range set.held {
+		if set.current(l) {
+			out = append(out, i)
+		}
 	}
 	return out
 }
@@ -136,41 +143,21 @@ func (c *Coordinator) round(ctx context.Context) {
 
 // heartbeat renews this process's membership key and counts the live ones.
 func (c *Coordinator) heartbeat(ctx context.Context) {
-	key := enc(c.s.opts.Name)
-	now := time.Now()
-	val := []byte(strconv.FormatInt(now.UnixMilli(), 10))
-	if rev, err := c.s.members.Put(ctx, key, val); err == nil {
-		c.mu.Lock()
-		c.memRev, c.beat = rev, now
-		c.mu.Unlock()
-	}
+	val := []byte(strconv.FormatInt(time.Now().UnixMilli(), 10))
+	c.s.members.Put(ctx, enc(c.s.opts.Name), val)
 	ks, err := keys(ctx, c.s.members, ">")
 	if err != nil {
 		return
 	}
-	live := map[string]bool{}
-	for _, k := range ks {
-		live[k] = true
-	}
 	c.mu.Lock()
 	c.members = max(1, len(ks))
-	c.live = live
 	c.mu.Unlock()
-}
-
-// liveMembers returns this process's member key, the live members' keys
-// at the last look, and when this process's membership was last renewed.
-func (c *Coordinator) liveMembers() (me string, live map[string]bool, beat time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return enc(c.s.opts.Name), c.live, c.beat
 }
 
 // balance renews the set's leases, gives back what is over the fair share
 // and takes free items up to it. It reports whether the held items changed.
 func (c *Coordinator) balance(ctx context.Context, set *Set, members int) bool {
 	changed := false
-	ttl := c.s.opts.LeaseTTL
 	set.mu.Lock()
 	held := make(map[int]*lease, len(set.held))
 	for i, l := range set.held {
@@ -179,11 +166,14 @@ func (c *Coordinator) balance(ctx context.Context, set *Set, members int) bool {
 	set.mu.Unlock()
 	me := []byte(c.s.opts.Name)
 	for i, l := range held {
+		sent := time.Now()
 		rev, err := c.s.leases.Update(ctx, set.key(i), me, l.rev)
 		switch {
 		case err == nil:
-			l.rev, l.renewed = rev, time.Now()
-		case conflict(err) || time.Since(l.renewed) > ttl-time.Second:
+			set.mu.Lock()
+			l.rev, l.renewed = rev, sent
+			set.mu.Unlock()
+		case conflict(err) || time.Since(l.renewed) >= set.valid:
 			// Taken by another (our lease had expired), or not renewed in
 			// time: stop using it.
 			set.drop(i)
@@ -228,12 +218,12 @@ func (c *Coordinator) balance(ctx context.Context, set *Set, members int) bool {
 			if len(held) >= fair {
 				break
 			}
+			sent := time.Now()
 			rev, err := c.s.leases.Create(ctx, set.key(i), me)
 			if err != nil {
 				continue // another process was quicker
 			}
-			now := time.Now()
-			l := &lease{rev: rev, renewed: now, acquired: now}
+			l := &lease{rev: rev, renewed: sent, acquired: sent}
 			set.mu.Lock()
 			set.held[i] = l
 			set.mu.Unlock()

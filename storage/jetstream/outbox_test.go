@@ -136,20 +136,15 @@ func TestOutboxOnThreeServers(t *testing.T) {
 			t.Fatalf("due %+v, %v; want the updated headline, without the body", due, err)
 		}
 		raw := rawBucket(t, c, "refs_outbox")
-		ks, _ := raw.ListKeys(context.Background())
-		n := 0
-		for k := range ks.Keys() {
-			if !strings.HasPrefix(k, "e.") {
-				continue
-			}
-			n++
+		ks := listed(t, raw, "e.", 5)
+		for _, k := range ks {
 			e, _ := raw.Get(context.Background(), k)
 			if strings.Contains(string(e.Value()), "headline") {
 				t.Errorf("entry %s copies its article: %s", k, e.Value())
 			}
 		}
-		if n != 5 {
-			t.Errorf("%d entries stored, want 5", n)
+		if len(ks) != 5 {
+			t.Errorf("%d entries stored, want 5", len(ks))
 		}
 	})
 
@@ -228,10 +223,9 @@ func TestOutboxOnThreeServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw := rawBucket(t, c, "heads_outbox")
-		ks, _ := raw.ListKeys(context.Background())
-		for k := range ks.Keys() {
-			if strings.HasPrefix(k, "e.") {
-				raw.Put(context.Background(), k, []byte("{damaged"))
+		for _, k := range listed(t, raw, "e.", 1) {
+			if _, err := raw.Put(context.Background(), k, []byte("{damaged")); err != nil {
+				t.Fatal(err)
 			}
 		}
 		heads, err := s.Heads()
@@ -286,6 +280,32 @@ func TestOutboxOnThreeServers(t *testing.T) {
 		case <-time.After(300 * time.Millisecond):
 		}
 	})
+}
+
+// listed lists a bucket's keys that start with prefix, until there are
+// want of them (or 10 s passed). A listing reads one replica, chosen at
+// random, which may not yet have a write the stream's leader acknowledged
+// (the store's own listings write a barrier first; this one looks at what
+// the store wrote from outside).
+func listed(t *testing.T, kv natsjs.KeyValue, prefix string, want int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ks, err := kv.ListKeys(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for k := range ks.Keys() {
+			if strings.HasPrefix(k, prefix) {
+				out = append(out, k)
+			}
+		}
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // rawBucket opens a bucket directly, to look at or damage what the store
