@@ -58,15 +58,14 @@ func init() {
 	}
 }
 
-// datesOf returns the days an article's title and lead name.
-func datesOf(a *alerts.Article) set {
-	var out []uint64
+// datesOf appends the days an article's title and lead name to out.
+func datesOf(a *alerts.Article, out []uint32) []uint32 {
 	words := strings.FieldsFunc(strings.ToLower(a.Title+" "+a.Body[:min(len(a.Body), 3000)]), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != 'ʼ'
 	})
 	for i, w := range words {
 		if d, ok := weekdays[w]; ok {
-			out = append(out, weekdayKey+uint64(d))
+			out = append(out, weekdayKey+uint32(d))
 			continue
 		}
 		m, ok := months[w]
@@ -79,10 +78,10 @@ func datesOf(a *alerts.Article) set {
 				continue
 			}
 			if d, err := strconv.Atoi(words[j]); err == nil && d >= 1 && d <= 31 {
-				out = append(out, dateKey+uint64(m*32+d))
+				out = append(out, dateKey+uint32(m*32+d))
 				break
 			}
 		}
 	}
-	return makeSet(out)
+	return out
 }

@@ -12,14 +12,14 @@ func (c *Clusterer) Similarity(a, b *alerts.Article) float64 {
 	now := c.opts.Now()
 	fa, fb := extract(a, c.tagger), extract(b, c.tagger)
 	fa.at, fb.at = articleTime(a, now), articleTime(b, now)
-	return pairScore(fa, fb, c.opts.MinShared)
+	return pairScore(&fa, &fb, c.opts.MinShared)
 }
 
 // pairScore combines the similarities of two articles' features; it is 0
 // when they share fewer than minShared names and figures.
-func pairScore(a, b features, minShared int) float64 {
-	sharedNames := intersect(a.entities, b.entities)
-	sharedFigs := intersect(a.figures, b.figures)
+func pairScore(a, b *features, minShared int) float64 {
+	sharedNames := intersect(a.entities(), b.entities())
+	sharedFigs := intersect(a.figures(), b.figures())
 	cross := 0.0
 	if a.lang != b.lang {
 		cross = crossLangScore(a, b, sharedFigs)
@@ -27,16 +27,16 @@ func pairScore(a, b features, minShared int) float64 {
 	if sharedNames+sharedFigs < minShared {
 		return cross
 	}
-	words := jaccard(a.words, b.words)
-	title := overlapCoef(a.title, b.title)
-	ents := float64(sharedNames+sharedFigs) / float64(max(1, min(len(a.entities)+len(a.figures), len(b.entities)+len(b.figures))))
+	words := jaccard(a.words(), b.words())
+	title := overlapCoef(a.title(), b.title())
+	ents := float64(sharedNames+sharedFigs) / float64(max(1, min(len(a.entities())+len(a.figures()), len(b.entities())+len(b.figures()))))
 	// Jaccard of two reports of one event in different words rarely passes
 	// 0.5; scale it so that 0.5 counts fully.
 	score := 0.45*min(1, words/0.5) + 0.25*title + 0.3*ents
 	// Reports of one event repeat its figures (a magnitude, a toll, a
 	// vote share); a follow-up brings new ones. Both giving figures and
 	// sharing none is strong evidence of two events.
-	if len(a.figures) >= 2 && len(b.figures) >= 2 && sharedFigs == 0 {
+	if len(a.figures()) >= 2 && len(b.figures()) >= 2 && sharedFigs == 0 {
 		score *= figurePenalty
 	}
 	score *= timeDecay(a.at.Sub(b.at))
@@ -55,24 +55,24 @@ func pairScore(a, b features, minShared int) float64 {
 //     smaller article's, and a day ("on Friday", "в пятницу");
 //
 // and never when both give figures or days and share none of them.
-func crossLangScore(a, b features, sharedFigs int) float64 {
+func crossLangScore(a, b *features, sharedFigs int) float64 {
 	if a.at.Sub(b.at).Abs() > decayFrom {
 		return 0
 	}
-	if len(a.figures) >= 2 && len(b.figures) >= 2 && sharedFigs == 0 {
+	if len(a.figures()) >= 2 && len(b.figures()) >= 2 && sharedFigs == 0 {
 		return 0
 	}
-	sharedDays := intersect(a.dates, b.dates)
-	if len(a.dates) > 0 && len(b.dates) > 0 && sharedDays == 0 {
+	sharedDays := intersect(a.dates(), b.dates())
+	if len(a.dates()) > 0 && len(b.dates()) > 0 && sharedDays == 0 {
 		return 0
 	}
-	sharedConcepts := intersect(a.concepts, b.concepts)
-	halfFigs := 2*sharedFigs >= min(len(a.figures), len(b.figures))
+	sharedConcepts := intersect(a.concepts(), b.concepts())
+	halfFigs := 2*sharedFigs >= min(len(a.figures()), len(b.figures()))
 	switch {
 	case sharedFigs >= 2 && halfFigs,
 		sharedFigs >= 1 && halfFigs && sharedConcepts >= 2,
-		len(a.figures)+len(b.figures) == 0 && sharedConcepts >= 4 &&
-			10*sharedConcepts >= 6*min(len(a.concepts), len(b.concepts)) && sharedDays >= 1:
+		len(a.figures())+len(b.figures()) == 0 && sharedConcepts >= 4 &&
+			10*sharedConcepts >= 6*min(len(a.concepts()), len(b.concepts())) && sharedDays >= 1:
 		return 0.5
 	}
 	return 0

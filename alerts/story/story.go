@@ -88,25 +88,38 @@ type Clusterer struct {
 // entry is one story in the window.
 type entry struct {
 	story alerts.Story
-	// sourceKeys are the lower-cased Sources, to tell a new outlet.
-	sourceKeys map[string]bool
-	last       time.Time
-	size       int
+	size  int // its articles in the window
 }
 
-// member is one article in the window. at is the article's own time (as
+// addSource adds src to the story's Sources unless an outlet of that name
+// (in any case) is there.
+func (e *entry) addSource(src string) {
+	if src == "" {
+		return
+	}
+	key := strings.ToLower(src)
+	for _, s := range e.story.Sources {
+		if s == src || strings.ToLower(s) == key {
+			return
+		}
+	}
+	e.story.Sources = append(slices.Clip(e.story.Sources), src)
+}
+
+// member is one article in the window. f.at is the article's own time (as
 // published), which similarity compares; seen is when Herald took it in,
 // which keeps it in the window: an old article fetched late (a feed added
-// today, a backfill) still meets the other reports of its day.
+// today, a backfill) still meets the other reports of its day. The window
+// holds up to Options.MaxArticles of them, so a member keeps only what
+// the next articles are compared on.
 type member struct {
-	id, story, source string
-	at, seen          time.Time
-	f                 features
-	keys              []uint64 // its keys in the window's index
+	id, story string
+	seen      time.Time
+	f         features
 
 	// Set while a new article looks for candidates (window.candidates).
-	visit uint64
-	hits  int
+	visit uint32
+	hits  int32
 }
 
 // New returns a Clusterer with opts.
@@ -151,18 +164,14 @@ func (c *Clusterer) assign(a *alerts.Article, f features) (alerts.Story, bool) {
 		c.prune(now)
 	}
 
-	m := c.newMember(a, src, f, now)
+	m := c.newMember(a, f, now)
 	best, bestScore := c.best(m, now.Add(-c.opts.Window))
 	var e *entry
 	joined := false
 	if best != nil && bestScore >= c.opts.Threshold {
 		e = c.stories[best.story]
 		joined = true
-		key := strings.ToLower(src)
-		if src != "" && !e.sourceKeys[key] {
-			e.sourceKeys[key] = true
-			e.story.Sources = append(slices.Clip(e.story.Sources), src)
-		}
+		e.addSource(src)
 		e.story.Updated = now
 	} else {
 		id := alerts.ContentID("story", a.ID)
@@ -178,7 +187,7 @@ func (c *Clusterer) assign(a *alerts.Article, f features) (alerts.Story, bool) {
 			if src != "" {
 				st.Sources = []string{src}
 			}
-			e = &entry{story: st, sourceKeys: map[string]bool{strings.ToLower(src): true}}
+			e = &entry{story: st}
 			c.stories[id] = e
 		}
 	}
@@ -230,19 +239,13 @@ func (c *Clusterer) Seed(stories []alerts.Story, articles []alerts.Article) {
 				s = alerts.Story{ID: a.StoryID, FirstArticle: a.ID, Title: a.Title, Created: at, Updated: at}
 			}
 			s.Sources = slices.Clone(s.Sources)
-			e = &entry{story: s, sourceKeys: map[string]bool{}}
-			for _, src := range s.Sources {
-				e.sourceKeys[strings.ToLower(src)] = true
-			}
+			e = &entry{story: s}
 			c.stories[s.ID] = e
 		}
-		if key := strings.ToLower(src); src != "" && !e.sourceKeys[key] {
-			e.sourceKeys[key] = true
-			e.story.Sources = append(e.story.Sources, src)
-		}
+		e.addSource(src)
 		f := extract(a, c.tagger)
 		f.at = at
-		m := c.newMember(a, src, f, seen)
+		m := c.newMember(a, f, seen)
 		m.story = a.StoryID
 		c.add(m, e)
 	}
@@ -257,17 +260,14 @@ func (c *Clusterer) Len() int {
 }
 
 // newMember makes the window entry of an article.
-func (c *Clusterer) newMember(a *alerts.Article, src string, f features, seen time.Time) *member {
-	return &member{id: a.ID, source: src, at: f.at, seen: seen, f: f, keys: f.keys()}
+func (c *Clusterer) newMember(a *alerts.Article, f features, seen time.Time) *member {
+	return &member{id: a.ID, seen: seen, f: f}
 }
 
 // add puts m in the window. c.mu is held.
 func (c *Clusterer) add(m *member, e *entry) {
 	c.win.add(m)
 	e.size++
-	if m.at.After(e.last) {
-		e.last = m.at
-	}
 }
 
 // prune drops the articles older than the window, and stories left with
@@ -294,7 +294,7 @@ func (c *Clusterer) best(m *member, cutoff time.Time) (*member, float64) {
 	var best *member
 	bestScore := 0.0
 	c.win.candidates(m, func(o *member) {
-		if o.seen.Before(cutoff) || o.at.Sub(m.at).Abs() > c.opts.Window {
+		if o.seen.Before(cutoff) || o.f.at.Sub(m.f.at).Abs() > c.opts.Window {
 			return
 		}
 		if sc := c.score(m, o); sc > bestScore {
@@ -306,7 +306,7 @@ func (c *Clusterer) best(m *member, cutoff time.Time) (*member, float64) {
 
 // score is how likely two articles report the same event, in [0, 1].
 func (c *Clusterer) score(a, b *member) float64 {
-	return pairScore(a.f, b.f, c.opts.MinShared)
+	return pairScore(&a.f, &b.f, c.opts.MinShared)
 }
 
 // sourceOf names who reported an article: the cited outlet, else the feed.

@@ -168,7 +168,7 @@ func measure(t *testing.T, fx []fixture) measured {
 		if blind {
 			fi.at, fj.at = now, now
 		}
-		return pairScore(fi, fj, c.opts.MinShared)
+		return pairScore(&fi, &fj, c.opts.MinShared)
 	}
 	for i := range fx {
 		for j := i + 1; j < len(fx); j++ {

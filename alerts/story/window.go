@@ -4,7 +4,7 @@ import "time"
 
 // window holds the articles of the window, indexed by the keys that two
 // reports of one event share: their names, figures and concepts (see
-// features.keys). A new article's candidates are the members that share
+// features.appendKeys). A new article's candidates are the members that share
 // at least two keys with it; the names and figures rule of pairScore and
 // the figures and concepts rule of crossLangScore need as much, so no
 // member that could join is left out, and members that share nothing are
@@ -19,8 +19,9 @@ type window struct {
 	members []*member            // in the order they came
 	byKey   map[uint64][]*member // in the order they came
 	byID    map[string]*member
-	epoch   uint64    // stamps the members one search visits
+	epoch   uint32    // stamps the members one search visits
 	cand    []*member // candidates of the current search
+	keys    []uint64  // the keys of the member at hand
 }
 
 // maxScan is how many of the most recent members of one key a search
@@ -33,7 +34,8 @@ func newWindow() window {
 
 func (w *window) add(m *member) {
 	w.members = append(w.members, m)
-	for _, k := range m.keys {
+	w.keys = m.f.appendKeys(w.keys[:0])
+	for _, k := range w.keys {
 		w.byKey[k] = append(w.byKey[k], m)
 	}
 	if m.id != "" {
@@ -44,8 +46,15 @@ func (w *window) add(m *member) {
 // candidates calls fn with every member that shares at least two keys
 // with m (m's own keys, scanned as described above).
 func (w *window) candidates(m *member, fn func(*member)) {
-	w.epoch++
-	for _, k := range m.keys {
+	if w.epoch++; w.epoch == 0 {
+		// Four billion searches on: no stamp may pass for this one's.
+		for _, o := range w.members {
+			o.visit = 0
+		}
+		w.epoch = 1
+	}
+	w.keys = m.f.appendKeys(w.keys[:0])
+	for _, k := range w.keys {
 		l := w.byKey[k]
 		if len(l) > maxScan {
 			l = l[len(l)-maxScan:]
@@ -80,7 +89,7 @@ func (w *window) best(n int) []*member {
 	}
 	var count [maxHits + 1]int
 	for _, o := range c {
-		count[min(o.hits, maxHits)]++
+		count[min(int(o.hits), maxHits)]++
 	}
 	// The least hits h that keeps the selection within n.
 	h, total := maxHits, 0
@@ -89,14 +98,14 @@ func (w *window) best(n int) []*member {
 	}
 	out := c[:0:0]
 	for _, o := range c {
-		if min(o.hits, maxHits) > h {
+		if min(int(o.hits), maxHits) > h {
 			out = append(out, o)
 		}
 	}
 	// Fill up with members of h hits, the most recent (found last in
 	// each key's list, so latest here) first.
 	for i := len(c) - 1; i >= 0 && len(out) < n; i-- {
-		if min(c[i].hits, maxHits) == h {
+		if min(int(c[i].hits), maxHits) == h {
 			out = append(out, c[i])
 		}
 	}
@@ -118,7 +127,8 @@ func (w *window) expire(cutoff time.Time) []*member {
 			continue
 		}
 		gone = append(gone, m)
-		for _, k := range m.keys {
+		w.keys = m.f.appendKeys(w.keys[:0])
+		for _, k := range w.keys {
 			dirty[k] = true
 		}
 		if w.byID[m.id] == m {
