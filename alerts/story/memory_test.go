@@ -211,3 +211,66 @@ func TestStreamDecisions(t *testing.T) {
 	}
 	t.Logf("%d articles, %d joined a story, %d stories", len(got), joined, len(got)-joined)
 }
+
+// TestMaxArticlesBoundsWindow: past MaxArticles, the articles that came
+// first leave the window, and their stories with them, whatever their
+// time; below it, nothing changes.
+func TestMaxArticlesBoundsWindow(t *testing.T) {
+	fx := loadFixtures(t)
+	byLabel := map[string]alerts.Article{}
+	for _, f := range fx {
+		if _, ok := byLabel[f.label()]; !ok {
+			byLabel[f.label()] = f.a
+		}
+	}
+	now := time.Date(2025, 3, 28, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		max  int
+		join bool
+	}{{3, false}, {4, true}} {
+		c := New(Options{MaxArticles: tc.max, Now: func() time.Time { return now }})
+		first := byLabel["quake/a"]
+		s, _ := c.Assign(&first)
+		for _, label := range []string{"fed/a", "grain/a", "nvidia/a"} {
+			a := byLabel[label]
+			if _, joined := c.Assign(&a); joined {
+				t.Fatalf("%s joined a story: the test needs three articles of their own", label)
+			}
+		}
+		if n := c.Len(); n != min(4, tc.max) {
+			t.Errorf("MaxArticles %d: %d stories in the window, want %d", tc.max, n, min(4, tc.max))
+		}
+		var second alerts.Article
+		for _, f := range fx {
+			if f.label() == "quake/a" && f.a.ID != first.ID {
+				second = f.a
+				break
+			}
+		}
+		got, joined := c.Assign(&second)
+		if joined != tc.join || (got.ID == s.ID) != tc.join {
+			t.Errorf("MaxArticles %d: the second report joined the first's story: %v, want %v", tc.max, joined, tc.join)
+		}
+	}
+
+	// A long run stays within the bound, stories and index alike.
+	st := newStream(t, 3000, 36*time.Hour)
+	c, clock := st.clusterer(Options{MaxArticles: 500})
+	st.fill(c, clock, 0, st.n)
+	if n := len(c.win.members); n != 500 {
+		t.Errorf("%d articles in the window, want 500", n)
+	}
+	if n := c.Len(); n > 500 {
+		t.Errorf("%d stories in a window of 500 articles", n)
+	}
+	for _, l := range c.win.byKey {
+		for _, m := range l {
+			if m.seen.Before(st.at(st.n - 500)) {
+				t.Fatalf("the index keeps %s, gone from the window", m.id)
+			}
+		}
+	}
+	if len(c.win.byID) > 500 {
+		t.Errorf("%d IDs indexed in a window of 500 articles", len(c.win.byID))
+	}
+}

@@ -20,7 +20,10 @@
 // report a day later on the same actors is most often a follow-up. Reports
 // in different languages, whose words cannot be compared, are judged on
 // their figures, concepts and days within a few hours (crossLangScore).
-// Articles count towards a story for a window (48 hours by default).
+// Articles count towards a story for a window (48 hours by default) of at
+// most Options.MaxArticles articles, so that the clusterer's memory is
+// bounded whatever the rate of articles: an article keeps its features
+// (features.go) in one array of 32-bit hashes, about 1.5 KB in all.
 package story
 
 import (
@@ -38,6 +41,10 @@ type Options struct {
 	// Window is how long an article can draw others into its story.
 	// Default 48h.
 	Window time.Duration
+	// MaxArticles bounds the articles of the window, and so its memory
+	// (about 1.5 KB an article): past it, the articles that came first
+	// leave first, before their time is up. Default DefaultMaxArticles.
+	MaxArticles int
 	// Threshold is the score at or above which an article joins a story,
 	// in [0, 1]. Default DefaultThreshold.
 	Threshold float64
@@ -51,6 +58,11 @@ type Options struct {
 	Now func() time.Time
 }
 
+// DefaultMaxArticles is the window's default bound: 48 hours of 1,000
+// articles an hour, 10 hours of 5,000, in about 75 MB. A later report
+// seldom joins anyway: similarity has decayed by then (see timeDecay).
+const DefaultMaxArticles = 50_000
+
 // DefaultThreshold is the score two articles need to be one story, tuned on
 // the labelled pairs in testdata (see TestPrecisionRecall).
 const DefaultThreshold = 0.36
@@ -58,6 +70,9 @@ const DefaultThreshold = 0.36
 func (o Options) withDefaults() Options {
 	if o.Window <= 0 {
 		o.Window = 48 * time.Hour
+	}
+	if o.MaxArticles <= 0 {
+		o.MaxArticles = DefaultMaxArticles
 	}
 	if o.Threshold <= 0 {
 		o.Threshold = DefaultThreshold
@@ -264,10 +279,14 @@ func (c *Clusterer) newMember(a *alerts.Article, f features, seen time.Time) *me
 	return &member{id: a.ID, seen: seen, f: f}
 }
 
-// add puts m in the window. c.mu is held.
+// add puts m in the window, and lets the first articles go when the
+// window is full. c.mu is held.
 func (c *Clusterer) add(m *member, e *entry) {
 	c.win.add(m)
 	e.size++
+	for len(c.win.members) > c.opts.MaxArticles {
+		c.drop(c.win.dropFirst())
+	}
 }
 
 // prune drops the articles older than the window, and stories left with
@@ -276,10 +295,16 @@ func (c *Clusterer) add(m *member, e *entry) {
 func (c *Clusterer) prune(now time.Time) {
 	c.lastPrune = now
 	for _, m := range c.win.expire(now.Add(-c.opts.Window)) {
-		if e := c.stories[m.story]; e != nil {
-			if e.size--; e.size <= 0 {
-				delete(c.stories, m.story)
-			}
+		c.drop(m)
+	}
+}
+
+// drop counts m, gone from the window, out of its story, and forgets the
+// story with its last article. c.mu is held.
+func (c *Clusterer) drop(m *member) {
+	if e := c.stories[m.story]; e != nil {
+		if e.size--; e.size <= 0 {
+			delete(c.stories, m.story)
 		}
 	}
 }

@@ -115,6 +115,36 @@ func (w *window) best(n int) []*member {
 // maxHits caps the hits best tells apart.
 const maxHits = 64
 
+// dropFirst drops the member that came first and returns it. It is the
+// first of its keys' lists too, so its cost follows its keys.
+func (w *window) dropFirst() *member {
+	m := w.members[0]
+	w.members[0] = nil
+	w.members = w.members[1:]
+	w.keys = m.f.appendKeys(w.keys[:0])
+	for _, k := range w.keys {
+		l := w.byKey[k]
+		i := 0
+		for i < len(l) && l[i] != m {
+			i++ // never past 0: the lists are in the order members came
+		}
+		if i == len(l) {
+			continue
+		}
+		copy(l[1:i+1], l[:i])
+		l[0] = nil
+		if l = l[1:]; len(l) == 0 {
+			delete(w.byKey, k)
+		} else {
+			w.byKey[k] = l
+		}
+	}
+	if w.byID[m.id] == m {
+		delete(w.byID, m.id)
+	}
+	return m
+}
+
 // expire drops the members that appeared before cutoff and returns them.
 // Its cost follows the expired members and the lists of their keys.
 func (w *window) expire(cutoff time.Time) []*member {
