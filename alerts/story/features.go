@@ -3,6 +3,7 @@ package story
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -63,7 +64,11 @@ func (f *features) dates() set    { return f.set(setDates) }
 // none).
 func extract(a *alerts.Article, tagger *match.Tagger) features {
 	lang := langOf(a)
-	var b builder
+	b := builders.Get().(*builder)
+	defer builders.Put(b)
+	for k := range b.sets {
+		b.sets[k] = b.sets[k][:0]
+	}
 	b.decimalComma = lang != "en"
 	for _, w := range scan(a.Title) {
 		if s, ok := contentStem(w.text); ok {
@@ -166,6 +171,10 @@ type builder struct {
 	sets         [numSets][]uint32
 	decimalComma bool // a comma between digits is the decimal point
 }
+
+// builders keep builders (and the room they grew) from one article to the
+// next.
+var builders = sync.Pool{New: func() any { return new(builder) }}
 
 // hashString is the top half of the string's 64-bit FNV-1a hash. Half
 // the size of the whole hash, it sorts hashes in the same order (so that
