@@ -44,12 +44,13 @@ type Index struct {
 	bodies    offTable   // body offsets, by the hash of the query text
 	ids       offTable   // body offsets, one per subscription, by the hash of its ID
 	slots     slotAlloc  // per body
-	bodyHash  []uint32   // per slot: the text hash of its body
 	bodyDrops uint64     // bodies removed so far
 	bulk      bool       // a Load is inserting: tables grow fourfold
 	subLists  [][]uint64 // subscribers of bodies with more than one, by index
 	subFree   []uint32   // unused indexes of subLists
 	n         int        // subscriptions
+
+	text func(id uint64) (string, bool) // see ExplainFrom
 
 	surf atomic.Pointer[surface] // for a large dictionary
 
@@ -116,7 +117,6 @@ func (x *Index) Add(s alerts.Subscription) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	c.pack()
 	x.lock()
 	x.insertLocked(s.ID, c)
 	x.mu.Unlock()
@@ -137,34 +137,26 @@ func (x *Index) Len() int {
 	return x.n
 }
 
-// Query returns the query text of a subscription.
-func (x *Index) Query(id uint64) (string, bool) {
+// Has reports whether the index has the subscription id.
+func (x *Index) Has(id uint64) bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	off, ok := x.findSub(id)
-	if !ok {
-		return "", false
-	}
-	return x.textLocked(off), true
+	_, ok := x.findSub(id)
+	return ok
+}
+
+// ExplainFrom tells Match where to read the query text of a subscription
+// to explain its hits: the index keeps no texts of its own, since its
+// owner has them (the bot keeps every subscription's query). text is
+// called without the index's lock held. Without it, or for an ID it does
+// not know, Match gives a hit without the terms that fired.
+func (x *Index) ExplainFrom(text func(id uint64) (string, bool)) {
+	x.mu.Lock()
+	x.text = text
+	x.mu.Unlock()
 }
 
 // findSub returns the body of the subscription id.
 func (x *Index) findSub(id uint64) (uint32, bool) {
 	return x.ids.find(idHash(id), func(off uint32) bool { return x.hasSubscriber(off, id) })
-}
-
-func (x *Index) textLocked(off uint32) string {
-	e := x.ar.at(off)
-	hdr := e[0]
-	tl := (hdr >> hdrProgBits) & maxText
-	b := make([]byte, tl)
-	w := bodyText(e)
-	if hdr&hdrPacked != 0 {
-		unpackText(w, int(tl), b)
-		return string(b)
-	}
-	for i := range b {
-		b[i] = byte(w[i/4] >> (8 * (i % 4)))
-	}
-	return string(b)
 }

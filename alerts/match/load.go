@@ -166,8 +166,7 @@ func (l *loader) parse(w uint64) {
 				c.errs[i] = err
 				continue
 			}
-			comp.packInto(pm)
-			comp.hashText()
+			comp.prepare(pm)
 			comp.shared = true
 			comp.noBody = firstSight && !ok
 			c.comp[i] = comp

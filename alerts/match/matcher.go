@@ -1,7 +1,6 @@
 package match
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/herald-news/herald/alerts"
@@ -199,41 +198,48 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 }
 
 // Match returns the subscriptions the article satisfies, in ascending ID
-// order, with the terms that fired.
+// order, with the terms that fired: each query text (from ExplainFrom) is
+// explained once for all its subscribers.
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
 	s.prepare(x.surf.Load(), a)
-	type matched struct {
-		text string
-		subs []uint64
-	}
-	var bodies []matched
+	var ids []uint64
 	x.mu.RLock()
+	text := x.text
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
-		// The text and subscribers now: the body may go while the match
-		// yields.
-		e := x.ar.at(off)
-		bodies = append(bodies, matched{x.textLocked(off), slices.Clone(x.subscribers(e, &s.oneID))})
+		ids = append(ids, x.subscribers(x.ar.at(off), &s.oneID)...)
 	})
 	x.runlock()
 	x.putState(s)
-	if len(bodies) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	// Each query is explained once, for all its subscribers.
-	d := NewDoc(a)
-	var hits []alerts.Hit
-	for _, b := range bodies {
-		var terms []alerts.TermHit
-		if q, err := Parse(b.text, x.names); err == nil {
-			_, terms = q.ExplainDoc(d)
+	slices.Sort(ids)
+	hits := make([]alerts.Hit, len(ids))
+	var d *Doc
+	explained := make(map[string][]alerts.TermHit)
+	for i, id := range ids {
+		hits[i].Sub = id
+		if text == nil {
+			continue
 		}
-		for _, id := range b.subs {
-			hits = append(hits, alerts.Hit{Sub: id, Terms: terms})
+		q, ok := text(id)
+		if !ok {
+			continue
 		}
+		terms, done := explained[q]
+		if !done {
+			if d == nil {
+				d = NewDoc(a)
+			}
+			if p, err := Parse(q, x.names); err == nil {
+				_, terms = p.ExplainDoc(d)
+			}
+			explained[q] = terms
+		}
+		hits[i].Terms = terms
 	}
-	slices.SortFunc(hits, func(a, b alerts.Hit) int { return cmp.Compare(a.Sub, b.Sub) })
 	return hits
 }
 
