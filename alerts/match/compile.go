@@ -32,14 +32,11 @@ type compiled struct {
 	anchors  []uint32
 	verified bool
 	hash     uint64 // the body key (see key)
-	// Load's shortcuts past the body table: the query's body, valid while
-	// no body has been removed since (Index.bodyDrops); or, for a query
-	// its worker sees first in a load into an empty index, that it has
-	// none yet.
+	// Load's shortcut past the body table: the query's body, valid while
+	// no body has been removed or moved since (Index.bodyDrops).
 	body      uint32
 	bodyDrops uint64
 	hasBody   bool
-	noBody    bool
 }
 
 // cop is one program instruction before interning.

@@ -4,7 +4,7 @@ package match
 func (x *Index) intern(o *cop, j int, positional bool) uint32 {
 	tid := x.internFP(o.lf.fps[j], o.lf.costs[j])
 	if positional {
-		x.tflag[tid] |= tfPositional
+		x.post[tid] |= postPositional
 	}
 	return tid
 }
@@ -16,7 +16,6 @@ func (x *Index) internFP(fp uint64, cost uint8) uint32 {
 		x.dict.put(fp, tid)
 		x.post = append(x.post, 0)
 		x.tcost = append(x.tcost, cost)
-		x.tflag = append(x.tflag, 0)
 	}
 	return tid
 }
@@ -46,11 +45,10 @@ func (x *Index) internBigram(o *cop, tids []uint32) uint32 {
 	a, b := tids[best], tids[best+1]
 	fp := pairFP(o.lf.fps[best], o.lf.fps[best+1])
 	tid := x.internFP(fp, min(x.tcost[a], x.tcost[b])/2)
-	if x.tflag[tid]&tfPair == 0 {
-		x.tflag[tid] |= tfPair
-		x.pairAdd(fp)
+	if !x.isPair(tid) {
+		x.pairAdd(tid, fp)
 	}
-	x.tflag[a] |= tfBigram
+	x.post[a] |= postBigram
 	return tid
 }
 
@@ -100,8 +98,6 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	switch {
 	case c.hasBody && c.bodyDrops == x.bodyDrops:
 		off, ok = c.body, true
-	case c.noBody && absent:
-		c.noBody = false
 	default:
 		off, ok = x.bodies.find(c.hash, func(off uint32) bool {
 			return x.sameProg(bodyProg(x.ar.at(off)), c)
@@ -110,7 +106,7 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 	if ok {
 		x.addSubscriber(off, id)
 	} else {
-		off = x.newBody(id, c)
+		off = x.newBody(id, c, true)
 	}
 	if c.shared {
 		c.body, c.bodyDrops, c.hasBody = off, x.bodyDrops, true
@@ -123,8 +119,8 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 }
 
 // newBody makes the body of a query with its first subscriber, and indexes
-// it under its anchors.
-func (x *Index) newBody(id uint64, c *compiled) uint32 {
+// it under its anchors and, if asked, in the body table.
+func (x *Index) newBody(id uint64, c *compiled, table bool) uint32 {
 	size := uint32(bodyFixed + c.pl)
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
@@ -152,6 +148,9 @@ func (x *Index) newBody(id uint64, c *compiled) uint32 {
 	e[0] = hdr
 	for _, tid := range c.anchors {
 		x.addPosting(tid, off)
+	}
+	if !table {
+		return off
 	}
 	if x.bodies.full() {
 		x.rehashBodies(x.bodies.n + 1)

@@ -19,14 +19,15 @@ const (
 // dictionary probes.
 const yieldEvery = 64
 
-// mstate is one matcher's scratch space, reused across articles: per-term
-// stamps, occurrence lists for phrase terms, per-slot dedup stamps and a
-// stem cache. It is not shared between goroutines.
+// mstate is one matcher's scratch space, reused across articles: the
+// article's terms, occurrence lists for phrase terms, per-slot dedup
+// stamps and a stem cache. It is not shared between goroutines.
 type mstate struct {
 	epoch uint32
-	stamp []uint32 // per term: epoch<<sfBits | fields
-	head  []int32  // per term: first occurrence, -1 if none
-	seen  []uint32 // per slot: epoch the subscription was last decided
+	tt    []termSlot // the article's terms, by term ID (see termAt)
+	tbits uint8      // len(tt) in use is 1<<tbits
+	tsave []termSlot // the terms, while tt grows
+	seen  []uint32   // per slot: epoch the subscription was last decided
 	occs  []occRec
 	terms []uint32 // terms stamped for this article
 
@@ -89,7 +90,7 @@ const maxStates = 64
 func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.epoch++
 	if s.epoch > maxEpoch {
-		clear(s.stamp)
+		clear(s.tt[:cap(s.tt)])
 		clear(s.seen)
 		s.epoch = 1
 	}
@@ -100,6 +101,7 @@ func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.forms = s.forms[:0]
 	s.titleEnd = s.scan(a.Title, 0)
 	s.scan(a.Body, s.titleEnd+1)
+	s.sizeTerms(len(s.toks))
 	s.resolve(sf)
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
@@ -147,16 +149,11 @@ func (s *mstate) resolve(sf *surface) {
 	}
 }
 
-// fit grows the per-term and per-slot arrays to the index's size.
+// fit grows the per-slot array to the index's size.
 func (s *mstate) fit(x *Index) {
 	if s.cslot == nil {
 		s.cand = make([]uint32, 0, yieldEvery)
 		s.cslot = make([]uint32, yieldEvery)
-	}
-	if n := len(x.post); len(s.stamp) < n {
-		n += n / 4
-		s.stamp = append(s.stamp, make([]uint32, n-len(s.stamp))...)
-		s.head = append(s.head, make([]int32, n-len(s.head))...)
 	}
 	if n := int(x.slots.next); len(s.seen) < n {
 		n += n / 4
@@ -164,18 +161,23 @@ func (s *mstate) fit(x *Index) {
 	}
 }
 
-func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
-	st := s.stamp[tid]
-	if st>>sfBits != s.epoch {
-		s.stamp[tid] = s.epoch<<sfBits | f
-		s.head[tid] = -1
+// mark stamps term tid as found in the fields f, recording the occurrence
+// for a positional term.
+func (s *mstate) mark(tid uint32, f uint32, pos, end uint32, positional bool) {
+	t := s.termAt(tid)
+	if t.stamp>>sfBits != s.epoch {
+		if 2*(len(s.terms)+1) > 1<<s.tbits {
+			s.growTerms()
+			t = s.termAt(tid)
+		}
+		*t = termSlot{tid: tid, stamp: s.epoch<<sfBits | f, head: -1}
 		s.terms = append(s.terms, tid)
 	} else {
-		s.stamp[tid] = st | f
+		t.stamp |= f
 	}
-	if x.tflag[tid]&tfPositional != 0 {
-		s.occs = append(s.occs, occRec{pos: pos, end: end, next: s.head[tid]})
-		s.head[tid] = int32(len(s.occs) - 1)
+	if positional {
+		s.occs = append(s.occs, occRec{pos: pos, end: end, next: t.head})
+		t.head = int32(len(s.occs) - 1)
 	}
 }
 
