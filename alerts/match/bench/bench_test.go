@@ -67,6 +67,25 @@ func BenchmarkMatchHot(b *testing.B) {
 	}
 }
 
+// BenchmarkAdd measures adding subscriptions to an index of a million
+// (one goroutine, nothing matching; cpu-ns/op is the Add's own CPU time).
+func BenchmarkAdd(b *testing.B) {
+	if testing.Short() {
+		b.Skip("short")
+	}
+	w := NewWorkload(1)
+	x := match.NewIndex(match.DefaultNames())
+	x.LoadSeq(w.SubscriptionSeq(1_000_000), nil)
+	extra := w.Extra(1_000_001, 100_000)
+	i := 0
+	cpuLoop(b, func() {
+		if err := x.Add(extra[i%len(extra)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	})
+}
+
 // BenchmarkLoad measures bulk loading 100k subscriptions.
 func BenchmarkLoad(b *testing.B) {
 	subs := NewWorkload(1).Subscriptions(100_000)
