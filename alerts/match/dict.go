@@ -3,7 +3,6 @@ package match
 import (
 	"hash/maphash"
 	"math/bits"
-	"slices"
 )
 
 // fpSeed seeds the fingerprints of terms; fingerprints never leave the
@@ -118,10 +117,10 @@ func (d *dict) resize(size int) {
 	}
 }
 
-// fit sizes the table to what it holds, two thirds full, and frees what
-// the term arrays hold beyond their length: after a load.
+// fit sizes the table to what it holds, two thirds full, and the array
+// of fingerprints with an eighth to spare: after a load.
 func (d *dict) fit() {
-	d.fps = slices.Clip(slices.Clone(d.fps))
+	d.fps = withRoom(d.fps)
 	if size := max(1024, d.n*3/2); size < len(d.slots) {
 		d.resize(size)
 	}
