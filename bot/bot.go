@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"log/slog"
 	"sort"
@@ -39,6 +38,10 @@ type Limits struct {
 	// lets the admins of any group or channel, an empty map no chat, and
 	// otherwise the chats in it (their admins).
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats, when not nil, are the only chats that may use the bot
+	// (HERALD_ALLOWED_CHATS): chat IDs, Discord servers as
+	// "discord:GUILD", and people as "platform:USER" for their DMs.
+	AllowedChats map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {
@@ -82,6 +85,11 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share is this process's part of the send budgets and Owns the
+	// targets it sends to (cluster mode, see cluster.go); nil means all of
+	// them.
+	Share Share
+	Owns  Owns
 }
 
 // Bot runs the pipeline, the commands and the delivery scheduler.
@@ -102,14 +110,16 @@ type Bot struct {
 	// started is when the bot was built: a chat first seen within its
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
+	// owns says which targets this process sends to (cluster mode).
+	owns Owns
 
-	ingestMu sync.Mutex // one article through the pipeline at a time
-	subsMu   sync.RWMutex
-	subs     map[uint64]subInfo
-	wake     chan struct{}
+	pipe pipeline // see ingest.go
+	subs *subTable
+	wake chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
+	refused  *refusedChats
 	commands commandIndex
 }
 
@@ -138,14 +148,16 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
-		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
+		metrics: o.Metrics, now: o.Now, owns: o.Owns, senders: map[alerts.Platform]Sender{},
 		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
-		subs: map[uint64]subInfo{},
+		subs: newSubTable(),
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.refused = newRefusedChats(10000)
 	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
+		b.metrics.start(s.Platform())
 	}
 	if e, ok := o.Matcher.(explainer); ok {
 		// The index keeps no query texts: it explains hits from ours.
@@ -159,7 +171,11 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.pacers[p] = newPacer(r, o.Now)
+		pc := newPacer(r, o.Now)
+		if o.Share != nil {
+			pc.share = func() float64 { return o.Share(p) }
+		}
+		b.pacers[p] = pc
 	}
 	return b, nil
 }
@@ -237,22 +253,23 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		b.runMaintenance(ctx)
 	}()
 	defer wg.Wait()
-	ingest := func(ctx context.Context, a alerts.Article) {
-		if _, _, err := b.Ingest(ctx, a); err != nil {
+	feed := newFeedIngest(b, func(ctx context.Context, a alerts.Article, turn uint64) {
+		if _, _, err := b.ingest(ctx, a, turn); err != nil {
 			b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
 		}
-	}
+	})
+	defer feed.wait()
 	for {
 		select {
 		case <-ctx.Done():
-			b.drainArticles(in, ingest)
+			b.drainArticles(in, feed.add)
 			return nil
 		case a, ok := <-in:
 			if !ok {
 				in = nil
 				continue
 			}
-			ingest(ctx, a)
+			feed.add(ctx, a)
 		}
 	}
 }
@@ -295,74 +312,6 @@ func (b *Bot) drainArticles(in <-chan alerts.Article, ingest func(context.Contex
 			}
 		}
 	}
-}
-
-// IngestResult says what became of an ingested article.
-type IngestResult int
-
-// The outcomes of Ingest.
-const (
-	// Ingested is a new article; Alerts planned may be zero.
-	Ingested IngestResult = iota
-	// Duplicate is an article seen before: nothing raised.
-	Duplicate
-	// Updated is a seen article whose headline changed: stored, nothing raised.
-	Updated
-)
-
-// Ingest runs one article through dedupe, story, match and plan, and commits
-// it with its deliveries. It returns the article's ID. Safe for concurrent
-// use: articles go through one at a time.
-func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResult, error) {
-	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
-		return "", Ingested, errors.New("article has neither title nor body")
-	}
-	if a.ID == "" {
-		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
-	}
-	// The article's clock (herald_ingest_to_send_seconds) starts when it
-	// arrived: adapters stamp Ingested then; otherwise now, before waiting
-	// for the articles ahead of it.
-	if a.Ingested.IsZero() {
-		a.Ingested = b.now()
-	}
-	b.ingestMu.Lock()
-	defer b.ingestMu.Unlock()
-	now := b.now()
-	b.metrics.articles.Inc()
-	prev, seen, err := b.store.Seen(&a)
-	if err != nil {
-		return "", Ingested, fmt.Errorf("dedupe: %w", err)
-	}
-	if seen {
-		if prev.ID == a.ID && prev.Title != a.Title && a.Title != "" {
-			a.Ingested, a.StoryID, a.Summary = prev.Ingested, prev.StoryID, prev.Summary
-			story, _ := b.store.GetStory(prev.StoryID)
-			if err := b.store.Commit(a, story, nil); err != nil {
-				return "", Ingested, err
-			}
-			return a.ID, Updated, nil
-		}
-		b.metrics.duplicates.Inc()
-		return prev.ID, Duplicate, nil
-	}
-	if a.Summary == "" {
-		a.Summary = b.summarize(a.Title, a.Body)
-	}
-	story, joined := b.cluster.Assign(&a)
-	a.StoryID = story.ID
-	planned, err := b.plan(&a, story, joined, now)
-	if err != nil {
-		return "", Ingested, err
-	}
-	if err := b.store.Commit(a, story, planned); err != nil {
-		return "", Ingested, err
-	}
-	for _, d := range planned {
-		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
-	}
-	b.queued(planned)
-	return a.ID, Ingested, nil
 }
 
 // Wake makes the scheduler read every waiting target's queue head again.

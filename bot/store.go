@@ -89,7 +89,10 @@ type Subscriptions interface {
 	// ForEachSubscription calls fn for every stored subscription, in any
 	// order, and stops at the first error fn returns, returning it. fn
 	// must not call back into the store. A subscription added or removed
-	// during the walk may or may not be seen.
+	// during the walk may or may not be seen. It is how the bot starts (a
+	// million subscriptions in a large deployment), so it should read
+	// records without building more than it hands out: the bot keeps each
+	// subscription's Target string, and hands its Query to the matcher.
 	ForEachSubscription(fn func(alerts.Subscription) error) error
 }
 
@@ -135,6 +138,15 @@ type Articles interface {
 	// again, planned again under the same delivery IDs, and Enqueue's
 	// idempotence absorbs the repeat.
 	Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error
+	// CommitAll commits each of cs as Commit would, one after another in
+	// the order given, and returns one error per commit (nil: that one is
+	// durable). Ingest hands it the articles that queued up while the last
+	// commit was being written, so a store should write them together (in
+	// one transaction, or one flush), not one by one: a commit costs a
+	// disk flush whatever it holds. A commit's failure must not undo or
+	// fail the others: a store that writes them together and fails tries
+	// them again one by one.
+	CommitAll(cs []alerts.ArticleCommit) []error
 }
 
 // Outbox is the queue of deliveries not yet sent, and the only way entries
@@ -185,7 +197,12 @@ type Outbox interface {
 	//   - every delivery needs an ID; an empty one fails the whole call;
 	//   - an alert (DeliverAlert) whose ID (its alert key) has a delivery
 	//     log entry is skipped without error: a target never gets the
-	//     same alert twice;
+	//     same alert twice. When its sources differ from the logged ones
+	//     and the logged message can be edited (a MessageID, not Dropped),
+	//     it is queued instead as that message's edit (ID key+":edit", the
+	//     logged alert with the delivery's sources): the story gained an
+	//     outlet after planning looked for a sent alert, while its alert
+	//     was being sent;
 	//   - a delivery whose ID is already queued replaces the queued one in
 	//     place, keeping its Seq, Attempts and Created;
 	//   - a new delivery gets a Seq greater than that of every delivery
@@ -211,7 +228,11 @@ type Outbox interface {
 	// not queued the call fails with alerts.ErrNotFound and changes
 	// nothing. After it returns, DeliveryLog finds each entry by key and
 	// story, a rec that was not Dropped is its target's LastSent, and a
-	// rec's ButtonToken resolves through DeliveryLog.Button.
+	// rec's ButtonToken resolves through DeliveryLog.Button. An alert
+	// entry that was replaced while it was being sent (its queued sources
+	// now differ from its rec's) does not just leave: in the same
+	// transaction it becomes the edit of the message sent, as Enqueue
+	// queues one, so a story's update that met its first send is not lost.
 	CompleteAll(ids []string, recs []alerts.Sent) error
 	// Reschedule stores a failed attempt: the queued entry with d.ID takes
 	// d's Attempts, LastError and NotBefore (and its place in its target's

@@ -15,8 +15,10 @@
 //	meta        schema version and small named values (update offsets)
 //	feeds       per-feed state, keys "feed:<url>" of GetMeta/PutMeta
 //	targets     target ID → Target (JSON)
-//	subs        subscription ID (big-endian) → Subscription (JSON)
-//	subs_by_tgt target ID, 0, subscription ID → nothing (index)
+//	subs        subscription ID (big-endian) → Subscription in a compact
+//	            binary record (subrecord.go)
+//	target_subs target ID → its subscription IDs, ascending, as uvarint
+//	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_time    ingest time (big-endian ns), article ID → nothing
@@ -30,6 +32,8 @@
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
+//	log_target  target ID, 0, Sent.At (big-endian ns), alert key → nothing
+//	            (/why N; logtarget.go)
 //	buttons     token → Button (JSON)
 //
 // # Transactions
@@ -39,4 +43,12 @@
 // article, its story, and its planned deliveries) are one Commit, so a
 // crash leaves all of it or none. Concurrent writes share transactions
 // (group commit, commit.go).
+//
+// # Schema versions
+//
+// Open runs the migrations from the stamped version to SchemaVersion in
+// its opening transaction. A database older than version 4 is first copied
+// into a new file that takes its place (upgrade.go): version 4 rewrites
+// every subscription, and rewriting in place would leave the file its old
+// size plus the new records.
 package storage

@@ -22,7 +22,17 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
 		if dl.Kind == alerts.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
-			continue // already sent: never twice
+			// Already sent: never twice. A story that gained an outlet
+			// while its alert was being sent edits that message instead.
+			var sent alerts.Sent
+			if getJSON(log, []byte(dl.ID), &sent) != nil {
+				continue
+			}
+			edit, ok := editOfSent(sent, dl)
+			if !ok {
+				continue
+			}
+			dl = edit
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
 			seq = bytes.Clone(seq)
@@ -139,6 +149,22 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	return out, err
 }
 
+// takeFromOutbox removes a queued delivery and returns it whole (read
+// before it goes: its articles are kept while it refers to them).
+func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
+	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
+	if seq == nil {
+		return alerts.Delivery{}, notFound("outbox entry", id)
+	}
+	rec, err := getRecord(tx, seq)
+	if err != nil {
+		return alerts.Delivery{}, err
+	}
+	dl := hydrate(tx, rec)
+	_, err = removeFromOutbox(tx, id)
+	return dl, err
+}
+
 func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	ids := tx.Bucket(bOutboxIDs)
 	seq := ids.Get([]byte(id))
@@ -192,21 +218,55 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 }
 
 // CompleteAll removes several deliveries sent as one message and logs
-// them, in one transaction.
+// them, in one transaction. An alert whose queued entry was replaced while
+// it was being sent (its story gained an outlet) leaves an edit of the
+// message in its place (editOfSent).
 func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
+		var queued []alerts.Delivery
 		for _, id := range ids {
-			if _, err := removeFromOutbox(tx, id); err != nil {
+			dl, err := takeFromOutbox(tx, id)
+			if err != nil {
 				return err
 			}
+			queued = append(queued, dl)
 		}
 		for _, r := range recs {
 			if err := putSent(tx, r); err != nil {
 				return err
 			}
 		}
-		return nil
+		var edits []alerts.Delivery
+		for _, q := range queued {
+			for _, r := range recs {
+				if len(q.Alerts) == 1 && q.Alerts[0].Key() == r.Key {
+					if e, ok := editOfSent(r, q); ok {
+						edits = append(edits, e)
+					}
+				}
+			}
+		}
+		return enqueue(tx, edits)
 	})
+}
+
+// editOfSent is the edit an alert delivery becomes when its alert was
+// already sent as sent: the story gained an outlet while its alert was on
+// the way, after planning had looked for a sent alert to edit (the delivery
+// reached the outbox after the send was recorded, or replaced the queued
+// entry while it was being sent). The edit carries the alert as sent, with
+// the delivery's sources, as planning's own edits do. ok is false when
+// there is nothing to edit: the same sources, a dropped alert, or one sent
+// in a digest (no message ID; a digest is not edited).
+func editOfSent(sent alerts.Sent, dl alerts.Delivery) (alerts.Delivery, bool) {
+	if dl.Kind != alerts.DeliverAlert || len(dl.Alerts) != 1 || sent.MessageID == "" || sent.Dropped != "" ||
+		slices.Equal(dl.Alerts[0].Sources, sent.Sources) {
+		return alerts.Delivery{}, false
+	}
+	al := sent.Alert
+	al.Sources = dl.Alerts[0].Sources
+	return alerts.Delivery{ID: sent.Key + ":edit", Kind: alerts.DeliverEdit, Target: sent.Target,
+		Alerts: []alerts.Alert{al}, MessageID: sent.MessageID, Created: dl.Created}, true
 }
 
 // Reschedule stores a delivery's new attempt count, last error and
@@ -231,16 +291,8 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
-		if seq == nil {
-			return notFound("outbox entry", id)
-		}
-		rec, err := getRecord(tx, seq)
+		dl, err := takeFromOutbox(tx, id)
 		if err != nil {
-			return err
-		}
-		dl := hydrate(tx, rec) // before the entry goes: its articles are kept while it refers to them
-		if _, err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
 		if dl.Kind == alerts.DeliverEdit {

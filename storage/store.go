@@ -16,7 +16,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -26,7 +26,6 @@ var (
 	bFeeds     = []byte("feeds")
 	bTargets   = []byte("targets")
 	bSubs      = []byte("subs")
-	bSubsByTgt = []byte("subs_by_tgt")
 	bArticles  = []byte("articles")
 	bArtKeys   = []byte("art_keys")
 	bArtTime   = []byte("art_time")
@@ -38,7 +37,7 @@ var (
 	bLogLast   = []byte("log_last")
 	bButtons   = []byte("buttons")
 
-	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
+	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
 		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
 		bLogTarget, bButtons}
 
@@ -60,6 +59,10 @@ var migrations = []Migration{
 	// 3: outbox entries refer to their articles instead of copying them,
 	// and are indexed by target (outbox_record.go).
 	migrateOutboxRefs,
+	// 4: subscriptions in a compact binary record instead of JSON (the
+	// copy into a new file before Open, upgrade.go, rewrote them), and a
+	// list of each target's subscriptions instead of a key for each.
+	listSubsByTarget,
 }
 
 // Options tune Open. The zero value is usable.
@@ -91,6 +94,9 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if opts.ArticleBodyCap <= 0 {
 		opts.ArticleBodyCap = 16 << 10
+	}
+	if err := upgradeFile(path, opts.LockTimeout); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {

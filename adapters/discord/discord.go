@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,15 +30,37 @@ type Options struct {
 	// APIBase is the REST base including the version (HERALD_DISCORD_API);
 	// default DefaultAPIBase. The gateway URL is asked from it.
 	APIBase string
-	// Shards is the number of gateway shards run in this process
-	// (HERALD_DISCORD_SHARDS); default 1.
+	// Shards is the number of gateway shards (HERALD_DISCORD_SHARDS);
+	// default 1. Without ShardLeader this process runs them all; with it,
+	// it is the deployment's total and this process runs those it leads.
 	Shards int
+	// ShardLeader, when set, decides which shards this process runs: in a
+	// deployment of several processes each shard runs in exactly one.
+	ShardLeader ShardLeader
+	// IdentifyGate, when set, spaces this process's session starts
+	// against the other processes' (with ShardLeader).
+	IdentifyGate IdentifyGate
 	// HTTPClient carries REST requests; its Transport is wrapped to reach
 	// APIBase. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Handler receives commands; it may also be set later with SetHandler.
 	Handler bot.Handler
 	Log     *slog.Logger
+}
+
+// ShardLeader hands out gateway shards. Lead blocks until this process
+// may run the shard and returns a context that ends when it may no longer;
+// ok is false when ctx ended first.
+type ShardLeader interface {
+	Lead(ctx context.Context, shard int) (lctx context.Context, ok bool)
+}
+
+// IdentifyGate spaces gateway session starts across a deployment: Discord
+// lets a bot start max_concurrency sessions per 5 seconds, one per rate
+// limit bucket (shard % max_concurrency). WaitIdentify returns once this
+// process may send an IDENTIFY in bucket, or ctx's error.
+type IdentifyGate interface {
+	WaitIdentify(ctx context.Context, bucket int) error
 }
 
 // Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
@@ -56,7 +77,14 @@ type Adapter struct {
 
 	handler atomic.Pointer[handlerBox]
 	ready   []atomic.Bool
-	appID   atomic.Pointer[string]
+	// running marks the shards this process runs (all of them without a
+	// ShardLeader); Ready looks only at those.
+	running  []atomic.Bool
+	leader   ShardLeader
+	identify IdentifyGate
+	// conc is max_concurrency, as GET /gateway/bot told it.
+	conc  int
+	appID atomic.Pointer[string]
 
 	// retryBase is the first wait between failed gateway opens or command
 	// syncs; it doubles up to retryMax (see retryPolicy).
@@ -74,6 +102,8 @@ type Adapter struct {
 
 	guildsMu sync.Mutex
 	guilds   map[string][]string // guild ID → channel IDs seen
+	forums   map[string]bool     // forum and media channels seen
+	forumOf  map[string]string   // a forum post's thread → its forum
 
 	runCtx atomic.Pointer[context.Context]
 	synced chan struct{}
@@ -113,6 +143,10 @@ func New(opts Options) (*Adapter, error) {
 		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
 		now:            time.Now,
 		ready:          make([]atomic.Bool, opts.Shards),
+		running:        make([]atomic.Bool, opts.Shards),
+		leader:         opts.ShardLeader,
+		identify:       opts.IdentifyGate,
+		conc:           1,
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
@@ -120,6 +154,8 @@ func New(opts Options) (*Adapter, error) {
 		identifyGap:    5*time.Second + 250*time.Millisecond,
 		closeWait:      3 * time.Second,
 		guilds:         map[string][]string{},
+		forums:         map[string]bool{},
+		forumOf:        map[string]string{},
 		synced:         make(chan struct{}),
 	}
 	client.Transport = &rewriteTransport{base: base, next: client.Transport, observe: a.observe}
@@ -172,9 +208,13 @@ func (a *Adapter) h() bot.Handler {
 // Platform is Discord.
 func (a *Adapter) Platform() alerts.Platform { return alerts.PlatformDiscord }
 
-// Ready reports whether every shard has a live gateway session.
+// Ready reports whether every shard this process runs has a live gateway
+// session.
 func (a *Adapter) Ready() bool {
 	for i := range a.ready {
+		if a.leader != nil && !a.running[i].Load() {
+			continue
+		}
 		if !a.ready[i].Load() {
 			return false
 		}
@@ -198,8 +238,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 			conc = gb.SessionStartLimit.MaxConcurrency
 		}
 	}
+	a.conc = conc
 	var wg sync.WaitGroup
 	for i, s := range a.shards {
+		if a.leader != nil {
+			wg.Go(func() { a.leadShard(ctx, cancel, i, s) })
+			continue
+		}
 		wg.Go(func() {
 			select {
 			case <-time.After(time.Duration(i/conc) * a.identifyGap):
@@ -242,9 +287,43 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return nil
 }
 
+// leadShard runs shard i whenever this process leads it: it opens the
+// session when the shard comes to it and closes it when the shard moves
+// to another process (one that joined, or took over from a dead one).
+// Its IDENTIFY waits for the IdentifyGate, which spaces it against the
+// other processes' (a reconnect discordgo makes on its own does not ask).
+func (a *Adapter) leadShard(ctx context.Context, fail context.CancelCauseFunc, i int, s *discordgo.Session) {
+	for {
+		lctx, ok := a.leader.Lead(ctx, i)
+		if !ok {
+			return
+		}
+		a.running[i].Store(true)
+		a.log.Info("Discord shard taken up by this process", "shard", i)
+		if err := a.openShard(lctx, i, s); err != nil {
+			fail(err)
+			return
+		}
+		<-lctx.Done()
+		a.ready[i].Store(false)
+		if ctx.Err() != nil {
+			a.running[i].Store(false)
+			return // Run closes the sessions
+		}
+		s.Close()
+		a.running[i].Store(false)
+		a.log.Info("Discord shard handed over", "shard", i)
+	}
+}
+
 // openShard opens one gateway session, retrying transient failures.
 func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		if a.identify != nil {
+			if err := a.identify.WaitIdentify(ctx, i%max(a.conc, 1)); err != nil {
+				return struct{}{}, backoff.Permanent(err)
+			}
+		}
 		done := make(chan error, 1)
 		go func() {
 			err := s.Open()
@@ -325,89 +404,6 @@ func (a *Adapter) baseContext() context.Context {
 		return *p
 	}
 	return context.Background()
-}
-
-// rewriteTransport sends discordgo's requests, built for
-// https://discord.com/api/v9/..., to the configured API base, and shows
-// every answer to observe.
-type rewriteTransport struct {
-	base    *url.URL
-	next    http.RoundTripper
-	observe func(*http.Response)
-}
-
-func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	if r.URL.Host != "discord.com" || !strings.HasPrefix(r.URL.Path, "/api/v") {
-		return next.RoundTrip(r)
-	}
-	rest := strings.TrimPrefix(r.URL.Path, "/api/v")
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		rest = rest[i:]
-	} else {
-		rest = ""
-	}
-	r = r.Clone(r.Context())
-	r.URL.Scheme = t.base.Scheme
-	r.URL.Host = t.base.Host
-	r.URL.Path = t.base.Path + rest
-	r.URL.RawPath = ""
-	r.Host = ""
-	resp, err := next.RoundTrip(r)
-	if err == nil && t.observe != nil {
-		t.observe(resp)
-	}
-	return resp, err
-}
-
-// observe watches every REST answer: 401, 403 and 429 (but a 429 of a
-// shared bucket) count toward Discord's invalid-request limit, and a global
-// 429 holds every send back until it ends. discordgo only learns of a
-// global limit when X-RateLimit-Reset-After comes with it.
-func (a *Adapter) observe(resp *http.Response) {
-	switch resp.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		a.invalid.add()
-	case http.StatusTooManyRequests:
-		h := resp.Header
-		if h.Get("X-RateLimit-Scope") != "shared" {
-			a.invalid.add()
-		}
-		// A 429 without Discord's rate-limit headers comes from Cloudflare
-		// (an IP ban), which holds everything back too.
-		cloudflare := h.Get("X-RateLimit-Scope") == "" && h.Get("X-RateLimit-Limit") == "" && h.Get("X-RateLimit-Global") == ""
-		if h.Get("X-RateLimit-Global") != "" || h.Get("X-RateLimit-Scope") == "global" || cloudflare {
-			after := parseSeconds(h.Get("X-RateLimit-Reset-After"))
-			if after <= 0 {
-				after = parseSeconds(h.Get("Retry-After"))
-			}
-			if after <= 0 && cloudflare {
-				after = time.Minute
-			}
-			if after <= 0 {
-				after = time.Second
-			}
-			until := a.now().Add(after).UnixNano()
-			for {
-				cur := a.globalUntil.Load()
-				if cur >= until || a.globalUntil.CompareAndSwap(cur, until) {
-					break
-				}
-			}
-		}
-	}
-}
-
-// parseSeconds reads a header of (fractional) seconds.
-func parseSeconds(v string) time.Duration {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f <= 0 || f > 24*3600 {
-		return 0
-	}
-	return time.Duration(f * float64(time.Second))
 }
 
 // fatalClose reports gateway close codes that retrying cannot fix: a bad

@@ -196,7 +196,14 @@ func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
 		}
 		for j, o := range sp.Options {
 			got := c.Options[j]
-			if got.Name != o.Name || got.Type != 3 || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
+			typ := 3 // string
+			if o.File {
+				typ = 11 // attachment
+			}
+			if o.Role {
+				typ = 8 // role
+			}
+			if got.Name != o.Name || got.Type != typ || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
 				t.Errorf("/%s option %d = %+v, want %+v", c.Name, j, got, o)
 			}
 		}
@@ -235,11 +242,11 @@ func TestSlashCommands(t *testing.T) {
 		{"manager subscribes a channel", guild, manager, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: `ceasefire "peace deal"`}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: `/subscribe ceasefire "peace deal"`}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: `/subscribe ceasefire "peace deal"`}},
 		{"member without Manage Channels", guild, bystander, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: "ceasefire"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: bystander.UserID,
-				UserName: "bob", CanManage: false, Text: "/subscribe ceasefire"}},
+				UserName: "bob", Guild: guild.GuildID, CanManage: false, Text: "/subscribe ceasefire"}},
 		{"DM acts for the user", dm, bystander, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: "Zelensky"}},
 			bot.Command{Target: alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, discordtest.DMChannelID(bystander.UserID)),
@@ -247,15 +254,15 @@ func TestSlashCommands(t *testing.T) {
 		{"options in catalogue order", guild, manager, "digest",
 			[]discordtest.Option{{Name: "time", Value: "08:00"}, {Name: "mode", Value: "daily"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/digest daily 08:00"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/digest daily 08:00"}},
 		{"sources add keeps its verb", guild, manager, "sources",
 			[]discordtest.Option{{Name: "add", Value: "https://example.org/feed.xml"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/sources add https://example.org/feed.xml"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/sources add https://example.org/feed.xml"}},
 		{"sources remove keeps its verb", guild, manager, "sources",
 			[]discordtest.Option{{Name: "remove", Value: "3"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/sources remove 3"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/sources remove 3"}},
 		{"no options", dm, manager, "list", nil,
 			bot.Command{Target: alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, discordtest.DMChannelID(manager.UserID)),
 				Kind: alerts.KindDM}, UserID: manager.UserID, UserName: "alice", CanManage: true, Text: "/list"}},
@@ -266,6 +273,10 @@ func TestSlashCommands(t *testing.T) {
 			r := fake.WaitReply(id)
 			got := rec.last()
 			got.Target.Title = ""
+			if got.Lang != "en-US" {
+				t.Errorf("Lang = %q, want the interaction's locale en-US", got.Lang)
+			}
+			got.Lang = ""
 			if tt.want.Target.Kind == alerts.KindDM {
 				got.CanManage = tt.want.CanManage // irrelevant in DMs
 			}

@@ -10,9 +10,15 @@
 // and needs Manage Channels, read from the member's permissions on every
 // interaction; in a DM it acts for the user.
 //
+// Every message of a reply (the rest of a long one, /export's file,
+// /format's preview, a confirmation's update) takes its own turn.
+//
 // An alert is one message with one embed (Discord's limits, with margin)
 // and allowed_mentions with an empty parse list, so text in an article
-// pings nobody. Sends carry a nonce derived from the delivery with
+// pings nobody; a role a manager attached to the subscription is the one
+// exception, listed alone in allowed_mentions.roles. In a forum channel an
+// alert is a new post titled with its article; with /threads on, a thread
+// is started on it in the same turn. Sends carry a nonce derived from the delivery with
 // enforce_nonce, so a retry after a lost answer does not post twice.
 // Errors are classified for the scheduler (bot.Sender): 429 →
 // *alerts.RetryAfterError, a user who refuses DMs or a channel that is gone

@@ -62,17 +62,23 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	if err != nil {
 		return "", err
 	}
+	embed, comps := renderFor(t, m)
+	withImage(embed, t, m)
+	content, mentions := pings(t, m)
+	body := messageBody{
+		Content:         content,
+		Embeds:          []*discordgo.MessageEmbed{embed},
+		Components:      comps,
+		AllowedMentions: mentions,
+		Nonce:           nonce(t.ID, m),
+		EnforceNonce:    true,
+	}
+	if a.isForum(ch) {
+		return a.postInForum(ctx, ch, m, body)
+	}
 	endpoint := discordgo.EndpointChannelMessages(ch)
 	if err := a.gate(endpoint); err != nil {
 		return "", err
-	}
-	embed, comps := format(m)
-	body := messageBody{
-		Embeds:          []*discordgo.MessageEmbed{embed},
-		Components:      comps,
-		AllowedMentions: noMentions(),
-		Nonce:           nonce(t.ID, m),
-		EnforceNonce:    true,
 	}
 	resp, err := a.rest.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint,
 		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
@@ -85,6 +91,9 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	if err := json.Unmarshal(resp, &msg); err != nil || msg.ID == "" {
 		return "", fmt.Errorf("discord: send to channel %s: unreadable answer: %w", ch, errors.Join(err, discordgo.ErrJSONUnmarshal))
 	}
+	if t.Settings.Threads && t.Kind != alerts.KindDM && m.Kind != alerts.DeliverDigest {
+		a.startThread(ctx, ch, msg.ID, m)
+	}
 	return msg.ID, nil
 }
 
@@ -95,10 +104,12 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	if err != nil {
 		return err
 	}
+	ch, messageID = editTarget(ch, messageID)
 	if err := a.gate(discordgo.EndpointChannelMessage(ch, "")); err != nil {
 		return err
 	}
-	embed, comps := format(m)
+	embed, comps := renderFor(t, m)
+	withImage(embed, t, m)
 	edit := &discordgo.MessageEdit{
 		Channel:         ch,
 		ID:              messageID,

@@ -58,12 +58,18 @@ type textReader struct {
 	// Charset and How say which encoding was chosen and why ("bom",
 	// "http", "xml", "meta", "detected", "default"); empty until decided.
 	Charset, How string
+	// Binary is the MIME type of a document that is no text (an image,
+	// a PDF, an archive), else "".
+	Binary string
+	// compressed are the readers of the gzip layers under src.
+	compressed []*bufio.Reader
 }
 
 // newTextReader reads r as text. contentType is the HTTP Content-Type
 // (it may name a charset); html also looks for a <meta> charset.
 func newTextReader(r io.Reader, contentType string, html bool) *textReader {
 	t := &textReader{src: getReader(&windowReaders, r)}
+	t.inflate()
 	head, err := t.src.Peek(4096)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		t.err = err
@@ -75,6 +81,10 @@ func newTextReader(r io.Reader, contentType string, html bool) *textReader {
 	}
 	if enc, name := sniffWide(head); enc != nil {
 		t.decide(enc, name, "bom", false)
+		return t
+	}
+	if t.Binary = binaryType(head); t.Binary != "" {
+		t.decide(nil, "utf-8", "default", true)
 		return t
 	}
 	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
@@ -111,7 +121,10 @@ func (t *textReader) declare(label, how string) {
 func (t *textReader) release() {
 	if t.src != nil {
 		putReader(&windowReaders, t.src)
-		t.src, t.out, t.err = nil, nil, io.ErrClosedPipe
+		for _, b := range t.compressed {
+			putReader(&windowReaders, b)
+		}
+		t.src, t.compressed, t.out, t.err = nil, nil, nil, io.ErrClosedPipe
 	}
 }
 
@@ -174,6 +187,10 @@ func (t *textReader) decideLazily() {
 				t.decide(enc, name, "detected", false)
 				return
 			}
+		}
+		if enc, name, ok := otherCyrillic(t.declared, t.declaredName, window); ok {
+			t.decide(enc, name, "detected", false)
+			return
 		}
 		t.decide(t.declared, t.declaredName, t.declaredHow, false)
 	case invalid == 0:

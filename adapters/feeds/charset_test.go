@@ -53,6 +53,12 @@ func TestFeedEncodings(t *testing.T) {
 		{file: "decl-latin1-is-1251.xml", feed: ruTitle, title: ruItem, body: ruBody},
 		{file: "decl-1251-is-utf8.xml", feed: ruTitle, title: ruItem, body: ruBody},
 		{file: "undeclared-windows-1251.xml", contentType: "text/xml; charset=ISO-8859-1", feed: ruTitle, title: ruItem},
+		// One Cyrillic encoding declared, another sent.
+		{file: "decl-koi8-r-is-1251.xml", feed: ruTitle, title: ruItem, body: ruBody},
+		{file: "undeclared-koi8-r.xml", contentType: "text/xml; charset=windows-1251", feed: ruTitle, title: ruItem, body: ruBody},
+		{file: "undeclared-koi8-u-uk.xml", contentType: "text/xml; charset=windows-1251", title: ukItem, body: ukBody},
+		{file: "undeclared-iso-8859-5.xml", contentType: "text/xml; charset=windows-1251", feed: ruTitle, title: ruItem, body: ruBody},
+		{file: "undeclared-windows-1251-uk.xml", contentType: "text/xml; charset=koi8-u", title: ukItem, body: ukBody},
 		// Undeclared: the detector.
 		{file: "undeclared-windows-1251.xml", feed: ruTitle, title: ruItem, body: ruBody, lang: "ru"},
 		{file: "undeclared-windows-1251-uk.xml", title: ukItem, body: ukBody, lang: "uk"},

@@ -187,6 +187,8 @@ func TestCleanRepairsText(t *testing.T) {
 		{"zero width and nbsp", "Zelensky\u200b\u00a0said", "Zelensky said"},
 		{"crlf paragraphs", "one\r\n\r\n\r\ntwo\rthree", "one\n\ntwo\nthree"},
 		{"controls", "a\x00b\x07c", "abc"},
+		// An override left open turns the rest of a chat line around.
+		{"bidi overrides and isolates", "Normal \u202eevil\u202c text \u2066x\u2069 \u202ay\u202d", "Normal evil text x y"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,14 +4,18 @@
 //
 // # Reading a document
 //
-// A fetched body is never held whole. charset.go (with utf8repair.go)
-// decodes it to UTF-8 as it arrives (BOM, HTTP charset, XML declaration, <meta>, else detection);
-// xmlinput.go and xmlreader.go turn the text into a forgiving stream of XML
-// events; xmlfeed.go and jsonfeed.go read RSS, Atom and JSON Feed items
-// from it; item.go keeps the newest of them and makes each an article,
-// with the field rules of date.go, sanitize.go and textfix.go; parse.go
-// ties these together and says what a document is when it is no feed.
-// read.go reads files and URLs for herald read and herald match.
+// A fetched body is never held whole. rawbody.go inflates a gzip body
+// nobody named and tells a binary file from text; charset.go (with
+// utf8repair.go and cyrillic.go) decodes it to UTF-8 as it arrives (BOM,
+// HTTP charset, XML declaration, <meta>, else detection); xmlinput.go
+// (with xmltag.go) mends what the XML decoder would stop at, and
+// xmlreader.go turns the text into a forgiving stream of XML events;
+// xmlroot.go finds the feed's root, xmlfeed.go and jsonfeed.go read RSS,
+// Atom and JSON Feed items from it; item.go keeps the newest of them and
+// makes each an article, with the field rules of date.go, sanitize.go and
+// textfix.go; parse.go ties these together and says what a document is
+// when it is no feed. read.go reads files and URLs for herald read and
+// herald match.
 //
 // # Polling
 //

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
@@ -68,6 +69,11 @@ func extractPageText(ctx context.Context, page io.Reader, contentType, pageURL s
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{err: fmt.Errorf("readability failed on the page: %v", v)}
+			}
+		}()
 		parser := readability.NewParser()
 		art, err := parser.Parse(strings.NewReader(string(data)), u)
 		if err != nil {

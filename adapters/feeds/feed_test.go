@@ -161,6 +161,13 @@ func FuzzParseFeed(f *testing.F) {
 		return nil
 	})
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1","items":[{}]}`))
+	// Documents built to cost or to confuse: see hostile_test.go.
+	f.Add([]byte(`<rss><channel><item><title>a</title><x>` + strings.Repeat("<a>", 600) + `</item><item><title>b</title></item></channel></rss>`))
+	f.Add([]byte(`<rss><channel><item xmlns:a="u" xmlns:a="v" xmlns="w"><a:title>x</a:title><title>t</title></item></channel></rss>`))
+	f.Add([]byte(`<!DOCTYPE rss [<!ENTITY a "A"><!ENTITY b "&a;&a;"><!ENTITY c SYSTEM "file:///x">]><rss><channel><item><title>&a;&b;&c;</title></item></channel></rss>`))
+	f.Add([]byte("<br />\n<b>Warning</b>: x<br />\n<?xml version=\"1.0\"?><RSS><CHANNEL><ITEM><TITLE>T</TITLE><PUBDATE>Вт, 24 Ноя 2026 10:00:00 +0300</PUBDATE><item><title><![CDATA[open</title></item>"))
+	f.Add([]byte(`<rss><channel><item><title>x<y and <a@b> &#0;&#xD83D;&#xDE00; ]]></title><enclosure url=http://a/b.jpg type=image/jpeg /><!-- a -- b --></item></channel></rss>`))
+	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\xb2)*.\xb6\x03\x04\x00\x00\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		items, err := ParseFeed(data, "https://fuzz.example/feed")
 		if err != nil {

@@ -39,7 +39,7 @@ func checkItems(t *testing.T, pf *parsedFeed, want []wantItem) {
 		if (!w.published.IsZero() || strings.Contains(w.exact, "published")) && !a.Published.Equal(w.published) {
 			t.Errorf("item %d (%s) published = %v, want %v", i, a.Title, a.Published, w.published)
 		}
-		for _, bad := range []string{"alert(", "<script", "javascript:", "onclick", "onerror", "display:none", "color:red"} {
+		for _, bad := range []string{"alert(", "<script", "javascript:", "onclick", "onerror", "display:none", "color:red", "<p>", "&lt;", "&amp;"} {
 			for field, v := range map[string]string{"title": a.Title, "body": a.Body, "summary": a.Summary, "url": a.URL, "guid": a.GUID, "image": a.Image} {
 				if strings.Contains(strings.ToLower(v), bad) && !strings.Contains(w.title+w.bodyHas, bad) {
 					t.Errorf("item %d %s carries %q: %q", i, field, bad, v)
@@ -111,6 +111,27 @@ func TestFeedFields(t *testing.T) {
 			{title: "Atom updated in RSS", published: day(2026, 11, 20, 7, 0)},
 			{title: "No date", exact: "published"},
 		}},
+		{file: "dates-loose.xml", feed: "Loose Dates", want: []wantItem{
+			{title: "No space after the comma", published: day(2026, 11, 24, 7, 0)},
+			{title: "Russian month", published: day(2026, 11, 24, 7, 0)},
+			{title: "Russian locale RFC 822", published: day(2026, 11, 24, 7, 0)},
+			{title: "Ukrainian month", published: day(2026, 11, 24, 10, 0)},
+			{title: "GMT plus hours", published: day(2026, 11, 24, 7, 0)},
+			{title: "Day first with dots", published: day(2026, 11, 3, 10, 0)},
+			{title: "Basic ISO 8601", published: day(2026, 11, 24, 10, 0)},
+		}},
+		{file: "escaped-bodies.xml", feed: "Escaping", want: []wantItem{
+			{title: "Paragraphs never closed", bodyHas: "First paragraph.\n\nSecond paragraph."},
+			{title: "An excerpt cut short", bodyHas: "The president said that the economy is growing and"},
+			{title: "Escaped twice", bodyHas: "A body escaped twice."},
+			{title: "<div> vs <span>: the difference", bodyHas: "Use <div> for blocks; x < y."},
+		}},
+		{file: "atom-text-feed-title.xml", feed: "Why <b> tags matter", want: []wantItem{{title: "An entry"}}},
+		{file: "yandex.xml", feed: "РИА Тест", want: []wantItem{
+			{title: "Путин провел совещание с членами правительства", url: "https://ria.example/1.html", image: "https://ria.example/img/1.jpg",
+				bodyHas: "Обсуждались вопросы экономики и бюджета на следующий год.", published: day(2026, 11, 24, 9, 0)},
+			{title: "Турбо-страница", bodyHas: "Текст турбо-страницы, полный и подробный, с абзацами.\n\nВторой абзац."},
+		}},
 		{file: "dangerous.xml", feed: "Danger", want: []wantItem{
 			{title: "Clean title", bodyHas: "Kept text.\n\nLink text", exact: "url guid image"},
 			{title: "Private image only", exact: "image"},
@@ -127,6 +148,7 @@ func TestFeedFields(t *testing.T) {
 			{title: "Numeric ID, external URL", url: "https://elsewhere.example/story", guid: "42", bodyHas: "Kept: the full story", summary: "The summary the feed wrote, in a sentence.",
 				image: "https://jf.example/img/42.jpg", published: day(2026, 11, 24, 10, 0)},
 			{title: "Attachment image", url: "https://jf.example/2", bodyHas: "Plain text with <b> in it.", image: "https://jf.example/a.png"},
+			{title: "Tom & Jerry – live, 1 < 2", bodyHas: "Written by blog software", summary: "The summary the feed wrote, with entities & all."},
 		}},
 	}
 	for _, tt := range tests {

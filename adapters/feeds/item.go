@@ -23,15 +23,30 @@ type field struct {
 
 func (f field) empty() bool { return strings.TrimSpace(f.s) == "" }
 
-// text is the field as plain text.
-func (f field) text() string {
+// text is a title as plain text.
+func (f field) text() string { return f.plain(false) }
+
+// body is a body as plain text.
+func (f field) body() string { return f.plain(true) }
+
+// plain is the field as plain text. A body (not a title) that starts with
+// an HTML tag is HTML even when the format leaves the kind open. HTML that
+// comes out of its first reading still starting with a tag was escaped
+// twice, and is read again: in a title only if the tag is one that only
+// markup has ("<b>Breaking</b>"), not words about a tag.
+func (f field) plain(body bool) string {
 	if f.sniff {
 		f = sniffField(f.s)
+		f.html = f.html || body && leadingTagRE.MatchString(f.s)
 	}
-	if f.html {
-		return htmlToText(f.s)
+	if !f.html {
+		return f.s
 	}
-	return f.s
+	s := htmlToText(f.s)
+	if leadingTagRE.MatchString(s) && (body || markupRE.MatchString(s)) {
+		s = htmlToText(s)
+	}
+	return s
 }
 
 // sniffField reads a field whose kind the format leaves open (RSS titles
@@ -41,6 +56,11 @@ func (f field) text() string {
 func sniffField(s string) field {
 	return field{s: s, html: markupRE.MatchString(s) || strings.Contains(s, "&") && entityRE.MatchString(s)}
 }
+
+// leadingTagRE finds a text that starts with an HTML element no plain
+// text starts with: "<p>The president said", a body whose closing tag was
+// cut off with its end.
+var leadingTagRE = regexp.MustCompile(`(?i)^\s*<(?:p|div|span|b|strong|em|i|h[1-6]|ul|ol|li|blockquote|table|figure|section|article|center|font|img|a|br)(?:\s[^>]*)?/?>`)
 
 // markupRE finds what only markup has: a closing tag of an HTML element,
 // an element with an attribute, or an empty element such as <br>.
@@ -111,7 +131,7 @@ func (it *rawItem) article(source, feedLang string, now time.Time) (alerts.Artic
 	if a.URL == "" && it.permalink {
 		a.URL = safeLink(it.guidLink) // a permalink GUID is the link
 	}
-	content, desc := it.content.text(), it.desc.text()
+	content, desc := it.content.body(), it.desc.body()
 	switch {
 	case strings.TrimSpace(content) == "":
 		a.Body = desc
@@ -124,7 +144,7 @@ func (it *rawItem) article(source, feedLang string, now time.Time) (alerts.Artic
 		}
 	}
 	if strings.TrimSpace(a.Body) == "" {
-		a.Body = it.fallback.text()
+		a.Body = it.fallback.body()
 	}
 	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
 		if a.URL == "" {

@@ -65,9 +65,12 @@ func (p *docParser) parseJSON(text *bufio.Reader) error {
 				v, _ := s.(string)
 				switch key {
 				case "title":
-					p.title = v
+					p.title = field{s: v, sniff: true}.text() // as item titles
 				case "home_page_url":
 					p.link = resolveIn(&openElem{base: p.base}, strings.TrimSpace(v))
+					if site := p.fileSiteBase(); site != nil {
+						p.base = site // see siteBase
+					}
 				case "feed_url":
 					p.self = v
 				case "language":
@@ -151,7 +154,10 @@ func (p *docParser) jsonItems(dec *json.Decoder, recognised *bool) error {
 func (p *docParser) jsonRawItem(ji *jsonItem) *rawItem {
 	e := &openElem{base: p.base}
 	it := &rawItem{
-		title:     field{s: ji.Title},
+		// Plain text by the spec, but feeds written by blog software
+		// carry entities ("Tom &amp; Jerry &#8211; live"): read as
+		// RSS titles are.
+		title:     field{s: ji.Title, sniff: true},
 		link:      resolveIn(e, strings.TrimSpace(ji.URL)),
 		published: parseDate(ji.DatePublished),
 		updated:   parseDate(ji.DateModified),
@@ -172,7 +178,7 @@ func (p *docParser) jsonRawItem(ji *jsonItem) *rawItem {
 	default:
 		it.content = field{s: ji.ContentText}
 	}
-	it.desc = field{s: ji.Summary}
+	it.desc = field{s: ji.Summary, sniff: true}
 	for _, att := range ji.Attachments {
 		if isImage("", att.MIMEType, att.URL) {
 			it.setImage(resolveIn(e, strings.TrimSpace(att.URL)), imageEnclosure)

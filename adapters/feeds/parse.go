@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,10 +92,14 @@ var errNotAFeed = errors.New("not an RSS, Atom or JSON feed")
 
 // parseFeedDoc reads a feed document from r. It stops, with ctx's error,
 // when ctx ends.
-func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) (*parsedFeed, error) {
+func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) (pf *parsedFeed, err error) {
+	defer recoverParse(&err)
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
+	if tr.Binary != "" {
+		return nil, fmt.Errorf("%w: it is %s", errNotAFeed, binaryWhat(tr.Binary))
+	}
 	text := getReader(&textReaders, tr)
 	defer putReader(&textReaders, text)
 	return parseFeedText(ctx, text, src, meta, maxItems)
@@ -104,7 +109,7 @@ func parseFeedDoc(ctx context.Context, r io.Reader, meta docMeta, maxItems int) 
 // text is decoded from.
 func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, meta docMeta, maxItems int) (*parsedFeed, error) {
 	first, err := firstNonSpace(text)
-	if src.err != nil {
+	if src.failed() {
 		return nil, src.err
 	}
 	if err != nil && err != io.EOF {
@@ -114,6 +119,12 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 		maxItems = DefaultMaxItems
 	}
 	p := &docParser{ctx: ctx, meta: meta, base: meta.base(), keep: newItemKeeper(maxItems), now: time.Now()}
+	if first != '<' && first != '{' && first != '[' && first != 0 {
+		if f, skipped := skipToFeedStart(text); skipped > 0 {
+			first = f
+			p.damage = append(p.damage, fmt.Sprintf("read past %d bytes of text before the feed", skipped))
+		}
+	}
 	switch first {
 	case 0:
 		return nil, fmt.Errorf("%w: the document is empty", errNotAFeed)
@@ -127,7 +138,7 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 		head, _ := text.Peek(60)
 		return nil, fmt.Errorf("%w: it starts with text (%q)", errNotAFeed, cutRunes(string(head), 40))
 	}
-	if src.err != nil {
+	if src.failed() || src.err != nil && p.pos == 0 {
 		return nil, src.err // the network or a limit, not the document
 	}
 	if ctx.Err() != nil {
@@ -139,12 +150,29 @@ func parseFeedText(ctx context.Context, text *bufio.Reader, src *sourceReader, m
 	return p.finish(), nil
 }
 
+// recoverParse turns a panic in a parse into the parse's error: a bug
+// that one hostile document finds costs that document, not every feed of
+// the process.
+func recoverParse(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("the document could not be read (an internal error: %v); please report it with the document", v)
+	}
+}
+
 // sourceReader remembers the error of the reader under the parse (a
 // network failure, the size cap, a cancelled context): the parse reads it
 // as the end of the document, but the fetch has failed.
 type sourceReader struct {
 	r   io.Reader
 	err error
+}
+
+// failed reports whether the fetch failed. A document past the size cap
+// has not: it is read as far as the cap, as a document cut short is, and
+// keeps the items of its first part (the newest: feeds list them first)
+// rather than fail each poll; it fails only with no item in that part.
+func (s *sourceReader) failed() bool {
+	return s.err != nil && !errors.Is(s.err, errBodyTooLarge)
 }
 
 func (s *sourceReader) Read(b []byte) (int, error) {
@@ -177,6 +205,28 @@ func firstNonSpace(r *bufio.Reader) (byte, error) {
 	}
 }
 
+// feedStartRE finds where a feed starts in text printed before it (a PHP
+// notice, a debugging line): an XML declaration, a feed's root element,
+// or a JSON Feed's version.
+var feedStartRE = regexp.MustCompile(`<\?xml\s|<rss[\s>]|<feed[\s>]|<rdf:RDF[\s>]|\{\s*"version"\s*:`)
+
+// maxLeadingText bounds the text read past before a feed starts.
+const maxLeadingText = 8 << 10
+
+// skipToFeedStart reads past text before a feed's start, if one begins
+// in the first maxLeadingText bytes: its first byte and how many were
+// read past, else 0, 0.
+func skipToFeedStart(r *bufio.Reader) (byte, int) {
+	head, _ := r.Peek(maxLeadingText)
+	loc := feedStartRE.FindIndex(head)
+	if loc == nil {
+		return 0, 0
+	}
+	first := head[loc[0]]
+	r.Discard(loc[0])
+	return first, loc[0]
+}
+
 // cutRunes cuts s to at most n runes, marking the cut.
 func cutRunes(s string, n int) string {
 	s = strings.ToValidUTF8(s, "")
@@ -199,6 +249,21 @@ type docParser struct {
 	damage                       []string
 }
 
+// fileSiteBase returns the site's address (the feed's link) as the base
+// for relative links when the document's base is a file's address, else
+// nil.
+func (p *docParser) fileSiteBase() *url.URL {
+	if p.base == nil || p.base.Scheme != "file" {
+		return nil
+	}
+	site, err := url.Parse(p.link)
+	if err != nil || site.Scheme != "http" && site.Scheme != "https" || site.Host == "" {
+		return nil
+	}
+	p.base = site
+	return site
+}
+
 // items says how many items were read: "1 item", "12 items".
 func (p *docParser) items() string {
 	if p.pos == 1 {
@@ -217,7 +282,7 @@ func (p *docParser) addItem(it *rawItem) {
 // finish turns the kept items into cleaned articles.
 func (p *docParser) finish() *parsedFeed {
 	pf := &parsedFeed{
-		Title:   cleanLine(p.title),
+		Title:   cleanTextLine(p.title), // text already: see xmlFeedField, parseJSON
 		Link:    p.link,
 		Hub:     strings.TrimSpace(p.hub),
 		Self:    strings.TrimSpace(p.self),

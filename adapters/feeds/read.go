@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/herald-news/herald/alerts"
+	"golang.org/x/net/html"
 )
 
 // ReadArticles reads the articles in a file given its name and contents:
@@ -22,11 +23,11 @@ import (
 // encoding (see textReader). The source of a page or text is taken from
 // the page or, failing that, left empty.
 func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
-	arts, err := readDocument(context.Background(), bytes.NewReader(data), name, docMeta{FeedURL: fileURL(name)})
+	doc, err := readDocument(context.Background(), bytes.NewReader(data), name, docMeta{FeedURL: fileURL(name)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return arts, nil
+	return doc.Articles, nil
 }
 
 // DocumentReader reads files and URLs into articles exactly as ingest
@@ -54,58 +55,77 @@ func NewDocumentReader(opts ReaderOptions) *DocumentReader {
 // Read reads the articles of a file path or an http(s) URL. The error says
 // what is wrong, without naming the source (the caller does).
 func (d *DocumentReader) Read(ctx context.Context, source string) ([]alerts.Article, error) {
+	doc, err := d.ReadDocument(ctx, source)
+	return doc.Articles, err
+}
+
+// Document is what a document read into.
+type Document struct {
+	Articles []alerts.Article
+	// Damage says what the tolerant parse of a feed read past ("the
+	// document is cut off after 12 items"), if anything.
+	Damage []string
+}
+
+// ReadDocument is Read, telling also what was read past.
+func (d *DocumentReader) ReadDocument(ctx context.Context, source string) (Document, error) {
+	var doc Document
+	read := func(body io.Reader, meta docMeta) (err error) {
+		doc, err = readDocument(ctx, body, source, meta)
+		return err
+	}
 	if u, err := url.Parse(source); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		var arts []alerts.Article
-		_, err := d.fetch.fetch(ctx, fetchRequest{URL: source, Guarded: d.guarded}, func(res *fetchResult, body io.Reader) (err error) {
-			arts, err = readDocument(ctx, body, source, docMeta{ContentType: res.ContentType, FeedURL: source, ContentLocation: res.ContentLocation})
-			return err
+		_, err := d.fetch.fetch(ctx, fetchRequest{URL: source, Guarded: d.guarded}, func(res *fetchResult, body io.Reader) error {
+			return read(body, docMeta{ContentType: res.ContentType, FeedURL: source, ContentLocation: res.ContentLocation})
 		})
-		return arts, err
+		return doc, err
 	}
 	f, err := os.Open(source)
 	if err != nil {
-		return nil, err
+		return doc, err
 	}
 	defer f.Close()
-	var arts []alerts.Article
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return doc, err
 	}
 	res := &fetchResult{Size: st.Size()}
-	err = d.fetch.readBody(ctx, res, f, func(_ *fetchResult, body io.Reader) (err error) {
-		arts, err = readDocument(ctx, body, source, docMeta{FeedURL: fileURL(source)})
-		return err
+	err = d.fetch.readBody(ctx, res, f, func(_ *fetchResult, body io.Reader) error {
+		return read(body, docMeta{FeedURL: fileURL(source)})
 	}, nil)
-	return arts, err
+	return doc, err
 }
 
 // readDocument reads a feed, a page or a text, told apart by their start
 // (then by the Content-Type, then by name's extension).
-func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) ([]alerts.Article, error) {
+func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (doc Document, err error) {
+	defer recoverParse(&err)
 	src := &sourceReader{r: r}
 	tr := newTextReader(src, meta.ContentType, false)
 	defer tr.release()
+	if tr.Binary != "" {
+		return Document{}, fmt.Errorf("it is %s, not a feed, a page or text", binaryWhat(tr.Binary))
+	}
 	text := getReader(&textReaders, tr)
 	defer putReader(&textReaders, text)
 	head, _ := text.Peek(2048)
-	if src.err != nil {
-		return nil, src.err
+	if src.failed() {
+		return Document{}, src.err
 	}
 	switch sniff(name, meta.ContentType, head) {
 	case kindFeed:
 		pf, err := parseFeedText(ctx, text, src, meta, DefaultMaxItems)
 		if err != nil {
-			return nil, err
+			return Document{}, err
 		}
-		return pf.Items, nil
+		return Document{Articles: pf.Items, Damage: pf.Damage}, nil
 	case kindHTML:
 		data, err := io.ReadAll(io.LimitReader(text, maxRawBody))
 		if src.err != nil {
-			return nil, src.err
+			return Document{}, src.err
 		}
 		if err != nil {
-			return nil, err
+			return Document{}, err
 		}
 		pageURL := meta.base().String()
 		p := readPage(data, pageURL)
@@ -120,18 +140,33 @@ func readDocument(ctx context.Context, r io.Reader, name string, meta docMeta) (
 			}
 		}
 		if a.Title == "" && a.Body == "" {
-			return nil, fmt.Errorf("the HTML page has no title and no text")
+			return Document{}, fmt.Errorf("the HTML page has no title and no text")
 		}
-		return []alerts.Article{a}, nil
+		return Document{Articles: []alerts.Article{a}}, nil
 	}
 	a, err := ParseText(text, "")
 	if src.err != nil {
-		return nil, src.err
+		return Document{}, src.err
 	}
 	if err != nil {
-		return nil, err
+		return Document{}, err
 	}
-	return []alerts.Article{a}, nil
+	return Document{Articles: []alerts.Article{a}}, nil
+}
+
+// firstElement returns the name of the first element of a document's
+// start, in lower case, or "" when there is none in it.
+func firstElement(head []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(head))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			return string(name)
+		}
+	}
 }
 
 func fileURL(name string) string {
@@ -162,22 +197,25 @@ func sniff(name, contentType string, data []byte) docKind {
 		head = head[:2048]
 	}
 	lower := bytes.ToLower(head)
-	switch {
-	case bytes.HasPrefix(lower, []byte("<?xml")):
-		if bytes.Contains(lower, []byte("<html")) {
+	if bytes.HasPrefix(lower, []byte("<")) {
+		// By the first element, past the declaration, comments and
+		// DOCTYPE: a feed's items may quote a whole page further on.
+		switch firstElement(head) {
+		case "rss", "feed", "rdf:rdf", "channel":
+			return kindFeed
+		case "html", "head", "body":
 			return kindHTML
+		case "":
+			if bytes.HasPrefix(lower, []byte("<!doctype html")) {
+				return kindHTML
+			}
+			if bytes.HasPrefix(lower, []byte("<?xml")) {
+				return kindFeed
+			}
 		}
+	}
+	if bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")) {
 		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<rss")), bytes.HasPrefix(lower, []byte("<feed")),
-		bytes.HasPrefix(lower, []byte("<rdf:rdf")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")),
-		bytes.HasPrefix(lower, []byte("<head")), bytes.HasPrefix(lower, []byte("<body")):
-		return kindHTML
-	case bytes.HasPrefix(lower, []byte("<!--")) && bytes.Contains(lower, []byte("<html")):
-		return kindHTML
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {

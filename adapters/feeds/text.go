@@ -40,6 +40,9 @@ func normalizeRunes(s string) string {
 			b.WriteByte(' ')
 		case r == '\u200B', r == '\u2060', r == '\uFEFF', r == '\u00AD', r == '\u200E', r == '\u200F':
 			// zero-width, soft hyphen, direction marks: invisible noise
+		case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			// Direction embeddings, overrides and isolates: one left open
+			// turns the rest of a chat line around ("Trojan Source").
 		case unicode.IsControl(r):
 		case r >= '\uFFF9' && r <= '\uFFFB': // interlinear annotation controls
 		default:

@@ -30,13 +30,9 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 	in := getReader(&textReaders, transform.NewReader(text, &xmlFixer{}))
 	defer putReader(&textReaders, in)
 	r := newXMLReader(p.ctx, in, p.base)
-	kind, err := p.xmlRoot(r)
+	kind, container, err := p.xmlRoot(r)
 	if err != nil {
 		return err
-	}
-	container := 1 // the depth of the element items are in
-	if kind == kindRSS && r.open[0].name.Local == "rss" {
-		container = 2
 	}
 	openers := []string{"<item", "<entry"}
 	for resyncs := 0; ; resyncs++ {
@@ -46,7 +42,8 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 		}
 		var syntax *xml.SyntaxError
 		switch {
-		case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF":
+			// The end came inside an item or one of its fields.
 			p.damage = append(p.damage, fmt.Sprintf("the document is cut off after %s", p.items()))
 			return nil
 		case syntax == nil:
@@ -60,46 +57,6 @@ func (p *docParser) parseXML(text *bufio.Reader) error {
 			return nil
 		}
 		r.restart(container)
-	}
-}
-
-// xmlRoot reads up to the root element and says which kind of feed it
-// is, or what the document is instead.
-func (p *docParser) xmlRoot(r *xmlReader) (string, error) {
-	for {
-		ev, err := r.next()
-		if err != nil {
-			if r.html {
-				return "", fmt.Errorf("%w (it looks like an HTML page)", errNotAFeed)
-			}
-			if err == io.EOF {
-				return "", fmt.Errorf("%w: the document has no elements", errNotAFeed)
-			}
-			return "", fmt.Errorf("%w: it is not XML that can be read (%v)", errNotAFeed, err)
-		}
-		if ev != evStart {
-			continue
-		}
-		e := r.cur()
-		if l := e.lang; l != "" {
-			p.lang = l
-		}
-		switch local := e.name.Local; {
-		case strings.EqualFold(local, "html") || r.html:
-			return "", fmt.Errorf("%w (it looks like an HTML page)", errNotAFeed)
-		case local == "rss" || local == "channel": // a bare channel is RSS without its wrapper
-			return kindRSS, nil
-		case local == "RDF":
-			return kindRDF, nil
-		case local == "feed" && (e.name.Space == "atom03" || r.attr("version") == "0.3"):
-			return kindAtom03, nil
-		case local == "feed" && (e.name.Space == "atom" || e.name.Space == ""):
-			return kindAtom, nil
-		case local == "opml":
-			return "", fmt.Errorf("%w: it is an OPML list of feeds; add the feeds it lists instead", errNotAFeed)
-		default:
-			return "", fmt.Errorf("%w: it is XML whose root element is <%s>", errNotAFeed, local)
-		}
 	}
 }
 
@@ -120,11 +77,17 @@ func (p *docParser) xmlBody(r *xmlReader, kind string) error {
 		depth := r.depth()
 		e := r.cur()
 		if isItemElem(kind, e.name.Space, e.name.Local) && depth > 1 {
-			it, err := p.xmlItem(r, kind, depth)
-			if err != nil {
-				return err // an item cut short is not kept
+			for {
+				it, next, err := p.xmlItem(r, kind, depth)
+				if err != nil {
+					return err // an item cut short is not kept
+				}
+				p.addItem(it)
+				if !next {
+					break
+				}
+				depth = r.depth()
 			}
-			p.addItem(it)
 			continue
 		}
 		parent := r.parentOf(depth)
@@ -174,6 +137,7 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		case "", "alternate":
 			if p.link == "" && href != "" {
 				p.link = resolveIn(&e, href)
+				p.siteBase(r)
 			}
 		}
 		if href != "" {
@@ -195,6 +159,7 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		}
 		if p.link == "" && strings.TrimSpace(s) != "" {
 			p.link = resolveIn(&e, strings.TrimSpace(s))
+			p.siteBase(r)
 		}
 		return nil
 	case local == "language" && (space == "" || space == "dc"):
@@ -205,6 +170,22 @@ func (p *docParser) xmlFeedField(r *xmlReader, kind string, depth int) error {
 		return err
 	}
 	return nil
+}
+
+// siteBase makes the site's address, once the feed names it, the base of
+// relative links in a document read from a file: a file's own address
+// would turn them into file: links, which are dropped.
+func (p *docParser) siteBase(r *xmlReader) {
+	site := p.fileSiteBase()
+	if site == nil {
+		return
+	}
+	for i := range r.open {
+		if r.open[i].base == r.root {
+			r.open[i].base = site
+		}
+	}
+	r.root = site
 }
 
 // xmlTextField reads a text construct: Atom's by its type (and Atom 0.3's
@@ -251,8 +232,11 @@ func (p *docParser) xmlTextField(r *xmlReader, kind string, depth int) (field, e
 }
 
 // xmlItem reads one item or entry (opened at depth) to its end.
-func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, error) {
-	it := &rawItem{lang: r.cur().lang}
+// An item never holds another: the start of one inside an item ends it,
+// as a feed reader reads an item whose end tag was left out; next says
+// the reader is at the start of that next item.
+func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (it *rawItem, next bool, err error) {
+	it = &rawItem{lang: r.cur().lang}
 	skipUntil := 0 // the depth of an Atom <source> being passed over
 	for {
 		ev, err := r.next()
@@ -260,12 +244,12 @@ func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, err
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return nil, false, err
 		}
 		if ev == evEnd {
 			switch r.endDepth {
 			case depth:
-				return it, nil
+				return it, false, nil
 			case skipUntil:
 				skipUntil = 0
 			}
@@ -277,12 +261,15 @@ func (p *docParser) xmlItem(r *xmlReader, kind string, depth int) (*rawItem, err
 		d := r.depth()
 		e := *r.cur()
 		space, local := e.name.Space, e.name.Local
+		if isItemElem(kind, space, local) {
+			return it, true, nil
+		}
 		if d == depth+1 && (space == "atom" || space == "atom03" || space == "" && kind != kindRSS && kind != kindRDF) && local == "source" {
 			skipUntil = d
 			continue
 		}
 		if err := p.xmlItemField(r, it, kind, &e, d, d == depth+1); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 }
@@ -364,17 +351,21 @@ func (p *docParser) xmlItemField(r *xmlReader, it *rawItem, kind string, e *open
 	case local == "content" && core && atomKind,
 		local == "encoded" && space == "content",
 		local == "body" && (space == "xhtml" || space == ""),
-		local == "fullitem":
+		local == "fullitem",
+		// Russian outlets' feeds for Yandex carry the whole article
+		// there, the description being a teaser.
+		local == "full-text" && space == "yandex",
+		local == "content" && space == "turbo":
 		var f field
 		var err error
-		if local == "content" {
+		if local == "content" && space != "turbo" {
 			f, err = p.xmlTextField(r, kind, d)
 		} else {
 			var s string
 			var markup bool
 			s, markup, err = r.readContent(d)
 			f = field{s: s, html: true}
-			if local == "body" && !markup && space == "" {
+			if (local == "body" && space == "" || local == "full-text") && !markup {
 				f = field{s: s, sniff: true}
 			}
 		}

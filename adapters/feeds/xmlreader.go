@@ -19,12 +19,26 @@ import (
 // end tag that names no open element is ignored. xml:base and xml:lang are
 // tracked per element.
 type xmlReader struct {
-	ctx    context.Context
-	in     *bufio.Reader
-	dec    *xml.Decoder
-	open   []openElem
-	root   *url.URL // the document's base before any xml:base
+	ctx  context.Context
+	in   *bufio.Reader
+	dec  *xml.Decoder
+	open []openElem
+	// ns holds, for each prefix in scope, the namespaces declared for
+	// it, innermost last: a name resolves in constant time however deep
+	// the document nests.
+	ns   map[string][]nsBinding
+	root *url.URL // the document's base before any xml:base
+	// core is the key of an unknown namespace the feed's root element
+	// is in: read as no namespace.
+	core   string
 	tokens int
+	// entities are the HTML entities and those the document's DOCTYPE
+	// declares, once it declares any (else nil).
+	entities map[string]string
+	// deep counts, by name, the elements opened past maxDepth, which are
+	// read as if they were not there (their text stays); at most
+	// maxDeepNames names are told apart.
+	deep map[xml.Name]int
 
 	// The current event.
 	start     xml.StartElement // with attribute names resolved
@@ -36,12 +50,29 @@ type xmlReader struct {
 }
 
 type openElem struct {
-	raw  xml.Name          // as written, to match end tags
-	name xml.Name          // Space is a namespace key
-	ns   map[string]string // prefixes declared on this element
-	base *url.URL
-	lang string
+	raw  xml.Name // as written, to match end tags
+	name xml.Name // Space is a namespace key
+	// declared are the prefixes this element declared, to take out of
+	// scope when it ends.
+	declared []string
+	base     *url.URL
+	lang     string
 }
+
+// nsBinding is a prefix's namespace (by key) and the depth of the element
+// that declared it.
+type nsBinding struct {
+	key   string
+	depth int
+}
+
+// maxDepth bounds how deep elements nest, as HTML parsers bound it: no
+// feed nests 512 deep, and a document that does must not make each end
+// tag cost a walk down thousands of open elements.
+const maxDepth = 512
+
+// maxDeepNames bounds the names of elements past maxDepth kept apart.
+const maxDeepNames = 64
 
 const (
 	evStart = iota
@@ -50,7 +81,7 @@ const (
 )
 
 func newXMLReader(ctx context.Context, in *bufio.Reader, root *url.URL) *xmlReader {
-	r := &xmlReader{ctx: ctx, in: in, root: root}
+	r := &xmlReader{ctx: ctx, in: in, root: root, ns: map[string][]nsBinding{}, deep: map[xml.Name]int{}}
 	r.restart(0)
 	return r
 }
@@ -61,11 +92,17 @@ func (r *xmlReader) restart(keep int) {
 	r.dec = xml.NewDecoder(r.in)
 	r.dec.Strict = false
 	r.dec.Entity = xml.HTMLEntity
+	if r.entities != nil {
+		r.dec.Entity = r.entities
+	}
 	// The text is UTF-8 by now, whatever a declaration the fixer did not
 	// drop (one after a comment) says.
 	r.dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	r.open = r.open[:min(keep, len(r.open))]
+	for len(r.open) > keep {
+		r.pop()
+	}
 	r.ends = 0
+	clear(r.deep)
 }
 
 func (r *xmlReader) depth() int { return len(r.open) }
@@ -101,11 +138,22 @@ func (r *xmlReader) next() (int, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(r.open) >= maxDepth {
+				if _, ok := r.deep[t.Name]; ok || len(r.deep) < maxDeepNames {
+					r.deep[t.Name]++
+				}
+				continue
+			}
 			r.push(t)
 			return evStart, nil
 		case xml.EndElement:
+			if n := r.deep[t.Name]; n > 0 {
+				r.deep[t.Name] = n - 1 // the end of an element too deep to be opened
+				continue
+			}
 			for i := len(r.open) - 1; i >= 0; i-- {
 				if r.open[i].raw == t.Name {
+					clear(r.deep) // whatever was opened too deep ends with it
 					r.ends = len(r.open) - 1 - i
 					r.pop()
 					return evEnd, nil
@@ -119,13 +167,23 @@ func (r *xmlReader) next() (int, error) {
 			if d := strings.ToLower(string(t)); strings.HasPrefix(d, "doctype html") {
 				r.html = true
 			}
+			r.declareEntities(t)
 		}
 	}
 }
 
 func (r *xmlReader) pop() {
+	top := &r.open[len(r.open)-1]
 	r.endDepth = len(r.open)
-	r.lastEnded = r.open[len(r.open)-1].raw.Local
+	r.lastEnded = top.raw.Local
+	for _, prefix := range top.declared {
+		keys := r.ns[prefix]
+		if len(keys) <= 1 {
+			delete(r.ns, prefix)
+		} else {
+			r.ns[prefix] = keys[:len(keys)-1]
+		}
+	}
 	r.open = r.open[:len(r.open)-1]
 }
 
@@ -138,14 +196,17 @@ func (r *xmlReader) push(t xml.StartElement) {
 	for _, a := range t.Attr {
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			e.declare("", a.Value)
+			r.declare(&e, "", a.Value)
 		case a.Name.Space == "xmlns":
-			e.declare(a.Name.Local, a.Value)
+			r.declare(&e, a.Name.Local, a.Value)
 		}
 	}
 	r.open = append(r.open, e)
 	top := &r.open[len(r.open)-1]
-	top.name = xml.Name{Space: r.resolve(t.Name.Space), Local: t.Name.Local}
+	top.name = xml.Name{Space: r.resolve(t.Name.Space), Local: canonicalName(t.Name.Local)}
+	if top.name.Space == r.core && r.core != "" {
+		top.name.Space = ""
+	}
 	r.start = xml.StartElement{Name: top.name, Attr: t.Attr[:0:0]}
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
@@ -154,6 +215,7 @@ func (r *xmlReader) push(t xml.StartElement) {
 		if a.Name.Space != "" {
 			a.Name.Space = r.resolve(a.Name.Space)
 		}
+		a.Name.Local = canonicalName(a.Name.Local)
 		switch {
 		case a.Name.Space == "xml" && a.Name.Local == "base":
 			if u, err := feedResolveURL(top.base, strings.TrimSpace(a.Value)); err == nil {
@@ -166,11 +228,16 @@ func (r *xmlReader) push(t xml.StartElement) {
 	}
 }
 
-func (e *openElem) declare(prefix, uri string) {
-	if e.ns == nil {
-		e.ns = map[string]string{}
+// declare puts a prefix in scope for the element e, about to be opened,
+// and its children.
+func (r *xmlReader) declare(e *openElem, prefix, uri string) {
+	depth := len(r.open) + 1
+	if b := r.ns[prefix]; len(b) > 0 && b[len(b)-1].depth == depth {
+		b[len(b)-1].key = nsKey(uri) // declared twice: the last wins
+		return
 	}
-	e.ns[prefix] = uri
+	e.declared = append(e.declared, prefix)
+	r.ns[prefix] = append(r.ns[prefix], nsBinding{nsKey(uri), depth})
 }
 
 // resolve turns a prefix into the key of its namespace.
@@ -178,10 +245,8 @@ func (r *xmlReader) resolve(prefix string) string {
 	if prefix == "xml" {
 		return "xml"
 	}
-	for i := len(r.open) - 1; i >= 0; i-- {
-		if uri, ok := r.open[i].ns[prefix]; ok {
-			return nsKey(uri)
-		}
+	if b := r.ns[prefix]; len(b) > 0 {
+		return b[len(b)-1].key
 	}
 	if prefix == "" {
 		return ""
@@ -202,6 +267,46 @@ func (r *xmlReader) attr(local string) string {
 	return ""
 }
 
+// canonicalName spells the name of an element or attribute Herald reads
+// as the formats do, whatever its case: generators write <pubdate>,
+// <PubDate>, <LINK> and the like, and feed readers read them.
+func canonicalName(local string) string {
+	if c, ok := knownNames[local]; ok {
+		return c
+	}
+	if hasUpper(local) {
+		if c, ok := knownNames[strings.ToLower(local)]; ok {
+			return c
+		}
+	}
+	return local
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// knownNames maps the names the parser reads, and their lower case, to
+// their spelling in the formats.
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"rss", "channel", "RDF", "feed", "item", "entry", "title", "link", "description", "summary", "content",
+		"encoded", "body", "fullitem", "guid", "id", "pubDate", "published", "issued", "created", "updated",
+		"modified", "date", "language", "enclosure", "image", "thumbnail", "source", "available", "dateAccepted",
+		"dateSubmitted", "opml", "html",
+		"rel", "href", "type", "url", "medium", "isPermaLink", "mode", "version", "base", "lang",
+	} {
+		m[n], m[strings.ToLower(n)] = n, n
+	}
+	return m
+}()
+
 // The namespaces of feeds and their extensions, by key.
 var nsKeys = map[string]string{
 	"http://www.w3.org/2005/Atom":                 "atom",
@@ -218,12 +323,15 @@ var nsKeys = map[string]string{
 	"http://www.itunes.com/dtds/podcast-1.0.dtd":  "itunes",
 	"http://www.w3.org/1999/xhtml":                "xhtml",
 	"http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
+	"http://news.yandex.ru":                       "yandex",
+	"http://turbo.yandex.ru":                      "turbo",
 }
 
 // nsPrefixes are the prefixes feeds use without declaring them.
 var nsPrefixes = map[string]string{
 	"atom": "atom", "atom10": "atom", "atom03": "atom03", "content": "content", "dc": "dc",
 	"dcterms": "dcterms", "media": "media", "itunes": "itunes", "xhtml": "xhtml", "rdf": "rdf",
+	"yandex": "yandex", "turbo": "turbo",
 }
 
 func nsKey(uri string) string {

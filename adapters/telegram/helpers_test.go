@@ -62,6 +62,8 @@ type recorder struct {
 	after func(bot.Command)
 	// turns counts ReplyTurn calls.
 	turns int
+	// pace, when set, answers ReplyTurn.
+	pace func(context.Context, alerts.Target) (func(), error)
 }
 
 func newRecorder() *recorder {
@@ -113,11 +115,16 @@ func (r *recorder) TargetMigrated(ctx context.Context, from, to alerts.TargetID)
 	return nil
 }
 
-// ReplyTurn counts the turns replies asked for; none waits.
-func (r *recorder) ReplyTurn(context.Context, alerts.Target) (func(), error) {
+// ReplyTurn counts the turns replies asked for; none waits unless pace
+// is set.
+func (r *recorder) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.turns++
+	pace := r.pace
+	r.mu.Unlock()
+	if pace != nil {
+		return pace(ctx, t)
+	}
 	return func() {}, nil
 }
 

@@ -62,7 +62,25 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	a.ready.Store(true)
 	defer a.ready.Store(false)
-	return a.poll(ctx)
+	if a.opts.Leader == nil {
+		return a.poll(ctx)
+	}
+	for {
+		lctx, ok := a.opts.Leader.Lead(ctx)
+		if !ok {
+			return nil
+		}
+		// The last poller's offset: it handled every update before it.
+		if err := a.loadOffset(); err != nil {
+			a.log.Error("Telegram update offset unreadable", "err", err)
+		}
+		a.log.Info("Telegram long poll taken up by this process")
+		a.poll(lctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.log.Info("Telegram long poll handed over")
+	}
 }
 
 // retry runs fn until it succeeds or ctx ends (then false), backing off
@@ -110,20 +128,29 @@ func retryAfter(err error) error {
 	return err
 }
 
-// setCommands registers the command menu; a failure is only logged.
+// setCommands registers the command menu, in English for everyone and in
+// each other language Herald speaks for users whose Telegram speaks it; a
+// failure is only logged.
 func (a *Adapter) setCommands(ctx context.Context) {
-	var cmds []tgbotapi.BotCommand
-	for _, s := range bot.CommandSpecs() {
-		d := s.Description
-		if utf8.RuneCountInString(d) > 256 {
-			d = string([]rune(d)[:255]) + "…"
+	for _, lang := range bot.Languages {
+		var cmds []tgbotapi.BotCommand
+		for _, s := range bot.CommandSpecsIn(lang) {
+			d := s.Description
+			if utf8.RuneCountInString(d) > 256 {
+				d = string([]rune(d)[:255]) + "…"
+			}
+			cmds = append(cmds, tgbotapi.BotCommand{Command: s.Name, Description: d})
 		}
-		cmds = append(cmds, tgbotapi.BotCommand{Command: s.Name, Description: d})
-	}
-	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestTimeout)
-	defer cancel()
-	if _, err := a.client(ctx).Request(tgbotapi.NewSetMyCommands(cmds...)); err != nil {
-		a.log.Warn("Telegram setMyCommands failed; the command menu may be stale", "err", a.redact(err))
+		cfg := tgbotapi.NewSetMyCommands(cmds...)
+		if lang != "en" {
+			cfg = tgbotapi.NewSetMyCommandsWithScopeAndLanguage(tgbotapi.NewBotCommandScopeDefault(), lang, cmds...)
+		}
+		rctx, cancel := context.WithTimeout(ctx, a.opts.RequestTimeout)
+		_, err := a.client(rctx).Request(cfg)
+		cancel()
+		if err != nil {
+			a.log.Warn("Telegram setMyCommands failed; the command menu may be stale", "language", lang, "err", a.redact(err))
+		}
 	}
 }
 

@@ -90,20 +90,16 @@ func chatOf(id alerts.TargetID) (chat int64, thread int, err error) {
 
 // messageParams formats m for sendMessage and editMessageText.
 func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params, error) {
-	loc := time.UTC
-	if t.Settings.TimeZone != "" {
-		if l, err := time.LoadLocation(t.Settings.TimeZone); err == nil {
-			loc = l
-		}
-	}
 	p := tgbotapi.Params{
-		"text":       format(m, loc),
+		"text":       formatFor(t, m),
 		"parse_mode": tgbotapi.ModeHTML,
 	}
 	if t.Settings.NoPreviews {
 		p["link_preview_options"] = `{"is_disabled":true}`
+	} else if lp := imagePreview(m); lp != "" {
+		p["link_preview_options"] = lp
 	}
-	if kb := keyboard(m.Buttons); kb != nil {
+	if kb := keyboard(bot.TargetLanguage(t), m.Buttons); kb != nil {
 		if err := p.AddInterface("reply_markup", kb); err != nil {
 			return nil, err
 		}
@@ -111,55 +107,36 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 	return p, nil
 }
 
-func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
+func keyboard(lang string, buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, b := range buttons {
 		if b.Token == "" || len(b.Token) > maxCallbackData || b.Label == "" {
 			continue
 		}
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Token))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(bot.Text(lang, b.Label), b.Token))
 	}
+	return keyboardRow(row)
+}
+
+// replyKeyboard is the buttons of a reply: each one's callback_data is its
+// command, which the bot runs when it comes back.
+func replyKeyboard(buttons []bot.ReplyButton) *tgbotapi.InlineKeyboardMarkup {
+	var row []tgbotapi.InlineKeyboardButton
+	for _, b := range buttons {
+		if b.Command == "" || len(b.Command) > maxCallbackData || b.Label == "" {
+			continue
+		}
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Command))
+	}
+	return keyboardRow(row)
+}
+
+func keyboardRow(row []tgbotapi.InlineKeyboardButton) *tgbotapi.InlineKeyboardMarkup {
 	if row == nil {
 		return nil
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	return &kb
-}
-
-// reply answers a command in its chat (the chat or forum topic of t), as
-// plain text escaped for HTML, split if it is too long for one message.
-// Each message waits for its turn in the bot's pacing (Handler.ReplyTurn):
-// replies share the platform's budget and the chat's interval with alerts.
-func (a *Adapter) reply(ctx context.Context, t alerts.Target, replyTo int, text string) error {
-	chatID, thread, err := chatOf(t.ID)
-	if err != nil {
-		return err
-	}
-	for i, part := range splitText(text, MaxMessageLen) {
-		p := tgbotapi.Params{
-			"chat_id":              strconv.FormatInt(chatID, 10),
-			"text":                 escape(part),
-			"parse_mode":           tgbotapi.ModeHTML,
-			"link_preview_options": `{"is_disabled":true}`,
-		}
-		if thread != 0 {
-			p["message_thread_id"] = strconv.Itoa(thread)
-		}
-		if i == 0 && replyTo != 0 {
-			p["reply_to_message_id"] = strconv.Itoa(replyTo)
-			p["allow_sending_without_reply"] = "true"
-		}
-		done, err := a.h().ReplyTurn(ctx, t)
-		if err != nil {
-			return fmt.Errorf("telegram: reply in %s: waiting for its turn: %w", t.ID, err)
-		}
-		_, err = a.call(ctx, "sendMessage", p)
-		done()
-		if err != nil {
-			return a.classify(err, "reply in "+string(t.ID))
-		}
-	}
-	return nil
 }
 
 // classify maps a Bot API error to the kinds the delivery scheduler knows

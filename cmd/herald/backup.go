@@ -51,7 +51,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "herald: %s is in use, and the running herald's admin token is unreadable: %v\n", cfg.DB, err)
 		return 1
 	}
-	n, err := fetchBackup(ctx, "http://"+cfg.HTTPAddr+"/v1/backup", token, dst)
+	n, err := fetchBackup(ctx, localURL(cfg.HTTPAddr, "/v1/backup"), token, dst)
 	if err != nil {
 		fmt.Fprintf(stderr, "herald: %s is in use and the running herald at %s did not serve a backup: %v\n", cfg.DB, cfg.HTTPAddr, err)
 		return 1

@@ -10,7 +10,12 @@
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
 //	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
+//	herald bench --pipeline    the whole service's, through HTTP to a fake platform
+//	herald bench startup       herald run's start-up time and memory on a generated database
+//	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
+//	herald migrate --to nats   copy the database into a cluster (HERALD_NATS_URL)
+//	herald healthcheck         exit 0 when the local herald answers /healthz
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
 // some document not read), 2 bad usage or configuration.
@@ -40,7 +45,15 @@ Usage:
   herald read [--json] FILE|URL... print the articles of feeds, pages and texts as ingest makes them
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
+  herald bench --pipeline [--subs N] [--targets M] [--phases LIST]
+                                   benchmark the whole service: ingest, alerts, memory
+  herald bench startup [--subs N] [--targets M] [--db FILE] [--runs N]
+                                   time herald run's start on N subscriptions
+  herald gendb [--subs N] [--targets M] [--seed S] FILE
+                                   write a database of N subscriptions over M chats
   herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald migrate --to nats         copy HERALD_DB into the cluster at HERALD_NATS_URL
+  herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -63,9 +76,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "read":
 		return runRead(ctx, rest, stdout, stderr)
 	case "bench":
+		if len(rest) > 0 {
+			switch rest[0] {
+			case "startup":
+				return runBenchStartup(ctx, rest[1:], stdout, stderr)
+			case "--pipeline", "-pipeline", "pipeline":
+				return runBenchPipeline(ctx, rest[1:], stdout, stderr)
+			}
+		}
 		return runBench(rest, stdout, stderr)
+	case "gendb":
+		return runGenDB(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -37,7 +37,8 @@ type readError struct {
 }
 
 // runRead is herald read [--json] FILE|URL...: it prints the articles of
-// each document exactly as ingest makes them. URLs go through the fetcher
+// each document exactly as ingest makes them, and on stderr what the
+// tolerant parse of a damaged feed read past. URLs go through the fetcher
 // of feeds added from chat, with its guard against private addresses
 // (HERALD_ALLOW_PRIVATE_FEEDS lifts it). Exit 0 when every document was
 // read, 1 when some were not, 2 on a usage error.
@@ -72,7 +73,8 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	enc.SetEscapeHTML(false)
 	failed := 0
 	for _, src := range sources {
-		arts, err := reader.Read(ctx, src)
+		doc, err := reader.ReadDocument(ctx, src)
+		arts := doc.Articles
 		if err != nil {
 			failed++
 			if *asJSON {
@@ -81,6 +83,11 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "herald read: %s: %v\n", src, err)
 			}
 			continue
+		}
+		for _, d := range doc.Damage {
+			// Read past, not failed: said on stderr, so that --json
+			// stays one line per article.
+			fmt.Fprintf(stderr, "herald read: %s: read past: %s\n", src, d)
 		}
 		for i, a := range arts {
 			if *asJSON {

@@ -84,6 +84,13 @@ func TestRunRead(t *testing.T) {
 	if code, _, _ := runReadArgs(t, koi8, "--json"); code != 0 {
 		t.Errorf("all read, flags after files: exit %d", code)
 	}
+	// A damaged feed is read, and what was read past is said on stderr;
+	// stdout stays one JSON line per article.
+	cut := feedFixture("bad", "truncated-after-items.xml")
+	code, out, errs = runReadArgs(t, "--json", cut)
+	if lines := jsonLines(t, out); code != 0 || len(lines) != 2 || !strings.Contains(errs, "herald read: "+cut+": read past: the document is cut off after 2 items") {
+		t.Errorf("damaged feed: exit %d, %d lines, stderr %q", code, len(lines), errs)
+	}
 	if code, _, errs := runReadArgs(t); code != 2 || !strings.Contains(errs, "usage") {
 		t.Errorf("no arguments: exit %d %q", code, errs)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,14 @@ type platform interface {
 	bot.Sender
 	Run(ctx context.Context) error
 	Ready() bool
+}
+
+// serviceStore is the store as the service uses it: the bot's roles and
+// the adapters' named values. storage.DB (bbolt) and jetstream.Store
+// (cluster mode) are both one.
+type serviceStore interface {
+	bot.Store
+	feeds.BatchStateStore
 }
 
 // handler forwards platform events to the bot, which is built after the
@@ -74,17 +83,30 @@ func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) 
 // platforms and the HTTP server. started, if not nil, is called with the
 // HTTP server's address once it listens.
 func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpAddr string)) error {
-	db, err := storage.Open(cfg.DB, storage.Options{})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := db.Close(); err != nil {
-			log.Error("Database not closed cleanly", "err", err)
+	var st serviceStore
+	var db *storage.DB // nil in cluster mode
+	var cl *cluster    // nil without HERALD_NATS_URL
+	if cfg.NATSURL != "" {
+		var err error
+		if cl, err = openCluster(ctx, cfg, log); err != nil {
+			return err
 		}
-	}()
-	if cfg.opened != nil {
-		cfg.opened(db)
+		defer cl.store.Close()
+		st = cl.store
+	} else {
+		var err error
+		if db, err = storage.Open(cfg.DB, storage.Options{}); err != nil {
+			return err
+		}
+		defer func() {
+			if err := db.Close(); err != nil {
+				log.Error("Database not closed cleanly", "err", err)
+			}
+		}()
+		st = db
+		if cfg.opened != nil {
+			cfg.opened(db)
+		}
 	}
 	core, err := newCore(cfg, log)
 	if err != nil {
@@ -97,14 +119,25 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
-	poller := feeds.NewPoller(feeds.PollerOptions{
+	popts := feeds.PollerOptions{
 		Feeds: feedList, MinInterval: cfg.PollMin, MaxInterval: cfg.PollMax,
 		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL, Extract: extractList(cfg.Extract, feedList),
-	}, db, log.With("part", "feeds"))
+	}
+	var share bot.Share
+	var owns bot.Owns
+	var stories bot.Clusterer = core.clusterer
+	if cl != nil {
+		popts.Owner = cl
+		owns = cl.sends
+		cl.stories = newClusterStories(core.clusterer, cl.store)
+		stories = cl.stories
+		cl.registerMetrics(reg)
+	}
+	poller := feeds.NewPoller(popts, st, log.With("part", "feeds"))
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, st, cl, log)
 	if err != nil {
 		return err
 	}
@@ -118,31 +151,58 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	for _, p := range plats {
 		senders = append(senders, p)
 	}
+	if cl != nil {
+		share = cl.budgetFor(senders)
+	}
 	b, err := bot.New(bot.Options{
-		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
+		Store: st, Share: share, Owns: owns, Matcher: core.matcher, Parse: core.parse, Clusterer: stories, Summarize: core.summarize,
 		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute,
-			ChatSources: cfg.ChatSources},
+			ChatSources: cfg.ChatSources, AllowedChats: cfg.AllowedChats},
 	})
 	if err != nil {
 		return err
 	}
+	if cl != nil {
+		if err := cl.beforeLoad(ctx, b); err != nil {
+			return err
+		}
+	}
+	loadStart := time.Now()
 	n, err := b.Load()
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
-	if _, err := core.seedStories(db, time.Now()); err != nil {
-		return err
+	// Loading leaves the garbage of reading and parsing every stored
+	// query, twice or three times the index it built: collect it and give
+	// the memory back now, beside the start, rather than keep it for hours.
+	go debug.FreeOSMemory()
+	if cl == nil {
+		// In cluster mode the articles stream seeds the story window.
+		if _, err := core.seedStories(db, time.Now()); err != nil {
+			return err
+		}
 	}
 	h.b.Store(b)
-	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "feeds", len(feedList), "platforms", len(plats))
+	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "loaded_in", time.Since(loadStart).Round(time.Millisecond),
+		"feeds", len(feedList), "platforms", len(plats))
+	if len(plats) == 0 {
+		log.Warn("No chat platform is on, so there is nobody to deliver to and no way to subscribe: " +
+			"set HERALD_TELEGRAM_TOKEN or HERALD_DISCORD_TOKEN. Articles are still ingested and matched; " +
+			"alerts for chats of a platform that is off wait in the outbox until it is on.")
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
+	log.Info("HTTP server listening", "addr", ln.Addr().String(),
+		"healthz", localURL(ln.Addr().String(), "/healthz"), "metrics", localURL(ln.Addr().String(), "/metrics"))
 	mux := http.NewServeMux()
 	ready := func() bool {
+		if cl != nil && !cl.store.Ready() {
+			return false
+		}
 		for _, p := range plats {
 			if !p.Ready() {
 				return false
@@ -170,7 +230,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
-	mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db)))
+	if db != nil {
+		mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db)))
+	}
 	mux.Handle("/websub/", poller.Handler())
 	mux.Handle("GET /v1/sources.opml", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
@@ -208,6 +270,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if cl != nil {
+		cl.run(gctx, b, poller, log.With("part", "cluster"))
+	}
 	articles := make(chan alerts.Article, 256)
 	g.Go(func() error { return b.Run(gctx, articles) })
 	g.Go(func() error {
@@ -285,17 +350,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // registerPollerMetrics exposes the feed poller's counters.
 func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
-	for name, get := range map[string]func(feeds.PollerStats) uint64{
-		"herald_feed_polls_total":            func(s feeds.PollerStats) uint64 { return s.Polls },
-		"herald_feed_not_modified_total":     func(s feeds.PollerStats) uint64 { return s.NotModified },
-		"herald_feed_failures_total":         func(s feeds.PollerStats) uint64 { return s.Failures },
-		"herald_feed_articles_total":         func(s feeds.PollerStats) uint64 { return s.Articles },
-		"herald_websub_pushes_total":         func(s feeds.PollerStats) uint64 { return s.Pushes },
-		"herald_websub_bad_signatures_total": func(s feeds.PollerStats) uint64 { return s.BadSignatures },
-		"herald_feed_floods_total":           func(s feeds.PollerStats) uint64 { return s.Floods },
+	for _, c := range []struct {
+		name, help string
+		get        func(feeds.PollerStats) uint64
+	}{
+		{"herald_feed_polls_total", "Feed fetches attempted.", func(s feeds.PollerStats) uint64 { return s.Polls }},
+		{"herald_feed_not_modified_total", "Feed fetches answered 304 Not Modified, or of a local file that had not changed.", func(s feeds.PollerStats) uint64 { return s.NotModified }},
+		{"herald_feed_failures_total", "Feed fetches or parses that failed: network and HTTP errors, unreadable feeds.", func(s feeds.PollerStats) uint64 { return s.Failures }},
+		{"herald_feed_articles_total", "New articles read from feeds and handed to the pipeline.", func(s feeds.PollerStats) uint64 { return s.Articles }},
+		{"herald_websub_pushes_total", "WebSub notifications accepted from hubs.", func(s feeds.PollerStats) uint64 { return s.Pushes }},
+		{"herald_websub_bad_signatures_total", "WebSub notifications refused for a missing or wrong signature.", func(s feeds.PollerStats) uint64 { return s.BadSignatures }},
+		{"herald_feed_floods_total", "Feed polls that found more new items than the flood cap and took them as the new baseline instead of alerting.", func(s feeds.PollerStats) uint64 { return s.Floods }},
 	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
-			func() float64 { return float64(get(p.Stats())) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return float64(c.get(p.Stats())) }))
 	}
 	reg.MustRegister(feedStates{p: p, desc: prometheus.NewDesc("herald_feeds",
 		"Feeds by health: ok, failing (since the last good fetch), disabled (failing for days).", []string{"state"}, nil)})

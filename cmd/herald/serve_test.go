@@ -295,7 +295,7 @@ func TestOperatorRemovesAChatAddedSource(t *testing.T) {
 		t.Errorf("removing it again: %d, want 404", code)
 	}
 	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
-		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 sources") {
+		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 source:") {
 		t.Errorf("/sources after the removal: %s", r)
 	}
 }

@@ -90,6 +90,9 @@ func main() {
 	// UTF-8 under a Windows-1251 one.
 	write("decl-latin1-is-1251.xml", charmap.Windows1251, rss(decl("ISO-8859-1"), ruTitle, ruItem, ruBody))
 	write("decl-1251-is-utf8.xml", nil, rss(decl("windows-1251"), ruTitle, ruItem, ruBody))
+	// Windows-1251 under a KOI8-R declaration: read as declared, its case
+	// is turned around.
+	write("decl-koi8-r-is-1251.xml", charmap.Windows1251, rss(decl("KOI8-R"), ruTitle, ruItem, ruBody))
 
 	// Undeclared: the detector decides. (Also read with an HTTP charset.)
 	write("undeclared-windows-1251.xml", charmap.Windows1251, ru)

@@ -111,10 +111,14 @@ func (s *Server) Answers() map[string]string {
 }
 
 // Commands returns the JSON of the last setMyCommands call.
-func (s *Server) Commands() string {
+func (s *Server) Commands() string { return s.CommandsIn("") }
+
+// CommandsIn returns the commands JSON registered for users whose
+// language_code is lang ("" for the default list).
+func (s *Server) CommandsIn(lang string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commands
+	return s.commands[lang]
 }
 
 // Webhook returns the URL and secret of the webhook set, if any.
@@ -139,4 +143,31 @@ func (s *Server) Violations(chatID int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.violations[chatID]
+}
+
+// beginPoll admits a getUpdates unless another is open: Telegram allows
+// one per bot at a time. endPoll ends an admitted one.
+func (s *Server) beginPoll() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.polling > 0 {
+		s.conflicts++
+		return false
+	}
+	s.polling++
+	return true
+}
+
+func (s *Server) endPoll() {
+	s.mu.Lock()
+	s.polling--
+	s.mu.Unlock()
+}
+
+// Conflicts counts getUpdates calls refused with 409 Conflict because
+// another was open at the time: Telegram allows one long poll per bot.
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
 }
