@@ -159,13 +159,6 @@ func New(o Options) (*Bot, error) {
 		b.senders[s.Platform()] = s
 		b.metrics.start(s.Platform())
 	}
-	if e, ok := o.Matcher.(explainer); ok {
-		// The index keeps no query texts: it explains hits from ours.
-		e.ExplainFrom(func(id uint64) (string, bool) {
-			si, ok := b.subInfo(id)
-			return si.Query, ok
-		})
-	}
 	for p := range b.senders {
 		r, ok := o.Rates[p]
 		if !ok {
@@ -229,12 +222,6 @@ type bulkLoader interface {
 }
 
 var errStopLoad = errors.New("load stopped")
-
-// explainer is a matcher that keeps no query texts and reads them from the
-// bot to explain its hits (match.Index).
-type explainer interface {
-	ExplainFrom(text func(id uint64) (string, bool))
-}
 
 // Run consumes articles and runs the delivery scheduler until ctx ends.
 // Articles already handed over are not lost at shutdown: Run keeps

@@ -6,8 +6,8 @@ import "slices"
 // subscriptions that follow it. Subscriptions to the same query (the same
 // program: "Ceasefire" and "ceasefire" are one) share one body, so a
 // popular query is stored, indexed and evaluated once, whatever the number
-// of its subscribers. The index keeps no query texts: Match reads them
-// from the caller (ExplainFrom). Layout, in words:
+// of its subscribers. The index keeps no query texts: hits are explained
+// from the owner's (ExplainFrom, Explainer). Layout, in words:
 //
 //	0     header: program length (bits 0-13), flags (30-31)
 //	1     slot: a dense number for the per-match dedup stamps (bits 0-30);

@@ -152,9 +152,11 @@ func (x *Index) Has(id uint64) bool {
 
 // ExplainFrom tells Match where to read the query text of a subscription
 // to explain its hits: the index keeps no texts of its own, since its
-// owner has them (the bot keeps every subscription's query). text is
-// called without the index's lock held. Without it, or for an ID it does
-// not know, Match gives a hit without the terms that fired.
+// owner has them. text is called without the index's lock held, for every
+// hit. Without it, or for an ID it does not know, Match gives a hit
+// without the terms that fired; an owner that reads the queries of only
+// some hits (the bot reads them from its store for the chats it alerts)
+// leaves it unset and explains those through Explainer.
 func (x *Index) ExplainFrom(text func(id uint64) (string, bool)) {
 	x.mu.Lock()
 	x.text = text

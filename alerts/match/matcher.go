@@ -207,8 +207,10 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 }
 
 // Match returns the subscriptions the article satisfies, in ascending ID
-// order, with the terms that fired: each query text (from ExplainFrom) is
-// explained once for all its subscribers.
+// order, with the terms that fired if the index has query texts to explain
+// them from (ExplainFrom): each text is explained once for all its
+// subscribers. Without them, the owner explains the hits it keeps from
+// the texts it reads (Explainer).
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
 	s.prepare(x.surf.Load(), a)
@@ -226,17 +228,32 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	}
 	slices.Sort(ids)
 	hits := make([]alerts.Hit, len(ids))
-	var d *Doc
-	explained := make(map[string][]alerts.TermHit)
+	var explain func(query string) []alerts.TermHit
+	if text != nil {
+		explain = x.Explainer(a)
+	}
 	for i, id := range ids {
 		hits[i].Sub = id
-		if text == nil {
+		if explain == nil {
 			continue
 		}
-		q, ok := text(id)
-		if !ok {
-			continue
+		if q, ok := text(id); ok {
+			hits[i].Terms = explain(q)
 		}
+	}
+	return hits
+}
+
+// Explainer returns the terms of the article a that fired for a query
+// text, parsed as the index parses it; each distinct text is parsed and
+// explained once. It is for hits Match gave without their terms: the
+// index keeps no query texts, and an owner that reads a hit's query from
+// its store anyway (the bot, for the chats it alerts) explains it then.
+// The function is not safe for concurrent use.
+func (x *Index) Explainer(a *alerts.Article) func(query string) []alerts.TermHit {
+	var d *Doc
+	explained := make(map[string][]alerts.TermHit)
+	return func(q string) []alerts.TermHit {
 		terms, done := explained[q]
 		if !done {
 			if d == nil {
@@ -247,9 +264,8 @@ func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 			}
 			explained[q] = terms
 		}
-		hits[i].Terms = terms
+		return terms
 	}
-	return hits
 }
 
 // Floor tokenizes articles as an Index does before it looks anything up:
