@@ -50,11 +50,11 @@ func (x *Index) settle() {
 	for tid := range x.post {
 		l := x.postList(uint32(tid), &one)
 		w := 0
-		for _, ent := range l {
-			e := old.at(ent &^ entryMulti)
+		for _, off := range l {
+			e := old.at(off)
 			if e[0]&hdrMoved != 0 {
 				if e[1]&movedTwin == 0 {
-					l[w] = e[1] | ent&entryMulti
+					l[w] = e[1]
 					w++
 				}
 				continue
@@ -80,7 +80,7 @@ func (x *Index) settle() {
 			order = append(order, n)
 			x.bodies.place(key, n)
 			e[0], e[1] = hdrMoved, n
-			l[w] = n | ent&entryMulti
+			l[w] = n
 			w++
 		}
 		if len(l) > 0 {
@@ -97,8 +97,8 @@ func (x *Index) settle() {
 	}
 	x.layOutLists(order)
 	x.dict.fit()
-	x.tcost = withRoom(x.tcost)
-	x.post = withRoom(x.post)
+	x.tcost = slices.Clip(slices.Clone(x.tcost))
+	x.post = slices.Clip(slices.Clone(x.post))
 	x.ids.reset(x.n + x.n/8)
 	for _, off := range order {
 		for _, id := range x.subscribers(x.ar.at(off), &oneID) {
@@ -127,12 +127,11 @@ func (x *Index) setPostings(tid uint32, l []uint32) {
 
 // layOutLists copies the posting lists, by term, and the subscriber lists,
 // in the order of the bodies, each into one block of memory, numbering
-// them anew. A long list gets an eighth more room in its block (see
-// withRoom); a list that outgrows its room moves out of the block.
+// them anew; a list that grows later moves out of its block.
 func (x *Index) layOutLists(order []uint32) {
 	total := 0
 	for _, l := range x.lists {
-		total += len(l) + room(len(l))
+		total += len(l)
 	}
 	block := make([]uint32, 0, total)
 	lists := make([][]uint32, 0, len(x.lists)-len(x.lfree))
@@ -143,15 +142,14 @@ func (x *Index) layOutLists(order []uint32) {
 		l := x.lists[v&postVal]
 		k := len(block)
 		block = append(block, l...)
-		block = block[:len(block)+room(len(l))]
 		x.post[tid] = v&^postVal | uint32(len(lists))
-		lists = append(lists, block[k:k+len(l):len(block)])
+		lists = append(lists, block[k:len(block):len(block)])
 	}
 	x.lists, x.lfree = lists, nil
 
 	total = 0
 	for _, l := range x.subLists {
-		total += len(l) + room(len(l))
+		total += len(l)
 	}
 	ids := make([]uint64, 0, total)
 	subLists := make([][]uint64, 0, len(x.subLists)-len(x.subFree))
@@ -160,29 +158,11 @@ func (x *Index) layOutLists(order []uint32) {
 		if e[1]&slotList == 0 {
 			continue
 		}
-		l := x.subLists[e[2]]
 		k := len(ids)
-		ids = append(ids, l...)
-		ids = ids[:len(ids)+room(len(l))]
+		ids = append(ids, x.subLists[e[2]]...)
 		e[2] = uint32(len(subLists))
-		subLists = append(subLists, ids[k:k+len(l):len(ids)])
+		subLists = append(subLists, ids[k:len(ids):len(ids)])
 	}
 	x.subLists, x.subFree = subLists, nil
 	x.aslab = nil
-}
-
-// room is the spare room a settled list of n gets: none for a short list,
-// an eighth for a long one, so that the adds that follow a load do not
-// copy the popular lists (a copy of thousands of IDs under the write lock
-// is what a new subscription would wait for).
-func room(n int) int {
-	if n < 64 {
-		return 0
-	}
-	return n / 8
-}
-
-// withRoom copies s into a slice with room() to grow.
-func withRoom[T any](s []T) []T {
-	return append(make([]T, 0, len(s)+max(64, len(s)/8)), s...)
 }

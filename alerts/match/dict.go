@@ -3,6 +3,7 @@ package match
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 )
 
 // fpSeed seeds the fingerprints of terms; fingerprints never leave the
@@ -117,10 +118,10 @@ func (d *dict) resize(size int) {
 	}
 }
 
-// fit sizes the table to what it holds, two thirds full, and the array
-// of fingerprints with an eighth to spare: after a load.
+// fit sizes the table to what it holds, two thirds full, and frees what
+// the term arrays hold beyond their length: after a load.
 func (d *dict) fit() {
-	d.fps = withRoom(d.fps)
+	d.fps = slices.Clip(slices.Clone(d.fps))
 	if size := max(1024, d.n*3/2); size < len(d.slots) {
 		d.resize(size)
 	}

@@ -21,9 +21,8 @@ func (s *mstate) termAt(tid uint32) *termSlot {
 	}
 }
 
-// sizeTerms empties the table and sizes it for an article of n words.
+// sizeTerms sizes the table for an article of n words.
 func (s *mstate) sizeTerms(n int) {
-	clear(s.tbloom[:])
 	b := uint8(6)
 	for 1<<b < n && b < 20 {
 		b++
@@ -54,16 +53,9 @@ func (s *mstate) growTerms() {
 }
 
 func (s *mstate) has(tid uint32, f uint32) bool {
-	if b := termBit(tid); s.tbloom[b>>6]&(1<<(b&63)) == 0 {
-		return false // most terms a program asks for are not in the article
-	}
 	t := s.termAt(tid)
 	return t.stamp>>sfBits == s.epoch && t.stamp&f != 0
 }
-
-// termBit is a term's bit in mstate.tbloom, a one-hash Bloom filter of
-// the article's terms (4,096 bits: a few percent full for most articles).
-func termBit(tid uint32) uint32 { return (tid * 0x85ebca6b) >> 20 }
 
 // eval runs a subscription's program against the stamps.
 func (s *mstate) eval(p []uint32) bool {

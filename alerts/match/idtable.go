@@ -43,19 +43,26 @@ func (x *Index) rehashIDs(n int) {
 // fillIDs places every subscriber of every body in the (empty) ids table.
 func (x *Index) fillIDs() {
 	var one [1]uint64
-	x.bodies.each(func(off uint32) {
+	for _, off := range x.bodies.slots {
+		if off <= offDead {
+			continue
+		}
 		for _, id := range x.subscribers(x.ar.at(off), &one) {
 			x.ids.place(idHash(id), off)
 		}
-	})
+	}
 }
 
 // rehashBodies rebuilds bodies with room for 2n of them.
 func (x *Index) rehashBodies(n int) {
-	old := x.bodies
+	old := x.bodies.slots
 	x.bodies.slots = nil
 	x.bodies.reset(x.growth() * n)
-	old.each(func(off uint32) { x.bodies.place(x.bodyKeyAt(off), off) })
+	for _, off := range old {
+		if off > offDead {
+			x.bodies.place(x.bodyKeyAt(off), off)
+		}
+	}
 }
 
 // growth is how much room a table gets when it grows: four times what it

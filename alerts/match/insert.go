@@ -147,7 +147,7 @@ func (x *Index) newBody(id uint64, c *compiled, table bool) uint32 {
 	}
 	e[0] = hdr
 	for _, tid := range c.anchors {
-		x.addPosting(tid, posting(off, len(c.anchors)))
+		x.addPosting(tid, off)
 	}
 	if !table {
 		return off
@@ -200,7 +200,7 @@ func (x *Index) removeBody(off uint32) {
 	e := x.ar.at(off)
 	anchors, _ := x.anchors(bodyProg(e))
 	for _, tid := range anchors {
-		x.removePosting(tid, posting(off, len(anchors)))
+		x.removePosting(tid, off)
 	}
 	x.bodies.delete(x.bodyKeyAt(off), func(o uint32) bool { return o == off })
 	if x.bodies.dead > x.bodies.n/2+64 {

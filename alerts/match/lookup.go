@@ -1,7 +1,5 @@
 package match
 
-import "slices"
-
 // lookup stamps the article's terms; called with the read lock held, it
 // yields every yieldEvery probes.
 func (x *Index) lookup(s *mstate) {
@@ -87,70 +85,49 @@ func (x *Index) yield() {
 
 // walk calls emit for every subscription the stamped article satisfies.
 // It holds the read lock and takes the candidates in batches of
-// yieldEvery: first their postings, then their headers (independent loads
-// the CPU overlaps), then the decisions; it yields to writers after each
-// batch. A body on several lists is decided once, by its per-slot stamp; a
-// body on one list comes up once, unless that list changed while the match
-// yielded halfway through it: the list is then walked again from the
-// start, passing over the postings already decided.
+// yieldEvery: first their offsets, then their slots (independent loads the
+// CPU overlaps), then the decisions; it yields to writers after each
+// batch. A posting list that changed meanwhile is walked again from the
+// start (the per-slot stamps keep each subscription to one decision).
 func (x *Index) walk(s *mstate, emit func(off uint32)) {
 	ti, i := 0, 0
-	s.done, s.skip = s.done[:0], s.skip[:0]
 	for ti < len(s.terms) {
 		c := s.cand[:0]
-		start := 0 // where the postings of term ti begin in c
 		// A batch is cut short when a writer waits.
 		for ti < len(s.terms) && len(c) < yieldEvery && (len(c) < yieldEvery/8 || x.wpend.Load() == 0) {
 			l := x.postList(s.terms[ti], &s.one)
 			for i < len(l) && len(c) < yieldEvery {
-				if len(s.skip) == 0 || !sortedHas(s.skip, l[i]) {
-					c = append(c, l[i])
-				}
+				c = append(c, l[i])
 				i++
 			}
 			if i >= len(l) {
 				ti, i = ti+1, 0
-				s.done, s.skip = s.done[:0], s.skip[:0]
-				start = len(c)
 			}
 		}
 		s.cand = c
-		hs, cs := s.chdr[:len(c)], s.cslot[:len(c)]
-		for k, ent := range c {
-			e := x.ar.at(ent &^ entryMulti)
-			hs[k], cs[k] = e[0], e[1]&slotMask
+		cs := s.cslot[:len(c)]
+		for k, off := range c {
+			cs[k] = x.ar.at(off)[1] & slotMask
 		}
-		for k, ent := range c {
-			if ent&entryMulti != 0 {
-				if s.seen[cs[k]] == s.epoch {
-					continue
-				}
-				s.seen[cs[k]] = s.epoch
+		for k, off := range c {
+			slot := cs[k]
+			if s.seen[slot] == s.epoch {
+				continue
 			}
-			off := ent &^ entryMulti
-			if hdr := hs[k]; hdr&hdrVerified != 0 || s.eval(x.ar.at(off)[bodyFixed:bodyFixed+hdr&maxProg]) {
+			s.seen[slot] = s.epoch
+			e := x.ar.at(off)
+			hdr := e[0]
+			if hdr&hdrVerified != 0 || s.eval(e[bodyFixed:bodyFixed+hdr&maxProg]) {
 				emit(off)
 			}
 		}
 		if ti < len(s.terms) {
-			if i > 0 {
-				s.done = append(s.done, c[start:]...)
-			}
 			gen := x.gen
 			x.yield()
 			s.fit(x)
-			if x.gen != gen && i > 0 {
+			if x.gen != gen {
 				i = 0
-				s.skip = append(s.skip, s.done...)
-				slices.Sort(s.skip)
-				s.done = s.done[:0]
 			}
 		}
 	}
-}
-
-// sortedHas reports whether the sorted list l has v.
-func sortedHas(l []uint32, v uint32) bool {
-	_, ok := slices.BinarySearch(l, v)
-	return ok
 }

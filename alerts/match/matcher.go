@@ -23,14 +23,13 @@ const yieldEvery = 64
 // article's terms, occurrence lists for phrase terms, per-slot dedup
 // stamps and a stem cache. It is not shared between goroutines.
 type mstate struct {
-	epoch  uint32
-	tt     []termSlot // the article's terms, by term ID (see termAt)
-	tbits  uint8      // len(tt) in use is 1<<tbits
-	tsave  []termSlot // the terms, while tt grows
-	tbloom [64]uint64 // see termBit
-	seen   []uint32   // per slot: epoch the subscription was last decided
-	occs   []occRec
-	terms  []uint32 // terms stamped for this article
+	epoch uint32
+	tt    []termSlot // the article's terms, by term ID (see termAt)
+	tbits uint8      // len(tt) in use is 1<<tbits
+	tsave []termSlot // the terms, while tt grows
+	seen  []uint32   // per slot: epoch the subscription was last decided
+	occs  []occRec
+	terms []uint32 // terms stamped for this article
 
 	toks     []tokRec
 	src      []uint64
@@ -44,11 +43,8 @@ type mstate struct {
 	sk    sourceKeyer
 	oneID [1]uint64 // a subscriber list of one
 	one   [1]uint32 // a posting list of one
-	cand  []uint32  // a batch of candidates: postings
-	chdr  []uint32  // and their headers
-	cslot []uint32  // and slots
-	done  []uint32  // postings decided of a list walk has not finished
-	skip  []uint32  // postings to pass over on walking that list again
+	cand  []uint32  // a batch of candidates: arena offsets
+	cslot []uint32  // and their slots
 }
 
 type occRec struct {
@@ -157,7 +153,6 @@ func (s *mstate) resolve(sf *surface) {
 func (s *mstate) fit(x *Index) {
 	if s.cslot == nil {
 		s.cand = make([]uint32, 0, yieldEvery)
-		s.chdr = make([]uint32, yieldEvery)
 		s.cslot = make([]uint32, yieldEvery)
 	}
 	if n := int(x.slots.next); len(s.seen) < n {
@@ -177,8 +172,6 @@ func (s *mstate) mark(tid uint32, f uint32, pos, end uint32, positional bool) {
 		}
 		*t = termSlot{tid: tid, stamp: s.epoch<<sfBits | f, head: -1}
 		s.terms = append(s.terms, tid)
-		b := termBit(tid)
-		s.tbloom[b>>6] |= 1 << (b & 63)
 	} else {
 		t.stamp |= f
 	}

@@ -4,9 +4,7 @@ import "math/bits"
 
 // offTable is an open-addressing hash table of arena offsets whose keys
 // live in the arena (a subscription ID among a body's subscribers, a
-// body's program): 4 bytes a slot, the offset and, in the bits above it,
-// four bits of the key's hash, which pass over most entries of other keys
-// without reading them from the arena. The caller hashes a key and tells
+// body's program): 4 bytes a slot. The caller hashes a key and tells
 // whether the entry at an offset holds it. Deletion leaves a tombstone;
 // the table is rebuilt by its owner (rehash) when tombstones and entries
 // fill seven eighths of it. Its size is any number, not a power of two, so
@@ -21,13 +19,7 @@ type offTable struct {
 const (
 	offEmpty = 0
 	offDead  = 1 // arena offsets start at 2
-	offMask  = entryMulti - 1
 )
-
-// offTag is the four bits of a hash a slot keeps above the offset (not
-// the top bits, which choose the home slot, nor the lowest, always 1 in a
-// body key).
-func offTag(h uint64) uint32 { return uint32(h>>1&15) << 28 }
 
 // home is the slot a hash starts probing at.
 func (t *offTable) home(h uint64) int {
@@ -40,15 +32,14 @@ func (t *offTable) find(h uint64, holds func(off uint32) bool) (uint32, bool) {
 	if t.n == 0 {
 		return 0, false
 	}
-	tag := offTag(h)
 	for i := t.home(h); ; {
-		switch v := t.slots[i]; v {
+		switch off := t.slots[i]; off {
 		case offEmpty:
 			return 0, false
 		case offDead:
 		default:
-			if v&^offMask == tag && holds(v&offMask) {
-				return v & offMask, true
+			if holds(off) {
+				return off, true
 			}
 		}
 		if i++; i == len(t.slots) {
@@ -68,11 +59,11 @@ func (t *offTable) place(h uint64, off uint32) {
 	for i := t.home(h); ; {
 		switch t.slots[i] {
 		case offEmpty:
-			t.slots[i] = off | offTag(h)
+			t.slots[i] = off
 			t.n++
 			return
 		case offDead:
-			t.slots[i] = off | offTag(h)
+			t.slots[i] = off
 			t.n++
 			t.dead--
 			return
@@ -88,14 +79,13 @@ func (t *offTable) delete(h uint64, holds func(off uint32) bool) bool {
 	if t.n == 0 {
 		return false
 	}
-	tag := offTag(h)
 	for i := t.home(h); ; {
-		switch v := t.slots[i]; v {
+		switch off := t.slots[i]; off {
 		case offEmpty:
 			return false
 		case offDead:
 		default:
-			if v&^offMask == tag && holds(v&offMask) {
+			if holds(off) {
 				t.slots[i] = offDead
 				t.n--
 				t.dead++
@@ -104,15 +94,6 @@ func (t *offTable) delete(h uint64, holds func(off uint32) bool) bool {
 		}
 		if i++; i == len(t.slots) {
 			i = 0
-		}
-	}
-}
-
-// each calls fn with every offset in the table.
-func (t *offTable) each(fn func(off uint32)) {
-	for _, v := range t.slots {
-		if v > offDead {
-			fn(v & offMask)
 		}
 	}
 }

@@ -51,26 +51,13 @@ func (x *Index) pairSet(fp uint64) {
 // lists; its top bits are the term's flags, which a match reads with it.
 // That keeps a term to 4 bytes instead of a 24-byte slice header and a
 // small allocation, and leaves the collector few pointers to scan.
-//
-// A posting is a body's offset, with entryMulti set if the body is on
-// more than one list (an OR of words): only those can come up twice in one
-// article, so only those need the per-match dedup stamp.
 const (
-	entryMulti     = 1 << 28
-	postVal        = postList - 1 // the posting or list index
+	postVal        = postList - 1 // the offset or list index
 	postList       = 1 << 29
 	postPositional = 1 << 30 // used in a phrase: occurrences are recorded
 	postBigram     = 1 << 31 // first word of an indexed bigram: probe pairs
 	postFlags      = postPositional | postBigram
 )
-
-// posting is the posting of the body at off with its number of anchors.
-func posting(off uint32, anchors int) uint32 {
-	if anchors > 1 {
-		return off | entryMulti
-	}
-	return off
-}
 
 func (x *Index) addPosting(tid, off uint32) {
 	fl := x.post[tid] & postFlags
