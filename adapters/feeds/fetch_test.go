@@ -160,10 +160,7 @@ func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
 	defer srv.Close()
 	f := newFetcher(FetchOptions{Timeout: time.Minute, ParseBytes: 4 << 20}, "")
 	timer := &manualTimer{}
-	f.afterFunc = func(_ time.Duration, fn func()) stallTimer {
-		timer.fn, timer.armed = fn, true
-		return timer
-	}
+	f.afterFunc = timer.start
 	gate := &signalGate{parseGate: f.parses, waiting: make(chan struct{}, 1)}
 	f.parses = gate
 	if err := gate.parseGate.Acquire(context.Background(), 4<<20); err != nil { // another document holds it all
@@ -205,9 +202,18 @@ func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
 
 // manualTimer is a stall timer that fires only when the test says.
 type manualTimer struct {
-	mu    sync.Mutex
-	fn    func()
-	armed bool
+	mu     sync.Mutex
+	fn     func()
+	armed  bool
+	resets int
+}
+
+// start is the fetcher's afterFunc: the timer runs from the request on.
+func (m *manualTimer) start(_ time.Duration, fn func()) stallTimer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fn, m.armed, m.resets = fn, true, 0
+	return m
 }
 
 func (m *manualTimer) Reset(time.Duration) bool {
@@ -215,7 +221,16 @@ func (m *manualTimer) Reset(time.Duration) bool {
 	defer m.mu.Unlock()
 	was := m.armed
 	m.armed = true
+	m.resets++
 	return was
+}
+
+// readingBody says whether a read of the body waits for the network: the
+// timer runs again after the answer's headers stopped it.
+func (m *manualTimer) readingBody() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.armed && m.resets > 0
 }
 
 func (m *manualTimer) Stop() bool {
