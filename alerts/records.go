@@ -1,6 +1,9 @@
 package alerts
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The records below are what the bot's delivery keeps in a store: the
 // outbox (Delivery), the delivery log (Sent) and alert buttons (Button).
@@ -114,4 +117,25 @@ type ArticleCommit struct {
 	Article Article
 	Story   Story
 	Planned []Delivery
+}
+
+// EditOfSent is the edit an alert delivery becomes when its alert was
+// already sent as sent: the story gained an outlet while its alert was on
+// the way, after planning had looked for a sent alert to edit (the delivery
+// reached the outbox after the send was logged, or replaced the queued
+// entry while it was being sent). Every store applies it, in Enqueue and
+// CompleteAll (see the bot's Outbox). The edit carries the alert as sent,
+// with the delivery's sources, as planning's own edits do, under the ID
+// sent.Key+":edit", so an edit queued twice is one. ok is false when there
+// is nothing to edit: not a single alert, the same sources, a dropped
+// alert, or one sent in a digest (no message ID; a digest is not edited).
+func EditOfSent(sent Sent, dl Delivery) (edit Delivery, ok bool) {
+	if dl.Kind != DeliverAlert || len(dl.Alerts) != 1 || sent.MessageID == "" || sent.Dropped != "" ||
+		slices.Equal(dl.Alerts[0].Sources, sent.Sources) {
+		return Delivery{}, false
+	}
+	al := sent.Alert
+	al.Sources = dl.Alerts[0].Sources
+	return Delivery{ID: sent.Key + ":edit", Kind: DeliverEdit, Target: sent.Target,
+		Alerts: []Alert{al}, MessageID: sent.MessageID, Created: dl.Created}, true
 }

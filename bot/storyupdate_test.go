@@ -17,6 +17,13 @@ import (
 // outlet the chat was shown.
 func TestAnUpdateDuringTheFirstSendBecomesItsEdit(t *testing.T) {
 	e := newEnv(t, func(o *bot.Options) { o.Clusterer = &joinStories{stories: map[string]*alerts.Story{}} })
+	updateDuringTheFirstSend(t, e, e.db)
+}
+
+// updateDuringTheFirstSend runs TestAnUpdateDuringTheFirstSendBecomesItsEdit
+// on e, whose bot keeps its state in st.
+func updateDuringTheFirstSend(t *testing.T, e *env, st bot.Store) {
+	t.Helper()
 	e.cmd(dm, "/subscribe ceasefire")
 	sending, release := make(chan struct{}), make(chan struct{})
 	e.sender.fail = func(_ alerts.Target, call int) error {
@@ -55,15 +62,15 @@ func TestAnUpdateDuringTheFirstSendBecomesItsEdit(t *testing.T) {
 	if title := got[1].msg.Alerts[0].Article.Title; title != a.Title {
 		t.Errorf("the edit shows %q, want the article the chat was alerted about", title)
 	}
-	s, err := e.db.Sent(alerts.DeliveryKey(dm.ID, "story-Geneva:"))
+	s, err := st.Sent(alerts.DeliveryKey(dm.ID, "story-Geneva:"))
 	if err != nil || !slices.Equal(s.Sources, []string{"Wire", "Globe"}) || s.MessageID != got[0].id {
 		t.Errorf("the delivery log: %+v, %v", s, err)
 	}
 	if why := e.cmd(dm, "/why"); !strings.Contains(why, "Globe") {
 		t.Errorf("/why does not name the second outlet:\n%s", why)
 	}
-	if n := e.pending(); n != 0 {
-		t.Errorf("%d deliveries left in the outbox", n)
+	if h, err := st.Head(dm.ID); err != nil || h.Count != 0 {
+		t.Errorf("%d deliveries left in the outbox (%v)", h.Count, err)
 	}
 }
 

@@ -28,7 +28,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			if getJSON(log, []byte(dl.ID), &sent) != nil {
 				continue
 			}
-			edit, ok := editOfSent(sent, dl)
+			edit, ok := alerts.EditOfSent(sent, dl)
 			if !ok {
 				continue
 			}
@@ -220,7 +220,7 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 // CompleteAll removes several deliveries sent as one message and logs
 // them, in one transaction. An alert whose queued entry was replaced while
 // it was being sent (its story gained an outlet) leaves an edit of the
-// message in its place (editOfSent).
+// message in its place (alerts.EditOfSent).
 func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
@@ -240,7 +240,7 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 		for _, q := range queued {
 			for _, r := range recs {
 				if len(q.Alerts) == 1 && q.Alerts[0].Key() == r.Key {
-					if e, ok := editOfSent(r, q); ok {
+					if e, ok := alerts.EditOfSent(r, q); ok {
 						edits = append(edits, e)
 					}
 				}
@@ -248,25 +248,6 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 		}
 		return enqueue(tx, edits)
 	})
-}
-
-// editOfSent is the edit an alert delivery becomes when its alert was
-// already sent as sent: the story gained an outlet while its alert was on
-// the way, after planning had looked for a sent alert to edit (the delivery
-// reached the outbox after the send was recorded, or replaced the queued
-// entry while it was being sent). The edit carries the alert as sent, with
-// the delivery's sources, as planning's own edits do. ok is false when
-// there is nothing to edit: the same sources, a dropped alert, or one sent
-// in a digest (no message ID; a digest is not edited).
-func editOfSent(sent alerts.Sent, dl alerts.Delivery) (alerts.Delivery, bool) {
-	if dl.Kind != alerts.DeliverAlert || len(dl.Alerts) != 1 || sent.MessageID == "" || sent.Dropped != "" ||
-		slices.Equal(dl.Alerts[0].Sources, sent.Sources) {
-		return alerts.Delivery{}, false
-	}
-	al := sent.Alert
-	al.Sources = dl.Alerts[0].Sources
-	return alerts.Delivery{ID: sent.Key + ":edit", Kind: alerts.DeliverEdit, Target: sent.Target,
-		Alerts: []alerts.Alert{al}, MessageID: sent.MessageID, Created: dl.Created}, true
 }
 
 // Reschedule stores a delivery's new attempt count, last error and

@@ -49,7 +49,9 @@
 // Commit writes the article's record (which the entries refer to), the
 // deliveries and the story before the keys that make the article seen (the
 // contract of bot.Articles.Commit); CompleteAll and Drop write the log
-// before removing the outbox entry; a target's queue index counts an entry
+// before removing the outbox entry, and an alert that meets its own send
+// (a story's update) has its edit (alerts.EditOfSent) queued before the
+// entry it replaces goes; a target's queue index counts an entry
 // before it is created and after it is removed, so a crash leaves an
 // over-count that Due mends (queue.go). Enqueue is idempotent by delivery
 // ID, deployment-wide, with compare-and-set on each key.

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -133,14 +134,24 @@ func (s *Store) locate(ctx context.Context, id string) (entryRecord, uint64, err
 }
 
 func (s *Store) logged(ctx context.Context, key string) (bool, error) {
-	_, err := s.sentLog.Get(ctx, "l."+key)
-	if err == nil {
-		return true, nil
-	}
+	_, done, err := s.sentEntry(ctx, key)
+	return done, err
+}
+
+// sentEntry reads an alert's log entry; done says whether there is one.
+// An entry that cannot be decoded counts as logged, with nothing to edit.
+func (s *Store) sentEntry(ctx context.Context, key string) (rec alerts.Sent, done bool, err error) {
+	e, err := s.sentLog.Get(ctx, "l."+key)
 	if isMissing(err) {
-		return false, nil
+		return rec, false, nil
 	}
-	return false, err
+	if err != nil {
+		return rec, false, err
+	}
+	if json.Unmarshal(e.Value(), &rec) != nil {
+		return alerts.Sent{}, true, nil
+	}
+	return rec, true, nil
 }
 
 // enqueueWorkers bounds the writes one Enqueue makes at once.
@@ -164,10 +175,11 @@ func parallel(n int, fn func(i int) error) error {
 }
 
 // Enqueue adds deliveries to the outbox, idempotent by ID across every
-// process: an alert already logged is skipped, a queued one is replaced in
-// place (keeping its Seq, Attempts and Created) with compare-and-set, and
-// new ones are counted in their target's index (one write per target),
-// then created. Targets are written side by side.
+// process: an alert already logged is skipped (or becomes the edit of its
+// message, alerts.EditOfSent, when it names other sources), a queued one
+// is replaced in place (keeping its Seq, Attempts and Created) with
+// compare-and-set, and new ones are counted in their target's index (one
+// write per target), then created. Targets are written side by side.
 func (s *Store) Enqueue(ds ...alerts.Delivery) error {
 	return s.enqueue(s.refs(), ds)
 }
@@ -209,15 +221,19 @@ func (s *Store) enqueueTarget(ctx context.Context, refs *articleRefs, t alerts.T
 		old         entryRecord
 		rev         uint64
 		found, done bool
+		edit        *alerts.Delivery // what a logged alert becomes
 	}
 	for range 50 {
 		looks := make([]look, len(left))
 		err := parallel(len(left), func(k int) error {
 			d := ds[left[k]]
 			if d.Kind == alerts.DeliverAlert {
-				done, err := s.logged(ctx, d.ID)
+				sent, done, err := s.sentEntry(ctx, d.ID)
 				if err != nil || done {
 					looks[k].done = done
+					if e, ok := alerts.EditOfSent(sent, d); ok {
+						looks[k].edit = &e
+					}
 					return err
 				}
 			}
@@ -234,6 +250,12 @@ func (s *Store) enqueueTarget(ctx context.Context, refs *articleRefs, t alerts.T
 		var fresh, again []int
 		for k, i := range left {
 			switch {
+			case looks[k].edit != nil:
+				// Sent already, as the story's update was on its way: the
+				// update goes in as the edit of the message instead.
+				ds[i] = *looks[k].edit
+				recs[i] = toRecord(ds[i], func(id string) bool { return refs.stored(ctx, id) })
+				again = append(again, i)
 			case looks[k].done:
 			case looks[k].found:
 				if err := s.replace(ctx, looks[k].old, looks[k].rev, recs[i]); conflict(err) {
@@ -295,8 +317,15 @@ func (s *Store) create(ctx context.Context, t alerts.TargetID, ds []alerts.Deliv
 		if ds[i].Kind == alerts.DeliverAlert {
 			// The alert may have been sent and logged between the check
 			// and the create (another process completing the same
-			// delivery): then this copy goes again.
-			if done, err := s.logged(ctx, ds[i].ID); err == nil && done {
+			// delivery): then this copy goes again, after the edit it
+			// becomes is queued (so a crash in between leaves the copy to
+			// send again, never the story's update lost).
+			if sent, done, err := s.sentEntry(ctx, ds[i].ID); err == nil && done {
+				if e, ok := alerts.EditOfSent(sent, ds[i]); ok {
+					if err := s.enqueue(s.refs(), []alerts.Delivery{e}); err != nil {
+						return err
+					}
+				}
 				if s.outbox.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL)) == nil {
 					gone[k] = true
 				}

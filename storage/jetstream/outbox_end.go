@@ -19,17 +19,19 @@ import (
 // CompleteAll logs deliveries sent as one message and removes them from
 // the outbox: the log first, so a crash in between leaves at most the
 // entry to send again (a duplicate of a send in flight), never an alert
-// unlogged and gone.
+// unlogged and gone. An entry leaves only at the revision read (see
+// complete), so a story's update that replaced it meanwhile is not lost.
 func (s *Store) CompleteAll(ids []string, recs []alerts.Sent) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	entries := make([]entryRecord, len(ids))
+	revs := make([]uint64, len(ids))
 	err := parallel(len(ids), func(i int) error {
-		r, _, err := s.locate(ctx, ids[i])
+		r, rev, err := s.locate(ctx, ids[i])
 		if err != nil {
 			return fmt.Errorf("complete %s: %w", ids[i], err)
 		}
-		entries[i] = r
+		entries[i], revs[i] = r, rev
 		return nil
 	})
 	if err != nil {
@@ -38,7 +40,71 @@ func (s *Store) CompleteAll(ids []string, recs []alerts.Sent) error {
 	if err := parallel(len(recs), func(i int) error { return s.putSent(ctx, recs[i]) }); err != nil {
 		return fmt.Errorf("complete: %w", err)
 	}
-	return s.removeEntries(ctx, entries)
+	gone := make([]bool, len(entries))
+	err = parallel(len(entries), func(i int) error {
+		err := s.complete(ctx, entries[i], revs[i], recs)
+		gone[i] = err == nil
+		return err
+	})
+	var left []entryRecord
+	for i, r := range entries {
+		if gone[i] {
+			left = append(left, r)
+		}
+	}
+	s.uncountEntries(ctx, left)
+	return err
+}
+
+// complete takes a sent entry out of the outbox if it is still at rev, as
+// CompleteAll read it. An entry replaced since (a story's update met its
+// send) is read again, and an alert whose queued sources now differ from
+// the ones sent leaves its edit (alerts.EditOfSent) queued before it goes:
+// with no transaction across the two keys, a crash in between leaves the
+// entry to send again besides the edit (a duplicate), never the update
+// lost, and a replay queues the same edit (its ID is the alert key and
+// ":edit").
+func (s *Store) complete(ctx context.Context, r entryRecord, rev uint64, recs []alerts.Sent) error {
+	t, id := r.Target, r.ID
+	for range 50 {
+		if e, ok := editOfCompleted(r, recs); ok {
+			if err := s.enqueue(s.refs(), []alerts.Delivery{e}); err != nil {
+				return fmt.Errorf("complete %s: %w", id, err)
+			}
+		}
+		key := s.entryKey(t, id)
+		err := s.outbox.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL))
+		if err == nil {
+			s.forget(id)
+			return nil
+		}
+		if !conflict(err) {
+			return fmt.Errorf("remove %s: %w", id, err)
+		}
+		r, rev, err = s.getEntry(ctx, t, id)
+		if errors.Is(err, alerts.ErrNotFound) {
+			return nil // removed meanwhile (dropped, moved)
+		}
+		if err != nil {
+			return fmt.Errorf("complete %s: %w", id, err)
+		}
+	}
+	return fmt.Errorf("complete %s: too much contention", id)
+}
+
+// editOfCompleted is the edit a completed alert entry leaves: the entry as
+// queued now, against the log entry of what was sent.
+func editOfCompleted(r entryRecord, recs []alerts.Sent) (alerts.Delivery, bool) {
+	if len(r.Alerts) != 1 {
+		return alerts.Delivery{}, false
+	}
+	key := r.Alerts[0].Key()
+	for _, rec := range recs {
+		if rec.Key == key {
+			return alerts.EditOfSent(rec, r.bare())
+		}
+	}
+	return alerts.Delivery{}, false
 }
 
 // removeEntries takes entries out of the outbox, the entries first and
@@ -55,6 +121,13 @@ func (s *Store) removeEntries(ctx context.Context, entries []entryRecord) error 
 	if err != nil {
 		return err
 	}
+	s.uncountEntries(ctx, entries)
+	return nil
+}
+
+// uncountEntries removes the items of removed entries from their targets'
+// indexes, one index write per target.
+func (s *Store) uncountEntries(ctx context.Context, entries []entryRecord) {
 	by := map[alerts.TargetID][]queueItem{}
 	for _, r := range entries {
 		by[r.Target] = append(by[r.Target], itemOf(r.Delivery))
@@ -62,7 +135,6 @@ func (s *Store) removeEntries(ctx context.Context, entries []entryRecord) error 
 	for t, items := range by {
 		s.uncount(ctx, t, items...)
 	}
-	return nil
 }
 
 // Reschedule stores a failed attempt's Attempts, LastError and NotBefore:

@@ -237,6 +237,9 @@ func TestOutboxOnThreeServers(t *testing.T) {
 		}
 	})
 
+	t.Run("story update meeting its send", func(t *testing.T) { testStoryUpdateMeetingItsSend(t, c) })
+	t.Run("story update racing its send", func(t *testing.T) { testStoryUpdateRacingItsSend(t, c) })
+
 	// A delivery another process queues in a partition this one holds is
 	// announced at once; this process's own writes are not.
 	t.Run("watch", func(t *testing.T) {

@@ -46,6 +46,17 @@ func toRecord(d alerts.Delivery, stored func(id string) bool) entryRecord {
 	return rec
 }
 
+// bare returns the delivery a record holds with its alerts but without
+// their articles: enough to compare its sources, not to send it.
+func (r entryRecord) bare() alerts.Delivery {
+	d := r.Delivery
+	d.Alerts = make([]alerts.Alert, len(r.Alerts))
+	for i, ea := range r.Alerts {
+		d.Alerts[i] = ea.Alert
+	}
+	return d
+}
+
 // articleRefs remembers, for one call, which articles the bucket holds.
 type articleRefs struct {
 	s *Store
