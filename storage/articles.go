@@ -32,7 +32,7 @@ func articleKeys(a *alerts.Article) [][]byte {
 func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 	var prev alerts.Article
 	var seen bool
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		arts := tx.Bucket(bArticles)
 		if a.ID != "" && arts.Get([]byte(a.ID)) != nil {
 			seen = true
@@ -110,7 +110,7 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 // GetArticle returns a stored article.
 func (d *DB) GetArticle(id string) (alerts.Article, error) {
 	var a alerts.Article
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
 	if err == alerts.ErrNotFound {
 		return a, notFound("article", id)
 	}
@@ -121,7 +121,7 @@ func (d *DB) GetArticle(id string) (alerts.Article, error) {
 // first.
 func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
 	var out []alerts.Article
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		arts := tx.Bucket(bArticles)
 		c := tx.Bucket(bArtTime).Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
@@ -139,7 +139,7 @@ func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
 // GetStory returns a stored story.
 func (d *DB) GetStory(id string) (alerts.Story, error) {
 	var s alerts.Story
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bStories), []byte(id), &s) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bStories), []byte(id), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("story", id)
 	}

@@ -41,7 +41,23 @@ func (d *DB) update(fn func(*bolt.Tx) error) error {
 		go d.commitLoop()
 	}
 	c.mu.Unlock()
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-d.damage.done:
+		// The commit loop may be stuck inside bbolt for good.
+		return d.damage.err
+	}
+}
+
+// view runs fn in a read transaction, guarded against damage.
+func (d *DB) view(fn func(*bolt.Tx) error) error {
+	return d.guard(func() error { return d.db.View(fn) })
+}
+
+// write runs fn in a write transaction of its own, guarded against damage.
+func (d *DB) write(fn func(*bolt.Tx) error) error {
+	return d.guard(func() error { return d.db.Update(fn) })
 }
 
 func (d *DB) commitLoop() {
@@ -65,10 +81,10 @@ var errSolo = errors.New("retry alone")
 
 func (d *DB) commitGroup(group []writeReq) {
 	if len(group) == 1 {
-		group[0].done <- d.db.Update(group[0].fn)
+		group[0].done <- d.write(group[0].fn)
 		return
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.write(func(tx *bolt.Tx) error {
 		for _, r := range group {
 			if err := r.fn(tx); err != nil {
 				return errSolo
@@ -76,13 +92,13 @@ func (d *DB) commitGroup(group []writeReq) {
 		}
 		return nil
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, ErrDamaged) {
 		for _, r := range group {
-			r.done <- nil
+			r.done <- err // all committed, or none ever will be
 		}
 		return
 	}
 	for _, r := range group {
-		r.done <- d.db.Update(r.fn)
+		r.done <- d.write(r.fn)
 	}
 }

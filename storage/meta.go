@@ -22,7 +22,7 @@ func metaBucket(key string) []byte {
 // GetMeta returns a small named value, or alerts.ErrNotFound.
 func (d *DB) GetMeta(key string) ([]byte, error) {
 	var out []byte
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(metaBucket(key)).Get([]byte(key))
 		if v == nil {
 			return notFound("value", key)

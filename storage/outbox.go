@@ -55,7 +55,7 @@ func (d *DB) Enqueue(ds ...bot.Delivery) error {
 // Pending returns up to limit outbox entries in the order they were queued.
 func (d *DB) Pending(limit int) ([]bot.Delivery, error) {
 	var out []bot.Delivery
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			var dl bot.Delivery
@@ -191,7 +191,7 @@ func (d *DB) Drop(id, reason string) error {
 // Sent returns the delivery log entry for an alert key.
 func (d *DB) Sent(key string) (bot.Sent, error) {
 	var s bot.Sent
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("delivery", key)
 	}
@@ -201,7 +201,7 @@ func (d *DB) Sent(key string) (bot.Sent, error) {
 // SentForStory returns the log entries of a story's alerts.
 func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
 	var out []bot.Sent
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		log := tx.Bucket(bLog)
 		prefix := append([]byte(story), 0)
 		c := tx.Bucket(bLogStory).Cursor()
@@ -219,7 +219,7 @@ func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
 // LastSent returns a target's newest delivered alert.
 func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
 	var s bot.Sent
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		key := tx.Bucket(bLogLast).Get([]byte(t))
 		if key == nil {
 			return alerts.ErrNotFound
@@ -297,7 +297,7 @@ func (d *DB) Button(token string) (bot.Button, error) {
 	if len(token) > 64 {
 		return b.Button, notFound("button", "")
 	}
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bButtons), []byte(token), &b) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bButtons), []byte(token), &b) })
 	if err == alerts.ErrNotFound {
 		return b.Button, notFound("button", token)
 	}

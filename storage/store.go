@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -63,6 +64,9 @@ type Options struct {
 	// ArticleBodyCap limits the stored body of an article (for /test);
 	// default 16 KiB.
 	ArticleBodyCap int
+	// Log receives what the store finds wrong with the file (damage, a
+	// meta page bbolt had to skip); nil discards it.
+	Log *slog.Logger
 }
 
 // DB is Herald's store. It implements bot.Store and is safe for concurrent
@@ -72,12 +76,16 @@ type DB struct {
 	commit  committer
 	path    string
 	bodyCap int
+	log     *slog.Logger
+	damage  damage
 }
 
 var _ bot.Store = (*DB)(nil)
 
 // Open opens or creates the database at path, creating the buckets and
-// running migrations. A second process gets ErrInUse, not a hang.
+// running migrations. A second process gets ErrInUse, not a hang. A
+// damaged file (cut short, a meta page written over) gets a *DamageError
+// before bbolt reads it.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
@@ -85,19 +93,71 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.ArticleBodyCap <= 0 {
 		opts.ArticleBodyCap = 16 << 10
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	brokenMeta, err := checkHeader(path)
 	if err != nil {
+		return nil, err
+	}
+	d := &DB{path: path, bodyCap: opts.ArticleBodyCap, log: opts.Log, damage: damage{done: make(chan struct{})}}
+	// bbolt reads the free list as it opens: keep its file to close should
+	// that panic on a damaged page.
+	var file *os.File
+	openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	err = d.guard(func() error {
+		var err error
+		d.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, OpenFile: openFile})
+		return err
+	})
+	if err != nil {
+		if d.db == nil && file != nil && d.Err() != nil {
+			file.Close()
+		}
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open database %s: %w (waited %s for its lock; stop the other process or use another file)", path, ErrInUse, opts.LockTimeout)
 		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	d := &DB{db: bdb, path: path, bodyCap: opts.ArticleBodyCap}
-	if err := d.db.Update(d.setup); err != nil {
-		bdb.Close()
+	if brokenMeta >= 0 {
+		if err := d.recheck(brokenMeta); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := d.update(d.setup); err != nil {
+		d.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// recheck examines the whole file when one of its meta pages is broken.
+// That happens when a crash cuts the writing of a meta page short, and
+// bbolt then reads the other one, a transaction older, safely; but it is
+// also what a file written over looks like. A file that passes the check
+// is used, with a warning.
+func (d *DB) recheck(brokenMeta int) error {
+	r, err := inspect(d.path, d.db)
+	if err != nil {
+		return err
+	}
+	if !r.OK() {
+		return &DamageError{Path: d.path, Problem: fmt.Sprintf("meta page %d is unusable, and so is more: %s", brokenMeta, r.Problems[0])}
+	}
+	d.log.Warn("A meta page of the database is unusable; the rest checks out, so Herald goes on from the transaction before it (a write cut short by a crash loses at most that one)",
+		"db", d.path, "page", brokenMeta)
+	return nil
 }
 
 func (d *DB) setup(tx *bolt.Tx) error {
@@ -128,14 +188,11 @@ func (d *DB) setup(tx *bolt.Tx) error {
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }
 
-// Close closes the database file.
-func (d *DB) Close() error { return d.db.Close() }
-
 // Backup writes a consistent copy of the database to w while it stays in
 // use (a hot backup), and returns the bytes written.
 func (d *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -171,7 +228,7 @@ func (d *DB) BackupFile(path string) (int64, error) {
 // SchemaVersion returns the stored schema version.
 func (d *DB) SchemaVersion() (int, error) {
 	var v int
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		if raw := tx.Bucket(bMeta).Get(keySchema); len(raw) == 8 {
 			v = int(binary.BigEndian.Uint64(raw))
 		}

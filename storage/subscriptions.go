@@ -15,7 +15,7 @@ import (
 // GetTarget returns a stored target.
 func (d *DB) GetTarget(id alerts.TargetID) (alerts.Target, error) {
 	var t alerts.Target
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bTargets), []byte(id), &t)
 	})
 	if err == alerts.ErrNotFound {
@@ -37,7 +37,7 @@ func (d *DB) PutTarget(t alerts.Target) error {
 // ListTargets returns every target, in ID order.
 func (d *DB) ListTargets() ([]alerts.Target, error) {
 	var out []alerts.Target
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bTargets).ForEach(func(_, v []byte) error {
 			var t alerts.Target
 			if err := jsonUnmarshal(v, &t); err != nil {
@@ -105,7 +105,7 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 // GetSubscription returns a stored subscription.
 func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 	var s alerts.Subscription
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bSubs), u64(id), &s)
 	})
 	if err == alerts.ErrNotFound {
@@ -132,7 +132,7 @@ func (d *DB) DeleteSubscription(id uint64) error {
 // ListSubscriptions returns a target's subscriptions, oldest first.
 func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error) {
 	var out []alerts.Subscription
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		subs := tx.Bucket(bSubs)
 		prefix := append([]byte(t), 0)
 		c := tx.Bucket(bSubsByTgt).Cursor()
@@ -151,13 +151,13 @@ func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error)
 // ForEachSubscription calls fn for every subscription in ID order. fn must
 // not call back into the store.
 func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
-	return d.db.View(func(tx *bolt.Tx) error {
+	return d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bSubs).ForEach(func(_, v []byte) error {
 			var s alerts.Subscription
 			if err := jsonUnmarshal(v, &s); err != nil {
 				return err
 			}
-			return fn(s)
+			return callOut(fn, s)
 		})
 	})
 }

@@ -25,7 +25,7 @@ type local struct {
 }
 
 func newLocal(dbPath string, out io.Writer, log *slog.Logger) (*local, error) {
-	db, err := storage.Open(dbPath, storage.Options{})
+	db, err := storage.Open(dbPath, storage.Options{Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) 
 // platforms and the HTTP server. started, if not nil, is called with the
 // HTTP server's address once it listens.
 func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpAddr string)) error {
-	db, err := storage.Open(cfg.DB, storage.Options{})
+	db, err := storage.Open(cfg.DB, storage.Options{Log: log.With("part", "storage")})
 	if err != nil {
 		return err
 	}
@@ -193,6 +193,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		// Damage found in use stops everything: bbolt cannot be trusted
+		// with another write.
+		select {
+		case <-gctx.Done():
+			return nil
+		case <-db.Damaged():
+			return db.Err()
+		}
+	})
 	articles := make(chan alerts.Article, 256)
 	g.Go(func() error { return b.Run(gctx, articles) })
 	g.Go(func() error {

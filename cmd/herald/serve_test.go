@@ -39,6 +39,9 @@ type service struct {
 	out    *bytes.Buffer
 	cp     *consolePlatform
 	stop   func() error
+	// ended is closed when serve returns, with its error in err.
+	ended chan struct{}
+	err   error
 }
 
 // startService runs serve in-process with the console as its platform.
@@ -61,31 +64,32 @@ func startService(t *testing.T, env map[string]string) *service {
 	cfg.extra = []platform{cp}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
-	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
-	s := &service{sender: snd, out: out, cp: cp, db: cfg.DB}
+	s := &service{sender: snd, out: out, cp: cp, db: cfg.DB, ended: make(chan struct{})}
+	go func() {
+		s.err = serve(ctx, cfg, log, func(a string) { addr <- a })
+		close(s.ended)
+	}()
 	select {
 	case s.addr = <-addr:
-	case err := <-done:
+	case <-s.ended:
 		cancel()
-		t.Fatalf("serve: %v", err)
+		t.Fatalf("serve: %v", s.err)
 	case <-time.After(20 * time.Second):
 		cancel()
 		t.Fatal("serve did not start")
 	}
 	var once sync.Once
-	var stopErr error
 	s.stop = func() error {
 		once.Do(func() {
 			cancel()
 			select {
-			case stopErr = <-done:
+			case <-s.ended:
 			case <-time.After(10 * time.Second):
 				t.Error("serve did not stop within 10 s")
 			}
 		})
-		return stopErr
+		return s.err
 	}
 	t.Cleanup(func() { s.stop() })
 	return s
