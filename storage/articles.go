@@ -146,6 +146,12 @@ func (d *DB) GetStory(id string) (alerts.Story, error) {
 	return s, err
 }
 
+// putStory stores a story. at is when it was last touched, if the story
+// does not say.
+func putStory(tx *bolt.Tx, s alerts.Story, at time.Time) error {
+	return putJSON(tx.Bucket(bStories), []byte(s.ID), s)
+}
+
 // Commit records an article, its story and its planned deliveries in one
 // transaction. A planned alert already in the delivery log is skipped: a
 // target never gets the same alert twice.
@@ -158,7 +164,7 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) er
 			return err
 		}
 		if s.ID != "" {
-			if err := putJSON(tx.Bucket(bStories), []byte(s.ID), s); err != nil {
+			if err := putStory(tx, s, a.Ingested); err != nil {
 				return err
 			}
 		}

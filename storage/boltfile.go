@@ -63,13 +63,13 @@ func parseMeta(b []byte) (boltMeta, error) {
 	if v := ne.Uint32(raw[4:]); v != boltVersion {
 		return m, fmt.Errorf("bbolt file format %d, not %d", v, boltVersion)
 	}
+	m = boltMeta{pageSize: ne.Uint32(raw[8:]), root: ne.Uint64(raw[16:]), seq: ne.Uint64(raw[24:]),
+		freelist: ne.Uint64(raw[32:]), hwm: ne.Uint64(raw[40:]), txid: ne.Uint64(raw[48:])}
 	h := fnv.New64a()
 	h.Write(raw[:56])
 	if h.Sum64() != ne.Uint64(raw[56:]) {
-		return m, errChecksum
+		return m, errChecksum // m as it reads, for a repair's last resort
 	}
-	m = boltMeta{pageSize: ne.Uint32(raw[8:]), root: ne.Uint64(raw[16:]), seq: ne.Uint64(raw[24:]),
-		freelist: ne.Uint64(raw[32:]), hwm: ne.Uint64(raw[40:]), txid: ne.Uint64(raw[48:])}
 	if m.pageSize < 1024 || m.pageSize&(m.pageSize-1) != 0 {
 		return m, fmt.Errorf("page size %d", m.pageSize)
 	}
@@ -82,6 +82,7 @@ type boltFile struct {
 	size     int64
 	pageSize int
 	metaErr  [2]error // why meta page 0 or 1 is unusable, nil if it is fine
+	metas    [2]boltMeta
 	meta     boltMeta // the meta bbolt uses: the valid one with the higher txid
 	valid    bool     // a meta page is valid
 }
@@ -128,7 +129,7 @@ func readBoltFile(f *os.File) (*boltFile, error) {
 			break // found it, or a meta page that is broken
 		}
 	}
-	bf.metaErr = [2]error{err0, err1}
+	bf.metaErr, bf.metas = [2]error{err0, err1}, [2]boltMeta{m0, m1}
 	switch {
 	case err0 == nil && (err1 != nil || m0.txid >= m1.txid):
 		bf.meta, bf.valid = m0, true
@@ -159,6 +160,25 @@ func (bf *boltFile) damage() (problem string, notBolt bool) {
 	return "", false
 }
 
+// trustBrokenMeta is a repair's last resort when neither meta page is
+// valid: a meta page whose only fault is its checksum is taken at its word
+// if what it says fits the file. It reports whether one did.
+func (bf *boltFile) trustBrokenMeta() bool {
+	best := -1
+	for i, m := range bf.metas {
+		fits := errors.Is(bf.metaErr[i], errChecksum) && m.pageSize >= 1024 && m.pageSize&(m.pageSize-1) == 0 &&
+			m.hwm <= uint64(bf.size)/uint64(m.pageSize) && m.root >= 2 && m.root < m.hwm
+		if fits && (best < 0 || m.txid > bf.metas[best].txid) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	bf.meta, bf.pageSize = bf.metas[best], int(bf.metas[best].pageSize)
+	return true
+}
+
 // brokenMeta names the meta page that is unusable while the other one is
 // fine, or returns -1.
 func (bf *boltFile) brokenMeta() int {
@@ -182,7 +202,7 @@ func (bf *boltFile) page(id uint64, want ...uint16) ([]byte, error) {
 	ps := int64(bf.pageSize)
 	var hdr [pageHeaderSize]byte
 	if _, err := bf.f.ReadAt(hdr[:], int64(id)*ps); err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+		return nil, readErr(id, err)
 	}
 	if got := ne.Uint64(hdr[0:]); got != id {
 		return nil, fmt.Errorf("page %d names itself %d", id, got)
@@ -200,9 +220,16 @@ func (bf *boltFile) page(id uint64, want ...uint16) ([]byte, error) {
 	}
 	buf := make([]byte, int64(overflow+1)*ps)
 	if _, err := bf.f.ReadAt(buf, int64(id)*ps); err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+		return nil, readErr(id, err)
 	}
 	return buf, nil
+}
+
+func readErr(id uint64, err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("page %d lies past the end of the file", id)
+	}
+	return fmt.Errorf("page %d: %w", id, err)
 }
 
 // element is one entry of a leaf page (a key and a value, or a nested

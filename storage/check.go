@@ -109,7 +109,7 @@ func inspect(path string, bdb *bolt.DB) (CheckReport, error) {
 	})
 	w.walkAll(func(bucket string, _ element) { r.Records[bucket]++ })
 	if _, err := w.freelist(); err != nil {
-		r.Problems = append(r.Problems, err.Error())
+		r.Problems = append(r.Problems, "free list: "+err.Error())
 	}
 	if !r.OK() || bdb == nil {
 		return r, nil // bbolt's check would stop on the same damage, inside bbolt

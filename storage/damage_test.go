@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,31 @@ func bucketPages(t *testing.T, path string, bucket []byte) []uint64 {
 		t.Fatalf("bucket %s has no pages of its own", bucket)
 	}
 	return pages
+}
+
+// leafPages returns the leaf pages of a bucket in a closed file, in order.
+func leafPages(t *testing.T, path string, bucket []byte) []uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bf, err := readBoltFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves []uint64
+	for _, id := range bucketPages(t, path, bucket) {
+		if _, err := bf.page(id, flagLeaf); err == nil {
+			leaves = append(leaves, id)
+		}
+	}
+	slices.Sort(leaves)
+	if len(leaves) < 3 {
+		t.Fatalf("bucket %s has %d leaf pages; the test needs more", bucket, len(leaves))
+	}
+	return leaves
 }
 
 // writeOver puts random bytes over whole pages of a closed file.

@@ -104,7 +104,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 			subs = append(subs, m.Sub)
 		}
 		b := storedButton{Button: bot.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
-		if err := putJSON(tx.Bucket(bButtons), []byte(rec.ButtonToken), b); err != nil {
+		if err := putButton(tx, rec.ButtonToken, b); err != nil {
 			return err
 		}
 	}
@@ -286,9 +286,13 @@ func (d *DB) PutButton(b bot.Button) (string, error) {
 	}
 	tok := tokenEnc.EncodeToString(raw[:])
 	err := d.update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bButtons), []byte(tok), storedButton{Button: b, Created: time.Now()})
+		return putButton(tx, tok, storedButton{Button: b, Created: time.Now()})
 	})
 	return tok, err
+}
+
+func putButton(tx *bolt.Tx, token string, b storedButton) error {
+	return putJSON(tx.Bucket(bButtons), []byte(token), b)
 }
 
 // Button resolves a button token.

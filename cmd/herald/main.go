@@ -10,6 +10,7 @@
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
 //	herald bench               the matcher's benchmark against brute force and regexps
 //	herald backup FILE         a hot copy of the database
+//	herald check [--repair] DB bbolt's consistency check; --repair saves what can be read
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched), 2 bad usage
 // or configuration.
@@ -38,7 +39,9 @@ Usage:
                                    try queries on article files and explain each match
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
-  herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald backup [--force] FILE     write a hot copy of the database (HERALD_DB)
+  herald check [--repair] [DB]     check the database for damage; --repair saves what
+                                   can still be read into a new file
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -62,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBench(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
