@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -188,16 +189,60 @@ func (d *DB) setup(tx *bolt.Tx) error {
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }
 
-// Backup writes a consistent copy of the database to w while it stays in
-// use (a hot backup), and returns the bytes written.
-func (d *DB) Backup(w io.Writer) (int64, error) {
+// Snapshot writes a consistent copy of the database to a temporary file
+// beside it, and returns it to be read from its start, with its length.
+// The read transaction lasts only while the copy is written to local disk:
+// bbolt cannot grow its map while a read transaction is open, so a copy
+// streamed straight to a client that stops reading would hold back every
+// write that needs more room. The file goes when the caller closes it (on
+// Linux it is out of the directory at once, so a crash leaves nothing).
+func (d *DB) Snapshot() (io.ReadCloser, int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(d.path), filepath.Base(d.path)+".backup-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("backup: a temporary copy beside the database: %w", err)
+	}
+	snap := &snapshot{File: f, removed: os.Remove(f.Name()) == nil}
 	var n int64
-	err := d.view(func(tx *bolt.Tx) error {
+	err = d.view(func(tx *bolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(w)
+		n, err = tx.WriteTo(f)
 		return err
 	})
-	return n, err
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, 0, fmt.Errorf("backup: a temporary copy beside the database: %w", err)
+	}
+	return snap, n, nil
+}
+
+// snapshot is Snapshot's temporary file, removed when closed if the system
+// would not remove it while open.
+type snapshot struct {
+	*os.File
+	removed bool
+}
+
+func (s *snapshot) Close() error {
+	err := s.File.Close()
+	if !s.removed {
+		os.Remove(s.Name())
+	}
+	return err
+}
+
+// Backup writes a consistent copy of the database to w while it stays in
+// use (a hot backup), and returns the bytes written. However slowly w
+// takes it, no write of the store waits (see Snapshot).
+func (d *DB) Backup(w io.Writer) (int64, error) {
+	f, _, err := d.Snapshot()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.Copy(w, f)
 }
 
 // BackupFile writes a hot copy to path atomically (temporary file, then
@@ -208,7 +253,12 @@ func (d *DB) BackupFile(path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	n, err := d.Backup(f)
+	var n int64
+	err = d.view(func(tx *bolt.Tx) error { // a local file: no reader to stall
+		var err error
+		n, err = tx.WriteTo(f)
+		return err
+	})
 	if err == nil {
 		err = f.Sync()
 	}

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -155,7 +158,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
-	mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db)))
+	mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db, log.With("part", "backup"))))
 	mux.Handle("/websub/", poller.Handler())
 	mux.Handle("GET /v1/sources.opml", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
@@ -222,6 +225,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			return nil
 		})
 	}
+	if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
+	defer os.Remove(addrFilePath(cfg.DB))
 	g.Go(func() error {
 		if started != nil {
 			started(ln.Addr().String())
@@ -260,14 +268,28 @@ func loadFeeds(path string) ([]string, error) {
 }
 
 // backupHandler serves a hot copy of the database (behind requireAdmin: a
-// backup holds every chat's data).
-func backupHandler(db *storage.DB) http.Handler {
+// backup holds every chat's data). The copy is made to a temporary file
+// first, so a client that reads slowly, or stops, holds back no write.
+func backupHandler(db *storage.DB, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A slow reader holds a read transaction open; bound it.
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Minute))
+		snap, n, err := db.Snapshot()
+		if err != nil {
+			log.Error("Backup failed", "err", err)
+			code := http.StatusInternalServerError
+			if errors.Is(err, syscall.ENOSPC) {
+				code = http.StatusInsufficientStorage
+			}
+			writeJSON(w, code, map[string]string{"error": err.Error()})
+			return
+		}
+		defer snap.Close()
+		// The copy takes disk space until it is sent: a client that stops
+		// reading is cut off after a while.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 		w.Header().Set("Content-Type", "application/octet-stream")
-		if _, err := db.Backup(w); err != nil {
-			fmt.Fprintln(os.Stderr, "backup:", err)
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		if _, err := io.Copy(w, snap); err != nil {
+			log.Warn("Backup not sent whole", "err", err)
 		}
 	})
 }
