@@ -24,7 +24,7 @@ func repairRow(t *testing.T, out, kind string) (saved, lost int) {
 func TestCheckAndRepairCommand(t *testing.T) {
 	for _, tc := range []struct {
 		damage string
-		// what the repair must save of the 200 subscriptions: all, or
+		// what the repair must save of the 100 subscriptions: all, or
 		// some with the rest counted lost
 		allSubs bool
 	}{
@@ -57,7 +57,7 @@ func TestCheckAndRepairCommand(t *testing.T) {
 				t.Error("the repair changed the damaged file")
 			}
 			saved, lost := repairRow(t, out.String(), "subscriptions")
-			if tc.allSubs && (saved != 200 || lost != 0) || !tc.allSubs && (saved+lost != 200 || saved == 0) {
+			if tc.allSubs && (saved != 100 || lost != 0) || !tc.allSubs && (saved+lost != 100 || saved == 0) {
 				t.Errorf("subscriptions saved %d, lost %d:\n%s", saved, lost, out.String())
 			}
 			if saved, _ := repairRow(t, out.String(), "targets"); saved != 1 {

@@ -30,13 +30,13 @@ func writeTestDB(t *testing.T) string {
 	if err := db.PutTarget(alerts.Target{ID: console.Target.ID, Kind: alerts.KindDM, Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 200 {
+	for i := range 100 {
 		if _, err := db.AddSubscription(alerts.Subscription{Target: console.Target.ID, Query: fmt.Sprint("topic", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now()
-	for i := range 300 {
+	for i := range 120 {
 		a := alerts.Article{ID: fmt.Sprint("a", i), URL: fmt.Sprint("https://example.com/", i), Title: "t",
 			Body: strings.Repeat("text ", 300), StoryID: fmt.Sprint("s", i), Ingested: now.Add(-time.Duration(i) * time.Minute)}
 		if err := db.Commit(a, alerts.Story{ID: a.StoryID, Created: a.Ingested, Updated: a.Ingested}, nil); err != nil {
@@ -61,7 +61,7 @@ var damages = []struct {
 		}
 	}},
 	{"garbage over some pages", func(t *testing.T, path string) {
-		// Every page that holds subscription 151 (the one in use, and
+		// Every page that holds subscription 51 (the one in use, and
 		// stale copies bbolt freed): the same damage whatever the layout.
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -72,7 +72,7 @@ var damages = []struct {
 		buf := make([]byte, ps)
 		hit := 0
 		for p := 2; (p+1)*ps <= len(data); p++ {
-			if !bytes.Contains(data[p*ps:(p+1)*ps], []byte(`"query":"topic150"`)) {
+			if !bytes.Contains(data[p*ps:(p+1)*ps], []byte(`"query":"topic50"`)) {
 				continue
 			}
 			for i := range buf {
@@ -82,7 +82,7 @@ var damages = []struct {
 			hit++
 		}
 		if hit == 0 {
-			t.Fatal("no page holds subscription 151")
+			t.Fatal("no page holds subscription 51")
 		}
 	}},
 	{"bad meta checksums", func(t *testing.T, path string) {
