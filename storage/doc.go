@@ -12,6 +12,7 @@
 //	subs_by_tgt target ID, 0, subscription ID → nothing (index)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
+//	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON)
 //	outbox      sequence (big-endian) → Delivery (JSON)
@@ -20,6 +21,22 @@
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
 //	buttons     token → Button (JSON)
+//	expiry      time (big-endian ns), kind, key → what pruning needs (stories, log, buttons)
+//	expiry_at   kind, key → its time in expiry
+//
+// # Pruning
+//
+// Prune walks art_time and expiry from their oldest entries up to the
+// cutoff, so each run costs what expired since the last one, and reads no
+// record: the indexes hold what it needs.
+//
+// # Damage
+//
+// Open reads the meta pages itself before bbolt maps the file and refuses
+// a file cut short or written over (a *DamageError). A panic inside bbolt
+// in use (a page that is not what it expects) becomes the same error, and
+// the DB refuses every later call. Check and Repair read a file page by
+// page with bounds checks, never through bbolt's map.
 //
 // # Transactions
 //

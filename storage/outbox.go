@@ -93,6 +93,9 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
 		return err
 	}
+	if err := setExpiry(tx, expLog, rec.Key, rec.At, logExpiryValue(string(rec.Target), rec.Story)); err != nil {
+		return err
+	}
 	if rec.Story != "" {
 		if err := tx.Bucket(bLogStory).Put(storyIndexKey(rec.Story, rec.Key), nil); err != nil {
 			return err
@@ -232,44 +235,6 @@ func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
 	return s, err
 }
 
-func (d *DB) pruneLog(before time.Time) (int, error) {
-	n, err := d.sweep(bLog, func(tx *bolt.Tx, k, v []byte) int {
-		var s struct { // the fields of bot.Sent that pruning needs
-			Key    string          `json:"key"`
-			Target alerts.TargetID `json:"target"`
-			Story  string          `json:"story"`
-			At     time.Time       `json:"at"`
-		}
-		if jsonUnmarshal(v, &s) != nil || !s.At.Before(before) {
-			return -1
-		}
-		tx.Bucket(bLog).Delete(k)
-		tx.Bucket(bLogStory).Delete(storyIndexKey(s.Story, s.Key))
-		last := tx.Bucket(bLogLast)
-		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
-			last.Delete([]byte(s.Target))
-		}
-		return 1
-	})
-	if err != nil {
-		return n, fmt.Errorf("prune delivery log: %w", err)
-	}
-	m, err := d.sweep(bButtons, func(tx *bolt.Tx, k, v []byte) int {
-		var b struct {
-			Created time.Time `json:"c"` // as storedButton
-		}
-		if jsonUnmarshal(v, &b) != nil || !b.Created.Before(before) {
-			return -1
-		}
-		tx.Bucket(bButtons).Delete(k)
-		return 1
-	})
-	if err != nil {
-		return n + m, fmt.Errorf("prune buttons: %w", err)
-	}
-	return n + m, nil
-}
-
 type storedButton struct {
 	bot.Button
 	Created time.Time `json:"c"`
@@ -292,7 +257,10 @@ func (d *DB) PutButton(b bot.Button) (string, error) {
 }
 
 func putButton(tx *bolt.Tx, token string, b storedButton) error {
-	return putJSON(tx.Bucket(bButtons), []byte(token), b)
+	if err := putJSON(tx.Bucket(bButtons), []byte(token), b); err != nil {
+		return err
+	}
+	return setExpiry(tx, expButton, token, b.Created, nil)
 }
 
 // Button resolves a button token.

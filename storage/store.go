@@ -18,8 +18,8 @@ import (
 	"github.com/herald-news/herald/bot"
 )
 
-// SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this code reads and writes (see migrations).
+const SchemaVersion = 2
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -40,22 +40,17 @@ var (
 	bLogStory  = []byte("log_story")
 	bLogLast   = []byte("log_last")
 	bButtons   = []byte("buttons")
+	bArtKeysOf = []byte("art_keys_of")
+	bExpiry    = []byte("expiry")
+	bExpiryAt  = []byte("expiry_at")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons}
+		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons,
+		bArtKeysOf, bExpiry, bExpiryAt}
 
-	keySchema = []byte("schema_version")
+	keySchema    = []byte("schema_version")
+	keyMigration = []byte("schema_migration") // how far a migration got
 )
-
-// Migration upgrades the database from version N-1 to N, where N is its
-// index in migrations plus one. It runs inside the opening transaction.
-type Migration func(tx *bolt.Tx) error
-
-// migrations[i] takes the schema from version i to i+1. Version 1 is the
-// first layout, created by Open itself.
-var migrations = []Migration{
-	func(tx *bolt.Tx) error { return nil },
-}
 
 // Options tune Open. The zero value is usable.
 type Options struct {
@@ -133,7 +128,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := d.update(d.setup); err != nil {
+	if err := d.setup(); err != nil {
 		d.Close()
 		if errors.Is(err, ErrDamaged) {
 			return nil, err
@@ -159,31 +154,6 @@ func (d *DB) recheck(brokenMeta int) error {
 	d.log.Warn("A meta page of the database is unusable; the rest checks out, so Herald goes on from the transaction before it (a write cut short by a crash loses at most that one)",
 		"db", d.path, "page", brokenMeta)
 	return nil
-}
-
-func (d *DB) setup(tx *bolt.Tx) error {
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("create bucket %s: %w", name, err)
-		}
-	}
-	meta := tx.Bucket(bMeta)
-	v := 0
-	if raw := meta.Get(keySchema); raw != nil {
-		if len(raw) != 8 {
-			return fmt.Errorf("schema version is malformed (%d bytes): not a herald database?", len(raw))
-		}
-		v = int(binary.BigEndian.Uint64(raw))
-	}
-	if v > len(migrations) || v < 0 {
-		return fmt.Errorf("schema version %d is newer than this herald understands (%d): upgrade herald", v, len(migrations))
-	}
-	for ; v < len(migrations); v++ {
-		if err := migrations[v](tx); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-		}
-	}
-	return meta.Put(keySchema, u64(uint64(v)))
 }
 
 // Path returns the file the database lives in.

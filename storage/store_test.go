@@ -85,7 +85,7 @@ func pendingIDs(t *testing.T, d *DB) []string {
 func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	d := openTest(t)
 	v, err := d.SchemaVersion()
-	if err != nil || v != SchemaVersion || SchemaVersion != 1 {
+	if err != nil || v != SchemaVersion || SchemaVersion != len(migrations) {
 		t.Fatalf("SchemaVersion() = %d, %v; want %d", v, err, SchemaVersion)
 	}
 	err = d.db.View(func(tx *bolt.Tx) error {
@@ -114,7 +114,7 @@ func TestReopenKeepsSchemaAndData(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = openTestAt(t, path, Options{})
-	if v, err := d.SchemaVersion(); err != nil || v != 1 {
+	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
 		t.Fatalf("after reopen SchemaVersion() = %d, %v", v, err)
 	}
 	if got, err := d.GetMeta("tg_offset"); err != nil || string(got) != "41" {
@@ -145,7 +145,7 @@ func TestOpenRefusesUnknownSchema(t *testing.T) {
 		raw  []byte
 		want []string
 	}{
-		{"future version", u64(SchemaVersion + 1), []string{"schema version 2", "upgrade herald"}},
+		{"future version", u64(SchemaVersion + 1), []string{fmt.Sprintf("schema version %d", SchemaVersion+1), "upgrade herald"}},
 		{"far future", u64(1 << 40), []string{"upgrade herald"}},
 		{"malformed stamp", []byte("v1"), []string{"malformed"}},
 	}
@@ -193,7 +193,7 @@ func TestPutMetaCannotOverwriteSchema(t *testing.T) {
 	if err := d.PutMeta("schema_version", u64(99)); err == nil {
 		t.Fatal("PutMeta(schema_version) succeeded")
 	}
-	if v, _ := d.SchemaVersion(); v != 1 {
+	if v, _ := d.SchemaVersion(); v != SchemaVersion {
 		t.Fatalf("SchemaVersion() = %d after PutMeta", v)
 	}
 }
@@ -335,7 +335,7 @@ func TestOpenLockedByAnotherProcess(t *testing.T) {
 
 	release()
 	d = openTestAt(t, path, Options{LockTimeout: time.Second})
-	if v, err := d.SchemaVersion(); err != nil || v != 1 {
+	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
 		t.Fatalf("after the helper exited: SchemaVersion() = %d, %v", v, err)
 	}
 }
@@ -472,7 +472,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	for _, path := range []string{streamed, copied} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			b := openTestAt(t, path, Options{})
-			if v, err := b.SchemaVersion(); err != nil || v != 1 {
+			if v, err := b.SchemaVersion(); err != nil || v != SchemaVersion {
 				t.Fatalf("backup SchemaVersion() = %d, %v", v, err)
 			}
 			if tg, err := b.GetTarget(tgA); err != nil || tg.Title != "Backup me" {

@@ -243,6 +243,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 		if err := log.Delete([]byte(oldKey)); err != nil {
 			return err
 		}
+		if err := delExpiry(tx, expLog, oldKey); err != nil {
+			return err
+		}
 		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
 			return err
 		}
@@ -257,6 +260,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 			continue // the new ID has its own entry for the story
 		}
 		if err := putJSON(log, []byte(s.Key), s); err != nil {
+			return err
+		}
+		if err := setExpiry(tx, expLog, s.Key, s.At, logExpiryValue(string(to), s.Story)); err != nil {
 			return err
 		}
 		if s.Story != "" {
