@@ -180,9 +180,25 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		b.runMaintenance(ctx)
 	}()
 	defer wg.Wait()
-	ingest := func(ctx context.Context, a alerts.Article) {
-		if _, _, err := b.Ingest(ctx, a); err != nil {
-			b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
+	ingest := func(ictx context.Context, a alerts.Article) {
+		// An article the store could not take (a full disk) is held and
+		// tried again while Herald runs: the feed that brought it counts
+		// it as seen, and would not bring it again. Meanwhile the feeds
+		// wait on the channel.
+		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+			_, _, err := b.Ingest(ictx, a)
+			var invalid invalidArticle
+			if err == nil || errors.As(err, &invalid) || !sleepCtx(ctx, wait) {
+				if err != nil {
+					b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
+				} else if wait > time.Second {
+					b.log.Info("Article stored after the store failed", "title", a.Title, "url", a.URL)
+				}
+				return
+			}
+			if wait == time.Second {
+				b.log.Warn("Article not stored; holding it and trying again", "title", a.Title, "url", a.URL, "err", err)
+			}
 		}
 	}
 	for {
@@ -258,10 +274,10 @@ const (
 // use: articles go through one at a time.
 func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResult, error) {
 	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
-		return "", Ingested, errors.New("article has neither title nor body")
+		return "", Ingested, invalidArticle("article has neither title nor body")
 	}
 	if a.ID == "" {
-		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
+		return "", Ingested, invalidArticle("article has no ID: adapters must clean articles before ingest")
 	}
 	b.ingestMu.Lock()
 	defer b.ingestMu.Unlock()
@@ -306,6 +322,12 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	}
 	return a.ID, Ingested, nil
 }
+
+// invalidArticle is why Ingest refuses an article for what it is, which no
+// retry changes (unlike a store that failed to write it).
+type invalidArticle string
+
+func (e invalidArticle) Error() string { return string(e) }
 
 // Wake makes the scheduler look at the outbox now.
 func (b *Bot) Wake() {

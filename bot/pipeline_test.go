@@ -3,12 +3,16 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage"
 )
 
 func TestOneAlertPerTargetNamingEverySubscriptionThatMatched(t *testing.T) {
@@ -587,3 +591,64 @@ func TestTopicsOfAChatSharePacing(t *testing.T) {
 		t.Fatalf("after the interval: %v, want both topics", got)
 	}
 }
+
+// refusingStore fails the first commits as a full disk does.
+type refusingStore struct {
+	*storage.DB
+	refuse atomic.Int32
+}
+
+func (s *refusingStore) Commit(a alerts.Article, st alerts.Story, planned []bot.Delivery) error {
+	if s.refuse.Add(-1) >= 0 {
+		return errors.New("commit article " + a.ID + ": file resize error: truncate herald.db: no space left on device")
+	}
+	return s.DB.Commit(a, st, planned)
+}
+
+// An article from a feed that the store cannot take (a full disk) is held
+// and tried again: its feed counts it as seen, and would not bring it
+// again.
+func TestRunHoldsAnArticleTheStoreRefused(t *testing.T) {
+	var logged strings.Builder
+	var logMu sync.Mutex
+	store := &refusingStore{}
+	e := newEnv(t, func(o *bot.Options) {
+		store.DB = o.Store.(*storage.DB)
+		store.refuse.Store(1)
+		o.Store = store
+		o.Log = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			return logged.Write(p)
+		}), nil))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := make(chan alerts.Article, 1)
+	done := make(chan struct{})
+	go func() { e.bot.Run(ctx, in); close(done) }()
+	a := article("Ceasefire", "talks resume")
+	in <- a
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := e.db.GetArticle(a.ID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refused article was never stored")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(in)
+	cancel()
+	<-done
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logged.String(), "no space left on device") || strings.Contains(logged.String(), "Article not ingested") {
+		t.Errorf("log: %s", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

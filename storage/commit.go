@@ -2,7 +2,10 @@ package storage
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -57,7 +60,19 @@ func (d *DB) view(fn func(*bolt.Tx) error) error {
 
 // write runs fn in a write transaction of its own, guarded against damage.
 func (d *DB) write(fn func(*bolt.Tx) error) error {
-	return d.guard(func() error { return d.db.Update(fn) })
+	err := d.guard(func() error { return d.db.Update(fn) })
+	if noRoom(err) {
+		return fmt.Errorf("database %s has no room to grow: %w; nothing of this write was stored; free disk space and Herald goes on", d.path, err)
+	}
+	return err
+}
+
+// noRoom reports whether a commit failed for want of disk space (or a
+// limit on the file's size or the user's quota). bbolt's error for a file
+// it could not grow does not wrap the system's.
+func noRoom(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) ||
+		strings.Contains(err.Error(), "file resize error"))
 }
 
 func (d *DB) commitLoop() {

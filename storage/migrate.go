@@ -58,9 +58,10 @@ func (d *DB) setup() error {
 	if err != nil {
 		return err
 	}
+	existing := v > 0 // a new file needs no word about its upgrade
 	for ; v < len(migrations); v++ {
 		start, steps := time.Now(), 0
-		if v > 0 {
+		if existing {
 			d.log.Info("Upgrading the database; this runs once", "db", d.path, "from", v, "to", v+1)
 		}
 		for {
@@ -87,7 +88,7 @@ func (d *DB) setup() error {
 				break
 			}
 		}
-		if v > 0 {
+		if existing {
 			d.log.Info("Database upgraded", "db", d.path, "version", v+1, "steps", steps, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
