@@ -63,6 +63,10 @@ type Options struct {
 	// Log receives what the store finds wrong with the file (damage, a
 	// meta page bbolt had to skip); nil discards it.
 	Log *slog.Logger
+	// NoSync skips the disk flushes of every commit. For benchmarks that
+	// measure growth, not durability: a crash may lose the last writes or
+	// damage the file.
+	NoSync bool
 }
 
 // DB is Herald's store. It implements bot.Store and is safe for concurrent
@@ -107,7 +111,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	err = d.guard(func() error {
 		var err error
-		d.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, OpenFile: openFile})
+		d.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, OpenFile: openFile, NoSync: opts.NoSync})
 		return err
 	})
 	if err != nil {
@@ -243,6 +247,15 @@ func (d *DB) BackupFile(path string) (int64, error) {
 		return 0, fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return n, nil
+}
+
+// Size returns the bytes of the file in use: the pages of the last
+// transaction. The file itself does not shrink: pages freed by pruning are
+// reused.
+func (d *DB) Size() (int64, error) {
+	var n int64
+	err := d.view(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n, err
 }
 
 // SchemaVersion returns the stored schema version.
