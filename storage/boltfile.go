@@ -87,8 +87,25 @@ type boltFile struct {
 	valid    bool     // a meta page is valid
 }
 
-// readBoltFile reads the meta pages of f. Damage is in the result (see
-// damage); the error is for failing to read at all.
+// openBoltFile opens the file at path for reading and reads its meta
+// pages. Damage is in the result (see damage); the error is for failing to
+// read at all. The caller closes it.
+func openBoltFile(path string) (*boltFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	bf, err := readBoltFile(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return bf, nil
+}
+
+// Close closes the file.
+func (bf *boltFile) Close() error { return bf.f.Close() }
+
 func readBoltFile(f *os.File) (*boltFile, error) {
 	st, err := f.Stat()
 	if err != nil {

@@ -79,15 +79,11 @@ func openReadOnly(path string) (*bolt.DB, error) {
 // be nil when bbolt cannot open the file).
 func inspect(path string, bdb *bolt.DB) (CheckReport, error) {
 	r := CheckReport{Path: path, Records: map[string]int{}}
-	f, err := os.Open(path)
+	bf, err := openBoltFile(path)
 	if err != nil {
 		return r, fmt.Errorf("check %s: %w", path, err)
 	}
-	defer f.Close()
-	bf, err := readBoltFile(f)
-	if err != nil {
-		return r, fmt.Errorf("check %s: %w", path, err)
-	}
+	defer bf.Close()
 	r.Size, r.PageSize, r.Pages = bf.size, bf.pageSize, bf.meta.hwm
 	if bf.size == 0 {
 		r.Problems = append(r.Problems, "the file is empty")

@@ -34,18 +34,14 @@ func (e *DamageError) Unwrap() error { return ErrDamaged }
 // page that is broken while the other is fine (-1 if none), which bbolt
 // reads past, going back one transaction.
 func checkHeader(path string) (brokenMeta int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return -1, nil // bbolt creates it
-		}
-		return -1, fmt.Errorf("open database %s: %w", path, err)
+	bf, err := openBoltFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return -1, nil // bbolt creates it
 	}
-	defer f.Close()
-	bf, err := readBoltFile(f)
 	if err != nil {
 		return -1, fmt.Errorf("open database %s: %w", path, err)
 	}
+	defer bf.Close()
 	if bf.size == 0 {
 		return -1, nil // new: bbolt writes its header
 	}

@@ -75,15 +75,11 @@ func filledDB(t *testing.T) string {
 // bucketPages returns the pages of a bucket's tree in a closed file.
 func bucketPages(t *testing.T, path string, bucket []byte) []uint64 {
 	t.Helper()
-	f, err := os.Open(path)
+	bf, err := openBoltFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	bf, err := readBoltFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer bf.Close()
 	w := newWalker(bf, func(b string, err error) { t.Fatalf("bucket %s: %v", b, err) })
 	var value []byte
 	w.bucket("(root)", nil, func(e element) {
@@ -108,15 +104,11 @@ func bucketPages(t *testing.T, path string, bucket []byte) []uint64 {
 // leafPages returns the leaf pages of a bucket in a closed file, in order.
 func leafPages(t *testing.T, path string, bucket []byte) []uint64 {
 	t.Helper()
-	f, err := os.Open(path)
+	bf, err := openBoltFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	bf, err := readBoltFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer bf.Close()
 	var leaves []uint64
 	for _, id := range bucketPages(t, path, bucket) {
 		if _, err := bf.page(id, flagLeaf); err == nil {

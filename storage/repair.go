@@ -142,15 +142,11 @@ func Repair(src, dst string) (RepairReport, error) {
 	if lock != nil {
 		defer lock.Close()
 	}
-	f, err := os.Open(src)
+	bf, err := openBoltFile(src)
 	if err != nil {
 		return report, fmt.Errorf("repair %s: %w", src, err)
 	}
-	defer f.Close()
-	bf, err := readBoltFile(f)
-	if err != nil {
-		return report, fmt.Errorf("repair %s: %w", src, err)
-	}
+	defer bf.Close()
 	if problem, notBolt := bf.damage(); notBolt || (!bf.valid && !bf.trustBrokenMeta()) {
 		return report, fmt.Errorf("repair %s: %s: nothing can be read from it; restore a backup", src, problem)
 	}
