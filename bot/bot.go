@@ -102,6 +102,7 @@ type Bot struct {
 	subs     map[uint64]subInfo
 	wake     chan struct{}
 	cmdRate  *userRate
+	commands commandIndex
 }
 
 // New builds a Bot. Call Load before Run so the matcher knows the stored
@@ -134,6 +135,7 @@ func New(o Options) (*Bot, error) {
 		subs: map[uint64]subInfo{},
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,143 @@ func TestSourcesInForumTopics(t *testing.T) {
 	}
 	if r := say(general, "/sources remove 1"); !strings.Contains(r, "Removed") {
 		t.Errorf("removing from the forum's General topic: %q", r)
+	}
+}
+
+// One table drives dispatch, /help and the platforms' menus: every command
+// in it answers, /help names each one, its aliases run it, and its names
+// and descriptions fit both platforms' rules.
+func TestCommandTable(t *testing.T) {
+	e := newEnv(t)
+	help := e.cmd(dm, "/help")
+	name := regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	seen := map[string]bool{}
+	for _, sp := range bot.CommandSpecs() {
+		for _, n := range append([]string{sp.Name}, sp.Aliases...) {
+			if !name.MatchString(n) || seen[n] {
+				t.Errorf("/%s: a name Telegram and Discord refuse, or a second command by that name", n)
+			}
+			seen[n] = true
+			if got, ok := bot.FindCommand(n); !ok || got.Name != sp.Name {
+				t.Errorf("FindCommand(%q) = %q, %v", n, got.Name, ok)
+			}
+			if r := e.cmd(dm, "/"+n); strings.Contains(r, "I don't know") || r == "" {
+				t.Errorf("/%s: %q", n, r)
+			}
+		}
+		if !strings.Contains(help, "\n/"+sp.Name) {
+			t.Errorf("/help does not list /%s:\n%s", sp.Name, help)
+		}
+		if d := []rune(sp.Description); len(d) == 0 || len(d) > 100 {
+			t.Errorf("/%s: description of %d characters, want 1-100", sp.Name, len(d))
+		}
+		for _, o := range sp.Options {
+			if !name.MatchString(o.Name) || len([]rune(o.Description)) > 100 {
+				t.Errorf("/%s option %q: a name or description Discord refuses", sp.Name, o.Name)
+			}
+		}
+	}
+	sources, _ := bot.FindCommand("sources")
+	if got := sources.Line(map[string]string{"remove": " 3 ", "add": "", "other": "x"}); got != "/sources remove 3" {
+		t.Errorf("Line = %q", got)
+	}
+}
+
+// Every setting command saves and replans through one helper: an alert
+// held by quiet hours goes out as soon as they are switched off, and /list
+// says what is held meanwhile.
+func TestQuietOffReleasesHeldAlerts(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	e.cmd(dm, "/timezone Europe/Kyiv") // 12:00 UTC is 14:00 in Kyiv
+	e.cmd(dm, "/quiet 13:00-15:30")
+	e.ingest(article("Ceasefire one", "ceasefire"))
+	e.ingest(article("Ceasefire two", "ceasefire"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 0 {
+		t.Fatalf("sent %d during quiet hours", n)
+	}
+	if r := e.cmd(dm, "/list"); !strings.Contains(r, "2 alerts held until Wed 15:30 EET") {
+		t.Errorf("/list while alerts are held:\n%s", r)
+	}
+	if r := e.cmd(dm, "/quiet off"); !strings.Contains(r, "Quiet hours off") {
+		t.Fatalf("/quiet off: %q", r)
+	}
+	e.drain()
+	got := e.sender.sent()
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest || len(got[0].msg.Alerts) != 2 {
+		t.Fatalf("after /quiet off want the two held alerts as one digest, got %+v", got)
+	}
+	if r := e.cmd(dm, "/list"); strings.Contains(r, "held") {
+		t.Errorf("/list once nothing is held:\n%s", r)
+	}
+}
+
+// flakyStore fails DeleteSubscription for the subscriptions in fail.
+type flakyStore struct {
+	bot.Store
+	fail map[uint64]bool
+}
+
+func (f *flakyStore) DeleteSubscription(id uint64) error {
+	if f.fail[id] {
+		return errors.New("disk full")
+	}
+	return f.Store.DeleteSubscription(id)
+}
+
+// /unsubscribe all says truthfully what it removed and what it could not,
+// and what it could not remove still delivers, as /list still shows it.
+func TestUnsubscribeAllReportsWhatFailed(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Store = &flakyStore{Store: o.Store, fail: map[uint64]bool{2: true}} })
+	for _, q := range []string{"alpha", "bravo", "charlie"} {
+		e.cmd(dm, "/subscribe "+q)
+	}
+	r := e.cmd(dm, "/unsubscribe all")
+	for _, want := range []string{"Unsubscribed from 2 of 3 topics", "#2 bravo", "try /unsubscribe all again"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("/unsubscribe all with a failing store lacks %q:\n%s", want, r)
+		}
+	}
+	if l := e.cmd(dm, "/list"); !strings.Contains(l, "#2  bravo") || strings.Contains(l, "alpha") {
+		t.Errorf("/list after a partial /unsubscribe all:\n%s", l)
+	}
+	e.ingest(article("Bravo team wins", "bravo"))
+	e.drain()
+	if n := len(e.sender.sent()); n != 1 {
+		t.Errorf("the subscription that could not be removed delivered %d alerts, want 1", n)
+	}
+}
+
+// /why N explains the Nth latest alert in the chat, 1 the newest; a number
+// past them, or anything else, lists the recent alerts with their numbers.
+func TestWhyNExplainsTheNthLatestAlert(t *testing.T) {
+	e := newEnv(t)
+	e.cmd(dm, "/subscribe ceasefire")
+	for _, title := range []string{"Ceasefire one", "Ceasefire two", "Ceasefire three"} {
+		e.clock.Add(time.Minute)
+		e.ingest(article(title, "the ceasefire holds"))
+		e.drain()
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"/why", "“Ceasefire three”"},
+		{"/why 1", "“Ceasefire three”"},
+		{"/why 2", "“Ceasefire two”"},
+		{"/why #3", "“Ceasefire one”"},
+	} {
+		if r := e.cmd(dm, tc.text); !strings.Contains(r, tc.want) || !strings.Contains(r, "was sent because") {
+			t.Errorf("%s: %q, want the alert %s explained", tc.text, r, tc.want)
+		}
+	}
+	for _, text := range []string{"/why 4", "/why 0", "/why latest"} {
+		r := e.cmd(dm, text)
+		for _, want := range []string{"1. Ceasefire three", "2. Ceasefire two", "3. Ceasefire one", "/why 2"} {
+			if !strings.Contains(r, want) {
+				t.Errorf("%s lacks %q:\n%s", text, want, r)
+			}
+		}
+	}
+	if r := e.cmd(channel, "/why 2"); !strings.Contains(r, "No alert has been sent here yet") {
+		t.Errorf("/why 2 where nothing was sent: %q", r)
 	}
 }

@@ -2,15 +2,35 @@
 // from ingest to a planned delivery, the scheduler that sends the outbox to
 // the platforms, and the chat commands every platform shares.
 //
-// It owns the interfaces it needs (Store, Sender, ArticleSource, Clusterer,
-// Catalog, in ports.go); storage and the adapters implement them, and only
-// cmd/herald knows every package.
+// It owns the interfaces it needs. The store is five roles in store.go
+// (Subscriptions, Articles, Outbox, DeliveryLog, Pruner; Store composes
+// them), each documenting what an implementation must guarantee; the
+// records they keep (alerts.Delivery, alerts.Sent, alerts.Button) live in
+// package alerts, so storage implements the roles without importing this
+// package. Sender, ArticleSource, Clusterer and Catalog are in ports.go.
+// storage and the adapters implement them, and only cmd/herald knows every
+// package.
 //
 // # Pipeline
 //
-//	ingest → dedupe → story → match → plan → outbox (one bbolt commit) → send → log
+//	ingest → dedupe → story → match → plan → outbox (one Commit) → send → log
 //
 // An article seen before (same ID, GUID, canonical URL or content) raises
 // nothing. Each target gets at most one alert per story; a story that gains
 // sources edits the alerts already sent instead of posting again.
+//
+// # Commands
+//
+// One table of CommandSpecs (specs.go) names every command with its
+// aliases, options, help and handler. HandleCommand dispatches through it
+// (commands.go), /help is written from it, and the adapters register it as
+// their menus (Telegram's setMyCommands, Discord's application commands,
+// whose options CommandSpec.Line turns back into the text form). The
+// handlers live by job: subscriptions.go (/subscribe, /unsubscribe,
+// /list), explain.go (/test, /why), settings.go (/mute, /digest, /quiet,
+// /timezone, /previews; every change goes through saveSettings, which
+// replans held alerts), sources.go and buttons.go. Each command keeps its
+// replies in one struct beside its handler (subscribeText, whyText, …).
+// When a chat's alerts may go out (quiet hours, digest times) is in
+// quiethours.go.
 package bot

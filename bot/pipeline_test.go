@@ -164,7 +164,7 @@ func TestHourlyDigestCollectsAlerts(t *testing.T) {
 	e.clock.Add(time.Hour)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest || len(got[0].msg.Alerts) != 3 {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest || len(got[0].msg.Alerts) != 3 {
 		t.Fatalf("want one digest of 3 alerts, got %+v", got)
 	}
 	if e.pending() != 0 {
@@ -188,7 +188,7 @@ func TestQuietHoursHoldAlertsUntilTheyEnd(t *testing.T) {
 	e.clock.Add(90 * time.Minute)
 	e.drain()
 	got := e.sender.sent()
-	if len(got) != 1 || got[0].msg.Kind != bot.DeliverDigest {
+	if len(got) != 1 || got[0].msg.Kind != alerts.DeliverDigest {
 		t.Fatalf("after quiet hours want one digest, got %+v", got)
 	}
 }
@@ -598,7 +598,7 @@ type refusingStore struct {
 	refuse atomic.Int32
 }
 
-func (s *refusingStore) Commit(a alerts.Article, st alerts.Story, planned []bot.Delivery) error {
+func (s *refusingStore) Commit(a alerts.Article, st alerts.Story, planned []alerts.Delivery) error {
 	if s.refuse.Add(-1) >= 0 {
 		return errors.New("commit article " + a.ID + ": file resize error: truncate herald.db: no space left on device")
 	}

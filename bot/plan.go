@@ -20,7 +20,7 @@ type subInfo struct {
 // plan turns the matches of one article into deliveries: one per target
 // and story, an edit where a target already has this story's alert, held
 // for digests and quiet hours, nothing while muted.
-func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.Time) ([]Delivery, error) {
+func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.Time) ([]alerts.Delivery, error) {
 	hits := b.matcher.Match(a)
 	byTarget := map[alerts.TargetID][]alerts.Match{}
 	for _, h := range hits {
@@ -30,7 +30,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		}
 		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms})
 	}
-	var out []Delivery
+	var out []alerts.Delivery
 	handled := map[alerts.TargetID]bool{}
 	// A chat newly reached by this article sees this article: it is the
 	// one whose words matched.
@@ -50,7 +50,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 			}
 			al := s.Alert
 			al.Sources = story.Sources
-			out = append(out, Delivery{ID: s.Key + ":edit", Kind: DeliverEdit, Target: s.Target,
+			out = append(out, alerts.Delivery{ID: s.Key + ":edit", Kind: alerts.DeliverEdit, Target: s.Target,
 				Alerts: []alerts.Alert{al}, MessageID: s.MessageID, Created: now})
 		}
 	}
@@ -71,7 +71,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		}
 		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: byTarget[tid], Sources: story.Sources}
 		hold := holdUntil(t.Settings, now)
-		out = append(out, Delivery{ID: al.Key(), Kind: DeliverAlert, Target: tid, Alerts: []alerts.Alert{al},
+		out = append(out, alerts.Delivery{ID: al.Key(), Kind: alerts.DeliverAlert, Target: tid, Alerts: []alerts.Alert{al},
 			Created: now, NotBefore: hold, Held: !hold.IsZero()})
 	}
 	return out, nil

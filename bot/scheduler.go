@@ -49,7 +49,7 @@ const maxDigestItems = 20
 
 // ShutdownGrace is how long sends in flight may still finish after the
 // bot is told to stop; then they are cancelled (and sent again on the next
-// start), so the process exits within DESIGN's 5 seconds.
+// start), so the process exits within 5 seconds of being told to stop.
 const ShutdownGrace = 2 * time.Second
 
 // MaxAttempts bounds the retries of a delivery that keeps failing with an
@@ -109,21 +109,24 @@ func (ps *platformState) admit(ctx context.Context) bool {
 
 // targetState is one chat's queue and pacing.
 type targetState struct {
-	queue    []Delivery // by outbox order
-	lastSent time.Time  // fairness: least recently served first
+	queue    []alerts.Delivery // by outbox order
+	lastSent time.Time         // fairness: least recently served first
 	inFlight bool
 	// staged is the queue a reload read for this target while its send
 	// was in flight; finish takes it up (hasStaged), minus what settled
 	// since. Reloading everything again after each such send instead kept
 	// a busy outbox reloading four times a second, each a full decode.
-	staged    []Delivery
+	staged    []alerts.Delivery
 	hasStaged bool
 }
 
 // scheduler keeps the outbox in memory, reloading it from the store when
 // new deliveries arrive, and runs one dispatcher per platform.
 type scheduler struct {
-	b         *Bot
+	b *Bot
+	// outbox is the store as the delivery path uses it: its reads and
+	// writes of queued deliveries (and of their log entries) go through it.
+	outbox    Outbox
 	mu        sync.Mutex
 	platforms map[alerts.Platform]*platformState
 	targets   map[alerts.TargetID]*targetState
@@ -176,11 +179,11 @@ func (s *scheduler) resumePacing(id alerts.TargetID, ts *targetState) {
 type settledEntry struct {
 	at      time.Time
 	done    bool
-	updated Delivery
+	updated alerts.Delivery
 }
 
 func (b *Bot) newScheduler() *scheduler {
-	s := &scheduler{b: b, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
+	s := &scheduler{b: b, outbox: b.store, platforms: map[alerts.Platform]*platformState{}, targets: map[alerts.TargetID]*targetState{},
 		settled: map[string]settledEntry{}, sendCtx: context.Background(), start: b.now(),
 		chatNext: map[alerts.TargetID]time.Time{}, chatBusy: map[alerts.TargetID]int{}}
 	for p, snd := range b.senders {
@@ -213,11 +216,11 @@ func (ps *platformState) poke() {
 // reload replaces the queues of targets not in flight with the outbox.
 func (s *scheduler) reload() error {
 	unwritten := s.retryRecords()
-	pending, err := s.b.store.Pending(1 << 30)
+	pending, err := s.outbox.Pending(1 << 30)
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
 	}
-	byTarget := map[alerts.TargetID][]Delivery{}
+	byTarget := map[alerts.TargetID][]alerts.Delivery{}
 	depth := map[alerts.Platform]int{}
 	s.mu.Lock()
 	for id, e := range s.settled {
@@ -390,7 +393,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 	}
 	bestTS.inFlight = true
 	s.chatBusy[best.Chat()]++
-	var due []Delivery
+	var due []alerts.Delivery
 	for _, d := range bestTS.queue {
 		if !d.NotBefore.After(now) {
 			due = append(due, d)
@@ -424,7 +427,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 				}
 			}
 			for _, d := range due {
-				if err := b.store.Drop(d.ID, reason); err != nil {
+				if err := s.outbox.Drop(d.ID, reason); err != nil {
 					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
 				}
 			}
@@ -434,7 +437,7 @@ func (s *scheduler) startNext(ctx context.Context, ps *platformState, async bool
 		due, gone := b.stillWanted(t, due)
 		if len(gone) > 0 {
 			for _, d := range gone {
-				if err := b.store.Drop(d.ID, "unsubscribed or muted before it was sent"); err != nil {
+				if err := s.outbox.Drop(d.ID, "unsubscribed or muted before it was sent"); err != nil {
 					b.log.Error("Outbox entry not dropped", "id", d.ID, "err", err)
 				}
 			}
@@ -473,7 +476,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // forget removes dropped deliveries from a target's queue while its turn
 // goes on.
-func (s *scheduler) forget(id alerts.TargetID, gone []Delivery) {
+func (s *scheduler) forget(id alerts.TargetID, gone []alerts.Delivery) {
 	if len(gone) == 0 {
 		return
 	}
@@ -496,7 +499,7 @@ func (s *scheduler) forget(id alerts.TargetID, gone []Delivery) {
 
 // finish ends a target's turn: done deliveries leave its queue, updated ones
 // replace theirs, and its next turn is no sooner than after.
-func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delivery, served bool, after time.Duration) {
+func (s *scheduler) finish(id alerts.TargetID, done []alerts.Delivery, updated []alerts.Delivery, served bool, after time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := s.target(id)
@@ -511,7 +514,7 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		drop[d.ID] = true
 		s.settled[d.ID] = settledEntry{at: time.Now(), done: true}
 	}
-	upd := map[string]Delivery{}
+	upd := map[string]alerts.Delivery{}
 	for _, d := range updated {
 		upd[d.ID] = d
 		s.settled[d.ID] = settledEntry{at: time.Now(), updated: d}
@@ -522,7 +525,7 @@ func (s *scheduler) finish(id alerts.TargetID, done []Delivery, updated []Delive
 		// except for what settled since (this send's, others').
 		src, ts.staged, ts.hasStaged = ts.staged, nil, false
 	}
-	q := make([]Delivery, 0, len(src))
+	q := make([]alerts.Delivery, 0, len(src))
 	for _, d := range src {
 		if drop[d.ID] {
 			continue
@@ -578,10 +581,10 @@ func (b *Bot) Drain(ctx context.Context) error {
 // subscription removed or muted since the alert was planned no longer
 // counts, and an alert with none left (or a chat muted as a whole) is not
 // sent. Edits always go.
-func (b *Bot) stillWanted(t alerts.Target, due []Delivery) (keep, gone []Delivery) {
+func (b *Bot) stillWanted(t alerts.Target, due []alerts.Delivery) (keep, gone []alerts.Delivery) {
 	now := b.now()
 	for _, d := range due {
-		if d.Kind != DeliverAlert {
+		if d.Kind != alerts.DeliverAlert {
 			keep = append(keep, d)
 			continue
 		}
@@ -621,9 +624,9 @@ func (b *Bot) replan(t alerts.Target) error {
 		return err
 	}
 	now := b.now()
-	var changed []Delivery
+	var changed []alerts.Delivery
 	for _, d := range pending {
-		if d.Target != t.ID || d.Kind != DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
+		if d.Target != t.ID || d.Kind != alerts.DeliverAlert || (!d.Held && !d.NotBefore.IsZero()) {
 			continue // another chat's, or held by a retry backoff
 		}
 		hold := holdUntil(t.Settings, now)
@@ -648,15 +651,15 @@ func (b *Bot) replan(t alerts.Target) error {
 // batch picks what goes to a target in one message: the oldest due
 // delivery, or all due alerts as one digest when the target wants digests,
 // they were held (quiet hours), or its backlog passed the threshold.
-func (b *Bot) batch(t alerts.Target, due []Delivery, backlog int) []Delivery {
+func (b *Bot) batch(t alerts.Target, due []alerts.Delivery, backlog int) []alerts.Delivery {
 	first := due[0]
-	if first.Kind != DeliverAlert {
+	if first.Kind != alerts.DeliverAlert {
 		return due[:1]
 	}
-	var alertsDue []Delivery
+	var alertsDue []alerts.Delivery
 	held := false
 	for _, d := range due {
-		if d.Kind == DeliverAlert {
+		if d.Kind == alerts.DeliverAlert {
 			alertsDue = append(alertsDue, d)
 			held = held || d.Held
 		}
@@ -671,14 +674,14 @@ func (b *Bot) batch(t alerts.Target, due []Delivery, backlog int) []Delivery {
 }
 
 // send delivers one message and records the outcome.
-func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alerts.Target, batch []Delivery) {
+func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alerts.Target, batch []alerts.Delivery) {
 	p := t.ID.Platform()
-	msg := Message{Kind: batch[0].Kind, Edit: batch[0].Kind == DeliverEdit}
+	msg := Message{Kind: batch[0].Kind, Edit: batch[0].Kind == alerts.DeliverEdit}
 	for _, d := range batch {
 		msg.Alerts = append(msg.Alerts, d.Alerts...)
 	}
 	if len(batch) > 1 {
-		msg.Kind = DeliverDigest
+		msg.Kind = alerts.DeliverDigest
 	}
 	token := ""
 	if len(msg.Alerts) == 1 {
@@ -713,17 +716,17 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 	// A digest's alerts are not edited later (the edit would replace the
 	// whole digest with one alert), so their log entries keep no message ID.
 	logID := msgID
-	if msg.Kind == DeliverDigest {
+	if msg.Kind == alerts.DeliverDigest {
 		logID = ""
 	}
 	var ids []string
-	var recs []Sent
+	var recs []alerts.Sent
 	for _, d := range batch {
 		ids = append(ids, d.ID)
 		for _, a := range d.Alerts {
-			recs = append(recs, Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
+			recs = append(recs, alerts.Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
 				At: now, Sources: a.Sources, Alert: a, ButtonToken: token})
-			if d.Kind != DeliverEdit && !a.Article.Ingested.IsZero() {
+			if d.Kind != alerts.DeliverEdit && !a.Article.Ingested.IsZero() {
 				b.metrics.latency.WithLabelValues(string(p)).Observe(now.Sub(a.Article.Ingested).Seconds())
 			}
 		}
@@ -736,8 +739,8 @@ func (b *Bot) send(ctx context.Context, s *scheduler, ps *platformState, t alert
 // memory and retried at every reload, and the deliveries stay out of the
 // queue meanwhile: a message that went out is never sent again because its
 // record could not be written.
-func (s *scheduler) record(ids []string, recs []Sent) {
-	if err := s.b.store.CompleteAll(ids, recs); err != nil {
+func (s *scheduler) record(ids []string, recs []alerts.Sent) {
+	if err := s.outbox.CompleteAll(ids, recs); err != nil {
 		s.b.log.Error("Delivery sent but not recorded; will retry the record", "ids", ids, "err", err)
 		s.mu.Lock()
 		s.unrecorded = append(s.unrecorded, unrecorded{ids: ids, recs: recs})
@@ -747,7 +750,7 @@ func (s *scheduler) record(ids []string, recs []Sent) {
 
 type unrecorded struct {
 	ids  []string
-	recs []Sent
+	recs []alerts.Sent
 }
 
 // retryRecords writes the records that failed before and returns the IDs
@@ -760,7 +763,7 @@ func (s *scheduler) retryRecords() map[string]bool {
 	out := map[string]bool{}
 	var still []unrecorded
 	for _, u := range pending {
-		if err := s.b.store.CompleteAll(u.ids, u.recs); err != nil {
+		if err := s.outbox.CompleteAll(u.ids, u.recs); err != nil {
 			still = append(still, u)
 			for _, id := range u.ids {
 				out[id] = true
@@ -775,19 +778,19 @@ func (s *scheduler) retryRecords() map[string]bool {
 
 // failed classifies a send error: a gone target is deactivated, a rate
 // limit waits, a migrated chat moves, anything else backs off and retries.
-func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []Delivery, err error, every time.Duration) {
+func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []alerts.Delivery, err error, every time.Duration) {
 	p := string(t.ID.Platform())
 	now := b.now()
 	var ra *alerts.RetryAfterError
 	var mig *alerts.MigratedError
-	if batch[0].Kind == DeliverEdit && !errors.As(err, &ra) && (errors.Is(err, alerts.ErrUnreachable) || batch[0].Attempts+1 >= maxEditAttempts) {
+	if batch[0].Kind == alerts.DeliverEdit && !errors.As(err, &ra) && (errors.Is(err, alerts.ErrUnreachable) || batch[0].Attempts+1 >= maxEditAttempts) {
 		// The alert may have been deleted, or may no longer be editable: an
 		// edit is a courtesy, so it is given up, and the chat is left as it
 		// is (the next alert will tell whether it is really gone).
 		b.metrics.failed.WithLabelValues(p, "edit_given_up").Inc()
 		b.log.Info("Alert update given up", "target", t.ID, "message", batch[0].MessageID, "err", err)
 		for _, d := range batch {
-			b.store.Drop(d.ID, "edit given up: "+err.Error())
+			s.outbox.Drop(d.ID, "edit given up: "+err.Error())
 		}
 		s.finish(t.ID, batch, nil, true, every)
 		return
@@ -800,7 +803,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 			b.log.Error("Target not deactivated", "target", t.ID, "err", derr)
 		}
 		for _, d := range batch {
-			b.store.Drop(d.ID, err.Error())
+			s.outbox.Drop(d.ID, err.Error())
 		}
 		s.finish(t.ID, batch, nil, true, every)
 		return
@@ -831,12 +834,12 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		return
 	}
 	b.metrics.failed.WithLabelValues(p, "error").Inc()
-	var updated, given []Delivery
+	var updated, given []alerts.Delivery
 	for _, d := range batch {
 		d.Attempts++
 		if d.Attempts >= MaxAttempts {
 			b.log.Error("Delivery given up after repeated failures", "target", t.ID, "id", d.ID, "attempts", d.Attempts, "err", err)
-			if derr := b.store.Drop(d.ID, fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)); derr != nil {
+			if derr := s.outbox.Drop(d.ID, fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)); derr != nil {
 				b.log.Error("Outbox entry not dropped", "id", d.ID, "err", derr)
 			}
 			given = append(given, d)
@@ -848,7 +851,7 @@ func (b *Bot) failed(s *scheduler, ps *platformState, t alerts.Target, batch []D
 		}
 		d.LastError = err.Error()
 		d.NotBefore = now.Add(back)
-		if rerr := b.store.Reschedule(d); rerr != nil {
+		if rerr := s.outbox.Reschedule(d); rerr != nil {
 			b.log.Error("Delivery not rescheduled", "id", d.ID, "err", rerr)
 		}
 		updated = append(updated, d)
@@ -878,9 +881,9 @@ func newToken() string {
 // alert's token.
 func alertButtons(token string) []MessageButton {
 	return []MessageButton{
-		{Action: ButtonMute, Label: "Mute 8h", Token: "m:" + token},
-		{Action: ButtonUnsub, Label: "Unsubscribe", Token: "u:" + token},
-		{Action: ButtonWhy, Label: "Why?", Token: "w:" + token},
+		{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m:" + token},
+		{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "u:" + token},
+		{Action: alerts.ButtonWhy, Label: "Why?", Token: "w:" + token},
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func articleKeys(a *alerts.Article) [][]byte {
@@ -208,7 +207,7 @@ func storyTouchedAt(created, updated, at time.Time) time.Time {
 // Commit records an article, its story and its planned deliveries in one
 // transaction. A planned alert already in the delivery log is skipped: a
 // target never gets the same alert twice.
-func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []bot.Delivery) error {
+func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error {
 	if a.ID == "" {
 		return fmt.Errorf("commit article: empty ID")
 	}

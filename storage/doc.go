@@ -3,6 +3,13 @@
 // stories, the outbox, the delivery log with platform message IDs, and alert
 // buttons.
 //
+// DB implements the bot's store roles (bot.Subscriptions, bot.Articles,
+// bot.Outbox, bot.DeliveryLog, bot.Pruner; their docs are the contract) and
+// the adapters' small named values (GetMeta, PutMeta and PutMetas, for
+// feeds.BatchStateStore and telegram.Store). It stores the records of package
+// alerts (Delivery, Sent, Button) as JSON and imports nothing of the bot's;
+// cmd/herald checks at compile time that DB satisfies each interface.
+//
 // # Buckets
 //
 //	meta        schema version and small named values (update offsets)
@@ -20,6 +27,7 @@
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
+//	log_target  target ID, 0, At (big-endian ns), alert key → nothing (/why N)
 //	buttons     token → Button (JSON)
 //	expiry      time (big-endian ns), kind, key → what pruning needs (stories, log, buttons)
 //	expiry_at   kind, key → its time in expiry
@@ -40,7 +48,9 @@
 //
 // # Transactions
 //
-// bbolt has one writer. Every method is one transaction, and the pipeline's
-// writes for one article (the article, its story, and its planned
-// deliveries) are one Commit, so a crash leaves all of it or none.
+// bbolt has one writer. Every method is one transaction (Prune excepted: it
+// works in small ones), and the pipeline's writes for one article (the
+// article, its story, and its planned deliveries) are one Commit, so a
+// crash leaves all of it or none. Concurrent writes share transactions
+// (group commit, commit.go).
 package storage

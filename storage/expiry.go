@@ -6,6 +6,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
 )
 
 // The expiry index: when stories, delivery log entries and buttons become
@@ -15,6 +17,7 @@ import (
 // encoding.
 //
 //	expiry     time (big-endian ns), kind, key → what pruning needs besides
+//	           the key (for a log entry: its log_target time, target, story)
 //	expiry_at  kind, key → time: the entry to replace when a record changes
 //
 // Articles have their own time index (art_time), whose values list the
@@ -70,8 +73,11 @@ func delExpiry(tx *bolt.Tx, kind byte, key string) error {
 	return rev.Delete(revKey)
 }
 
-func logExpiryValue(target, story string) []byte {
-	return append(append([]byte(target), 0), story...)
+// logExpiryValue is what pruning needs of a log entry besides its key: the
+// time of its log_target entry, its target and its story.
+func logExpiryValue(s alerts.Sent) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 9+len(s.Target)+len(s.Story)), uint64(s.At.UnixNano()))
+	return append(append(append(v, s.Target...), 0), s.Story...)
 }
 
 // pruneExpired forgets the stories, log entries and buttons that expired
@@ -127,8 +133,13 @@ func forgetExpired(tx *bolt.Tx, kind byte, key, value []byte) int {
 		b = bButtons
 	case expLog:
 		b = bLog
-		target, story, _ := bytes.Cut(value, []byte{0})
+		if len(value) < 8 {
+			break
+		}
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(value)))
+		target, story, _ := bytes.Cut(value[8:], []byte{0})
 		tx.Bucket(bLogStory).Delete(storyIndexKey(string(story), string(key)))
+		tx.Bucket(bLogTarget).Delete(logTargetKey(alerts.TargetID(target), at, string(key)))
 		last := tx.Bucket(bLogLast)
 		if bytes.Equal(last.Get(target), key) {
 			last.Delete(target)

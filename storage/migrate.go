@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
 )
 
 // Migration upgrades the database from version N-1 to N, where N is its
@@ -19,14 +21,23 @@ import (
 // the version they start from.
 type Migration func(tx *bolt.Tx, cursor []byte) (next []byte, err error)
 
-// migrations[i] takes the schema from version i to i+1.
+// migrations[i] takes the schema from version i to i+1. Open creates every
+// bucket before the migrations run, so a migration fills new buckets, it
+// does not create them.
 var migrations = []Migration{
 	// 1: the first layout; Open creates its buckets.
 	func(*bolt.Tx, []byte) ([]byte, error) { return nil, nil },
-	// 2: pruning by index instead of by sweeping whole buckets: each
+	// 2: the delivery log indexed by target and time (log_target).
+	inOneStep(indexLogByTarget),
+	// 3: pruning by index instead of by sweeping whole buckets: each
 	// article's identity keys listed under its ID (art_keys_of), and the
 	// expiry index of stories, log entries and buttons.
 	migrateExpiryIndex,
+}
+
+// inOneStep is a migration done in one transaction.
+func inOneStep(m func(tx *bolt.Tx) error) Migration {
+	return func(tx *bolt.Tx, _ []byte) ([]byte, error) { return nil, m(tx) }
 }
 
 // migrateChunk is how many records one step of a migration reads.
@@ -95,7 +106,7 @@ func (d *DB) setup() error {
 	return nil
 }
 
-// migrateExpiryIndex builds version 2's indexes from version 1's records.
+// migrateExpiryIndex builds version 3's indexes from version 2's records.
 // Its cursor is the step's number, then the last key it did.
 func migrateExpiryIndex(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	steps := []struct {
@@ -123,14 +134,14 @@ func migrateExpiryIndex(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 		}},
 		{bLog, func(tx *bolt.Tx, k, v []byte) error {
 			var s struct {
-				Target string    `json:"target"`
-				Story  string    `json:"story"`
-				At     time.Time `json:"at"`
+				Target alerts.TargetID `json:"target"`
+				Story  string          `json:"story"`
+				At     time.Time       `json:"at"`
 			}
 			if json.Unmarshal(v, &s) != nil {
 				return nil
 			}
-			return setExpiry(tx, expLog, string(k), s.At, logExpiryValue(s.Target, s.Story))
+			return setExpiry(tx, expLog, string(k), s.At, logExpiryValue(alerts.Sent{Target: s.Target, Story: s.Story, At: s.At}))
 		}},
 		{bButtons, func(tx *bolt.Tx, k, v []byte) error {
 			var b struct {

@@ -57,6 +57,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 				t.Errorf("the migration's cursor stayed: %v", err)
 			}
 			checkV1Data(t, d)
+			assertIndexMatchesLog(t, d)
 			if n, m := bucketKeys(t, d, bArtKeysOf), bucketKeys(t, d, bArtKeys); n != m || n != 10 {
 				t.Errorf("art_keys_of lists %d keys, art_keys has %d; want 10 each", n, m)
 			}
@@ -98,6 +99,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 			if ids := pendingIDs(t, d); len(ids) != 1 {
 				t.Errorf("outbox: %v", ids)
 			}
+			assertIndexMatchesLog(t, d)
 		})
 	}
 }
@@ -149,7 +151,7 @@ func TestPruneAfterMoveTarget(t *testing.T) {
 	}
 	rec := sentFor(dl, "m1", t0)
 	rec.ButtonToken = "tok"
-	if err := d.Complete(dl.ID, rec); err != nil {
+	if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{rec}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.MoveTarget(tgA, tgB); err != nil {
@@ -161,7 +163,7 @@ func TestPruneAfterMoveTarget(t *testing.T) {
 	if n, err := d.Prune(t0.Add(time.Hour)); err != nil || n != 2 {
 		t.Errorf("Prune = %d, %v; want the log entry and its button", n, err)
 	}
-	for _, b := range [][]byte{bLog, bLogStory, bLogLast, bButtons, bExpiry, bExpiryAt} {
+	for _, b := range [][]byte{bLog, bLogStory, bLogLast, bLogTarget, bButtons, bExpiry, bExpiryAt} {
 		if n := bucketKeys(t, d, b); n != 0 {
 			t.Errorf("bucket %s keeps %d keys", b, n)
 		}

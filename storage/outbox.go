@@ -10,20 +10,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
-func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
+func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
-		if dl.Kind == bot.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
+		if dl.Kind == alerts.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
 			continue // already sent: never twice
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
-			var old bot.Delivery
+			var old alerts.Delivery
 			if err := getJSON(ob, seq, &old); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
@@ -48,17 +47,17 @@ func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
-func (d *DB) Enqueue(ds ...bot.Delivery) error {
+func (d *DB) Enqueue(ds ...alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
 // Pending returns up to limit outbox entries in the order they were queued.
-func (d *DB) Pending(limit int) ([]bot.Delivery, error) {
-	var out []bot.Delivery
+func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
+	var out []alerts.Delivery
 	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl bot.Delivery
+			var dl alerts.Delivery
 			if err := jsonUnmarshal(v, &dl); err != nil {
 				return fmt.Errorf("outbox entry %x: %w", k, err)
 			}
@@ -86,14 +85,20 @@ func storyIndexKey(story, key string) []byte {
 	return append(append([]byte(story), 0), key...)
 }
 
-func putSent(tx *bolt.Tx, rec bot.Sent) error {
+func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	if rec.Key == "" {
 		return fmt.Errorf("delivery log entry without key")
+	}
+	if err := unindexLog(tx, rec.Key); err != nil {
+		return err
 	}
 	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
 		return err
 	}
-	if err := setExpiry(tx, expLog, rec.Key, rec.At, logExpiryValue(string(rec.Target), rec.Story)); err != nil {
+	if err := indexLog(tx, rec); err != nil {
+		return err
+	}
+	if err := setExpiry(tx, expLog, rec.Key, rec.At, logExpiryValue(rec)); err != nil {
 		return err
 	}
 	if rec.Story != "" {
@@ -106,7 +111,7 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 		for _, m := range rec.Alert.Matches {
 			subs = append(subs, m.Sub)
 		}
-		b := storedButton{Button: bot.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
+		b := storedButton{Button: alerts.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
 		if err := putButton(tx, rec.ButtonToken, b); err != nil {
 			return err
 		}
@@ -117,15 +122,9 @@ func putSent(tx *bolt.Tx, rec bot.Sent) error {
 	return nil
 }
 
-// Complete removes a delivery from the outbox and logs what was sent, in
-// one transaction.
-func (d *DB) Complete(id string, recs ...bot.Sent) error {
-	return d.CompleteAll([]string{id}, recs)
-}
-
 // CompleteAll removes several deliveries sent as one message and logs
 // them, in one transaction.
-func (d *DB) CompleteAll(ids []string, recs []bot.Sent) error {
+func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		for _, id := range ids {
 			if err := removeFromOutbox(tx, id); err != nil {
@@ -144,14 +143,14 @@ func (d *DB) CompleteAll(ids []string, recs []bot.Sent) error {
 // Reschedule stores a delivery's new attempt count, last error and
 // NotBefore. The rest of the stored entry (target, alerts, order) stays as
 // it is, so a copy read before a MoveTarget or Enqueue cannot undo them.
-func (d *DB) Reschedule(dl bot.Delivery) error {
+func (d *DB) Reschedule(dl alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
 		ob := tx.Bucket(bOutbox)
-		var cur bot.Delivery
+		var cur alerts.Delivery
 		if err := getJSON(ob, seq, &cur); err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
@@ -168,18 +167,18 @@ func (d *DB) Drop(id, reason string) error {
 		if seq == nil {
 			return notFound("outbox entry", id)
 		}
-		var dl bot.Delivery
+		var dl alerts.Delivery
 		if err := getJSON(tx.Bucket(bOutbox), seq, &dl); err != nil {
 			return err
 		}
 		if err := removeFromOutbox(tx, id); err != nil {
 			return err
 		}
-		if dl.Kind == bot.DeliverEdit {
+		if dl.Kind == alerts.DeliverEdit {
 			return nil
 		}
 		for _, a := range dl.Alerts {
-			rec := bot.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
+			rec := alerts.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
 			if tx.Bucket(bLog).Get([]byte(rec.Key)) != nil {
 				continue
 			}
@@ -192,8 +191,8 @@ func (d *DB) Drop(id, reason string) error {
 }
 
 // Sent returns the delivery log entry for an alert key.
-func (d *DB) Sent(key string) (bot.Sent, error) {
-	var s bot.Sent
+func (d *DB) Sent(key string) (alerts.Sent, error) {
+	var s alerts.Sent
 	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("delivery", key)
@@ -202,14 +201,14 @@ func (d *DB) Sent(key string) (bot.Sent, error) {
 }
 
 // SentForStory returns the log entries of a story's alerts.
-func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
-	var out []bot.Sent
+func (d *DB) SentForStory(story string) ([]alerts.Sent, error) {
+	var out []alerts.Sent
 	err := d.view(func(tx *bolt.Tx) error {
 		log := tx.Bucket(bLog)
 		prefix := append([]byte(story), 0)
 		c := tx.Bucket(bLogStory).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var s bot.Sent
+			var s alerts.Sent
 			if getJSON(log, k[len(prefix):], &s) == nil {
 				out = append(out, s)
 			}
@@ -220,8 +219,8 @@ func (d *DB) SentForStory(story string) ([]bot.Sent, error) {
 }
 
 // LastSent returns a target's newest delivered alert.
-func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
-	var s bot.Sent
+func (d *DB) LastSent(t alerts.TargetID) (alerts.Sent, error) {
+	var s alerts.Sent
 	err := d.view(func(tx *bolt.Tx) error {
 		key := tx.Bucket(bLogLast).Get([]byte(t))
 		if key == nil {
@@ -236,7 +235,7 @@ func (d *DB) LastSent(t alerts.TargetID) (bot.Sent, error) {
 }
 
 type storedButton struct {
-	bot.Button
+	alerts.Button
 	Created time.Time `json:"c"`
 }
 
@@ -244,7 +243,7 @@ var tokenEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPaddin
 
 // PutButton stores a button's meaning under a new random 13-character
 // token. Tokens carry no meaning themselves: forged ones resolve to nothing.
-func (d *DB) PutButton(b bot.Button) (string, error) {
+func (d *DB) PutButton(b alerts.Button) (string, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", err
@@ -264,7 +263,7 @@ func putButton(tx *bolt.Tx, token string, b storedButton) error {
 }
 
 // Button resolves a button token.
-func (d *DB) Button(token string) (bot.Button, error) {
+func (d *DB) Button(token string) (alerts.Button, error) {
 	var b storedButton
 	if len(token) > 64 {
 		return b.Button, notFound("button", "")

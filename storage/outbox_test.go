@@ -10,14 +10,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 	d := openTest(t)
 	art := alerts.Article{ID: "s1", Title: "Ceasefire agreed", StoryID: "s1", Ingested: t0}
 	story := alerts.Story{ID: "s1", FirstArticle: "s1", Sources: []string{"Reuters"}, Created: t0, Updated: t0}
-	planned := []bot.Delivery{alertDelivery(tgA, "s1"), alertDelivery(tgB, "s1"), alertDelivery(dcC, "s1")}
+	planned := []alerts.Delivery{alertDelivery(tgA, "s1"), alertDelivery(tgB, "s1"), alertDelivery(dcC, "s1")}
 	planned[1].NotBefore = t0.Add(time.Hour)
 	if err := d.Commit(art, story, planned); err != nil {
 		t.Fatal(err)
@@ -34,7 +33,7 @@ func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 		t.Fatalf("Pending = %d entries, %v", len(ds), err)
 	}
 	for i, dl := range ds {
-		if dl.ID != planned[i].ID || dl.Target != planned[i].Target || dl.Kind != bot.DeliverAlert {
+		if dl.ID != planned[i].ID || dl.Target != planned[i].Target || dl.Kind != alerts.DeliverAlert {
 			t.Errorf("Pending[%d] = %s for %s, want %s for %s", i, dl.ID, dl.Target, planned[i].ID, planned[i].Target)
 		}
 		if dl.Seq == 0 || i > 0 && dl.Seq <= ds[i-1].Seq {
@@ -52,7 +51,7 @@ func TestCommitQueuesPlannedDeliveries(t *testing.T) {
 	}
 
 	// One transaction: a bad planned delivery leaves nothing behind.
-	bad := []bot.Delivery{alertDelivery(tgA, "s2"), {Kind: bot.DeliverAlert, Target: tgA}}
+	bad := []alerts.Delivery{alertDelivery(tgA, "s2"), {Kind: alerts.DeliverAlert, Target: tgA}}
 	if err := d.Commit(alerts.Article{ID: "s2", Title: "t"}, alerts.Story{ID: "s2"}, bad); err == nil {
 		t.Fatal("Commit with a delivery without ID succeeded")
 	}
@@ -76,22 +75,22 @@ func TestCompleteLogs(t *testing.T) {
 	}
 
 	rec1 := sentFor(one, "m1", t0)
-	if err := d.Complete(one.ID, rec1); err != nil {
+	if err := d.CompleteAll([]string{one.ID}, []alerts.Sent{rec1}); err != nil {
 		t.Fatal(err)
 	}
 	// A digest: one message, two outbox entries, each logged.
 	rec2, rec3 := sentFor(two, "m2", t0.Add(time.Minute)), sentFor(other, "m3", t0.Add(2*time.Minute))
-	if err := d.Complete(two.ID, rec2); err != nil {
+	if err := d.CompleteAll([]string{two.ID}, []alerts.Sent{rec2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Complete(other.ID, rec3); err != nil {
+	if err := d.CompleteAll([]string{other.ID}, []alerts.Sent{rec3}); err != nil {
 		t.Fatal(err)
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
-		t.Fatalf("outbox after Complete = %v", ids)
+		t.Fatalf("outbox after CompleteAll = %v", ids)
 	}
 
-	for _, want := range []bot.Sent{rec1, rec2, rec3} {
+	for _, want := range []alerts.Sent{rec1, rec2, rec3} {
 		got, err := d.Sent(want.Key)
 		if err != nil || got.MessageID != want.MessageID || got.Target != want.Target || !got.At.Equal(want.At) ||
 			got.Alert.Story != want.Story || !slices.Equal(got.Sources, want.Sources) {
@@ -123,32 +122,32 @@ func TestCompleteLogs(t *testing.T) {
 		t.Errorf("SentForStory(s) = %+v", s)
 	}
 
-	if err := d.Complete(one.ID, rec1); !errors.Is(err, alerts.ErrNotFound) {
-		t.Errorf("second Complete: %v, want ErrNotFound", err)
+	if err := d.CompleteAll([]string{one.ID}, []alerts.Sent{rec1}); !errors.Is(err, alerts.ErrNotFound) {
+		t.Errorf("second CompleteAll: %v, want ErrNotFound", err)
 	}
-	// A record without a key rolls the whole Complete back.
+	// A record without a key rolls the whole CompleteAll back.
 	three := alertDelivery(tgA, "s3")
 	d.Enqueue(three)
-	if err := d.Complete(three.ID, bot.Sent{Target: tgA}); err == nil {
-		t.Error("Complete with a keyless record succeeded")
+	if err := d.CompleteAll([]string{three.ID}, []alerts.Sent{{Target: tgA}}); err == nil {
+		t.Error("CompleteAll with a keyless record succeeded")
 	}
 	if ids := pendingIDs(t, d); !slices.Equal(ids, []string{three.ID}) {
-		t.Errorf("failed Complete changed the outbox: %v", ids)
+		t.Errorf("failed CompleteAll changed the outbox: %v", ids)
 	}
 }
 
 func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 	d := openTest(t)
-	dg := bot.Delivery{ID: "digest:1", Kind: bot.DeliverDigest, Target: tgA, Created: t0,
+	dg := alerts.Delivery{ID: "digest:1", Kind: alerts.DeliverDigest, Target: tgA, Created: t0,
 		Alerts: []alerts.Alert{alertFor(tgA, "s1"), alertFor(tgA, "s2"), alertFor(tgA, "s3")}}
 	if err := d.Enqueue(dg); err != nil {
 		t.Fatal(err)
 	}
-	var recs []bot.Sent
+	var recs []alerts.Sent
 	for _, a := range dg.Alerts {
-		recs = append(recs, bot.Sent{Key: a.Key(), Target: tgA, Story: a.Story, MessageID: "m", At: t0, Alert: a})
+		recs = append(recs, alerts.Sent{Key: a.Key(), Target: tgA, Story: a.Story, MessageID: "m", At: t0, Alert: a})
 	}
-	if err := d.Complete(dg.ID, recs...); err != nil {
+	if err := d.CompleteAll([]string{dg.ID}, recs); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range dg.Alerts {
@@ -164,24 +163,24 @@ func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 func TestNoAlertTwice(t *testing.T) {
 	d := openTest(t)
 	dl := alertDelivery(tgA, "s1")
-	if err := d.Commit(alerts.Article{ID: "s1", Title: "t"}, alerts.Story{ID: "s1"}, []bot.Delivery{dl}); err != nil {
+	if err := d.Commit(alerts.Article{ID: "s1", Title: "t"}, alerts.Story{ID: "s1"}, []alerts.Delivery{dl}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Complete(dl.ID, sentFor(dl, "m1", t0)); err != nil {
+	if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, "m1", t0)}); err != nil {
 		t.Fatal(err)
 	}
 
 	again := alertDelivery(tgA, "s1")
 	again.Alerts[0].Matches = append(again.Alerts[0].Matches, alerts.Match{Sub: 2, Query: "other"})
 	edit := alertDelivery(tgA, "s1")
-	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "m1"
+	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "m1"
 	tests := []struct {
 		name    string
 		queue   func() error
 		pending []string
 	}{
 		{"Commit", func() error {
-			return d.Commit(alerts.Article{ID: "s1b", Title: "t"}, alerts.Story{ID: "s1"}, []bot.Delivery{again})
+			return d.Commit(alerts.Article{ID: "s1b", Title: "t"}, alerts.Story{ID: "s1"}, []alerts.Delivery{again})
 		}, nil},
 		{"Enqueue", func() error { return d.Enqueue(again) }, nil},
 		{"other target", func() error { return d.Enqueue(alertDelivery(tgB, "s1")) }, []string{alertDelivery(tgB, "s1").ID}},
@@ -239,7 +238,7 @@ func TestEnqueueReplaces(t *testing.T) {
 	if len(ds) != 3 || ds[2].LastError != "second" {
 		t.Errorf("duplicate IDs in one Enqueue: %+v", ds)
 	}
-	if err := d.Enqueue(bot.Delivery{Kind: bot.DeliverAlert}); err == nil {
+	if err := d.Enqueue(alerts.Delivery{Kind: alerts.DeliverAlert}); err == nil {
 		t.Error("Enqueue of a delivery without ID succeeded")
 	}
 }
@@ -268,7 +267,7 @@ func TestReschedule(t *testing.T) {
 	if r.Seq == 0 || r.Target != tgA || len(r.Alerts) != 1 {
 		t.Errorf("Reschedule overwrote the stored entry: %+v", r)
 	}
-	if err := d.Reschedule(bot.Delivery{ID: "nope"}); !errors.Is(err, alerts.ErrNotFound) {
+	if err := d.Reschedule(alerts.Delivery{ID: "nope"}); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("Reschedule of an unknown entry: %v, want ErrNotFound", err)
 	}
 }
@@ -278,13 +277,13 @@ func TestDrop(t *testing.T) {
 	sent := alertDelivery(tgA, "s0")
 	dropped := alertDelivery(tgA, "s1")
 	edit := alertDelivery(tgA, "s0")
-	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "m0"
-	digest := bot.Delivery{ID: "digest:1", Kind: bot.DeliverDigest, Target: tgA,
+	edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "m0"
+	digest := alerts.Delivery{ID: "digest:1", Kind: alerts.DeliverDigest, Target: tgA,
 		Alerts: []alerts.Alert{alertFor(tgA, "s2"), alertFor(tgA, "s3")}}
 	if err := d.Enqueue(sent, dropped, edit, digest); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Complete(sent.ID, sentFor(sent, "m0", t0)); err != nil {
+	if err := d.CompleteAll([]string{sent.ID}, []alerts.Sent{sentFor(sent, "m0", t0)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -351,13 +350,13 @@ func TestPrune(t *testing.T) {
 	if err := d.Enqueue(oldSent, newSent, waiting); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Complete(oldSent.ID, sentFor(oldSent, "m1", old)); err != nil {
+	if err := d.CompleteAll([]string{oldSent.ID}, []alerts.Sent{sentFor(oldSent, "m1", old)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Complete(newSent.ID, sentFor(newSent, "m2", recent)); err != nil {
+	if err := d.CompleteAll([]string{newSent.ID}, []alerts.Sent{sentFor(newSent, "m2", recent)}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := d.PutButton(bot.Button{Action: bot.ButtonWhy, Target: tgA, Key: oldSent.ID})
+	tok, err := d.PutButton(alerts.Button{Action: alerts.ButtonWhy, Target: tgA, Key: oldSent.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +422,7 @@ func TestPrune(t *testing.T) {
 		t.Errorf("Prune touched the outbox: %v", ids)
 	}
 	if err := d.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bArticles, bArtKeys, bArtTime, bArtKeysOf, bStories, bLog, bLogStory, bLogLast, bButtons, bExpiry, bExpiryAt} {
+		for _, name := range [][]byte{bArticles, bArtKeys, bArtTime, bArtKeysOf, bStories, bLog, bLogStory, bLogLast, bLogTarget, bButtons, bExpiry, bExpiryAt} {
 			if n := tx.Bucket(name).Stats().KeyN; n != 0 {
 				return fmt.Errorf("bucket %s keeps %d keys after pruning everything", name, n)
 			}

@@ -9,7 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // BenchmarkPruneWhileWriting prunes 30,000 delivery-log entries (a month
@@ -33,8 +32,8 @@ func BenchmarkPruneWhileWriting(b *testing.B) {
 				old := t0.AddDate(0, -2, 0)
 				for i := 0; i < n; i += per {
 					var ids []string
-					var recs []bot.Sent
-					var ds []bot.Delivery
+					var recs []alerts.Sent
+					var ds []alerts.Delivery
 					for j := i; j < i+per; j++ {
 						tg := alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(j%500))
 						dl := alertDelivery(tg, fmt.Sprintf("story-%d", j))

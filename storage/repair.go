@@ -12,7 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // RepairCount is what Repair did with one kind of record.
@@ -70,7 +69,7 @@ var repairKinds = []repairKind{
 		return tx.Bucket(b).Put(k, v) == nil
 	}},
 	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var dl bot.Delivery
+		var dl alerts.Delivery
 		if !decodes(v, &dl) || len(k) != 8 || dl.ID == "" {
 			return false
 		}
@@ -92,7 +91,7 @@ var repairKinds = []repairKind{
 		return true
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var s bot.Sent
+		var s alerts.Sent
 		if !decodes(v, &s) || s.Key != string(k) || putSent(tx, s) != nil {
 			return false
 		}
@@ -121,7 +120,7 @@ type repairer struct {
 	lost      map[string]map[string]bool
 	subSeq    uint64
 	outboxSeq uint64
-	last      map[alerts.TargetID]bot.Sent // the newest log entry of each target
+	last      map[alerts.TargetID]alerts.Sent // the newest log entry of each target
 }
 
 // Repair writes every record of the database at src that can still be read
@@ -151,7 +150,7 @@ func Repair(src, dst string) (RepairReport, error) {
 		return report, fmt.Errorf("repair %s: %s: nothing can be read from it; restore a backup", src, problem)
 	}
 	r := &repairer{buckets: map[string][]byte{}, bad: map[string]map[string]bool{}, lost: map[string]map[string]bool{},
-		last: map[alerts.TargetID]bot.Sent{}}
+		last: map[alerts.TargetID]alerts.Sent{}}
 	r.w = newWalker(bf, func(bucket string, err error) {
 		r.report.Unreadable = append(r.report.Unreadable, fmt.Sprintf("bucket %s: %v", bucket, err))
 	})

@@ -15,11 +15,10 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // SchemaVersion is the layout this code reads and writes (see migrations).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -45,7 +44,7 @@ var (
 	bExpiryAt  = []byte("expiry_at")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bButtons,
+		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bLogTarget, bButtons,
 		bArtKeysOf, bExpiry, bExpiryAt}
 
 	keySchema    = []byte("schema_version")
@@ -69,8 +68,10 @@ type Options struct {
 	NoSync bool
 }
 
-// DB is Herald's store. It implements bot.Store and is safe for concurrent
-// use.
+// DB is Herald's store. It implements the bot's store roles (bot.Store)
+// and the adapters' meta stores, and is safe for concurrent use. This
+// package does not import bot: cmd/herald checks at compile time that DB
+// satisfies each interface.
 type DB struct {
 	db      *bolt.DB
 	commit  committer
@@ -79,8 +80,6 @@ type DB struct {
 	log     *slog.Logger
 	damage  damage
 }
-
-var _ bot.Store = (*DB)(nil)
 
 // Open opens or creates the database at path, creating the buckets and
 // running migrations. A second process gets ErrInUse, not a hang. A

@@ -18,7 +18,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // openTest opens a fresh database in t.TempDir and closes it when the test
@@ -59,14 +58,14 @@ func alertFor(target alerts.TargetID, story string) alerts.Alert {
 }
 
 // alertDelivery is what the planner queues for one target and story.
-func alertDelivery(target alerts.TargetID, story string) bot.Delivery {
+func alertDelivery(target alerts.TargetID, story string) alerts.Delivery {
 	a := alertFor(target, story)
-	return bot.Delivery{ID: a.Key(), Kind: bot.DeliverAlert, Target: target, Alerts: []alerts.Alert{a}, Created: t0}
+	return alerts.Delivery{ID: a.Key(), Kind: alerts.DeliverAlert, Target: target, Alerts: []alerts.Alert{a}, Created: t0}
 }
 
-func sentFor(d bot.Delivery, msgID string, at time.Time) bot.Sent {
+func sentFor(d alerts.Delivery, msgID string, at time.Time) alerts.Sent {
 	a := d.Alerts[0]
-	return bot.Sent{Key: a.Key(), Target: d.Target, Story: a.Story, MessageID: msgID, At: at, Sources: a.Sources, Alert: a}
+	return alerts.Sent{Key: a.Key(), Target: d.Target, Story: a.Story, MessageID: msgID, At: at, Sources: a.Sources, Alert: a}
 }
 
 func pendingIDs(t *testing.T, d *DB) []string {
@@ -378,7 +377,7 @@ func TestCloseReopenKeepsOutbox(t *testing.T) {
 			}
 		} else {
 			art := alerts.Article{ID: fmt.Sprintf("s%d", i), Title: "t", Ingested: t0}
-			if err := d.Commit(art, alerts.Story{ID: art.ID}, []bot.Delivery{dl}); err != nil {
+			if err := d.Commit(art, alerts.Story{ID: art.ID}, []alerts.Delivery{dl}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -540,8 +539,8 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := d.Complete(dl.ID, sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))); err != nil {
-					errs <- fmt.Errorf("Complete %s: %w", dl.ID, err)
+				if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
+					errs <- fmt.Errorf("CompleteAll %s: %w", dl.ID, err)
 					return
 				}
 				if _, err := d.LastSent(tid); err != nil {

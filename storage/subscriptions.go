@@ -9,7 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 // GetTarget returns a stored target.
@@ -225,9 +224,9 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 // moveLog re-keys the delivery log entries of from to to.
 func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
-	var moving []bot.Sent
+	var moving []alerts.Sent
 	err := log.ForEach(func(_, v []byte) error {
-		var s bot.Sent
+		var s alerts.Sent
 		if jsonUnmarshal(v, &s) == nil && s.Target == from {
 			moving = append(moving, s)
 		}
@@ -249,6 +248,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bLogTarget).Delete(logTargetKey(from, s.At, oldKey)); err != nil {
+			return err
+		}
 		s.Target, s.Alert.Target, s.MessageID = to, to, ""
 		if s.Key == alerts.DeliveryKey(from, s.Story) {
 			s.Key = alerts.DeliveryKey(to, s.Story)
@@ -262,7 +264,10 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 		if err := putJSON(log, []byte(s.Key), s); err != nil {
 			return err
 		}
-		if err := setExpiry(tx, expLog, s.Key, s.At, logExpiryValue(string(to), s.Story)); err != nil {
+		if err := indexLog(tx, s); err != nil {
+			return err
+		}
+		if err := setExpiry(tx, expLog, s.Key, s.At, logExpiryValue(s)); err != nil {
 			return err
 		}
 		if s.Story != "" {
@@ -289,11 +294,11 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 	ob, obIDs, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
 	type entry struct {
 		seq []byte
-		dl  bot.Delivery
+		dl  alerts.Delivery
 	}
 	var moving []entry
 	err := ob.ForEach(func(k, v []byte) error {
-		var dl bot.Delivery
+		var dl alerts.Delivery
 		if err := jsonUnmarshal(v, &dl); err != nil || dl.Target != from {
 			return nil
 		}
@@ -324,7 +329,7 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 				return err
 			}
 			dup := obIDs.Get([]byte(newID)) != nil ||
-				(dl.Kind == bot.DeliverAlert && log.Get([]byte(newID)) != nil)
+				(dl.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
 			if dup {
 				if err := ob.Delete(e.seq); err != nil {
 					return err

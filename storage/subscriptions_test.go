@@ -11,7 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
-	"github.com/herald-news/herald/bot"
 )
 
 func TestTargets(t *testing.T) {
@@ -279,7 +278,7 @@ func TestMoveTarget(t *testing.T) {
 		queued := alertDelivery(from, "s1")
 		other := alertDelivery(tgA, "s1")
 		edit := alertDelivery(from, "s0")
-		edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", bot.DeliverEdit, "55"
+		edit.ID, edit.Kind, edit.MessageID = edit.ID+":edit", alerts.DeliverEdit, "55"
 		if err := d.Enqueue(queued, other, edit); err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +318,7 @@ func TestMoveTarget(t *testing.T) {
 		if err := d.Reschedule(stale[0]); !errors.Is(err, alerts.ErrNotFound) {
 			t.Errorf("Reschedule with the pre-move ID: %v, want ErrNotFound", err)
 		}
-		if err := d.Complete(moved.ID, sentFor(moved, "9", t0)); err != nil {
+		if err := d.CompleteAll([]string{moved.ID}, []alerts.Sent{sentFor(moved, "9", t0)}); err != nil {
 			t.Fatal(err)
 		}
 		if s, err := d.Sent(alerts.DeliveryKey(to, "s1")); err != nil || s.Target != to {
@@ -333,12 +332,12 @@ func TestMoveTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		sent := alertDelivery(to, "s2")
-		for _, dl := range []bot.Delivery{alertDelivery(from, "s1"), alertDelivery(from, "s2"), alertDelivery(from, "s3"), alertDelivery(to, "s1"), sent} {
+		for _, dl := range []alerts.Delivery{alertDelivery(from, "s1"), alertDelivery(from, "s2"), alertDelivery(from, "s3"), alertDelivery(to, "s1"), sent} {
 			if err := d.Enqueue(dl); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := d.Complete(sent.ID, sentFor(sent, "1", t0)); err != nil {
+		if err := d.CompleteAll([]string{sent.ID}, []alerts.Sent{sentFor(sent, "1", t0)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.MoveTarget(from, to); err != nil {
@@ -366,16 +365,16 @@ func TestMoveTarget(t *testing.T) {
 		if err := d.Enqueue(s1, s2, s3, mine); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Complete(s1.ID, sentFor(s1, "m1", t0)); err != nil {
+		if err := d.CompleteAll([]string{s1.ID}, []alerts.Sent{sentFor(s1, "m1", t0)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Complete(mine.ID, sentFor(mine, "m9", t0)); err != nil {
+		if err := d.CompleteAll([]string{mine.ID}, []alerts.Sent{sentFor(mine, "m9", t0)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.Drop(s2.ID, "gone"); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Complete(s3.ID, sentFor(s3, "m3", t0.Add(time.Minute))); err != nil {
+		if err := d.CompleteAll([]string{s3.ID}, []alerts.Sent{sentFor(s3, "m3", t0.Add(time.Minute))}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -492,9 +491,9 @@ func TestMeta(t *testing.T) {
 
 func TestButtons(t *testing.T) {
 	d := openTest(t)
-	want := []bot.Button{
-		{Action: bot.ButtonMute, Target: tgA, Subs: []uint64{1, 3}, Key: "k1"},
-		{Action: bot.ButtonWhy, Target: dcC, Key: "k2"},
+	want := []alerts.Button{
+		{Action: alerts.ButtonMute, Target: tgA, Subs: []uint64{1, 3}, Key: "k1"},
+		{Action: alerts.ButtonWhy, Target: dcC, Key: "k2"},
 		{Target: tgB},
 	}
 	tokens := map[string]bool{}

@@ -73,7 +73,7 @@ func Format(m bot.Message, n int) string {
 	switch {
 	case m.Edit:
 		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
-	case m.Kind == bot.DeliverDigest:
+	case m.Kind == alerts.DeliverDigest:
 		fmt.Fprintf(&sb, "\n── digest #%d: %d alerts ──────────────────────\n", n, len(m.Alerts))
 	default:
 		fmt.Fprintf(&sb, "\n── alert #%d ─────────────────────────────────\n", n)
@@ -97,7 +97,7 @@ func Format(m bot.Message, n int) string {
 		if art.URL != "" {
 			fmt.Fprintf(&sb, "%s\n", art.URL)
 		}
-		if m.Kind != bot.DeliverDigest && art.Summary != "" {
+		if m.Kind != alerts.DeliverDigest && art.Summary != "" {
 			fmt.Fprintf(&sb, "\n%s\n\n", oneLine(art.Summary))
 		}
 		var qs []string

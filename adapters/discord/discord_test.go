@@ -332,7 +332,7 @@ func TestHandlerPanicDoesNotKillTheGateway(t *testing.T) {
 
 func sampleAlert(target alerts.TargetID, title string) bot.Message {
 	return bot.Message{
-		Kind: bot.DeliverAlert,
+		Kind: alerts.DeliverAlert,
 		Alerts: []alerts.Alert{{
 			Target: target, Story: "story-" + title,
 			Article: alerts.Article{ID: "a1", URL: "https://news.example/a1", Title: title,
@@ -342,35 +342,11 @@ func sampleAlert(target alerts.TargetID, title string) bot.Message {
 			Sources: []string{"news.example"},
 		}},
 		Buttons: []bot.MessageButton{
-			{Action: bot.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
-			{Action: bot.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
-			{Action: bot.ButtonWhy, Label: "Why?", Token: "tok-why"},
+			{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "tok-mute"},
+			{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "tok-unsub"},
+			{Action: alerts.ButtonWhy, Label: "Why?", Token: "tok-why"},
 		},
 	}
-}
-
-// sent is a message body as the fake recorded it.
-type sent struct {
-	Content         *string                   `json:"content"`
-	Embeds          []*discordgo.MessageEmbed `json:"embeds"`
-	AllowedMentions json.RawMessage           `json:"allowed_mentions"`
-	Nonce           string                    `json:"nonce"`
-	EnforceNonce    bool                      `json:"enforce_nonce"`
-	Components      []struct {
-		Components []struct {
-			Label    string `json:"label"`
-			CustomID string `json:"custom_id"`
-		} `json:"components"`
-	} `json:"components"`
-}
-
-func decode(t *testing.T, m discordtest.Message) sent {
-	t.Helper()
-	var s sent
-	if err := json.Unmarshal(m.Body, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
@@ -386,15 +362,15 @@ func TestAlertArrivesAsOneEmbedThatPingsNobody(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].ID != id {
 		t.Fatalf("channel holds %d messages (want 1 with ID %s)", len(msgs), id)
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if len(s.Embeds) != 1 {
 		t.Fatalf("%d embeds, want 1", len(s.Embeds))
 	}
 	if string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Errorf("allowed_mentions = %s, want an empty parse list", s.AllowedMentions)
 	}
-	if s.Content != nil && *s.Content != "" {
-		t.Errorf("content = %q, want none", *s.Content)
+	if s.Content != "" {
+		t.Errorf("content = %q, want none", s.Content)
 	}
 	e := s.Embeds[0]
 	if strings.Contains(e.Title, "@everyone") || strings.Contains(e.Description, "@here") || strings.Contains(e.Description, "<@&42>") {
@@ -457,7 +433,7 @@ func TestEditAddsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Alerts[0].Sources = []string{"news.example", "Reuters", "AP"}
-	m.Edit, m.Kind = true, bot.DeliverEdit
+	m.Edit, m.Kind = true, alerts.DeliverEdit
 	if err := a.Edit(context.Background(), target, mid, m); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +441,7 @@ func TestEditAddsSources(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Edits != 1 {
 		t.Fatalf("messages %+v", msgs)
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Errorf("edit allowed_mentions = %s", s.AllowedMentions)
 	}
@@ -715,7 +691,7 @@ func TestDigestIsOneEmbed(t *testing.T) {
 	a, fake, _ := start(t, 1)
 	ch := "500000000000000800"
 	target := alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, ch), Kind: alerts.KindChannel}
-	m := bot.Message{Kind: bot.DeliverDigest}
+	m := bot.Message{Kind: alerts.DeliverDigest}
 	for _, title := range []string{"Ceasefire agreed", "@everyone Truce holds", "Talks resume"} {
 		m.Alerts = append(m.Alerts, sampleAlert(target.ID, title).Alerts[0])
 	}
@@ -726,7 +702,7 @@ func TestDigestIsOneEmbed(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
-	s := decode(t, msgs[0])
+	s := msgs[0].Decode(t)
 	if len(s.Embeds) != 1 || string(s.AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Fatalf("digest %s", msgs[0].Body)
 	}

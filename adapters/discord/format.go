@@ -377,7 +377,7 @@ func components(bs []bot.MessageButton) []discordgo.MessageComponent {
 
 // render builds the one embed and the buttons of a message.
 func render(m bot.Message) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	if m.Kind == bot.DeliverDigest || len(m.Alerts) > 1 {
+	if m.Kind == alerts.DeliverDigest || len(m.Alerts) > 1 {
 		return digestEmbed(m.Alerts), nil
 	}
 	if len(m.Alerts) == 0 {

@@ -144,7 +144,7 @@ func TestDigestEmbed(t *testing.T) {
 	for i := range 120 {
 		as = append(as, alertFor(uint64(i), fmt.Sprintf("Story %d %s", i, strings.Repeat("very long title ", 10))))
 	}
-	e, comps := render(bot.Message{Kind: bot.DeliverDigest, Alerts: as, Buttons: []bot.MessageButton{{Token: "t"}}})
+	e, comps := render(bot.Message{Kind: alerts.DeliverDigest, Alerts: as, Buttons: []bot.MessageButton{{Token: "t"}}})
 	checkLimits(t, e)
 	if comps != nil {
 		t.Error("a digest carries buttons")
@@ -155,7 +155,7 @@ func TestDigestEmbed(t *testing.T) {
 	if !strings.Contains(e.Description, "[Story 0 very long") || !regexp.MustCompile(`…and \d+ more$`).MatchString(e.Description) {
 		t.Errorf("description %q", e.Description)
 	}
-	e, _ = render(bot.Message{Kind: bot.DeliverDigest, Alerts: as[:2]})
+	e, _ = render(bot.Message{Kind: alerts.DeliverDigest, Alerts: as[:2]})
 	if strings.Contains(e.Description, "more") || strings.Count(e.Description, "\n") != 1 {
 		t.Errorf("two-story digest %q", e.Description)
 	}
@@ -163,9 +163,9 @@ func TestDigestEmbed(t *testing.T) {
 
 func TestComponents(t *testing.T) {
 	rows := components([]bot.MessageButton{
-		{Action: bot.ButtonMute, Label: "Mute 8h", Token: "m"},
-		{Action: bot.ButtonWhy, Label: "", Token: "w"},
-		{Action: bot.ButtonUnsub, Label: "x", Token: strings.Repeat("t", 99)}, // custom_id over 100
+		{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m"},
+		{Action: alerts.ButtonWhy, Label: "", Token: "w"},
+		{Action: alerts.ButtonUnsub, Label: "x", Token: strings.Repeat("t", 99)}, // custom_id over 100
 	})
 	if len(rows) != 1 {
 		t.Fatalf("%d rows", len(rows))
@@ -295,8 +295,8 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 // TestAlertBodyGolden pins the JSON an alert is sent as.
 func TestAlertBodyGolden(t *testing.T) {
-	m := bot.Message{Kind: bot.DeliverAlert, Alerts: []alerts.Alert{alertFor(7, "@everyone: *Ceasefire* agreed in [Geneva]", "Reuters", "AP", "BBC")},
-		Buttons: []bot.MessageButton{{Action: bot.ButtonMute, Label: "Mute 8h", Token: "m:abc"}, {Action: bot.ButtonWhy, Label: "Why?", Token: "w:abc"}}}
+	m := bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{alertFor(7, "@everyone: *Ceasefire* agreed in [Geneva]", "Reuters", "AP", "BBC")},
+		Buttons: []bot.MessageButton{{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m:abc"}, {Action: alerts.ButtonWhy, Label: "Why?", Token: "w:abc"}}}
 	m.Alerts[0].Article.Summary = "Envoys met <@&42> and @here in # Geneva;\n- a truce was signed."
 	e, comps := render(m)
 	got, err := json.MarshalIndent(messageBody{Embeds: []*discordgo.MessageEmbed{e}, Components: comps,

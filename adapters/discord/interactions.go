@@ -247,50 +247,27 @@ func commandFrom(i *discordgo.Interaction) bot.Command {
 	return c
 }
 
-// commandText renders a slash command as "/name opt1 opt2", options in
-// the catalogue's order; keyword options keep their name: "/sources add
-// URL".
+// commandText renders a slash command as the text HandleCommand reads,
+// through the command table (bot.CommandSpec.Line): options in the table's
+// order, keyword options with their name ("/sources add URL"). A command
+// the table does not know keeps its options in the order given, and the
+// bot answers that it does not know it.
 func commandText(d discordgo.ApplicationCommandInteractionData) string {
 	given := map[string]string{}
+	spec, ok := bot.FindCommand(d.Name)
+	if !ok {
+		spec = bot.CommandSpec{Name: d.Name}
+	}
 	for _, o := range d.Options {
 		if o == nil {
 			continue
 		}
 		given[o.Name] = fmt.Sprint(o.Value)
-	}
-	parts := []string{"/" + d.Name}
-	var spec *bot.CommandSpec
-	for _, sp := range bot.CommandSpecs() {
-		if sp.Name == d.Name {
-			spec = &sp
-			break
+		if !ok {
+			spec.Options = append(spec.Options, bot.OptionSpec{Name: o.Name})
 		}
 	}
-	var names []string
-	keyword := map[string]bool{}
-	if spec != nil {
-		for _, o := range spec.Options {
-			names = append(names, o.Name)
-			keyword[o.Name] = o.Keyword
-		}
-	} else {
-		for _, o := range d.Options {
-			if o != nil {
-				names = append(names, o.Name)
-			}
-		}
-	}
-	for _, n := range names {
-		v, ok := given[n]
-		if !ok || strings.TrimSpace(v) == "" {
-			continue
-		}
-		if keyword[n] {
-			parts = append(parts, n)
-		}
-		parts = append(parts, strings.TrimSpace(v))
-	}
-	return strings.Join(parts, " ")
+	return spec.Line(given)
 }
 
 // Gateway events about guilds and channels: a deleted channel, or a guild

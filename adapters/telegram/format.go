@@ -43,7 +43,7 @@ func Format(m bot.Message, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if m.Kind == bot.DeliverDigest || len(m.Alerts) > 1 {
+	if m.Kind == alerts.DeliverDigest || len(m.Alerts) > 1 {
 		return formatDigest(m.Alerts, loc)
 	}
 	if len(m.Alerts) == 0 {

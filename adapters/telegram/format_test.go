@@ -27,7 +27,7 @@ func alertFor(title, summary string) alerts.Alert {
 }
 
 func single(a alerts.Alert) bot.Message {
-	return bot.Message{Kind: bot.DeliverAlert, Alerts: []alerts.Alert{a}}
+	return bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{a}}
 }
 
 func TestFormatAlertLayout(t *testing.T) {
@@ -113,7 +113,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:    "digest lists stories and says how many more",
-			msg:     bot.Message{Kind: bot.DeliverDigest, Alerts: many},
+			msg:     bot.Message{Kind: alerts.DeliverDigest, Alerts: many},
 			visible: []string{"Digest: 120 new stories", "• Story number 0 with a <tag> & an ampersand", "more."},
 		},
 		{
@@ -206,7 +206,7 @@ func FuzzFormat(f *testing.F) {
 		a.Article.URL, a.Article.Source, a.Article.Outlet = link, source, source+"x"
 		a.Matches[0].Query, a.Matches[0].Terms[0].Term, a.Matches[0].Terms[0].Matched = term, term, matched
 		a.Sources = []string{source, matched, title}
-		for _, m := range []bot.Message{single(a), {Kind: bot.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
+		for _, m := range []bot.Message{single(a), {Kind: alerts.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
 			html := Format(m, time.UTC)
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {

@@ -31,9 +31,9 @@ func TestSendAlert(t *testing.T) {
 	al := alertFor("<b>Breaking</b> & more: ceasefire", "Talks in Doha & Cairo.")
 	msg := single(al)
 	msg.Buttons = []bot.MessageButton{
-		{Action: bot.ButtonMute, Label: "Mute 8h", Token: "m0123456789abcde"},
-		{Action: bot.ButtonUnsub, Label: "Unsubscribe", Token: "u0123456789abcde"},
-		{Action: bot.ButtonWhy, Label: "Why?", Token: "w0123456789abcde"},
+		{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m0123456789abcde"},
+		{Action: alerts.ButtonUnsub, Label: "Unsubscribe", Token: "u0123456789abcde"},
+		{Action: alerts.ButtonWhy, Label: "Why?", Token: "w0123456789abcde"},
 	}
 	target := alerts.Target{ID: "telegram:42", Kind: alerts.KindDM, Settings: alerts.TargetSettings{NoPreviews: true}}
 

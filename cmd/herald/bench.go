@@ -22,7 +22,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "one JSON line per engine and size")
 	seed := fs.Uint64("seed", 1, "workload seed")
 	docs := fs.Int("docs", 1000, "distinct articles")
-	mix := fs.String("mix", "cold", `subscription mix: "cold" (mostly specific terms, the research's random mix) or "hot" (popular terms: output-bound)`)
+	mix := fs.String("mix", "cold", `subscription mix: "cold" (mostly specific terms: the pool leaves out the 2,000 commonest article words) or "hot" (popular terms: output-bound)`)
 	dur := fs.Duration("duration", 2*time.Second, "timed matching per engine and size")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {

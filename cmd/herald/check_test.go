@@ -94,9 +94,9 @@ func TestRepairOfATruncatedFileSaysToRestoreABackup(t *testing.T) {
 }
 
 func TestCheckWhileHeraldRuns(t *testing.T) {
-	s := startService(t, nil)
+	s := startServe(t, nil)
 	var out, errb strings.Builder
-	if code := runCheck([]string{s.db}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "in use") {
+	if code := runCheck([]string{s.cfg.DB}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "in use") {
 		t.Errorf("check of a running herald's database: exit %d, %q", code, errb.String())
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/storage"
 )
 
 // config is herald run's configuration: HERALD_* environment variables,
@@ -45,6 +46,10 @@ type config struct {
 
 	// extra platforms, for tests: the console stands in for a chat.
 	extra []platform
+	// opened, for tests, is given the store once it is open, so a test
+	// can check what the running service holds (it is safe for
+	// concurrent use).
+	opened func(*storage.DB)
 }
 
 // setting is one configuration name: its variable, default and help.

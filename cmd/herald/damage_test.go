@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,14 +150,12 @@ func TestRunAndConsoleRefuseDamagedDatabase(t *testing.T) {
 // Damage found while herald runs stops it with the same message, instead
 // of a panic or of going on writing into a damaged file.
 func TestServiceStopsOnDamageFoundInUse(t *testing.T) {
-	s := startService(t, map[string]string{"HERALD_DB": writeTestDB(t)})
-	if err := os.Truncate(s.db, int64(2*os.Getpagesize())); err != nil {
+	s := startServe(t, map[string]string{"HERALD_DB": writeTestDB(t)})
+	if err := os.Truncate(s.cfg.DB, int64(2*os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
 	body := `{"title":"Ceasefire talks resume","url":"https://news.example/a","body":"Envoys agreed.","source":"Example"}`
-	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/v1/articles", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := testHTTP.Post("http://"+s.addr+"/v1/articles", "application/json", strings.NewReader(body)); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
 			t.Errorf("push into a damaged store: %d, want an error", resp.StatusCode)
@@ -166,11 +163,13 @@ func TestServiceStopsOnDamageFoundInUse(t *testing.T) {
 	}
 	select {
 	case <-s.ended:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testWait):
 		t.Fatal("herald did not stop after finding the damage")
 	}
-	if s.err == nil {
+	err := s.stop()
+	s.stop = func() error { return nil } // the error is this test's to check
+	if err == nil {
 		t.Fatal("serve returned no error")
 	}
-	checkDamageMessage(t, s.err.Error(), s.db)
+	checkDamageMessage(t, err.Error(), s.cfg.DB)
 }

@@ -1,12 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,82 +11,19 @@ import (
 )
 
 // discordService runs herald as in production with Discord pointed at a
-// fake Discord, until the test ends.
+// fake Discord, until the test ends; it returns once the gateway is
+// connected and the commands are synced.
 func discordService(t *testing.T) (addr string, fake *discordtest.Server) {
 	t.Helper()
+	endToEnd(t)
 	fake = discordtest.New(t)
-	vars := map[string]string{
-		"HERALD_DB":            filepath.Join(t.TempDir(), "herald.db"),
-		"HERALD_HTTP_ADDR":     "127.0.0.1:0",
+	s := startServe(t, map[string]string{
 		"HERALD_DISCORD_TOKEN": discordtest.Token,
 		"HERALD_DISCORD_API":   fake.APIBase(),
-	}
-	cfg, err := loadConfig(nil, func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
 	})
 	fake.WaitConnected(1)
 	fake.WaitCommands()
-	return addr, fake
-}
-
-func pushArticle(t *testing.T, addr, title, url, body string) {
-	t.Helper()
-	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
-	resp, err := http.Post("http://"+addr+"/v1/articles", "application/json", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("POST /v1/articles: %s", resp.Status)
-	}
-}
-
-type discordSent struct {
-	Content         string                    `json:"content"`
-	Embeds          []*discordgo.MessageEmbed `json:"embeds"`
-	AllowedMentions json.RawMessage           `json:"allowed_mentions"`
-	Components      []struct {
-		Components []struct {
-			Label    string `json:"label"`
-			CustomID string `json:"custom_id"`
-		} `json:"components"`
-	} `json:"components"`
-}
-
-func decodeSent(t *testing.T, m discordtest.Message) discordSent {
-	t.Helper()
-	var s discordSent
-	if err := json.Unmarshal(m.Body, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return s.addr, fake
 }
 
 func TestDiscordEndToEnd(t *testing.T) {
@@ -119,7 +50,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "Ceasefire talks resume in Geneva", "https://news.example/geneva",
 		"Envoys agreed to resume ceasefire talks in Geneva on Monday, officials said.")
 	msgs := fake.WaitMessages(place.ChannelID, 1)
-	first := decodeSent(t, msgs[0])
+	first := msgs[0].Decode(t)
 	if len(first.Embeds) != 1 || !strings.Contains(first.Embeds[0].Title, "Geneva") {
 		t.Fatalf("first alert: %+v", first)
 	}
@@ -131,7 +62,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "@everyone breaking: ceasefire collapses in the north", "https://other.example/north",
 		"Fighting broke out overnight in the northern province as the ceasefire collapsed; @here <@&1> reports.")
 	msgs = fake.WaitMessages(place.ChannelID, 2)
-	second := decodeSent(t, msgs[1])
+	second := msgs[1].Decode(t)
 	if len(msgs) != 2 || len(second.Embeds) != 1 {
 		t.Fatalf("%d messages, second %+v", len(msgs), second)
 	}
@@ -145,7 +76,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	pushArticle(t, addr, "Truce declared along the river", "https://news.example/truce",
 		"Both sides declared a truce along the river crossing.")
 	dms := fake.WaitMessages(discordtest.DMChannelID(member.UserID), 1)
-	if d := decodeSent(t, dms[0]); len(d.Embeds) != 1 || !strings.Contains(d.Embeds[0].Title, "Truce") {
+	if d := dms[0].Decode(t); len(d.Embeds) != 1 || !strings.Contains(d.Embeds[0].Title, "Truce") {
 		t.Errorf("DM alert: %+v", d)
 	}
 

@@ -77,6 +77,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			log.Error("Database not closed cleanly", "err", err)
 		}
 	}()
+	if cfg.opened != nil {
+		cfg.opened(db)
+	}
 	core, err := newCore(cfg, log)
 	if err != nil {
 		return err

@@ -1,5 +1,8 @@
 package bot
 
+// This file decides when a chat's alerts may go out: its quiet hours and
+// its digest times, in its time zone (holdUntil).
+
 import (
 	"fmt"
 	"strconv"
@@ -13,12 +16,12 @@ import (
 func parseClock(s string) (int, error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
-		return 0, fmt.Errorf("%q is not a time of day: write HH:MM, e.g. 08:00", s)
+		return 0, fmt.Errorf(clockText.NotClock, s)
 	}
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
-		return 0, fmt.Errorf("%q is not a time of day: write HH:MM between 00:00 and 23:59", s)
+		return 0, fmt.Errorf(clockText.OutOfRange, s)
 	}
 	return hh*60 + mm, nil
 }
@@ -100,43 +103,4 @@ func holdUntil(st alerts.TargetSettings, now time.Time) time.Time {
 		}
 	}
 	return t
-}
-
-// parseDuration reads durations people type: 30m, 8h, 2d, 1w, 1h30m.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return 0, fmt.Errorf("missing duration: write e.g. 30m, 8h or 2d")
-	}
-	var total time.Duration
-	rest := s
-	for rest != "" {
-		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9') {
-			i++
-		}
-		if i == 0 || i == len(rest) {
-			return 0, fmt.Errorf("%q is not a duration: write e.g. 30m, 8h or 2d", s)
-		}
-		n, _ := strconv.Atoi(rest[:i])
-		var unit time.Duration
-		switch rest[i] {
-		case 'm':
-			unit = time.Minute
-		case 'h':
-			unit = time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		default:
-			return 0, fmt.Errorf("%q is not a duration: units are m, h, d and w", s)
-		}
-		total += time.Duration(n) * unit
-		rest = rest[i+1:]
-	}
-	if total <= 0 || total > 365*24*time.Hour {
-		return 0, fmt.Errorf("%q: a duration must be between 1m and 365d", s)
-	}
-	return total, nil
 }
