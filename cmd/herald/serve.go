@@ -135,6 +135,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
+	// herald backup finds this process by the address it listens on.
+	if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
+	defer os.Remove(addrFilePath(cfg.DB))
 	mux := http.NewServeMux()
 	ready := func() bool {
 		for _, p := range plats {
@@ -228,11 +234,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 			return nil
 		})
 	}
-	if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
-		ln.Close()
-		return err
-	}
-	defer os.Remove(addrFilePath(cfg.DB))
 	g.Go(func() error {
 		if started != nil {
 			started(ln.Addr().String())
