@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-FROM golang:1.26 AS build
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -15,5 +15,9 @@ ENV HERALD_DB=/data/herald.db \
 VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot
+# The image has no shell and no curl: herald asks its own /healthz, at
+# HERALD_HTTP_ADDR.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+    CMD ["/usr/local/bin/herald", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/herald"]
 CMD ["run"]

@@ -72,6 +72,9 @@ type Target struct {
 	InactiveReason string         `json:"inactive_reason,omitempty"`
 	Settings       TargetSettings `json:"settings"`
 	Created        time.Time      `json:"created"`
+	// Lang is the language (a BCP 47 tag) of whoever last spoke to the
+	// bot here, as the platform gave it; TargetSettings.Language wins.
+	Lang string `json:"lang,omitempty"`
 }
 
 // TargetSettings are what a target's managers chose with /digest, /quiet,
@@ -85,12 +88,22 @@ type TargetSettings struct {
 	// quiet hours.
 	QuietFrom string `json:"quiet_from,omitempty"`
 	QuietTo   string `json:"quiet_to,omitempty"`
-	// TimeZone is an IANA zone name; empty means UTC.
+	// TimeZone is an IANA zone name, or a fixed offset "UTC+03:00"
+	// (zone.go); empty means UTC.
 	TimeZone string `json:"tz,omitempty"`
 	// MutedUntil silences every subscription of the target until then.
 	MutedUntil time.Time `json:"muted_until,omitzero"`
 	// NoPreviews turns off link previews where the platform has them.
 	NoPreviews bool `json:"no_previews,omitempty"`
+	// Language is the language chosen with /language ("en", "ru", "uk");
+	// empty follows the language of whoever speaks.
+	Language string `json:"language,omitempty"`
+	// Threads starts a Discord thread on each alert in a text channel
+	// (/threads on).
+	Threads bool `json:"threads,omitempty"`
+	// Format is the chat's own alert layout (/format, see Template);
+	// empty means Herald's.
+	Format string `json:"format,omitempty"`
 }
 
 // Subscription is one query a target follows.
@@ -101,6 +114,11 @@ type Subscription struct {
 	Query      string    `json:"query"`
 	Created    time.Time `json:"created"`
 	MutedUntil time.Time `json:"muted_until,omitzero"`
+	// Role is a Discord role (its ID) that the subscription's alerts
+	// ping, set by a channel's manager; empty pings nobody.
+	Role string `json:"role,omitempty"`
+	// RoleName is the role's name when it was set, for /list.
+	RoleName string `json:"role_name,omitempty"`
 }
 
 // Article is one piece of news, cleaned: the matcher, the summariser and the
@@ -121,6 +139,11 @@ type Article struct {
 	Source string `json:"source,omitempty"`
 	// Outlet is the outlet cited in the title ("… – Bloomberg"), if any.
 	Outlet string `json:"outlet,omitempty"`
+	// Image is the article's picture, an absolute http(s) URL (never a
+	// script or data URL): the feed item's media:content, media:thumbnail
+	// or image enclosure, or the page's og:image when the page was read.
+	// Empty when there is none.
+	Image string `json:"image,omitempty"`
 	// Lang is a BCP 47 tag guessed at least from the script ("en", "ru").
 	Lang        string    `json:"lang,omitempty"`
 	Published   time.Time `json:"published,omitzero"`
@@ -169,6 +192,9 @@ type TermHit struct {
 	// Matched is the text of the article that matched it ("Зеленский").
 	Matched string `json:"matched,omitempty"`
 	Field   Field  `json:"field"`
+	// Entry is the actor, place or topic the term stood for when it
+	// expanded to one: "ceasefire" for a match on "перемирия".
+	Entry string `json:"entry,omitempty"`
 }
 
 // Hit is one subscription an article satisfies, and why.
@@ -182,6 +208,8 @@ type Match struct {
 	Sub   uint64    `json:"sub"`
 	Query string    `json:"query"`
 	Terms []TermHit `json:"terms,omitempty"`
+	// Role is the subscription's Discord role to ping, if any.
+	Role string `json:"role,omitempty"`
 }
 
 // Alert is what one target receives for one story: the story's first

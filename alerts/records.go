@@ -94,3 +94,15 @@ type Button struct {
 	// Key is the alert's delivery key (why reads the log entry).
 	Key string `json:"k,omitempty"`
 }
+
+// QueueHead sums up one target's queued deliveries, as a store's outbox
+// reports it to the scheduler without handing over the deliveries.
+type QueueHead struct {
+	Target TargetID
+	// Count is how many deliveries wait for the target.
+	Count int
+	// Next is the NotBefore of the delivery due first (zero: due now), and
+	// Seq its Seq.
+	Next time.Time
+	Seq  uint64
+}

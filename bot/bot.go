@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
@@ -37,6 +39,10 @@ type Limits struct {
 	// lets the admins of any group or channel, an empty map no chat, and
 	// otherwise the chats in it (their admins).
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats, when not nil, are the only chats that may use the bot
+	// (HERALD_ALLOWED_CHATS): chat IDs, Discord servers as
+	// "discord:GUILD", and people as "platform:USER" for their DMs.
+	AllowedChats map[alerts.TargetID]bool
 }
 
 func (l *Limits) fill() {
@@ -91,17 +97,23 @@ type Bot struct {
 	summarize func(title, body string) string
 	catalog   Catalog
 	senders   map[alerts.Platform]Sender
-	limits    Limits
-	rates     map[alerts.Platform]Rate
-	log       *slog.Logger
-	metrics   *Metrics
-	now       func() time.Time
+	// pacers pace each platform, for alerts and command replies alike.
+	pacers  map[alerts.Platform]*pacer
+	limits  Limits
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+	// started is when the bot was built: a chat first seen within its
+	// pacing interval of it may have been sent to by the last process.
+	started time.Time
 
 	ingestMu sync.Mutex // one article through the pipeline at a time
-	subsMu   sync.RWMutex
-	subs     map[uint64]subInfo
+	subs     *subTable
 	wake     chan struct{}
+	// sched is the running scheduler, told of what ingest commits.
+	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
+	refused  *refusedChats
 	commands commandIndex
 }
 
@@ -131,39 +143,75 @@ func New(o Options) (*Bot, error) {
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
 		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
-		rates: map[alerts.Platform]Rate{}, wake: make(chan struct{}, 1),
-		subs: map[uint64]subInfo{},
+		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
+		subs: newSubTable(),
 	}
 	b.cmdRate = newUserRate(o.Limits.CommandsPerMinute, o.Now)
+	b.refused = newRefusedChats(10000)
 	b.commands = newCommandIndex(commandTable())
 	for _, s := range o.Senders {
 		b.senders[s.Platform()] = s
+		b.metrics.start(s.Platform())
 	}
 	for p := range b.senders {
 		r, ok := o.Rates[p]
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.rates[p] = r
+		b.pacers[p] = newPacer(r, o.Now)
 	}
 	return b, nil
 }
 
 // Load indexes every stored subscription. A stored query the matcher can
-// no longer read is logged and skipped, not fatal.
+// no longer read is logged and skipped, not fatal. A matcher that loads in
+// bulk (match.Index.LoadSeq) gets the subscriptions streamed from the
+// store as they are read.
 func (b *Bot) Load() (int, error) {
-	n := 0
-	err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
-		if err := b.matcher.Add(s); err != nil {
-			b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+	bulk, ok := b.matcher.(bulkLoader)
+	if !ok {
+		n := 0
+		err := b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			if err := b.matcher.Add(s); err != nil {
+				b.log.Warn("Stored subscription no longer parses; skipped", "sub", s.ID, "target", s.Target, "err", err)
+				return nil
+			}
+			b.setSub(s)
+			n++
 			return nil
-		}
-		b.setSub(s)
-		n++
-		return nil
+		})
+		return n, err
+	}
+	var err error
+	n := 0
+	bulk.LoadSeq(func(yield func(uint64, string) bool) {
+		err = b.store.ForEachSubscription(func(s alerts.Subscription) error {
+			b.setSub(s)
+			n++
+			if !yield(s.ID, s.Query) {
+				return errStopLoad
+			}
+			return nil
+		})
+	}, func(id uint64, lerr error) {
+		si, _ := b.subInfo(id)
+		b.log.Warn("Stored subscription no longer parses; skipped", "sub", id, "target", si.Target, "err", lerr)
+		b.dropSub(id)
+		n--
 	})
+	if errors.Is(err, errStopLoad) {
+		err = nil
+	}
 	return n, err
 }
+
+// bulkLoader is a matcher that takes many subscriptions at once, faster
+// than one Add each.
+type bulkLoader interface {
+	LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error))
+}
+
+var errStopLoad = errors.New("load stopped")
 
 // Run consumes articles and runs the delivery scheduler until ctx ends.
 // Articles already handed over are not lost at shutdown: Run keeps
@@ -190,7 +238,7 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
 			_, _, err := b.Ingest(ictx, a)
 			var invalid invalidArticle
-			if err == nil || errors.As(err, &invalid) || !sleepCtx(ctx, wait) {
+			if err == nil || errors.As(err, &invalid) || !waitOrDone(ctx, wait) {
 				if err != nil {
 					b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
 				} else if wait > time.Second {
@@ -281,12 +329,15 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	if a.ID == "" {
 		return "", Ingested, invalidArticle("article has no ID: adapters must clean articles before ingest")
 	}
+	// The article's clock (herald_ingest_to_send_seconds) starts when it
+	// arrived: adapters stamp Ingested then; otherwise now, before waiting
+	// for the articles ahead of it.
+	if a.Ingested.IsZero() {
+		a.Ingested = b.now()
+	}
 	b.ingestMu.Lock()
 	defer b.ingestMu.Unlock()
 	now := b.now()
-	if a.Ingested.IsZero() {
-		a.Ingested = now
-	}
 	b.metrics.articles.Inc()
 	prev, seen, err := b.store.Seen(&a)
 	if err != nil {
@@ -319,10 +370,21 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 	for _, d := range planned {
 		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
 	}
-	if len(planned) > 0 {
-		b.Wake()
-	}
+	b.queued(planned)
 	return a.ID, Ingested, nil
+}
+
+// waitOrDone waits d, or less when ctx ends first; it reports whether ctx
+// is still live.
+func waitOrDone(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // invalidArticle is why Ingest refuses an article for what it is, which no
@@ -331,7 +393,7 @@ type invalidArticle string
 
 func (e invalidArticle) Error() string { return string(e) }
 
-// Wake makes the scheduler look at the outbox now.
+// Wake makes the scheduler read every waiting target's queue head again.
 func (b *Bot) Wake() {
 	select {
 	case b.wake <- struct{}{}:

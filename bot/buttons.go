@@ -16,7 +16,7 @@ const buttonMute = 8 * time.Hour
 // buttonText holds the replies to alert buttons.
 var buttonText = struct {
 	Expired    string
-	NotManager string // "group" or "channel"
+	NotManager string // commandText.Group or commandText.Channel
 	Gone       string
 	Muted      string // the queries
 	Unsubbed   string // the queries
@@ -32,7 +32,8 @@ var buttonText = struct {
 
 // handleButton acts on an alert button. Tokens resolve through the store,
 // so forged or stale data does nothing but say so.
-func (b *Bot) handleButton(_ context.Context, c Command) Reply {
+func (b *Bot) handleButton(_ context.Context, c Command, lang string) Reply {
+	buttonText := texts(lang, &buttonText)
 	expired := Reply{Text: buttonText.Expired}
 	action, tok, ok := strings.Cut(c.Button, ":")
 	if !ok {
@@ -50,12 +51,16 @@ func (b *Bot) handleButton(_ context.Context, c Command) Reply {
 		return expired
 	}
 	if action != "w" && t.Kind != alerts.KindDM && !c.CanManage {
-		return Reply{Text: fmt.Sprintf(buttonText.NotManager, kindNoun(t.Kind))}
+		noun := texts(lang, &commandText).Channel
+		if t.Kind == alerts.KindGroup {
+			noun = texts(lang, &commandText).Group
+		}
+		return Reply{Text: fmt.Sprintf(buttonText.NotManager, noun)}
 	}
 	switch action {
 	case "m":
 		until := b.now().Add(buttonMute)
-		return b.buttonSubs(t, btn, buttonText.Muted, func(s alerts.Subscription) error {
+		return b.buttonSubs(lang, t, btn, buttonText.Muted, func(s alerts.Subscription) error {
 			s.MutedUntil = until
 			if err := b.store.PutSubscription(s); err != nil {
 				return err
@@ -64,7 +69,7 @@ func (b *Bot) handleButton(_ context.Context, c Command) Reply {
 			return nil
 		})
 	case "u":
-		return b.buttonSubs(t, btn, buttonText.Unsubbed, func(s alerts.Subscription) error {
+		return b.buttonSubs(lang, t, btn, buttonText.Unsubbed, func(s alerts.Subscription) error {
 			return b.removeSub(s.ID)
 		})
 	case "w":
@@ -72,14 +77,14 @@ func (b *Bot) handleButton(_ context.Context, c Command) Reply {
 		if err != nil {
 			return Reply{Text: buttonText.Forgotten}
 		}
-		return Reply{Text: b.explainAlert(s.Alert)}
+		return Reply{Text: b.explainAlert(lang, s.Alert)}
 	}
 	return expired
 }
 
 // buttonSubs applies fn to each subscription an alert named that the
 // target still has, and says which with done.
-func (b *Bot) buttonSubs(t alerts.Target, btn alerts.Button, done string, fn func(alerts.Subscription) error) Reply {
+func (b *Bot) buttonSubs(lang string, t alerts.Target, btn alerts.Button, done string, fn func(alerts.Subscription) error) Reply {
 	var names []string
 	for _, id := range btn.Subs {
 		s, err := b.store.GetSubscription(id)
@@ -87,15 +92,15 @@ func (b *Bot) buttonSubs(t alerts.Target, btn alerts.Button, done string, fn fun
 			continue
 		}
 		if err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(lang, err)
 		}
 		if err := fn(s); err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(lang, err)
 		}
 		names = append(names, s.Query)
 	}
 	if len(names) == 0 {
-		return Reply{Text: buttonText.Gone}
+		return Reply{Text: texts(lang, &buttonText).Gone}
 	}
 	return Reply{Text: fmt.Sprintf(done, strings.Join(names, ", "))}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/match"
 )
 
 // This file dispatches commands through the table in specs.go. The
@@ -28,6 +29,8 @@ type call struct {
 	name string
 	args string
 	now  time.Time
+	// lang is the language to answer in (see chatLanguage).
+	lang string
 }
 
 // commandText holds the replies every command shares.
@@ -35,7 +38,9 @@ var commandText = struct {
 	SlowDown     string // limit per minute
 	NotACommand  string
 	Unknown      string // the name typed
-	NotManager   string // "group" or "channel", the command's name
+	NotManager   string // Group or Channel, the command's name
+	Group        string
+	Channel      string
 	StoreTrouble string
 	TargetFailed string
 }{
@@ -43,6 +48,8 @@ var commandText = struct {
 	NotACommand:  "Commands start with /. Type /help to see them.",
 	Unknown:      "I don't know /%s. Type /help to see what I can do.",
 	NotManager:   "Only people who manage this %s can use /%s here. Ask an admin, or message me directly to follow topics for yourself.",
+	Group:        "group",
+	Channel:      "channel",
 	StoreTrouble: "Something went wrong on my side. Please try again in a minute.",
 	TargetFailed: "Something went wrong on my side saving this chat. Please try again in a minute.",
 }
@@ -50,11 +57,19 @@ var commandText = struct {
 // HandleCommand runs one command or button press and returns the reply.
 // It never panics on user input and always has something to say.
 func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
-	if c.UserID != "" && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
+	if !b.allowed(c) {
+		return b.refuse(c)
+	}
+	if strings.HasPrefix(c.Button, "/") {
+		c.Text, c.Button = c.Button, "" // a ReplyButton: its command
+	}
+	lang := b.languageOf(c)
+	commandText := texts(lang, &commandText)
+	if c.UserID != "" && !c.Operator && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
 		return Reply{Text: fmt.Sprintf(commandText.SlowDown, b.limits.CommandsPerMinute)}
 	}
 	if c.Button != "" {
-		return b.handleButton(ctx, c)
+		return b.handleButton(ctx, c, lang)
 	}
 	name, args := splitCommand(c.Text)
 	if name == "" {
@@ -65,14 +80,30 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 		return Reply{Text: fmt.Sprintf(commandText.Unknown, name)}
 	}
 	if spec.Manage && !mayManage(c) {
-		return notManager(c.Target.Kind, spec.Name)
+		return notManager(lang, c.Target.Kind, spec.Name)
 	}
 	t, err := b.ensureTarget(c)
 	if err != nil {
 		b.log.Error("Target not stored", "target", c.Target.ID, "err", err)
 		return Reply{Text: commandText.TargetFailed}
 	}
-	return spec.run(b, &call{ctx: ctx, cmd: c, target: t, name: spec.Name, args: args, now: b.now()})
+	if spec.Query {
+		// A query is stored and echoed as it matches: without characters
+		// a reader cannot see (bidirectional controls, zero-width spaces).
+		args = match.CleanQuery(args)
+	}
+	return spec.run(b, &call{ctx: ctx, cmd: c, target: t, name: spec.Name, args: args, now: b.now(),
+		lang: chatLanguage(t, c.Lang)})
+}
+
+// languageOf is the language to answer a command in before its chat is
+// stored: the stored chat's choice, else the speaker's.
+func (b *Bot) languageOf(c Command) string {
+	t, err := b.store.GetTarget(c.Target.ID)
+	if err != nil {
+		t = c.Target
+	}
+	return chatLanguage(t, c.Lang)
 }
 
 // mayManage reports whether the command's author may change its chat: in
@@ -81,8 +112,13 @@ func mayManage(c Command) bool {
 	return c.Target.Kind == alerts.KindDM || c.CanManage
 }
 
-func notManager(kind alerts.TargetKind, command string) Reply {
-	return Reply{Text: fmt.Sprintf(commandText.NotManager, kindNoun(kind), command)}
+func notManager(lang string, kind alerts.TargetKind, command string) Reply {
+	commandText := texts(lang, &commandText)
+	noun := commandText.Channel
+	if kind == alerts.KindGroup {
+		noun = commandText.Group
+	}
+	return Reply{Text: fmt.Sprintf(commandText.NotManager, noun, command)}
 }
 
 // splitCommand reads "/name@Bot args" into "name" and "args".
@@ -100,13 +136,6 @@ func splitCommand(text string) (name, args string) {
 	return strings.ToLower(head), strings.TrimSpace(rest)
 }
 
-func kindNoun(k alerts.TargetKind) string {
-	if k == alerts.KindGroup {
-		return "group"
-	}
-	return "channel"
-}
-
 // ensureTarget returns the command's target, creating it on first use and
 // reactivating it when someone there talks to the bot again.
 func (b *Bot) ensureTarget(c Command) (alerts.Target, error) {
@@ -114,6 +143,7 @@ func (b *Bot) ensureTarget(c Command) (alerts.Target, error) {
 	if errors.Is(err, alerts.ErrNotFound) {
 		t = c.Target
 		t.Active, t.InactiveReason, t.Created = true, "", b.now()
+		t.Lang = matchLanguage(c.Lang)
 		b.log.Info("New chat", "target", t.ID, "kind", t.Kind)
 		return t, b.store.PutTarget(t)
 	}
@@ -127,6 +157,9 @@ func (b *Bot) ensureTarget(c Command) (alerts.Target, error) {
 	if c.Target.Title != "" && c.Target.Title != t.Title {
 		t.Title, changed = c.Target.Title, true
 	}
+	if l := matchLanguage(c.Lang); l != "" && l != t.Lang {
+		t.Lang, changed = l, true // alerts follow the last language spoken here
+	}
 	if changed {
 		err = b.store.PutTarget(t)
 	}
@@ -134,9 +167,9 @@ func (b *Bot) ensureTarget(c Command) (alerts.Target, error) {
 }
 
 // storeTrouble logs a store error and tells the user, without details.
-func (b *Bot) storeTrouble(err error) Reply {
+func (b *Bot) storeTrouble(lang string, err error) Reply {
 	b.log.Error("Store error in a command", "err", err)
-	return Reply{Text: commandText.StoreTrouble}
+	return Reply{Text: texts(lang, &commandText).StoreTrouble}
 }
 
 func nonEmpty(a, b string) string {

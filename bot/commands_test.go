@@ -43,13 +43,20 @@ func TestCommands(t *testing.T) {
 		{name: "unsubscribe by hash id", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/unsubscribe #1", want: []string{"Unsubscribed #1"}},
 		{name: "unsubscribe by query", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/unsubscribe ceasefire", want: []string{"Unsubscribed #1"}},
 		{name: "unsubscribe unknown", target: dm, text: "/unsubscribe 9", want: []string{`doesn't follow "9"`, "/list"}},
-		{name: "unsubscribe all", target: dm, setup: []string{"/subscribe a", "/subscribe b"}, text: "/unsubscribe all", want: []string{"all 2 topics"}},
+		{name: "unsubscribe all asks first", target: dm, setup: []string{"/subscribe a", "/subscribe b"}, text: "/unsubscribe all", want: []string{"Stop following all 2 topics", "Confirm with /unsubscribe all confirm"}, notWant: []string{"Unsubscribed"}},
+		{name: "unsubscribe all confirmed", target: dm, setup: []string{"/subscribe a", "/subscribe b"}, text: "/unsubscribe all confirm", want: []string{"Unsubscribed from all 2 topics"}},
+		{name: "unsubscribe all of nothing", target: dm, text: "/unsubscribe all", want: []string{"follows nothing"}},
+		{name: "unsubscribe all in group refused", target: group, setup: []string{"/subscribe a"}, text: "/unsubscribe all confirm", want: []string{"Only people who manage"}},
 		{name: "unsubscribe without arg", target: dm, text: "/unsubscribe", want: []string{"Which one?"}},
 		{name: "unsubscribe in group refused", target: group, text: "/unsubscribe 1", want: []string{"Only people who manage"}},
 		{name: "mute bad duration", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 forever", want: []string{`"forever" is not a duration`}},
 		{name: "mute usage", target: dm, text: "/mute", want: []string{"/mute 3 8h"}},
 		{name: "mute unknown sub", target: dm, text: "/mute 7 1h", want: []string{"no subscription 7"}},
 		{name: "mute all", target: dm, text: "/mute all 2h", want: []string{"Muted everything until"}},
+		{name: "mute decimal hours", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 1.5h", want: []string{"Muted #1", "until Wed 13:30 UTC"}},
+		{name: "mute in words", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 2 days", want: []string{"Muted #1", "until Fri 12:00 UTC"}},
+		{name: "mute unknown unit", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 3y", want: []string{`"y" is not a unit`, "1.5h"}},
+		{name: "mute too short", target: dm, setup: []string{"/subscribe ceasefire"}, text: "/mute 1 0.5m", want: []string{"between 1m and 365d"}},
 		{name: "unmute", target: dm, setup: []string{"/subscribe ceasefire", "/mute 1 2h"}, text: "/mute 1 off", want: []string{"Unmuted #1"}},
 		{name: "digest daily", target: dm, text: "/digest daily 07:30", want: []string{"daily digest", "07:30"}},
 		{name: "digest daily default time", target: dm, text: "/digest daily", want: []string{"daily digest", "08:00"}},
@@ -61,6 +68,13 @@ func TestCommands(t *testing.T) {
 		{name: "quiet same", target: dm, text: "/quiet 07:00-07:00", want: []string{"different start and end"}},
 		{name: "quiet off", target: dm, text: "/quiet off", want: []string{"Quiet hours off"}},
 		{name: "timezone", target: dm, text: "/timezone Europe/Kyiv", want: []string{"Time zone set to Europe/Kyiv", "14:00"}},
+		{name: "timezone any case", target: dm, text: "/timezone europe/kyiv", want: []string{"Time zone set to Europe/Kyiv", "14:00"}},
+		{name: "timezone upper case words", target: dm, text: "/timezone us/eastern", want: []string{"Time zone set to US/Eastern"}},
+		{name: "timezone offset", target: dm, text: "/timezone UTC+3", want: []string{"Time zone set to UTC+03:00", "15:00", "daylight saving"}},
+		{name: "timezone iso offset", target: dm, text: "/timezone +05:30", want: []string{"Time zone set to UTC+05:30", "17:30"}},
+		{name: "timezone gmt minus", target: dm, text: "/timezone GMT-5", want: []string{"Time zone set to UTC-05:00", "07:00"}},
+		{name: "timezone offset out of range", target: dm, text: "/timezone UTC+15", want: []string{`don't know the time zone "UTC+15"`}},
+		{name: "timezone local refused", target: dm, text: "/timezone local", want: []string{`don't know the time zone`}},
 		{name: "timezone unknown", target: dm, text: "/timezone Mars/Olympus", want: []string{`don't know the time zone "Mars/Olympus"`}},
 		{name: "timezone show", target: dm, text: "/timezone", want: []string{"time zone is UTC"}},
 		{name: "timezone in group refused", target: group, text: "/timezone UTC", want: []string{"Only people who manage"}},
@@ -235,9 +249,9 @@ func (c *catalog) RemoveSource(_ context.Context, url string, _ alerts.TargetID)
 
 func TestSourcesAddListRemove(t *testing.T) {
 	cat := &catalog{srcs: []bot.SourceStatus{
-		{URL: "https://wire.example/rss", Title: "Wire", State: "ok"},                                                   // operator's
-		{URL: "https://legacy.example/feed", State: "failing", LastError: "HTTP 500", UserAdded: true},                  // added before AddedBy
-		{URL: "https://other.example/feed", Title: "Other", State: "ok", UserAdded: true, AddedBy: "test:someone-else"}, // another chat's
+		{URL: "https://wire.example/rss", Title: "Wire", State: "ok", Notice: "120 new items at once on Dec 1 10:00 UTC"}, // operator's
+		{URL: "https://legacy.example/feed", State: "failing", LastError: "HTTP 500", UserAdded: true},                    // added before AddedBy
+		{URL: "https://other.example/feed", Title: "Other", State: "ok", UserAdded: true, AddedBy: "test:someone-else"},   // another chat's
 	}}
 	e := newEnv(t, func(o *bot.Options) { o.Catalog = cat })
 	admin := func(text string) string {
@@ -255,6 +269,7 @@ func TestSourcesAddListRemove(t *testing.T) {
 		{"add", admin, "/sources add https://globe.example/atom", "Added https://globe.example/atom"},
 		{"list numbers and marks ours", admin, "/sources", "4. https://globe.example/atom: ok (added here)"},
 		{"titles come with their URL", admin, "/sources", "1. Wire (https://wire.example/rss): ok"},
+		{"a notice is shown", member, "/sources", "ok [120 new items at once on Dec 1 10:00 UTC]"},
 		{"one thing at a time", admin, "/sources add https://a.example/ remove 3", "with one feed's URL"},
 		{"list shows failures", member, "/sources", "2. https://legacy.example/feed: failing (HTTP 500)"},
 		{"members may not remove", member, "/sources remove 4", "Only people who manage"},
@@ -439,8 +454,8 @@ func TestUnsubscribeAllReportsWhatFailed(t *testing.T) {
 	for _, q := range []string{"alpha", "bravo", "charlie"} {
 		e.cmd(dm, "/subscribe "+q)
 	}
-	r := e.cmd(dm, "/unsubscribe all")
-	for _, want := range []string{"Unsubscribed from 2 of 3 topics", "#2 bravo", "try /unsubscribe all again"} {
+	r := e.cmd(dm, "/unsubscribe all confirm")
+	for _, want := range []string{"Unsubscribed from 2 of 3 topics", "#2 bravo", "try /unsubscribe all confirm again"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("/unsubscribe all with a failing store lacks %q:\n%s", want, r)
 		}

@@ -7,7 +7,8 @@
 // them), each documenting what an implementation must guarantee; the
 // records they keep (alerts.Delivery, alerts.Sent, alerts.Button) live in
 // package alerts, so storage implements the roles without importing this
-// package. Sender, ArticleSource, Clusterer and Catalog are in ports.go.
+// package. Sender, ArticleSource, Clusterer and Catalog are in ports.go;
+// Handler, what every platform adapter consumes, in handler.go.
 // storage and the adapters implement them, and only cmd/herald knows every
 // package.
 //
@@ -18,6 +19,23 @@
 // An article seen before (same ID, GUID, canonical URL or content) raises
 // nothing. Each target gets at most one alert per story; a story that gains
 // sources edits the alerts already sent instead of posting again.
+//
+// # Delivery
+//
+// The scheduler (scheduler.go) runs the stages of a delivery, one file and
+// type each: the outbox cache (queue.go) keeps each waiting chat's
+// alerts.QueueHead, never its deliveries, and picks the next chat from a
+// heap, least recently served first; a dispatcher per platform
+// (dispatch.go) reads that chat's due deliveries from the store, a
+// digest's worth at most; the batcher (batch.go) checks them against the
+// chat as it is now and batches them into a digest; the pacer (pacer.go) is
+// the one place a platform is paced, its budget and each chat's interval,
+// for alerts and for command replies (Handler.ReplyTurn, replies first);
+// the outcome stage (outcome.go) sends and records what became of it; and
+// alertbuttons.go makes an alert's buttons. Ingest tells the running
+// scheduler what it committed, so a lone alert leaves as soon as its
+// budget allows; a resync reads every waiting chat's head (at start, every
+// 30 s, on Wake). Times come from Options.Now.
 //
 // # Commands
 //

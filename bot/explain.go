@@ -28,6 +28,8 @@ var testText = struct {
 const testShown = 5
 
 func (b *Bot) cmdTest(c *call) Reply {
+	testText := texts(c.lang, &testText)
+	queryText := texts(c.lang, &queryText)
 	q := c.args
 	if q == "" {
 		return Reply{Text: fmt.Sprintf(testText.Usage, queryText.Help)}
@@ -38,7 +40,7 @@ func (b *Bot) cmdTest(c *call) Reply {
 	}
 	recent, err := b.store.RecentArticles(500)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	var sb strings.Builder
 	n := 0
@@ -49,7 +51,7 @@ func (b *Bot) cmdTest(c *call) Reply {
 		}
 		n++
 		if n <= testShown {
-			fmt.Fprintf(&sb, testText.Article, recent[i].Title, sourceOf(recent[i]), describeTerms(terms))
+			fmt.Fprintf(&sb, testText.Article, recent[i].Title, sourceOf(c.lang, recent[i]), describeTerms(c.lang, terms))
 		}
 	}
 	if n == 0 {
@@ -78,6 +80,7 @@ var whyText = struct {
 	Matched   string // the terms, joined
 	MatchedNo string // no term to name
 	AsForm    string // the form that fired
+	FormOf    string // the form that fired, the actor or topic it is one of
 	InField   string // the term, the field
 }{
 	NoAlert:   "No alert has been sent here yet.",
@@ -94,6 +97,7 @@ var whyText = struct {
 	Matched:   "matched %s",
 	MatchedNo: "matched",
 	AsForm:    " (as %q)",
+	FormOf:    "%s → %s",
 	InField:   "%s in %s",
 }
 
@@ -106,6 +110,7 @@ const whyDepth = 20
 // the alerts it remembers, or something else than a number, gets the list
 // of recent alerts with their numbers.
 func (b *Bot) cmdWhy(c *call) Reply {
+	whyText := texts(c.lang, &whyText)
 	arg := strings.TrimPrefix(strings.TrimSpace(c.args), "#")
 	n := 1
 	if arg != "" {
@@ -116,13 +121,13 @@ func (b *Bot) cmdWhy(c *call) Reply {
 	}
 	recent, err := b.store.RecentSent(c.target.ID, whyDepth)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if len(recent) == 0 {
 		return Reply{Text: whyText.NoAlert}
 	}
 	if n >= 1 && n <= len(recent) {
-		return Reply{Text: b.explainAlert(recent[n-1].Alert)}
+		return Reply{Text: b.explainAlert(c.lang, recent[n-1].Alert)}
 	}
 	var sb strings.Builder
 	if n == -1 {
@@ -131,7 +136,7 @@ func (b *Bot) cmdWhy(c *call) Reply {
 		fmt.Fprintf(&sb, whyText.NoSuch, len(recent), n)
 	}
 	for i, s := range recent {
-		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(s.Alert.Article), fmtTime(s.At, c.target.Settings))
+		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(c.lang, s.Alert.Article), fmtTime(c.lang, s.At, c.target.Settings))
 	}
 	sb.WriteString(whyText.Pick)
 	return Reply{Text: sb.String()}
@@ -139,8 +144,9 @@ func (b *Bot) cmdWhy(c *call) Reply {
 
 // explainAlert says which subscriptions and terms made an alert, and quotes
 // the sentence of the article where they occur, terms in «».
-func (b *Bot) explainAlert(a alerts.Alert) string {
-	s := explainMatches(a)
+func (b *Bot) explainAlert(lang string, a alerts.Alert) string {
+	whyText := texts(lang, &whyText)
+	s := explainMatches(lang, a)
 	var terms []string
 	for _, m := range a.Matches {
 		for _, th := range m.Terms {
@@ -162,11 +168,12 @@ func (b *Bot) explainAlert(a alerts.Alert) string {
 	return s
 }
 
-func explainMatches(a alerts.Alert) string {
+func explainMatches(lang string, a alerts.Alert) string {
+	whyText := texts(lang, &whyText)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, whyText.Because, a.Article.Title, sourceOf(a.Article))
+	fmt.Fprintf(&sb, whyText.Because, a.Article.Title, sourceOf(lang, a.Article))
 	for _, m := range a.Matches {
-		fmt.Fprintf(&sb, whyText.Match, m.Sub, m.Query, describeTerms(m.Terms))
+		fmt.Fprintf(&sb, whyText.Match, m.Sub, m.Query, describeTerms(lang, m.Terms))
 	}
 	if len(a.Sources) > 1 {
 		fmt.Fprintf(&sb, whyText.Sources, strings.Join(a.Sources, ", "))
@@ -174,23 +181,29 @@ func explainMatches(a alerts.Alert) string {
 	return strings.TrimSpace(sb.String())
 }
 
-func sourceOf(a alerts.Article) string {
+func sourceOf(lang string, a alerts.Article) string {
 	switch {
 	case a.Outlet != "":
 		return a.Outlet
 	case a.Source != "":
 		return a.Source
 	}
-	return whyText.Unknown
+	return texts(lang, &whyText).Unknown
 }
 
 // describeTerms says which terms fired where: "matched ceasefire in body,
 // truce (as "truces") in title".
-func describeTerms(terms []alerts.TermHit) string {
+func describeTerms(lang string, terms []alerts.TermHit) string {
+	whyText := texts(lang, &whyText)
 	parts := make([]string, 0, len(terms))
 	for _, th := range terms {
 		s := th.Term
-		if th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)) {
+		switch {
+		case th.Entry != "" && th.Matched != "":
+			// The form that fired and the actor or topic it is one of:
+			// "перемирия → ceasefire".
+			s = fmt.Sprintf(whyText.FormOf, th.Matched, th.Entry)
+		case th.Matched != "" && !strings.EqualFold(th.Matched, strings.Trim(th.Term, `"`)):
 			s += fmt.Sprintf(whyText.AsForm, th.Matched)
 		}
 		parts = append(parts, fmt.Sprintf(whyText.InField, s, th.Field))

@@ -1,6 +1,10 @@
 package bot
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/herald-news/herald/alerts"
+)
 
 // Metrics are the bot's Prometheus instruments.
 type Metrics struct {
@@ -30,11 +34,39 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "herald_outbox_depth",
 			Help: "Deliveries waiting in the outbox."}, []string{"platform"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herald_ingest_to_send_seconds",
-			Help:    "Time from an article's ingest to its alert's delivery.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 14)}, []string{"platform"}),
+			Help:    "Time from an article's arrival (HTTP push, feed item) to its alert's delivery.",
+			Buckets: latencyBuckets}, []string{"platform"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.articles, m.duplicates, m.planned, m.sent, m.failed, m.queue, m.latency)
 	}
+	m.start(alerts.PlatformTelegram, alerts.PlatformDiscord)
 	return m
+}
+
+// latencyBuckets resolve an idle alert's 1–50 ms, and go on to a digest's
+// hour.
+var latencyBuckets = []float64{.001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .075, .1,
+	.25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}
+
+// failReasons are the values of herald_alerts_failed_total's reason label.
+var failReasons = []string{"unreachable", "rate_limited", "migrated", "error", "edit_given_up", "drop_failed"}
+
+// start makes every series of the platforms exist from the start, at zero:
+// a dashboard or an alert rule then sees them before the first alert (and
+// a rate over a series that appears with its first failure would miss
+// that failure).
+func (m *Metrics) start(platforms ...alerts.Platform) {
+	for _, p := range platforms {
+		l := string(p)
+		m.planned.WithLabelValues(l)
+		m.queue.WithLabelValues(l)
+		m.latency.WithLabelValues(l)
+		for _, k := range []alerts.DeliveryKind{alerts.DeliverAlert, alerts.DeliverEdit, alerts.DeliverDigest} {
+			m.sent.WithLabelValues(l, string(k))
+		}
+		for _, r := range failReasons {
+			m.failed.WithLabelValues(l, r)
+		}
+	}
 }

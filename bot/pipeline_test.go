@@ -258,13 +258,16 @@ func TestRateLimitWaitsAndLosesNothing(t *testing.T) {
 	e.cmd(dm, "/subscribe ceasefire")
 	e.sender.fail = func(_ alerts.Target, call int) error {
 		if call == 1 {
-			e.clock.Add(2 * time.Second) // the platform's wait passes
 			return &alerts.RetryAfterError{After: time.Second, Err: errors.New("429")}
 		}
 		return nil
 	}
 	e.ingest(article("Ceasefire", "ceasefire"))
 	e.drain()
+	if n := len(e.sender.sent()); n != 0 {
+		t.Fatalf("delivered %d before the platform's Retry-After passed", n)
+	}
+	e.clock.Add(2 * time.Second) // the platform's wait passes
 	e.drain()
 	if n := len(e.sender.sent()); n != 1 {
 		t.Fatalf("delivered %d, want 1 after the rate limit", n)

@@ -9,14 +9,6 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// subInfo is what planning needs of a subscription, kept in memory so a
-// match costs no store read.
-type subInfo struct {
-	Target     alerts.TargetID
-	Query      string
-	MutedUntil time.Time
-}
-
 // plan turns the matches of one article into deliveries: one per target
 // and story, an edit where a target already has this story's alert, held
 // for digests and quiet hours, nothing while muted.
@@ -28,7 +20,7 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		if !ok || si.MutedUntil.After(now) {
 			continue
 		}
-		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Query: si.Query, Terms: h.Terms})
+		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Terms: h.Terms})
 	}
 	var out []alerts.Delivery
 	handled := map[alerts.TargetID]bool{}
@@ -69,7 +61,14 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		if !t.Active || t.Settings.MutedUntil.After(now) {
 			continue
 		}
-		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: byTarget[tid], Sources: story.Sources}
+		matches, err := b.withQueries(byTarget[tid])
+		if err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		if len(matches) == 0 {
+			continue
+		}
+		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: matches, Sources: story.Sources}
 		hold := holdUntil(t.Settings, now)
 		out = append(out, alerts.Delivery{ID: al.Key(), Kind: alerts.DeliverAlert, Target: tid, Alerts: []alerts.Alert{al},
 			Created: now, NotBefore: hold, Held: !hold.IsZero()})
@@ -77,21 +76,22 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 	return out, nil
 }
 
-func (b *Bot) subInfo(id uint64) (subInfo, bool) {
-	b.subsMu.RLock()
-	defer b.subsMu.RUnlock()
-	si, ok := b.subs[id]
-	return si, ok
-}
-
-func (b *Bot) setSub(s alerts.Subscription) {
-	b.subsMu.Lock()
-	b.subs[s.ID] = subInfo{Target: s.Target, Query: s.Query, MutedUntil: s.MutedUntil}
-	b.subsMu.Unlock()
-}
-
-func (b *Bot) dropSub(id uint64) {
-	b.subsMu.Lock()
-	delete(b.subs, id)
-	b.subsMu.Unlock()
+// withQueries fills in the queries (and the roles they ping) of a
+// target's matches from the store: the matcher and the subscription table
+// keep neither. A subscription removed since the article was matched is
+// left out.
+func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
+	out := ms[:0]
+	for _, m := range ms {
+		s, err := b.store.GetSubscription(m.Sub)
+		if errors.Is(err, alerts.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.Query, m.Role = s.Query, s.Role
+		out = append(out, m)
+	}
+	return out, nil
 }

@@ -52,6 +52,14 @@ type Command struct {
 	// UserID identifies who gave it, on the platform.
 	UserID   string
 	UserName string
+	// Guild is the Discord server the chat belongs to; empty elsewhere.
+	Guild string
+	// Role and RoleName are a Discord role given to the command (the
+	// role option of /subscribe), by ID and name.
+	Role, RoleName string
+	// Lang is the language of whoever gave the command, as the platform
+	// says (Telegram's language_code, Discord's locale): "ru", "uk-UA".
+	Lang string
 	// CanManage is the platform's word on whether the user may manage a
 	// group or channel target (ignored for DMs). Adapters fail closed:
 	// false when they could not find out.
@@ -59,14 +67,58 @@ type Command struct {
 	// Text is the command line, "/subscribe ceasefire", with any
 	// "@BotName" suffix removed.
 	Text string
-	// Button is the token of a pressed alert button; Text is then empty.
+	// Button is the data of a pressed button: an alert button's token,
+	// or a ReplyButton's Command. Text is then empty.
 	Button string
+	// File is the file attached to the command (/import), fetched by the
+	// adapter; nil without one.
+	File *File
+	// Operator is true for the operator of this Herald at its own
+	// terminal (the console): no command budget, and /sources adds and
+	// removes feeds as the operator does.
+	Operator bool
 }
 
 // Reply is the bot's answer to a command, in plain text: adapters escape it
 // for their markup.
 type Reply struct {
 	Text string
+	// Buttons under the reply offer a follow-up; the text also says how
+	// to type it, for platforms without buttons (the console).
+	Buttons []ReplyButton
+	// Preview, when set, is an alert to show after the text as the chat
+	// would receive it (/format), without buttons.
+	Preview *Preview
+	// File, when set, is sent with the text: a Telegram document, a
+	// Discord attachment, printed on the console (/export).
+	File *File
+}
+
+// File is a small text file a chat receives (/export) or attaches to a
+// command (/import).
+type File struct {
+	Name string
+	Data []byte
+}
+
+// MaxFileSize is the largest file a command reads: adapters refuse to
+// fetch a bigger attachment.
+const MaxFileSize = 256 << 10
+
+// Preview is an alert laid out for a chat: the adapter renders Message
+// for Target as it renders alerts.
+type Preview struct {
+	Target  alerts.Target
+	Message Message
+}
+
+// ReplyButton is a button under a reply that runs Command when pressed,
+// as if the person who pressed it had typed it there: the same checks
+// apply. Command starts with "/" and fits in 64 bytes (Telegram's
+// callback_data).
+type ReplyButton struct {
+	Label   string
+	Command string
 }
 
 // ArticleSource produces articles; adapters/feeds implements it.
@@ -109,4 +161,7 @@ type SourceStatus struct {
 	// operator removes those).
 	UserAdded bool            `json:"user_added,omitempty"`
 	AddedBy   alerts.TargetID `json:"added_by,omitempty"`
+	// Notice is something about the feed that is not a failure but
+	// explains what it did, such as new items withheld as a flood.
+	Notice string `json:"notice,omitempty"`
 }

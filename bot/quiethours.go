@@ -13,7 +13,11 @@ import (
 )
 
 // parseClock reads "HH:MM" (24-hour) into minutes after midnight.
-func parseClock(s string) (int, error) {
+func parseClock(s string) (int, error) { return parseClockIn("en", s) }
+
+// parseClockIn is parseClock with its errors in lang.
+func parseClockIn(lang, s string) (int, error) {
+	clockText := texts(lang, &clockText)
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
 		return 0, fmt.Errorf(clockText.NotClock, s)
@@ -26,16 +30,7 @@ func parseClock(s string) (int, error) {
 	return hh*60 + mm, nil
 }
 
-func location(st alerts.TargetSettings) *time.Location {
-	if st.TimeZone == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(st.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func location(st alerts.TargetSettings) *time.Location { return st.Location() }
 
 // atClock returns the first instant at or after now whose local time is
 // minutes after midnight.

@@ -20,17 +20,20 @@ var sourcesText = struct {
 	Already      string // name
 	Added        string // name
 	Empty        string
+	One          string
 	Count        string // how many
 	Item         string // number
 	TitledURL    string // title, URL
 	State        string // state
 	Since        string // when
 	LastError    string // the error
+	Notice       string // what the feed did, such as a flood withheld
 	AddedHere    string
 	Hidden       string // how many
 	NoNumber     string // the number, how many
 	NotASource   string // the URL typed
 	Operator     string // name
+	Configured   string // name
 	NoAddedBy    string // name
 	OtherChat    string // name
 	NotRemoved   string // the catalogue's error
@@ -47,17 +50,20 @@ var sourcesText = struct {
 	Already:      "%s is already among the sources.",
 	Added:        "Added %s. New articles from it will be matched from now on (its backlog is skipped). /sources remove takes it out again.",
 	Empty:        "No feeds yet. Add one with /sources add URL.",
+	One:          "1 source:\n",
 	Count:        "%d sources:\n",
 	Item:         "%d. ",
 	TitledURL:    "%s (%s)",
 	State:        ": %s",
 	Since:        " since %s",
 	LastError:    " (%s)",
+	Notice:       " [%s]",
 	AddedHere:    " (added here)",
 	Hidden:       "(%d more from the operator and other chats not shown.)",
 	NoNumber:     "There is no source %d; /sources lists %d.",
 	NotASource:   "%s is not among the sources; /sources lists them.",
 	Operator:     "%s is configured by the operator of this Herald; only they can remove it.",
+	Configured:   "%s is one of the feeds this Herald was started with (HERALD_FEEDS, or herald console's arguments); restart without it to stop polling it.",
 	NoAddedBy:    "%s was added before Herald recorded who adds feeds; only the operator can remove it.",
 	OtherChat:    "%s was added by another chat; only that chat's admins can remove it.",
 	NotRemoved:   "Not removed: %v",
@@ -67,15 +73,17 @@ var sourcesText = struct {
 
 // cmdSources lists the feeds to anyone. Adding and removing one is for the
 // managers of a group or channel, not for anyone who can DM the bot: a
-// feed serves every chat of this Herald.
+// feed serves every chat of this Herald. The operator at the console adds
+// and removes as the operator.
 func (b *Bot) cmdSources(c *call) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	sub, rest, _ := strings.Cut(strings.TrimSpace(c.args), " ")
 	rest = strings.TrimSpace(rest)
-	if sub != "" && c.target.Kind == alerts.KindDM {
+	if sub != "" && c.target.Kind == alerts.KindDM && !c.cmd.Operator {
 		return Reply{Text: sourcesText.NotInDM}
 	}
 	if sub != "" && !mayManage(c.cmd) {
-		return notManager(c.target.Kind, c.name)
+		return notManager(c.lang, c.target.Kind, c.name)
 	}
 	if b.catalog == nil {
 		return Reply{Text: sourcesText.NoCatalog}
@@ -96,8 +104,9 @@ func (b *Bot) cmdSources(c *call) Reply {
 }
 
 func (b *Bot) addSource(c *call, url string) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	chat := c.target.ID.Chat()
-	if cs := b.limits.ChatSources; cs != nil && !cs[c.target.ID] && !cs[chat] {
+	if cs := b.limits.ChatSources; !c.cmd.Operator && cs != nil && !cs[c.target.ID] && !cs[chat] {
 		return Reply{Text: fmt.Sprintf(sourcesText.NotAllowed, chat)}
 	}
 	if url == "" || strings.ContainsAny(url, " \t\n") {
@@ -118,12 +127,17 @@ func (b *Bot) addSource(c *call, url string) Reply {
 const sourcesShown = 30
 
 func (b *Bot) listSources(c *call) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	srcs := b.catalog.Sources()
 	if len(srcs) == 0 {
 		return Reply{Text: sourcesText.Empty}
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, sourcesText.Count, len(srcs))
+	if len(srcs) == 1 {
+		sb.WriteString(sourcesText.One)
+	} else {
+		fmt.Fprintf(&sb, sourcesText.Count, len(srcs))
+	}
 	hidden := 0
 	for i, s := range srcs {
 		ours := s.UserAdded && s.AddedBy == c.target.ID.Chat()
@@ -139,10 +153,13 @@ func (b *Bot) listSources(c *call) Reply {
 		}
 		fmt.Fprintf(&sb, sourcesText.State, s.State)
 		if s.State != "ok" && !s.FailingSince.IsZero() {
-			fmt.Fprintf(&sb, sourcesText.Since, s.FailingSince.UTC().Format(sourcesText.TimeOfFailed))
+			fmt.Fprintf(&sb, sourcesText.Since, formatTime(c.lang, s.FailingSince.UTC(), sourcesText.TimeOfFailed))
 		}
 		if s.LastError != "" && s.State != "ok" {
 			fmt.Fprintf(&sb, sourcesText.LastError, s.LastError)
+		}
+		if s.Notice != "" {
+			fmt.Fprintf(&sb, sourcesText.Notice, s.Notice)
 		}
 		if ours {
 			sb.WriteString(sourcesText.AddedHere)
@@ -160,6 +177,7 @@ func (b *Bot) listSources(c *call) Reply {
 // and feeds added before Herald recorded by whom stay: sources serve
 // every chat of this Herald. (The catalogue checks again, under its lock.)
 func (b *Bot) removeSource(c *call, ref string) Reply {
+	sourcesText := texts(c.lang, &sourcesText)
 	srcs := b.catalog.Sources()
 	var src *SourceStatus
 	if n, err := strconv.Atoi(ref); err == nil {
@@ -181,6 +199,10 @@ func (b *Bot) removeSource(c *call, ref string) Reply {
 	name := nonEmpty(src.Title, src.URL)
 	chat := c.target.ID.Chat()
 	switch {
+	case !src.UserAdded && c.cmd.Operator:
+		return Reply{Text: fmt.Sprintf(sourcesText.Configured, name)}
+	case c.cmd.Operator:
+		chat = "" // the operator removes any feed added from chat
 	case !src.UserAdded:
 		return Reply{Text: fmt.Sprintf(sourcesText.Operator, name)}
 	case src.AddedBy == "":

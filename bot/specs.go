@@ -31,6 +31,9 @@ type CommandSpec struct {
 	// Manage is true when the command changes a group or channel and needs
 	// a manager there. In a DM a person manages their own chat.
 	Manage bool
+	// Query is true when the command's argument is a query: it is cleaned
+	// of characters a reader cannot see before the handler reads it.
+	Query bool
 	// run answers the command. The target is stored and the caller's
 	// right to manage it checked before.
 	run func(b *Bot, c *call) Reply
@@ -49,23 +52,31 @@ type OptionSpec struct {
 	// Keyword is true for an option whose name goes before its value in
 	// the command's text: /sources add URL.
 	Keyword bool
+	// File is true for an attachment (Discord's attachment option); it
+	// reaches the bot as Command.File, not in the text.
+	File bool
+	// Role is true for a Discord role (a role option); it reaches the bot
+	// as Command.Role, not in the text, and platforms without roles leave
+	// it out.
+	Role bool
 }
 
 // commandTable is every command, in menu order. It is a function, not a
 // variable, because /help's handler reads the table it is part of.
 func commandTable() []CommandSpec {
 	return []CommandSpec{
-		{Name: "subscribe", Aliases: []string{"sub"}, Manage: true, run: (*Bot).cmdSubscribe,
+		{Name: "subscribe", Aliases: []string{"sub"}, Manage: true, Query: true, run: (*Bot).cmdSubscribe,
 			Description: "Follow a topic: words, \"phrases\", people and places",
 			Usage:       "QUERY", Help: "follow a topic. " + queryExamples,
-			Options: []OptionSpec{{Name: "query", Description: `What to follow, e.g. ceasefire, "peace deal", Zelensky -sport`, Required: true, Rest: true}}},
-		{Name: "unsubscribe", Aliases: []string{"unsub"}, Manage: true, run: (*Bot).cmdUnsubscribe,
+			Options: []OptionSpec{{Name: "query", Description: `What to follow, e.g. ceasefire, "peace deal", Zelensky -sport`, Required: true, Rest: true},
+				{Name: "role", Description: "A role its alerts ping (Discord server channels; never @everyone)", Role: true}}},
+		{Name: "unsubscribe", Aliases: []string{"unsub"}, Manage: true, Query: true, run: (*Bot).cmdUnsubscribe,
 			Description: "Stop following a topic",
 			Usage:       "N", Help: "stop following #N (or the query, or all)",
 			Options: []OptionSpec{{Name: "subscription", Description: "The number /list shows, or the query itself", Required: true, Rest: true}}},
 		{Name: "list", run: (*Bot).cmdList,
 			Description: "Show what this chat follows", Help: "what this chat follows, its settings, and alerts held for later"},
-		{Name: "test", run: (*Bot).cmdTest,
+		{Name: "test", Query: true, run: (*Bot).cmdTest,
 			Description: "Try a query on recent articles without subscribing",
 			Usage:       "QUERY", Help: "what recent articles would have matched",
 			Options: []OptionSpec{{Name: "query", Description: "The query to try", Required: true, Rest: true}}},
@@ -99,6 +110,25 @@ func commandTable() []CommandSpec {
 			Description: "Show or hide link previews under alerts",
 			Usage:       "on|off", Help: "link previews under alerts",
 			Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
+		{Name: "format", Manage: true, run: (*Bot).cmdFormat,
+			Description: "Lay out this chat's alerts your way, e.g. {title} ({source})\\n{summary}",
+			Usage:       "[TEMPLATE|default]", Help: "this chat's alert layout with {title} {summary} {source} {url} {time} {matched}; alone it shows the layout and a preview",
+			Options: []OptionSpec{{Name: "template", Description: "e.g. {title} ({source})\\n{summary}, or default", Rest: true}}},
+		{Name: "language", Manage: true, run: (*Bot).cmdLanguage,
+			Description: "Choose the language Herald speaks here: en, ru or uk",
+			Usage:       "en|ru|uk|auto", Help: "the language of replies, help, menus and alerts here (auto follows whoever writes)",
+			Options: []OptionSpec{{Name: "language", Description: "en, ru, uk, or auto", Required: true, Choices: []string{"en", "ru", "uk", "auto"}}}},
+		{Name: "threads", Manage: true, run: (*Bot).cmdThreads,
+			Description: "Start a discussion thread on each alert in this Discord channel",
+			Usage:       "on|off", Help: "a thread on each alert (Discord text channels; forum channels get a post per alert anyway)",
+			Options: []OptionSpec{{Name: "mode", Description: "on or off", Required: true, Choices: []string{"on", "off"}}}},
+		{Name: "export", run: (*Bot).cmdExport,
+			Description: "Save this chat's subscriptions and settings as a file, for /import here or elsewhere",
+			Help:        "this chat's subscriptions and settings as a file"},
+		{Name: "import", Manage: true, run: (*Bot).cmdImport,
+			Description: "Add what an exported file has and this chat lacks (attach the file)",
+			Usage:       "(with the file of /export attached)", Help: "add the subscriptions and settings of an exported file that this chat lacks",
+			Options: []OptionSpec{{Name: "file", Description: "The file /export made", Required: true, File: true}}},
 		// Listing sources is for anyone; adding and removing need a
 		// manager, which the handler checks (sources.go).
 		{Name: "sources", run: (*Bot).cmdSources,
@@ -140,7 +170,7 @@ func (s CommandSpec) Line(values map[string]string) string {
 	parts := []string{"/" + s.Name}
 	for _, o := range s.Options {
 		v := strings.TrimSpace(values[o.Name])
-		if v == "" {
+		if v == "" || o.File || o.Role {
 			continue
 		}
 		if o.Keyword {
@@ -184,10 +214,11 @@ var helpText = struct {
 }
 
 // cmdHelp lists the commands of the table, one line each.
-func (b *Bot) cmdHelp(*call) Reply {
+func (b *Bot) cmdHelp(c *call) Reply {
+	helpText := texts(c.lang, &helpText)
 	var sb strings.Builder
 	sb.WriteString(helpText.Intro + "\n\n")
-	for _, s := range commandTable() {
+	for _, s := range CommandSpecsIn(c.lang) {
 		help := s.Help
 		if help == "" {
 			help = s.Description

@@ -12,15 +12,17 @@ import (
 // storage implements the roles on one bbolt file; a second implementation
 // (JetStream key-value buckets and streams in cluster mode) implements the
 // same interfaces, and keeps the record types of package alerts (Delivery,
-// Sent, Button) with their JSON tags as the stored format.
+// Sent, Button) with their JSON tags as the stored format, an outbox
+// entry's alerts referring to their articles by ID (see Outbox).
 //
 // Every role guarantees, besides what its own doc says:
 //
 //   - Safe for concurrent use: the pipeline, the scheduler's workers and
 //     the command handlers call in from many goroutines at once.
 //   - A read sees every write that returned before the read began (read
-//     your own writes): the scheduler reloads the outbox right after it
-//     completes a send, and a command lists what the previous one stored.
+//     your own writes): the scheduler reads a target's queue head right
+//     after it completes a send, and a command lists what the previous one
+//     stored.
 //   - A lookup of something missing returns an error wrapping
 //     alerts.ErrNotFound (errors.Is), never a zero value with a nil error.
 //     Listing methods return no entries and a nil error instead.
@@ -87,7 +89,10 @@ type Subscriptions interface {
 	// ForEachSubscription calls fn for every stored subscription, in any
 	// order, and stops at the first error fn returns, returning it. fn
 	// must not call back into the store. A subscription added or removed
-	// during the walk may or may not be seen.
+	// during the walk may or may not be seen. It is how the bot starts (a
+	// million subscriptions in a large deployment), so it should read
+	// records without building more than it hands out: the bot keeps each
+	// subscription's Target string, and hands its Query to the matcher.
 	ForEachSubscription(fn func(alerts.Subscription) error) error
 }
 
@@ -142,6 +147,40 @@ type Articles interface {
 // writes the delivery log in the same transaction, so a crash never leaves
 // an alert both sent (logged) and still queued, or gone from the queue and
 // not logged.
+//
+// The scheduler never reads the whole outbox: it keeps each target's
+// QueueHead and reads a target's deliveries only when its turn comes. So a
+// store must answer Heads at a cost that grows with the number of targets
+// with queued deliveries, and Head and Due at a cost that grows with what
+// they return (an index of each target's entries by NotBefore, then Seq,
+// and a count per target), never with the size of the backlog.
+//
+// An entry refers to its articles; it does not copy them. An alert's
+// Article is written as the article's ID when that article is in the store
+// (Commit stores it in the same transaction as its deliveries; an edit
+// refers to the story's first article, stored before), and as an inline
+// copy otherwise. Reads return the alert whole again, with the stored
+// article (its Body empty, as planning leaves it); the store reads the
+// article as it is when the entry is read, so a headline updated since is
+// the one shown. Pruner must keep an article while an entry refers to it,
+// and MoveTarget moves entries with their references. A store without
+// multi-key transactions writes the article before the entries that refer
+// to it (Commit's crash rule already says so).
+//
+// What the scheduler relies on, precisely:
+//
+//   - QueueHead.Count is every delivery queued for the target, due or not;
+//     Next and Seq are those of the entry that comes first in the order
+//     Due uses (zero Next: due now); a target with nothing queued has
+//     Count 0 and is absent from Heads.
+//   - After a write returns, Head and Due reflect it (read your own
+//     writes); the scheduler reads a target's head right after each turn.
+//   - Ingest does not read the outbox back: it tells its own process's
+//     scheduler what it committed, and a resync (Heads) catches anything
+//     else, every 30 s and on Bot.Wake. Entries another process commits
+//     (cluster mode, where one process sends to a chat) wait for that
+//     resync unless the owner is woken when they arrive (a watch on the
+//     outbox that calls Bot.Wake).
 type Outbox interface {
 	// Enqueue adds deliveries to the outbox (digests, edits, catch-ups,
 	// replanned holds) in one transaction. It is idempotent by ID:
@@ -149,16 +188,30 @@ type Outbox interface {
 	//   - every delivery needs an ID; an empty one fails the whole call;
 	//   - an alert (DeliverAlert) whose ID (its alert key) has a delivery
 	//     log entry is skipped without error: a target never gets the
-	//     same alert twice;
+	//     same alert twice. When its sources differ from the logged ones
+	//     and the logged message can be edited (a MessageID, not Dropped),
+	//     it is queued instead as that message's edit (ID key+":edit", the
+	//     logged alert with the delivery's sources): the story gained an
+	//     outlet after planning looked for a sent alert, while its alert
+	//     was being sent;
 	//   - a delivery whose ID is already queued replaces the queued one in
 	//     place, keeping its Seq, Attempts and Created;
 	//   - a new delivery gets a Seq greater than that of every delivery
 	//     enqueued before it.
 	Enqueue(d ...alerts.Delivery) error
-	// Pending returns up to limit outbox entries in ascending Seq order
-	// (the order they were first enqueued), whatever their NotBefore:
-	// the scheduler decides what is due.
-	Pending(limit int) ([]alerts.Delivery, error)
+	// Heads returns the QueueHead of every target with deliveries queued,
+	// in any order: how many, and the one due first.
+	Heads() ([]alerts.QueueHead, error)
+	// Head returns one target's QueueHead; Count is 0 when nothing waits.
+	Head(target alerts.TargetID) (alerts.QueueHead, error)
+	// Due returns up to limit of the target's deliveries whose NotBefore
+	// is not after now, ordered by NotBefore and then Seq (the one due
+	// first first), with the target's QueueHead read in the same
+	// transaction.
+	Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error)
+	// Queued returns every delivery queued for the target, in Seq order,
+	// whatever its NotBefore.
+	Queued(target alerts.TargetID) ([]alerts.Delivery, error)
 	// CompleteAll records deliveries sent as one message (one alert, or
 	// the alerts of a digest), in one transaction: each of ids leaves the
 	// outbox, and each of recs becomes a delivery log entry under its Key
@@ -166,20 +219,24 @@ type Outbox interface {
 	// not queued the call fails with alerts.ErrNotFound and changes
 	// nothing. After it returns, DeliveryLog finds each entry by key and
 	// story, a rec that was not Dropped is its target's LastSent, and a
-	// rec's ButtonToken resolves through DeliveryLog.Button.
+	// rec's ButtonToken resolves through DeliveryLog.Button. An alert
+	// entry that was replaced while it was being sent (its queued sources
+	// now differ from its rec's) does not just leave: in the same
+	// transaction it becomes the edit of the message sent, as Enqueue
+	// queues one, so a story's update that met its first send is not lost.
 	CompleteAll(ids []string, recs []alerts.Sent) error
 	// Reschedule stores a failed attempt: the queued entry with d.ID takes
-	// d's Attempts, LastError and NotBefore, and keeps everything else
-	// (target, alerts, Seq), so a copy read before a MoveTarget or an
-	// Enqueue cannot undo them. A delivery no longer queued is
-	// alerts.ErrNotFound.
+	// d's Attempts, LastError and NotBefore (and its place in its target's
+	// order moves with NotBefore), and keeps everything else (target,
+	// alerts, Seq), so a copy read before a MoveTarget or an Enqueue cannot
+	// undo them. A delivery no longer queued is alerts.ErrNotFound.
 	Reschedule(d alerts.Delivery) error
 	// Drop gives up a queued delivery that can never be sent (its target
 	// is gone, it failed too often), in one transaction: it leaves the
-	// outbox and, unless it is an edit, each alert it carried gets a log
-	// entry with Dropped set to reason (an alert already logged keeps its
-	// entry). A dropped entry is never a target's LastSent. A delivery no
-	// longer queued is alerts.ErrNotFound.
+	// outbox and, unless it is an edit, each alert it carried (whole, with
+	// its article) gets a log entry with Dropped set to reason (an alert
+	// already logged keeps its entry). A dropped entry is never a target's
+	// LastSent. A delivery no longer queued is alerts.ErrNotFound.
 	Drop(id string, reason string) error
 }
 
@@ -227,8 +284,9 @@ type Pruner interface {
 	//     a target's LastSent;
 	//   - buttons stored before it.
 	//
-	// It never touches targets, subscriptions, meta or the outbox (queued
-	// deliveries carry their own copy of what they send). It may work in
+	// It never touches targets, subscriptions, meta or the outbox, and
+	// keeps an article (and its story) past its time while a queued
+	// delivery refers to it (see Outbox). It may work in
 	// many small steps while the store is in use; a crash or an error
 	// part-way leaves a consistent store with part of the old records
 	// still there, for the next call. It returns how many records went,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/match"
 )
 
 // queryExamples shows the query language in one line, for /help and for
@@ -34,6 +35,9 @@ var subscribeText = struct {
 	Done     string // ID, the query as read
 	Includes string
 	Next     string // ID
+	Role     string // ID, the role's name
+	NoRole   string
+	RoleSet  string // ID, the role's name
 }{
 	Usage:    "Tell me what to follow: /subscribe ceasefire\n%s",
 	TooLong:  "That query is %d characters; the limit is %d. Shorten it, or split it into two subscriptions.",
@@ -43,45 +47,60 @@ var subscribeText = struct {
 	Done:     "Subscribed #%d: %s\n",
 	Includes: "That includes:\n",
 	Next:     "Alerts arrive here as the news breaks. /test shows what would have matched lately; /unsubscribe %d stops it.",
+	Role:     "Alerts of #%d ping the role %s, and only it.\n",
+	NoRole:   "A role can be pinged only in a Discord server's channel, and never @everyone.",
+	RoleSet:  "#%d now pings the role %s, and only it.",
 }
 
 func (b *Bot) cmdSubscribe(c *call) Reply {
+	queryText := texts(c.lang, &queryText)
+	subscribeText := texts(c.lang, &subscribeText)
 	q, t := c.args, c.target
 	if q == "" {
 		return Reply{Text: fmt.Sprintf(subscribeText.Usage, queryText.Help)}
 	}
-	if n := len([]rune(q)); n > b.limits.QueryLength {
-		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, n, b.limits.QueryLength)}
+	role := c.cmd.Role
+	if role != "" && (t.ID.Platform() != alerts.PlatformDiscord || t.Kind == alerts.KindDM || role == c.cmd.Guild || !isSnowflake(role)) {
+		// A guild's @everyone role has the guild's own ID.
+		return Reply{Text: subscribeText.NoRole}
 	}
-	parsed, err := b.parse(q)
-	if err != nil {
-		return Reply{Text: fmt.Sprintf(queryText.Unreadable, err, queryText.Help)}
-	}
-	subs, err := b.store.ListSubscriptions(t.ID)
-	if err != nil {
-		return b.storeTrouble(err)
-	}
-	for _, s := range subs {
-		if s.Query == q || b.canonical(s.Query) == parsed.String() {
-			return Reply{Text: fmt.Sprintf(subscribeText.Already, s.ID)}
+	sub, err := b.subscribe(t, q, c.now, role, c.cmd.RoleName)
+	var already *alreadyFollowed
+	var tooLong *queryTooLong
+	var unreadable *unreadableQuery
+	switch {
+	case errors.As(err, &tooLong):
+		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, tooLong.n, b.limits.QueryLength)}
+	case errors.As(err, &unreadable):
+		if unreadable.unusable {
+			return Reply{Text: fmt.Sprintf(subscribeText.Unusable, unreadable.err, queryText.Help)}
 		}
-	}
-	if len(subs) >= b.limits.SubsPerTarget {
-		return Reply{Text: fmt.Sprintf(subscribeText.Full, len(subs))}
-	}
-	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: c.now})
-	if err != nil {
-		return b.storeTrouble(err)
-	}
-	if err := b.matcher.Add(sub); err != nil {
-		if derr := b.store.DeleteSubscription(sub.ID); derr != nil {
-			b.log.Error("Subscription the matcher refused is still stored", "sub", sub.ID, "target", t.ID, "err", derr)
+		return Reply{Text: fmt.Sprintf(queryText.Unreadable, unreadable.err, queryText.Help)}
+	case errors.As(err, &already) && role != "":
+		// Following it already: the role is what changes.
+		s, err := b.store.GetSubscription(already.id)
+		if err != nil {
+			return b.storeTrouble(c.lang, err)
 		}
-		return Reply{Text: fmt.Sprintf(subscribeText.Unusable, err, queryText.Help)}
+		s.Role, s.RoleName = role, c.cmd.RoleName
+		if err := b.store.PutSubscription(s); err != nil {
+			return b.storeTrouble(c.lang, err)
+		}
+		b.setSub(s)
+		return Reply{Text: fmt.Sprintf(subscribeText.RoleSet, s.ID, nonEmpty(s.RoleName, s.Role))}
+	case errors.As(err, &already):
+		return Reply{Text: fmt.Sprintf(subscribeText.Already, already.id)}
+	case errors.Is(err, errFull):
+		return Reply{Text: fmt.Sprintf(subscribeText.Full, b.limits.SubsPerTarget)}
+	case err != nil:
+		return b.storeTrouble(c.lang, err)
 	}
-	b.setSub(sub)
+	parsed, _ := b.parse(q)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, subscribeText.Done, sub.ID, parsed.String())
+	if role != "" {
+		fmt.Fprintf(&sb, subscribeText.Role, sub.ID, nonEmpty(c.cmd.RoleName, role))
+	}
 	if ex := parsed.Expansions(); len(ex) > 0 {
 		sb.WriteString(subscribeText.Includes)
 		for _, e := range ex {
@@ -92,12 +111,89 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	return Reply{Text: sb.String()}
 }
 
+// isSnowflake reports whether s is a Discord ID: decimal digits.
+func isSnowflake(s string) bool {
+	return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == ""
+}
+
+// Why subscribe refused a query; each error's text is what /import says
+// of the line.
+type (
+	queryTooLong    struct{ n, limit int }
+	unreadableQuery struct {
+		unusable bool // the matcher refused it, not the parser
+		err      error
+	}
+	alreadyFollowed struct{ id uint64 }
+)
+
+func (e *queryTooLong) Error() string {
+	return fmt.Sprintf("the query is %d characters; the limit is %d", e.n, e.limit)
+}
+func (e *unreadableQuery) Error() string { return e.err.Error() }
+func (e *alreadyFollowed) Error() string { return fmt.Sprintf("already following that as #%d", e.id) }
+
+// errFull is subscribe's error when the chat follows as many topics as
+// it may.
+var errFull = errors.New("this chat follows as many topics as allowed")
+
+// subscribe adds a query to the chat's subscriptions and to the matcher,
+// unless the chat already follows it (the same query, or the same
+// canonical form) or may follow no more. Other errors are the store's.
+func (b *Bot) subscribe(t alerts.Target, q string, now time.Time, role, roleName string) (alerts.Subscription, error) {
+	q = match.CleanQuery(q) // /import's lines come here without HandleCommand
+	if n := len([]rune(q)); n > b.limits.QueryLength {
+		return alerts.Subscription{}, &queryTooLong{n: n, limit: b.limits.QueryLength}
+	}
+	parsed, err := b.parse(q)
+	if err != nil {
+		return alerts.Subscription{}, &unreadableQuery{err: err}
+	}
+	subs, err := b.store.ListSubscriptions(t.ID)
+	if err != nil {
+		return alerts.Subscription{}, err
+	}
+	want := canonicalOf(parsed)
+	for _, s := range subs {
+		if s.Query == q || b.canonical(s.Query) == want {
+			return alerts.Subscription{}, &alreadyFollowed{id: s.ID}
+		}
+	}
+	if len(subs) >= b.limits.SubsPerTarget {
+		return alerts.Subscription{}, errFull
+	}
+	sub, err := b.store.AddSubscription(alerts.Subscription{Target: t.ID, Query: q, Created: now, Role: role, RoleName: roleName})
+	if err != nil {
+		return alerts.Subscription{}, err
+	}
+	if err := b.matcher.Add(sub); err != nil {
+		if derr := b.store.DeleteSubscription(sub.ID); derr != nil {
+			b.log.Error("Subscription the matcher refused is still stored", "sub", sub.ID, "target", t.ID, "err", derr)
+		}
+		return alerts.Subscription{}, &unreadableQuery{unusable: true, err: err}
+	}
+	b.setSub(sub)
+	return sub, nil
+}
+
+// canonical is the form two queries share when they follow the same
+// thing ("Zelensky" and "Зеленский", "cease-fire" and "ceasefire"), or q
+// itself if it does not parse.
 func (b *Bot) canonical(q string) string {
 	p, err := b.parse(q)
 	if err != nil {
 		return q
 	}
-	return p.String()
+	return canonicalOf(p)
+}
+
+// canonicalOf is the query's Canonical form if it has one (the matcher's
+// queries do), else its String.
+func canonicalOf(q alerts.Query) string {
+	if c, ok := q.(interface{ Canonical() string }); ok {
+		return c.Canonical()
+	}
+	return q.String()
 }
 
 // findSub resolves "#3", "3" or a query text to one of the target's
@@ -130,6 +226,9 @@ var unsubscribeText = struct {
 	Usage   string
 	Unknown string // the argument
 	Done    string // ID, query
+	Ask     string // how many, the confirming command
+	Button  string
+	Nothing string
 	All     string // how many
 	Some    string // how many went, of how many
 	Failed  string // ID, query: one that could not be removed
@@ -138,21 +237,33 @@ var unsubscribeText = struct {
 	Usage:   "Which one? /unsubscribe 3 (the number /list shows), /unsubscribe ceasefire, or /unsubscribe all.",
 	Unknown: "This chat doesn't follow %q. /list shows what it follows.",
 	Done:    "Unsubscribed #%d: %s",
-	All:     "Unsubscribed from all %d topics. /subscribe to follow something again.",
+	Ask:     "Stop following %s, everything this chat follows? Confirm with %s.",
+	Button:  "Yes, unsubscribe from all",
+	Nothing: "This chat follows nothing. /subscribe to follow something.",
+	All:     "Unsubscribed from %s. /subscribe to follow something again.",
 	Some:    "Unsubscribed from %d of %d topics. These could not be removed, and still deliver:\n",
 	Failed:  "#%d %s\n",
-	Retry:   "Something went wrong on my side; try /unsubscribe all again in a minute.",
+	Retry:   "Something went wrong on my side; try /unsubscribe all confirm again in a minute.",
 }
 
 func (b *Bot) cmdUnsubscribe(c *call) Reply {
+	unsubscribeText := texts(c.lang, &unsubscribeText)
 	arg, t := c.args, c.target
 	if arg == "" {
 		return Reply{Text: unsubscribeText.Usage}
 	}
-	if strings.EqualFold(arg, "all") {
+	if f := strings.Fields(strings.ToLower(arg)); len(f) > 0 && f[0] == "all" {
 		subs, err := b.store.ListSubscriptions(t.ID)
 		if err != nil {
-			return b.storeTrouble(err)
+			return b.storeTrouble(c.lang, err)
+		}
+		// One slip of the fingers should not lose a chat's whole setup.
+		switch {
+		case len(subs) == 0:
+			return Reply{Text: unsubscribeText.Nothing}
+		case len(f) != 2 || f[1] != "confirm":
+			return Reply{Text: fmt.Sprintf(unsubscribeText.Ask, trPlural(c.lang, "topics", len(subs)), confirmUnsubscribeAll),
+				Buttons: []ReplyButton{{Label: unsubscribeText.Button, Command: confirmUnsubscribeAll}}}
 		}
 		var failed []alerts.Subscription
 		for _, s := range subs {
@@ -162,7 +273,7 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 			}
 		}
 		if len(failed) == 0 {
-			return Reply{Text: fmt.Sprintf(unsubscribeText.All, len(subs))}
+			return Reply{Text: fmt.Sprintf(unsubscribeText.All, trPlural(c.lang, "topics", len(subs)))}
 		}
 		var sb strings.Builder
 		fmt.Fprintf(&sb, unsubscribeText.Some, len(subs)-len(failed), len(subs))
@@ -177,13 +288,16 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 		return Reply{Text: fmt.Sprintf(unsubscribeText.Unknown, arg)}
 	}
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if err := b.removeSub(s.ID); err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	return Reply{Text: fmt.Sprintf(unsubscribeText.Done, s.ID, s.Query)}
 }
+
+// confirmUnsubscribeAll is the command that removes every subscription.
+const confirmUnsubscribeAll = "/unsubscribe all confirm"
 
 // removeSub deletes a subscription from the store, then from the matcher
 // and planning. One already gone from the store is not an error.
@@ -198,6 +312,7 @@ func (b *Bot) removeSub(id uint64) error {
 
 // listText holds the replies of /list.
 var listText = struct {
+	Role      string // the role
 	Nothing   string
 	Header    string // how many, the limit
 	Item      string // ID, query
@@ -213,6 +328,7 @@ var listText = struct {
 	Nothing:   "This chat follows nothing yet. Try /subscribe ceasefire\n",
 	Header:    "This chat follows %d of at most %d:\n",
 	Item:      "#%d  %s",
+	Role:      "  (pings %s)",
 	MutedSub:  "  (muted until %s)",
 	Immediate: "Delivery: immediately.\n",
 	Hourly:    "Delivery: an hourly digest.\n",
@@ -224,10 +340,11 @@ var listText = struct {
 }
 
 func (b *Bot) cmdList(c *call) Reply {
+	listText := texts(c.lang, &listText)
 	t, now := c.target, c.now
 	subs, err := b.store.ListSubscriptions(t.ID)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	var sb strings.Builder
 	if len(subs) == 0 {
@@ -236,8 +353,11 @@ func (b *Bot) cmdList(c *call) Reply {
 		fmt.Fprintf(&sb, listText.Header, len(subs), b.limits.SubsPerTarget)
 		for _, s := range subs {
 			fmt.Fprintf(&sb, listText.Item, s.ID, s.Query)
+			if s.Role != "" {
+				fmt.Fprintf(&sb, listText.Role, nonEmpty(s.RoleName, s.Role))
+			}
 			if s.MutedUntil.After(now) {
-				fmt.Fprintf(&sb, listText.MutedSub, fmtTime(s.MutedUntil, t.Settings))
+				fmt.Fprintf(&sb, listText.MutedSub, fmtTime(c.lang, s.MutedUntil, t.Settings))
 			}
 			sb.WriteString("\n")
 		}
@@ -255,14 +375,14 @@ func (b *Bot) cmdList(c *call) Reply {
 		fmt.Fprintf(&sb, listText.Quiet, st.QuietFrom, st.QuietTo)
 	}
 	if st.MutedUntil.After(now) {
-		fmt.Fprintf(&sb, listText.MutedAll, fmtTime(st.MutedUntil, st))
+		fmt.Fprintf(&sb, listText.MutedAll, fmtTime(c.lang, st.MutedUntil, st))
 	}
 	n, until, err := b.held(t.ID, now)
 	if err != nil {
-		return b.storeTrouble(err)
+		return b.storeTrouble(c.lang, err)
 	}
 	if n > 0 {
-		fmt.Fprintf(&sb, listText.Held, n, fmtTime(until, st))
+		fmt.Fprintf(&sb, listText.Held, n, fmtTime(c.lang, until, st))
 	}
 	fmt.Fprintf(&sb, listText.Zone, zoneName(st))
 	return Reply{Text: sb.String()}
@@ -271,12 +391,12 @@ func (b *Bot) cmdList(c *call) Reply {
 // held counts the alerts the outbox holds for a target's digest or the end
 // of its quiet hours, and says when the first of them goes.
 func (b *Bot) held(id alerts.TargetID, now time.Time) (n int, until time.Time, err error) {
-	pending, err := b.store.Pending(1 << 30)
+	queued, err := b.store.Queued(id)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	for _, d := range pending {
-		if d.Target != id || !d.Held || !d.NotBefore.After(now) {
+	for _, d := range queued {
+		if !d.Held || !d.NotBefore.After(now) {
 			continue
 		}
 		n += len(d.Alerts)

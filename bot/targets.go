@@ -94,7 +94,7 @@ func (b *Bot) TargetMigrated(_ context.Context, from, to alerts.TargetID) error 
 	for _, s := range subs {
 		b.setSub(s)
 	}
-	b.Wake()
+	b.requeued(from, to)
 	return nil
 }
 

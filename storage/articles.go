@@ -251,6 +251,9 @@ func (d *DB) Prune(before time.Time) (int, error) {
 			var old [][]byte
 			c := times.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], cut) < 0; k, _ = c.Next() {
+				if referenced(tx, k[min(8, len(k)):]) {
+					continue // a queued delivery still shows it
+				}
 				if len(old) == pruneChunk {
 					more = true
 					break

@@ -18,6 +18,7 @@ var ErrDamaged = errors.New("damaged")
 type DamageError struct {
 	Path    string
 	Problem string
+	stack   string // where bbolt stopped, for the debug log
 }
 
 func (e *DamageError) Error() string {
@@ -70,10 +71,21 @@ type callerPanic struct{ v any }
 // bbolt may have stopped with its locks held or its free list half
 // rewritten, so the DB is not used again. A DB that returned a
 // *DamageError should be closed and the process stopped.
-func (d *DB) guard(op func() error) (err error) {
+func (d *DB) guard(op func() error) error {
 	if err := d.Err(); err != nil {
 		return err
 	}
+	err, damaged := catchDamage(d.path, op)
+	if damaged {
+		return d.markDamaged(err.(*DamageError))
+	}
+	return err
+}
+
+// catchDamage runs op, a bbolt call on the file at path, and turns a panic
+// in it into a *DamageError (damaged is then true). A caller's panic
+// passes through.
+func catchDamage(path string, op func() error) (err error, damaged bool) {
 	// Faults in the mapped file become panics, which the deferred
 	// function below can recover (per goroutine; restored on return).
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -85,9 +97,10 @@ func (d *DB) guard(op func() error) (err error) {
 		if cp, ok := r.(callerPanic); ok {
 			panic(cp.v)
 		}
-		err = d.markDamaged(fmt.Sprintf("bbolt stopped on it: %v", r), string(debug.Stack()))
+		err = &DamageError{Path: path, Problem: fmt.Sprintf("bbolt stopped on it: %v", r), stack: string(debug.Stack())}
+		damaged = true
 	}()
-	return op()
+	return op(), false
 }
 
 // callOut runs a caller's function inside a transaction, marking its panic
@@ -103,10 +116,10 @@ func callOut[T any](fn func(T) error, v T) (err error) {
 
 // markDamaged records the first damage found in use. The caller's error
 // says it; the log gets where in bbolt it was found, for debugging.
-func (d *DB) markDamaged(problem, stack string) error {
+func (d *DB) markDamaged(e *DamageError) error {
 	d.damage.once.Do(func() {
-		d.damage.err = &DamageError{Path: d.path, Problem: problem}
-		d.log.Debug("Database damaged: where bbolt stopped", "db", d.path, "stack", stack)
+		d.damage.err = e
+		d.log.Debug("Database damaged: where bbolt stopped", "db", d.path, "stack", e.stack)
 		close(d.damage.done)
 	})
 	return d.damage.err

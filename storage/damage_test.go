@@ -36,10 +36,10 @@ func filledDB(t *testing.T) string {
 			for j := range 20 {
 				id, _ := tx.Bucket(bSubs).NextSequence()
 				s := alerts.Subscription{ID: id, Target: tg, Query: fmt.Sprintf("query number %d of chat %d", j, i)}
-				if err := putJSON(tx.Bucket(bSubs), u64(id), s); err != nil {
+				if err := putSub(tx.Bucket(bSubs), s); err != nil {
 					return err
 				}
-				if err := tx.Bucket(bSubsByTgt).Put(subIndexKey(tg, id), nil); err != nil {
+				if err := addSubTo(tx, tg, id); err != nil {
 					return err
 				}
 			}

@@ -15,19 +15,26 @@
 //	meta        schema version and small named values (update offsets)
 //	feeds       per-feed state, keys "feed:<url>" of GetMeta/PutMeta
 //	targets     target ID → Target (JSON)
-//	subs        subscription ID (big-endian) → Subscription (JSON)
-//	subs_by_tgt target ID, 0, subscription ID → nothing (index)
+//	subs        subscription ID (big-endian) → Subscription in a compact
+//	            binary record (subrecord.go)
+//	target_subs target ID → its subscription IDs, ascending, as uvarint
+//	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON)
-//	outbox      sequence (big-endian) → Delivery (JSON)
+//	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
+//	            as its ID when the article is stored (outbox_record.go)
 //	outbox_ids  delivery ID → sequence
+//	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence → nothing
+//	outbox_count target ID → deliveries queued for it
+//	outbox_refs article ID, 0, sequence → nothing (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
-//	log_target  target ID, 0, At (big-endian ns), alert key → nothing (/why N)
+//	log_target  target ID, 0, Sent.At (big-endian ns), alert key → nothing
+//	            (/why N; logtarget.go)
 //	buttons     token → Button (JSON)
 //	expiry      time (big-endian ns), kind, key → what pruning needs (stories, log, buttons)
 //	expiry_at   kind, key → its time in expiry
@@ -36,7 +43,8 @@
 //
 // Prune walks art_time and expiry from their oldest entries up to the
 // cutoff, so each run costs what expired since the last one, and reads no
-// record: the indexes hold what it needs.
+// record: the indexes hold what it needs. An article a queued delivery
+// refers to (outbox_refs) stays until the delivery is done.
 //
 // # Damage
 //
@@ -53,4 +61,14 @@
 // article, its story, and its planned deliveries) are one Commit, so a
 // crash leaves all of it or none. Concurrent writes share transactions
 // (group commit, commit.go).
+//
+// # Schema versions
+//
+// Open runs the migrations from the stamped version to SchemaVersion, each
+// in one transaction or, for a long one (version 5), in steps of a few
+// thousand records with its progress kept in meta (migrate.go). A
+// database older than version 4 is first copied
+// into a new file that takes its place (upgrade.go): version 4 rewrites
+// every subscription, and rewriting in place would leave the file its old
+// size plus the new records.
 package storage

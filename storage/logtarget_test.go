@@ -114,21 +114,8 @@ func TestMigrationIndexesTheDeliveryLog(t *testing.T) {
 	sendAll(t, d, tgA, "s1", "s2")
 	sendAll(t, d, tgB, "other")
 	d.Close()
-	// Make it what version 1 wrote: no log_target bucket, stamped 1.
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bLogTarget); err != nil {
-			return err
-		}
-		return tx.Bucket(bMeta).Put(keySchema, u64(1))
-	})
-	bdb.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Make it what version 1 wrote: no log_target bucket.
+	asVersion(t, path, 1, func(tx *bolt.Tx) error { return tx.DeleteBucket(bLogTarget) })
 
 	d = openTestAt(t, path, Options{})
 	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
@@ -170,4 +157,12 @@ func assertIndexMatchesLog(t *testing.T, d *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// asVersion makes the closed database at path look as an older version
+// wrote it: change rewrites what that version had otherwise, in the
+// transaction that stamps the version.
+func asVersion(t *testing.T, path string, version uint64, change func(tx *bolt.Tx) error) {
+	t.Helper()
+	stampWith(t, path, u64(version), change)
 }

@@ -29,7 +29,14 @@ var migrations = []Migration{
 	func(*bolt.Tx, []byte) ([]byte, error) { return nil, nil },
 	// 2: the delivery log indexed by target and time (log_target).
 	inOneStep(indexLogByTarget),
-	// 3: pruning by index instead of by sweeping whole buckets: each
+	// 3: outbox entries refer to their articles instead of copying them,
+	// and are indexed by target (outbox_record.go).
+	inOneStep(migrateOutboxRefs),
+	// 4: subscriptions in a compact binary record instead of JSON (the
+	// copy into a new file before Open, upgrade.go, rewrote them), and a
+	// list of each target's subscriptions instead of a key for each.
+	inOneStep(listSubsByTarget),
+	// 5: pruning by index instead of by sweeping whole buckets: each
 	// article's identity keys listed under its ID (art_keys_of), and the
 	// expiry index of stories, log entries and buttons.
 	migrateExpiryIndex,
@@ -106,7 +113,7 @@ func (d *DB) setup() error {
 	return nil
 }
 
-// migrateExpiryIndex builds version 3's indexes from version 2's records.
+// migrateExpiryIndex builds version 5's indexes from version 4's records.
 // Its cursor is the step's number, then the last key it did.
 func migrateExpiryIndex(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	steps := []struct {

@@ -2,9 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,14 +22,24 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
 		if dl.Kind == alerts.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
-			continue // already sent: never twice
+			// Already sent: never twice. A story that gained an outlet
+			// while its alert was being sent edits that message instead.
+			var sent alerts.Sent
+			if getJSON(log, []byte(dl.ID), &sent) != nil {
+				continue
+			}
+			edit, ok := editOfSent(sent, dl)
+			if !ok {
+				continue
+			}
+			dl = edit
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
-			var old alerts.Delivery
-			if err := getJSON(ob, seq, &old); err == nil {
+			seq = bytes.Clone(seq)
+			if old, err := deleteRecord(tx, seq); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putJSON(ob, seq, dl); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl)); err != nil {
 				return err
 			}
 			continue
@@ -36,7 +49,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putJSON(ob, u64(seq), dl); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl)); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
@@ -51,33 +64,118 @@ func (d *DB) Enqueue(ds ...alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
-// Pending returns up to limit outbox entries in the order they were queued.
+// Pending returns up to limit outbox entries in the order they were
+// queued. It reads the whole outbox: the scheduler uses Heads and Due.
 func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl alerts.Delivery
-			if err := jsonUnmarshal(v, &dl); err != nil {
-				return fmt.Errorf("outbox entry %x: %w", k, err)
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			rec, err := getRecord(tx, k)
+			if err != nil {
+				return err
 			}
-			out = append(out, dl)
+			out = append(out, hydrate(tx, rec))
 		}
 		return nil
 	})
 	return out, err
 }
 
-func removeFromOutbox(tx *bolt.Tx, id string) error {
+// Heads returns the queue head of every target with queued deliveries.
+func (d *DB) Heads() ([]alerts.QueueHead, error) {
+	var out []alerts.QueueHead
+	err := d.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
+			out = append(out, head(tx, alerts.TargetID(k)))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Head returns a target's queue head (Count 0 when nothing waits).
+func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
+	var h alerts.QueueHead
+	err := d.view(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		return nil
+	})
+	return h, err
+}
+
+// Due returns up to limit of a target's deliveries due at now, earliest
+// due first, and the target's queue head.
+func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
+	var out []alerts.Delivery
+	var h alerts.QueueHead
+	err := d.view(func(tx *bolt.Tx) error {
+		h = head(tx, target)
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			nb, seq := splitDueKey(k)
+			if nb.After(now) {
+				break
+			}
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	return out, h, err
+}
+
+// Queued returns every delivery queued for a target, in Seq order.
+func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
+	var out []alerts.Delivery
+	err := d.view(func(tx *bolt.Tx) error {
+		prefix := duePrefix(target)
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			_, seq := splitDueKey(k)
+			rec, err := getRecord(tx, u64(seq))
+			if err != nil {
+				return err
+			}
+			out = append(out, hydrate(tx, rec))
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, err
+}
+
+// takeFromOutbox removes a queued delivery and returns it whole (read
+// before it goes: its articles are kept while it refers to them).
+func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
+	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
+	if seq == nil {
+		return alerts.Delivery{}, notFound("outbox entry", id)
+	}
+	rec, err := getRecord(tx, seq)
+	if err != nil {
+		return alerts.Delivery{}, err
+	}
+	dl := hydrate(tx, rec)
+	_, err = removeFromOutbox(tx, id)
+	return dl, err
+}
+
+func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	ids := tx.Bucket(bOutboxIDs)
 	seq := ids.Get([]byte(id))
 	if seq == nil {
-		return notFound("outbox entry", id)
+		return outboxRecord{}, notFound("outbox entry", id)
 	}
-	if err := tx.Bucket(bOutbox).Delete(bytes.Clone(seq)); err != nil {
-		return err
+	rec, err := deleteRecord(tx, seq)
+	if err != nil {
+		return rec, err
 	}
-	return ids.Delete([]byte(id))
+	return rec, ids.Delete([]byte(id))
 }
 
 // storyIndexKey is the log_story key of a log entry: story, 0, alert key.
@@ -123,21 +221,55 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 }
 
 // CompleteAll removes several deliveries sent as one message and logs
-// them, in one transaction.
+// them, in one transaction. An alert whose queued entry was replaced while
+// it was being sent (its story gained an outlet) leaves an edit of the
+// message in its place (editOfSent).
 func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
+		var queued []alerts.Delivery
 		for _, id := range ids {
-			if err := removeFromOutbox(tx, id); err != nil {
+			dl, err := takeFromOutbox(tx, id)
+			if err != nil {
 				return err
 			}
+			queued = append(queued, dl)
 		}
 		for _, r := range recs {
 			if err := putSent(tx, r); err != nil {
 				return err
 			}
 		}
-		return nil
+		var edits []alerts.Delivery
+		for _, q := range queued {
+			for _, r := range recs {
+				if len(q.Alerts) == 1 && q.Alerts[0].Key() == r.Key {
+					if e, ok := editOfSent(r, q); ok {
+						edits = append(edits, e)
+					}
+				}
+			}
+		}
+		return enqueue(tx, edits)
 	})
+}
+
+// editOfSent is the edit an alert delivery becomes when its alert was
+// already sent as sent: the story gained an outlet while its alert was on
+// the way, after planning had looked for a sent alert to edit (the delivery
+// reached the outbox after the send was recorded, or replaced the queued
+// entry while it was being sent). The edit carries the alert as sent, with
+// the delivery's sources, as planning's own edits do. ok is false when
+// there is nothing to edit: the same sources, a dropped alert, or one sent
+// in a digest (no message ID; a digest is not edited).
+func editOfSent(sent alerts.Sent, dl alerts.Delivery) (alerts.Delivery, bool) {
+	if dl.Kind != alerts.DeliverAlert || len(dl.Alerts) != 1 || sent.MessageID == "" || sent.Dropped != "" ||
+		slices.Equal(dl.Alerts[0].Sources, sent.Sources) {
+		return alerts.Delivery{}, false
+	}
+	al := sent.Alert
+	al.Sources = dl.Alerts[0].Sources
+	return alerts.Delivery{ID: sent.Key + ":edit", Kind: alerts.DeliverEdit, Target: sent.Target,
+		Alerts: []alerts.Alert{al}, MessageID: sent.MessageID, Created: dl.Created}, true
 }
 
 // Reschedule stores a delivery's new attempt count, last error and
@@ -149,29 +281,21 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
-		ob := tx.Bucket(bOutbox)
-		var cur alerts.Delivery
-		if err := getJSON(ob, seq, &cur); err != nil {
+		seq = bytes.Clone(seq)
+		rec, err := deleteRecord(tx, seq)
+		if err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
-		cur.Attempts, cur.LastError, cur.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
-		return putJSON(ob, bytes.Clone(seq), cur)
+		rec.Attempts, rec.LastError, rec.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
+		return putRecord(tx, binary.BigEndian.Uint64(seq), rec)
 	})
 }
 
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		ids := tx.Bucket(bOutboxIDs)
-		seq := ids.Get([]byte(id))
-		if seq == nil {
-			return notFound("outbox entry", id)
-		}
-		var dl alerts.Delivery
-		if err := getJSON(tx.Bucket(bOutbox), seq, &dl); err != nil {
-			return err
-		}
-		if err := removeFromOutbox(tx, id); err != nil {
+		dl, err := takeFromOutbox(tx, id)
+		if err != nil {
 			return err
 		}
 		if dl.Kind == alerts.DeliverEdit {

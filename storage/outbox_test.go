@@ -345,7 +345,7 @@ func TestPrune(t *testing.T) {
 	}
 	// Log entries: old and recent; queued deliveries, one created long ago.
 	oldSent, newSent := alertDelivery(tgA, "old"), alertDelivery(tgB, "new")
-	waiting := alertDelivery(dcC, "old")
+	waiting := alertDelivery(dcC, "elsewhere") // its article is not in the store: kept inline
 	waiting.Created = old.AddDate(-1, 0, 0)
 	if err := d.Enqueue(oldSent, newSent, waiting); err != nil {
 		t.Fatal(err)

@@ -45,19 +45,26 @@ type repairKind struct {
 }
 
 // The kinds in the order Repair saves them: what users set up first, so
-// that a repair stopped early (a full disk) has kept the most precious.
+// that a repair stopped early (a full disk) has kept the most precious;
+// queued alerts after the articles they refer to.
 var repairKinds = []repairKind{
 	{"targets", [][]byte{bTargets}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var t alerts.Target
 		return decodes(v, &t) && string(t.ID) == string(k) && tx.Bucket(bTargets).Put(k, v) == nil
 	}},
 	{"subscriptions", [][]byte{bSubs}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var s alerts.Subscription
-		if !decodes(v, &s) || !bytes.Equal(k, u64(s.ID)) || s.Target == "" {
+		v, err := compactSub(k, v) // JSON before version 4
+		if err != nil {
 			return false
 		}
-		r.subSeq = max(r.subSeq, s.ID)
-		return tx.Bucket(bSubs).Put(k, v) == nil && tx.Bucket(bSubsByTgt).Put(subIndexKey(s.Target, s.ID), nil) == nil
+		sub, err := decodeSub(k, v)
+		if err != nil || sub.Target == "" {
+			return false
+		}
+		r.subSeq = max(r.subSeq, sub.ID)
+		b := tx.Bucket(bSubs)
+		b.FillPercent = subFill
+		return putSub(b, sub) == nil && addSubTo(tx, sub.Target, sub.ID) == nil
 	}},
 	{"settings and feed states", [][]byte{bMeta, bFeeds}, func(r *repairer, tx *bolt.Tx, b, k, v []byte) bool {
 		if bytes.Equal(b, bMeta) && bytes.Equal(k, keySchema) {
@@ -67,14 +74,6 @@ var repairKinds = []repairKind{
 			return false
 		}
 		return tx.Bucket(b).Put(k, v) == nil
-	}},
-	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var dl alerts.Delivery
-		if !decodes(v, &dl) || len(k) != 8 || dl.ID == "" {
-			return false
-		}
-		r.outboxSeq = max(r.outboxSeq, binary.BigEndian.Uint64(k))
-		return tx.Bucket(bOutbox).Put(k, v) == nil && tx.Bucket(bOutboxIDs).Put([]byte(dl.ID), k) == nil
 	}},
 	{"stories", [][]byte{bStories}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Story
@@ -89,6 +88,16 @@ var repairKinds = []repairKind{
 			r.missing(bStories, a.StoryID)
 		}
 		return true
+	}},
+	// After the articles, which queued alerts refer to.
+	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
+		var rec outboxRecord // entries written before version 3 read as records with their articles inline
+		if !decodes(v, &rec) || len(k) != 8 || rec.ID == "" || rec.Target == "" {
+			return false
+		}
+		seq := binary.BigEndian.Uint64(k)
+		r.outboxSeq = max(r.outboxSeq, seq)
+		return putRecord(tx, seq, rec) == nil && tx.Bucket(bOutboxIDs).Put([]byte(rec.ID), k) == nil
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Sent
@@ -303,14 +312,23 @@ func (r *repairer) missing(bucket []byte, key string) {
 func (r *repairer) countLost() {
 	r.out.view(func(tx *bolt.Tx) error {
 		has := func(b []byte, k string) bool { return tx.Bucket(b).Get([]byte(k)) != nil }
-		r.index(bSubsByTgt, func(k, _ []byte) {
+		listed := func(target string, id []byte) {
+			if !has(bSubs, string(id)) {
+				r.missing(bSubs, string(id))
+			}
+			if !has(bTargets, target) {
+				r.missing(bTargets, target)
+			}
+		}
+		r.index(bTargetSubs, func(k, v []byte) {
+			ids, _ := decodeSubList(v)
+			for _, id := range ids {
+				listed(string(k), u64(id))
+			}
+		})
+		r.index(bSubsByTgt, func(k, _ []byte) { // before version 4
 			if i := bytes.IndexByte(k, 0); i > 0 && len(k) == i+9 {
-				if !has(bSubs, string(k[i+1:])) {
-					r.missing(bSubs, string(k[i+1:]))
-				}
-				if !has(bTargets, string(k[:i])) {
-					r.missing(bTargets, string(k[:i]))
-				}
+				listed(string(k[:i]), k[i+1:])
 			}
 		})
 		r.index(bOutboxIDs, func(_, seq []byte) {

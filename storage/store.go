@@ -18,7 +18,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes (see migrations).
-const SchemaVersion = 3
+const SchemaVersion = 5
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -28,7 +28,6 @@ var (
 	bFeeds     = []byte("feeds")
 	bTargets   = []byte("targets")
 	bSubs      = []byte("subs")
-	bSubsByTgt = []byte("subs_by_tgt")
 	bArticles  = []byte("articles")
 	bArtKeys   = []byte("art_keys")
 	bArtTime   = []byte("art_time")
@@ -43,9 +42,9 @@ var (
 	bExpiry    = []byte("expiry")
 	bExpiryAt  = []byte("expiry_at")
 
-	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bSubsByTgt, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bLog, bLogStory, bLogLast, bLogTarget, bButtons,
-		bArtKeysOf, bExpiry, bExpiryAt}
+	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bLogTarget, bButtons, bArtKeysOf, bExpiry, bExpiryAt}
 
 	keySchema    = []byte("schema_version")
 	keyMigration = []byte("schema_migration") // how far a migration got
@@ -98,6 +97,14 @@ func Open(path string, opts Options) (*DB, error) {
 	brokenMeta, err := checkHeader(path)
 	if err != nil {
 		return nil, err
+	}
+	// A database older than compactSince is copied into a compact file
+	// first (upgrade.go), reading it with bbolt: damage found there is
+	// damage too.
+	if err, damaged := catchDamage(path, func() error { return upgradeFile(path, opts.LockTimeout) }); damaged {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	d := &DB{path: path, bodyCap: opts.ArticleBodyCap, log: opts.Log, damage: damage{done: make(chan struct{})}}
 	// bbolt reads the free list as it opens: keep its file to close should

@@ -125,12 +125,21 @@ func TestReopenKeepsSchemaAndData(t *testing.T) {
 // older or newer herald would have left it.
 func stamp(t *testing.T, path string, raw []byte) {
 	t.Helper()
+	stampWith(t, path, raw, func(*bolt.Tx) error { return nil })
+}
+
+// stampWith is stamp with more changes in its transaction.
+func stampWith(t *testing.T, path string, raw []byte, change func(tx *bolt.Tx) error) {
+	t.Helper()
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bdb.Close()
 	err = bdb.Update(func(tx *bolt.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
 		return tx.Bucket(bMeta).Put(keySchema, raw)
 	})
 	if err != nil {

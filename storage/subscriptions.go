@@ -3,7 +3,9 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,13 +51,6 @@ func (d *DB) ListTargets() ([]alerts.Target, error) {
 	return out, err
 }
 
-func subIndexKey(t alerts.TargetID, id uint64) []byte {
-	k := make([]byte, 0, len(t)+9)
-	k = append(k, t...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, id)
-}
-
 // AddSubscription stores a new subscription and assigns its ID.
 func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error) {
 	if s.Target == "" {
@@ -68,10 +63,11 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 			return err
 		}
 		s.ID = id
-		if err := putJSON(b, u64(id), s); err != nil {
+		b.FillPercent = subFill
+		if err := putSub(b, s); err != nil {
 			return err
 		}
-		return tx.Bucket(bSubsByTgt).Put(subIndexKey(s.Target, id), nil)
+		return addSubTo(tx, s.Target, id)
 	})
 	if err != nil {
 		s.ID = 0 // rolled back: the ID was never stored
@@ -80,24 +76,79 @@ func (d *DB) AddSubscription(s alerts.Subscription) (alerts.Subscription, error)
 	return s, nil
 }
 
+// AddSubscriptions stores new subscriptions in one transaction, as
+// AddSubscription does each, and returns them with their IDs in the order
+// given. It is for bulk imports: one commit instead of one per
+// subscription.
+func (d *DB) AddSubscriptions(subs []alerts.Subscription) ([]alerts.Subscription, error) {
+	out := slices.Clone(subs)
+	for _, s := range out {
+		if s.Target == "" {
+			return nil, fmt.Errorf("add subscriptions: empty target (query %q)", s.Query)
+		}
+	}
+	err := d.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSubs)
+		b.FillPercent = subFill
+		for i := range out {
+			id, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			out[i].ID = id
+			if err := putSub(b, out[i]); err != nil {
+				return err
+			}
+			if err := addSubTo(tx, out[i].Target, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// PutTargets stores targets in one transaction, as PutTarget does each.
+func (d *DB) PutTargets(ts []alerts.Target) error {
+	for _, t := range ts {
+		if t.ID == "" {
+			return fmt.Errorf("put targets: empty ID")
+		}
+	}
+	return d.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bTargets)
+		for _, t := range ts {
+			if err := putJSON(b, []byte(t.ID), t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // PutSubscription updates a stored subscription (its mute, say).
 func (d *DB) PutSubscription(s alerts.Subscription) error {
 	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
-		var old alerts.Subscription
-		if err := getJSON(b, u64(s.ID), &old); err != nil {
+		old, err := getSub(b, s.ID)
+		if errors.Is(err, alerts.ErrNotFound) {
 			return notFound("subscription", strconv.FormatUint(s.ID, 10))
 		}
+		if err != nil {
+			return err
+		}
 		if old.Target != s.Target {
-			idx := tx.Bucket(bSubsByTgt)
-			if err := idx.Delete(subIndexKey(old.Target, s.ID)); err != nil {
+			if err := removeSubFrom(tx, old.Target, s.ID); err != nil {
 				return err
 			}
-			if err := idx.Put(subIndexKey(s.Target, s.ID), nil); err != nil {
+			if err := addSubTo(tx, s.Target, s.ID); err != nil {
 				return err
 			}
 		}
-		return putJSON(b, u64(s.ID), s)
+		return putSub(b, s)
 	})
 }
 
@@ -105,7 +156,9 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 	var s alerts.Subscription
 	err := d.view(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bSubs), u64(id), &s)
+		var err error
+		s, err = getSub(tx.Bucket(bSubs), id)
+		return err
 	})
 	if err == alerts.ErrNotFound {
 		return s, notFound("subscription", strconv.FormatUint(id, 10))
@@ -117,11 +170,14 @@ func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 func (d *DB) DeleteSubscription(id uint64) error {
 	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
-		var s alerts.Subscription
-		if err := getJSON(b, u64(id), &s); err != nil {
+		s, err := getSub(b, id)
+		if errors.Is(err, alerts.ErrNotFound) {
 			return notFound("subscription", strconv.FormatUint(id, 10))
 		}
-		if err := tx.Bucket(bSubsByTgt).Delete(subIndexKey(s.Target, id)); err != nil {
+		if err != nil {
+			return err
+		}
+		if err := removeSubFrom(tx, s.Target, id); err != nil {
 			return err
 		}
 		return b.Delete(u64(id))
@@ -132,13 +188,15 @@ func (d *DB) DeleteSubscription(id uint64) error {
 func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error) {
 	var out []alerts.Subscription
 	err := d.view(func(tx *bolt.Tx) error {
+		ids, err := subsOf(tx, t)
+		if err != nil {
+			return err
+		}
 		subs := tx.Bucket(bSubs)
-		prefix := append([]byte(t), 0)
-		c := tx.Bucket(bSubsByTgt).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var s alerts.Subscription
-			if err := getJSON(subs, k[len(prefix):], &s); err != nil {
-				return fmt.Errorf("subscription index points at a missing subscription: %w", err)
+		for _, id := range ids {
+			s, err := getSub(subs, id)
+			if err != nil {
+				return fmt.Errorf("%s's list names subscription %d: %w", t, id, err)
 			}
 			out = append(out, s)
 		}
@@ -147,17 +205,34 @@ func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error)
 	return out, err
 }
 
-// ForEachSubscription calls fn for every subscription in ID order. fn must
-// not call back into the store.
+// ForEachSubscription calls fn for every subscription in ID order, in one
+// read transaction, decoding the compact records in place: a start that
+// reads a million of them allocates little more than their queries and
+// chat IDs. Consecutive subscriptions of one chat share its ID string. fn
+// must not call back into the store.
 func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 	return d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bSubs).ForEach(func(_, v []byte) error {
-			var s alerts.Subscription
-			if err := jsonUnmarshal(v, &s); err != nil {
+		var t alerts.TargetID
+		c := tx.Bucket(bSubs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			sv, err := viewSub(k, v)
+			if err != nil {
 				return err
 			}
-			return callOut(fn, s)
-		})
+			if string(sv.Target) != string(t) {
+				// A map from each target's bytes to one shared string
+				// cost three times the scan: a lookup per subscription
+				// in a table of every chat misses the caches.
+				t = alerts.TargetID(sv.Target)
+			}
+			err = callOut(fn, alerts.Subscription{ID: sv.ID, Target: t, Query: string(sv.Query),
+				Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano),
+				Role: string(sv.Role), RoleName: string(sv.RoleName)})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -191,28 +266,32 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 		if err := putJSON(tb, []byte(to), t); err != nil {
 			return err
 		}
-		subs, idx := tx.Bucket(bSubs), tx.Bucket(bSubsByTgt)
-		prefix := append([]byte(from), 0)
-		var ids [][]byte
-		c := idx.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, bytes.Clone(k[len(prefix):]))
+		subs := tx.Bucket(bSubs)
+		ids, err := subsOf(tx, from)
+		if err != nil {
+			return err
 		}
 		for _, id := range ids {
-			var s alerts.Subscription
-			if err := getJSON(subs, id, &s); err != nil {
+			s, err := getSub(subs, id)
+			if err != nil {
 				continue
 			}
 			s.Target = to
-			if err := putJSON(subs, id, s); err != nil {
+			if err := putSub(subs, s); err != nil {
 				return err
 			}
-			if err := idx.Delete(append(bytes.Clone(prefix), id...)); err != nil {
-				return err
-			}
-			if err := idx.Put(subIndexKey(to, binary.BigEndian.Uint64(id)), nil); err != nil {
-				return err
-			}
+		}
+		have, err := subsOf(tx, to)
+		if err != nil {
+			return err
+		}
+		merged := append(have, ids...)
+		slices.Sort(merged)
+		if err := setSubsOf(tx, to, slices.Compact(merged)); err != nil {
+			return err
+		}
+		if err := setSubsOf(tx, from, nil); err != nil {
+			return err
 		}
 		if err := moveLog(tx, from, to); err != nil {
 			return err
@@ -289,59 +368,51 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 }
 
 // moveDeliveries points the outbox entries of from at to. bbolt forbids
-// changing a bucket inside its ForEach, so the entries are collected first.
+// changing a bucket inside its cursor walk, so the entries are collected
+// first.
 func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
-	ob, obIDs, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
-	type entry struct {
-		seq []byte
-		dl  alerts.Delivery
+	obIDs, log := tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	var seqs [][]byte
+	prefix := duePrefix(from)
+	c := tx.Bucket(bOutboxDue).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		_, seq := splitDueKey(k)
+		seqs = append(seqs, u64(seq))
 	}
-	var moving []entry
-	err := ob.ForEach(func(k, v []byte) error {
-		var dl alerts.Delivery
-		if err := jsonUnmarshal(v, &dl); err != nil || dl.Target != from {
-			return nil
+	for _, seq := range seqs {
+		rec, err := deleteRecord(tx, seq)
+		if err != nil {
+			return err
 		}
-		moving = append(moving, entry{bytes.Clone(k), dl})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range moving {
-		dl := e.dl
-		dl.Target = to
-		for i := range dl.Alerts {
-			dl.Alerts[i].Target = to
+		rec.Target = to
+		for i := range rec.Alerts {
+			rec.Alerts[i].Target = to
 		}
-		newID := dl.ID
-		if len(dl.Alerts) == 1 {
-			oldKey, newKey := alerts.DeliveryKey(from, dl.Alerts[0].Story), dl.Alerts[0].Key()
-			switch dl.ID {
+		newID := rec.ID
+		if len(rec.Alerts) == 1 {
+			oldKey, newKey := alerts.DeliveryKey(from, rec.Alerts[0].Story), rec.Alerts[0].Key()
+			switch rec.ID {
 			case oldKey:
 				newID = newKey
 			case oldKey + ":edit":
 				newID = newKey + ":edit"
 			}
 		}
-		if newID != dl.ID {
-			if err := obIDs.Delete([]byte(dl.ID)); err != nil {
+		if newID != rec.ID {
+			if err := obIDs.Delete([]byte(rec.ID)); err != nil {
 				return err
 			}
 			dup := obIDs.Get([]byte(newID)) != nil ||
-				(dl.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
+				(rec.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
 			if dup {
-				if err := ob.Delete(e.seq); err != nil {
-					return err
-				}
-				continue
+				continue // deleteRecord took it out
 			}
-			if err := obIDs.Put([]byte(newID), e.seq); err != nil {
+			if err := obIDs.Put([]byte(newID), seq); err != nil {
 				return err
 			}
-			dl.ID = newID
+			rec.ID = newID
 		}
-		if err := putJSON(ob, e.seq, dl); err != nil {
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec); err != nil {
 			return err
 		}
 	}

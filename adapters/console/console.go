@@ -8,10 +8,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
@@ -41,23 +42,74 @@ func NewSender(w io.Writer) *Sender { return &Sender{w: w} }
 func (s *Sender) Platform() alerts.Platform { return alerts.PlatformConsole }
 
 // Send prints a message and returns its number.
-func (s *Sender) Send(_ context.Context, _ alerts.Target, m bot.Message) (string, error) {
+func (s *Sender) Send(_ context.Context, t alerts.Target, m bot.Message) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
 	s.sent = append(s.sent, m)
-	fmt.Fprint(s.w, Format(m, s.seq))
+	fmt.Fprint(s.w, format(t, m, s.seq))
 	return strconv.Itoa(s.seq), nil
 }
 
 // Edit prints the new version of an earlier message.
-func (s *Sender) Edit(_ context.Context, _ alerts.Target, id string, m bot.Message) error {
+func (s *Sender) Edit(_ context.Context, t alerts.Target, id string, m bot.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, m)
 	n, _ := strconv.Atoi(id)
-	fmt.Fprint(s.w, Format(m, n))
+	fmt.Fprint(s.w, format(t, m, n))
 	return nil
+}
+
+// header is the line above a message: its number, and what it is (n 0
+// is a preview).
+func header(m bot.Message, n int) string {
+	switch {
+	case n == 0:
+		return "\n── preview ───────────────────────────────────\n"
+	case m.Edit:
+		return fmt.Sprintf("\n── alert #%d updated ─────────────────────────\n", n)
+	case m.Kind == alerts.DeliverDigest:
+		return fmt.Sprintf("\n── digest #%d: %d alerts ──────────────────────\n", n, len(m.Alerts))
+	}
+	return fmt.Sprintf("\n── alert #%d ─────────────────────────────────\n", n)
+}
+
+// format renders message number n as plain terminal text, as the chat t
+// reads it: with its own template (/format) for a single alert, else in
+// Herald's layout (formatAlerts). The layout's fixed words are English.
+func format(t alerts.Target, m bot.Message, n int) string {
+	tpl := t.Settings.Template()
+	if tpl.IsZero() || m.Kind == alerts.DeliverDigest || len(m.Alerts) != 1 {
+		return formatAlerts(m, n)
+	}
+	a := m.Alerts[0]
+	values := alerts.TemplateValues(a)
+	if when := a.Article.Published; !when.IsZero() {
+		values[alerts.PlaceholderTime] = when.In(t.Settings.Location()).Format("2 Jan 15:04 MST")
+	}
+	var sb strings.Builder
+	sb.WriteString(header(m, n))
+	for _, seg := range tpl.Expand(values, 4000, func(s alerts.Segment) int { return len([]rune(s.Text)) }) {
+		sb.WriteString(seg.Text)
+	}
+	sb.WriteString("\n")
+	if len(a.Sources) > 1 {
+		fmt.Fprintf(&sb, "also reported by: %s\n", strings.Join(a.Sources[1:], ", "))
+	}
+	sb.WriteString(buttonLine(m.Buttons))
+	return sb.String()
+}
+
+func buttonLine(bs []bot.MessageButton) string {
+	if len(bs) == 0 {
+		return ""
+	}
+	labels := make([]string, 0, len(bs))
+	for _, b := range bs {
+		labels = append(labels, "["+b.Label+"]")
+	}
+	return strings.Join(labels, " ") + "\n"
 }
 
 // Sent returns every message printed so far.
@@ -67,17 +119,10 @@ func (s *Sender) Sent() []bot.Message {
 	return append([]bot.Message(nil), s.sent...)
 }
 
-// Format renders a message as plain terminal text.
-func Format(m bot.Message, n int) string {
+// formatAlerts renders a message in Herald's own layout.
+func formatAlerts(m bot.Message, n int) string {
 	var sb strings.Builder
-	switch {
-	case m.Edit:
-		fmt.Fprintf(&sb, "\n── alert #%d updated ─────────────────────────\n", n)
-	case m.Kind == alerts.DeliverDigest:
-		fmt.Fprintf(&sb, "\n── digest #%d: %d alerts ──────────────────────\n", n, len(m.Alerts))
-	default:
-		fmt.Fprintf(&sb, "\n── alert #%d ─────────────────────────────────\n", n)
-	}
+	sb.WriteString(header(m, n))
 	for i, a := range m.Alerts {
 		if i > 0 {
 			sb.WriteString("\n")
@@ -119,13 +164,7 @@ func Format(m bot.Message, n int) string {
 			fmt.Fprintf(&sb, "also reported by: %s\n", strings.Join(a.Sources[1:], ", "))
 		}
 	}
-	if len(m.Buttons) > 0 {
-		labels := make([]string, 0, len(m.Buttons))
-		for _, b := range m.Buttons {
-			labels = append(labels, "["+b.Label+"]")
-		}
-		fmt.Fprintf(&sb, "%s\n", strings.Join(labels, " "))
-	}
+	sb.WriteString(buttonLine(m.Buttons))
 	return sb.String()
 }
 
@@ -138,18 +177,20 @@ func nonEmpty(a, b string) string {
 	return b
 }
 
-// Handler is what the console needs of the bot.
-type Handler interface {
-	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
+// Command is a line the console's user typed. That user is the operator
+// of this Herald at its own terminal, managing their own DMs.
+func Command(text string) bot.Command {
+	return bot.Command{Target: Target, UserID: ChatID, UserName: "you", CanManage: true, Operator: true, Text: text}
 }
 
-// Ingester takes the files named by ":ingest FILE" and returns a report line.
+// Ingester takes the files named by ":ingest FILE" and returns a report
+// line once the alerts they raised were printed.
 type Ingester func(ctx context.Context, path string) (string, error)
 
 // REPL reads commands from in and prints replies to out until EOF, ":quit"
 // or ctx ends. Lines starting with "/" are commands; ":ingest FILE" reads
 // articles from a file; ":help" lists the console's own commands.
-func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest Ingester) error {
+func REPL(ctx context.Context, in io.Reader, out io.Writer, h bot.Handler, ingest Ingester) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 4096), 1<<20)
 	lines := make(chan string)
@@ -196,10 +237,25 @@ func REPL(ctx context.Context, in io.Reader, out io.Writer, h Handler, ingest In
 			} else {
 				fmt.Fprintln(out, msg)
 			}
-			time.Sleep(200 * time.Millisecond) // let the alert print before the prompt
 		case strings.HasPrefix(line, "/"):
-			r := h.HandleCommand(ctx, bot.Command{Target: Target, UserID: "local", UserName: "you", CanManage: true, Text: line})
+			c := Command(line)
+			if path, ok := strings.CutPrefix(line, "/import "); ok {
+				// The console attaches a local file by its path.
+				data, err := os.ReadFile(strings.TrimSpace(path))
+				if err != nil {
+					fmt.Fprintln(out, "error:", err)
+					break
+				}
+				c.Text, c.File = "/import", &bot.File{Name: filepath.Base(path), Data: data}
+			}
+			r := h.HandleCommand(ctx, c)
 			fmt.Fprintln(out, r.Text)
+			if f := r.File; f != nil {
+				fmt.Fprintf(out, "── %s ──\n%s", f.Name, f.Data)
+			}
+			if p := r.Preview; p != nil {
+				fmt.Fprint(out, format(p.Target, p.Message, 0))
+			}
 		default:
 			fmt.Fprintln(out, "Commands start with / (try /help); :ingest FILE reads articles.")
 		}

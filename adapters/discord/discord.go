@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
@@ -23,15 +23,6 @@ import (
 
 // DefaultAPIBase is Discord's REST base, including the API version.
 const DefaultAPIBase = "https://discord.com/api/v10"
-
-// Handler is what the adapter feeds: commands and button presses, and news
-// about targets the gateway reports. *bot.Bot implements it.
-type Handler interface {
-	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
-	TargetGone(ctx context.Context, id alerts.TargetID, reason string) error
-	TargetBack(ctx context.Context, id alerts.TargetID) error
-	TargetMigrated(ctx context.Context, from, to alerts.TargetID) error
-}
 
 // Options configure an Adapter. Only Token is required.
 type Options struct {
@@ -47,11 +38,8 @@ type Options struct {
 	// APIBase. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Handler receives commands; it may also be set later with SetHandler.
-	Handler Handler
+	Handler bot.Handler
 	Log     *slog.Logger
-	// GlobalRate caps REST sends per second for the whole process;
-	// default 40 (Discord allows 50).
-	GlobalRate float64
 }
 
 // Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
@@ -61,7 +49,6 @@ type Adapter struct {
 	token   string
 	shards  []*discordgo.Session
 	rest    *discordgo.Session // shard 0; carries every send
-	limiter *rate.Limiter
 	invalid *invalidCounter
 	// globalUntil (Unix nanoseconds) is when a global 429 ends.
 	globalUntil atomic.Int64
@@ -72,10 +59,13 @@ type Adapter struct {
 	appID   atomic.Pointer[string]
 
 	// retryBase is the first wait between failed gateway opens or command
-	// syncs; it doubles up to retryMax.
+	// syncs; it doubles up to retryMax (see retryPolicy).
 	retryBase, retryMax time.Duration
 	// commandTimeout bounds one HandleCommand call.
 	commandTimeout time.Duration
+	// patience is how long an interaction may go unanswered before the
+	// adapter defers it: Discord drops one not acknowledged within 3 s.
+	patience time.Duration
 	// closeWait bounds how long Run waits for the shards to close.
 	closeWait time.Duration
 	// identifyGap spaces the first IDENTIFYs of shards: Discord allows
@@ -84,12 +74,14 @@ type Adapter struct {
 
 	guildsMu sync.Mutex
 	guilds   map[string][]string // guild ID → channel IDs seen
+	forums   map[string]bool     // forum and media channels seen
+	forumOf  map[string]string   // a forum post's thread → its forum
 
 	runCtx atomic.Pointer[context.Context]
 	synced chan struct{}
 }
 
-type handlerBox struct{ h Handler }
+type handlerBox struct{ h bot.Handler }
 
 var _ bot.Sender = (*Adapter)(nil)
 
@@ -109,9 +101,6 @@ func New(opts Options) (*Adapter, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("discord: API base %q is not an http(s) URL", opts.APIBase)
 	}
-	if opts.GlobalRate <= 0 {
-		opts.GlobalRate = 40
-	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -123,16 +112,18 @@ func New(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		log:            opts.Log,
 		token:          "Bot " + opts.Token,
-		limiter:        rate.NewLimiter(rate.Limit(opts.GlobalRate), max(1, int(opts.GlobalRate))),
 		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
 		now:            time.Now,
 		ready:          make([]atomic.Bool, opts.Shards),
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
+		patience:       2500 * time.Millisecond,
 		identifyGap:    5*time.Second + 250*time.Millisecond,
 		closeWait:      3 * time.Second,
 		guilds:         map[string][]string{},
+		forums:         map[string]bool{},
+		forumOf:        map[string]string{},
 		synced:         make(chan struct{}),
 	}
 	client.Transport = &rewriteTransport{base: base, next: client.Transport, observe: a.observe}
@@ -173,9 +164,9 @@ func New(opts Options) (*Adapter, error) {
 func (a *Adapter) shardsRatelimiter() *discordgo.RateLimiter { return a.shards[0].Ratelimiter }
 
 // SetHandler sets who receives commands; call it before Run.
-func (a *Adapter) SetHandler(h Handler) { a.handler.Store(&handlerBox{h}) }
+func (a *Adapter) SetHandler(h bot.Handler) { a.handler.Store(&handlerBox{h}) }
 
-func (a *Adapter) getHandler() Handler {
+func (a *Adapter) h() bot.Handler {
 	if b := a.handler.Load(); b != nil {
 		return b.h
 	}
@@ -257,8 +248,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 
 // openShard opens one gateway session, retrying transient failures.
 func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
-	wait := a.retryBase
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		done := make(chan error, 1)
 		go func() {
 			err := s.Open()
@@ -271,31 +261,42 @@ func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) er
 		select {
 		case err = <-done:
 		case <-ctx.Done():
-			return nil
+			return struct{}{}, ctx.Err()
 		}
 		if err == nil {
-			return nil
+			return struct{}{}, nil
 		}
 		var re *discordgo.RESTError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("discord: the bot token was refused (HTTP 401 from %s)", "GET /gateway")
+			return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the bot token was refused (HTTP 401 from %s)", "GET /gateway"))
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && fatalClose(ce.Code) {
-			return fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code)
+			return struct{}{}, backoff.Permanent(fmt.Errorf("discord: gateway shard %d refused: %s (close code %d)", i, ce.Text, ce.Code))
 		}
-		a.log.Warn("Discord gateway connection failed", "shard", i, "error", err, "retry_in", wait)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil
-		}
-		wait = min(wait*2, a.retryMax)
+		a.log.Warn("Discord gateway connection failed", "shard", i, "err", err)
+		return struct{}{}, err
+	}, a.retryPolicy()...)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// retryPolicy is how the adapter retries what must eventually succeed
+// (gateway opens, the command sync): exponential from retryBase up to
+// retryMax, with jitter, for as long as Run lives.
+func (a *Adapter) retryPolicy() []backoff.RetryOption {
+	return []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: a.retryBase,
+			RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: a.retryMax}),
+		backoff.WithMaxElapsedTime(0),
 	}
 }
 
 // syncCommands overwrites the global application commands once the app ID
-// is known, retrying failures; it does not hold readiness.
+// is known, retrying failures (after a 429's Retry-After); it does not
+// hold readiness.
 func (a *Adapter) syncCommands(ctx context.Context) {
 	select {
 	case <-a.synced:
@@ -304,29 +305,21 @@ func (a *Adapter) syncCommands(ctx context.Context) {
 	}
 	appID := *a.appID.Load()
 	cmds := applicationCommands(bot.CommandSpecs())
-	wait := a.retryBase
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		_, err := a.rest.ApplicationCommandBulkOverwrite(appID, "", cmds,
 			discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-		if err == nil {
-			a.log.Info("Discord application commands synced", "commands", len(cmds))
-			return
+		if err == nil || ctx.Err() != nil {
+			return struct{}{}, err
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		next := wait
+		a.log.Warn("Discord command sync failed", "err", err)
 		var rl *discordgo.RateLimitError
 		if errors.As(err, &rl) && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
-			next = rl.RetryAfter
+			return struct{}{}, &backoff.RetryAfterError{Duration: rl.RetryAfter}
 		}
-		a.log.Warn("Discord command sync failed", "error", err, "retry_in", next)
-		select {
-		case <-time.After(next):
-		case <-ctx.Done():
-			return
-		}
-		wait = min(wait*2, a.retryMax)
+		return struct{}{}, err
+	}, a.retryPolicy()...)
+	if err == nil {
+		a.log.Info("Discord application commands synced", "commands", len(cmds))
 	}
 }
 

@@ -27,6 +27,8 @@ type recorder struct {
 	gone   []string
 	back   []string
 	answer func(bot.Command) bot.Reply
+	// pace, when set, answers ReplyTurn.
+	pace func(context.Context, alerts.Target) (func(), error)
 }
 
 func (r *recorder) HandleCommand(_ context.Context, c bot.Command) bot.Reply {
@@ -56,6 +58,17 @@ func (r *recorder) TargetBack(_ context.Context, id alerts.TargetID) error {
 
 func (r *recorder) TargetMigrated(context.Context, alerts.TargetID, alerts.TargetID) error {
 	return nil
+}
+
+// ReplyTurn lets every reply go at once, unless pace is set.
+func (r *recorder) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	r.mu.Lock()
+	pace := r.pace
+	r.mu.Unlock()
+	if pace != nil {
+		return pace(ctx, t)
+	}
+	return func() {}, nil
 }
 
 func (r *recorder) setAnswer(f func(bot.Command) bot.Reply) {
@@ -183,7 +196,14 @@ func TestCommandsAreSyncedForGuildsAndDMs(t *testing.T) {
 		}
 		for j, o := range sp.Options {
 			got := c.Options[j]
-			if got.Name != o.Name || got.Type != 3 || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
+			typ := 3 // string
+			if o.File {
+				typ = 11 // attachment
+			}
+			if o.Role {
+				typ = 8 // role
+			}
+			if got.Name != o.Name || got.Type != typ || got.Required != o.Required || len(got.Choices) != len(o.Choices) {
 				t.Errorf("/%s option %d = %+v, want %+v", c.Name, j, got, o)
 			}
 		}
@@ -222,11 +242,11 @@ func TestSlashCommands(t *testing.T) {
 		{"manager subscribes a channel", guild, manager, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: `ceasefire "peace deal"`}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: `/subscribe ceasefire "peace deal"`}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: `/subscribe ceasefire "peace deal"`}},
 		{"member without Manage Channels", guild, bystander, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: "ceasefire"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: bystander.UserID,
-				UserName: "bob", CanManage: false, Text: "/subscribe ceasefire"}},
+				UserName: "bob", Guild: guild.GuildID, CanManage: false, Text: "/subscribe ceasefire"}},
 		{"DM acts for the user", dm, bystander, "subscribe",
 			[]discordtest.Option{{Name: "query", Value: "Zelensky"}},
 			bot.Command{Target: alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, discordtest.DMChannelID(bystander.UserID)),
@@ -234,15 +254,15 @@ func TestSlashCommands(t *testing.T) {
 		{"options in catalogue order", guild, manager, "digest",
 			[]discordtest.Option{{Name: "time", Value: "08:00"}, {Name: "mode", Value: "daily"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/digest daily 08:00"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/digest daily 08:00"}},
 		{"sources add keeps its verb", guild, manager, "sources",
 			[]discordtest.Option{{Name: "add", Value: "https://example.org/feed.xml"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/sources add https://example.org/feed.xml"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/sources add https://example.org/feed.xml"}},
 		{"sources remove keeps its verb", guild, manager, "sources",
 			[]discordtest.Option{{Name: "remove", Value: "3"}},
 			bot.Command{Target: alerts.Target{ID: channel, Kind: alerts.KindChannel}, UserID: manager.UserID,
-				UserName: "alice", CanManage: true, Text: "/sources remove 3"}},
+				UserName: "alice", Guild: guild.GuildID, CanManage: true, Text: "/sources remove 3"}},
 		{"no options", dm, manager, "list", nil,
 			bot.Command{Target: alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, discordtest.DMChannelID(manager.UserID)),
 				Kind: alerts.KindDM}, UserID: manager.UserID, UserName: "alice", CanManage: true, Text: "/list"}},
@@ -253,14 +273,18 @@ func TestSlashCommands(t *testing.T) {
 			r := fake.WaitReply(id)
 			got := rec.last()
 			got.Target.Title = ""
+			if got.Lang != "en-US" {
+				t.Errorf("Lang = %q, want the interaction's locale en-US", got.Lang)
+			}
+			got.Lang = ""
 			if tt.want.Target.Kind == alerts.KindDM {
 				got.CanManage = tt.want.CanManage // irrelevant in DMs
 			}
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("command\n got %+v\nwant %+v", got, tt.want)
 			}
-			if r.Type != 5 || !r.Ephemeral {
-				t.Errorf("initial response type %d ephemeral %v, want a deferred ephemeral one", r.Type, r.Ephemeral)
+			if r.Type != 4 || !r.Ephemeral {
+				t.Errorf("initial response type %d ephemeral %v, want the reply itself, ephemeral", r.Type, r.Ephemeral)
 			}
 			if r.Content != escape("ok: "+tt.want.Text) {
 				t.Errorf("reply %q", r.Content)
@@ -741,5 +765,55 @@ func TestRunStopsWhileTheGatewayHangs(t *testing.T) {
 	}
 	if a.Ready() {
 		t.Error("Ready without a gateway session")
+	}
+}
+
+// A reply waits for its turn in the bot's pacing; when the turn does not
+// come within Discord's patience, the interaction is deferred in time and
+// the reply edited in once it may go. A slow handler is deferred the same
+// way.
+func TestReplyPastThePatienceIsDeferred(t *testing.T) {
+	t.Parallel()
+	a, fake, rec := start(t, 1)
+	a.patience = 200 * time.Millisecond
+	release := make(chan struct{})
+	var asked []alerts.Target
+	var mu sync.Mutex
+	rec.mu.Lock()
+	rec.pace = func(ctx context.Context, tg alerts.Target) (func(), error) {
+		mu.Lock()
+		asked = append(asked, tg)
+		mu.Unlock()
+		select {
+		case <-release:
+			return func() {}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	rec.mu.Unlock()
+	id := fake.Slash(guild, manager, "list")
+	waitUntil(t, "the interaction is acknowledged", func() bool { return fake.Interaction(id).Callback != nil })
+	if in := fake.Interaction(id); len(in.Edits) != 0 {
+		t.Fatal("the reply went out before its turn")
+	}
+	close(release)
+	r := fake.WaitReply(id)
+	if r.Type != 5 || !r.Ephemeral || r.Content != escape("ok: /list") {
+		t.Errorf("reply %+v, want a deferred ephemeral response edited with the reply", r)
+	}
+	mu.Lock()
+	if len(asked) < 2 || asked[0].ID != alerts.NewTargetID(alerts.PlatformDiscord, guild.ChannelID) {
+		t.Errorf("turns asked for %+v, want the channel's (once in time, once after deferring)", asked)
+	}
+	mu.Unlock()
+
+	slow := make(chan struct{})
+	rec.setAnswer(func(bot.Command) bot.Reply { <-slow; return bot.Reply{Text: "slow"} })
+	id = fake.Slash(guild, manager, "list")
+	waitUntil(t, "the interaction is acknowledged", func() bool { return fake.Interaction(id).Callback != nil })
+	close(slow)
+	if r := fake.WaitReply(id); r.Type != 5 || r.Content != "slow" {
+		t.Errorf("slow handler: reply %+v, want deferred then edited", r)
 	}
 }

@@ -200,7 +200,7 @@ func sourceLine(a alerts.Article) string {
 }
 
 // matchedLines lists, per subscription, the terms that fired.
-func matchedLines(ms []alerts.Match) string {
+func matchedLines(ms []alerts.Match, w bot.Words) string {
 	var lines []string
 	for _, m := range ms {
 		var terms []string
@@ -211,7 +211,7 @@ func matchedLines(ms []alerts.Match) string {
 				s += " → " + t.Matched
 			}
 			if t.Field == alerts.FieldTitle {
-				s += " (title)"
+				s += " " + w.InTitle
 			}
 			if !seen[s] {
 				seen[s] = true
@@ -249,13 +249,15 @@ func embedSize(e *discordgo.MessageEmbed) int {
 	return n
 }
 
-// alertEmbed renders one alert: linked title, summary, matched terms, the
-// other outlets, source and time, in the subscription's colour.
-func alertEmbed(a alerts.Alert) *discordgo.MessageEmbed {
+// formatAlert renders one alert: linked title, summary, matched terms, the
+// other outlets, source and time, in the subscription's colour, with the
+// headings in w's language. The time is the embed's timestamp, which each
+// reader's client shows in their own language and zone.
+func formatAlert(a alerts.Alert, w bot.Words) *discordgo.MessageEmbed {
 	art := a.Article
 	title := art.Title
 	if strings.TrimSpace(title) == "" {
-		title = "(untitled)"
+		title = w.Untitled
 	}
 	e := &discordgo.MessageEmbed{
 		Type:      discordgo.EmbedTypeRich,
@@ -267,11 +269,11 @@ func alertEmbed(a alerts.Alert) *discordgo.MessageEmbed {
 	if src := sourceLine(art); src != "" {
 		e.Footer = &discordgo.MessageEmbedFooter{Text: plain(src, 200)}
 	}
-	if m := matchedLines(a.Matches); m != "" {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Matched", Value: escapeFit(m, maxFieldValue, false)})
+	if m := matchedLines(a.Matches, w); m != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: w.Matched, Value: escapeFit(m, maxFieldValue, false)})
 	}
 	if len(a.Sources) > 1 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Also reported by",
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: w.AlsoReportedBy,
 			Value: escapeFit(strings.Join(a.Sources[1:], ", "), maxFieldValue, true)})
 	}
 	budget := min(maxDescription, maxEmbedTotal-embedSize(e))
@@ -281,12 +283,12 @@ func alertEmbed(a alerts.Alert) *discordgo.MessageEmbed {
 	return e
 }
 
-// digestEmbed renders several alerts as one embed: a line per story, as
+// formatDigest renders several alerts as one embed: a line per story, as
 // many as fit, then how many more there were.
-func digestEmbed(as []alerts.Alert) *discordgo.MessageEmbed {
+func formatDigest(as []alerts.Alert, w bot.Words) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{
 		Type:  discordgo.EmbedTypeRich,
-		Title: fmt.Sprintf("Herald digest: %d %s", len(as), plural(len(as), "story", "stories")),
+		Title: w.HeraldDigest(len(as)),
 		Color: palette[0],
 	}
 	if len(as) > 0 {
@@ -297,13 +299,13 @@ func digestEmbed(as []alerts.Alert) *discordgo.MessageEmbed {
 	var b strings.Builder
 	n := 0
 	for k, a := range as {
-		line := digestLine(a)
+		line := digestLine(a, w)
 		more := ""
 		if rest := len(as) - k - 1; rest > 0 {
-			more = fmt.Sprintf("…and %d more", rest)
+			more = w.AndMore(rest)
 		}
 		if n+u16len(line)+1+u16len(more) > budget {
-			fmt.Fprintf(&b, "…and %d more", len(as)-k)
+			b.WriteString(escape(w.AndMore(len(as) - k)))
 			break
 		}
 		b.WriteString(line)
@@ -316,10 +318,10 @@ func digestEmbed(as []alerts.Alert) *discordgo.MessageEmbed {
 
 // digestLine is one story of a digest: the linked title, the source and
 // the subscriptions that matched.
-func digestLine(a alerts.Alert) string {
+func digestLine(a alerts.Alert, w bot.Words) string {
 	title := a.Article.Title
 	if strings.TrimSpace(title) == "" {
-		title = "(untitled)"
+		title = w.Untitled
 	}
 	t := escapeFit(title, 200, true)
 	if u := linkURL(a.Article.URL); u != "" {
@@ -337,13 +339,6 @@ func digestLine(a alerts.Alert) string {
 		line += " (" + strings.Join(qs, ", ") + ")"
 	}
 	return line
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // components turns alert buttons into action rows of custom_id "h:<token>".
@@ -375,20 +370,22 @@ func components(bs []bot.MessageButton) []discordgo.MessageComponent {
 	return rows
 }
 
-// render builds the one embed and the buttons of a message.
-func render(m bot.Message) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+// format renders a message as one embed and its buttons, the layout's
+// own words in lang.
+func format(m bot.Message, lang string) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	w := bot.WordsIn(lang)
 	if m.Kind == alerts.DeliverDigest || len(m.Alerts) > 1 {
-		return digestEmbed(m.Alerts), nil
+		return formatDigest(m.Alerts, w), nil
 	}
 	if len(m.Alerts) == 0 {
-		return digestEmbed(nil), nil
+		return formatDigest(nil, w), nil
 	}
-	return alertEmbed(m.Alerts[0]), components(m.Buttons)
+	return formatAlert(m.Alerts[0], w), components(m.Buttons)
 }
 
-// splitReply cuts a command reply into messages of at most max units,
+// splitText cuts a command reply into messages of at most max units,
 // at line breaks where it can.
-func splitReply(text string, max int) []string {
+func splitText(text string, max int) []string {
 	text = escape(text)
 	if strings.TrimSpace(text) == "" {
 		return []string{"Done."}

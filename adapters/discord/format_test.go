@@ -129,7 +129,7 @@ func TestAlertEmbed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := alertEmbed(tt.alert)
+			e := formatAlert(tt.alert, bot.WordsIn("en"))
 			checkLimits(t, e)
 			tt.check(t, e)
 		})
@@ -144,7 +144,7 @@ func TestDigestEmbed(t *testing.T) {
 	for i := range 120 {
 		as = append(as, alertFor(uint64(i), fmt.Sprintf("Story %d %s", i, strings.Repeat("very long title ", 10))))
 	}
-	e, comps := render(bot.Message{Kind: alerts.DeliverDigest, Alerts: as, Buttons: []bot.MessageButton{{Token: "t"}}})
+	e, comps := format(bot.Message{Kind: alerts.DeliverDigest, Alerts: as, Buttons: []bot.MessageButton{{Token: "t"}}}, "en")
 	checkLimits(t, e)
 	if comps != nil {
 		t.Error("a digest carries buttons")
@@ -155,7 +155,7 @@ func TestDigestEmbed(t *testing.T) {
 	if !strings.Contains(e.Description, "[Story 0 very long") || !regexp.MustCompile(`…and \d+ more$`).MatchString(e.Description) {
 		t.Errorf("description %q", e.Description)
 	}
-	e, _ = render(bot.Message{Kind: alerts.DeliverDigest, Alerts: as[:2]})
+	e, _ = format(bot.Message{Kind: alerts.DeliverDigest, Alerts: as[:2]}, "en")
 	if strings.Contains(e.Description, "more") || strings.Count(e.Description, "\n") != 1 {
 		t.Errorf("two-story digest %q", e.Description)
 	}
@@ -178,7 +178,7 @@ func TestComponents(t *testing.T) {
 
 func TestSplitReply(t *testing.T) {
 	long := strings.Repeat("line of a long /list answer\n", 300)
-	parts := splitReply(long, maxContent)
+	parts := splitText(long, maxContent)
 	if len(parts) < 2 {
 		t.Fatalf("%d parts", len(parts))
 	}
@@ -190,7 +190,7 @@ func TestSplitReply(t *testing.T) {
 			t.Errorf("part of %d units", u16len(p))
 		}
 	}
-	if got := splitReply("", maxContent); len(got) != 1 || got[0] == "" {
+	if got := splitText("", maxContent); len(got) != 1 || got[0] == "" {
 		t.Errorf("empty reply gives %q", got)
 	}
 }
@@ -268,14 +268,14 @@ func FuzzFormat(f *testing.F) {
 			Matches: []alerts.Match{{Sub: sub, Query: query, Terms: []alerts.TermHit{{Term: query, Matched: title}}}},
 			Sources: []string{source, query, title},
 		}
-		checkLimits(t, alertEmbed(a))
+		checkLimits(t, formatAlert(a, bot.WordsIn("en")))
 		n = max(0, min(n, 200))
 		as := make([]alerts.Alert, n)
 		for i := range as {
 			as[i] = a
 		}
-		checkLimits(t, digestEmbed(as))
-		for _, p := range splitReply(title+"\n"+summary, maxContent) {
+		checkLimits(t, formatDigest(as, bot.WordsIn("en")))
+		for _, p := range splitText(title+"\n"+summary, maxContent) {
 			if u16len(p) > 2000 || liveMention.MatchString(p) {
 				t.Errorf("reply part of %d: %q", u16len(p), p)
 			}
@@ -298,7 +298,7 @@ func TestAlertBodyGolden(t *testing.T) {
 	m := bot.Message{Kind: alerts.DeliverAlert, Alerts: []alerts.Alert{alertFor(7, "@everyone: *Ceasefire* agreed in [Geneva]", "Reuters", "AP", "BBC")},
 		Buttons: []bot.MessageButton{{Action: alerts.ButtonMute, Label: "Mute 8h", Token: "m:abc"}, {Action: alerts.ButtonWhy, Label: "Why?", Token: "w:abc"}}}
 	m.Alerts[0].Article.Summary = "Envoys met <@&42> and @here in # Geneva;\n- a truce was signed."
-	e, comps := render(m)
+	e, comps := format(m, "en")
 	got, err := json.MarshalIndent(messageBody{Embeds: []*discordgo.MessageEmbed{e}, Components: comps,
 		AllowedMentions: noMentions(), Nonce: nonce("discord:1", m), EnforceNonce: true}, "", "  ")
 	if err != nil {
@@ -317,4 +317,28 @@ func TestAlertBodyGolden(t *testing.T) {
 	if string(want) != string(got)+"\n" {
 		t.Errorf("alert body changed (go test -run TestAlertBodyGolden -update to accept):\n%s", got)
 	}
+}
+
+// The embed's headings and the digest's title follow the channel's
+// language; the time stays the embed's timestamp, which each reader's
+// client shows in their own language and zone.
+func TestEmbedSpeaksTheChannelsLanguage(t *testing.T) {
+	w := bot.WordsIn("uk")
+	e := formatAlert(alertFor(3, "", "Reuters", "AP"), w)
+	if e.Title != "(без заголовка)" || len(e.Fields) != 2 || e.Fields[0].Name != "Збіглося" ||
+		!strings.Contains(e.Fields[0].Value, "ceasefire (у заголовку)") || e.Fields[1].Name != "Також повідомили" {
+		t.Errorf("title %q, fields %q", e.Title, fieldText(e))
+	}
+	if e.Timestamp != "2026-11-25T08:30:00Z" {
+		t.Errorf("timestamp %q", e.Timestamp)
+	}
+	var as []alerts.Alert
+	for i := range 120 {
+		as = append(as, alertFor(uint64(i), fmt.Sprintf("Story %d %s", i, strings.Repeat("very long title ", 10))))
+	}
+	d, _ := format(bot.Message{Kind: alerts.DeliverDigest, Alerts: as}, "ru")
+	if d.Title != "Сводка Herald: 120 историй" || !regexp.MustCompile(`…и ещё \d+$`).MatchString(d.Description) {
+		t.Errorf("digest %q, ending %q", d.Title, d.Description[len(d.Description)-30:])
+	}
+	checkLimits(t, d)
 }

@@ -1,12 +1,10 @@
 package discord
 
 import (
-	"context"
 	"fmt"
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -14,8 +12,12 @@ import (
 	"github.com/herald-news/herald/bot"
 )
 
-// buttonPrefix starts the custom_id of every Herald button: "h:<token>".
+// buttonPrefix starts the custom_id of every alert button: "h:<token>".
 const buttonPrefix = "h:"
+
+// commandPrefix starts the custom_id of a reply's button, which runs a
+// command: "c:/unsubscribe all confirm".
+const commandPrefix = "c:"
 
 // manageBits are the permissions that let a member manage a channel's
 // subscriptions.
@@ -51,36 +53,67 @@ func (a *Adapter) addHandlers(s *discordgo.Session, shard int) {
 	s.AddHandler(a.onChannelDelete)
 	s.AddHandler(a.onGuildDelete)
 	s.AddHandler(a.onInteraction)
+	s.AddHandler(a.onThreadCreate)
 }
 
 // applicationCommands turns Herald's command catalogue into Discord global
 // commands, usable in guilds and in DMs with the bot.
+// Command names stay English in every language (what members type and
+// Discord sends back); descriptions carry description_localizations in
+// every other language Herald speaks, which Discord's clients show by
+// their own locale.
 func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationCommand {
+	localized := map[discordgo.Locale][]bot.CommandSpec{}
+	for _, l := range bot.Languages[1:] {
+		localized[discordgo.Locale(l)] = bot.CommandSpecsIn(l)
+	}
 	contexts := []discordgo.InteractionContextType{
 		discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	install := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
 	manage := int64(discordgo.PermissionManageChannels)
 	var out []*discordgo.ApplicationCommand
-	for _, sp := range specs {
+	for k, sp := range specs {
+		desc := map[discordgo.Locale]string{}
+		for loc, ls := range localized {
+			if k < len(ls) && ls[k].Name == sp.Name {
+				desc[loc] = fit(ls[k].Description, 100)
+			}
+		}
 		c := &discordgo.ApplicationCommand{
-			Type:             discordgo.ChatApplicationCommand,
-			Name:             sp.Name,
-			Description:      fit(sp.Description, 100),
-			Contexts:         &contexts,
-			IntegrationTypes: &install,
-			Options:          []*discordgo.ApplicationCommandOption{},
+			DescriptionLocalizations: &desc,
+			Type:                     discordgo.ChatApplicationCommand,
+			Name:                     sp.Name,
+			Description:              fit(sp.Description, 100),
+			Contexts:                 &contexts,
+			IntegrationTypes:         &install,
+			Options:                  []*discordgo.ApplicationCommandOption{},
 		}
 		if sp.Manage {
 			// Hides the command from members without Manage Channels in
 			// guilds; the permission is still checked on every use.
 			c.DefaultMemberPermissions = &manage
 		}
-		for _, o := range sp.Options {
+		for j, o := range sp.Options {
+			typ := discordgo.ApplicationCommandOptionString
+			switch {
+			case o.File:
+				typ = discordgo.ApplicationCommandOptionAttachment
+			case o.Role:
+				typ = discordgo.ApplicationCommandOptionRole
+			}
 			opt := &discordgo.ApplicationCommandOption{
-				Type:        discordgo.ApplicationCommandOptionString,
+				Type:        typ,
 				Name:        o.Name,
 				Description: fit(o.Description, 100),
 				Required:    o.Required,
+			}
+			for loc, ls := range localized {
+				if k < len(ls) && j < len(ls[k].Options) {
+					if opt.DescriptionLocalizations == nil {
+						opt.DescriptionLocalizations = map[discordgo.Locale]string{}
+					}
+					opt.DescriptionLocalizations[loc] = fit(ls[k].Options[j].Description, 100)
+				}
 			}
 			for _, ch := range o.Choices {
 				opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
@@ -120,10 +153,27 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 		if !ok {
 			return
 		}
-		a.serve(s, i, func(c *bot.Command) { c.Text = commandText(data) })
+		a.serve(s, i, false, func(c *bot.Command) string {
+			c.Text = commandText(data)
+			c.Role, c.RoleName = roleOf(data)
+			if at := attachmentOf(data); at != nil {
+				f, err := a.fetch(a.baseContext(), at)
+				if err != nil {
+					a.log.Warn("Discord attachment not read", "err", err)
+					return bot.Text(string(i.Locale), "I could not read that file: ") + err.Error()
+				}
+				c.File = f
+			}
+			return ""
+		})
 	case discordgo.InteractionMessageComponent:
 		data, ok := i.Data.(discordgo.MessageComponentInteractionData)
 		if !ok {
+			return
+		}
+		if cmd, ok := strings.CutPrefix(data.CustomID, commandPrefix); ok && strings.HasPrefix(cmd, "/") {
+			// A reply's button: its ephemeral message becomes the outcome.
+			a.serve(s, i, true, func(c *bot.Command) string { c.Button = cmd; return "" })
 			return
 		}
 		token, ok := strings.CutPrefix(data.CustomID, buttonPrefix)
@@ -131,89 +181,10 @@ func (a *Adapter) interaction(s *discordgo.Session, ic *discordgo.InteractionCre
 			a.respondNow(s, i, "This button no longer works.")
 			return
 		}
-		a.serve(s, i, func(c *bot.Command) { c.Button = token })
+		a.serve(s, i, false, func(c *bot.Command) string { c.Button = token; return "" })
 	default:
 		// Autocomplete and modals are not used; pings only come over HTTP.
 		a.log.Debug("Discord interaction ignored", "type", i.Type.String())
-	}
-}
-
-// serve acknowledges an interaction with a deferred ephemeral response,
-// asks the handler, and edits the response with its reply.
-func (a *Adapter) serve(s *discordgo.Session, i *discordgo.Interaction, fill func(*bot.Command)) {
-	// Discord drops an interaction not acknowledged within 3 seconds.
-	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
-	defer cancel()
-	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Flags:           discordgo.MessageFlagsEphemeral,
-			AllowedMentions: noMentions(),
-		},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Warn("Discord interaction could not be acknowledged", "error", redact(err, i.Token))
-		return
-	}
-	cmd := commandFrom(i)
-	fill(&cmd)
-
-	a.reply(s, i, a.handle(cmd))
-}
-
-// handle asks the handler for its reply; a panic becomes an apology.
-func (a *Adapter) handle(cmd bot.Command) (text string) {
-	h := a.getHandler()
-	if h == nil {
-		return "Herald is starting up; try again in a minute."
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			a.log.Error("Discord command handler panicked", "panic", r, "stack", string(debug.Stack()))
-			text = "Sorry, something went wrong. Try again later."
-		}
-	}()
-	ctx, cancel := context.WithTimeout(a.baseContext(), a.commandTimeout)
-	defer cancel()
-	return h.HandleCommand(ctx, cmd).Text
-}
-
-// reply edits the deferred response with text, in as many messages as it
-// takes.
-func (a *Adapter) reply(s *discordgo.Session, i *discordgo.Interaction, text string) {
-	// The interaction token is valid for 15 minutes.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.baseContext()), time.Minute)
-	defer cancel()
-	parts := splitReply(text, maxContent)
-	first := parts[0]
-	_, err := s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &first, AllowedMentions: noMentions()},
-		discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Warn("Discord interaction reply failed", "error", redact(err, i.Token))
-		return
-	}
-	for _, p := range parts[1:] {
-		_, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
-			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-			discordgo.WithContext(ctx))
-		if err != nil {
-			a.log.Warn("Discord interaction follow-up failed", "error", redact(err, i.Token))
-			return
-		}
-	}
-}
-
-// respondNow answers an interaction at once, ephemerally.
-func (a *Adapter) respondNow(s *discordgo.Session, i *discordgo.Interaction, text string) {
-	ctx, cancel := context.WithTimeout(a.baseContext(), 3*time.Second)
-	defer cancel()
-	err := s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Content: escape(text), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Warn("Discord interaction response failed", "error", redact(err, i.Token))
 	}
 }
 
@@ -229,11 +200,13 @@ func commandFrom(i *discordgo.Interaction) bot.Command {
 	} else {
 		c.Target = alerts.Target{ID: alerts.NewTargetID(alerts.PlatformDiscord, i.ChannelID), Kind: alerts.KindChannel,
 			Title: fmt.Sprintf("channel %s in server %s", i.ChannelID, i.GuildID)}
+		c.Guild = i.GuildID
 		if i.Member != nil {
 			u = i.Member.User
 			c.CanManage = i.Member.Permissions&manageBits != 0
 		}
 	}
+	c.Lang = string(i.Locale)
 	if u != nil {
 		c.UserID = u.ID
 		c.UserName = u.Username
@@ -294,6 +267,8 @@ func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) 
 	for _, c := range g.Channels {
 		ids = append(ids, c.ID)
 	}
+	a.noteChannels(g.Channels)
+	a.noteThreads(g.Threads)
 	a.guildsMu.Lock()
 	_, known := a.guilds[g.ID]
 	a.guilds[g.ID] = ids
@@ -306,14 +281,14 @@ func (a *Adapter) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) 
 // targetsBack reactivates the channels of a server that added the bot
 // (again); channels Herald never served are ignored by the handler.
 func (a *Adapter) targetsBack(channelIDs []string) {
-	h := a.getHandler()
+	h := a.h()
 	if h == nil {
 		return
 	}
 	for _, id := range channelIDs {
 		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
 		if err := h.TargetBack(a.baseContext(), t); err != nil {
-			a.log.Warn("Discord target could not be reactivated", "target", string(t), "error", err)
+			a.log.Warn("Discord target could not be reactivated", "target", string(t), "err", err)
 		}
 	}
 }
@@ -322,6 +297,7 @@ func (a *Adapter) onChannelCreate(_ *discordgo.Session, c *discordgo.ChannelCrea
 	if c.Channel == nil || c.GuildID == "" {
 		return
 	}
+	a.noteChannels([]*discordgo.Channel{c.Channel})
 	a.guildsMu.Lock()
 	a.guilds[c.GuildID] = append(a.guilds[c.GuildID], c.ID)
 	a.guildsMu.Unlock()
@@ -357,14 +333,14 @@ func (a *Adapter) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) 
 }
 
 func (a *Adapter) targetGone(channelIDs []string, reason string) {
-	h := a.getHandler()
+	h := a.h()
 	if h == nil {
 		return
 	}
 	for _, id := range channelIDs {
 		t := alerts.NewTargetID(alerts.PlatformDiscord, id)
 		if err := h.TargetGone(a.baseContext(), t, reason); err != nil {
-			a.log.Warn("Discord target could not be deactivated", "target", string(t), "error", err)
+			a.log.Warn("Discord target could not be deactivated", "target", string(t), "err", err)
 		}
 	}
 }

@@ -62,17 +62,23 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	if err != nil {
 		return "", err
 	}
-	endpoint := discordgo.EndpointChannelMessages(ch)
-	if err := a.gate(ctx, endpoint); err != nil {
-		return "", err
-	}
-	embed, comps := render(m)
+	embed, comps := renderFor(t, m)
+	withImage(embed, t, m)
+	content, mentions := pings(t, m)
 	body := messageBody{
+		Content:         content,
 		Embeds:          []*discordgo.MessageEmbed{embed},
 		Components:      comps,
-		AllowedMentions: noMentions(),
+		AllowedMentions: mentions,
 		Nonce:           nonce(t.ID, m),
 		EnforceNonce:    true,
+	}
+	if a.isForum(ch) {
+		return a.postInForum(ctx, ch, m, body)
+	}
+	endpoint := discordgo.EndpointChannelMessages(ch)
+	if err := a.gate(endpoint); err != nil {
+		return "", err
 	}
 	resp, err := a.rest.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint,
 		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
@@ -85,6 +91,9 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	if err := json.Unmarshal(resp, &msg); err != nil || msg.ID == "" {
 		return "", fmt.Errorf("discord: send to channel %s: unreadable answer: %w", ch, errors.Join(err, discordgo.ErrJSONUnmarshal))
 	}
+	if t.Settings.Threads && t.Kind != alerts.KindDM && m.Kind != alerts.DeliverDigest {
+		a.startThread(ctx, ch, msg.ID, m)
+	}
 	return msg.ID, nil
 }
 
@@ -95,10 +104,12 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	if err != nil {
 		return err
 	}
-	if err := a.gate(ctx, discordgo.EndpointChannelMessage(ch, "")); err != nil {
+	ch, messageID = editTarget(ch, messageID)
+	if err := a.gate(discordgo.EndpointChannelMessage(ch, "")); err != nil {
 		return err
 	}
-	embed, comps := render(m)
+	embed, comps := renderFor(t, m)
+	withImage(embed, t, m)
 	edit := &discordgo.MessageEdit{
 		Channel:         ch,
 		ID:              messageID,
@@ -116,11 +127,13 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 	return nil
 }
 
-// gate holds a send back: while too many requests were refused lately,
-// while discordgo knows the route or the whole bot is limited (returned
-// as a RetryAfterError, so the scheduler paces instead of a goroutine
-// sleeping), and then behind the process-wide request rate.
-func (a *Adapter) gate(ctx context.Context, bucketID string) error {
+// gate reports what Discord's answers said about a send before it is
+// made: while too many requests were refused lately, or while a 429 (seen
+// by the adapter or by discordgo's per-route buckets) still holds the route
+// or the whole bot, it returns an *alerts.RetryAfterError, so the bot's
+// pacer waits instead of a goroutine here. The adapter does not pace: the
+// bot's pacer does, once, for alerts and replies alike.
+func (a *Adapter) gate(bucketID string) error {
 	if wait := a.invalid.backoff(); wait > 0 {
 		return &alerts.RetryAfterError{After: wait, Global: true, Err: errTooManyInvalid}
 	}
@@ -134,9 +147,6 @@ func (a *Adapter) gate(ctx context.Context, bucketID string) error {
 	if wait > 0 {
 		return &alerts.RetryAfterError{After: wait, Global: global > 0,
 			Err: errors.New("discord: rate limited by an earlier answer")}
-	}
-	if err := a.limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("discord: waiting for the request rate: %w", err)
 	}
 	return nil
 }

@@ -1,11 +1,8 @@
 package feeds
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/herald-news/herald/alerts"
@@ -16,7 +13,8 @@ import (
 // push, herald match), so that the matcher, the summariser and the story
 // clusterer read the same trustworthy text:
 //
-//   - invalid UTF-8 repaired, Unicode in NFC, whitespace collapsed (the
+//   - invalid UTF-8 repaired (see repairUTF8), double-encoded UTF-8 and C1
+//     controls too (see fixText), Unicode in NFC, whitespace collapsed (the
 //     body keeps its paragraphs, separated by a blank line);
 //   - HTML in the title or body stripped (script and style dropped, block
 //     elements made paragraph breaks, entities decoded);
@@ -32,18 +30,32 @@ import (
 //   - URL made canonical (see CanonicalURL), ContentHash computed over the
 //     normalised title and body, and ID set when empty: from the GUID, else
 //     the canonical URL, else the content, so an edited headline keeps the
-//     article's ID.
-func Clean(a alerts.Article) alerts.Article {
+//     article's ID;
+//   - Image kept only as an absolute http(s) URL that names no local or
+//     private address, and a GUID that is a script or data URL dropped.
+func Clean(a alerts.Article) alerts.Article { return cleanArticle(a, true) }
+
+// cleanArticle is Clean. markup says the fields may hold HTML (a pushed
+// article); a feed's parser passes false, having read each field as text
+// or HTML already, so that HTML is parsed once and plain text such as
+// "Why <script> tags matter" is read literally.
+func cleanArticle(a alerts.Article, markup bool) alerts.Article {
 	// Bound the work: no article is megabytes of text, and a body that is
 	// (a page dump, an attack) must not stall ingest.
 	a.Body = cutBytes(a.Body, maxRawBody)
 	a.Summary = cutBytes(a.Summary, maxRawBody)
 	a.Title = cutBytes(a.Title, maxTitle)
-	a.GUID = strings.TrimSpace(normalizeRunes(repairUTF8(a.GUID)))
-	a.Source = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Source))))
-	a.Outlet = oneLine(normalizeRunes(stripHTML(repairUTF8(a.Outlet))))
+	a.GUID = safeGUID(normalizeRunes(repairUTF8(a.GUID)))
+	a.Image = safeImageURL(a.Image)
+	line := cleanLine
+	text := cleanText
+	if !markup {
+		line, text = cleanTextLine, cleanPlainText
+	}
+	a.Source = oneLine(normalizeRunes(stripHTMLIf(markup, repairUTF8(a.Source))))
+	a.Outlet = oneLine(normalizeRunes(stripHTMLIf(markup, repairUTF8(a.Outlet))))
 
-	if isHTMLDocument(a.Body) {
+	if markup && isHTMLDocument(a.Body) {
 		// A whole page pushed as the body: keep its article, not its chrome.
 		p := readPage([]byte(repairUTF8(a.Body)), a.URL)
 		a.Body = p.Body
@@ -56,8 +68,11 @@ func Clean(a alerts.Article) alerts.Article {
 		if a.Lang == "" {
 			a.Lang = langTag(p.Lang)
 		}
+		if a.Image == "" {
+			a.Image = safeImageURL(p.Image)
+		}
 	}
-	rawTitle := cleanLine(a.Title)
+	rawTitle := line(a.Title)
 	a.Title = rawTitle
 	if head, outlet := splitOutlet(rawTitle); outlet != "" {
 		if a.Outlet == "" {
@@ -67,10 +82,10 @@ func Clean(a alerts.Article) alerts.Article {
 			a.Title = head
 		}
 	}
-	a.Body = cutBytes(cleanText(a.Body, a.Title, rawTitle), maxBody)
+	a.Body = cutBytes(text(a.Body, a.Title, rawTitle), maxBody)
 	if a.Summary != "" {
 		// A feed's own description, cleaned and cut to size.
-		a.Summary = summary.Summarize(a.Title, cleanText(a.Summary, a.Title, rawTitle), 0)
+		a.Summary = summary.Summarize(a.Title, text(a.Summary, a.Title, rawTitle), 0)
 	}
 	if a.Summary == "" {
 		a.Summary = summary.Summarize(a.Title, a.Body, 0)
@@ -150,8 +165,11 @@ func articleID(a alerts.Article) string {
 }
 
 // cleanLine is the cleaning of a one-line field such as the title.
-func cleanLine(s string) string {
-	s = normalizeRunes(stripHTML(repairUTF8(s)))
+func cleanLine(s string) string { return cleanTextLine(stripHTML(repairUTF8(s))) }
+
+// cleanTextLine is cleanLine for a field that is text already.
+func cleanTextLine(s string) string {
+	s = normalizeRunes(repairUTF8(s))
 	return oneLine(stripInlineNoise(s))
 }
 
@@ -159,9 +177,21 @@ func cleanLine(s string) string {
 // titles are the article's own title forms; a first line repeating one is
 // dropped.
 func cleanText(s string, titles ...string) string {
-	s = normalizeRunes(stripHTML(repairUTF8(s)))
+	return cleanPlainText(stripHTML(repairUTF8(s)), titles...)
+}
+
+// cleanPlainText is cleanText for a field that is text already.
+func cleanPlainText(s string, titles ...string) string {
+	s = normalizeRunes(repairUTF8(s))
 	s = stripInlineNoise(s)
 	return joinLines(removeNoise(splitLines(s), titles...))
+}
+
+func stripHTMLIf(markup bool, s string) string {
+	if markup {
+		return stripHTML(s)
+	}
+	return s
 }
 
 // truncateWords cuts s at a word boundary to at most max bytes, adding "…".
@@ -207,41 +237,6 @@ func ParseText(r io.Reader, source string) (alerts.Article, error) {
 	return Clean(alerts.Article{Title: title, Body: rest, Source: source}), nil
 }
 
-// ReadArticles reads the articles in a file given its name and contents:
-// a feed document (RSS, Atom, JSON Feed: one article per item), an HTML
-// page (title from og:title, <title> or <h1>; text by readability, else
-// from <article>, <main> or the body without navigation), or scraped text
-// (first line the title).
-// The source of a page or text is taken from the page or, failing that,
-// left empty.
-func ReadArticles(name string, data []byte) ([]alerts.Article, error) {
-	switch sniff(name, data) {
-	case kindFeed:
-		items, err := ParseFeed(data, fileURL(name))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		return items, nil
-	case kindHTML:
-		p := readPage(data, fileURL(name))
-		a := Clean(alerts.Article{Title: p.Title, Body: p.Body, URL: p.URL, Lang: langTag(p.Lang), Source: p.SiteName})
-		if a.Source == "" && a.URL != "" {
-			if u, err := url.Parse(a.URL); err == nil {
-				a.Source = strings.TrimPrefix(u.Hostname(), "www.")
-			}
-		}
-		if a.Title == "" && a.Body == "" {
-			return nil, fmt.Errorf("%s: the HTML page has no title and no text", name)
-		}
-		return []alerts.Article{a}, nil
-	}
-	a, err := ParseText(bytes.NewReader(data), "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return []alerts.Article{a}, nil
-}
-
 // chooseLang keeps the declared language unless the text's script says
 // otherwise.
 func chooseLang(declared, detected string) string {
@@ -281,57 +276,4 @@ func langTag(s string) string {
 		return ""
 	}
 	return s
-}
-
-func fileURL(name string) string {
-	if strings.Contains(name, "://") {
-		return name
-	}
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return ""
-	}
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-}
-
-type docKind int
-
-const (
-	kindText docKind = iota
-	kindHTML
-	kindFeed
-)
-
-// sniff tells a feed document from an HTML page from scraped text by the
-// document's start, then by the file's extension.
-func sniff(name string, data []byte) docKind {
-	head := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if len(head) > 2048 {
-		head = head[:2048]
-	}
-	lower := bytes.ToLower(head)
-	switch {
-	case bytes.HasPrefix(lower, []byte("<?xml")):
-		if bytes.Contains(lower, []byte("<html")) {
-			return kindHTML
-		}
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<rss")), bytes.HasPrefix(lower, []byte("<feed")),
-		bytes.HasPrefix(lower, []byte("<rdf:rdf")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("{")) && bytes.Contains(lower, []byte("jsonfeed.org")):
-		return kindFeed
-	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")),
-		bytes.HasPrefix(lower, []byte("<head")), bytes.HasPrefix(lower, []byte("<body")):
-		return kindHTML
-	case bytes.HasPrefix(lower, []byte("<!--")) && bytes.Contains(lower, []byte("<html")):
-		return kindHTML
-	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".rss", ".atom", ".xml":
-		return kindFeed
-	case ".html", ".htm", ".xhtml":
-		return kindHTML
-	}
-	return kindText
 }

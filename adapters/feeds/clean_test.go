@@ -180,12 +180,15 @@ func TestCleanRepairsText(t *testing.T) {
 	}{
 		{"latin1 byte", "caf\xe9 society", "café society"},
 		{"cp1251 page", "\xcf\xf0\xe8\xe2\xe5\xf2 \xec\xe8\xf0", "Привет мир"},
-		{"utf-8 cyrillic with a stray byte", "Привет\xe9 мир", "Приветé мир"},
+		// Among Cyrillic a stray byte is a broken character, not Latin-1.
+		{"utf-8 cyrillic with a stray byte", "Привет\xe9 мир", "Привет\uFFFD мир"},
 		{"latin1 french", "L'\xe9t\xe9 \xe0 Paris a \xe9t\xe9 chaud", "L'été à Paris a été chaud"},
 		{"NFD to NFC", "Cafe\u0301", "Café"},
 		{"zero width and nbsp", "Zelensky\u200b\u00a0said", "Zelensky said"},
 		{"crlf paragraphs", "one\r\n\r\n\r\ntwo\rthree", "one\n\ntwo\nthree"},
 		{"controls", "a\x00b\x07c", "abc"},
+		// An override left open turns the rest of a chat line around.
+		{"bidi overrides and isolates", "Normal \u202eevil\u202c text \u2066x\u2069 \u202ay\u202d", "Normal evil text x y"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

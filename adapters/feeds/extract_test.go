@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/herald-news/herald/adapters/feeds/feedtest"
+	"golang.org/x/text/encoding/charmap"
 )
 
-const articlePage = `<!DOCTYPE html><html><head><title>Ceasefire holds</title></head><body>
+const articlePage = `<!DOCTYPE html><html><head><title>Ceasefire holds</title>
+<meta property="og:image" content="https://cdn.example/holds.jpg"></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
 <div class="ad">ADVERTISEMENT</div>
 <article><h1>Ceasefire holds for a third day</h1>
@@ -52,5 +54,35 @@ func TestExtractTeaserPages(t *testing.T) {
 		if on && (strings.Contains(got[0].Body, "All rights reserved") || strings.Contains(got[0].Body, "Sport")) {
 			t.Errorf("page chrome in the extracted body: %q", got[0].Body)
 		}
+		if wantImage := map[bool]string{true: "https://cdn.example/holds.jpg"}[on]; got[0].Image != wantImage {
+			t.Errorf("extract %v: image %q, want %q (the page's og:image)", on, got[0].Image, wantImage)
+		}
+	}
+}
+
+// A page in a legacy encoding is extracted as text, not mojibake.
+func TestExtractPageInWindows1251(t *testing.T) {
+	page, err := charmap.Windows1251.NewEncoder().Bytes([]byte(strings.NewReplacer(
+		"Ceasefire holds for a third day", "Перемирие соблюдается третий день",
+		"aid convoys reached towns", "гуманитарные конвои достигли городов").Replace(articlePage)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	fd := feedtest.NewFeed("Teasers", item(1))
+	mux.Handle("/feed", fd)
+	mux.HandleFunc("/story", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html") // no charset: detected
+		w.Write(page)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	feedURL := srv.URL + "/feed"
+	p := NewPoller(PollerOptions{Feeds: []string{feedURL}, Extract: []string{feedURL}}, newMemStore(), nil)
+	pollOnce(t, p, feedURL)
+	fd.Add(feedtest.Item{GUID: "ru-1", Title: "Перемирие", Link: srv.URL + "/story", Description: "Тизер…"})
+	got := pollOnce(t, p, feedURL)
+	if len(got) != 1 || !strings.Contains(got[0].Body, "гуманитарные конвои достигли городов") {
+		t.Fatalf("extracted: %+v", got)
 	}
 }

@@ -11,15 +11,19 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // FetchOptions are the HTTP knobs of the poller. Zero values take the
 // defaults in brackets.
 type FetchOptions struct {
-	// Timeout bounds one whole request, body included [30s].
+	// Timeout is how long a request may wait for the network [30s]: for
+	// the answer's headers, then for each piece of its body. Parsing and
+	// waiting for a share of ParseBytes do not count; a whole request is
+	// cut off after 10 × Timeout (at least five minutes) all the same.
 	Timeout time.Duration
 	// DialTimeout bounds connecting [10s].
 	DialTimeout time.Duration
@@ -29,6 +33,11 @@ type FetchOptions struct {
 	MaxRedirects int
 	// PerHost caps concurrent requests to one host [2].
 	PerHost int
+	// ParseBytes caps the bytes of large documents being read at once
+	// [3 × MaxBody]: a document past its first MiB waits until its size
+	// (the server's Content-Length, else MaxBody) fits under the cap.
+	// Small documents never wait.
+	ParseBytes int64
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {
@@ -46,6 +55,9 @@ func (o FetchOptions) withDefaults() FetchOptions {
 	}
 	if o.PerHost <= 0 {
 		o.PerHost = 2
+	}
+	if o.ParseBytes <= 0 {
+		o.ParseBytes = 3 * o.MaxBody
 	}
 	return o
 }
@@ -81,16 +93,35 @@ func (e *bodyTooLargeError) Is(target error) bool { return target == errBodyTooL
 // fetchResult is one feed fetch.
 type fetchResult struct {
 	NotModified  bool
-	Body         []byte
 	ETag         string
 	LastModified string
 	// MaxAge is the server's Cache-Control max-age, or 0.
 	MaxAge time.Duration
 	// Hub and Self come from the Link header (WebSub discovery).
 	Hub, Self string
+	// ContentType and ContentLocation are the server's headers.
+	ContentType, ContentLocation string
+	// Size is the body's length if the server said it, else -1.
+	Size int64
 }
 
-// fetcher does conditional GETs over http(s) and reads file:// feeds. It
+// fetchRequest is one fetch.
+type fetchRequest struct {
+	URL                string
+	ETag, LastModified string
+	// Guarded refuses private addresses and file:// URLs (a feed added
+	// from chat).
+	Guarded bool
+	// HostHeld says the caller holds the host's slot already (a poll).
+	HostHeld bool
+}
+
+// readBody reads a fetched body while the response is open. What it
+// returns is the fetch's error.
+type readBody func(res *fetchResult, body io.Reader) error
+
+// fetcher does conditional GETs over http(s) and reads file:// feeds, and
+// hands the body to the caller as a stream, never holding it whole. It
 // keeps two clients: one that may reach any address (the operator's
 // feeds), one guarded against private addresses (feeds added from chat).
 type fetcher struct {
@@ -98,7 +129,8 @@ type fetcher struct {
 	ua      string
 	open    *http.Client
 	guarded *http.Client
-	hosts   fetchHostLimiter
+	hosts   *hostLimiter
+	parses  *semaphore.Weighted
 }
 
 func newFetcher(opts FetchOptions, ua string) *fetcher {
@@ -106,7 +138,7 @@ func newFetcher(opts FetchOptions, ua string) *fetcher {
 	if ua == "" {
 		ua = "Herald/1.0 (+https://github.com/herald-news/herald)"
 	}
-	f := &fetcher{opts: opts, ua: ua, hosts: fetchHostLimiter{n: opts.PerHost}}
+	f := &fetcher{opts: opts, ua: ua, hosts: newHostLimiter(opts.PerHost), parses: semaphore.NewWeighted(opts.ParseBytes)}
 	f.open = f.client(nil)
 	f.guarded = f.client(guardControl)
 	return f
@@ -129,8 +161,7 @@ func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *h
 	}
 	max := f.opts.MaxRedirects
 	return &http.Client{
-		Transport: tr,
-		Timeout:   f.opts.Timeout,
+		Transport: tr, // no Timeout: fetch has a stall timer instead
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > max {
 				return fmt.Errorf("stopped after %d redirects", max)
@@ -140,43 +171,87 @@ func (f *fetcher) client(control func(string, string, syscall.RawConn) error) *h
 	}
 }
 
-// fetch gets a feed, conditionally on etag and lastModified. guarded
-// refuses private addresses.
-func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, guarded bool) (*fetchResult, error) {
+// fetch gets a feed, conditionally on the request's ETag and
+// Last-Modified, and unless it is not modified hands its body to read.
+func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*fetchResult, error) {
+	rawURL := rq.URL
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
 	}
 	switch u.Scheme {
 	case "file":
-		if guarded {
+		if rq.Guarded {
 			return nil, fmt.Errorf("refusing to read %s: file:// feeds can only be configured by the operator", rawURL)
 		}
-		return f.readFile(u, lastModified)
+		return f.readFile(ctx, u, rq.LastModified, read)
 	case "http", "https":
 	default:
 		return nil, fmt.Errorf("bad feed URL %q: the scheme must be http, https or file", rawURL)
 	}
-	release, err := f.hosts.acquire(ctx, u.Host)
+	if !rq.HostHeld {
+		release, err := f.hosts.acquire(ctx, u.Host)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+
+	// A request that makes no progress for Timeout is cut off: the stall
+	// timer runs until the answer's headers come, then while each read of
+	// the body waits for the network (not while the document is parsed,
+	// nor while it waits for its share of the budget for large ones).
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	reqCtx, cancelAll := context.WithTimeoutCause(reqCtx, f.wholeLimit(), errTooSlow)
+	defer cancelAll()
+	stall := time.AfterFunc(f.opts.Timeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+	res, err := f.get(reqCtx, rq, u, read, stall)
+	if cause := context.Cause(reqCtx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errTooSlow) {
+		during := ""
+		if res != nil {
+			during = " while reading the body"
+		}
+		if cause == errTooSlow {
+			return nil, &fetchError{fmt.Sprintf("cut off after %s%s: too slow", f.wholeLimit(), during), cause}
+		}
+		return nil, &fetchError{fmt.Sprintf("timed out: nothing came for %s%s", f.opts.Timeout, during), cause}
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	return res, nil
+}
 
+// wholeLimit is how long a whole request may take: 10 × Timeout, at least
+// five minutes.
+func (f *fetcher) wholeLimit() time.Duration { return max(10*f.opts.Timeout, 5*time.Minute) }
+
+// Causes of a request cut off.
+var (
+	errStalled = errors.New("no progress")
+	errTooSlow = errors.New("too slow")
+)
+
+// get does the request of fetch. The result is not nil once the answer's
+// headers came, even with an error.
+func (f *fetcher) get(ctx context.Context, rq fetchRequest, u *url.URL, read readBody, stall *time.Timer) (*fetchResult, error) {
+	rawURL := rq.URL
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bad feed URL %q: %w", rawURL, err)
 	}
 	req.Header.Set("User-Agent", f.ua)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
-	if etag != "" {
-		req.Header.Set("If-None-Match", etag)
+	if rq.ETag != "" {
+		req.Header.Set("If-None-Match", rq.ETag)
 	}
-	if lastModified != "" {
-		req.Header.Set("If-Modified-Since", lastModified)
+	if rq.LastModified != "" {
+		req.Header.Set("If-Modified-Since", rq.LastModified)
 	}
 	c := f.open
-	if guarded {
+	if rq.Guarded {
 		c = f.guarded
 	}
 	resp, err := c.Do(req)
@@ -186,19 +261,22 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 	defer resp.Body.Close()
 
 	res := &fetchResult{
-		ETag:         resp.Header.Get("ETag"),
-		LastModified: resp.Header.Get("Last-Modified"),
-		MaxAge:       fetchMaxAge(resp.Header.Values("Cache-Control")),
+		ETag:            resp.Header.Get("ETag"),
+		LastModified:    resp.Header.Get("Last-Modified"),
+		MaxAge:          fetchMaxAge(resp.Header.Values("Cache-Control")),
+		ContentType:     resp.Header.Get("Content-Type"),
+		ContentLocation: resp.Header.Get("Content-Location"),
+		Size:            resp.ContentLength,
 	}
 	res.Hub, res.Self = fetchLinkHeader(resp.Header.Values("Link"))
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		res.NotModified = true
 		if res.ETag == "" {
-			res.ETag = etag
+			res.ETag = rq.ETag
 		}
 		if res.LastModified == "" {
-			res.LastModified = lastModified
+			res.LastModified = rq.LastModified
 		}
 		return res, nil
 	case resp.StatusCode >= 300:
@@ -209,9 +287,9 @@ func (f *fetcher) fetch(ctx context.Context, rawURL, etag, lastModified string, 
 			RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}
-	res.Body, err = fetchReadCapped(resp.Body, f.opts.MaxBody)
-	if err != nil {
-		return nil, f.describe(err, u.Host, " while reading the body")
+	stall.Stop() // from here, it runs while a read waits for the network
+	if err := f.readBody(ctx, res, resp.Body, read, stall); err != nil {
+		return res, f.describe(err, u.Host, " while reading the body")
 	}
 	return res, nil
 }
@@ -258,16 +336,9 @@ func (f *fetcher) describe(err error, host, during string) error {
 	return err
 }
 
-// get fetches a page (for extraction) under the same rules as a feed.
-func (f *fetcher) get(ctx context.Context, rawURL string, guarded bool) ([]byte, error) {
-	res, err := f.fetch(ctx, rawURL, "", "", guarded)
-	if err != nil {
-		return nil, err
-	}
-	return res.Body, nil
-}
-
-func (f *fetcher) readFile(u *url.URL, lastModified string) (*fetchResult, error) {
+// readFile reads a file:// feed, unless its modification time is
+// lastModified.
+func (f *fetcher) readFile(ctx context.Context, u *url.URL, lastModified string, read readBody) (*fetchResult, error) {
 	path := u.Path
 	if u.Opaque != "" {
 		path = u.Opaque
@@ -285,11 +356,11 @@ func (f *fetcher) readFile(u *url.URL, lastModified string) (*fetchResult, error
 	if mod == lastModified {
 		return &fetchResult{NotModified: true, LastModified: mod}, nil
 	}
-	body, err := fetchReadCapped(fh, f.opts.MaxBody)
-	if err != nil {
+	res := &fetchResult{LastModified: mod, Size: st.Size()}
+	if err := f.readBody(ctx, res, fh, read, nil); err != nil {
 		return nil, err
 	}
-	return &fetchResult{Body: body, LastModified: mod}, nil
+	return res, nil
 }
 
 func fetchReadCapped(r io.Reader, max int64) ([]byte, error) {
@@ -385,30 +456,4 @@ func fetchLinkHeader(values []string) (hub, self string) {
 		}
 	}
 	return hub, self
-}
-
-// fetchHostLimiter allows at most n requests at a time to one host.
-type fetchHostLimiter struct {
-	n  int
-	mu sync.Mutex
-	m  map[string]chan struct{}
-}
-
-func (h *fetchHostLimiter) acquire(ctx context.Context, host string) (func(), error) {
-	h.mu.Lock()
-	if h.m == nil {
-		h.m = make(map[string]chan struct{})
-	}
-	sem, ok := h.m[host]
-	if !ok {
-		sem = make(chan struct{}, h.n)
-		h.m[host] = sem
-	}
-	h.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

@@ -3,11 +3,14 @@ package feeds
 import (
 	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/adapters/feeds/feedtest"
 )
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -77,15 +80,19 @@ func TestFetchGzipAndConditional(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := newFetcher(FetchOptions{}, "")
-	res, err := f.fetch(context.Background(), srv.URL, "", "", false)
+	var body []byte
+	res, err := f.fetch(context.Background(), fetchRequest{URL: srv.URL}, func(_ *fetchResult, r io.Reader) (err error) {
+		body, err = io.ReadAll(r)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(res.Body) != string(doc) || res.ETag != `"1"` || res.LastModified == "" {
-		t.Fatalf("gzip fetch: %q etag %q", res.Body, res.ETag)
+	if string(body) != string(doc) || res.ETag != `"1"` || res.LastModified == "" {
+		t.Fatalf("gzip fetch: %q etag %q", body, res.ETag)
 	}
 	for _, cond := range [][2]string{{`"1"`, ""}, {"", "Tue, 24 Nov 2026 10:00:00 GMT"}} {
-		res, err = f.fetch(context.Background(), srv.URL, cond[0], cond[1], false)
+		res, err = f.fetch(context.Background(), fetchRequest{URL: srv.URL, ETag: cond[0], LastModified: cond[1]}, nil)
 		if err != nil || !res.NotModified {
 			t.Errorf("conditional GET %v: %+v %v", cond, res, err)
 		}
@@ -112,7 +119,7 @@ func TestHostLimiterAllowsTwoPerHost(t *testing.T) {
 	done := make(chan struct{})
 	for range 6 {
 		go func() {
-			f.fetch(context.Background(), srv.URL, "x", "", false)
+			f.fetch(context.Background(), fetchRequest{URL: srv.URL, ETag: "x"}, nil)
 			done <- struct{}{}
 		}()
 	}
@@ -140,4 +147,47 @@ func FuzzFetchHeaders(f *testing.F) {
 		}
 		fetchLinkHeader([]string{link})
 	})
+}
+
+// Waiting for a share of the budget for large documents is no stall: a
+// feed that waits longer than Timeout behind others is read in full. What
+// makes this test wait is the very thing it tests: time passing while the
+// fetch waits.
+func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
+	doc := feedtest.BigDocument(50_000, 3<<20)
+	s := &feedtest.Static{Doc: doc}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	const timeout = 300 * time.Millisecond
+	f := newFetcher(FetchOptions{Timeout: timeout, ParseBytes: 4 << 20}, "")
+	if err := f.parses.Acquire(context.Background(), 4<<20); err != nil { // another document holds it all
+		t.Fatal(err)
+	}
+	type result struct {
+		items int
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var pf *parsedFeed
+		_, err := f.fetch(context.Background(), fetchRequest{URL: srv.URL}, func(res *fetchResult, body io.Reader) (err error) {
+			pf, err = parseFeedDoc(context.Background(), body, docMeta{FeedURL: srv.URL}, 0)
+			return err
+		})
+		r := result{err: err}
+		if pf != nil {
+			r.items = len(pf.Items)
+		}
+		done <- r
+	}()
+	waitFor(t, func() bool { return s.Written.Load() >= 1<<20 })
+	select {
+	case r := <-done:
+		t.Fatalf("the fetch ended while the budget was held: %d items, %v", r.items, r.err)
+	case <-time.After(3 * timeout):
+	}
+	f.parses.Release(4 << 20)
+	if r := <-done; r.err != nil || r.items != DefaultMaxItems {
+		t.Errorf("after waiting: %d items, %v", r.items, r.err)
+	}
 }

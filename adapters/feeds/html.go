@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -52,6 +53,14 @@ func stripHTML(s string) string {
 		}
 		return s
 	}
+	return htmlToText(s)
+}
+
+// htmlToText reads s as HTML and returns its text: entities decoded once,
+// script, style and other dropped elements skipped with their content,
+// block elements and <br> turned into line breaks, attributes (links,
+// event handlers) gone. It never fails: the tokenizer accepts any input.
+func htmlToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	b.Grow(len(s) / 2)
@@ -117,6 +126,8 @@ func stripHTML(s string) string {
 // page is what ReadArticles takes from an HTML document.
 type page struct {
 	Title, Body, URL, SiteName, Lang string
+	// Image is the page's og:image (or twitter:image), resolved.
+	Image string
 }
 
 // readPage reads an HTML page: title, URL, site name and language from
@@ -131,6 +142,12 @@ func readPage(data []byte, pageURL string) page {
 	}
 	if text, err := extractText(data, base); err == nil && hasWordChar(text) {
 		p.Body = text
+	}
+	if p.Image != "" {
+		b, _ := url.Parse(base)
+		if u, err := feedResolveURL(b, strings.TrimSpace(p.Image)); err == nil {
+			p.Image = safeImageURL(u.String())
+		}
 	}
 	return p
 }
@@ -178,6 +195,10 @@ func extractPage(data []byte) page {
 					}
 				case "og:site_name":
 					p.SiteName = attr(n, "content")
+				case "og:image", "og:image:url", "og:image:secure_url", "twitter:image":
+					if p.Image == "" {
+						p.Image = attr(n, "content")
+					}
 				}
 			case atom.Link:
 				if strings.EqualFold(attr(n, "rel"), "canonical") {

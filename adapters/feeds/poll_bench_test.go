@@ -112,15 +112,24 @@ func cpuTime() time.Duration {
 }
 
 // rssMiB is the process's resident set size.
-func rssMiB() float64 {
+func rssMiB() float64 { return procStatusMiB("VmRSS:") }
+
+// peakRSSMiB is the process's peak resident set size since the last
+// resetPeakRSS (or its start).
+func peakRSSMiB() float64 { return procStatusMiB("VmHWM:") }
+
+// resetPeakRSS starts the peak RSS over from the current RSS (Linux).
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func procStatusMiB(field string) float64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%f", &kb)
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, field)), "%f", &kb)
 			return kb / 1024
 		}
 	}

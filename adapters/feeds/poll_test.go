@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -83,7 +84,7 @@ func pollOnce(t *testing.T, p *Poller, url string) []alerts.Article {
 		t.Fatalf("no feed %s", url)
 	}
 	out := make(chan alerts.Article, 100)
-	p.pollFeed(context.Background(), f, out)
+	p.pollFeed(context.Background(), f, out, func() {})
 	close(out)
 	var got []alerts.Article
 	for a := range out {
@@ -205,7 +206,7 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 	wants := map[string]string{
 		"/429":  "429 Too Many Requests; it asked to retry after 2m0s",
 		"/500":  "500 Internal Server Error",
-		"/slow": "timed out after 300ms while reading the body",
+		"/slow": "timed out: nothing came for 300ms while reading the body",
 		"/loop": "stopped after 5 redirects",
 		"/huge": "larger than the 10 MiB limit",
 		"/html": "it looks like an HTML page",
@@ -601,7 +602,7 @@ func TestItemsNotSentAtShutdownComeBack(t *testing.T) {
 
 func mustParse(t *testing.T, doc []byte, feedURL string) *parsedFeed {
 	t.Helper()
-	pf, err := parseFeedDoc(doc, feedURL)
+	pf, err := parseFeedDoc(context.Background(), bytes.NewReader(doc), docMeta{FeedURL: feedURL}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,7 +718,8 @@ func TestRemoveSource(t *testing.T) {
 		fd.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	op := httptest.NewServer(feedtest.NewFeed("Operator", item(1)))
+	opFeed := feedtest.NewFeed("Operator", item(1))
+	op := httptest.NewServer(opFeed)
 	defer op.Close()
 	store := newMemStore()
 	opts := PollerOptions{Feeds: []string{op.URL}, AllowPrivate: true,
@@ -743,24 +745,18 @@ func TestRemoveSource(t *testing.T) {
 	if err := p.RemoveSource(ctx, url, "test:chat"); err != nil {
 		t.Fatal(err)
 	}
+	removedAt, opAt := hits.Load(), opFeed.Requests.Load()
 	if err := p.RemoveSource(ctx, url, "test:chat"); err == nil {
 		t.Error("removing it twice did not say it is gone")
 	}
 	if srcs := p.Sources(); len(srcs) != 1 || srcs[0].URL != op.URL {
 		t.Errorf("sources after removal: %+v", srcs)
 	}
-	// A poll in flight at the removal may still finish; then nothing.
-	before := hits.Load()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		if n := hits.Load(); n != before {
-			before = n
-			continue
-		}
-		break
-	}
-	time.Sleep(300 * time.Millisecond) // fifteen poll intervals
-	if n := hits.Load() - before; n != 0 {
+	// The operator's feed, polled at the same interval, is the clock:
+	// while it is polled five more times, the removed feed is polled at
+	// most once more (a poll in flight at the removal).
+	waitFor(t, func() bool { return opFeed.Requests.Load() >= opAt+5 })
+	if n := hits.Load() - removedAt; n > 1 {
 		t.Errorf("the removed feed was polled %d more times", n)
 	}
 	cancel()

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -9,13 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/herald-news/herald/adapters/loopback"
 	"github.com/herald-news/herald/alerts"
 )
 
@@ -26,9 +26,10 @@ const MaxPushBytes = 1 << 20
 // and whether it was seen before.
 type PushFunc func(ctx context.Context, a alerts.Article) (id string, duplicate bool, err error)
 
-// PushHandler serves POST /v1/articles: JSON
-// {"title","url","body","source","published"} or text/plain in the scraped
-// form (first line the title). With a token, requests need
+// PushHandler serves POST /v1/articles: one JSON object
+// {"title","url","body","source","published","guid","image"}, or
+// text/plain in the scraped form (first line the title) in any encoding,
+// read as feeds are (the Content-Type's charset, a BOM, else detection). With a token, requests need
 // "Authorization: Bearer <token>"; without one, only loopback clients are
 // served.
 func PushHandler(push PushFunc, token string, log *slog.Logger) http.Handler {
@@ -45,7 +46,7 @@ func PushHandler(push PushFunc, token string, log *slog.Logger) http.Handler {
 				httpError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 				return
 			}
-		} else if !fromLoopback(r) {
+		} else if !loopback.From(r) {
 			httpError(w, http.StatusForbidden, "set HERALD_INGEST_TOKEN to accept articles from other hosts or through a proxy")
 			return
 		}
@@ -87,6 +88,7 @@ type pushedArticle struct {
 	Source    string `json:"source"`
 	GUID      string `json:"guid"`
 	Published string `json:"published"`
+	Image     string `json:"image"`
 }
 
 func decodePush(contentType string, body []byte) (alerts.Article, error) {
@@ -97,15 +99,19 @@ func decodePush(contentType string, body []byte) (alerts.Article, error) {
 			break
 		}
 		var p pushedArticle
-		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
 			return alerts.Article{}, fmt.Errorf("invalid JSON article: %v", err)
 		}
+		end := dec.InputOffset()
+		if _, err := dec.Token(); err != io.EOF {
+			return alerts.Article{}, fmt.Errorf("invalid JSON article: something follows the object (after byte %d); send one article, one JSON object, per request", end)
+		}
 		if strings.TrimSpace(p.Title) == "" {
 			return alerts.Article{}, errors.New(`invalid article: "title" is required`)
 		}
-		a := alerts.Article{Title: p.Title, URL: p.URL, Body: p.Body, Source: p.Source, GUID: p.GUID}
+		a := alerts.Article{Title: p.Title, URL: p.URL, Body: p.Body, Source: p.Source, GUID: p.GUID, Image: p.Image}
 		if p.URL != "" {
 			u, err := url.Parse(p.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -127,34 +133,13 @@ func decodePush(contentType string, body []byte) (alerts.Article, error) {
 	default:
 		return alerts.Article{}, fmt.Errorf("unsupported Content-Type %q: send application/json or text/plain", mt)
 	}
-	if !utf8.Valid(body) && len(body) > 0 && !utf8.Valid(body[:len(body)/2]) {
-		// Mostly not text: refuse rather than guess.
-		if strings.Count(string(body), "\uFFFD") > len(body)/4 {
-			return alerts.Article{}, errors.New("body is not UTF-8 text")
-		}
-	}
-	a, err := ParseText(strings.NewReader(string(body)), "")
+	// Text in any encoding, read as feeds are: the charset the
+	// Content-Type names, else a BOM, else detection.
+	a, err := ParseText(newTextReader(bytes.NewReader(body), contentType, false), "")
 	if err != nil {
 		return alerts.Article{}, fmt.Errorf("invalid text article: %v", err)
 	}
 	return a, nil
-}
-
-// fromLoopback reports whether the request comes from this host itself. A
-// request that carries forwarding headers came through a proxy from
-// somewhere else, whatever its connection's address.
-func fromLoopback(r *http.Request) bool {
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
-			return false
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {
@@ -162,6 +147,3 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
-
-// FromLoopback reports whether r was made on this host, not through a proxy.
-func FromLoopback(r *http.Request) bool { return fromLoopback(r) }

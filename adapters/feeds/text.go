@@ -5,64 +5,25 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
 )
 
-// repairUTF8 returns s as valid UTF-8. Text that is not UTF-8 at all and
-// is mostly high bytes is read as Windows-1251 (Cyrillic pages); otherwise
-// each invalid byte is read as Windows-1252, which is what a stray Latin-1
-// "é" in a UTF-8 page almost always is.
+// repairUTF8 returns s as valid UTF-8, decoded under the same rules as a
+// document (see textReader): a text that is not UTF-8 at all goes to the
+// detector (a Windows-1251 or KOI8-R page), a stray invalid byte in UTF-8
+// costs one character.
 func repairUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	// Count what does not decode: a Windows-1251 page is almost all high
-	// bytes that do not decode, while a UTF-8 page with a stray byte has
-	// far more runes that do.
-	invalidHigh, letters, validMulti := 0, 0, 0
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			if s[i] >= 0xC0 {
-				invalidHigh++
-				letters++
-			}
-		case n > 1:
-			validMulti++
-		case s[i]|0x20 >= 'a' && s[i]|0x20 <= 'z':
-			letters++
-		}
-		i += n
-	}
-	if invalidHigh >= 3 && invalidHigh*2 > letters && validMulti*4 < invalidHigh {
-		if out, err := charmap.Windows1251.NewDecoder().String(s); err == nil && utf8.ValidString(out) {
-			return out
-		}
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n == 1 {
-			d := charmap.Windows1252.DecodeByte(s[0])
-			if d == utf8.RuneError || d < 0x80 {
-				d = '\uFFFD'
-			}
-			b.WriteRune(d)
-		} else {
-			b.WriteString(s[:n])
-		}
-		s = s[n:]
-	}
-	return b.String()
+	return decodeText([]byte(s), "", false)
 }
 
-// normalizeRunes returns s in NFC with line breaks unified, Unicode spaces
-// made plain spaces, and invisible or control characters dropped.
+// normalizeRunes returns s repaired (see fixText), in NFC, with line
+// breaks unified, Unicode spaces made plain spaces, and invisible or
+// control characters dropped.
 func normalizeRunes(s string) string {
-	s = norm.NFC.String(s)
+	s = norm.NFC.String(fixText(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	prevCR := false
@@ -73,12 +34,15 @@ func normalizeRunes(s string) string {
 			if !prevCR {
 				b.WriteByte('\n')
 			}
-		case cr, r == '\u2028', r == '\u2029', r == '\u0085':
+		case cr, r == '\u2028', r == '\u2029':
 			b.WriteByte('\n')
 		case r == '\t', r == '\u00A0', r == '\u202F', r == '\u2007', unicode.Is(unicode.Zs, r):
 			b.WriteByte(' ')
 		case r == '\u200B', r == '\u2060', r == '\uFEFF', r == '\u00AD', r == '\u200E', r == '\u200F':
 			// zero-width, soft hyphen, direction marks: invisible noise
+		case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			// Direction embeddings, overrides and isolates: one left open
+			// turns the rest of a chat line around ("Trojan Source").
 		case unicode.IsControl(r):
 		case r >= '\uFFF9' && r <= '\uFFFB': // interlinear annotation controls
 		default:

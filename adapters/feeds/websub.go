@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -244,7 +245,7 @@ func (p *Poller) websubNotify(w http.ResponseWriter, r *http.Request, f *feed) {
 		http.Error(w, "not running", http.StatusServiceUnavailable)
 		return
 	}
-	pf, err := parseFeedDoc(body, feedURL)
+	pf, err := parseFeedDoc(runCtx, bytes.NewReader(body), docMeta{ContentType: r.Header.Get("Content-Type"), FeedURL: feedURL}, p.opts.MaxItems)
 	if err != nil {
 		p.log.Warn("WebSub notification is not a feed", "feed", logURL(feedURL), "error", err)
 		w.WriteHeader(http.StatusAccepted)

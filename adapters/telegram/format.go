@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -30,48 +29,54 @@ const (
 	maxDigestItem = 300
 )
 
+// dateLayout is how an alert shows its article's time, with the month's
+// name in the chat's language (bot.Words.Time).
+const dateLayout = "2 Jan 15:04 MST"
+
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 // escape makes text safe anywhere in Telegram HTML, attribute values
 // included (tgbotapi.EscapeText leaves '"' alone).
 func escape(s string) string { return htmlEscaper.Replace(s) }
 
-// Format renders an alert or a digest as Telegram HTML: only <b>, <i>,
+// format renders an alert or a digest as Telegram HTML: only <b>, <i>,
 // <code> and <a href>, every piece of article text escaped, at most
-// MaxMessageLen visible characters. Times are shown in loc.
-func Format(m bot.Message, loc *time.Location) string {
+// MaxMessageLen visible characters. Times are shown in loc, and the
+// layout's own words and dates in lang.
+func format(m bot.Message, loc *time.Location, lang string) string {
 	if loc == nil {
 		loc = time.UTC
 	}
+	w := bot.WordsIn(lang)
 	if m.Kind == alerts.DeliverDigest || len(m.Alerts) > 1 {
-		return formatDigest(m.Alerts, loc)
+		return formatDigest(m.Alerts, loc, w)
 	}
 	if len(m.Alerts) == 0 {
-		return "(empty alert)"
+		return w.Empty
 	}
-	return formatAlert(m.Alerts[0], loc)
+	return formatAlert(m.Alerts[0], loc, w)
 }
 
-func formatAlert(al alerts.Alert, loc *time.Location) string {
+func formatAlert(al alerts.Alert, loc *time.Location, w bot.Words) string {
 	art := al.Article
 	summary := cleanText(art.Summary)
 	if summary == "" {
 		summary = cleanText(art.Body)
 	}
-	head := titleHTML(art, maxTitle, true)
+	head := titleHTML(art, maxTitle, true, w)
 	var tail strings.Builder
-	if line := sourceLine(art, loc); line != "" {
+	if line := sourceLine(art, loc, w); line != "" {
 		tail.WriteString("\n<i>" + escape(truncate(line, maxSourceLine)) + "</i>")
 	}
 	var rest strings.Builder
-	if lines := matchLines(al.Matches); len(lines) > 0 {
+	if lines := matchLines(al.Matches, w); len(lines) > 0 {
 		rest.WriteString("\n")
 		for _, l := range lines {
 			rest.WriteString("\n" + l)
 		}
 	}
 	if also := alsoReported(al); also != "" {
-		rest.WriteString("\n<i>" + escape(truncate("Also reported by "+also, maxAlsoLine)) + "</i>")
+		rest.WriteString("\n<i>" + escape(truncate(w.AlsoReportedBy+" "+also, maxAlsoLine)) + "</i>")
 	}
 	budget := maxSummary
 	for {
@@ -92,10 +97,10 @@ func formatAlert(al alerts.Alert, loc *time.Location) string {
 }
 
 // titleHTML is the bold title, linked when the article has a web address.
-func titleHTML(art alerts.Article, limit int, bold bool) string {
+func titleHTML(art alerts.Article, limit int, bold bool, w bot.Words) string {
 	title := cleanLine(art.Title)
 	if title == "" {
-		title = "(untitled)"
+		title = w.Untitled
 	}
 	t := escape(truncate(title, limit))
 	if u := webURL(art.URL); u != "" {
@@ -117,13 +122,13 @@ func webURL(u string) string {
 	return p.String()
 }
 
-// sourceLine is "Outlet via source · 25 Nov 10:04 UTC".
-func sourceLine(art alerts.Article, loc *time.Location) string {
+// sourceLine is "Outlet via source · 25 Nov 10:04 UTC", in w's language.
+func sourceLine(art alerts.Article, loc *time.Location, w bot.Words) string {
 	var parts []string
 	src, outlet := cleanLine(art.Source), cleanLine(art.Outlet)
 	switch {
 	case outlet != "" && src != "" && !strings.EqualFold(outlet, src):
-		parts = append(parts, outlet+" via "+src)
+		parts = append(parts, outlet+" "+w.Via+" "+src)
 	case outlet != "":
 		parts = append(parts, outlet)
 	case src != "":
@@ -134,17 +139,17 @@ func sourceLine(art alerts.Article, loc *time.Location) string {
 		when = art.Ingested
 	}
 	if !when.IsZero() {
-		parts = append(parts, when.In(loc).Format("2 Jan 15:04 MST"))
+		parts = append(parts, w.Time(when.In(loc), dateLayout))
 	}
 	return strings.Join(parts, " · ")
 }
 
 // matchLines says which queries matched and which of their terms fired.
-func matchLines(ms []alerts.Match) []string {
+func matchLines(ms []alerts.Match, w bot.Words) []string {
 	var out []string
 	for i, m := range ms {
 		if i == maxMatchLines {
-			out = append(out, escape(fmt.Sprintf("…and %d more subscriptions", len(ms)-i)))
+			out = append(out, escape(w.MoreSubscriptions(len(ms)-i)))
 			break
 		}
 		var terms []string
@@ -189,19 +194,15 @@ func alsoReported(al alerts.Alert) string {
 	return strings.Join(others, ", ")
 }
 
-func formatDigest(as []alerts.Alert, loc *time.Location) string {
-	noun := "stories"
-	if len(as) == 1 {
-		noun = "story"
-	}
+func formatDigest(as []alerts.Alert, loc *time.Location, w bot.Words) string {
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("<b>Digest: %d new %s</b>", len(as), noun))
+	b.WriteString("<b>" + escape(w.Digest(len(as))) + "</b>")
 	used := visibleLen(b.String())
 	const reserve = 40 // room for "…and N more."
 	for i, al := range as {
-		item := "\n\n• " + titleHTML(al.Article, maxDigestItem/2, false)
+		item := "\n\n• " + titleHTML(al.Article, maxDigestItem/2, false, w)
 		var meta []string
-		if line := sourceLine(al.Article, loc); line != "" {
+		if line := sourceLine(al.Article, loc, w); line != "" {
 			meta = append(meta, line)
 		}
 		var qs []string
@@ -216,7 +217,7 @@ func formatDigest(as []alerts.Alert, loc *time.Location) string {
 		}
 		n := visibleLen(item)
 		if used+n > MaxMessageLen-reserve {
-			b.WriteString(escape(fmt.Sprintf("\n\n…and %d more.", len(as)-i)))
+			b.WriteString(escape("\n\n" + w.AndMore(len(as)-i) + "."))
 			break
 		}
 		b.WriteString(item)

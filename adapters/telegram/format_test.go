@@ -34,7 +34,7 @@ func TestFormatAlertLayout(t *testing.T) {
 	a := alertFor("Ceasefire agreed", "Both sides agreed to a ceasefire.")
 	a.Article.Outlet = "Reuters"
 	a.Sources = []string{"example.com", "Reuters", "AP", "BBC"}
-	got := Format(single(a), time.UTC)
+	got := format(single(a), time.UTC, "en")
 	want := `<b><a href="https://example.com/news/1">Ceasefire agreed</a></b>
 <i>Reuters via example.com · 25 Nov 09:41 UTC</i>
 
@@ -128,7 +128,7 @@ func TestFormat(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			html := Format(tt.msg, loc)
+			html := format(tt.msg, loc, "en")
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("Telegram would reject the message: %v\n%s", err, html)
@@ -207,7 +207,7 @@ func FuzzFormat(f *testing.F) {
 		a.Matches[0].Query, a.Matches[0].Terms[0].Term, a.Matches[0].Terms[0].Matched = term, term, matched
 		a.Sources = []string{source, matched, title}
 		for _, m := range []bot.Message{single(a), {Kind: alerts.DeliverDigest, Alerts: []alerts.Alert{a, a}}} {
-			html := Format(m, time.UTC)
+			html := format(m, time.UTC, "en")
 			vis, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("invalid Telegram HTML: %v\n%q", err, html)
@@ -220,4 +220,49 @@ func FuzzFormat(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The layout's own words and its dates follow the chat's language; what
+// came from the article stays as it was.
+func TestFormatSpeaksTheChatsLanguage(t *testing.T) {
+	a := alertFor("Ceasefire agreed", "Both sides agreed to a ceasefire.")
+	a.Article.Outlet = "Reuters"
+	a.Sources = []string{"example.com", "Reuters", "AP"}
+	untitled := alertFor("", "")
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"ru", []string{"Reuters через example.com · 25 нояб. 09:41 UTC", "Также сообщили AP", "(без заголовка)", "Сводка: 2 новые истории"}},
+		{"uk", []string{"Reuters через example.com · 25 лист. 09:41 UTC", "Також повідомили AP", "(без заголовка)", "Зведення: 2 нові історії"}},
+		{"en", []string{"Reuters via example.com · 25 Nov 09:41 UTC", "Also reported by AP", "(untitled)", "Digest: 2 new stories"}},
+	} {
+		alert := format(single(a), time.UTC, tc.lang)
+		digest := format(bot.Message{Kind: alerts.DeliverDigest, Alerts: []alerts.Alert{a, untitled}}, time.UTC, tc.lang)
+		va, err := telegramtest.ParseHTML(alert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vd, err := telegramtest.ParseHTML(digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := va + "\n" + vd
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: no %q in\n%s", tc.lang, w, got)
+			}
+		}
+		if !strings.Contains(got, "Ceasefire agreed") || !strings.Contains(got, "Both sides agreed to a ceasefire.") {
+			t.Errorf("%s: the article's own text changed:\n%s", tc.lang, got)
+		}
+	}
+	// A chat's own template shows {time} in its language too.
+	tpl, err := alerts.ParseTemplate("{title} · {time}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formatTemplate(a, tpl, time.UTC, "uk", MaxMessageLen); !strings.Contains(got, "25 лист. 09:41 UTC") {
+		t.Errorf("template in Ukrainian: %s", got)
+	}
 }

@@ -60,6 +60,10 @@ type recorder struct {
 	reply    func(bot.Command) bot.Reply
 	// after runs after each command (outside the lock).
 	after func(bot.Command)
+	// turns counts ReplyTurn calls.
+	turns int
+	// pace, when set, answers ReplyTurn.
+	pace func(context.Context, alerts.Target) (func(), error)
 }
 
 func newRecorder() *recorder {
@@ -111,6 +115,19 @@ func (r *recorder) TargetMigrated(ctx context.Context, from, to alerts.TargetID)
 	return nil
 }
 
+// ReplyTurn counts the turns replies asked for; none waits unless pace
+// is set.
+func (r *recorder) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	r.mu.Lock()
+	r.turns++
+	pace := r.pace
+	r.mu.Unlock()
+	if pace != nil {
+		return pace(ctx, t)
+	}
+	return func() {}, nil
+}
+
 // waitFor waits until cond (called with the lock held) holds.
 func (r *recorder) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -139,7 +156,7 @@ func (r *recorder) waitCommands(t *testing.T, n int) []bot.Command {
 	return append([]bot.Command(nil), r.cmds...)
 }
 
-func testOptions(srv *telegramtest.Server, h Handler, st Store) Options {
+func testOptions(srv *telegramtest.Server, h bot.Handler, st Store) Options {
 	return Options{
 		Token:       telegramtest.Token,
 		APIBase:     srv.URL,
@@ -176,7 +193,7 @@ func (r *running) stop(t *testing.T) {
 func start(t *testing.T, opts Options) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := New(ctx, opts)
+	a, err := New(opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("New: %v", err)

@@ -172,7 +172,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	if m.IsAutomaticForward || m.ForwardDate != 0 {
 		return // a channel post copied to its discussion group, a forward: not a command given here
 	}
-	text, ok := commandText(m.Text, a.BotUserName())
+	typed := m.Text
+	if typed == "" {
+		typed = m.Caption // a document sent with "/import" as its caption
+	}
+	text, ok := commandText(typed, a.BotUserName())
 	if !ok {
 		// In a private chat, plain words still deserve an answer (the bot
 		// says how commands look); elsewhere they are conversation.
@@ -184,16 +188,29 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tgbotapi.Message, thread
 	c := bot.Command{Target: chatTarget(m.Chat, thread), Text: text}
 	switch {
 	case m.From != nil && (m.SenderChat == nil || m.SenderChat.ID != m.Chat.ID):
-		c.UserID, c.UserName = strconv.FormatInt(m.From.ID, 10), userName(m.From)
+		c.UserID, c.UserName, c.Lang = strconv.FormatInt(m.From.ID, 10), userName(m.From), m.From.LanguageCode
 	case m.SenderChat != nil:
 		c.UserID, c.UserName = strconv.FormatInt(m.SenderChat.ID, 10), m.SenderChat.Title
 	}
 	c.CanManage = a.canManage(ctx, m.Chat, m.From, m.SenderChat)
+	if name, _, _ := strings.Cut(text, " "); name == "/import" {
+		if d := attachment(m); d != nil {
+			f, err := a.download(ctx, d)
+			if err != nil {
+				a.log.Warn("Telegram attachment not read", "chat_id", m.Chat.ID, "err", err)
+				if err := a.reply(ctx, c.Target, m.MessageID, bot.Reply{Text: bot.Text(c.Lang, "I could not read that file: ") + err.Error()}); err != nil {
+					a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
+				}
+				return
+			}
+			c.File = f
+		}
+	}
 	reply := a.h().HandleCommand(ctx, c)
 	if reply.Text == "" {
 		return
 	}
-	if err := a.reply(ctx, m.Chat.ID, thread, m.MessageID, reply.Text); err != nil {
+	if err := a.reply(ctx, c.Target, m.MessageID, reply); err != nil {
 		a.log.Warn("Telegram reply not sent", "chat_id", m.Chat.ID, "err", err)
 	}
 }
@@ -268,14 +285,23 @@ func (a *Adapter) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery,
 	}
 	c := bot.Command{Target: chatTarget(q.Message.Chat, thread), Button: q.Data}
 	if q.From != nil {
-		c.UserID, c.UserName = strconv.FormatInt(q.From.ID, 10), userName(q.From)
+		c.UserID, c.UserName, c.Lang = strconv.FormatInt(q.From.ID, 10), userName(q.From), q.From.LanguageCode
 	}
 	c.CanManage = a.canManage(ctx, q.Message.Chat, q.From, nil)
 	reply := a.h().HandleCommand(ctx, c)
 	answer = reply.Text
+	if strings.HasPrefix(q.Data, "/") && reply.Text != "" {
+		// A reply's button (a confirmation): its message becomes the
+		// outcome, and the button goes.
+		err := a.editReply(ctx, c.Target, q.Message.MessageID, reply)
+		if err == nil {
+			return
+		}
+		a.log.Warn("Telegram reply not edited", "chat_id", q.Message.Chat.ID, "err", err)
+	}
 	if utf8.RuneCountInString(reply.Text) > maxCallbackText {
 		// Too long for a toast (an explanation from "why"): post it.
-		if err := a.reply(ctx, q.Message.Chat.ID, thread, q.Message.MessageID, reply.Text); err != nil {
+		if err := a.reply(ctx, c.Target, q.Message.MessageID, reply); err != nil {
 			a.log.Warn("Telegram reply not sent", "chat_id", q.Message.Chat.ID, "err", err)
 		}
 	}

@@ -90,8 +90,14 @@ func TestCommandsInGroupsAndChannels(t *testing.T) {
 	if len(cmds) != len(tests) {
 		t.Fatalf("got %d commands, want %d: %+v", len(cmds), len(tests), cmds)
 	}
+	// Chats are handled side by side, each chat's commands in order.
+	byChat := map[alerts.TargetID][]bot.Command{}
+	for _, c := range cmds {
+		byChat[c.Target.ID] = append(byChat[c.Target.ID], c)
+	}
 	for i, tt := range tests {
-		c := cmds[i]
+		c := byChat[tt.target.ID][0]
+		byChat[tt.target.ID] = byChat[tt.target.ID][1:]
 		if c.Target != tt.target || c.UserID != tt.user || c.CanManage != tt.canManage || c.Text != tt.text {
 			t.Errorf("command %d = %+v, want target %+v user %s canManage %v text %q", i, c, tt.target, tt.user, tt.canManage, tt.text)
 		}
@@ -259,16 +265,20 @@ func TestStartup(t *testing.T) {
 		srv := telegramtest.New(t)
 		opts := testOptions(srv, newRecorder(), newMemStore())
 		opts.Token = "999:wrong-secret"
-		_, err := New(context.Background(), opts)
-		if err == nil || strings.Contains(err.Error(), "wrong-secret") {
-			t.Errorf("New = %v", err)
+		a, err := New(opts)
+		if err != nil {
+			t.Fatalf("New = %v; it makes no call, so it cannot know", err)
+		}
+		err = a.Run(context.Background())
+		if err == nil || strings.Contains(err.Error(), "wrong-secret") || !strings.Contains(err.Error(), "rejected the token") {
+			t.Errorf("Run = %v", err)
 		}
 	})
 	t.Run("network errors do not show the token", func(t *testing.T) {
 		srv := telegramtest.New(t)
 		srv.Close()
 		opts := testOptions(srv, newRecorder(), newMemStore())
-		a, err := New(context.Background(), opts)
+		a, err := New(opts)
 		if err != nil {
 			t.Fatal(err)
 		}

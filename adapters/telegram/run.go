@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/herald-news/herald/alerts"
@@ -34,8 +36,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if err := a.loadOffset(); err != nil {
 		return err
 	}
-	if !a.retry(ctx, "getMe", a.getMe) {
-		return nil
+	if err := a.retryErr(ctx, "getMe", a.getMe); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	go a.setCommands(ctx)
 	if a.opts.WebhookURL != "" {
@@ -60,64 +65,74 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return a.poll(ctx)
 }
 
-// retry runs fn until it succeeds or ctx ends (then false), backing off and
-// logging each new error once.
+// retry runs fn until it succeeds or ctx ends (then false), backing off
+// as retryPolicy says and logging each new error once.
 func (a *Adapter) retry(ctx context.Context, what string, fn func(context.Context) error) bool {
-	delay := a.opts.RetryDelay
+	return a.retryErr(ctx, what, fn) == nil
+}
+
+// retryErr is retry that returns why it stopped: ctx's end, or an error fn
+// marked permanent (backoff.Permanent).
+func (a *Adapter) retryErr(ctx context.Context, what string, fn func(context.Context) error) error {
 	var last string
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := fn(ctx)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
+		var perm *backoff.PermanentError
+		if err == nil || ctx.Err() != nil || errors.As(err, &perm) {
+			return struct{}{}, err
 		}
 		if msg := err.Error(); msg != last {
 			a.log.Warn("Telegram call failed; retrying", "method", what, "err", err)
 			last = msg
 		}
-		if !sleep(ctx, retryDelay(err, delay)) {
-			return false
-		}
-		delay = min(delay*2, time.Minute)
+		return struct{}{}, retryAfter(err)
+	}, a.retryPolicy()...)
+	return err
+}
+
+// retryPolicy is how every Bot API call that must eventually succeed is
+// retried: exponential from Options.RetryDelay up to a minute, with jitter,
+// for as long as the context lives.
+func (a *Adapter) retryPolicy() []backoff.RetryOption {
+	return []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: a.opts.RetryDelay,
+			RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: time.Minute}),
+		backoff.WithMaxElapsedTime(0),
 	}
 }
 
-// retryDelay honours a 429's retry_after.
-func retryDelay(err error, d time.Duration) time.Duration {
+// retryAfter turns a 429's retry_after into the wait backoff honours.
+func retryAfter(err error) error {
 	var te *tgbotapi.Error
 	if errors.As(err, &te) && te.RetryAfter > 0 {
-		return time.Duration(te.RetryAfter) * time.Second
+		return &backoff.RetryAfterError{Duration: time.Duration(te.RetryAfter) * time.Second}
 	}
-	return d
+	return err
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// setCommands registers the command menu; a failure is only logged.
+// setCommands registers the command menu, in English for everyone and in
+// each other language Herald speaks for users whose Telegram speaks it; a
+// failure is only logged.
 func (a *Adapter) setCommands(ctx context.Context) {
-	var cmds []tgbotapi.BotCommand
-	for _, s := range bot.CommandSpecs() {
-		d := s.Description
-		if utf8.RuneCountInString(d) > 256 {
-			d = string([]rune(d)[:255]) + "…"
+	for _, lang := range bot.Languages {
+		var cmds []tgbotapi.BotCommand
+		for _, s := range bot.CommandSpecsIn(lang) {
+			d := s.Description
+			if utf8.RuneCountInString(d) > 256 {
+				d = string([]rune(d)[:255]) + "…"
+			}
+			cmds = append(cmds, tgbotapi.BotCommand{Command: s.Name, Description: d})
 		}
-		cmds = append(cmds, tgbotapi.BotCommand{Command: s.Name, Description: d})
-	}
-	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestTimeout)
-	defer cancel()
-	if _, err := a.client(ctx).Request(tgbotapi.NewSetMyCommands(cmds...)); err != nil {
-		a.log.Warn("Telegram setMyCommands failed; the command menu may be stale", "err", a.redact(err))
+		cfg := tgbotapi.NewSetMyCommands(cmds...)
+		if lang != "en" {
+			cfg = tgbotapi.NewSetMyCommandsWithScopeAndLanguage(tgbotapi.NewBotCommandScopeDefault(), lang, cmds...)
+		}
+		rctx, cancel := context.WithTimeout(ctx, a.opts.RequestTimeout)
+		_, err := a.client(rctx).Request(cfg)
+		cancel()
+		if err != nil {
+			a.log.Warn("Telegram setMyCommands failed; the command menu may be stale", "language", lang, "err", a.redact(err))
+		}
 	}
 }
 
@@ -180,9 +195,7 @@ func (a *Adapter) seen(id int) bool {
 
 func (a *Adapter) poll(ctx context.Context) error {
 	allowed, _ := json.Marshal(allowedUpdates)
-	delay := a.opts.RetryDelay
-	var lastErr string
-	for ctx.Err() == nil {
+	getUpdates := func(ctx context.Context) (*tgbotapi.APIResponse, error) {
 		a.mu.Lock()
 		offset := a.lastUpdate + 1
 		a.mu.Unlock()
@@ -193,54 +206,107 @@ func (a *Adapter) poll(ctx context.Context) error {
 		if offset > 1 {
 			p["offset"] = strconv.Itoa(offset)
 		}
-		// No RequestTimeout here: the client's own timeout exceeds the poll,
-		// and ctx cancels it at once on shutdown.
+		// No RequestTimeout here: the client's own timeout exceeds the
+		// poll, and ctx cancels it at once on shutdown.
 		resp, err := a.client(ctx).MakeRequest("getUpdates", p)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			err = a.redact(err)
-			if msg := err.Error(); msg != lastErr {
-				a.log.Warn("Telegram getUpdates failed; retrying", "err", err)
-				lastErr = msg
-			}
-			if !sleep(ctx, retryDelay(err, delay)) {
-				return nil
-			}
-			delay = min(delay*2, time.Minute)
-			continue
+		return resp, a.redact(err)
+	}
+	for ctx.Err() == nil {
+		var resp *tgbotapi.APIResponse
+		if !a.retry(ctx, "getUpdates", func(ctx context.Context) (err error) {
+			resp, err = getUpdates(ctx)
+			return err
+		}) {
+			return nil
 		}
-		delay, lastErr = a.opts.RetryDelay, ""
 		var raw []json.RawMessage
 		if err := json.Unmarshal(resp.Result, &raw); err != nil {
 			a.log.Error("Telegram getUpdates answer unreadable", "err", err)
 			continue
 		}
-		last := 0
-		for _, r := range raw {
-			if ctx.Err() != nil {
-				break // the rest comes again after a restart
-			}
-			u, tp, err := decodeUpdate(r)
-			if err != nil {
-				// Skip it rather than ask for it forever.
-				var id struct {
-					UpdateID int `json:"update_id"`
-				}
-				json.Unmarshal(r, &id)
-				a.log.Warn("Telegram update unreadable; skipped", "update_id", id.UpdateID, "err", err)
-				last = max(last, id.UpdateID)
-				continue
-			}
-			a.handleUpdate(ctx, &u, tp)
-			last = max(last, u.UpdateID)
-		}
-		if last > 0 {
+		if last := a.handleBatch(ctx, raw); last > 0 {
 			a.saveOffset(last)
 		}
 	}
 	return nil
+}
+
+// chatWorkers bounds how many chats' updates are handled at once.
+const chatWorkers = 32
+
+// handleBatch handles one getUpdates answer and returns the highest update
+// ID it is done with (with every update before it). Each chat's updates
+// are handled in order, and chats side by side: a reply waiting for its
+// chat's pace (a group gets one message every 3 s) holds back nobody
+// else's.
+func (a *Adapter) handleBatch(ctx context.Context, raw []json.RawMessage) int {
+	type item struct {
+		id      int
+		u       tgbotapi.Update
+		tp      updateTopics
+		handled bool
+	}
+	items := make([]item, len(raw))
+	var order []int64
+	byChat := map[int64][]int{}
+	for i, r := range raw {
+		u, tp, err := decodeUpdate(r)
+		if err != nil {
+			// Skip it rather than ask for it forever.
+			var id struct {
+				UpdateID int `json:"update_id"`
+			}
+			json.Unmarshal(r, &id)
+			a.log.Warn("Telegram update unreadable; skipped", "update_id", id.UpdateID, "err", err)
+			items[i] = item{id: id.UpdateID, handled: true}
+			continue
+		}
+		items[i] = item{id: u.UpdateID, u: u, tp: tp}
+		chat := updateChat(&u)
+		if _, ok := byChat[chat]; !ok {
+			order = append(order, chat)
+		}
+		byChat[chat] = append(byChat[chat], i)
+	}
+	sem := make(chan struct{}, chatWorkers)
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, i := range byChat[chat] {
+				if ctx.Err() != nil {
+					return // the rest comes again after a restart
+				}
+				a.handleUpdate(ctx, &items[i].u, items[i].tp)
+				items[i].handled = true
+			}
+		})
+	}
+	wg.Wait()
+	last := 0
+	for _, it := range items {
+		if !it.handled {
+			break
+		}
+		last = max(last, it.id)
+	}
+	return last
+}
+
+// updateChat is the chat an update concerns, 0 when it names none.
+func updateChat(u *tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.ChannelPost != nil && u.ChannelPost.Chat != nil:
+		return u.ChannelPost.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
 }
 
 // WebhookHandler serves the updates Telegram posts to Options.WebhookURL.

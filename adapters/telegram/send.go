@@ -35,7 +35,7 @@ func (a *Adapter) Send(ctx context.Context, t alerts.Target, m bot.Message) (str
 	}
 	resp, err := a.call(ctx, "sendMessage", p)
 	if err != nil {
-		return "", classify("send to "+string(t.ID), err)
+		return "", a.classify(err, "send to "+string(t.ID))
 	}
 	var msg tgbotapi.Message
 	if err := json.Unmarshal(resp.Result, &msg); err != nil {
@@ -65,7 +65,7 @@ func (a *Adapter) Edit(ctx context.Context, t alerts.Target, messageID string, m
 		if errors.As(err, &te) && strings.Contains(te.Message, "message is not modified") {
 			return nil
 		}
-		return classify("edit in "+string(t.ID), err)
+		return a.classify(err, "edit in "+string(t.ID))
 	}
 	return nil
 }
@@ -90,20 +90,16 @@ func chatOf(id alerts.TargetID) (chat int64, thread int, err error) {
 
 // messageParams formats m for sendMessage and editMessageText.
 func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params, error) {
-	loc := time.UTC
-	if t.Settings.TimeZone != "" {
-		if l, err := time.LoadLocation(t.Settings.TimeZone); err == nil {
-			loc = l
-		}
-	}
 	p := tgbotapi.Params{
-		"text":       Format(m, loc),
+		"text":       formatFor(t, m),
 		"parse_mode": tgbotapi.ModeHTML,
 	}
 	if t.Settings.NoPreviews {
 		p["link_preview_options"] = `{"is_disabled":true}`
+	} else if lp := imagePreview(m); lp != "" {
+		p["link_preview_options"] = lp
 	}
-	if kb := keyboard(m.Buttons); kb != nil {
+	if kb := keyboard(bot.TargetLanguage(t), m.Buttons); kb != nil {
 		if err := p.AddInterface("reply_markup", kb); err != nil {
 			return nil, err
 		}
@@ -111,14 +107,31 @@ func (a *Adapter) messageParams(t alerts.Target, m bot.Message) (tgbotapi.Params
 	return p, nil
 }
 
-func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
+func keyboard(lang string, buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, b := range buttons {
 		if b.Token == "" || len(b.Token) > maxCallbackData || b.Label == "" {
 			continue
 		}
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Token))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(bot.Text(lang, b.Label), b.Token))
 	}
+	return keyboardRow(row)
+}
+
+// replyKeyboard is the buttons of a reply: each one's callback_data is its
+// command, which the bot runs when it comes back.
+func replyKeyboard(buttons []bot.ReplyButton) *tgbotapi.InlineKeyboardMarkup {
+	var row []tgbotapi.InlineKeyboardButton
+	for _, b := range buttons {
+		if b.Command == "" || len(b.Command) > maxCallbackData || b.Label == "" {
+			continue
+		}
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Command))
+	}
+	return keyboardRow(row)
+}
+
+func keyboardRow(row []tgbotapi.InlineKeyboardButton) *tgbotapi.InlineKeyboardMarkup {
 	if row == nil {
 		return nil
 	}
@@ -126,33 +139,12 @@ func keyboard(buttons []bot.MessageButton) *tgbotapi.InlineKeyboardMarkup {
 	return &kb
 }
 
-// reply answers a command in its chat, as plain text escaped for HTML,
-// split if it is too long for one message.
-func (a *Adapter) reply(ctx context.Context, chatID int64, thread, replyTo int, text string) error {
-	for i, part := range splitText(text, MaxMessageLen) {
-		p := tgbotapi.Params{
-			"chat_id":              strconv.FormatInt(chatID, 10),
-			"text":                 escape(part),
-			"parse_mode":           tgbotapi.ModeHTML,
-			"link_preview_options": `{"is_disabled":true}`,
-		}
-		if thread != 0 {
-			p["message_thread_id"] = strconv.Itoa(thread)
-		}
-		if i == 0 && replyTo != 0 {
-			p["reply_to_message_id"] = strconv.Itoa(replyTo)
-			p["allow_sending_without_reply"] = "true"
-		}
-		if _, err := a.call(ctx, "sendMessage", p); err != nil {
-			return classify("reply in "+strconv.FormatInt(chatID, 10), err)
-		}
-	}
-	return nil
-}
-
 // classify maps a Bot API error to the kinds the delivery scheduler knows
-// (see bot.Sender).
-func classify(what string, err error) error {
+// (see bot.Sender): 429 → *alerts.RetryAfterError; a group that became a
+// supergroup → *alerts.MigratedError; a blocked bot, a chat gone or a
+// missing right → alerts.ErrUnreachable; anything else a plain error,
+// retried.
+func (a *Adapter) classify(err error, what string) error {
 	var te *tgbotapi.Error
 	if !errors.As(err, &te) {
 		return fmt.Errorf("telegram: %s: %w", what, err)

@@ -18,7 +18,7 @@ import (
 // newSender builds an adapter that only sends (no Run).
 func newSender(t *testing.T, srv *telegramtest.Server) *Adapter {
 	t.Helper()
-	a, err := New(context.Background(), testOptions(srv, newRecorder(), newMemStore()))
+	a, err := New(testOptions(srv, newRecorder(), newMemStore()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestWebhook(t *testing.T) {
 	opts.WebhookURL = hook.URL + "/telegram/webhook"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := New(ctx, opts)
+	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

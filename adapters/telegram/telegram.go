@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/herald-news/herald/alerts"
@@ -31,15 +32,6 @@ import (
 
 // DefaultAPIBase is Telegram's Bot API.
 const DefaultAPIBase = "https://api.telegram.org"
-
-// Handler is what the adapter feeds: commands and button presses, and the
-// bot's own membership changes. *bot.Bot implements it.
-type Handler interface {
-	HandleCommand(ctx context.Context, c bot.Command) bot.Reply
-	TargetGone(ctx context.Context, id alerts.TargetID, reason string) error
-	TargetBack(ctx context.Context, id alerts.TargetID) error
-	TargetMigrated(ctx context.Context, from, to alerts.TargetID) error
-}
 
 // Store keeps the update offset across restarts. GetMeta wraps
 // alerts.ErrNotFound when the key is missing.
@@ -68,7 +60,7 @@ type Options struct {
 	HTTPClient *http.Client
 	// Handler receives commands; it may also be set later with SetHandler,
 	// but before Run.
-	Handler Handler
+	Handler bot.Handler
 	// Store keeps the update offset (required for Run).
 	Store Store
 	Log   *slog.Logger
@@ -108,13 +100,13 @@ type Adapter struct {
 	recent []int
 }
 
-type handlerBox struct{ h Handler }
+type handlerBox struct{ h bot.Handler }
 
 var _ bot.Sender = (*Adapter)(nil)
 
-// New builds the adapter and calls getMe once. A rejected token fails; a
-// network or server error is logged and Run tries again.
-func New(ctx context.Context, opts Options) (*Adapter, error) {
+// New builds the adapter. It makes no network call; Run identifies the bot
+// (getMe) and starts receiving updates.
+func New(opts Options) (*Adapter, error) {
 	if opts.Token == "" {
 		return nil, errors.New("telegram: no bot token")
 	}
@@ -168,20 +160,13 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if opts.Handler != nil {
 		a.SetHandler(opts.Handler)
 	}
-	if err := a.getMe(ctx); err != nil {
-		var te *tgbotapi.Error
-		if errors.As(err, &te) && (te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound) {
-			return nil, fmt.Errorf("telegram: the Bot API rejected the token: %w", err)
-		}
-		a.log.Warn("Telegram getMe failed; will retry", "err", err)
-	}
 	return a, nil
 }
 
 // SetHandler sets who receives commands; call it before Run.
-func (a *Adapter) SetHandler(h Handler) { a.handler.Store(&handlerBox{h}) }
+func (a *Adapter) SetHandler(h bot.Handler) { a.handler.Store(&handlerBox{h}) }
 
-func (a *Adapter) h() Handler {
+func (a *Adapter) h() bot.Handler {
 	if b := a.handler.Load(); b != nil {
 		return b.h
 	}
@@ -210,6 +195,10 @@ func (a *Adapter) getMe(ctx context.Context) error {
 	defer cancel()
 	u, err := a.client(ctx).GetMe()
 	if err != nil {
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && (te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound) {
+			return backoff.Permanent(fmt.Errorf("telegram: the Bot API rejected the token: %w", a.redact(err)))
+		}
 		return a.redact(err)
 	}
 	a.self.Store(&u)

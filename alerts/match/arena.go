@@ -5,7 +5,7 @@ package match
 // entries are reused by entries of the same size.
 type arena struct {
 	pages [][]uint32
-	top   uint32 // next unused word; 0 is never handed out
+	top   uint32 // next unused word; 0 and 1 are never handed out
 	free  map[uint32][]uint32
 	used  int // words in live entries
 }
@@ -27,7 +27,7 @@ func (a *arena) alloc(n uint32) uint32 {
 		return off
 	}
 	if a.top == 0 {
-		a.top = 1
+		a.top = 2 // offsets 0 and 1 mean empty and deleted in an offTable
 	}
 	if a.top&pageMask+n > pageSize || int(a.top>>pageBits) >= len(a.pages) {
 		if int(a.top>>pageBits) < len(a.pages) {

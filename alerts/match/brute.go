@@ -11,21 +11,21 @@ import (
 // every article. It is the reference the Index is tested against, and the
 // baseline of herald bench. It is safe for concurrent use.
 type Brute struct {
-	actors *Actors
-	mu     sync.RWMutex
-	subs   map[uint64]*Query
+	names *Names
+	mu    sync.RWMutex
+	subs  map[uint64]*Query
 }
 
 var _ alerts.Matcher = (*Brute)(nil)
 
 // NewBrute returns an empty brute-force evaluator.
-func NewBrute(actors *Actors) *Brute {
-	return &Brute{actors: actors, subs: make(map[uint64]*Query)}
+func NewBrute(names *Names) *Brute {
+	return &Brute{names: names, subs: make(map[uint64]*Query)}
 }
 
 // Add parses and stores the subscription's query.
 func (b *Brute) Add(s alerts.Subscription) error {
-	q, err := Parse(s.Query, b.actors)
+	q, err := Parse(s.Query, b.names)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func (d *Doc) leafHit(l *leaf) (ok bool, hit alerts.TermHit) {
 		if o.title {
 			text, f = d.a.Title, alerts.FieldTitle
 		}
-		return true, alerts.TermHit{Term: l.label, Matched: text[o.start:stop], Field: f}
+		return true, alerts.TermHit{Term: l.label, Matched: text[o.start:stop], Field: f, Entry: l.entry}
 	}
 	return false, hit
 }

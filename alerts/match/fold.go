@@ -64,12 +64,10 @@ func isDash(r rune) bool {
 	return false
 }
 
+// isIgnorable reports whether r is invisible inside a word: a format
+// character (soft hyphen, zero-width joiners, bidirectional controls).
 func isIgnorable(r rune) bool {
-	switch r {
-	case 0xAD, 0x200C, 0x200D, 0x2060, 0xFEFF:
-		return true
-	}
-	return false
+	return unicode.Is(unicode.Cf, r)
 }
 
 // computeFold classifies and folds one rune; the tables cache it.

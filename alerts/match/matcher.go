@@ -1,9 +1,8 @@
 package match
 
 import (
+	"cmp"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -40,8 +39,9 @@ type mstate struct {
 	forms []byte
 
 	ws    wordScanner
+	stm   stemmer
 	sk    sourceKeyer
-	out   []hitRec
+	oneID [1]uint64 // a subscriber list of one
 	one   [1]uint32 // a posting list of one
 	cand  []uint32  // a batch of candidates: arena offsets
 	cslot []uint32  // and their slots
@@ -62,113 +62,6 @@ type tokRec struct {
 	known     bool
 	script    uint8
 	fo, fl    uint32 // the folded form: s.forms[fo:fo+fl]
-}
-
-// surface caches, for a large index, what a word's exact form resolves
-// to: its stem fingerprint and the term IDs of the form and of the stem,
-// so that a word costs one probe into one cache line instead of a stem
-// cache probe and two dictionary probes. Term IDs never change, so a
-// cached ID stays right; a cached "no such term" is right only while the
-// dictionary has the number of terms it had then (ver). It is lock-free
-// like stemCache: four words a slot written with atomic stores, the key
-// word checking the other three.
-type surface struct{ slots []surfSlot }
-
-type surfSlot struct{ k, st, tids, ver atomic.Uint64 }
-
-const surfSize = 1 << 18 // slots: 8 MB
-
-// surfMinTerms is the dictionary size from which an index uses a surface
-// cache; below it the dictionary stays in the CPU's caches anyway. Tests
-// set it to 0.
-var surfMinTerms uint64 = 1 << 16
-
-func surfCheck(st, tids, ver uint64) uint64 {
-	h := st ^ tids*0x9e3779b97f4a7c15 ^ ver*0xc2b2ae3d27d4eb4f
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return h
-}
-
-func (c *surface) get(ex uint64) (st, tids, ver uint64, ok bool) {
-	b := c.slots[ex&(surfSize-1)&^1:]
-	b = b[:2]
-	for i := range b {
-		st, tids, ver = b[i].st.Load(), b[i].tids.Load(), b[i].ver.Load()
-		if b[i].k.Load() == ex^surfCheck(st, tids, ver) {
-			return st, tids, ver, true
-		}
-	}
-	return 0, 0, 0, false
-}
-
-func (c *surface) put(ex, st, tids, ver uint64, hint uint32) {
-	b := c.slots[ex&(surfSize-1)&^1:]
-	b = b[:2]
-	sl := &b[hint&1]
-	if b[0].k.Load() == 0 {
-		sl = &b[0]
-	}
-	sl.k.Store(0)
-	sl.st.Store(st)
-	sl.tids.Store(tids)
-	sl.ver.Store(ver)
-	sl.k.Store(ex ^ surfCheck(st, tids, ver))
-}
-
-type hitRec struct {
-	id  uint64
-	off uint32
-}
-
-// stemCache maps the fingerprint of a word's exact form to that of its
-// stem. One table serves every matcher of every index, without locks: a
-// slot is two words written with atomic stores, the key word holding the
-// exact fingerprint XOR the stem's, so a slot read half-way through a
-// write does not check out (and is recomputed). Buckets of four slots fill
-// one cache line; a word takes an empty slot of its bucket, or in a full
-// one a slot chosen by the caller's varying hint (never by the key: two
-// words would evict each other forever), so the table never needs
-// clearing.
-type stemCache struct {
-	once  sync.Once
-	slots []stemSlot
-}
-
-type stemSlot struct{ k, st atomic.Uint64 }
-
-const stemCacheSize = 1 << 19 // slots: 8 MB
-
-var stems stemCache
-
-func (c *stemCache) get(ex uint64, form []byte, script uint8, hint uint32) uint64 {
-	c.once.Do(func() { c.slots = make([]stemSlot, stemCacheSize) })
-	b := c.slots[ex&(stemCacheSize-1)&^3:]
-	b = b[:4]
-	for i := range b {
-		st := b[i].st.Load()
-		if b[i].k.Load()^st == ex {
-			return st
-		}
-	}
-	var st uint64
-	if script == scLatin || script == scCyr {
-		st = fingerprintString(kindStem, stemString(string(form), script))
-	} else {
-		st = fingerprint(kindStem, form)
-	}
-	sl := &b[hint&3]
-	for i := range b {
-		if b[i].k.Load() == 0 && b[i].st.Load() == 0 {
-			sl = &b[i]
-			break
-		}
-	}
-	sl.k.Store(0)
-	sl.st.Store(st)
-	sl.k.Store(ex ^ st)
-	return st
 }
 
 func (x *Index) getState() *mstate {
@@ -194,7 +87,7 @@ func (x *Index) putState(s *mstate) {
 const maxStates = 64
 
 // prepare tokenizes the article into fingerprints; it needs no lock.
-func (s *mstate) prepare(x *Index, a *alerts.Article) {
+func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.epoch++
 	if s.epoch > maxEpoch {
 		clear(s.stamp)
@@ -208,7 +101,7 @@ func (s *mstate) prepare(x *Index, a *alerts.Article) {
 	s.forms = s.forms[:0]
 	s.titleEnd = s.scan(a.Title, 0)
 	s.scan(a.Body, s.titleEnd+1)
-	s.resolve(x.surf.Load())
+	s.resolve(sf)
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
 	})
@@ -250,7 +143,7 @@ func (s *mstate) resolve(sf *surface) {
 	for i := range s.toks {
 		t := &s.toks[i]
 		if !t.known {
-			t.st = stems.get(t.ex, s.forms[t.fo:t.fo+t.fl], t.script, s.epoch+uint32(i))
+			t.st = stems.get(t.ex, s.forms[t.fo:t.fo+t.fl], t.script, s.epoch+uint32(i), &s.stm)
 		}
 	}
 }
@@ -287,229 +180,19 @@ func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
 	}
 }
 
-// lookup stamps the article's terms; called with the read lock held, it
-// yields every yieldEvery probes.
-func (x *Index) lookup(s *mstate) {
-	s.fit(x)
-	nterms := uint64(len(x.post))
-	sf := x.surf.Load()
-	if sf == nil && nterms >= surfMinTerms {
-		x.surf.CompareAndSwap(nil, &surface{slots: make([]surfSlot, surfSize)})
-		sf = x.surf.Load()
-	}
-	n := 0
-	for i := range s.toks {
-		t := &s.toks[i]
-		f := uint32(sfBody)
-		if t.pos < s.titleEnd {
-			f = sfTitle
-		}
-		var te, ts uint32
-		if t.known && (t.ver == nterms || t.tids>>32 != 0 && uint32(t.tids) != 0) {
-			te, ts = uint32(t.tids>>32)-1, uint32(t.tids)-1
-		} else {
-			te, ts = x.dict.get(t.ex), x.dict.get(t.st)
-			if sf != nil {
-				sf.put(t.ex, t.st, uint64(te+1)<<32|uint64(ts+1), nterms, s.epoch+uint32(i))
-			}
-		}
-		if te != noTerm {
-			s.mark(x, te, f, t.pos, t.end)
-			if x.tflag[te]&tfBigram != 0 {
-				x.pairs(s, i, f, false)
-			}
-		}
-		if ts != noTerm {
-			s.mark(x, ts, f, t.pos, t.end)
-			if x.tflag[ts]&tfBigram != 0 {
-				x.pairs(s, i, f, true)
-			}
-		}
-		if n++; n >= yieldEvery/2 || x.wpend.Load() != 0 {
-			n = 0
-			x.yield()
-			s.fit(x)
-			nterms = uint64(len(x.post))
-		}
-	}
-	for _, fp := range s.src {
-		if tid := x.dict.get(fp); tid != noTerm {
-			s.mark(x, tid, sfSource, 0, 0)
-		}
-	}
-}
-
-// pairs stamps the bigrams that token i starts: with every token that
-// begins where it ends. A joined compound follows the word after its last
-// part, so such tokens lie a few places before or after i.
-func (x *Index) pairs(s *mstate, i int, f uint32, stem bool) {
-	t := &s.toks[i]
-	lo, hi := max(0, i-maxCompound-1), min(len(s.toks), i+maxCompound+2)
-	for j := lo; j < hi; j++ {
-		u := &s.toks[j]
-		if u.pos != t.end {
-			continue
-		}
-		fp := pairFP(t.ex, u.ex)
-		if stem {
-			fp = pairFP(t.st, u.st)
-		}
-		if !x.pairMaybe(fp) {
-			continue
-		}
-		if tid := x.dict.get(fp); tid != noTerm {
-			s.mark(x, tid, f, t.pos, u.end)
-		}
-	}
-}
-
-func (x *Index) yield() {
-	x.mu.RUnlock()
-	x.mu.RLock()
-}
-
-// walk calls emit for every subscription the stamped article satisfies.
-// It holds the read lock and takes the candidates in batches of
-// yieldEvery: first their offsets, then their slots (independent loads the
-// CPU overlaps), then the decisions; it yields to writers after each
-// batch. A posting list that changed meanwhile is walked again from the
-// start (the per-slot stamps keep each subscription to one decision).
-func (x *Index) walk(s *mstate, emit func(off uint32)) {
-	ti, i := 0, 0
-	for ti < len(s.terms) {
-		c := s.cand[:0]
-		// A batch is cut short when a writer waits.
-		for ti < len(s.terms) && len(c) < yieldEvery && (len(c) < yieldEvery/8 || x.wpend.Load() == 0) {
-			l := x.postList(s.terms[ti], &s.one)
-			for i < len(l) && len(c) < yieldEvery {
-				c = append(c, l[i])
-				i++
-			}
-			if i >= len(l) {
-				ti, i = ti+1, 0
-			}
-		}
-		s.cand = c
-		cs := s.cslot[:len(c)]
-		for k, off := range c {
-			cs[k] = x.ar.at(off)[2] & slotMask
-		}
-		for k, off := range c {
-			slot := cs[k]
-			if s.seen[slot] == s.epoch {
-				continue
-			}
-			s.seen[slot] = s.epoch
-			e := x.ar.at(off)
-			hdr := e[1]
-			if hdr&hdrVerified != 0 || s.eval(e[entryFixed:entryFixed+hdr&maxProg]) {
-				emit(off)
-			}
-		}
-		if ti < len(s.terms) {
-			gen := x.gen
-			x.yield()
-			s.fit(x)
-			if x.gen != gen {
-				i = 0
-			}
-		}
-	}
-}
-
-func (s *mstate) has(tid uint32, f uint32) bool {
-	if int(tid) >= len(s.stamp) {
-		return false
-	}
-	st := s.stamp[tid]
-	return st>>sfBits == s.epoch && st&f != 0
-}
-
-// eval runs a subscription's program against the stamps.
-func (s *mstate) eval(p []uint32) bool {
-	st := s.stack[:0]
-	for i := 0; i < len(p); i++ {
-		w := p[i]
-		switch w & pOpMask {
-		case pTerm:
-			st = append(st, s.has(w&pArgMask, sfTitle|sfBody))
-		case pTermTitle:
-			st = append(st, s.has(w&pArgMask, sfTitle))
-		case pSource:
-			st = append(st, s.has(w&pArgMask, sfSource))
-		case pPhrase:
-			n := int(w&pArgMask) >> 1
-			st = append(st, s.phrase(p[i+1:i+1+n], w&1 != 0))
-			i += n + 1
-		case pNot:
-			st[len(st)-1] = !st[len(st)-1]
-		case pAnd:
-			n := int(w & pArgMask)
-			r := true
-			for _, b := range st[len(st)-n:] {
-				r = r && b
-			}
-			st = append(st[:len(st)-n], r)
-		case pOr:
-			n := int(w & pArgMask)
-			r := false
-			for _, b := range st[len(st)-n:] {
-				r = r || b
-			}
-			st = append(st[:len(st)-n], r)
-		}
-	}
-	s.stack = st
-	return len(st) > 0 && st[len(st)-1]
-}
-
-// phrase reports whether the terms occur in a row (in the title if asked).
-func (s *mstate) phrase(tids []uint32, title bool) bool {
-	for _, t := range tids {
-		if !s.has(t, sfTitle|sfBody) {
-			return false
-		}
-	}
-	for o := s.head[tids[0]]; o >= 0; o = s.occs[o].next {
-		first := &s.occs[o]
-		if title && first.pos >= s.titleEnd {
-			continue
-		}
-		end := first.end
-		ok := true
-		for _, t := range tids[1:] {
-			found := false
-			for p := s.head[t]; p >= 0; p = s.occs[p].next {
-				if s.occs[p].pos == end {
-					end = s.occs[p].end
-					found = true
-					break
-				}
-			}
-			if !found {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
 // MatchFunc calls fn with the ID of every subscription the article
 // satisfies, in no particular order. It allocates nothing in the steady
 // state. fn runs with the index read-locked: it must not call Add or
 // Remove.
 func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 	s := x.getState()
-	s.prepare(x, a)
+	s.prepare(x.surf.Load(), a)
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
-		e := x.ar.at(off)
-		fn(entryID(e))
+		for _, id := range x.subscribers(x.ar.at(off), &s.oneID) {
+			fn(id)
+		}
 	})
 	x.runlock()
 	x.putState(s)
@@ -519,45 +202,49 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 // order, with the terms that fired.
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
-	s.prepare(x, a)
-	s.out = s.out[:0]
+	s.prepare(x.surf.Load(), a)
+	type matched struct {
+		text string
+		subs []uint64
+	}
+	var bodies []matched
 	x.mu.RLock()
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
+		// The text and subscribers now: the body may go while the match
+		// yields.
 		e := x.ar.at(off)
-		s.out = append(s.out, hitRec{id: entryID(e), off: off})
+		bodies = append(bodies, matched{x.textLocked(off), slices.Clone(x.subscribers(e, &s.oneID))})
 	})
-	if len(s.out) == 0 {
-		x.runlock()
-		x.putState(s)
-		return nil
-	}
-	texts := make([]string, 0, len(s.out))
-	slices.SortFunc(s.out, func(a, b hitRec) int {
-		if a.id < b.id {
-			return -1
-		}
-		if a.id > b.id {
-			return 1
-		}
-		return 0
-	})
-	hits := make([]alerts.Hit, 0, len(s.out))
-	for _, h := range s.out {
-		// Read the text by ID: the entry may have moved if the
-		// subscription was replaced while the match yielded.
-		if off, ok := x.ids.find(h.id); ok {
-			texts = append(texts, x.textLocked(off))
-			hits = append(hits, alerts.Hit{Sub: h.id})
-		}
-	}
 	x.runlock()
 	x.putState(s)
+	if len(bodies) == 0 {
+		return nil
+	}
+	// Each query is explained once, for all its subscribers.
 	d := NewDoc(a)
-	for i := range hits {
-		if q, err := Parse(texts[i], x.actors); err == nil {
-			_, hits[i].Terms = q.ExplainDoc(d)
+	var hits []alerts.Hit
+	for _, b := range bodies {
+		var terms []alerts.TermHit
+		if q, err := Parse(b.text, x.names); err == nil {
+			_, terms = q.ExplainDoc(d)
+		}
+		for _, id := range b.subs {
+			hits = append(hits, alerts.Hit{Sub: id, Terms: terms})
 		}
 	}
+	slices.SortFunc(hits, func(a, b alerts.Hit) int { return cmp.Compare(a.Sub, b.Sub) })
 	return hits
+}
+
+// Floor tokenizes articles as an Index does before it looks anything up:
+// every word read, folded, fingerprinted and stemmed (through the shared
+// stem cache), and the source keys made. herald bench reports it as the
+// cost any matcher here must pay. A Floor is not safe for concurrent use.
+type Floor struct{ s mstate }
+
+// Scan tokenizes an article and returns how many words it has.
+func (f *Floor) Scan(a *alerts.Article) int {
+	f.s.prepare(nil, a)
+	return len(f.s.toks)
 }

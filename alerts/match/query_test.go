@@ -37,7 +37,8 @@ func matchBoth(t *testing.T, q string, a *alerts.Article) bool {
 	return ok
 }
 
-// The rows of DESIGN.md's query table, and the traps of issue 3.
+// The rows of the README's query table, and the traps around them
+// (substrings, stems, phrases across fields).
 func TestQueryTable(t *testing.T) {
 	tests := []struct {
 		name, query, title, body string
@@ -192,7 +193,12 @@ func TestParseErrors(t *testing.T) {
 		{`""`, 1, "empty phrase"},
 		{"-a", 1, "no positive term"},
 		{"NOT a", 1, "no positive term"},
-		{"-a OR b", 1, "no positive term"},
+		{"-a OR b", 1, `"-a" cannot be an alternative of OR`},
+		{"a OR -b", 6, `"-b" cannot be an alternative of OR: alone it matches every article without b, so the whole query would; to exclude b, leave out the OR: "a -b"`},
+		{"a OR c OR NOT (b OR d)", 11, `leave out the OR: "(a OR c) NOT (b OR d)"`},
+		{"-a OR -b", 1, "no positive term"},
+		{"title:-ceasefire", 1, "no positive term"},
+		{"-title:ceasefire", 1, "no positive term"},
 		{"NOT", 4, "expected a term after"},
 		{"a -", 4, "expected a term after"},
 		{"title:", 7, `after "title:"`},
@@ -271,7 +277,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal("no match")
 	}
 	want := []alerts.TermHit{
-		{Term: "Zelensky", Matched: "Зеленским", Field: alerts.FieldBody},
+		{Term: "Zelensky", Matched: "Зеленским", Field: alerts.FieldBody, Entry: "Volodymyr Zelensky"},
 		{Term: `"peace deal"`, Matched: "peace deal", Field: alerts.FieldBody},
 		{Term: "ceasefire", Matched: "ceasefire", Field: alerts.FieldTitle},
 	}
@@ -308,5 +314,55 @@ func TestActorLookaheadHyphen(t *testing.T) {
 		if len(p.Expansions()) == 0 {
 			t.Errorf("%q: not expanded to the actor", q)
 		}
+	}
+}
+
+// TestFieldNegation: a dash after a field prefix negates, as it does
+// after a space, instead of being dropped.
+func TestFieldNegation(t *testing.T) {
+	tests := []struct {
+		query, title, body string
+		want               bool
+	}{
+		{"truce title:-ceasefire", "Truce holds", "", true},
+		{"truce title:-ceasefire", "Truce and ceasefire", "", false},
+		{"truce title:-ceasefire", "Truce holds", "a ceasefire too", true},
+		{"truce title:–ceasefire", "Truce and ceasefire", "", false},
+		{`truce title:-"peace deal"`, "Truce and peace deal", "", false},
+		{"truce title:-(a OR b)", "Truce and b", "", false},
+	}
+	for _, tt := range tests {
+		if got := matchBoth(t, tt.query, art(tt.title, tt.body)); got != tt.want {
+			t.Errorf("%q on %q / %q = %v, want %v", tt.query, tt.title, tt.body, got, tt.want)
+		}
+	}
+	q, err := Parse("truce title:-ceasefire", nil)
+	if err != nil || q.String() != "truce AND NOT title:ceasefire" {
+		t.Errorf("canonical form %v %v", q, err)
+	}
+}
+
+// TestCleanQuery: what a reader cannot see is not stored: bidirectional
+// controls, zero-width and other format characters.
+func TestCleanQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ceasefire", "ceasefire"},
+		{"  ceasefire ", "ceasefire"},
+		{"\u202eeriftsaec\u202c", "eriftsaec"}, // RLO … PDF: shows as "ceasefire"
+		{"cease\u200bfire", "ceasefire"},       // zero-width space
+		{"\u2067Зеленский\u2069 -Путин", "Зеленский -Путин"}, // RLI … PDI
+		{"a\u200e\u200fb\u061c", "ab"}, // LRM, RLM, ALM
+		{"peace\tdeal\nnow", "peace deal now"},
+		{"x\u00ady\ufeff", "xy"},
+		{"\U000e0041tag", "tag"},
+	}
+	for _, tt := range tests {
+		if got := CleanQuery(tt.in); got != tt.want {
+			t.Errorf("CleanQuery(%+q) = %+q, want %+q", tt.in, got, tt.want)
+		}
+	}
+	// Articles with such characters inside a word still match it.
+	if !matchBoth(t, "ceasefire", art("A cease\u200dfire\u2069 holds", "")) {
+		t.Error("a word with a joiner and a bidi control inside did not match")
 	}
 }

@@ -80,7 +80,13 @@ func randQuery(r *rand.Rand, depth int) string {
 // TestIndexEqualsBruteForce is the randomized proof that the index returns
 // exactly what evaluating every query does, including after removals and
 // replacements.
-func TestIndexEqualsBruteForce(t *testing.T) { testIndexEqualsBruteForce(t, 400) }
+func TestIndexEqualsBruteForce(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 150
+	}
+	testIndexEqualsBruteForce(t, n)
+}
 
 // withSurface runs a test with the surface cache on from the first term.
 func withSurface(t *testing.T, f func(*testing.T)) {
@@ -223,11 +229,59 @@ func TestMatchFuncAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestMatchFuncColdAllocatesNothing: words no cache has seen (stemmed
+// anew) cost no allocation either.
+func TestMatchFuncColdAllocatesNothing(t *testing.T) {
+	x := NewIndex(DefaultNames())
+	r := rand.New(rand.NewPCG(9, 10))
+	for id := uint64(1); id <= 500; id++ {
+		x.Add(alerts.Subscription{ID: id, Query: randQuery(r, 2)})
+	}
+	fresh := func(i int) *alerts.Article {
+		var b strings.Builder
+		for j := range 300 {
+			fmt.Fprintf(&b, "%s zq%sation переговор%sами высокотехнологичн%sыми ", randWords[(i+j)%len(randWords)],
+				letters(i*1000+j), cyrLetters(i*1000+j), cyrLetters(i*1000+j))
+		}
+		return &alerts.Article{Title: "Cease-fire talks", Body: b.String(), Source: "Bloomberg"}
+	}
+	arts := make([]*alerts.Article, 60)
+	for i := range arts {
+		arts[i] = fresh(i)
+	}
+	fn := func(uint64) {}
+	x.MatchFunc(arts[0], fn)
+	i := 1
+	if allocs := testing.AllocsPerRun(50, func() { x.MatchFunc(arts[i], fn); i++ }); allocs != 0 {
+		t.Errorf("MatchFunc allocates %.1f times per article of new words", allocs)
+	}
+}
+
+func letters(n int) string {
+	var b []byte
+	for {
+		b = append(b, byte('a'+n%26))
+		if n /= 26; n == 0 {
+			return string(b)
+		}
+	}
+}
+
+func cyrLetters(n int) string {
+	var b []rune
+	for {
+		b = append(b, 'а'+rune(n%26))
+		if n /= 26; n == 0 {
+			return string(b)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"ceasefire", `"peace deal" OR (a AND NOT b)`, "title:(x OR y) -source:rt", "a ) (", `"`, "-", "NOT NOT a", "Zelensky Kyiv", "x:y", "((((a"} {
 		f.Add(s)
 	}
-	actors := DefaultActors()
+	actors := DefaultNames()
 	f.Fuzz(func(t *testing.T, q string) {
 		p, err := Parse(q, actors)
 		if err != nil {
@@ -239,6 +293,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("canonical form %q of %q does not parse: %v", p.String(), q, err)
 		}
 		_ = p2
+		// Two spellings of one query share its canonical form.
+		if p2.Canonical() != p.Canonical() {
+			t.Fatalf("canonical forms differ: %q and %q", p.Canonical(), p2.Canonical())
+		}
+		p.TooBroad()
+		if c := CleanQuery(q); c != q {
+			Parse(c, actors)
+		}
 		p.Explain(&alerts.Article{Title: q, Body: q})
 		x := NewIndex(actors)
 		if err := x.Add(alerts.Subscription{ID: 1, Query: q}); err == nil {

@@ -14,9 +14,9 @@ import (
 // ("ceasefir\w*") and word boundaries are ASCII ones, as in most bots. It approximates the query language, so its matches
 // can differ from the Index's a little.
 type RegexpLoop struct {
-	actors *Actors
-	mu     sync.RWMutex
-	subs   []rsub
+	names *Names
+	mu    sync.RWMutex
+	subs  []rsub
 }
 
 type rsub struct {
@@ -32,11 +32,11 @@ type rnode struct {
 }
 
 // NewRegexpLoop returns an empty baseline matcher.
-func NewRegexpLoop(actors *Actors) *RegexpLoop { return &RegexpLoop{actors: actors} }
+func NewRegexpLoop(names *Names) *RegexpLoop { return &RegexpLoop{names: names} }
 
 // Add compiles the subscription's query to regular expressions.
 func (r *RegexpLoop) Add(s alerts.Subscription) error {
-	q, err := Parse(s.Query, r.actors)
+	q, err := Parse(s.Query, r.names)
 	if err != nil {
 		return err
 	}

@@ -3,24 +3,35 @@ package match
 import (
 	"hash/maphash"
 	"sync"
-
-	"github.com/kljensen/snowball/english"
-	"github.com/kljensen/snowball/russian"
 )
 
 // stemString returns the stem of a folded word: the English Snowball
 // stemmer for words of plain Latin letters, the Russian one for words of
-// Cyrillic letters (Ukrainian included: it shares most endings), and the
-// word itself otherwise (digits, mixed or other scripts).
+// Cyrillic letters (Ukrainian ones too, see stemmer.russian), and the word
+// itself otherwise (digits, mixed or other scripts).
 func stemString(form string, script uint8) string {
+	if script != scLatin && script != scCyr {
+		return form
+	}
+	st := stemmers.Get().(*stemmer)
+	out := string(st.stem([]byte(form), script))
+	stemmers.Put(st)
+	return out
+}
+
+// stem is stemString into the stemmer's buffer, valid until its next
+// call; it allocates nothing.
+func (s *stemmer) stem(form []byte, script uint8) []byte {
 	switch script {
 	case scLatin:
-		return english.Stem(form, true)
+		return s.english(form)
 	case scCyr:
-		return russian.Stem(form, true)
+		return s.russian(form)
 	}
 	return form
 }
+
+var stemmers = sync.Pool{New: func() any { return new(stemmer) }}
 
 // stemMemo is a bounded, shared memo of stems for the slow paths (parsing,
 // Explain, brute force), in shards so that parallel parsers do not queue

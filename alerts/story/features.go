@@ -12,6 +12,7 @@ import (
 	"github.com/kljensen/snowball/russian"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/match"
 )
 
 // maxWords bounds the text read per article: the lead carries the event,
@@ -29,13 +30,15 @@ type features struct {
 	lang     string    // "en", "ru", "uk"…: words compare only within one
 	entities set       // names: capitalised words not opening a sentence
 	figures  set       // numbers that are not years: "7.7", "1,002", "33"
-	sig      []uint64  // MinHash signature of words
-	keyFigs  []uint64  // lookup keys of the specific figures (3+ characters)
+	concepts set       // actors, places and topics of the names list, any language
+	dates    set       // days the text names: weekdays and day-month dates
 }
 
-// extract computes an article's features.
-func extract(a *alerts.Article, hashes int) features {
-	var b builder
+// extract computes an article's features; tagger finds its concepts (nil:
+// none).
+func extract(a *alerts.Article, tagger *match.Tagger) features {
+	lang := langOf(a)
+	b := builder{decimalComma: lang != "en"}
 	for _, w := range scan(a.Title) {
 		if s, ok := contentStem(w.text); ok {
 			b.title = append(b.title, hashString(s))
@@ -59,10 +62,46 @@ func extract(a *alerts.Article, hashes int) features {
 		entities: makeSet(b.entities),
 		figures:  makeSet(b.figures),
 	}
-	f.sig = minhash(f.words, hashes)
-	f.keyFigs = makeSet(b.keyFigs)
-	f.lang = langOf(a)
+	f.lang = lang
+	if tagger != nil {
+		var cs []uint64
+		tagger.Tags(a, func(entry int) { cs = append(cs, uint64(entry)) })
+		f.concepts = makeSet(cs)
+	}
+	f.dates = datesOf(a)
 	return f
+}
+
+// Kinds of keys of the window's index.
+const (
+	keyEntity  = 0x9e3779b97f4a7c15
+	keyFigure  = 0xc2b2ae3d27d4eb4f
+	keyConcept = 0x165667b19e3779f9
+)
+
+// keys are the keys the window indexes an article under: its names,
+// figures and concepts, each kind in a space of its own.
+func (f *features) keys() []uint64 {
+	out := make([]uint64, 0, len(f.entities)+len(f.figures)+len(f.concepts))
+	for _, e := range f.entities {
+		out = append(out, e^keyEntity)
+	}
+	for _, x := range f.figures {
+		out = append(out, x^keyFigure)
+	}
+	for _, c := range f.concepts {
+		out = append(out, mix64(c^keyConcept))
+	}
+	return out
+}
+
+// mix64 scrambles x (splitmix64's finaliser).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // langOf is the article's language: its Lang when set, else a guess from
@@ -88,7 +127,8 @@ func langOf(a *alerts.Article) string {
 
 // builder collects an article's hashed words before they become sets.
 type builder struct {
-	words, title, entities, figures, keyFigs []uint64
+	words, title, entities, figures []uint64
+	decimalComma                    bool // a comma between digits is the decimal point
 }
 
 func hashString(s string) uint64 {
@@ -153,12 +193,14 @@ func (b *builder) addEntity(w word, inTitle bool) {
 	case unicode.IsDigit(r):
 		// The number without its unit ("41.1bn", "30-storey" → "41.1", "30").
 		num := strings.TrimRightFunc(w.text, func(r rune) bool { return !unicode.IsDigit(r) })
-		num = strings.ReplaceAll(num, ",", "")
+		if b.decimalComma {
+			// Russian and Ukrainian write "15,5" for 15.5.
+			num = strings.ReplaceAll(num, ",", ".")
+		} else {
+			num = strings.ReplaceAll(num, ",", "") // "1,000"
+		}
 		if len(num) >= 2 && !isYear(num) {
 			b.figures = append(b.figures, hashString(num))
-			if len(num) >= 3 {
-				b.keyFigs = append(b.keyFigs, hashString("figure:"+num))
-			}
 		}
 	case unicode.IsUpper(r):
 		if w.sentenceStart && !inTitle {
@@ -205,47 +247,6 @@ func stem(w string) string {
 		return russian.Stem(w, false)
 	}
 	return w
-}
-
-// minhash returns the MinHash signature of a set: for each of n hash
-// functions h_i(x) = a_i·x + b_i (mod 2^64) over the FNV-1a hash of the
-// element, the minimum. Equal fractions of equal minima estimate Jaccard
-// similarity.
-func minhash(words set, n int) []uint64 {
-	sig := make([]uint64, n)
-	for i := range sig {
-		sig[i] = ^uint64(0)
-	}
-	for _, x := range words {
-		for i := range sig {
-			v := coefA[i]*x + coefB[i]
-			if v < sig[i] {
-				sig[i] = v
-			}
-		}
-	}
-	return sig
-}
-
-// coefA and coefB are fixed (odd) multipliers and offsets, so signatures
-// are the same in every process.
-var coefA, coefB [maxHashes]uint64
-
-const maxHashes = 256
-
-func init() {
-	seed := uint64(0x9E3779B97F4A7C15)
-	next := func() uint64 { // splitmix64
-		seed += 0x9E3779B97F4A7C15
-		z := seed
-		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-		return z ^ (z >> 31)
-	}
-	for i := range coefA {
-		coefA[i] = next() | 1
-		coefB[i] = next()
-	}
 }
 
 // stopwords carry no event: function words, reporting verbs, days.

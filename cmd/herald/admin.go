@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/herald-news/herald/adapters/feeds"
+	"github.com/herald-news/herald/adapters/loopback"
 )
 
 // The operator's endpoints (a backup of every chat's data, the source
@@ -84,7 +84,7 @@ func readAddrFile(db string) string {
 // requireAdmin lets through requests from this host that carry the token.
 func requireAdmin(token string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !feeds.FromLoopback(r) {
+		if !loopback.From(r) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "served only to this host, not through a proxy"})
 			return
 		}

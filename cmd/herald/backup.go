@@ -78,7 +78,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var tried []string
 	for _, addr := range backupAddrs(cfg) {
-		n, err := fetchBackup(ctx, "http://"+addr+"/v1/backup", token, dst)
+		n, err := fetchBackup(ctx, localURL(addr, "/v1/backup"), token, dst)
 		if err == nil {
 			fmt.Fprintf(stdout, "Backed up %s from the running herald at %s to %s (%d bytes).\n", cfg.DB, addr, dst, n)
 			return 0

@@ -28,6 +28,7 @@ type config struct {
 	AllowPrivateFeeds  bool
 	Extract            []string
 	Actors             string
+	Topics             string
 	PublicURL          string
 	TelegramToken      string
 	TelegramAPI        string
@@ -43,6 +44,9 @@ type config struct {
 	CommandsPerMinute  int
 	// ChatSources: nil for any admin, empty for none, else these chats.
 	ChatSources map[alerts.TargetID]bool
+	// AllowedChats: nil for everyone, else the only chats, users and
+	// guilds that may use the bot.
+	AllowedChats map[alerts.TargetID]bool
 
 	// extra platforms, for tests: the console stands in for a chat.
 	extra []platform
@@ -84,21 +88,21 @@ var settings = []setting{
 			c.ChatSources = map[alerts.TargetID]bool{}
 			return nil
 		}
-		c.ChatSources = map[alerts.TargetID]bool{}
-		for _, id := range strings.Split(v, ",") {
-			id = strings.TrimSpace(id)
-			if id == "" {
-				continue
-			}
-			if p, rest, ok := strings.Cut(id, ":"); !ok || p == "" || rest == "" {
-				return fmt.Errorf("%q is not a chat ID like telegram:-1001234567890 or discord:123456789012345678; want admins, off, or such IDs", id)
-			}
-			c.ChatSources[alerts.TargetID(id)] = true
+		ids, err := chatIDs(v)
+		if err != nil {
+			return fmt.Errorf("%v; want admins, off, or such IDs", err)
 		}
-		if len(c.ChatSources) == 0 {
-			return errors.New("want admins, off, or chat IDs")
-		}
+		c.ChatSources = ids
 		return nil
+	}},
+	{env: "HERALD_ALLOWED_CHATS", help: "when set, the only users, groups, channels and guilds that may use the bot: a comma-separated list of IDs such as telegram:-1001234567890, telegram:12345 (a user), discord:123456789012345678 (a channel, user or server)", set: func(c *config, v string) error {
+		c.AllowedChats = nil
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		ids, err := chatIDs(v)
+		c.AllowedChats = ids
+		return err
 	}},
 	{env: "HERALD_EXTRACT", help: "comma-separated feed URLs whose teaser-only items get the full page's text (or all)", set: func(c *config, v string) error {
 		c.Extract = nil
@@ -110,6 +114,7 @@ var settings = []setting{
 		return nil
 	}},
 	{env: "HERALD_ACTORS", help: "file of extra actors and places, same format as the built-in list", set: func(c *config, v string) error { c.Actors = v; return nil }},
+	{env: "HERALD_TOPICS", help: "file of extra topics (concepts with their forms in each language), same format as the built-in list", set: func(c *config, v string) error { c.Topics = v; return nil }},
 	{env: "HERALD_PUBLIC_URL", help: "base URL where this server is reachable from outside (WebSub callbacks)", set: func(c *config, v string) error { c.PublicURL = v; return checkURL(v, "http", "https") }},
 	{env: "HERALD_TELEGRAM_TOKEN", secret: true, help: "Telegram bot token; Telegram is off without it", set: func(c *config, v string) error { c.TelegramToken = v; return nil }},
 	{env: "HERALD_TELEGRAM_API", def: "https://api.telegram.org", help: "Telegram Bot API base URL", set: func(c *config, v string) error { c.TelegramAPI = v; return checkURL(v, "http", "https") }},
@@ -221,6 +226,26 @@ func unknownEnv(environ []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// chatIDs reads a comma-separated list of platform:id chat IDs.
+func chatIDs(v string) (map[alerts.TargetID]bool, error) {
+	ids := map[alerts.TargetID]bool{}
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		p, rest, ok := strings.Cut(id, ":")
+		if !ok || rest == "" || p != string(alerts.PlatformTelegram) && p != string(alerts.PlatformDiscord) {
+			return nil, fmt.Errorf("%q is not a chat ID like telegram:-1001234567890 or discord:123456789012345678", id)
+		}
+		ids[alerts.TargetID(id)] = true
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("no chat IDs")
+	}
+	return ids, nil
 }
 
 func nonEmpty(v string) error {

@@ -30,6 +30,11 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("env: %+v", c)
 			}
 		}},
+		{name: "name lists", env: map[string]string{"HERALD_ACTORS": "/etc/herald/actors.txt", "HERALD_TOPICS": "/etc/herald/topics.txt"}, check: func(t *testing.T, c config) {
+			if c.Actors != "/etc/herald/actors.txt" || c.Topics != "/etc/herald/topics.txt" {
+				t.Errorf("name lists: %+v", c)
+			}
+		}},
 		{name: "flag overrides env", env: map[string]string{"HERALD_DB": "/a.db"}, args: []string{"--db", "/b.db", "--http-addr", "0.0.0.0:9000"}, check: func(t *testing.T, c config) {
 			if c.DB != "/b.db" || c.HTTPAddr != "0.0.0.0:9000" {
 				t.Errorf("flags: %+v", c)
@@ -76,6 +81,18 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "chat sources malformed", env: map[string]string{"HERALD_CHAT_SOURCES": "everyone"}, wantErr: `invalid HERALD_CHAT_SOURCES=everyone: "everyone" is not a chat ID`},
+		{name: "everyone may use the bot by default", check: func(t *testing.T, c config) {
+			if c.AllowedChats != nil {
+				t.Errorf("AllowedChats = %v, want nil (everyone)", c.AllowedChats)
+			}
+		}},
+		{name: "allowed chats", env: map[string]string{"HERALD_ALLOWED_CHATS": "telegram:-1001,telegram:42, discord:4000"}, check: func(t *testing.T, c config) {
+			if len(c.AllowedChats) != 3 || !c.AllowedChats["telegram:42"] || !c.AllowedChats["discord:4000"] {
+				t.Errorf("AllowedChats = %v", c.AllowedChats)
+			}
+		}},
+		{name: "allowed chats malformed", env: map[string]string{"HERALD_ALLOWED_CHATS": "-1001"}, wantErr: `invalid HERALD_ALLOWED_CHATS=-1001: "-1001" is not a chat ID like telegram:`},
+		{name: "allowed chats of an unknown platform", env: map[string]string{"HERALD_ALLOWED_CHATS": "slack:C1"}, wantErr: `"slack:C1" is not a chat ID`},
 		{name: "bad flag value named", args: []string{"--poll-min", "x"}, wantErr: "invalid --poll-min=x"},
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "colour"},
 		{name: "secret value never shown", env: map[string]string{"HERALD_TELEGRAM_TOKEN_FILE": tokenFile, "HERALD_TELEGRAM_API": "::"}, wantErr: "HERALD_TELEGRAM_API"},

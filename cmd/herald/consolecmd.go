@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/herald-news/herald/adapters/console"
-	"github.com/herald-news/herald/adapters/feeds"
 	"github.com/herald-news/herald/alerts"
 )
 
@@ -35,20 +34,22 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		path = filepath.Join(dir, "herald.db")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	l, err := newLocal(path, stdout, log)
+	var feedURLs, files []string
+	for _, a := range fs.Args() {
+		if strings.Contains(a, "://") {
+			feedURLs = append(feedURLs, a)
+		} else {
+			files = append(files, a)
+		}
+	}
+	l, err := newLocal(path, stdout, log, true, feedURLs)
 	if err != nil {
 		fmt.Fprintln(stderr, "herald:", err)
 		return 1
 	}
 	defer l.Close()
-
-	var feedURLs []string
-	for _, a := range fs.Args() {
-		if strings.Contains(a, "://") {
-			feedURLs = append(feedURLs, a)
-			continue
-		}
-		msg, err := l.ingestFile(ctx, a)
+	for _, f := range files {
+		msg, err := l.ingestFile(ctx, f)
 		if err != nil {
 			fmt.Fprintln(stderr, "herald:", err)
 			return 1
@@ -67,15 +68,21 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	articles := make(chan alerts.Article, 64)
 	done := make(chan struct{})
 	go func() { defer close(done); l.bot.Run(ctx, articles) }()
-	if len(feedURLs) == 0 {
-		close(articles) // no producer: nothing to wait for at shutdown
-	} else {
-		p := feeds.NewPoller(feeds.PollerOptions{Feeds: feedURLs}, l.db, log)
-		go func() { defer close(articles); p.Run(ctx, articles) }()
-		fmt.Fprintf(stdout, "Polling %d feed(s); their current items are the baseline, new ones will alert.\n", len(feedURLs))
+	// The poller runs even without feeds: /sources add starts one.
+	go func() { defer close(articles); l.poller.Run(ctx, articles) }()
+	switch n := len(feedURLs); n {
+	case 0:
+	case 1:
+		fmt.Fprintln(stdout, "Polling 1 feed; its current items are the baseline, and new ones will alert.")
+	default:
+		fmt.Fprintf(stdout, "Polling %d feeds; their current items are the baseline, and new ones will alert.\n", n)
 	}
 	fmt.Fprintln(stdout, "Herald console. Try: /subscribe ceasefire, then :ingest FILE. /help lists commands, :quit leaves.")
-	err = console.REPL(ctx, stdin, stdout, l.bot, l.ingestFile)
+	err = console.REPL(ctx, stdin, stdout, l.bot, func(ctx context.Context, path string) (string, error) {
+		msg, err := l.ingestFile(ctx, path)
+		l.bot.Settle(ctx) // the alerts print before the prompt
+		return msg, err
+	})
 	cancel()
 	<-done
 	if derr := l.db.Err(); derr != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -13,10 +14,10 @@ import (
 	"github.com/herald-news/herald/bot"
 )
 
-// core is the pure part of Herald every command shares: actors, the
+// core is the pure part of Herald every command shares: names, the
 // matcher, the query parser, stories and summaries.
 type core struct {
-	actors    *match.Actors
+	names     *match.Names
 	matcher   alerts.Matcher
 	parse     bot.QueryParser
 	clusterer *story.Clusterer
@@ -29,33 +30,44 @@ const summaryLength = 320
 // storyWindow is how long an article can draw others into its story.
 const storyWindow = 48 * time.Hour
 
-func loadActors(path string) (*match.Actors, error) {
-	actors := match.DefaultActors()
-	if path == "" {
-		return actors, nil
+// loadNames returns the built-in actors, places and topics extended by
+// the operator's files (HERALD_ACTORS, HERALD_TOPICS; "" for none).
+func loadNames(actorsPath, topicsPath string) (*match.Names, error) {
+	names := match.DefaultNames()
+	for _, extra := range []struct {
+		env, path string
+		load      func(io.Reader, string) (*match.Names, error)
+	}{
+		{"HERALD_ACTORS", actorsPath, match.LoadActors},
+		{"HERALD_TOPICS", topicsPath, match.LoadTopics},
+	} {
+		if extra.path == "" {
+			continue
+		}
+		f, err := os.Open(extra.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", extra.env, err)
+		}
+		more, err := extra.load(f, extra.path)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", extra.env, err)
+		}
+		names = names.Merge(more)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("HERALD_ACTORS: %w", err)
-	}
-	defer f.Close()
-	extra, err := match.LoadActors(f, path)
-	if err != nil {
-		return nil, fmt.Errorf("HERALD_ACTORS: %w", err)
-	}
-	return actors.Merge(extra), nil
+	return names, nil
 }
 
 func newCore(cfg config, log *slog.Logger) (*core, error) {
-	actors, err := loadActors(cfg.Actors)
+	names, err := loadNames(cfg.Actors, cfg.Topics)
 	if err != nil {
 		return nil, err
 	}
-	c := &core{actors: actors, matcher: match.NewIndex(actors),
-		clusterer: story.New(story.Options{Window: storyWindow}),
+	c := &core{names: names, matcher: match.NewIndex(names),
+		clusterer: story.New(story.Options{Window: storyWindow, Names: names}),
 		summarize: func(title, body string) string { return summary.Summarize(title, body, summaryLength) }}
 	c.parse = func(q string) (alerts.Query, error) {
-		p, err := match.Parse(q, actors)
+		p, err := match.ParseSubscription(q, names)
 		if err != nil {
 			return nil, err
 		}

@@ -71,7 +71,7 @@ var damages = []struct {
 		buf := make([]byte, ps)
 		hit := 0
 		for p := 2; (p+1)*ps <= len(data); p++ {
-			if !bytes.Contains(data[p*ps:(p+1)*ps], []byte(`"query":"topic50"`)) {
+			if !bytes.Contains(data[p*ps:(p+1)*ps], []byte("topic50")) {
 				continue
 			}
 			for i := range buf {

@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	l, err := newLocal(filepath.Join(dir, "herald.db"), stdout, log)
+	l, err := newLocal(filepath.Join(dir, "herald.db"), stdout, log, false, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "herald:", err)
 		return 1
@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "herald:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "\n═══ %s: %d article(s)\n", filepath.Base(f), len(arts))
+		fmt.Fprintf(stdout, "\n═══ %s: %s\n", filepath.Base(f), countArticles(len(arts)))
 		for _, a := range arts {
 			_, res, err := l.bot.Ingest(ctx, a)
 			if err != nil {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,15 +124,7 @@ func (s *served) queued(t *testing.T, targets ...alerts.TargetID) int {
 // loopback, as a scraper would.
 func pushArticle(t *testing.T, addr, title, url, body string) {
 	t.Helper()
-	b, _ := json.Marshal(map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
-	resp, err := testHTTP.Post("http://"+addr+"/v1/articles", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("POST /v1/articles: %s", resp.Status)
-	}
+	pushJSON(t, addr, map[string]string{"title": title, "url": url, "body": body, "source": "Example News"})
 }
 
 // waitReady waits until herald at addr answers /readyz with 200: the store

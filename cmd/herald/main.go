@@ -8,12 +8,16 @@
 //	herald demo                the whole flow offline, on bundled sample feeds
 //	herald console             an interactive local user: type /subscribe, :ingest FILE
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
+//	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
+//	herald bench startup       herald run's start-up time and memory on a generated database
+//	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
 //	herald check [--repair] DB bbolt's consistency check; --repair saves what can be read
+//	herald healthcheck         exit 0 when the local herald answers /healthz
 //
-// Exit codes: 0 success, 1 failure (for match: nothing matched), 2 bad usage
-// or configuration.
+// Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
+// some document not read), 2 bad usage or configuration.
 package main
 
 import (
@@ -37,11 +41,17 @@ Usage:
   herald console [FEED_OR_FILE…]   be a local user: /subscribe ceasefire, :ingest FILE
   herald match [-q QUERY]... [--json] FILE...
                                    try queries on article files and explain each match
+  herald read [--json] FILE|URL... print the articles of feeds, pages and texts as ingest makes them
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
+  herald bench startup [--subs N] [--targets M] [--db FILE] [--runs N]
+                                   time herald run's start on N subscriptions
+  herald gendb [--subs N] [--targets M] [--seed S] FILE
+                                   write a database of N subscriptions over M chats
   herald backup [--force] FILE     write a hot copy of the database (HERALD_DB)
   herald check [--repair] [DB]     check the database for damage; --repair saves what
                                    can still be read into a new file
+  herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -61,12 +71,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConsole(ctx, rest, stdin, stdout, stderr)
 	case "match":
 		return runMatch(rest, stdout, stderr)
+	case "read":
+		return runRead(ctx, rest, stdout, stderr)
 	case "bench":
+		if len(rest) > 0 && rest[0] == "startup" {
+			return runBenchStartup(ctx, rest[1:], stdout, stderr)
+		}
 		return runBench(rest, stdout, stderr)
+	case "gendb":
+		return runGenDB(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

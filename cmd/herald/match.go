@@ -43,26 +43,15 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Reads articles (scraped text with the title first, HTML pages, feeds) and says which queries match and why.")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the files.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, code, done := parseMixed(fs, args)
+	if done {
+		return code
 	}
 	if len(queries) == 0 || len(files) == 0 {
 		fs.Usage()
 		return 2
 	}
-	actors, err := loadActors(os.Getenv("HERALD_ACTORS"))
+	actors, err := loadNames(os.Getenv("HERALD_ACTORS"), os.Getenv("HERALD_TOPICS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "herald match: %v\n", err)
 		return 2
@@ -122,7 +111,11 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "  query %d %-8s %s\n", qi+1, verdict, p)
 				if ok {
 					for _, t := range terms {
-						fmt.Fprintf(stdout, "      %-20s %-6s %q\n", t.Term, t.Field, t.Matched)
+						fired := fmt.Sprintf("%q", t.Matched)
+						if t.Entry != "" {
+							fired = t.Matched + " → " + t.Entry
+						}
+						fmt.Fprintf(stdout, "      %-20s %-6s %s\n", t.Term, t.Field, fired)
 					}
 				}
 			}

@@ -97,6 +97,39 @@ func TestRunMatchActorsEnv(t *testing.T) {
 	}
 }
 
+// TestRunMatchTopics: a bare word naming a topic matches its forms in
+// the other languages, the output names the form that fired and its
+// topic, and HERALD_TOPICS adds topics in the built-in file's format.
+func TestRunMatchTopics(t *testing.T) {
+	t.Setenv("HERALD_TOPICS", "")
+	file := writeArticle(t, "Стороны договорились о соблюдении перемирия\n\nПереговоры продолжатся.\n")
+	var out, errb bytes.Buffer
+	if code := runMatch([]string{"-q", "ceasefire", file}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"ceasefire → topic ceasefire: truce", "MATCH", "перемирия → ceasefire"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := runMatch([]string{"-q", `"ceasefire"`, file}, &out, &errb); code != 1 {
+		t.Errorf("a quoted word matched another form: exit %d\n%s", code, out.String())
+	}
+	extra := filepath.Join(t.TempDir(), "topics.txt")
+	os.WriteFile(extra, []byte("[sport]\nfootball transfer | transfer window | трансферное окно | трансферне вікно\n"), 0o644)
+	t.Setenv("HERALD_TOPICS", extra)
+	file = writeArticle(t, "Трансферное окно закрылось\n\nКлубы подвели итоги.\n")
+	out.Reset()
+	if code := runMatch([]string{"-q", "football transfer", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "→ football transfer") {
+		t.Errorf("HERALD_TOPICS topic: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	os.WriteFile(extra, []byte("[sport\nx | y\n"), 0o644)
+	if code := runMatch([]string{"-q", "x", file}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "HERALD_TOPICS") || !strings.Contains(errb.String(), "topics.txt:1") {
+		t.Errorf("bad topics file: exit %d, stderr %q", code, errb.String())
+	}
+}
+
 func TestRunBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a workload")
@@ -119,7 +152,12 @@ func TestRunBench(t *testing.T) {
 		}
 		sums[r["engine"].(string)] = r["checksum"].(string)
 	}
-	if len(sums) != 3 || sums["engine"] != sums["brute"] {
+	for _, eng := range []string{"engine", "brute", "regexp", "floor", "naive"} {
+		if _, ok := sums[eng]; !ok {
+			t.Errorf("no %s row: %v", eng, sums)
+		}
+	}
+	if sums["engine"] == "" || sums["engine"] != sums["brute"] {
 		t.Errorf("engine and brute force disagree, or an engine is missing: %v", sums)
 	}
 	if code := runBench([]string{"--subs", "ten"}, &out, &errb); code != 2 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/herald-news/herald/adapters/discord"
@@ -17,12 +16,12 @@ var (
 
 // buildPlatforms creates the platform adapters whose tokens are set. A
 // platform without a token is off, and says so once.
-func buildPlatforms(ctx context.Context, cfg config, h *handler, db *storage.DB, log *slog.Logger) ([]platform, error) {
+func buildPlatforms(cfg config, h *handler, db *storage.DB, log *slog.Logger) ([]platform, error) {
 	var out []platform
 	if cfg.TelegramToken == "" {
 		log.Info("Telegram is off: HERALD_TELEGRAM_TOKEN is not set")
 	} else {
-		tg, err := telegram.New(ctx, telegram.Options{
+		tg, err := telegram.New(telegram.Options{
 			Token: cfg.TelegramToken, APIBase: cfg.TelegramAPI, WebhookURL: cfg.TelegramWebhookURL,
 			Handler: h, Store: db, Log: log.With("part", "telegram"),
 		})

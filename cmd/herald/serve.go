@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,6 +58,15 @@ func (h *handler) TargetBack(ctx context.Context, id alerts.TargetID) error {
 	}
 	return errors.New("bot not started")
 }
+
+// ReplyTurn paces a reply with the bot's pacing; before the bot is
+// built, the "starting" replies go unpaced.
+func (h *handler) ReplyTurn(ctx context.Context, t alerts.Target) (func(), error) {
+	if b := h.b.Load(); b != nil {
+		return b.ReplyTurn(ctx, t)
+	}
+	return func() {}, nil
+}
 func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) error {
 	if b := h.b.Load(); b != nil {
 		return b.TargetMigrated(ctx, from, to)
@@ -98,7 +108,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(ctx, cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, db, log)
 	if err != nil {
 		return err
 	}
@@ -116,20 +126,31 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
 		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute,
-			ChatSources: cfg.ChatSources},
+			ChatSources: cfg.ChatSources, AllowedChats: cfg.AllowedChats},
 	})
 	if err != nil {
 		return err
 	}
+	loadStart := time.Now()
 	n, err := b.Load()
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
+	// Loading leaves the garbage of reading and parsing every stored
+	// query, twice or three times the index it built: collect it and give
+	// the memory back now, beside the start, rather than keep it for hours.
+	go debug.FreeOSMemory()
 	if _, err := core.seedStories(db, time.Now()); err != nil {
 		return err
 	}
 	h.b.Store(b)
-	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "feeds", len(feedList), "platforms", len(plats))
+	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "loaded_in", time.Since(loadStart).Round(time.Millisecond),
+		"feeds", len(feedList), "platforms", len(plats))
+	if len(plats) == 0 {
+		log.Warn("No chat platform is on, so there is nobody to deliver to and no way to subscribe: " +
+			"set HERALD_TELEGRAM_TOKEN or HERALD_DISCORD_TOKEN. Articles are still ingested and matched; " +
+			"alerts for chats of a platform that is off wait in the outbox until it is on.")
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -141,6 +162,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		return err
 	}
 	defer os.Remove(addrFilePath(cfg.DB))
+	log.Info("HTTP server listening", "addr", ln.Addr().String(),
+		"healthz", localURL(ln.Addr().String(), "/healthz"), "metrics", localURL(ln.Addr().String(), "/metrics"))
 	mux := http.NewServeMux()
 	ready := func() bool {
 		for _, p := range plats {
@@ -159,10 +182,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		writeJSON(w, 200, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/v1/articles", feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+	mux.Handle("/v1/articles", stampArrival(feeds.PushHandler(func(ctx context.Context, a alerts.Article) (string, bool, error) {
+		if a.Ingested.IsZero() {
+			a.Ingested = arrivedAt(ctx)
+		}
 		id, res, err := b.Ingest(ctx, a)
 		return id, res != bot.Ingested, err
-	}, cfg.IngestToken, log.With("part", "push")))
+	}, cfg.IngestToken, log.With("part", "push"))))
 	adminToken, err := writeAdminToken(cfg.DB)
 	if err != nil {
 		return err
@@ -306,16 +332,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // registerPollerMetrics exposes the feed poller's counters.
 func registerPollerMetrics(reg prometheus.Registerer, p *feeds.Poller) {
-	for name, get := range map[string]func(feeds.PollerStats) uint64{
-		"herald_feed_polls_total":            func(s feeds.PollerStats) uint64 { return s.Polls },
-		"herald_feed_not_modified_total":     func(s feeds.PollerStats) uint64 { return s.NotModified },
-		"herald_feed_failures_total":         func(s feeds.PollerStats) uint64 { return s.Failures },
-		"herald_feed_articles_total":         func(s feeds.PollerStats) uint64 { return s.Articles },
-		"herald_websub_pushes_total":         func(s feeds.PollerStats) uint64 { return s.Pushes },
-		"herald_websub_bad_signatures_total": func(s feeds.PollerStats) uint64 { return s.BadSignatures },
+	for _, c := range []struct {
+		name, help string
+		get        func(feeds.PollerStats) uint64
+	}{
+		{"herald_feed_polls_total", "Feed fetches attempted.", func(s feeds.PollerStats) uint64 { return s.Polls }},
+		{"herald_feed_not_modified_total", "Feed fetches answered 304 Not Modified, or of a local file that had not changed.", func(s feeds.PollerStats) uint64 { return s.NotModified }},
+		{"herald_feed_failures_total", "Feed fetches or parses that failed: network and HTTP errors, unreadable feeds.", func(s feeds.PollerStats) uint64 { return s.Failures }},
+		{"herald_feed_articles_total", "New articles read from feeds and handed to the pipeline.", func(s feeds.PollerStats) uint64 { return s.Articles }},
+		{"herald_websub_pushes_total", "WebSub notifications accepted from hubs.", func(s feeds.PollerStats) uint64 { return s.Pushes }},
+		{"herald_websub_bad_signatures_total", "WebSub notifications refused for a missing or wrong signature.", func(s feeds.PollerStats) uint64 { return s.BadSignatures }},
+		{"herald_feed_floods_total", "Feed polls that found more new items than the flood cap and took them as the new baseline instead of alerting.", func(s feeds.PollerStats) uint64 { return s.Floods }},
 	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "Feed poller: " + strings.TrimPrefix(name, "herald_") + "."},
-			func() float64 { return float64(get(p.Stats())) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return float64(c.get(p.Stats())) }))
 	}
 	reg.MustRegister(feedStates{p: p, desc: prometheus.NewDesc("herald_feeds",
 		"Feeds by health: ok, failing (since the last good fetch), disabled (failing for days).", []string{"state"}, nil)})

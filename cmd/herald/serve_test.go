@@ -191,7 +191,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	// The broken feed is counted as failing once its first poll is done.
 	waitFor(t, "the failing feed to be counted", func() bool { return metric(t, s.addr, "herald_feeds", `state="failing"`) == 1 })
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total",
-		"/metrics#feeds": `herald_feeds{state="ok"} 1`} {
+		"/metrics#feeds": `herald_feeds{state="ok"} 1`, "/metrics#floods": "herald_feed_floods_total 0"} {
 		path, _, _ = strings.Cut(path, "#")
 		resp, err := http.Get("http://" + s.addr + path)
 		if err != nil {
@@ -295,7 +295,7 @@ func TestOperatorRemovesAChatAddedSource(t *testing.T) {
 		t.Errorf("removing it again: %d, want 404", code)
 	}
 	if r := s.cp.h.HandleCommand(context.Background(), bot.Command{Target: newsroom, UserID: "editor", CanManage: true,
-		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 sources") {
+		Text: "/sources"}).Text; strings.Contains(r, "Chat feed") || !strings.Contains(r, "1 source:") {
 		t.Errorf("/sources after the removal: %s", r)
 	}
 }

@@ -125,10 +125,10 @@ func runSoak(b *testing.B) {
 			days = append(days, soakDay{day: h/24 + 1})
 		}
 		d := &days[len(days)-1]
-		t0, cpu0 := time.Now(), cpuTime()
+		t0, cpu0 := time.Now(), processCPU()
 		pruned, err := db.Prune(now().Add(-*soakRetention)) // as bot's hourly maintenance does
 		took := time.Since(t0)
-		d.pruneCPU += cpuTime() - cpu0
+		d.pruneCPU += processCPU() - cpu0
 		if err != nil {
 			b.Fatalf("prune: %v", err)
 		}
@@ -168,8 +168,8 @@ func runSoak(b *testing.B) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -50,10 +49,13 @@ type Server struct {
 	changed  chan struct{}
 	requests []Request
 	messages map[string][]*Message // by channel
+	forums   map[string]bool       // forum channels
+	threads  []*Thread
 	nextID   int64
 	faults   []*faultRule
 	commands json.RawMessage
 	inter    map[string]*Interaction // by interaction ID
+	cdn      map[string]Attachment   // files users attached, by attachment ID
 	gw       gateway
 }
 
@@ -88,13 +90,16 @@ func New(t testing.TB) *Server {
 		t:           t,
 		changed:     make(chan struct{}),
 		messages:    map[string][]*Message{},
+		forums:      map[string]bool{},
 		nextID:      200000000000000000,
 		inter:       map[string]*Interaction{},
+		cdn:         map[string]Attachment{},
 	}
 	s.gw.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws/", s.serveGateway)
 	mux.HandleFunc("/ws", s.serveGateway)
+	mux.HandleFunc("/attachments/", s.serveCDN)
 	mux.HandleFunc("/", s.serveREST)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
@@ -202,7 +207,12 @@ var (
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	path := versionPrefix.ReplaceAllString(r.URL.Path, "")
-	body, _ := io.ReadAll(r.Body)
+	body, files, err := readBody(r)
+	if err != nil {
+		w.WriteHeader(400)
+		w.Write(apiError(50035, "Invalid Form Body: "+err.Error()))
+		return
+	}
 	var raw json.RawMessage
 	if len(bytes.TrimSpace(body)) > 0 {
 		raw = json.RawMessage(body)
@@ -211,7 +221,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := &Request{Method: r.Method, Path: path, Body: raw}
-	status, resp, hdr := s.route(r, path, raw)
+	status, resp, hdr := s.route(r, path, raw, files)
 	rec.Status = status
 	s.requests = append(s.requests, *rec)
 	s.notify()
@@ -241,12 +251,15 @@ func apiError(code int, msg string) []byte {
 }
 
 // route answers one request; s.mu is held.
-func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int, []byte, http.Header) {
+func (s *Server) route(r *http.Request, path string, body json.RawMessage, files []Attachment) (int, []byte, http.Header) {
 	if r.Header.Get("Authorization") != "Bot "+s.Token {
 		return http.StatusUnauthorized, apiError(0, "401: Unauthorized"), nil
 	}
 	if f := s.takeFault(r.Method, path); f != nil {
 		return f.answer()
+	}
+	if status, resp, ok := s.routeThreads(r, path, body); ok {
+		return status, resp, nil
 	}
 	switch {
 	case r.Method == http.MethodGet && (path == "/gateway" || path == "/gateway/bot"):
@@ -291,6 +304,16 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int,
 		in.Edits = append(in.Edits, body)
 		return 200, jsonBytes(map[string]any{"id": s.newID(), "channel_id": in.ChannelID, "content": ""}), nil
 
+	case r.Method == http.MethodDelete && reOriginal.MatchString(path):
+		// Delete Original Interaction Response: 204, the message is gone.
+		m := reOriginal.FindStringSubmatch(path)
+		in := s.interByToken(m[2])
+		if in == nil || in.Callback == nil || in.Deleted {
+			return 404, apiError(10008, "Unknown Message"), nil
+		}
+		in.Deleted = true
+		return 204, nil, nil
+
 	case r.Method == http.MethodPost && reFollowup.MatchString(path):
 		m := reFollowup.FindStringSubmatch(path)
 		in := s.interByToken(m[2])
@@ -298,6 +321,7 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int,
 			return 404, apiError(10015, "Unknown Webhook"), nil
 		}
 		in.Followups = append(in.Followups, body)
+		in.Files = append(in.Files, files...)
 		return 200, jsonBytes(map[string]any{"id": s.newID(), "channel_id": in.ChannelID, "content": ""}), nil
 
 	case r.Method == http.MethodPost && path == "/users/@me/channels":
@@ -312,6 +336,9 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage) (int,
 
 	case r.Method == http.MethodPost && reChanMessages.MatchString(path):
 		ch := reChanMessages.FindStringSubmatch(path)[1]
+		if s.forums[ch] {
+			return 400, apiError(50024, "Cannot execute action on this channel type"), nil
+		}
 		var req struct {
 			Nonce        any  `json:"nonce"`
 			EnforceNonce bool `json:"enforce_nonce"`

@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"strconv"
 )
@@ -18,12 +19,20 @@ type Interaction struct {
 	Edits []json.RawMessage
 	// Followups are further messages posted with the token.
 	Followups []json.RawMessage
+	// Deleted is set once the bot deleted its original response.
+	Deleted bool
+	// Files are the files attached to follow-ups.
+	Files []Attachment
 }
 
 // Reply is what a user sees of the bot's answer to an interaction.
 type Reply struct {
-	// Type is the initial response type: 5 deferred, 4 immediate.
+	// Type is the initial response type: 4 immediate, 5 deferred, 7 an
+	// update of the message whose button was clicked, 6 a deferred one.
 	Type int
+	// Updated is true when the answer replaced the message whose button
+	// was clicked (type 6 or 7) rather than adding one.
+	Updated bool
 	// Ephemeral is true when only the user sees the answer.
 	Ephemeral bool
 	// Content is the text shown: the last edit's, or the immediate one's,
@@ -32,6 +41,32 @@ type Reply struct {
 	// AllowedMentions is the raw allowed_mentions of the last body that
 	// set content.
 	AllowedMentions json.RawMessage
+	// Buttons are the buttons under the answer's last message.
+	Buttons []Button
+}
+
+// Button is a button of a message: what it says, and the custom_id a
+// click sends back.
+type Button struct {
+	Label    string `json:"label"`
+	CustomID string `json:"custom_id"`
+}
+
+// messageBody is the part of a message body a user sees.
+type messageBody struct {
+	Content         string          `json:"content"`
+	AllowedMentions json.RawMessage `json:"allowed_mentions"`
+	Components      []struct {
+		Components []Button `json:"components"`
+	} `json:"components"`
+}
+
+func (m messageBody) buttons() []Button {
+	var out []Button
+	for _, row := range m.Components {
+		out = append(out, row.Components...)
+	}
+	return out
 }
 
 // Member is who runs a command or clicks a button.
@@ -41,12 +76,17 @@ type Member struct {
 	// Permissions is the member's permission bitset in the channel; unused
 	// in a DM.
 	Permissions int64
+	// Locale is the language of the member's Discord client; "" is en-US.
+	Locale string
 }
 
 // Option is one slash command option as the user filled it.
 type Option struct {
 	Name  string
 	Value string
+	// RoleName, when set, makes the option a role (Value its ID) that
+	// Discord resolves to this name.
+	RoleName string
 }
 
 // Place is where an interaction happens: GuildID "" means a DM with the
@@ -60,10 +100,19 @@ type Place struct {
 func (s *Server) Slash(p Place, m Member, name string, opts ...Option) string {
 	s.t.Helper()
 	var os []map[string]any
+	roles := map[string]any{}
 	for _, o := range opts {
-		os = append(os, map[string]any{"name": o.Name, "type": 3, "value": o.Value})
+		typ := 3 // string
+		if o.RoleName != "" {
+			typ = 8 // role
+			roles[o.Value] = map[string]any{"id": o.Value, "name": o.RoleName, "color": 0, "position": 1, "permissions": "0"}
+		}
+		os = append(os, map[string]any{"name": o.Name, "type": typ, "value": o.Value})
 	}
 	data := map[string]any{"id": "300000000000000001", "name": name, "type": 1, "options": os}
+	if len(roles) > 0 {
+		data["resolved"] = map[string]any{"roles": roles}
+	}
 	return s.interact(p, m, 2, data, nil)
 }
 
@@ -95,7 +144,7 @@ func (s *Server) interact(p Place, m Member, typ int, data, msg map[string]any) 
 	user := map[string]any{"id": m.UserID, "username": m.UserName, "discriminator": "0"}
 	d := map[string]any{
 		"id": id, "application_id": AppID, "type": typ, "token": in.Token, "version": 1,
-		"channel_id": in.ChannelID, "data": data, "locale": "en-US",
+		"channel_id": in.ChannelID, "data": data, "locale": cmp.Or(m.Locale, "en-US"),
 		"app_permissions": "0",
 	}
 	if msg != nil {
@@ -155,31 +204,26 @@ func (s *Server) WaitReply(id string) Reply {
 		var cb struct {
 			Type int `json:"type"`
 			Data struct {
-				Content         string          `json:"content"`
-				Flags           int             `json:"flags"`
-				AllowedMentions json.RawMessage `json:"allowed_mentions"`
+				messageBody
+				Flags int `json:"flags"`
 			} `json:"data"`
 		}
 		json.Unmarshal(in.Callback, &cb)
-		r = Reply{Type: cb.Type, Ephemeral: cb.Data.Flags&64 != 0,
-			Content: cb.Data.Content, AllowedMentions: cb.Data.AllowedMentions}
-		if cb.Type == 5 {
+		r = Reply{Type: cb.Type, Updated: cb.Type == 6 || cb.Type == 7, Ephemeral: cb.Data.Flags&64 != 0,
+			Content: cb.Data.Content, AllowedMentions: cb.Data.AllowedMentions, Buttons: cb.Data.buttons()}
+		if cb.Type == 5 || cb.Type == 6 {
 			if len(in.Edits) == 0 {
 				return false
 			}
-			var e struct {
-				Content         string          `json:"content"`
-				AllowedMentions json.RawMessage `json:"allowed_mentions"`
-			}
+			var e messageBody
 			json.Unmarshal(in.Edits[len(in.Edits)-1], &e)
-			r.Content, r.AllowedMentions = e.Content, e.AllowedMentions
+			r.Content, r.AllowedMentions, r.Buttons = e.Content, e.AllowedMentions, e.buttons()
 		}
 		for _, f := range in.Followups {
-			var e struct {
-				Content string `json:"content"`
-			}
+			var e messageBody
 			json.Unmarshal(f, &e)
 			r.Content += "\n" + e.Content
+			r.Buttons = e.buttons()
 		}
 		return true
 	})
@@ -193,6 +237,17 @@ func (s *Server) WaitFollowups(id string, n int) Interaction {
 	s.waitFor("follow-ups to interaction "+id, func() bool {
 		in := s.inter[id]
 		return in != nil && len(in.Followups) >= n
+	})
+	return s.Interaction(id)
+}
+
+// WaitDeleted waits until the bot deleted its original response to an
+// interaction (a deferred answer it had nothing to say in).
+func (s *Server) WaitDeleted(id string) Interaction {
+	s.t.Helper()
+	s.waitFor("deletion of the response to interaction "+id, func() bool {
+		in := s.inter[id]
+		return in != nil && in.Deleted
 	})
 	return s.Interaction(id)
 }

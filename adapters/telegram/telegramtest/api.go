@@ -44,6 +44,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *apiError) {
 		write(e.code, envelope{ErrorCode: e.code, Description: e.desc, Parameters: e.params})
 	}
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 {
@@ -55,6 +59,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
+		fail(errf(400, "Bad Request: %v", err))
+		return
+	}
+	files, err := parseUpload(r)
+	if err != nil {
 		fail(errf(400, "Bad Request: %v", err))
 		return
 	}
@@ -81,7 +90,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	result, apiErr := s.call(r.Context(), method, r.PostForm)
+	var result any
+	var apiErr *apiError
+	if method == "sendDocument" {
+		result, apiErr = s.sendDocument(r.PostForm, files)
+	} else {
+		result, apiErr = s.call(r.Context(), method, r.PostForm)
+	}
 	if apiErr != nil {
 		fail(apiErr)
 		return
@@ -115,6 +130,8 @@ func (s *Server) call(ctx context.Context, method string, p url.Values) (any, *a
 	switch method {
 	case "getMe":
 		return Bot, nil
+	case "getFile":
+		return s.getFile(p)
 	case "getUpdates":
 		return s.getUpdates(ctx, p)
 	case "sendMessage":
@@ -147,8 +164,12 @@ func (s *Server) call(ctx context.Context, method string, p url.Values) (any, *a
 				return nil, errf(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
 			}
 		}
+		lang := p.Get("language_code")
+		if lang != "" && (len(lang) != 2 || strings.ToLower(lang) != lang) {
+			return nil, errf(400, "Bad Request: invalid language code specified")
+		}
 		s.mu.Lock()
-		s.commands = p.Get("commands")
+		s.commands[lang] = p.Get("commands")
 		s.mu.Unlock()
 		return true, nil
 	case "getChatMember":
@@ -261,59 +282,6 @@ func parseChatID(p url.Values) (int64, *apiError) {
 	return id, nil
 }
 
-// content checks text, parse mode and markup the way sendMessage and
-// editMessageText do.
-func content(p url.Values) (visible string, buttons [][]Button, noPreview bool, e *apiError) {
-	text := p.Get("text")
-	visible = text
-	switch mode := p.Get("parse_mode"); mode {
-	case "":
-	case "HTML":
-		v, err := ParseHTML(text)
-		if err != nil {
-			return "", nil, false, errf(400, "Bad Request: %v", err)
-		}
-		visible = v
-	default:
-		return "", nil, false, errf(400, "Bad Request: unsupported parse_mode %q in this fake", mode)
-	}
-	if strings.TrimSpace(visible) == "" {
-		return "", nil, false, errf(400, "Bad Request: message text is empty")
-	}
-	if UTF16Len(visible) > MaxMessageLen {
-		return "", nil, false, errf(400, "Bad Request: message is too long")
-	}
-	if rm := p.Get("reply_markup"); rm != "" && rm != "null" {
-		var markup struct {
-			InlineKeyboard [][]Button `json:"inline_keyboard"`
-		}
-		if err := json.Unmarshal([]byte(rm), &markup); err != nil {
-			return "", nil, false, errf(400, "Bad Request: can't parse reply keyboard markup JSON object")
-		}
-		for _, row := range markup.InlineKeyboard {
-			for _, b := range row {
-				if b.URL == "" && (len(b.CallbackData) == 0 || len(b.CallbackData) > 64) {
-					return "", nil, false, errf(400, "Bad Request: BUTTON_DATA_INVALID")
-				}
-			}
-		}
-		buttons = markup.InlineKeyboard
-	}
-	if lp := p.Get("link_preview_options"); lp != "" {
-		var o struct {
-			IsDisabled bool `json:"is_disabled"`
-		}
-		if err := json.Unmarshal([]byte(lp), &o); err != nil {
-			return "", nil, false, errf(400, "Bad Request: can't parse link preview options JSON object")
-		}
-		noPreview = o.IsDisabled
-	}
-	if p.Get("disable_web_page_preview") == "true" {
-		noPreview = true
-	}
-	return visible, buttons, noPreview, nil
-}
-
 func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 	chatID, e := parseChatID(p)
 	if e != nil {
@@ -345,6 +313,7 @@ func (s *Server) sendMessage(p url.Values) (any, *apiError) {
 		MessageID: s.userMessageLocked(Chat{ID: chatID}),
 		ChatID:    chatID, Text: p.Get("text"), Visible: visible, ParseMode: p.Get("parse_mode"),
 		NoPreview: noPreview, ReplyTo: replyTo, ThreadID: thread, Buttons: buttons, At: now,
+		LinkPreview: p.Get("link_preview_options"),
 	}
 	s.sent[chatID] = append(s.sent[chatID], m)
 	s.notifyLocked()
@@ -406,6 +375,7 @@ func (s *Server) editMessageText(p url.Values) (any, *apiError) {
 			return nil, errf(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 		}
 		m.Text, m.Visible, m.Buttons, m.NoPreview = p.Get("text"), visible, buttons, noPreview
+		m.LinkPreview = p.Get("link_preview_options")
 		m.ParseMode = p.Get("parse_mode")
 		m.Edits++
 		s.notifyLocked()

@@ -13,6 +13,10 @@ import (
 // https://core.telegram.org/bots/api#sendmessage
 const MaxMessageLen = 4096
 
+// MaxCaptionLen is the most characters of a caption (sendPhoto,
+// sendDocument) after entity parsing.
+const MaxCaptionLen = 1024
+
 // allowedTags are the tags Telegram's HTML parse mode accepts, with the
 // attributes each may carry.
 // https://core.telegram.org/bots/api#html-style

@@ -111,10 +111,14 @@ func (s *Server) Answers() map[string]string {
 }
 
 // Commands returns the JSON of the last setMyCommands call.
-func (s *Server) Commands() string {
+func (s *Server) Commands() string { return s.CommandsIn("") }
+
+// CommandsIn returns the commands JSON registered for users whose
+// language_code is lang ("" for the default list).
+func (s *Server) CommandsIn(lang string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commands
+	return s.commands[lang]
 }
 
 // Webhook returns the URL and secret of the webhook set, if any.

@@ -34,6 +34,8 @@ type User struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name,omitempty"`
 	UserName  string `json:"username,omitempty"`
+	// LanguageCode is the IETF tag of the user's Telegram language.
+	LanguageCode string `json:"language_code,omitempty"`
 }
 
 // Chat is a Telegram chat. Type is "private", "group", "supergroup" or
@@ -71,10 +73,15 @@ type SentMessage struct {
 	// NoPreview is set when link previews were turned off
 	// (link_preview_options.is_disabled or disable_web_page_preview).
 	NoPreview bool
-	ReplyTo   int
+	// LinkPreview is the raw link_preview_options sent, if any.
+	LinkPreview string
+	ReplyTo     int
 	// ThreadID is the forum topic the message went to (0: the chat).
 	ThreadID int
 	Buttons  [][]Button
+	// Document is the file of a sendDocument; Text and Visible are then
+	// its caption.
+	Document *Document
 	// Edits counts successful editMessageText calls.
 	Edits int
 	At    time.Time
@@ -147,7 +154,7 @@ type Server struct {
 	answers      map[string]string // callback query ID → answer text
 	members      map[int64]map[int64]string
 	faults       []*Fault
-	commands     string
+	commands     map[string]string // by language_code, "" the default
 	webhook      string
 	secret       string
 	sendTimes    map[int64][]time.Time
@@ -155,6 +162,9 @@ type Server struct {
 	enforce      bool
 	closed       bool
 	stopHook     chan struct{}
+	files        map[string]Document // sent by users, by file_id
+	nextFile     int
+	downloads    int
 }
 
 type pending struct {
@@ -177,6 +187,8 @@ func New(tb testing.TB) *Server {
 		members:      map[int64]map[int64]string{},
 		sendTimes:    map[int64][]time.Time{},
 		violations:   map[int64]int{},
+		files:        map[string]Document{},
+		commands:     map[string]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL

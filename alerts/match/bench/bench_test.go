@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/herald-news/herald/alerts"
+
 	"github.com/herald-news/herald/alerts/match"
 )
 
@@ -86,4 +88,12 @@ func BenchmarkLoad1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func avgBytes(docs []alerts.Article) int64 {
+	n := 0
+	for i := range docs {
+		n += len(docs[i].Title) + len(docs[i].Body)
+	}
+	return int64(n / len(docs))
 }

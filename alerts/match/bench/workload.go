@@ -6,6 +6,7 @@ package bench
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -20,13 +21,13 @@ import (
 // popularity, with hyphenated compounds, possessives, punctuation, and
 // mentions of actors and places from the built-in list in all their
 // spellings (Cyrillic too). Lengths are log-normal: median ~2 KB, p95 ~5 KB,
-// at most 25 KB. Subscriptions follow the research mix: 50 % a single word
+// at most 25 KB. Subscriptions mix query shapes: 50 % a single word
 // or "phrase", 20 % an alias group (an actor, or an OR of 2-3 terms), 20 %
 // an AND of 2-3 terms, 10 % an AND with a NOT; some use title: or source:.
 // Subscription terms have Zipf popularity (s = 1.07) over a pool of words,
 // two-word phrases and names. In the default "cold" mix the pool is
 // shuffled and leaves out the 2,000 commonest article words, so most
-// subscriptions are specific, as in the research's random mix; alias
+// subscriptions are specific; alias
 // groups are ORs of pool terms, and only a few name a built-in actor. In
 // the "hot" mix (NewHotWorkload) the pool is ordered by how common the
 // words are in articles after skipping the 300 most generic ones, and a
@@ -236,12 +237,37 @@ func (w *Workload) sentence(r *rand.Rand, n int, period bool) string {
 	return b.String()
 }
 
-// Subscriptions returns n subscriptions with IDs 1..n.
+// Subscriptions returns n subscriptions with IDs 1..n: the first n of
+// SubscriptionSeq.
 func (w *Workload) Subscriptions(n int) []alerts.Subscription {
-	r := rand.New(rand.NewPCG(w.seed, 0x5ab5))
+	out := make([]alerts.Subscription, 0, n)
+	for id, q := range w.SubscriptionSeq(n) {
+		out = append(out, alerts.Subscription{ID: id, Query: q})
+	}
+	return out
+}
+
+// SubscriptionSeq yields n subscriptions with IDs 1..n, made as they are
+// read, so that ten million need no slice of them.
+func (w *Workload) SubscriptionSeq(n int) iter.Seq2[uint64, string] {
+	return func(yield func(uint64, string) bool) {
+		r := rand.New(rand.NewPCG(w.seed, 0x5ab5))
+		for i := range n {
+			if !yield(uint64(i+1), w.query(r)) {
+				return
+			}
+		}
+	}
+}
+
+// Extra returns n more subscriptions, with IDs from first on, drawn from
+// the same mix with another stream: the subscriptions herald bench adds
+// while matching runs.
+func (w *Workload) Extra(first uint64, n int) []alerts.Subscription {
+	r := rand.New(rand.NewPCG(w.seed, 0xadd5))
 	out := make([]alerts.Subscription, n)
 	for i := range out {
-		out[i] = alerts.Subscription{ID: uint64(i + 1), Query: w.query(r)}
+		out[i] = alerts.Subscription{ID: first + uint64(i), Query: w.query(r)}
 	}
 	return out
 }

@@ -1,0 +1,245 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// An outbox entry is stored as an outboxRecord under its Seq (big-endian)
+// in bOutbox, with three indexes kept in the same transactions:
+//
+//	outbox_due    target 0 NotBefore Seq → nil: a target's entries, earliest due first
+//	outbox_count  target → how many entries it has (8 bytes)
+//	outbox_refs   article ID 0 Seq → nil: the entries that refer to an article
+//
+// so that the scheduler reads one target's next deliveries and the count of
+// the rest without decoding anyone else's, and Prune keeps an article while
+// an entry refers to it.
+var (
+	bOutboxDue   = []byte("outbox_due")
+	bOutboxCount = []byte("outbox_count")
+	bOutboxRefs  = []byte("outbox_refs")
+)
+
+// outboxRecord is an outbox entry as stored: the delivery, with each
+// alert's article replaced by its ID when the article is in the store (the
+// article committed with the entry, or the first one of a story for an
+// edit), so an article that matched 300 chats is stored once, not 300
+// times. An article not in the store is kept inline. Entries written
+// before schema version 2 decode as records with every article inline.
+type outboxRecord struct {
+	alerts.Delivery
+	Alerts []outboxAlert `json:"alerts"`
+}
+
+type outboxAlert struct {
+	alerts.Alert
+	// Article is an inline copy, or nil when ArticleID refers to the
+	// stored article.
+	Article   *alerts.Article `json:"article,omitempty"`
+	ArticleID string          `json:"article_id,omitempty"`
+}
+
+// dueKey orders a target's entries by NotBefore, then Seq.
+func dueKey(target alerts.TargetID, notBefore time.Time, seq uint64) []byte {
+	k := make([]byte, 0, len(target)+17)
+	k = append(append(k, target...), 0)
+	k = binary.BigEndian.AppendUint64(k, dueNanos(notBefore))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func dueNanos(t time.Time) uint64 {
+	if t.IsZero() || t.UnixNano() < 0 {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+// duePrefix is the prefix of a target's keys in outbox_due.
+func duePrefix(target alerts.TargetID) []byte { return append([]byte(target), 0) }
+
+// splitDueKey reads NotBefore and Seq from a key of outbox_due.
+func splitDueKey(k []byte) (notBefore time.Time, seq uint64) {
+	n := len(k)
+	if ns := binary.BigEndian.Uint64(k[n-16 : n-8]); ns != 0 {
+		notBefore = time.Unix(0, int64(ns)).UTC()
+	}
+	return notBefore, binary.BigEndian.Uint64(k[n-8:])
+}
+
+func refKey(article string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(article), 0), seq)
+}
+
+// referenced reports whether an outbox entry refers to the article.
+func referenced(tx *bolt.Tx, article []byte) bool {
+	prefix := append(bytes.Clone(article), 0)
+	k, _ := tx.Bucket(bOutboxRefs).Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
+// toRecord turns a delivery into its stored form.
+func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
+	rec := outboxRecord{Delivery: dl}
+	rec.Delivery.Alerts = nil
+	arts := tx.Bucket(bArticles)
+	for _, a := range dl.Alerts {
+		oa := outboxAlert{Alert: a}
+		oa.Alert.Article = alerts.Article{}
+		if a.Article.ID != "" && arts.Get([]byte(a.Article.ID)) != nil {
+			oa.ArticleID = a.Article.ID
+		} else {
+			art := a.Article
+			oa.Article = &art
+		}
+		rec.Alerts = append(rec.Alerts, oa)
+	}
+	return rec
+}
+
+// putRecord stores rec under seq with its index entries. An older version
+// under seq must have been removed with deleteRecord first.
+func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord) error {
+	if err := putJSON(tx.Bucket(bOutbox), u64(seq), rec); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bOutboxDue).Put(dueKey(rec.Target, rec.NotBefore, seq), nil); err != nil {
+		return err
+	}
+	for _, a := range rec.Alerts {
+		if a.ArticleID != "" {
+			if err := tx.Bucket(bOutboxRefs).Put(refKey(a.ArticleID, seq), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return addCount(tx, rec.Target, 1)
+}
+
+// getRecord decodes the record under seq.
+func getRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
+	var rec outboxRecord
+	if err := getJSON(tx.Bucket(bOutbox), seq, &rec); err != nil {
+		return rec, fmt.Errorf("outbox entry %x: %w", seq, err)
+	}
+	return rec, nil
+}
+
+// deleteRecord removes the record under seq and its index entries, and
+// returns it.
+func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
+	seq = bytes.Clone(seq)
+	rec, err := getRecord(tx, seq)
+	if err != nil {
+		return rec, err
+	}
+	n := binary.BigEndian.Uint64(seq)
+	if err := tx.Bucket(bOutbox).Delete(seq); err != nil {
+		return rec, err
+	}
+	if err := tx.Bucket(bOutboxDue).Delete(dueKey(rec.Target, rec.NotBefore, n)); err != nil {
+		return rec, err
+	}
+	for _, a := range rec.Alerts {
+		if a.ArticleID != "" {
+			if err := tx.Bucket(bOutboxRefs).Delete(refKey(a.ArticleID, n)); err != nil {
+				return rec, err
+			}
+		}
+	}
+	return rec, addCount(tx, rec.Target, -1)
+}
+
+// addCount moves a target's count of entries by delta.
+func addCount(tx *bolt.Tx, target alerts.TargetID, delta int) error {
+	b := tx.Bucket(bOutboxCount)
+	n := int64(0)
+	if v := b.Get([]byte(target)); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	n += int64(delta)
+	if n <= 0 {
+		return b.Delete([]byte(target))
+	}
+	return b.Put([]byte(target), u64(uint64(n)))
+}
+
+// count is a target's number of entries.
+func count(tx *bolt.Tx, target alerts.TargetID) int {
+	if v := tx.Bucket(bOutboxCount).Get([]byte(target)); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// hydrate turns a record back into the delivery that was enqueued, with
+// each referred article read from the store (its body left out, as the
+// planned alert had it).
+func hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
+	dl := rec.Delivery
+	dl.Alerts = make([]alerts.Alert, 0, len(rec.Alerts))
+	arts := tx.Bucket(bArticles)
+	for _, oa := range rec.Alerts {
+		a := oa.Alert
+		switch {
+		case oa.Article != nil:
+			a.Article = *oa.Article
+		case oa.ArticleID != "":
+			if err := getJSON(arts, []byte(oa.ArticleID), &a.Article); err != nil {
+				a.Article = alerts.Article{ID: oa.ArticleID} // kept by Prune; gone only if damaged
+			}
+			a.Article.Body = ""
+		}
+		dl.Alerts = append(dl.Alerts, a)
+	}
+	return dl
+}
+
+// head is a target's queue as the scheduler sees it: how many entries it
+// has, and the one due first.
+func head(tx *bolt.Tx, target alerts.TargetID) alerts.QueueHead {
+	h := alerts.QueueHead{Target: target, Count: count(tx, target)}
+	if h.Count == 0 {
+		return h
+	}
+	prefix := duePrefix(target)
+	if k, _ := tx.Bucket(bOutboxDue).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+		h.Next, h.Seq = splitDueKey(k)
+	}
+	return h
+}
+
+// migrateOutboxRefs is schema version 2: outbox entries written whole
+// (every alert with its article) become records that refer to their
+// articles, and the indexes are built.
+func migrateOutboxRefs(tx *bolt.Tx) error {
+	ob := tx.Bucket(bOutbox)
+	type entry struct {
+		seq uint64
+		dl  alerts.Delivery
+	}
+	var all []entry
+	err := ob.ForEach(func(k, v []byte) error {
+		var dl alerts.Delivery
+		if err := jsonUnmarshal(v, &dl); err != nil {
+			return fmt.Errorf("outbox entry %x: %w", k, err)
+		}
+		all = append(all, entry{binary.BigEndian.Uint64(k), dl})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range all {
+		if err := putRecord(tx, e.seq, toRecord(tx, e.dl)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
