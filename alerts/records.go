@@ -106,3 +106,12 @@ type QueueHead struct {
 	Next time.Time
 	Seq  uint64
 }
+
+// ArticleCommit is what ingest commits for one article: the article, the
+// story it tells and the deliveries planned for it, all or nothing (the
+// bot's Articles.CommitAll takes several at once).
+type ArticleCommit struct {
+	Article Article
+	Story   Story
+	Planned []Delivery
+}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"log/slog"
 	"sort"
@@ -86,6 +85,11 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share is this process's part of the send budgets and Owns the
+	// targets it sends to (cluster mode, see cluster.go); nil means all of
+	// them.
+	Share Share
+	Owns  Owns
 }
 
 // Bot runs the pipeline, the commands and the delivery scheduler.
@@ -106,10 +110,12 @@ type Bot struct {
 	// started is when the bot was built: a chat first seen within its
 	// pacing interval of it may have been sent to by the last process.
 	started time.Time
+	// owns says which targets this process sends to (cluster mode).
+	owns Owns
 
-	ingestMu sync.Mutex // one article through the pipeline at a time
-	subs     *subTable
-	wake     chan struct{}
+	pipe pipeline // see ingest.go
+	subs *subTable
+	wake chan struct{}
 	// sched is the running scheduler, told of what ingest commits.
 	sched    atomic.Pointer[scheduler]
 	cmdRate  *userRate
@@ -142,7 +148,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		store: o.Store, matcher: o.Matcher, parse: o.Parse, cluster: o.Clusterer,
 		summarize: o.Summarize, catalog: o.Catalog, limits: o.Limits, log: o.Log,
-		metrics: o.Metrics, now: o.Now, senders: map[alerts.Platform]Sender{},
+		metrics: o.Metrics, now: o.Now, owns: o.Owns, senders: map[alerts.Platform]Sender{},
 		pacers: map[alerts.Platform]*pacer{}, wake: make(chan struct{}, 1), started: o.Now(),
 		subs: newSubTable(),
 	}
@@ -158,7 +164,11 @@ func New(o Options) (*Bot, error) {
 		if !ok {
 			r = DefaultRates(p)
 		}
-		b.pacers[p] = newPacer(r, o.Now)
+		pc := newPacer(r, o.Now)
+		if o.Share != nil {
+			pc.share = func() float64 { return o.Share(p) }
+		}
+		b.pacers[p] = pc
 	}
 	return b, nil
 }
@@ -230,38 +240,21 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		b.runMaintenance(ctx)
 	}()
 	defer wg.Wait()
-	ingest := func(ictx context.Context, a alerts.Article) {
-		// An article the store could not take (a full disk) is held and
-		// tried again while Herald runs: the feed that brought it counts
-		// it as seen, and would not bring it again. Meanwhile the feeds
-		// wait on the channel.
-		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-			_, _, err := b.Ingest(ictx, a)
-			var invalid invalidArticle
-			if err == nil || errors.As(err, &invalid) || !waitOrDone(ctx, wait) {
-				if err != nil {
-					b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
-				} else if wait > time.Second {
-					b.log.Info("Article stored after the store failed", "title", a.Title, "url", a.URL)
-				}
-				return
-			}
-			if wait == time.Second {
-				b.log.Warn("Article not stored; holding it and trying again", "title", a.Title, "url", a.URL, "err", err)
-			}
-		}
-	}
+	feed := newFeedIngest(b, func(ictx context.Context, a alerts.Article, turn uint64) {
+		b.ingestHeld(ctx, ictx, a, turn)
+	})
+	defer feed.wait()
 	for {
 		select {
 		case <-ctx.Done():
-			b.drainArticles(in, ingest)
+			b.drainArticles(in, feed.add)
 			return nil
 		case a, ok := <-in:
 			if !ok {
 				in = nil
 				continue
 			}
-			ingest(ctx, a)
+			feed.add(ctx, a)
 		}
 	}
 }
@@ -305,93 +298,6 @@ func (b *Bot) drainArticles(in <-chan alerts.Article, ingest func(context.Contex
 		}
 	}
 }
-
-// IngestResult says what became of an ingested article.
-type IngestResult int
-
-// The outcomes of Ingest.
-const (
-	// Ingested is a new article; Alerts planned may be zero.
-	Ingested IngestResult = iota
-	// Duplicate is an article seen before: nothing raised.
-	Duplicate
-	// Updated is a seen article whose headline changed: stored, nothing raised.
-	Updated
-)
-
-// Ingest runs one article through dedupe, story, match and plan, and commits
-// it with its deliveries. It returns the article's ID. Safe for concurrent
-// use: articles go through one at a time.
-func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResult, error) {
-	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
-		return "", Ingested, invalidArticle("article has neither title nor body")
-	}
-	if a.ID == "" {
-		return "", Ingested, invalidArticle("article has no ID: adapters must clean articles before ingest")
-	}
-	// The article's clock (herald_ingest_to_send_seconds) starts when it
-	// arrived: adapters stamp Ingested then; otherwise now, before waiting
-	// for the articles ahead of it.
-	if a.Ingested.IsZero() {
-		a.Ingested = b.now()
-	}
-	b.ingestMu.Lock()
-	defer b.ingestMu.Unlock()
-	now := b.now()
-	b.metrics.articles.Inc()
-	prev, seen, err := b.store.Seen(&a)
-	if err != nil {
-		return "", Ingested, fmt.Errorf("dedupe: %w", err)
-	}
-	if seen {
-		if prev.ID == a.ID && prev.Title != a.Title && a.Title != "" {
-			a.Ingested, a.StoryID, a.Summary = prev.Ingested, prev.StoryID, prev.Summary
-			story, _ := b.store.GetStory(prev.StoryID)
-			if err := b.store.Commit(a, story, nil); err != nil {
-				return "", Ingested, err
-			}
-			return a.ID, Updated, nil
-		}
-		b.metrics.duplicates.Inc()
-		return prev.ID, Duplicate, nil
-	}
-	if a.Summary == "" {
-		a.Summary = b.summarize(a.Title, a.Body)
-	}
-	story, joined := b.cluster.Assign(&a)
-	a.StoryID = story.ID
-	planned, err := b.plan(&a, story, joined, now)
-	if err != nil {
-		return "", Ingested, err
-	}
-	if err := b.store.Commit(a, story, planned); err != nil {
-		return "", Ingested, err
-	}
-	for _, d := range planned {
-		b.metrics.planned.WithLabelValues(string(d.Target.Platform())).Inc()
-	}
-	b.queued(planned)
-	return a.ID, Ingested, nil
-}
-
-// waitOrDone waits d, or less when ctx ends first; it reports whether ctx
-// is still live.
-func waitOrDone(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// invalidArticle is why Ingest refuses an article for what it is, which no
-// retry changes (unlike a store that failed to write it).
-type invalidArticle string
-
-func (e invalidArticle) Error() string { return string(e) }
 
 // Wake makes the scheduler read every waiting target's queue head again.
 func (b *Bot) Wake() {

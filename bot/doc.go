@@ -20,6 +20,15 @@
 // nothing. Each target gets at most one alert per story; a story that gains
 // sources edits the alerts already sent instead of posting again.
 //
+// Ingest (ingest.go) runs in three stages so that its cost does not grow
+// with the articles before: what depends on the article alone (summary,
+// matching, the chats reached, the story's reading of it) runs in the
+// caller's goroutine beside other articles; dedupe, story assignment and
+// the deliveries' keys run one article at a time in arrival order; and
+// the articles ordered while a commit is being written are committed
+// together in the next (Articles.CommitAll). An article is acknowledged
+// once its commit is durable.
+//
 // # Delivery
 //
 // The scheduler (scheduler.go) runs the stages of a delivery, one file and

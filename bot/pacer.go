@@ -61,6 +61,15 @@ type pacer struct {
 	// paused holds every send back until then (a global 429).
 	paused time.Time
 	chats  map[alerts.TargetID]*chatPace
+	// share, when set, is this process's part of the platform's budget
+	// (cluster mode), read again every shareEvery; applied is the part in
+	// effect and sharedAt when it was read.
+	share    func() float64
+	applied  float64
+	sharedAt time.Time
+	// blocked says that a send waited for the budget since demand last
+	// looked.
+	blocked bool
 }
 
 // chatPace is one chat's pacing. A chat may hold several targets (a
@@ -76,13 +85,45 @@ type chatPace struct {
 
 func newPacer(r Rate, now func() time.Time) *pacer {
 	r.Burst = max(r.Burst, 1)
-	p := &pacer{rate: r, now: now, changed: make(chan struct{}), chats: map[alerts.TargetID]*chatPace{},
-		limit: max(1, int(math.Ceil(r.PerSecond))+r.Burst)}
-	if r.PerSecond > 0 {
-		p.emission = time.Duration(float64(time.Second) / r.PerSecond)
-		p.tolerance = time.Duration(r.Burst-1) * p.emission
-	}
+	p := &pacer{rate: r, now: now, changed: make(chan struct{}), chats: map[alerts.TargetID]*chatPace{}}
+	p.applyShareLocked(1)
 	return p
+}
+
+// shareEvery is how often a pacer with a share reads it again.
+const shareEvery = 100 * time.Millisecond
+
+// applyShareLocked sets the budget to share (0 to 1) of the platform's:
+// the bucket's rate and burst, and the sends one second may hold (never
+// more than that share of PerSecond+Burst, so that the processes of a
+// deployment whose shares add up to 1 keep the platform's limit together).
+// A share of 0 lets nothing through.
+func (p *pacer) applyShareLocked(share float64) {
+	share = min(max(share, 0), 1)
+	p.applied = share
+	r := p.rate
+	if share == 1 {
+		p.limit = max(1, int(math.Ceil(r.PerSecond))+r.Burst)
+	} else {
+		p.limit = int(math.Floor((r.PerSecond + float64(r.Burst)) * share))
+	}
+	p.emission, p.tolerance = 0, 0
+	if rate := r.PerSecond * share; rate > 0 {
+		p.emission = time.Duration(float64(time.Second) / rate)
+		burst := max(1, int(float64(r.Burst)*share))
+		p.tolerance = time.Duration(burst-1) * p.emission
+	}
+}
+
+// refreshShareLocked reads the share again when it is due.
+func (p *pacer) refreshShareLocked(now time.Time) {
+	if p.share == nil || now.Sub(p.sharedAt) < shareEvery && !p.sharedAt.IsZero() {
+		return
+	}
+	p.sharedAt = now
+	if s := p.share(); s != p.applied {
+		p.applyShareLocked(s)
+	}
 }
 
 // every is the interval between two messages to a chat of kind k.
@@ -107,6 +148,10 @@ const idle = time.Second
 func (p *pacer) budgetWaitLocked(now time.Time, reply bool) time.Duration {
 	if !reply && p.replies > 0 {
 		return idle
+	}
+	p.refreshShareLocked(now)
+	if p.limit <= 0 {
+		return shareEvery // no part of the budget here now
 	}
 	wait := p.paused.Sub(now)
 	wait = max(wait, p.tat.Add(-p.tolerance).Sub(now))
@@ -142,6 +187,10 @@ func (p *pacer) acquire(ctx context.Context, reply bool) error {
 			p.mu.Unlock()
 			return nil
 		}
+		p.blocked = true
+		if p.share != nil {
+			wait = min(wait, shareEvery) // the share may grow meanwhile
+		}
 		if err := p.waitLocked(ctx, wait); err != nil {
 			if reply {
 				p.replies--
@@ -169,6 +218,21 @@ func (p *pacer) waitLocked(ctx context.Context, d time.Duration) error {
 	t.Stop()
 	p.mu.Lock()
 	return err
+}
+
+// use reports the budget as it stands (see BudgetUse), and starts a new
+// look for waiting sends.
+func (p *pacer) use() BudgetUse {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for len(p.ended) > 0 && !p.ended[0].Add(time.Second).After(now) {
+		p.ended = p.ended[1:]
+	}
+	u := BudgetUse{Limit: p.limit, Used: p.inFlight + len(p.ended), Blocked: p.blocked || p.replies > 0,
+		Total: max(1, int(math.Ceil(p.rate.PerSecond))+p.rate.Burst)}
+	p.blocked = false
+	return u
 }
 
 // release ends a send acquire granted.

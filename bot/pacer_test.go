@@ -108,3 +108,49 @@ func TestPacerServesRepliesFirst(t *testing.T) {
 		t.Fatal("the chat was free again within its interval after a reply")
 	}
 }
+
+// A process's share of a platform's budget (cluster mode) shrinks what one
+// second may hold: two processes with half each keep the platform's limit
+// together, and a process with no share sends nothing until it gets one.
+func TestPacerShareDividesTheWindow(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var mu sync.Mutex
+	share := 0.5
+	p := newPacer(Rate{PerSecond: 28, Burst: 2}, clk.now)
+	p.share = func() float64 { mu.Lock(); defer mu.Unlock(); return share }
+	ctx := context.Background()
+	var at []time.Time
+	start := clk.now()
+	for clk.now().Sub(start) < 10*time.Second {
+		short, cancel := context.WithTimeout(ctx, time.Millisecond)
+		if p.acquire(short, false) == nil {
+			p.release()
+			at = append(at, clk.now())
+		}
+		cancel()
+		clk.add(10 * time.Millisecond)
+	}
+	busiest := 0
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		busiest = max(busiest, n)
+	}
+	if busiest > 15 || len(at) < 120 || len(at) > 150 {
+		t.Errorf("half of a 28+2 budget: %d sends in 10 s, %d in the busiest second; want 120 to 150 (14/s, on a 10 ms clock), at most 15", len(at), busiest)
+	}
+	if u := p.use(); u.Limit != 15 || u.Total != 30 || !u.Blocked {
+		t.Errorf("use = %+v, want limit 15 of 30, blocked", u)
+	}
+	mu.Lock()
+	share = 0
+	mu.Unlock()
+	clk.add(2 * time.Second)
+	short, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	defer cancel()
+	if err := p.acquire(short, true); err == nil {
+		t.Fatal("a reply went out with no share of the budget")
+	}
+}

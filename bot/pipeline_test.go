@@ -601,11 +601,15 @@ type refusingStore struct {
 	refuse atomic.Int32
 }
 
-func (s *refusingStore) Commit(a alerts.Article, st alerts.Story, planned []alerts.Delivery) error {
+func (s *refusingStore) CommitAll(cs []alerts.ArticleCommit) []error {
 	if s.refuse.Add(-1) >= 0 {
-		return errors.New("commit article " + a.ID + ": file resize error: truncate herald.db: no space left on device")
+		errs := make([]error, len(cs))
+		for i, c := range cs {
+			errs[i] = errors.New("commit article " + c.Article.ID + ": file resize error: truncate herald.db: no space left on device")
+		}
+		return errs
 	}
-	return s.DB.Commit(a, st, planned)
+	return s.DB.CommitAll(cs)
 }
 
 // An article from a feed that the store cannot take (a full disk) is held

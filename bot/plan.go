@@ -9,19 +9,57 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// plan turns the matches of one article into deliveries: one per target
-// and story, an edit where a target already has this story's alert, held
-// for digests and quiet hours, nothing while muted.
-func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.Time) ([]alerts.Delivery, error) {
-	hits := b.matcher.Match(a)
-	byTarget := map[alerts.TargetID][]alerts.Match{}
-	for _, h := range hits {
+// reach is where an article's matches lead: the chats to alert (found,
+// active and not muted), with what matched for each. It depends on the
+// subscriptions and chats alone, not on the articles before, so ingest
+// finds it before the article's turn (see ingest.go).
+type reach struct {
+	byTarget map[alerts.TargetID][]alerts.Match
+	targets  map[alerts.TargetID]alerts.Target
+}
+
+// reach matches an article and reads the chats its matches reach, and
+// the queries that matched.
+func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
+	r := reach{byTarget: map[alerts.TargetID][]alerts.Match{}}
+	for _, h := range b.matcher.Match(a) {
 		si, ok := b.subInfo(h.Sub)
 		if !ok || si.MutedUntil.After(now) {
 			continue
 		}
-		byTarget[si.Target] = append(byTarget[si.Target], alerts.Match{Sub: h.Sub, Terms: h.Terms})
+		r.byTarget[si.Target] = append(r.byTarget[si.Target], alerts.Match{Sub: h.Sub, Terms: h.Terms})
 	}
+	if len(r.byTarget) == 0 {
+		return r, nil
+	}
+	r.targets = make(map[alerts.TargetID]alerts.Target, len(r.byTarget))
+	for tid := range r.byTarget {
+		t, err := b.store.GetTarget(tid)
+		if errors.Is(err, alerts.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("plan: %w", err)
+		}
+		if !t.Active || t.Settings.MutedUntil.After(now) {
+			continue
+		}
+		matches, err := b.withQueries(r.byTarget[tid])
+		if err != nil {
+			return r, fmt.Errorf("plan: %w", err)
+		}
+		if len(matches) == 0 {
+			continue
+		}
+		r.byTarget[tid], r.targets[tid] = matches, t
+	}
+	return r, nil
+}
+
+// plan turns the reach of one article into deliveries: one per target
+// and story, an edit where a target already has this story's alert, held
+// for digests and quiet hours, nothing while muted.
+func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, r reach, now time.Time) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	handled := map[alerts.TargetID]bool{}
 	// A chat newly reached by this article sees this article: it is the
@@ -47,28 +85,12 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, now time.
 		}
 	}
 	shown.Body = ""
-	for _, tid := range sortedKeys(byTarget) {
-		if handled[tid] {
+	for _, tid := range sortedKeys(r.byTarget) {
+		t, ok := r.targets[tid]
+		if handled[tid] || !ok {
 			continue
 		}
-		t, err := b.store.GetTarget(tid)
-		if errors.Is(err, alerts.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
-		}
-		if !t.Active || t.Settings.MutedUntil.After(now) {
-			continue
-		}
-		matches, err := b.withQueries(byTarget[tid])
-		if err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
-		}
-		if len(matches) == 0 {
-			continue
-		}
-		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: matches, Sources: story.Sources}
+		al := alerts.Alert{Target: tid, Story: story.ID, Article: shown, Matches: r.byTarget[tid], Sources: story.Sources}
 		hold := holdUntil(t.Settings, now)
 		out = append(out, alerts.Delivery{ID: al.Key(), Kind: alerts.DeliverAlert, Target: tid, Alerts: []alerts.Alert{al},
 			Created: now, NotBefore: hold, Held: !hold.IsZero()})

@@ -132,6 +132,15 @@ type Clusterer interface {
 	Assign(a *alerts.Article) (s alerts.Story, joined bool)
 }
 
+// StoryPreparer is a Clusterer whose work on an article splits in two:
+// Prepare reads the article, beside other articles, without touching the
+// stories, and the assign it returns is Assign's remainder, called in the
+// article's turn (articles are assigned in the order they arrived).
+// Ingest uses it when the Clusterer has it.
+type StoryPreparer interface {
+	Prepare(a *alerts.Article) (assign func() (s alerts.Story, joined bool))
+}
+
 // Catalog lists and extends the feeds Herald polls, for /sources;
 // adapters/feeds implements it.
 type Catalog interface {

@@ -19,6 +19,9 @@ import (
 // served first; the others wait, by the time they become eligible.
 type outboxCache struct {
 	now func() time.Time
+	// owns says which targets this process sends to (cluster mode); nil
+	// means all. The cache keeps no other.
+	owns Owns
 
 	mu        sync.Mutex
 	targets   map[alerts.TargetID]*targetState
@@ -64,8 +67,8 @@ type turn struct {
 	target alerts.TargetID
 }
 
-func newOutboxCache(now func() time.Time) *outboxCache {
-	return &outboxCache{now: now, targets: map[alerts.TargetID]*targetState{},
+func newOutboxCache(now func() time.Time, owns Owns) *outboxCache {
+	return &outboxCache{now: now, owns: owns, targets: map[alerts.TargetID]*targetState{},
 		platforms: map[alerts.Platform]*platformQueue{}, changed: make(chan struct{})}
 }
 
@@ -134,6 +137,9 @@ func (c *outboxCache) note(ds []alerts.Delivery) map[alerts.Platform]bool {
 	now := c.now()
 	out := map[alerts.Platform]bool{}
 	for _, d := range ds {
+		if !c.ownsLocked(d.Target) {
+			continue // another process sends to it
+		}
 		ts, _ := c.target(d.Target)
 		h := ts.head
 		if h.Count == 0 || d.NotBefore.Before(h.Next) {
@@ -191,6 +197,9 @@ func (c *outboxCache) set(heads []alerts.QueueHead, all bool) []alerts.TargetID 
 	var fresh []alerts.TargetID
 	seen := map[alerts.TargetID]bool{}
 	for _, h := range heads {
+		if !c.ownsLocked(h.Target) {
+			continue
+		}
 		ts, created := c.target(h.Target)
 		if created {
 			fresh = append(fresh, h.Target)
@@ -239,6 +248,12 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 	for q.ready.Len() > 0 {
 		ts := heap.Pop(q.ready).(*targetState)
 		ts.where = inNone
+		if !c.ownsLocked(ts.id) {
+			// Its chat went to another process: forget it here.
+			c.setHeadLocked(ts, alerts.QueueHead{})
+			delete(c.targets, ts.id)
+			continue
+		}
 		if ok, wait := ready(ts.id.Chat()); !ok {
 			// Another target of the chat (a forum topic) or a reply is
 			// under way, or the chat's interval runs: look again then.
@@ -258,6 +273,8 @@ func (c *outboxCache) next(p alerts.Platform, now time.Time, ready func(chat ale
 	}
 	return turn{}, false, -1
 }
+
+func (c *outboxCache) ownsLocked(id alerts.TargetID) bool { return c.owns == nil || c.owns(id) }
 
 // busyRetry is how soon a target whose chat was busy is looked at again.
 const busyRetry = 50 * time.Millisecond

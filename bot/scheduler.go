@@ -62,7 +62,7 @@ type scheduler struct {
 }
 
 func (b *Bot) newScheduler() *scheduler {
-	s := &scheduler{b: b, cache: newOutboxCache(b.now), dispatchers: map[alerts.Platform]*dispatcher{},
+	s := &scheduler{b: b, cache: newOutboxCache(b.now, b.owns), dispatchers: map[alerts.Platform]*dispatcher{},
 		batch: batcher{sub: b.subInfo, backlog: b.limits.Backlog, now: b.now}}
 	s.out = &outcomes{b: b, outbox: b.store, cache: s.cache, sendCtx: context.Background(), resync: s.resync}
 	for p, snd := range b.senders {

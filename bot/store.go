@@ -138,6 +138,15 @@ type Articles interface {
 	// again, planned again under the same delivery IDs, and Enqueue's
 	// idempotence absorbs the repeat.
 	Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error
+	// CommitAll commits each of cs as Commit would, one after another in
+	// the order given, and returns one error per commit (nil: that one is
+	// durable). Ingest hands it the articles that queued up while the last
+	// commit was being written, so a store should write them together (in
+	// one transaction, or one flush), not one by one: a commit costs a
+	// disk flush whatever it holds. A commit's failure must not undo or
+	// fail the others: a store that writes them together and fails tries
+	// them again one by one.
+	CommitAll(cs []alerts.ArticleCommit) []error
 }
 
 // Outbox is the queue of deliveries not yet sent, and the only way entries

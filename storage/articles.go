@@ -208,24 +208,40 @@ func storyTouchedAt(created, updated, at time.Time) time.Time {
 // transaction. A planned alert already in the delivery log is skipped: a
 // target never gets the same alert twice.
 func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery) error {
-	if a.ID == "" {
-		return fmt.Errorf("commit article: empty ID")
-	}
-	err := d.update(func(tx *bolt.Tx) error {
-		if err := d.putArticle(tx, a); err != nil {
-			return err
+	return d.CommitAll([]alerts.ArticleCommit{{Article: a, Story: s, Planned: planned}})[0]
+}
+
+// CommitAll commits each of cs as Commit does, in order, and returns one
+// error per commit. They go to disk together, in as few transactions as
+// the group commit makes of them (one for up to maxGroup writes, beside
+// whatever else is being written); one that fails is retried alone, so it
+// fails no other.
+func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
+	fns := make([]func(*bolt.Tx) error, len(cs))
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		if c.Article.ID == "" {
+			errs[i] = fmt.Errorf("commit article: empty ID")
+			continue
 		}
-		if s.ID != "" {
-			if err := putStory(tx, s, a.Ingested); err != nil {
+		fns[i] = func(tx *bolt.Tx) error {
+			if err := d.putArticle(tx, c.Article); err != nil {
 				return err
 			}
+			if c.Story.ID != "" {
+				if err := putStory(tx, c.Story, c.Article.Ingested); err != nil {
+					return err
+				}
+			}
+			return enqueue(tx, c.Planned)
 		}
-		return enqueue(tx, planned)
-	})
-	if err != nil {
-		return fmt.Errorf("commit article %s: %w", a.ID, err)
 	}
-	return nil
+	for i, err := range d.updateAll(fns) {
+		if err != nil && errs[i] == nil {
+			errs[i] = fmt.Errorf("commit article %s: %w", cs[i].Article.ID, err)
+		}
+	}
+	return errs
 }
 
 // pruneChunk is how many records one pruning transaction reads at most.

@@ -35,22 +35,43 @@ const maxGroup = 256
 // fn may run twice (alone after a failed group), so it must only touch the
 // transaction.
 func (d *DB) update(fn func(*bolt.Tx) error) error {
-	req := writeReq{fn: fn, done: make(chan error, 1)}
+	return d.updateAll([]func(*bolt.Tx) error{fn})[0]
+}
+
+// updateAll queues fns as one run, in order, so that they commit in that
+// order (most often in one transaction), and returns each one's error. A
+// nil fn is skipped (its error is nil).
+func (d *DB) updateAll(fns []func(*bolt.Tx) error) []error {
+	reqs := make([]writeReq, 0, len(fns))
 	c := &d.commit
 	c.mu.Lock()
-	c.queue = append(c.queue, req)
-	if !c.running {
+	for _, fn := range fns {
+		if fn == nil {
+			continue
+		}
+		req := writeReq{fn: fn, done: make(chan error, 1)}
+		reqs = append(reqs, req)
+		c.queue = append(c.queue, req)
+	}
+	if !c.running && len(reqs) > 0 {
 		c.running = true
 		go d.commitLoop()
 	}
 	c.mu.Unlock()
-	select {
-	case err := <-req.done:
-		return err
-	case <-d.damage.done:
-		// The commit loop may be stuck inside bbolt for good.
-		return d.damage.err
+	errs := make([]error, len(fns))
+	k := 0
+	for i, fn := range fns {
+		if fn != nil {
+			select {
+			case errs[i] = <-reqs[k].done:
+			case <-d.damage.done:
+				// The commit loop may be stuck inside bbolt for good.
+				errs[i] = d.damage.err
+			}
+			k++
+		}
 	}
+	return errs
 }
 
 // view runs fn in a read transaction, guarded against damage.

@@ -31,15 +31,37 @@ type Options struct {
 	// APIBase is the REST base including the version (HERALD_DISCORD_API);
 	// default DefaultAPIBase. The gateway URL is asked from it.
 	APIBase string
-	// Shards is the number of gateway shards run in this process
-	// (HERALD_DISCORD_SHARDS); default 1.
+	// Shards is the number of gateway shards (HERALD_DISCORD_SHARDS);
+	// default 1. Without ShardLeader this process runs them all; with it,
+	// it is the deployment's total and this process runs those it leads.
 	Shards int
+	// ShardLeader, when set, decides which shards this process runs: in a
+	// deployment of several processes each shard runs in exactly one.
+	ShardLeader ShardLeader
+	// IdentifyGate, when set, spaces this process's session starts
+	// against the other processes' (with ShardLeader).
+	IdentifyGate IdentifyGate
 	// HTTPClient carries REST requests; its Transport is wrapped to reach
 	// APIBase. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Handler receives commands; it may also be set later with SetHandler.
 	Handler bot.Handler
 	Log     *slog.Logger
+}
+
+// ShardLeader hands out gateway shards. Lead blocks until this process
+// may run the shard and returns a context that ends when it may no longer;
+// ok is false when ctx ended first.
+type ShardLeader interface {
+	Lead(ctx context.Context, shard int) (lctx context.Context, ok bool)
+}
+
+// IdentifyGate spaces gateway session starts across a deployment: Discord
+// lets a bot start max_concurrency sessions per 5 seconds, one per rate
+// limit bucket (shard % max_concurrency). WaitIdentify returns once this
+// process may send an IDENTIFY in bucket, or ctx's error.
+type IdentifyGate interface {
+	WaitIdentify(ctx context.Context, bucket int) error
 }
 
 // Adapter is Herald on Discord: a bot.Sender for alerts, and gateway shards
@@ -56,7 +78,14 @@ type Adapter struct {
 
 	handler atomic.Pointer[handlerBox]
 	ready   []atomic.Bool
-	appID   atomic.Pointer[string]
+	// running marks the shards this process runs (all of them without a
+	// ShardLeader); Ready looks only at those.
+	running  []atomic.Bool
+	leader   ShardLeader
+	identify IdentifyGate
+	// conc is max_concurrency, as GET /gateway/bot told it.
+	conc  int
+	appID atomic.Pointer[string]
 
 	// retryBase is the first wait between failed gateway opens or command
 	// syncs; it doubles up to retryMax (see retryPolicy).
@@ -115,6 +144,10 @@ func New(opts Options) (*Adapter, error) {
 		invalid:        newInvalidCounter(invalidWindow, invalidLimit, time.Now),
 		now:            time.Now,
 		ready:          make([]atomic.Bool, opts.Shards),
+		running:        make([]atomic.Bool, opts.Shards),
+		leader:         opts.ShardLeader,
+		identify:       opts.IdentifyGate,
+		conc:           1,
 		retryBase:      time.Second,
 		retryMax:       2 * time.Minute,
 		commandTimeout: 5 * time.Minute,
@@ -176,9 +209,13 @@ func (a *Adapter) h() bot.Handler {
 // Platform is Discord.
 func (a *Adapter) Platform() alerts.Platform { return alerts.PlatformDiscord }
 
-// Ready reports whether every shard has a live gateway session.
+// Ready reports whether every shard this process runs has a live gateway
+// session.
 func (a *Adapter) Ready() bool {
 	for i := range a.ready {
+		if a.leader != nil && !a.running[i].Load() {
+			continue
+		}
 		if !a.ready[i].Load() {
 			return false
 		}
@@ -202,8 +239,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 			conc = gb.SessionStartLimit.MaxConcurrency
 		}
 	}
+	a.conc = conc
 	var wg sync.WaitGroup
 	for i, s := range a.shards {
+		if a.leader != nil {
+			wg.Go(func() { a.leadShard(ctx, cancel, i, s) })
+			continue
+		}
 		wg.Go(func() {
 			select {
 			case <-time.After(time.Duration(i/conc) * a.identifyGap):
@@ -246,9 +288,43 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return nil
 }
 
+// leadShard runs shard i whenever this process leads it: it opens the
+// session when the shard comes to it and closes it when the shard moves
+// to another process (one that joined, or took over from a dead one).
+// Its IDENTIFY waits for the IdentifyGate, which spaces it against the
+// other processes' (a reconnect discordgo makes on its own does not ask).
+func (a *Adapter) leadShard(ctx context.Context, fail context.CancelCauseFunc, i int, s *discordgo.Session) {
+	for {
+		lctx, ok := a.leader.Lead(ctx, i)
+		if !ok {
+			return
+		}
+		a.running[i].Store(true)
+		a.log.Info("Discord shard taken up by this process", "shard", i)
+		if err := a.openShard(lctx, i, s); err != nil {
+			fail(err)
+			return
+		}
+		<-lctx.Done()
+		a.ready[i].Store(false)
+		if ctx.Err() != nil {
+			a.running[i].Store(false)
+			return // Run closes the sessions
+		}
+		s.Close()
+		a.running[i].Store(false)
+		a.log.Info("Discord shard handed over", "shard", i)
+	}
+}
+
 // openShard opens one gateway session, retrying transient failures.
 func (a *Adapter) openShard(ctx context.Context, i int, s *discordgo.Session) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		if a.identify != nil {
+			if err := a.identify.WaitIdentify(ctx, i%max(a.conc, 1)); err != nil {
+				return struct{}{}, backoff.Permanent(err)
+			}
+		}
 		done := make(chan error, 1)
 		go func() {
 			err := s.Open()

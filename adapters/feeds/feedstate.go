@@ -30,6 +30,9 @@ type feed struct {
 	lastLogged string
 	// savedAt is when the state was last written.
 	savedAt time.Time
+	// foreign is set while another process polls the feed (cluster
+	// mode): its state here is stale until read again.
+	foreign bool
 }
 
 // saveEvery is how often the state of a feed that answers 304 is written.

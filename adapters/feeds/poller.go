@@ -67,6 +67,9 @@ type PollerOptions struct {
 	FloodCap int
 	// Now is the clock [time.Now].
 	Now func() time.Time
+	// Owner, when set, says which feeds this process polls (cluster
+	// mode); nil polls all.
+	Owner Owner
 }
 
 func (o PollerOptions) withDefaults() PollerOptions {

@@ -32,6 +32,9 @@ func (p *Poller) Run(ctx context.Context, out chan<- alerts.Article) error {
 	for range p.opts.Workers {
 		wg.Go(func() {
 			for f := range jobs {
+				if !p.mayPoll(f) {
+					continue
+				}
 				release, ok := p.fetch.hosts.tryAcquire(f.host, func() { p.requeue(f) })
 				if !ok {
 					continue // parked until the host has a free slot

@@ -62,7 +62,25 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	a.ready.Store(true)
 	defer a.ready.Store(false)
-	return a.poll(ctx)
+	if a.opts.Leader == nil {
+		return a.poll(ctx)
+	}
+	for {
+		lctx, ok := a.opts.Leader.Lead(ctx)
+		if !ok {
+			return nil
+		}
+		// The last poller's offset: it handled every update before it.
+		if err := a.loadOffset(); err != nil {
+			a.log.Error("Telegram update offset unreadable", "err", err)
+		}
+		a.log.Info("Telegram long poll taken up by this process")
+		a.poll(lctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.log.Info("Telegram long poll handed over")
+	}
 }
 
 // retry runs fn until it succeeds or ctx ends (then false), backing off

@@ -74,6 +74,19 @@ type Options struct {
 	AdminTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Leader, when set, decides whether this process polls: in a
+	// deployment of several processes one of them holds the long poll
+	// (Telegram answers 409 Conflict to a second getUpdates). Nil: this
+	// process always polls. Webhook mode ignores it: any process serves
+	// the webhook.
+	Leader Leader
+}
+
+// Leader hands out the right to long-poll. Lead blocks until this process
+// may poll and returns a context that ends when it may no longer; ok is
+// false when ctx ended first.
+type Leader interface {
+	Lead(ctx context.Context) (lctx context.Context, ok bool)
 }
 
 // offsetKey is the Store meta key of the next update ID to ask for.

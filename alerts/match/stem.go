@@ -31,6 +31,30 @@ func (s *stemmer) stem(form []byte, script uint8) []byte {
 	return form
 }
 
+// Stem returns the Snowball stem of a lower-case word of the letters a-z
+// (English) or of the Russian alphabet а-я (Russian), as the index stems
+// it, which is what the Snowball library gives (TestStemmersAgree); ok is
+// false for any other word. Recent stems are remembered, so a common word
+// costs a lookup; safe for concurrent use. Stories and summaries stem
+// every word of every article with it.
+func Stem(word string) (stem string, ok bool) {
+	var script uint8
+	for _, r := range word {
+		switch {
+		case r >= 'a' && r <= 'z':
+			script |= scLatin
+		case r >= 'а' && r <= 'я':
+			script |= scCyr
+		default:
+			return "", false
+		}
+	}
+	if script != scLatin && script != scCyr {
+		return "", false
+	}
+	return stemOf([]byte(word), script), true
+}
+
 var stemmers = sync.Pool{New: func() any { return new(stemmer) }}
 
 // stemMemo is a bounded, shared memo of stems for the slow paths (parsing,

@@ -98,6 +98,31 @@ func TestStemmersAgree(t *testing.T) {
 	}
 }
 
+// TestStem: the exported Stem gives the library's stems for the words it
+// takes (a-z, а-я), remembered or not, and refuses the others.
+func TestStem(t *testing.T) {
+	for _, round := range []string{"first", "remembered"} {
+		for w := range vocabulary(t) {
+			got, ok := Stem(w)
+			var want string
+			switch {
+			case strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") == "":
+				want = english.Stem(w, true)
+			case strings.Trim(w, "абвгдежзийклмнопрстуфхцчшщъыьэюя") == "":
+				want = russian.Stem(w, true)
+			default:
+				if ok {
+					t.Errorf("Stem(%q) = %q, want it refused", w, got)
+				}
+				continue
+			}
+			if !ok || got != want {
+				t.Errorf("%s: Stem(%q) = %q, %v; the library gives %q", round, w, got, ok, want)
+			}
+		}
+	}
+}
+
 // russianLetters maps the Ukrainian letters Russian lacks, as the stemmer
 // does before stemming (for comparing with the library).
 func russianLetters(s string) string {

@@ -239,6 +239,9 @@ func contentStem(w string) (string, bool) {
 // Cyrillic ones (close enough for Ukrainian at this grain).
 func stem(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if s, ok := match.Stem(w); ok {
+		return s // the same stem, remembered and without allocating
+	}
 	r, _ := utf8.DecodeRuneInString(w)
 	switch {
 	case r < 0x250:

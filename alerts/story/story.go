@@ -125,8 +125,23 @@ func New(opts Options) *Clusterer {
 // source added to its Sources if new; or a new story opened by the
 // article. It sets a.StoryID.
 func (c *Clusterer) Assign(a *alerts.Article) (alerts.Story, bool) {
-	now := c.opts.Now()
+	return c.assign(a, extract(a, c.tagger))
+}
+
+// Prepare reads what Assign needs of an article, which depends on the
+// article alone and is most of Assign's cost, and returns the rest of
+// Assign: assign, called later, puts the article in the window then, as
+// Assign would. A pipeline prepares many articles at once, on every core,
+// and calls their assigns one at a time in the order the articles came.
+// Prepare leaves the window as it is, so an assign never called (the
+// article was a duplicate after all) costs nothing more.
+func (c *Clusterer) Prepare(a *alerts.Article) (assign func() (alerts.Story, bool)) {
 	f := extract(a, c.tagger)
+	return func() (alerts.Story, bool) { return c.assign(a, f) }
+}
+
+func (c *Clusterer) assign(a *alerts.Article, f features) (alerts.Story, bool) {
+	now := c.opts.Now()
 	f.at = articleTime(a, now)
 	src := sourceOf(a)
 

@@ -368,6 +368,34 @@ func TestAssignConcurrent(t *testing.T) {
 	}
 }
 
+// TestPreparedAssignIsAssign: articles read all at once with Prepare, on
+// many goroutines, and assigned in their order, form the stories Assign
+// forms one by one.
+func TestPreparedAssignIsAssign(t *testing.T) {
+	fx := loadFixtures(t)
+	slices.SortStableFunc(fx, func(a, b fixture) int { return a.a.Published.Compare(b.a.Published) })
+	now := fx[len(fx)-1].a.Published.Add(time.Hour)
+	clock := func() time.Time { return now }
+	one, two := New(Options{Now: clock}), New(Options{Now: clock})
+	assigns := make([]func() (alerts.Story, bool), len(fx))
+	arts := make([]alerts.Article, len(fx))
+	var wg sync.WaitGroup
+	for i := range fx {
+		arts[i] = fx[i].a
+		wg.Add(1)
+		go func() { defer wg.Done(); assigns[i] = two.Prepare(&arts[i]) }()
+	}
+	wg.Wait()
+	for i := range fx {
+		a := fx[i].a
+		want, wantJoined := one.Assign(&a)
+		got, joined := assigns[i]()
+		if got.ID != want.ID || joined != wantJoined || !slices.Equal(got.Sources, want.Sources) || arts[i].StoryID != a.StoryID {
+			t.Fatalf("%s: prepared %+v (joined %v), Assign %+v (joined %v)", a.ID, got, joined, want, wantJoined)
+		}
+	}
+}
+
 func TestAssignEmptyArticles(t *testing.T) {
 	c := New(Options{})
 	a, b := alerts.Article{ID: "a"}, alerts.Article{ID: "b"}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/russian"
+
+	"github.com/herald-news/herald/alerts/match"
 )
 
 // token is one word of a sentence: its byte range and its lower-case form.
@@ -52,6 +54,9 @@ func tokenize(s string) []token {
 // otherwise. Possessive "'s" is dropped first.
 func stem(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if s, ok := match.Stem(w); ok {
+		return s // the same stem, remembered and without allocating
+	}
 	r, _ := utf8.DecodeRuneInString(w)
 	switch {
 	case r < 0x250 && unicode.IsLetter(r):

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,12 @@ type config struct {
 	MaxSubs            int
 	MaxQueryLen        int
 	CommandsPerMinute  int
+	// NATSURL turns cluster mode on (HERALD_NATS_URL); NATSCreds is the
+	// content of a NATS credentials file; NATSPrefix names the
+	// deployment's buckets and subjects.
+	NATSURL    string
+	NATSCreds  string
+	NATSPrefix string
 	// ChatSources: nil for any admin, empty for none, else these chats.
 	ChatSources map[alerts.TargetID]bool
 	// AllowedChats: nil for everyone, else the only chats, users and
@@ -121,7 +128,24 @@ var settings = []setting{
 	{env: "HERALD_TELEGRAM_WEBHOOK_URL", help: "public HTTPS URL for Telegram's webhook; long polling without it", set: func(c *config, v string) error { c.TelegramWebhookURL = v; return checkURL(v, "https", "http") }},
 	{env: "HERALD_DISCORD_TOKEN", secret: true, help: "Discord bot token (bare, without \"Bot \"); Discord is off without it", set: func(c *config, v string) error { c.DiscordToken = strings.TrimPrefix(v, "Bot "); return nil }},
 	{env: "HERALD_DISCORD_API", def: "https://discord.com/api/v10", help: "Discord REST base URL including the version", set: func(c *config, v string) error { c.DiscordAPI = v; return checkURL(v, "http", "https") }},
-	{env: "HERALD_DISCORD_SHARDS", def: "1", help: "Discord gateway shards run by this process", set: intSetter(1, 1024, func(c *config) *int { return &c.DiscordShards })},
+	{env: "HERALD_NATS_URL", help: "comma-separated nats:// or tls:// URLs: cluster mode, shared state in NATS JetStream instead of bbolt", set: func(c *config, v string) error {
+		c.NATSURL = strings.TrimSpace(v)
+		for _, u := range strings.Split(c.NATSURL, ",") {
+			if u = strings.TrimSpace(u); c.NATSURL != "" && !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+				return fmt.Errorf("%q is not a nats:// or tls:// URL", u)
+			}
+		}
+		return nil
+	}},
+	{env: "HERALD_NATS_CREDS", secret: true, help: "NATS credentials (the content of a .creds file); the _FILE form names the file", set: func(c *config, v string) error { c.NATSCreds = v; return nil }},
+	{env: "HERALD_NATS_PREFIX", def: "herald", help: "prefix of the deployment's streams, buckets and subjects in NATS", set: func(c *config, v string) error {
+		c.NATSPrefix = v
+		if !natsPrefixRE.MatchString(v) {
+			return errors.New("want letters, digits, - and _ (at most 32)")
+		}
+		return nil
+	}},
+	{env: "HERALD_DISCORD_SHARDS", def: "1", help: "Discord gateway shards: this process's, or the deployment's total in cluster mode", set: intSetter(1, 1024, func(c *config) *int { return &c.DiscordShards })},
 	{env: "HERALD_INGEST_TOKEN", secret: true, help: "bearer token for POST /v1/articles; without it only loopback may push", set: func(c *config, v string) error { c.IngestToken = v; return nil }},
 	{env: "HERALD_LOG_LEVEL", def: "info", help: "debug, info, warn or error", set: func(c *config, v string) error {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -140,6 +164,8 @@ var settings = []setting{
 	{env: "HERALD_MAX_QUERY_LENGTH", def: "300", help: "characters per query", set: intSetter(10, 10000, func(c *config) *int { return &c.MaxQueryLen })},
 	{env: "HERALD_COMMANDS_PER_MINUTE", def: "20", help: "commands per user per minute", set: intSetter(1, 10000, func(c *config) *int { return &c.CommandsPerMinute })},
 }
+
+var natsPrefixRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
 func flagName(env string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "HERALD_")), "_", "-")

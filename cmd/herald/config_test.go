@@ -63,6 +63,18 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad format", env: map[string]string{"HERALD_LOG_FORMAT": "xml"}, wantErr: "invalid HERALD_LOG_FORMAT=xml: want text or json"},
 		{name: "bad addr", env: map[string]string{"HERALD_HTTP_ADDR": "8080"}, wantErr: "invalid HERALD_HTTP_ADDR=8080"},
 		{name: "bad bool", env: map[string]string{"HERALD_ALLOW_PRIVATE_FEEDS": "maybe"}, wantErr: "HERALD_ALLOW_PRIVATE_FEEDS"},
+		{name: "cluster mode", env: map[string]string{"HERALD_NATS_URL": "nats://a:4222, tls://b:4222", "HERALD_NATS_CREDS_FILE": tokenFile, "HERALD_NATS_PREFIX": "news-eu"}, check: func(t *testing.T, c config) {
+			if c.NATSURL != "nats://a:4222, tls://b:4222" || c.NATSCreds != "123:abc" || c.NATSPrefix != "news-eu" {
+				t.Errorf("cluster settings: %q %q %q", c.NATSURL, c.NATSCreds, c.NATSPrefix)
+			}
+		}},
+		{name: "nats prefix default", check: func(t *testing.T, c config) {
+			if c.NATSURL != "" || c.NATSPrefix != "herald" {
+				t.Errorf("without HERALD_NATS_URL: %q, prefix %q", c.NATSURL, c.NATSPrefix)
+			}
+		}},
+		{name: "bad nats url", env: map[string]string{"HERALD_NATS_URL": "http://a:4222"}, wantErr: `invalid HERALD_NATS_URL=http://a:4222: "http://a:4222" is not a nats:// or tls:// URL`},
+		{name: "bad nats prefix", env: map[string]string{"HERALD_NATS_URL": "nats://a:4222", "HERALD_NATS_PREFIX": "a.b"}, wantErr: "invalid HERALD_NATS_PREFIX=a.b"},
 		{name: "bad url", env: map[string]string{"HERALD_TELEGRAM_API": "ftp://x"}, wantErr: "invalid HERALD_TELEGRAM_API"},
 		{name: "bad shards", env: map[string]string{"HERALD_DISCORD_SHARDS": "0"}, wantErr: "HERALD_DISCORD_SHARDS"},
 		{name: "chat sources by default from any admin", check: func(t *testing.T, c config) {

@@ -126,27 +126,7 @@ func TestCrashRecoveryDeliversEveryAlert(t *testing.T) {
 		start()
 	}
 
-	title := regexp.MustCompile(`Ceasefire bulletin (\d\d)`)
-	count := func() (missing, dups int) {
-		for i := range users {
-			seen := map[string]int{}
-			for _, m := range fake.Sent(int64(7000 + i)) {
-				for _, g := range title.FindAllStringSubmatch(m.Visible, -1) {
-					seen[g[1]]++
-				}
-			}
-			for a := range articles {
-				n := seen[fmt.Sprintf("%02d", a)]
-				if n == 0 {
-					missing++
-				}
-				if n > 1 {
-					dups += n - 1
-				}
-			}
-		}
-		return
-	}
+	count := func() (missing, dups int) { return countBulletins(fake, users, articles) }
 	waitForWithin(t, 3*time.Minute, "every alert to arrive", func() bool { missing, _ := count(); return missing == 0 })
 	// Stop herald the way an operator does, then read its outbox: once
 	// it is empty, nothing more can be sent, so the count is final.
@@ -179,4 +159,29 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+var bulletinTitle = regexp.MustCompile(`Ceasefire bulletin (\d\d)`)
+
+// countBulletins counts, over the chats 7000… of the crash tests, the
+// bulletins that never arrived and those that arrived more than once.
+func countBulletins(fake *telegramtest.Server, users, articles int) (missing, dups int) {
+	for i := range users {
+		seen := map[string]int{}
+		for _, m := range fake.Sent(int64(7000 + i)) {
+			for _, g := range bulletinTitle.FindAllStringSubmatch(m.Visible, -1) {
+				seen[g[1]]++
+			}
+		}
+		for a := range articles {
+			n := seen[fmt.Sprintf("%02d", a)]
+			if n == 0 {
+				missing++
+			}
+			if n > 1 {
+				dups += n - 1
+			}
+		}
+	}
+	return missing, dups
 }

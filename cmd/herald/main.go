@@ -10,10 +10,12 @@
 //	herald match -q QUERY FILE…  try queries on articles and explain each match
 //	herald read [--json] FILE|URL…  print the articles of documents as ingest makes them
 //	herald bench               the matcher's benchmark against brute force and regexps
+//	herald bench --pipeline    the whole service's, through HTTP to a fake platform
 //	herald bench startup       herald run's start-up time and memory on a generated database
 //	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
 //	herald check [--repair] DB bbolt's consistency check; --repair saves what can be read
+//	herald migrate --to nats   copy the database into a cluster (HERALD_NATS_URL)
 //	herald healthcheck         exit 0 when the local herald answers /healthz
 //
 // Exit codes: 0 success, 1 failure (for match: nothing matched; for read:
@@ -44,6 +46,8 @@ Usage:
   herald read [--json] FILE|URL... print the articles of feeds, pages and texts as ingest makes them
   herald bench [--subs N,N] [--json] [--seed N]
                                    benchmark the matcher
+  herald bench --pipeline [--subs N] [--targets M] [--phases LIST]
+                                   benchmark the whole service: ingest, alerts, memory
   herald bench startup [--subs N] [--targets M] [--db FILE] [--runs N]
                                    time herald run's start on N subscriptions
   herald gendb [--subs N] [--targets M] [--seed S] FILE
@@ -51,6 +55,7 @@ Usage:
   herald backup [--force] FILE     write a hot copy of the database (HERALD_DB)
   herald check [--repair] [DB]     check the database for damage; --repair saves what
                                    can still be read into a new file
+  herald migrate --to nats         copy HERALD_DB into the cluster at HERALD_NATS_URL
   herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
 
@@ -74,8 +79,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "read":
 		return runRead(ctx, rest, stdout, stderr)
 	case "bench":
-		if len(rest) > 0 && rest[0] == "startup" {
-			return runBenchStartup(ctx, rest[1:], stdout, stderr)
+		if len(rest) > 0 {
+			switch rest[0] {
+			case "startup":
+				return runBenchStartup(ctx, rest[1:], stdout, stderr)
+			case "--pipeline", "-pipeline", "pipeline":
+				return runBenchPipeline(ctx, rest[1:], stdout, stderr)
+			}
 		}
 		return runBench(rest, stdout, stderr)
 	case "gendb":
@@ -84,6 +94,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -35,6 +35,14 @@ type platform interface {
 	Ready() bool
 }
 
+// serviceStore is the store as the service uses it: the bot's roles and
+// the adapters' named values. storage.DB (bbolt) and jetstream.Store
+// (cluster mode) are both one.
+type serviceStore interface {
+	bot.Store
+	feeds.BatchStateStore
+}
+
 // handler forwards platform events to the bot, which is built after the
 // adapters (it needs them as senders).
 type handler struct{ b atomic.Pointer[bot.Bot] }
@@ -78,17 +86,30 @@ func (h *handler) TargetMigrated(ctx context.Context, from, to alerts.TargetID) 
 // platforms and the HTTP server. started, if not nil, is called with the
 // HTTP server's address once it listens.
 func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpAddr string)) error {
-	db, err := storage.Open(cfg.DB, storage.Options{Log: log.With("part", "storage")})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := db.Close(); err != nil {
-			log.Error("Database not closed cleanly", "err", err)
+	var st serviceStore
+	var db *storage.DB // nil in cluster mode
+	var cl *cluster    // nil without HERALD_NATS_URL
+	if cfg.NATSURL != "" {
+		var err error
+		if cl, err = openCluster(ctx, cfg, log); err != nil {
+			return err
 		}
-	}()
-	if cfg.opened != nil {
-		cfg.opened(db)
+		defer cl.store.Close()
+		st = cl.store
+	} else {
+		var err error
+		if db, err = storage.Open(cfg.DB, storage.Options{Log: log.With("part", "storage")}); err != nil {
+			return err
+		}
+		defer func() {
+			if err := db.Close(); err != nil {
+				log.Error("Database not closed cleanly", "err", err)
+			}
+		}()
+		st = db
+		if cfg.opened != nil {
+			cfg.opened(db)
+		}
 	}
 	core, err := newCore(cfg, log)
 	if err != nil {
@@ -101,14 +122,25 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
-	poller := feeds.NewPoller(feeds.PollerOptions{
+	popts := feeds.PollerOptions{
 		Feeds: feedList, MinInterval: cfg.PollMin, MaxInterval: cfg.PollMax,
 		AllowPrivate: cfg.AllowPrivateFeeds, PublicURL: cfg.PublicURL, Extract: extractList(cfg.Extract, feedList),
-	}, db, log.With("part", "feeds"))
+	}
+	var share bot.Share
+	var owns bot.Owns
+	var stories bot.Clusterer = core.clusterer
+	if cl != nil {
+		popts.Owner = cl
+		owns = cl.sends
+		cl.stories = newClusterStories(core.clusterer, cl.store)
+		stories = cl.stories
+		cl.registerMetrics(reg)
+	}
+	poller := feeds.NewPoller(popts, st, log.With("part", "feeds"))
 	registerPollerMetrics(reg, poller)
 
 	h := &handler{}
-	plats, err := buildPlatforms(cfg, h, db, log)
+	plats, err := buildPlatforms(cfg, h, st, cl, log)
 	if err != nil {
 		return err
 	}
@@ -122,14 +154,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	for _, p := range plats {
 		senders = append(senders, p)
 	}
+	if cl != nil {
+		share = cl.budgetFor(senders)
+	}
 	b, err := bot.New(bot.Options{
-		Store: db, Matcher: core.matcher, Parse: core.parse, Clusterer: core.clusterer, Summarize: core.summarize,
+		Store: st, Share: share, Owns: owns, Matcher: core.matcher, Parse: core.parse, Clusterer: stories, Summarize: core.summarize,
 		Catalog: poller, Senders: senders, Log: log.With("part", "bot"), Metrics: bot.NewMetrics(reg),
 		Limits: bot.Limits{SubsPerTarget: cfg.MaxSubs, QueryLength: cfg.MaxQueryLen, CommandsPerMinute: cfg.CommandsPerMinute,
 			ChatSources: cfg.ChatSources, AllowedChats: cfg.AllowedChats},
 	})
 	if err != nil {
 		return err
+	}
+	if cl != nil {
+		if err := cl.beforeLoad(ctx, b); err != nil {
+			return err
+		}
 	}
 	loadStart := time.Now()
 	n, err := b.Load()
@@ -140,8 +180,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	// query, twice or three times the index it built: collect it and give
 	// the memory back now, beside the start, rather than keep it for hours.
 	go debug.FreeOSMemory()
-	if _, err := core.seedStories(db, time.Now()); err != nil {
-		return err
+	if cl == nil {
+		// In cluster mode the articles stream seeds the story window.
+		if _, err := core.seedStories(db, time.Now()); err != nil {
+			return err
+		}
 	}
 	h.b.Store(b)
 	log.Info("Herald starting", "db", cfg.DB, "subscriptions", n, "loaded_in", time.Since(loadStart).Round(time.Millisecond),
@@ -156,16 +199,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
-	// herald backup finds this process by the address it listens on.
-	if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
-		ln.Close()
-		return err
+	if db != nil {
+		// herald backup finds this process by the address it listens on.
+		if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
+			ln.Close()
+			return err
+		}
+		defer os.Remove(addrFilePath(cfg.DB))
 	}
-	defer os.Remove(addrFilePath(cfg.DB))
 	log.Info("HTTP server listening", "addr", ln.Addr().String(),
 		"healthz", localURL(ln.Addr().String(), "/healthz"), "metrics", localURL(ln.Addr().String(), "/metrics"))
 	mux := http.NewServeMux()
 	ready := func() bool {
+		if cl != nil && !cl.store.Ready() {
+			return false
+		}
 		for _, p := range plats {
 			if !p.Ready() {
 				return false
@@ -193,7 +241,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return err
 	}
-	mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db, log.With("part", "backup"))))
+	if db != nil {
+		mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db, log.With("part", "backup"))))
+	}
 	mux.Handle("/websub/", poller.Handler())
 	mux.Handle("GET /v1/sources.opml", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
@@ -231,16 +281,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		// Damage found in use stops everything: bbolt cannot be trusted
-		// with another write.
-		select {
-		case <-gctx.Done():
-			return nil
-		case <-db.Damaged():
-			return db.Err()
-		}
-	})
+	if db != nil {
+		g.Go(func() error {
+			// Damage found in use stops everything: bbolt cannot be
+			// trusted with another write.
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-db.Damaged():
+				return db.Err()
+			}
+		})
+	}
+	if cl != nil {
+		cl.run(gctx, b, poller, log.With("part", "cluster"))
+	}
 	articles := make(chan alerts.Article, 256)
 	g.Go(func() error { return b.Run(gctx, articles) })
 	g.Go(func() error {

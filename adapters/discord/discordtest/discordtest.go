@@ -41,6 +41,10 @@ type Server struct {
 	// WaitTimeout bounds the Wait helpers (default 15 s); it only fails
 	// tests that would otherwise hang.
 	WaitTimeout time.Duration
+	// MaxConcurrency is the session_start_limit.max_concurrency that
+	// GET /gateway/bot announces (default 1): shards identify in that many
+	// buckets, shard % MaxConcurrency, each once per 5 s.
+	MaxConcurrency int
 
 	srv *httptest.Server
 	t   testing.TB
@@ -267,7 +271,7 @@ func (s *Server) route(r *http.Request, path string, body json.RawMessage, files
 			"url":    s.GatewayURL(),
 			"shards": 1,
 			"session_start_limit": map[string]int{
-				"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+				"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": max(1, s.MaxConcurrency)},
 		}), nil
 
 	case r.Method == http.MethodPut && reCommands.MatchString(path):

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -19,15 +21,22 @@ type gateway struct {
 	byShard    map[int]*gwSession
 	shardCount int
 	identifies int
+	// identified logs each IDENTIFY: when, and for which shard.
+	identified []Identify
 	resumes    int
 	heartbeats int
-	stall      bool
-	nextSess   int
+	// overlaps counts IDENTIFYs for a shard that another open connection
+	// already runs: two clients running one shard.
+	overlaps int
+	stall    bool
+	nextSess int
 }
 
 type gwConn struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
+	// shard is what the connection identified as, -1 before IDENTIFY.
+	shard int
 }
 
 func (c *gwConn) write(v any) error {
@@ -85,7 +94,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &gwConn{ws: ws}
+	c := &gwConn{ws: ws, shard: -1}
 	s.mu.Lock()
 	s.gw.conns[c] = true
 	s.notify()
@@ -160,6 +169,13 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gw.identifies++
+	s.gw.identified = append(s.gw.identified, Identify{Shard: shard[0], At: time.Now()})
+	for o := range s.gw.conns {
+		if o != c && o.shard == shard[0] {
+			s.gw.overlaps++
+		}
+	}
+	c.shard = shard[0]
 	s.gw.nextSess++
 	s.gw.shardCount = shard[1]
 	sess := &gwSession{id: "session-" + strconv.Itoa(s.gw.nextSess), shard: shard[0], conn: c}
@@ -273,6 +289,19 @@ func (s *Server) WaitGatewayConns(n int) {
 	s.waitFor(fmt.Sprintf("%d gateway connections", n), func() bool { return len(s.gw.conns) >= n })
 }
 
+// Identify is one IDENTIFY the gateway received.
+type Identify struct {
+	Shard int
+	At    time.Time
+}
+
+// IdentifyLog returns every IDENTIFY received, oldest first.
+func (s *Server) IdentifyLog() []Identify {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.gw.identified)
+}
+
 // Identifies counts IDENTIFY payloads received.
 func (s *Server) Identifies() int {
 	s.mu.Lock()
@@ -317,4 +346,12 @@ func (s *Server) WaitConnected(n int) {
 		}
 		return true
 	})
+}
+
+// ShardOverlaps counts IDENTIFYs for a shard that another open gateway
+// connection was already running: more than one client on one shard.
+func (s *Server) ShardOverlaps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gw.overlaps
 }

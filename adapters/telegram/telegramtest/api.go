@@ -213,6 +213,10 @@ func (s *Server) getUpdates(ctx context.Context, p url.Values) (any, *apiError) 
 			return nil, errf(400, "Bad Request: can't parse allowed_updates")
 		}
 	}
+	if !s.beginPoll() {
+		return nil, errf(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+	}
+	defer s.endPoll()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
 	for {

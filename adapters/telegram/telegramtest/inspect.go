@@ -144,3 +144,30 @@ func (s *Server) Violations(chatID int64) int {
 	defer s.mu.Unlock()
 	return s.violations[chatID]
 }
+
+// beginPoll admits a getUpdates unless another is open: Telegram allows
+// one per bot at a time. endPoll ends an admitted one.
+func (s *Server) beginPoll() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.polling > 0 {
+		s.conflicts++
+		return false
+	}
+	s.polling++
+	return true
+}
+
+func (s *Server) endPoll() {
+	s.mu.Lock()
+	s.polling--
+	s.mu.Unlock()
+}
+
+// Conflicts counts getUpdates calls refused with 409 Conflict because
+// another was open at the time: Telegram allows one long poll per bot.
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
+}

@@ -159,12 +159,15 @@ type Server struct {
 	secret       string
 	sendTimes    map[int64][]time.Time
 	violations   map[int64]int
-	enforce      bool
-	closed       bool
-	stopHook     chan struct{}
-	files        map[string]Document // sent by users, by file_id
-	nextFile     int
-	downloads    int
+	// polling counts getUpdates calls open now; conflicts those refused
+	// with 409 because another was open.
+	polling, conflicts int
+	enforce            bool
+	closed             bool
+	stopHook           chan struct{}
+	files              map[string]Document // sent by users, by file_id
+	nextFile           int
+	downloads          int
 }
 
 type pending struct {

@@ -1,0 +1,47 @@
+package storage
+
+import (
+	"bytes"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/herald-news/herald/alerts"
+)
+
+// The walks below read what herald migrate copies into a cluster store
+// besides what the bot's roles list: every named value and every delivery
+// log entry.
+
+// ForEachMeta calls fn for every small named value (feed state, the
+// Telegram offset, the list of feeds added from chat), but the schema
+// version. fn must not call back into the store.
+func (d *DB) ForEachMeta(fn func(key string, v []byte) error) error {
+	return d.view(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bMeta, bFeeds} {
+			err := tx.Bucket(b).ForEach(func(k, v []byte) error {
+				if bytes.Equal(k, keySchema) {
+					return nil
+				}
+				return fn(string(k), bytes.Clone(v))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ForEachSent calls fn for every delivery log entry, sent or dropped, with
+// its button token. fn must not call back into the store.
+func (d *DB) ForEachSent(fn func(alerts.Sent) error) error {
+	return d.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bLog).ForEach(func(_, v []byte) error {
+			var s alerts.Sent
+			if err := jsonUnmarshal(v, &s); err != nil {
+				return err
+			}
+			return fn(s)
+		})
+	})
+}
