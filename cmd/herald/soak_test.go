@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -111,13 +112,15 @@ func runSoak(b *testing.B) {
 		hour := start.Add(time.Duration(h) * time.Hour)
 		for s := range slices {
 			k := (*soakRate*(s+1))/slices - (*soakRate*s)/slices
-			for i := range k {
-				clock.Store(hour.Add(time.Duration(s)*5*time.Minute + time.Duration(i)*5*time.Minute/time.Duration(k)).UnixNano())
-				if _, _, err := bt.Ingest(ctx, gen.next(now())); err != nil {
-					b.Fatalf("ingest: %v", err)
-				}
-				n++
+			clock.Store(hour.Add(time.Duration(s) * 5 * time.Minute).UnixNano())
+			batch := make([]alerts.Article, k)
+			for i := range batch {
+				batch[i] = gen.next(now())
 			}
+			if err := soakIngest(ctx, bt, batch); err != nil {
+				b.Fatalf("ingest: %v", err)
+			}
+			n += k
 			clock.Store(hour.Add(time.Duration(s+1) * 5 * time.Minute).UnixNano())
 			if err := bt.Drain(ctx); err != nil {
 				b.Fatalf("send: %v", err)
@@ -166,6 +169,25 @@ func runSoak(b *testing.B) {
 			}
 		}
 	}
+}
+
+// soakIngest ingests a slice's articles as pushes and feeds bring them:
+// several at once, so that the bot's ingest stages prepare them side by
+// side and commit them together.
+func soakIngest(ctx context.Context, bt *bot.Bot, batch []alerts.Article) error {
+	const workers = 32
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(batch) && errs[w] == nil; i = int(next.Add(1) - 1) {
+				_, _, errs[w] = bt.Ingest(ctx, batch[i])
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
