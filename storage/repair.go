@@ -77,7 +77,9 @@ var repairKinds = []repairKind{
 	}},
 	{"stories", [][]byte{bStories}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Story
-		return decodes(v, &s) && s.ID == string(k) && putStory(tx, s, time.Time{}) == nil
+		// A story without times is kept a whole retention from now, as
+		// the upgrade to version 5 does.
+		return decodes(v, &s) && s.ID == string(k) && putStory(tx, s, time.Now()) == nil
 	}},
 	{"articles", [][]byte{bArticles}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var a alerts.Article
@@ -88,6 +90,15 @@ var repairKinds = []repairKind{
 			r.missing(bStories, a.StoryID)
 		}
 		return true
+	}},
+	// The keys an article registered under earlier versions of itself (a
+	// first URL, an old hash), which its record no longer names: without
+	// them a feed that brings that version again raises it anew.
+	{"article identity keys", [][]byte{bArtKeys}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
+		if tx.Bucket(bArtKeys).Get(k) != nil {
+			return true // the article's record names it: saved with it
+		}
+		return tx.Bucket(bArticles).Get(v) != nil && registerKey(tx, k, string(v)) == nil
 	}},
 	// After the articles, which queued alerts refer to.
 	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
@@ -134,8 +145,9 @@ type repairer struct {
 
 // Repair writes every record of the database at src that can still be read
 // into a new database at dst, and leaves src as it is: targets and
-// subscriptions first, then settings, queued alerts, stories, articles, the
-// delivery log and buttons. Indexes are rebuilt from the records rather
+// subscriptions first, then settings, stories, articles with every
+// identity key they registered, queued alerts, the delivery log and
+// buttons. Indexes are rebuilt from the records rather
 // than copied. dst must not exist. A running herald holding src makes it
 // fail with ErrInUse.
 func Repair(src, dst string) (RepairReport, error) {

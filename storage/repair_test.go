@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,67 @@ func TestRepairBothMetaPagesBroken(t *testing.T) {
 	}
 	if c, err := Check(dst); err != nil || !c.OK() {
 		t.Errorf("Check(repaired) = %+v, %v", c, err)
+	}
+}
+
+// A repaired file holds every kind of record as the original did, with
+// every index rebuilt to agree with them: the schema-1 fixture as it is
+// (JSON subscriptions, outbox entries with their articles inline) and as
+// upgraded (compact subscriptions, outbox references and counts,
+// log_target, the expiry index).
+func TestRepairKeepsEveryKindOfRecord(t *testing.T) {
+	for _, upgraded := range []bool{false, true} {
+		t.Run(fmt.Sprint("upgraded=", upgraded), func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "herald.db")
+			raw, err := os.ReadFile("testdata/v1.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(src, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if upgraded {
+				d, err := Open(src, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.Close()
+			}
+			dst := filepath.Join(t.TempDir(), "repaired.db")
+			r, err := Repair(src, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for kind, want := range map[string]int{"targets": 2, "subscriptions": 3, "stories": 3, "articles": 4,
+				"queued alerts": 1, "delivery log entries": 2, "buttons": 2} {
+				if c := countOf(r, kind); c.Saved != want || c.Lost != 0 {
+					t.Errorf("%s: %+v, want %d saved", kind, c, want)
+				}
+			}
+			d := openTestAt(t, dst, Options{})
+			checkV1Data(t, d)
+			assertIndexMatchesLog(t, d)
+			heads, err := d.Heads()
+			if err != nil || len(heads) != 1 || heads[0].Target != tgA || heads[0].Count != 1 {
+				t.Errorf("Heads = %+v, %v; want tgA's one queued alert", heads, err)
+			}
+			if n := bucketKeys(t, d, bExpiry); n != 3+2+2 {
+				t.Errorf("expiry index has %d entries; want 3 stories, 2 log entries, 2 buttons", n)
+			}
+			if n, m := bucketKeys(t, d, bArtKeysOf), bucketKeys(t, d, bArtKeys); n != m {
+				t.Errorf("art_keys_of lists %d keys, art_keys has %d", n, m)
+			}
+			// Pruning the repaired file forgets what it forgets in the
+			// upgraded original; the queued alert keeps its article.
+			if n, err := d.Prune(t0.AddDate(0, -1, 0)); err != nil || n != 5 {
+				t.Errorf("Prune = %d, %v; want 5 as in the upgraded original", n, err)
+			}
+			if ids := pendingIDs(t, d); len(ids) != 1 {
+				t.Errorf("outbox after pruning: %v", ids)
+			}
+			if ds, err := d.Pending(10); err != nil || len(ds) != 1 || len(ds[0].Alerts) != 1 || ds[0].Alerts[0].Article.Title == "" {
+				t.Errorf("the queued alert lost its article: %+v, %v", ds, err)
+			}
+		})
 	}
 }
