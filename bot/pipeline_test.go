@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -616,18 +615,13 @@ func (s *refusingStore) CommitAll(cs []alerts.ArticleCommit) []error {
 // and tried again: its feed counts it as seen, and would not bring it
 // again.
 func TestRunHoldsAnArticleTheStoreRefused(t *testing.T) {
-	var logged strings.Builder
-	var logMu sync.Mutex
+	logged := &syncBuffer{}
 	store := &refusingStore{}
 	e := newEnv(t, func(o *bot.Options) {
 		store.DB = o.Store.(*storage.DB)
 		store.refuse.Store(1)
 		o.Store = store
-		o.Log = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-			logMu.Lock()
-			defer logMu.Unlock()
-			return logged.Write(p)
-		}), nil))
+		o.Log = slog.New(slog.NewTextHandler(logged, nil))
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -649,13 +643,7 @@ func TestRunHoldsAnArticleTheStoreRefused(t *testing.T) {
 	close(in)
 	cancel()
 	<-done
-	logMu.Lock()
-	defer logMu.Unlock()
 	if !strings.Contains(logged.String(), "no space left on device") || strings.Contains(logged.String(), "Article not ingested") {
 		t.Errorf("log: %s", logged.String())
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
