@@ -39,7 +39,7 @@ import (
 // It prints one line per simulated day: RSS, file size and prune time.
 var (
 	soakDays      = flag.Int("soak.days", 30, "simulated days")
-	soakRate      = flag.Int("soak.rate", 250, "articles an hour (a busy deployment has 5,000; fewer finish on 2 cores)")
+	soakRate      = flag.Int("soak.rate", 100, "articles an hour (a busy deployment has 5,000; fewer finish on 2 cores)")
 	soakRetention = flag.Duration("soak.retention", 7*24*time.Hour, "how long records are kept (Herald's default is 30 days; shorter, so that pruning runs for most of the soak)")
 	soakSubs      = flag.Int("soak.subs", 100_000, "subscriptions")
 	soakTargets   = flag.Int("soak.targets", 10_000, "chats")
