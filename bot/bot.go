@@ -240,10 +240,8 @@ func (b *Bot) Run(ctx context.Context, in <-chan alerts.Article) error {
 		b.runMaintenance(ctx)
 	}()
 	defer wg.Wait()
-	feed := newFeedIngest(b, func(ctx context.Context, a alerts.Article, turn uint64) {
-		if _, _, err := b.ingest(ctx, a, turn); err != nil {
-			b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
-		}
+	feed := newFeedIngest(b, func(ictx context.Context, a alerts.Article, turn uint64) {
+		b.ingestHeld(ctx, ictx, a, turn)
 	})
 	defer feed.wait()
 	for {

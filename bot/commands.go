@@ -35,7 +35,6 @@ type call struct {
 
 // commandText holds the replies every command shares.
 var commandText = struct {
-	SlowDown     string // limit per minute
 	NotACommand  string
 	Unknown      string // the name typed
 	NotManager   string // Group or Channel, the command's name
@@ -44,7 +43,6 @@ var commandText = struct {
 	StoreTrouble string
 	TargetFailed string
 }{
-	SlowDown:     "Slow down: at most %d commands a minute. Try again in a minute.",
 	NotACommand:  "Commands start with /. Type /help to see them.",
 	Unknown:      "I don't know /%s. Type /help to see what I can do.",
 	NotManager:   "Only people who manage this %s can use /%s here. Ask an admin, or message me directly to follow topics for yourself.",
@@ -66,7 +64,7 @@ func (b *Bot) HandleCommand(ctx context.Context, c Command) Reply {
 	lang := b.languageOf(c)
 	commandText := texts(lang, &commandText)
 	if c.UserID != "" && !c.Operator && !b.cmdRate.allow(string(c.Target.ID.Platform())+":"+c.UserID) {
-		return Reply{Text: fmt.Sprintf(commandText.SlowDown, b.limits.CommandsPerMinute)}
+		return Reply{Text: trPlural(lang, "slowDown", b.limits.CommandsPerMinute)}
 	}
 	if c.Button != "" {
 		return b.handleButton(ctx, c, lang)

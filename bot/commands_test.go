@@ -329,7 +329,7 @@ func TestSourcesListKeepsOursPastTheCap(t *testing.T) {
 	cat.srcs = append(cat.srcs, bot.SourceStatus{URL: "https://ours.example/feed", State: "ok", UserAdded: true, AddedBy: channel.ID})
 	e := newEnv(t, func(o *bot.Options) { o.Catalog = cat })
 	got := e.bot.HandleCommand(context.Background(), bot.Command{Target: channel, UserID: "admin", CanManage: true, Text: "/sources"}).Text
-	for _, want := range []string{"36 sources", "30. https://op29.example/rss", "36. https://ours.example/feed: ok (added here)", "(5 more from the operator"} {
+	for _, want := range []string{"36 sources", "30. https://op29.example/rss", "36. https://ours.example/feed: ok (added here)", "(5 more sources from the operator"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/sources lacks %q:\n%s", want, got)
 		}

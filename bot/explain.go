@@ -12,14 +12,10 @@ import (
 // testText holds the replies of /test.
 var testText = struct {
 	Usage   string // queryText.Help
-	None    string // how many articles, the query as read
-	Some    string // matched, of how many, the query as read
 	Newest  string // how many are shown
 	Article string // title, source, the terms that fired
 }{
 	Usage:   "Give me a query to try: /test ceasefire\n%s",
-	None:    "None of the last %d articles would have matched %s.",
-	Some:    "%d of the last %d articles would have matched %s",
 	Newest:  "; the newest %d",
 	Article: "• %s (%s)\n  %s\n",
 }
@@ -55,9 +51,9 @@ func (b *Bot) cmdTest(c *call) Reply {
 		}
 	}
 	if n == 0 {
-		return Reply{Text: fmt.Sprintf(testText.None, len(recent), parsed.String())}
+		return Reply{Text: pluralf(c.lang, "testNone", len(recent), len(recent), parsed.String())}
 	}
-	head := fmt.Sprintf(testText.Some, n, len(recent), parsed.String())
+	head := pluralf(c.lang, "testSome", n, n, trPlural(c.lang, "lastArticles", len(recent)), parsed.String())
 	if n > testShown {
 		head += fmt.Sprintf(testText.Newest, testShown)
 	}
@@ -67,8 +63,6 @@ func (b *Bot) cmdTest(c *call) Reply {
 // whyText holds the replies of /why and of the Why? button.
 var whyText = struct {
 	NoAlert   string
-	NoSuch    string // how many are listed, the number asked for
-	NotNumber string // what was typed, how many are listed
 	Recent    string // number, title, source, when
 	Pick      string
 	Unknown   string // the source of an article without one
@@ -84,8 +78,6 @@ var whyText = struct {
 	InField   string // the term, the field
 }{
 	NoAlert:   "No alert has been sent here yet.",
-	NoSuch:    "I can explain the last %d alerts here, not alert %d. Newest first:\n",
-	NotNumber: "%q is not an alert number. The last %d alerts here, newest first:\n",
 	Recent:    "%d. %s (%s, %s)\n",
 	Pick:      "/why 2 explains the second, and so on.",
 	Unknown:   "unknown source",
@@ -131,9 +123,9 @@ func (b *Bot) cmdWhy(c *call) Reply {
 	}
 	var sb strings.Builder
 	if n == -1 {
-		fmt.Fprintf(&sb, whyText.NotNumber, c.args, len(recent))
+		sb.WriteString(pluralf(c.lang, "whyNotNumber", len(recent), c.args, len(recent)))
 	} else {
-		fmt.Fprintf(&sb, whyText.NoSuch, len(recent), n)
+		sb.WriteString(pluralf(c.lang, "whyNoSuch", len(recent), len(recent), n))
 	}
 	for i, s := range recent {
 		fmt.Fprintf(&sb, whyText.Recent, i+1, s.Alert.Article.Title, sourceOf(c.lang, s.Alert.Article), fmtTime(c.lang, s.At, c.target.Settings))

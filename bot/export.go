@@ -43,20 +43,17 @@ const maxImportLines = 1000
 var exportText = struct {
 	Comment    string // the chat's title, its ID, when
 	Hint       string
-	Done       string // how many subscriptions, the file's name
 	NoFile     string
 	TooBig     string // the size limit in KiB
 	NotExport  string // the file's name
-	Summary    string // added, already there, errors
+	Summary    string // plurals importAdded, importDuplicates, importErrors
 	Settings   string
 	Line       string // line number, the problem
 	Duplicate  string // the existing subscription's ID
 	Kept       string // setting, this chat's value
 	Unknown    string // the line's first word
-	Full       string // the limit
 	Move       string
 	BadSetting string // the error
-	TooMany    string // the limit
 	BadZone    string // what was typed
 	BadDigest  string // what was typed
 	BadQuiet   string // what was typed
@@ -73,24 +70,20 @@ var exportText = struct {
 	NoSub      string
 	RoleServer string // the role, the subscription's ID
 	BadUntil   string // what was typed
-	Restored   string // how many
 }{
 	Comment:    "# Herald export of %q (%s), %s",
 	Hint:       "# Attach this file to /import in any chat to add what it lacks. Lines are commands without their slash.",
-	Done:       "This chat's %d subscriptions and its settings are in %s. Attach it to /import in another chat to copy them there.",
 	NoFile:     "Attach the file /export made to /import: on Telegram send it as a document with /import as its caption (or reply /import to it); on Discord pick it in the command's file option.",
 	TooBig:     "That file is too big for an export: at most %d KiB.",
 	NotExport:  "%s is not a Herald export: its first line (after # comments) should be \"" + exportHeader + "\".",
-	Summary:    "Imported: %d subscriptions added, %d already here, %d lines with errors.",
+	Summary:    "Imported: %s, %s, %s.",
 	Settings:   "Settings taken from the file: %s.",
 	Line:       "line %d: %s",
 	Duplicate:  "already following that as #%d",
 	Kept:       "this chat's %s stays %s",
 	Unknown:    "%q is not something an export holds",
-	Full:       "not added: this chat already follows %d topics, the most allowed",
 	Move:       "To move rather than copy, run /unsubscribe all confirm in the old chat.",
 	BadSetting: "%v",
-	TooMany:    "only the first %d lines were read",
 	BadZone:    "unknown time zone %q",
 	BadDigest:  "%q is not a digest mode",
 	BadQuiet:   "%q are not quiet hours like 22:00-07:00",
@@ -107,7 +100,6 @@ var exportText = struct {
 	NoSub:      "this line belongs under a subscribe line",
 	RoleServer: "the role %s belongs to another Discord server: #%d pings nobody here",
 	BadUntil:   "%q is not a time like 2026-12-08T10:00:00Z",
-	Restored:   "Role pings and mutes restored on the subscriptions: %d.",
 }
 
 // cmdExport sends the chat's subscriptions and settings as a file.
@@ -138,7 +130,7 @@ func (b *Bot) cmdExport(c *call) Reply {
 		}
 	}
 	name := "herald-" + strings.NewReplacer(":", "-", "/", "-").Replace(string(t.ID)) + ".txt"
-	return Reply{Text: fmt.Sprintf(exportText.Done, len(subs), name), File: &File{Name: name, Data: buf.Bytes()}}
+	return Reply{Text: pluralf(c.lang, "exportDone", len(subs), len(subs), name), File: &File{Name: name, Data: buf.Bytes()}}
 }
 
 // settingLines writes a chat's settings as the commands that set them;

@@ -42,12 +42,45 @@ var textTables = map[string]any{
 	"words": &wordsText, "threads": &threadsText, "month": &monthText, "weekday": &weekdayText,
 }
 
-// plurals are the texts with a count, in English (one, other).
+// plurals are the texts with a count, in English (one, other): fmt
+// formats whose form go-i18n picks by the count (one/few/many/other in
+// Russian and Ukrainian). The comment names each text's arguments; the
+// count is the first unless it says otherwise.
 var plurals = map[string][2]string{
 	"topics":            {"the %d topic", "all %d topics"},
 	"digest":            {"Digest: %d new story", "Digest: %d new stories"},
 	"heraldDigest":      {"Herald digest: %d story", "Herald digest: %d stories"},
 	"moreSubscriptions": {"…and %d more subscription", "…and %d more subscriptions"},
+	"andMore":           {"…and %d more story", "…and %d more stories"}, // stories a digest had no room for
+	"slowDown":          {"Slow down: at most %d command a minute. Try again in a minute.", "Slow down: at most %d commands a minute. Try again in a minute."},
+	// /test: how many articles, the query as read.
+	"testNone": {"The last %d article would not have matched %s.", "None of the last %d articles would have matched %s."},
+	// /test: how many matched, "lastArticles", the query as read.
+	"testSome":     {"%d of %s would have matched %s", "%d of %s would have matched %s"},
+	"lastArticles": {"the last %d article", "the last %d articles"},
+	// /why: how many are listed, the number asked for.
+	"whyNoSuch": {"I can explain the last %d alert here, not alert %d:\n", "I can explain the last %d alerts here, not alert %d. Newest first:\n"},
+	// /why: what was typed, how many are listed (the count).
+	"whyNotNumber": {"%q is not an alert number. The last %d alert here:\n", "%q is not an alert number. The last %d alerts here, newest first:\n"},
+	// /export: how many, the file's name.
+	"exportDone":       {"This chat's %d subscription and its settings are in %s. Attach it to /import in another chat to copy them there.", "This chat's %d subscriptions and its settings are in %s. Attach it to /import in another chat to copy them there."},
+	"importAdded":      {"%d subscription added", "%d subscriptions added"},
+	"importDuplicates": {"%d already here", "%d already here"},
+	"importErrors":     {"%d line with errors", "%d lines with errors"},
+	"importFull":       {"not added: this chat already follows %d topic, the most allowed", "not added: this chat already follows %d topics, the most allowed"},
+	"importTooMany":    {"only the first %d line was read", "only the first %d lines were read"},
+	"importRestored":   {"Role pings and mutes restored on %d subscription.", "Role pings and mutes restored on %d subscriptions."},
+	"sourcesCount":     {"%d source:\n", "%d sources:\n"},
+	"sourcesHidden":    {"(%d more source from the operator and other chats not shown.)", "(%d more sources from the operator and other chats not shown.)"},
+	// /subscribe: the query's length, the limit.
+	"subscribeTooLong": {"That query is %d character; the limit is %d. Shorten it, or split it into two subscriptions.", "That query is %d characters; the limit is %d. Shorten it, or split it into two subscriptions."},
+	"subscribeFull":    {"This chat already follows %d topic, the most allowed. /unsubscribe one first (see /list).", "This chat already follows %d topics, the most allowed. /unsubscribe one first (see /list)."},
+	// /unsubscribe all: how many were removed, of how many.
+	"unsubscribeSome": {"Unsubscribed from %d of %d topics. These could not be removed, and still deliver:\n", "Unsubscribed from %d of %d topics. These could not be removed, and still deliver:\n"},
+	// /list: how many subscriptions, the limit.
+	"listHeader": {"This chat follows %d topic (at most %d):\n", "This chat follows %d topics (at most %d):\n"},
+	// /list: how many alerts are held, until when.
+	"listHeld": {"%d alert held until %s; it arrives then.\n", "%d alerts held until %s; they arrive together then.\n"},
 }
 
 var (
@@ -138,12 +171,16 @@ func tr(lang, id string) string {
 }
 
 // trPlural formats the plural text id for n in lang.
-func trPlural(lang, id string, n int) string {
+func trPlural(lang, id string, n int) string { return pluralf(lang, id, n, n) }
+
+// pluralf formats the plural text id in lang, its form picked by count n,
+// with args (the count among them, where the text shows it).
+func pluralf(lang, id string, n int, args ...any) string {
 	s, ok := lookup(lang, "plural."+id, n)
 	if !ok {
 		s, _ = lookup("en", "plural."+id, n)
 	}
-	return fmt.Sprintf(s, n)
+	return fmt.Sprintf(s, args...)
 }
 
 // texts returns the table at ptr in lang: a copy whose strings are the

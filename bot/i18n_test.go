@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -51,12 +52,39 @@ func TestEveryTextTranslated(t *testing.T) {
 				t.Errorf("%s: %s is empty", lang, id)
 			}
 		}
+		// Every plural text has a form for each count (Russian and
+		// Ukrainian: one for 1 and 21, few for 2 and 22, many for 0, 5,
+		// 11 and 25), with the English verbs.
 		for id := range plurals {
-			for _, n := range []int{1, 2, 5, 21} {
+			for _, n := range []int{0, 1, 2, 5, 11, 21, 22, 25, 111} {
 				s, ok := lookup(lang, "plural."+id, n)
+				en, _ := lookup("en", "plural."+id, n)
 				if !ok || !strings.Contains(s, "%d") {
 					t.Errorf("%s: plural %s has no form for %d: %q", lang, id, n, s)
+				} else if verbs(s) != verbs(en) {
+					t.Errorf("%s: plural %s for %d has verbs %q, the English %q:\n%s", lang, id, n, verbs(s), verbs(en), s)
 				}
+			}
+		}
+		// A translation of a text the code no longer has is a mistake.
+		data, err := localeFiles.ReadFile("locales/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file map[string]any
+		if err := json.Unmarshal(data, &file); err != nil {
+			t.Fatal(err)
+		}
+		known := map[string]bool{}
+		for _, idText := range ids {
+			known[idText[0]] = true
+		}
+		for id := range plurals {
+			known["plural."+id] = true
+		}
+		for id := range file {
+			if !known[id] {
+				t.Errorf("%s: %s translates a text the code does not have", lang, id)
 			}
 		}
 		if missing > 0 {
@@ -134,7 +162,7 @@ func TestWordsOfAlerts(t *testing.T) {
 			t.Errorf("%s: %d distinct month and weekday names, want 19", lang, len(seen))
 		}
 	}
-	if got := WordsIn("ru").AndMore(4); got != "…и ещё 4" {
+	if got := WordsIn("ru").AndMore(4); got != "…и ещё 4 истории" {
 		t.Errorf("ru AndMore = %q", got)
 	}
 }

@@ -35,7 +35,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 	in := importing{guild: c.cmd.Guild}
 	for n, l := range lines {
 		if n == maxImportLines {
-			notes = append(notes, fmt.Sprintf(exportText.TooMany, maxImportLines))
+			notes = append(notes, trPlural(c.lang, "importTooMany", maxImportLines))
 			break
 		}
 		word, rest, _ := strings.Cut(l.text, " ")
@@ -55,7 +55,7 @@ func (b *Bot) cmdImport(c *call) Reply {
 				}
 			case errors.Is(err, errFull):
 				bad++
-				problem = fmt.Sprintf(exportText.Full, b.limits.SubsPerTarget)
+				problem = trPlural(c.lang, "importFull", b.limits.SubsPerTarget)
 			case err != nil:
 				bad++
 				problem = err.Error()
@@ -114,12 +114,12 @@ func (b *Bot) cmdImport(c *call) Reply {
 		}
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, exportText.Summary, added, dup, bad)
+	fmt.Fprintf(&sb, exportText.Summary, trPlural(c.lang, "importAdded", added), trPlural(c.lang, "importDuplicates", dup), trPlural(c.lang, "importErrors", bad))
 	if len(taken) > 0 {
 		sb.WriteString("\n" + fmt.Sprintf(exportText.Settings, strings.Join(taken, ", ")))
 	}
 	if restored > 0 {
-		sb.WriteString("\n" + fmt.Sprintf(exportText.Restored, restored))
+		sb.WriteString("\n" + trPlural(c.lang, "importRestored", restored))
 	}
 	for _, n := range notes {
 		sb.WriteString("\n" + n)

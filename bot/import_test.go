@@ -38,7 +38,7 @@ subscribe truce
 		`line 7: "tomorrow" is not a time like 2026-12-08T10:00:00Z`,
 		"line 9: A role can be pinged only in a Discord server's channel, and never @everyone.",
 		"Imported: 2 subscriptions added, 0 already here, 3 lines with errors.",
-		"Role pings and mutes restored on the subscriptions: 1.",
+		"Role pings and mutes restored on 1 subscription.",
 	} {
 		if !strings.Contains(r, want) {
 			t.Errorf("/import's reply lacks %q:\n%s", want, r)
@@ -62,7 +62,7 @@ subscribe truce
 	// A Telegram chat takes the mutes, not the roles.
 	tg := alerts.Target{ID: "telegram:-100", Kind: alerts.KindGroup, Title: "Analysts"}
 	r = imp(tg, "", "server 400\nsubscribe ceasefire\n  role 700 Breaking\n  mute until 2026-11-30T00:00:00Z\n")
-	if !strings.Contains(r, "line 4: A role can be pinged only") || !strings.Contains(r, "restored on the subscriptions: 1.") {
+	if !strings.Contains(r, "line 4: A role can be pinged only") || !strings.Contains(r, "restored on 1 subscription.") {
 		t.Errorf("/import in Telegram:\n%s", r)
 	}
 }

@@ -102,11 +102,11 @@ func (b *Bot) Ingest(ctx context.Context, a alerts.Article) (string, IngestResul
 func (b *Bot) ingest(ctx context.Context, a alerts.Article, turn uint64) (string, IngestResult, error) {
 	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
 		b.pipe.turns.pass(turn)
-		return "", Ingested, errors.New("article has neither title nor body")
+		return "", Ingested, invalidArticle("article has neither title nor body")
 	}
 	if a.ID == "" {
 		b.pipe.turns.pass(turn)
-		return "", Ingested, errors.New("article has no ID: adapters must clean articles before ingest")
+		return "", Ingested, invalidArticle("article has no ID: adapters must clean articles before ingest")
 	}
 	// The article's clock (herald_ingest_to_send_seconds) starts when it
 	// arrived: adapters stamp Ingested then; otherwise now, before waiting
@@ -376,3 +376,46 @@ func (f *feedIngest) add(ctx context.Context, a alerts.Article) {
 
 // wait returns once every article added is ingested.
 func (f *feedIngest) wait() { f.wg.Wait() }
+
+// ingestHeld ingests an article from Run's feeds. One the store could not
+// take (a full disk) is held and tried again, with a new place in line,
+// until runCtx ends: the feed that brought it counts it as seen, and would
+// not bring it again. Meanwhile it keeps its feed slot, so once every slot
+// is held the feeds wait.
+func (b *Bot) ingestHeld(runCtx, ctx context.Context, a alerts.Article, turn uint64) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		_, _, err := b.ingest(ctx, a, turn)
+		var invalid invalidArticle
+		if err == nil || errors.As(err, &invalid) || !waitOrDone(runCtx, wait) {
+			if err != nil {
+				b.log.Error("Article not ingested", "title", a.Title, "url", a.URL, "err", err)
+			} else if wait > time.Second {
+				b.log.Info("Article stored after the store failed", "title", a.Title, "url", a.URL)
+			}
+			return
+		}
+		if wait == time.Second {
+			b.log.Warn("Article not stored; holding it and trying again", "title", a.Title, "url", a.URL, "err", err)
+		}
+		turn = b.pipe.turns.take()
+	}
+}
+
+// waitOrDone waits d, or less when ctx ends first; it reports whether ctx
+// is still live.
+func waitOrDone(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// invalidArticle is why Ingest refuses an article for what it is, which no
+// retry changes (unlike a store that failed to write it).
+type invalidArticle string
+
+func (e invalidArticle) Error() string { return string(e) }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	"github.com/herald-news/herald/alerts"
 )
 
@@ -309,12 +307,5 @@ func (o *outcomes) failed(d *dispatcher, t alerts.Target, batch []alerts.Deliver
 // retryDelay is how long a delivery waits after its attempt-th failure:
 // exponential from 1 s, doubling, capped at 30 min, with ±50 % jitter.
 func retryDelay(attempt int) time.Duration {
-	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: 30 * time.Minute}
-	b.Reset()
-	d := b.NextBackOff()
-	for range attempt - 1 {
-		d = b.NextBackOff()
-	}
-	return d
+	return Backoff(attempt, time.Second, 30*time.Minute, 0.5)
 }

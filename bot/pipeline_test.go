@@ -3,12 +3,15 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage"
 )
 
 func TestOneAlertPerTargetNamingEverySubscriptionThatMatched(t *testing.T) {
@@ -588,5 +591,59 @@ func TestTopicsOfAChatSharePacing(t *testing.T) {
 	e.drain()
 	if got := sentTo(); got[ukraine.ID] != 1 || got[markets.ID] != 1 {
 		t.Fatalf("after the interval: %v, want both topics", got)
+	}
+}
+
+// refusingStore fails the first commits as a full disk does.
+type refusingStore struct {
+	*storage.DB
+	refuse atomic.Int32
+}
+
+func (s *refusingStore) CommitAll(cs []alerts.ArticleCommit) []error {
+	if s.refuse.Add(-1) >= 0 {
+		errs := make([]error, len(cs))
+		for i, c := range cs {
+			errs[i] = errors.New("commit article " + c.Article.ID + ": file resize error: truncate herald.db: no space left on device")
+		}
+		return errs
+	}
+	return s.DB.CommitAll(cs)
+}
+
+// An article from a feed that the store cannot take (a full disk) is held
+// and tried again: its feed counts it as seen, and would not bring it
+// again.
+func TestRunHoldsAnArticleTheStoreRefused(t *testing.T) {
+	logged := &syncBuffer{}
+	store := &refusingStore{}
+	e := newEnv(t, func(o *bot.Options) {
+		store.DB = o.Store.(*storage.DB)
+		store.refuse.Store(1)
+		o.Store = store
+		o.Log = slog.New(slog.NewTextHandler(logged, nil))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := make(chan alerts.Article, 1)
+	done := make(chan struct{})
+	go func() { e.bot.Run(ctx, in); close(done) }()
+	a := article("Ceasefire", "talks resume")
+	in <- a
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := e.db.GetArticle(a.ID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refused article was never stored")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(in)
+	cancel()
+	<-done
+	if !strings.Contains(logged.String(), "no space left on device") || strings.Contains(logged.String(), "Article not ingested") {
+		t.Errorf("log: %s", logged.String())
 	}
 }

@@ -22,6 +22,10 @@ type reach struct {
 // the queries that matched.
 func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 	r := reach{byTarget: map[alerts.TargetID][]alerts.Match{}}
+	var explain func(query string) []alerts.TermHit
+	if e, ok := b.matcher.(explainer); ok {
+		explain = e.Explainer(a)
+	}
 	for _, h := range b.matcher.Match(a) {
 		si, ok := b.subInfo(h.Sub)
 		if !ok || si.MutedUntil.After(now) {
@@ -44,7 +48,7 @@ func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 		if !t.Active || t.Settings.MutedUntil.After(now) {
 			continue
 		}
-		matches, err := b.withQueries(r.byTarget[tid])
+		matches, err := b.withQueries(r.byTarget[tid], explain)
 		if err != nil {
 			return r, fmt.Errorf("plan: %w", err)
 		}
@@ -100,9 +104,10 @@ func (b *Bot) plan(a *alerts.Article, story alerts.Story, joined bool, r reach, 
 
 // withQueries fills in the queries (and the roles they ping) of a
 // target's matches from the store: the matcher and the subscription table
-// keep neither. A subscription removed since the article was matched is
-// left out.
-func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
+// keep neither. A match the matcher gave without its terms is explained
+// from its query, if explain is set. A subscription removed since the
+// article was matched is left out.
+func (b *Bot) withQueries(ms []alerts.Match, explain func(query string) []alerts.TermHit) ([]alerts.Match, error) {
 	out := ms[:0]
 	for _, m := range ms {
 		s, err := b.store.GetSubscription(m.Sub)
@@ -113,7 +118,17 @@ func (b *Bot) withQueries(ms []alerts.Match) ([]alerts.Match, error) {
 			return nil, err
 		}
 		m.Query, m.Role = s.Query, s.Role
+		if m.Terms == nil && explain != nil {
+			m.Terms = explain(s.Query)
+		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// explainer is a matcher that keeps no query texts (match.Index): it
+// gives hits without the terms that fired, and explains an article's
+// hits from the queries planning reads from the store.
+type explainer interface {
+	Explainer(a *alerts.Article) func(query string) []alerts.TermHit
 }

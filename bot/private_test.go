@@ -81,7 +81,7 @@ func TestRepliesInTheChatsLanguage(t *testing.T) {
 	if r := say("uk", "/help"); !strings.Contains(r, "Herald надсилає новини") || !strings.Contains(r, "/subscribe ЗАПИТ: стежити за темою") {
 		t.Errorf("/help to a Ukrainian speaker:\n%s", r)
 	}
-	if r := say("de", "/list"); !strings.Contains(r, "Цей чат стежить за темами: 1") {
+	if r := say("de", "/list"); !strings.Contains(r, "Цей чат стежить за 1 темою") {
 		t.Errorf("a language Herald does not speak: the chat's last one: %q", r)
 	}
 	other := alerts.Target{ID: "test:dm9", Kind: alerts.KindDM}

@@ -21,7 +21,6 @@ var sourcesText = struct {
 	Added        string // name
 	Empty        string
 	One          string
-	Count        string // how many
 	Item         string // number
 	TitledURL    string // title, URL
 	State        string // state
@@ -29,7 +28,6 @@ var sourcesText = struct {
 	LastError    string // the error
 	Notice       string // what the feed did, such as a flood withheld
 	AddedHere    string
-	Hidden       string // how many
 	NoNumber     string // the number, how many
 	NotASource   string // the URL typed
 	Operator     string // name
@@ -51,7 +49,6 @@ var sourcesText = struct {
 	Added:        "Added %s. New articles from it will be matched from now on (its backlog is skipped). /sources remove takes it out again.",
 	Empty:        "No feeds yet. Add one with /sources add URL.",
 	One:          "1 source:\n",
-	Count:        "%d sources:\n",
 	Item:         "%d. ",
 	TitledURL:    "%s (%s)",
 	State:        ": %s",
@@ -59,7 +56,6 @@ var sourcesText = struct {
 	LastError:    " (%s)",
 	Notice:       " [%s]",
 	AddedHere:    " (added here)",
-	Hidden:       "(%d more from the operator and other chats not shown.)",
 	NoNumber:     "There is no source %d; /sources lists %d.",
 	NotASource:   "%s is not among the sources; /sources lists them.",
 	Operator:     "%s is configured by the operator of this Herald; only they can remove it.",
@@ -136,7 +132,7 @@ func (b *Bot) listSources(c *call) Reply {
 	if len(srcs) == 1 {
 		sb.WriteString(sourcesText.One)
 	} else {
-		fmt.Fprintf(&sb, sourcesText.Count, len(srcs))
+		sb.WriteString(trPlural(c.lang, "sourcesCount", len(srcs)))
 	}
 	hidden := 0
 	for i, s := range srcs {
@@ -167,7 +163,7 @@ func (b *Bot) listSources(c *call) Reply {
 		sb.WriteString("\n")
 	}
 	if hidden > 0 {
-		fmt.Fprintf(&sb, sourcesText.Hidden, hidden)
+		sb.WriteString(trPlural(c.lang, "sourcesHidden", hidden))
 	}
 	return Reply{Text: strings.TrimSpace(sb.String())}
 }

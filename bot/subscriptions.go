@@ -28,9 +28,7 @@ var queryText = struct {
 // subscribeText holds the replies of /subscribe.
 var subscribeText = struct {
 	Usage    string // queryText.Help
-	TooLong  string // length, limit
 	Already  string // the subscription's ID
-	Full     string // how many the chat follows
 	Unusable string // the matcher's error, queryText.Help
 	Done     string // ID, the query as read
 	Includes string
@@ -40,9 +38,7 @@ var subscribeText = struct {
 	RoleSet  string // ID, the role's name
 }{
 	Usage:    "Tell me what to follow: /subscribe ceasefire\n%s",
-	TooLong:  "That query is %d characters; the limit is %d. Shorten it, or split it into two subscriptions.",
 	Already:  "Already following that as #%d. /list shows everything this chat follows.",
-	Full:     "This chat already follows %d topics, the most allowed. /unsubscribe one first (see /list).",
 	Unusable: "I can't use that query: %v.\n%s",
 	Done:     "Subscribed #%d: %s\n",
 	Includes: "That includes:\n",
@@ -70,7 +66,7 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	var unreadable *unreadableQuery
 	switch {
 	case errors.As(err, &tooLong):
-		return Reply{Text: fmt.Sprintf(subscribeText.TooLong, tooLong.n, b.limits.QueryLength)}
+		return Reply{Text: pluralf(c.lang, "subscribeTooLong", tooLong.n, tooLong.n, b.limits.QueryLength)}
 	case errors.As(err, &unreadable):
 		if unreadable.unusable {
 			return Reply{Text: fmt.Sprintf(subscribeText.Unusable, unreadable.err, queryText.Help)}
@@ -91,7 +87,7 @@ func (b *Bot) cmdSubscribe(c *call) Reply {
 	case errors.As(err, &already):
 		return Reply{Text: fmt.Sprintf(subscribeText.Already, already.id)}
 	case errors.Is(err, errFull):
-		return Reply{Text: fmt.Sprintf(subscribeText.Full, b.limits.SubsPerTarget)}
+		return Reply{Text: trPlural(c.lang, "subscribeFull", b.limits.SubsPerTarget)}
 	case err != nil:
 		return b.storeTrouble(c.lang, err)
 	}
@@ -230,7 +226,6 @@ var unsubscribeText = struct {
 	Button  string
 	Nothing string
 	All     string // how many
-	Some    string // how many went, of how many
 	Failed  string // ID, query: one that could not be removed
 	Retry   string
 }{
@@ -241,7 +236,6 @@ var unsubscribeText = struct {
 	Button:  "Yes, unsubscribe from all",
 	Nothing: "This chat follows nothing. /subscribe to follow something.",
 	All:     "Unsubscribed from %s. /subscribe to follow something again.",
-	Some:    "Unsubscribed from %d of %d topics. These could not be removed, and still deliver:\n",
 	Failed:  "#%d %s\n",
 	Retry:   "Something went wrong on my side; try /unsubscribe all confirm again in a minute.",
 }
@@ -276,7 +270,7 @@ func (b *Bot) cmdUnsubscribe(c *call) Reply {
 			return Reply{Text: fmt.Sprintf(unsubscribeText.All, trPlural(c.lang, "topics", len(subs)))}
 		}
 		var sb strings.Builder
-		fmt.Fprintf(&sb, unsubscribeText.Some, len(subs)-len(failed), len(subs))
+		sb.WriteString(pluralf(c.lang, "unsubscribeSome", len(subs)-len(failed), len(subs)-len(failed), len(subs)))
 		for _, s := range failed {
 			fmt.Fprintf(&sb, unsubscribeText.Failed, s.ID, s.Query)
 		}
@@ -314,7 +308,6 @@ func (b *Bot) removeSub(id uint64) error {
 var listText = struct {
 	Role      string // the role
 	Nothing   string
-	Header    string // how many, the limit
 	Item      string // ID, query
 	MutedSub  string // until
 	Immediate string
@@ -322,11 +315,9 @@ var listText = struct {
 	Daily     string // HH:MM
 	Quiet     string // from, to
 	MutedAll  string // until
-	Held      string // how many, until
 	Zone      string // zone name
 }{
 	Nothing:   "This chat follows nothing yet. Try /subscribe ceasefire\n",
-	Header:    "This chat follows %d of at most %d:\n",
 	Item:      "#%d  %s",
 	Role:      "  (pings %s)",
 	MutedSub:  "  (muted until %s)",
@@ -335,7 +326,6 @@ var listText = struct {
 	Daily:     "Delivery: a daily digest at %s.\n",
 	Quiet:     "Quiet hours: %s-%s.\n",
 	MutedAll:  "Everything is muted until %s.\n",
-	Held:      "%d alerts held until %s; they arrive together then.\n",
 	Zone:      "Time zone: %s.",
 }
 
@@ -350,7 +340,7 @@ func (b *Bot) cmdList(c *call) Reply {
 	if len(subs) == 0 {
 		sb.WriteString(listText.Nothing)
 	} else {
-		fmt.Fprintf(&sb, listText.Header, len(subs), b.limits.SubsPerTarget)
+		sb.WriteString(pluralf(c.lang, "listHeader", len(subs), len(subs), b.limits.SubsPerTarget))
 		for _, s := range subs {
 			fmt.Fprintf(&sb, listText.Item, s.ID, s.Query)
 			if s.Role != "" {
@@ -382,7 +372,7 @@ func (b *Bot) cmdList(c *call) Reply {
 		return b.storeTrouble(c.lang, err)
 	}
 	if n > 0 {
-		fmt.Fprintf(&sb, listText.Held, n, fmtTime(c.lang, until, st))
+		sb.WriteString(pluralf(c.lang, "listHeld", n, n, fmtTime(c.lang, until, st)))
 	}
 	fmt.Fprintf(&sb, listText.Zone, zoneName(st))
 	return Reply{Text: sb.String()}

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ var wordsText = struct {
 	Mute, Unsubscribe, Why, AlsoReportedBy, Matched, Untitled, NoFile string
 	Via                                                               string // between an outlet and the feed that carried it
 	InTitle                                                           string // after a term that matched in the title
-	AndMore                                                           string // a count of stories left out of a digest
 	Empty                                                             string
 }{
 	Mute:           "Mute 8h",
@@ -31,7 +29,6 @@ var wordsText = struct {
 	NoFile:         "I could not read that file: ",
 	Via:            "via",
 	InTitle:        "(title)",
-	AndMore:        "…and %d more",
 	Empty:          "(empty alert)",
 }
 
@@ -80,8 +77,8 @@ func (w Words) Digest(n int) string { return trPlural(w.lang(), "digest", n) }
 // embed): "Herald digest: 3 stories".
 func (w Words) HeraldDigest(n int) string { return trPlural(w.lang(), "heraldDigest", n) }
 
-// AndMore counts the stories a digest had no room for: "…and 3 more".
-func (w Words) AndMore(n int) string { return fmt.Sprintf(texts(w.lang(), &wordsText).AndMore, n) }
+// AndMore counts the stories a digest had no room for: "…and 3 more stories".
+func (w Words) AndMore(n int) string { return trPlural(w.lang(), "andMore", n) }
 
 // MoreSubscriptions counts the subscriptions an alert has no room to
 // list: "…and 3 more subscriptions".

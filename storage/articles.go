@@ -31,7 +31,7 @@ func articleKeys(a *alerts.Article) [][]byte {
 func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 	var prev alerts.Article
 	var seen bool
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		arts := tx.Bucket(bArticles)
 		if a.ID != "" && arts.Get([]byte(a.ID)) != nil {
 			seen = true
@@ -81,7 +81,9 @@ func timeNanos(t time.Time) uint64 {
 }
 
 // putArticle writes an article and its lookup keys. An article already
-// stored keeps its ingest time (an update, not a new article).
+// stored keeps its ingest time (an update, not a new article). The keys it
+// registers are listed under its ID (art_keys_of), so that pruning it
+// finds them all, those of its earlier versions too.
 func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 	arts := tx.Bucket(bArticles)
 	var prev alerts.Article
@@ -98,7 +100,7 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 	keys := tx.Bucket(bArtKeys)
 	for _, k := range articleKeys(&a) {
 		if keys.Get(k) == nil {
-			if err := keys.Put(k, []byte(a.ID)); err != nil {
+			if err := registerKey(tx, k, a.ID); err != nil {
 				return err
 			}
 		}
@@ -106,10 +108,42 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 	return putJSON(arts, []byte(a.ID), d.capBody(a))
 }
 
+// registerKey points an identity key at an article, and lists it under the
+// article's ID.
+func registerKey(tx *bolt.Tx, key []byte, id string) error {
+	if err := tx.Bucket(bArtKeys).Put(key, []byte(id)); err != nil {
+		return err
+	}
+	return tx.Bucket(bArtKeysOf).Put(append(append([]byte(id), 0), key...), nil)
+}
+
+// forgetArticle deletes an article and the identity keys it registered
+// that still name it.
+func forgetArticle(tx *bolt.Tx, id []byte) error {
+	keys, of := tx.Bucket(bArtKeys), tx.Bucket(bArtKeysOf)
+	prefix := append(bytes.Clone(id), 0)
+	var listed [][]byte
+	c := of.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		listed = append(listed, bytes.Clone(k))
+	}
+	for _, k := range listed {
+		if ak := k[len(prefix):]; bytes.Equal(keys.Get(ak), id) {
+			if err := keys.Delete(ak); err != nil {
+				return err
+			}
+		}
+		if err := of.Delete(k); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bArticles).Delete(id)
+}
+
 // GetArticle returns a stored article.
 func (d *DB) GetArticle(id string) (alerts.Article, error) {
 	var a alerts.Article
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
 	if err == alerts.ErrNotFound {
 		return a, notFound("article", id)
 	}
@@ -120,7 +154,7 @@ func (d *DB) GetArticle(id string) (alerts.Article, error) {
 // first.
 func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
 	var out []alerts.Article
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		arts := tx.Bucket(bArticles)
 		c := tx.Bucket(bArtTime).Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
@@ -138,11 +172,36 @@ func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
 // GetStory returns a stored story.
 func (d *DB) GetStory(id string) (alerts.Story, error) {
 	var s alerts.Story
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bStories), []byte(id), &s) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bStories), []byte(id), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("story", id)
 	}
 	return s, err
+}
+
+// putStory stores a story, and when it expires: when it was last touched
+// (at, the committing article's ingest time, if the story has no times).
+func putStory(tx *bolt.Tx, s alerts.Story, at time.Time) error {
+	if err := putJSON(tx.Bucket(bStories), []byte(s.ID), s); err != nil {
+		return err
+	}
+	return setExpiry(tx, expStory, s.ID, storyTouched(s, at), nil)
+}
+
+// storyTouched is when a story was last touched: its own times, or at.
+func storyTouched(s alerts.Story, at time.Time) time.Time {
+	return storyTouchedAt(s.Created, s.Updated, at)
+}
+
+func storyTouchedAt(created, updated, at time.Time) time.Time {
+	last := updated
+	if created.After(last) {
+		last = created
+	}
+	if last.IsZero() {
+		return at
+	}
+	return last
 }
 
 // Commit records an article, its story and its planned deliveries in one
@@ -170,7 +229,7 @@ func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
 				return err
 			}
 			if c.Story.ID != "" {
-				if err := putJSON(tx.Bucket(bStories), []byte(c.Story.ID), c.Story); err != nil {
+				if err := putStory(tx, c.Story, c.Article.Ingested); err != nil {
 					return err
 				}
 			}
@@ -193,24 +252,22 @@ func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
 var pruneChunk = 1000 // a variable so tests can cross chunk boundaries with few records
 
 // Prune forgets articles, stories, delivery log entries and buttons older
-// than before. The outbox is never pruned. It works in many small
-// transactions: a crash in between leaves a consistent store with part of
-// the old records still there, for the next run.
+// than before. The outbox is never pruned. It walks the time indexes from
+// their oldest entries, so its cost is what expired, and it works in many
+// small transactions: a crash in between leaves a consistent store with
+// part of the old records still there, for the next run.
 func (d *DB) Prune(before time.Time) (int, error) {
-	total := 0
-	// Articles, oldest first by the time index, with their identity keys
-	// and their stories when those went quiet before the cutoff.
 	cut := binary.BigEndian.AppendUint64(nil, timeNanos(before))
-	articles := 0
+	total := 0
 	for {
 		n, more := 0, false
 		err := d.update(func(tx *bolt.Tx) error {
 			n, more = 0, false // the write may run twice (group commit retries it alone)
-			arts, keys, times, stories := tx.Bucket(bArticles), tx.Bucket(bArtKeys), tx.Bucket(bArtTime), tx.Bucket(bStories)
+			times := tx.Bucket(bArtTime)
 			var old [][]byte
 			c := times.Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0; k, _ = c.Next() {
-				if referenced(tx, k[8:]) {
+			for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], cut) < 0; k, _ = c.Next() {
+				if referenced(tx, k[min(8, len(k)):]) {
 					continue // a queued delivery still shows it
 				}
 				if len(old) == pruneChunk {
@@ -220,24 +277,14 @@ func (d *DB) Prune(before time.Time) (int, error) {
 				old = append(old, bytes.Clone(k))
 			}
 			for _, k := range old {
-				id := k[8:]
-				var a alerts.Article
-				if getJSON(arts, id, &a) == nil {
-					for _, ak := range articleKeys(&a) {
-						if bytes.Equal(keys.Get(ak), id) {
-							keys.Delete(ak)
-						}
-					}
-					if a.StoryID != "" {
-						var s alerts.Story
-						if getJSON(stories, []byte(a.StoryID), &s) == nil && s.Updated.Before(before) {
-							stories.Delete([]byte(a.StoryID))
-							n++
-						}
+				if len(k) > 8 {
+					if err := forgetArticle(tx, k[8:]); err != nil {
+						return err
 					}
 				}
-				arts.Delete(id)
-				times.Delete(k)
+				if err := times.Delete(k); err != nil {
+					return err
+				}
 				n++
 			}
 			return nil
@@ -246,98 +293,14 @@ func (d *DB) Prune(before time.Time) (int, error) {
 			return total, fmt.Errorf("prune articles: %w", err)
 		}
 		total += n
-		articles += n
 		if !more {
 			break
 		}
 	}
-	if articles > 0 {
-		// An updated article may have left keys (an earlier URL or hash)
-		// that its current version no longer names.
-		n, err := d.sweep(bArtKeys, func(tx *bolt.Tx, k, id []byte) int {
-			if tx.Bucket(bArticles).Get(id) != nil {
-				return -1
-			}
-			tx.Bucket(bArtKeys).Delete(k)
-			return 0
-		})
-		if err != nil {
-			return total, fmt.Errorf("prune article keys: %w", err)
-		}
-		total += n
-	}
-	// A story whose articles went in an earlier run while it was still
-	// being updated would otherwise stay for ever: it goes once nothing
-	// touched it since the cutoff. (Stories without times only go with an
-	// article, above.)
-	n, err := d.sweep(bStories, func(tx *bolt.Tx, k, v []byte) int {
-		var s struct { // the fields of alerts.Story that pruning needs
-			Created time.Time `json:"created"`
-			Updated time.Time `json:"updated"`
-		}
-		if jsonUnmarshal(v, &s) != nil {
-			return -1
-		}
-		last := s.Updated
-		if s.Created.After(last) {
-			last = s.Created
-		}
-		if last.IsZero() || !last.Before(before) {
-			return -1
-		}
-		tx.Bucket(bStories).Delete(k)
-		return 1
-	})
+	n, err := d.pruneExpired(cut)
 	total += n
 	if err != nil {
-		return total, fmt.Errorf("prune stories: %w", err)
+		return total, fmt.Errorf("prune stories, delivery log and buttons: %w", err)
 	}
-	n, err = d.pruneLog(before)
-	total += n
-	return total, err
-}
-
-// sweep visits every entry of a bucket in key order, pruneChunk entries
-// per write transaction, and lets drop delete what it wants: drop returns
-// how many records it forgot (counted in sweep's result), or -1 to keep
-// the entry. Entries are read into memory before drop runs, so drop may
-// delete freely.
-func (d *DB) sweep(bucket []byte, drop func(tx *bolt.Tx, k, v []byte) int) (int, error) {
-	total := 0
-	var from []byte
-	for {
-		n := 0
-		var next []byte
-		err := d.update(func(tx *bolt.Tx) error {
-			n, next = 0, nil
-			type entry struct{ k, v []byte }
-			var batch []entry
-			c := tx.Bucket(bucket).Cursor()
-			k, v := c.First()
-			if from != nil {
-				k, v = c.Seek(from)
-			}
-			for ; k != nil; k, v = c.Next() {
-				if len(batch) == pruneChunk {
-					next = bytes.Clone(k)
-					break
-				}
-				batch = append(batch, entry{bytes.Clone(k), bytes.Clone(v)})
-			}
-			for _, e := range batch {
-				if m := drop(tx, e.k, e.v); m > 0 {
-					n += m
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if next == nil {
-			return total, nil
-		}
-		from = next
-	}
+	return total, nil
 }

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -59,11 +62,38 @@ func (d *DB) updateAll(fns []func(*bolt.Tx) error) []error {
 	k := 0
 	for i, fn := range fns {
 		if fn != nil {
-			errs[i] = <-reqs[k].done
+			select {
+			case errs[i] = <-reqs[k].done:
+			case <-d.damage.done:
+				// The commit loop may be stuck inside bbolt for good.
+				errs[i] = d.damage.err
+			}
 			k++
 		}
 	}
 	return errs
+}
+
+// view runs fn in a read transaction, guarded against damage.
+func (d *DB) view(fn func(*bolt.Tx) error) error {
+	return d.guard(func() error { return d.db.View(fn) })
+}
+
+// write runs fn in a write transaction of its own, guarded against damage.
+func (d *DB) write(fn func(*bolt.Tx) error) error {
+	err := d.guard(func() error { return d.db.Update(fn) })
+	if noRoom(err) {
+		return fmt.Errorf("database %s has no room to grow: %w; nothing of this write was stored; free disk space and Herald goes on", d.path, err)
+	}
+	return err
+}
+
+// noRoom reports whether a commit failed for want of disk space (or a
+// limit on the file's size or the user's quota). bbolt's error for a file
+// it could not grow does not wrap the system's.
+func noRoom(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) ||
+		strings.Contains(err.Error(), "file resize error"))
 }
 
 func (d *DB) commitLoop() {
@@ -87,10 +117,10 @@ var errSolo = errors.New("retry alone")
 
 func (d *DB) commitGroup(group []writeReq) {
 	if len(group) == 1 {
-		group[0].done <- d.db.Update(group[0].fn)
+		group[0].done <- d.write(group[0].fn)
 		return
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.write(func(tx *bolt.Tx) error {
 		for _, r := range group {
 			if err := r.fn(tx); err != nil {
 				return errSolo
@@ -98,13 +128,13 @@ func (d *DB) commitGroup(group []writeReq) {
 		}
 		return nil
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, ErrDamaged) {
 		for _, r := range group {
-			r.done <- nil
+			r.done <- err // all committed, or none ever will be
 		}
 		return
 	}
 	for _, r := range group {
-		r.done <- d.db.Update(r.fn)
+		r.done <- d.write(r.fn)
 	}
 }

@@ -21,6 +21,7 @@
 //	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
+//	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON)
 //	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
@@ -35,6 +36,23 @@
 //	log_target  target ID, 0, Sent.At (big-endian ns), alert key → nothing
 //	            (/why N; logtarget.go)
 //	buttons     token → Button (JSON)
+//	expiry      time (big-endian ns), kind, key → what pruning needs (stories, log, buttons)
+//	expiry_at   kind, key → its time in expiry
+//
+// # Pruning
+//
+// Prune walks art_time and expiry from their oldest entries up to the
+// cutoff, so each run costs what expired since the last one, and reads no
+// record: the indexes hold what it needs. An article a queued delivery
+// refers to (outbox_refs) stays until the delivery is done.
+//
+// # Damage
+//
+// Open reads the meta pages itself before bbolt maps the file and refuses
+// a file cut short or written over (a *DamageError). A panic inside bbolt
+// in use (a page that is not what it expects) becomes the same error, and
+// the DB refuses every later call. Check and Repair read a file page by
+// page with bounds checks, never through bbolt's map.
 //
 // # Transactions
 //
@@ -46,8 +64,10 @@
 //
 // # Schema versions
 //
-// Open runs the migrations from the stamped version to SchemaVersion in
-// its opening transaction. A database older than version 4 is first copied
+// Open runs the migrations from the stamped version to SchemaVersion, each
+// in one transaction or, for a long one (version 5), in steps of a few
+// thousand records with its progress kept in meta (migrate.go). A
+// database older than version 4 is first copied
 // into a new file that takes its place (upgrade.go): version 4 rewrites
 // every subscription, and rewriting in place would leave the file its old
 // size plus the new records.

@@ -16,7 +16,7 @@ import (
 // Telegram offset, the list of feeds added from chat), but the schema
 // version. fn must not call back into the store.
 func (d *DB) ForEachMeta(fn func(key string, v []byte) error) error {
-	return d.db.View(func(tx *bolt.Tx) error {
+	return d.view(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMeta, bFeeds} {
 			err := tx.Bucket(b).ForEach(func(k, v []byte) error {
 				if bytes.Equal(k, keySchema) {
@@ -35,7 +35,7 @@ func (d *DB) ForEachMeta(fn func(key string, v []byte) error) error {
 // ForEachSent calls fn for every delivery log entry, sent or dropped, with
 // its button token. fn must not call back into the store.
 func (d *DB) ForEachSent(fn func(alerts.Sent) error) error {
-	return d.db.View(func(tx *bolt.Tx) error {
+	return d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bLog).ForEach(func(_, v []byte) error {
 			var s alerts.Sent
 			if err := jsonUnmarshal(v, &s); err != nil {

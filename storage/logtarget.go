@@ -66,7 +66,7 @@ func (d *DB) RecentSent(t alerts.TargetID, n int) ([]alerts.Sent, error) {
 	if n <= 0 {
 		return out, nil
 	}
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		log := tx.Bucket(bLog)
 		prefix := append([]byte(t), 0)
 		c := tx.Bucket(bLogTarget).Cursor()

@@ -19,10 +19,14 @@ func metaBucket(key string) []byte {
 	return bMeta
 }
 
+func reservedMeta(key string) bool {
+	return key == string(keySchema) || key == string(keyMigration)
+}
+
 // GetMeta returns a small named value, or alerts.ErrNotFound.
 func (d *DB) GetMeta(key string) ([]byte, error) {
 	var out []byte
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(metaBucket(key)).Get([]byte(key))
 		if v == nil {
 			return notFound("value", key)
@@ -35,7 +39,7 @@ func (d *DB) GetMeta(key string) ([]byte, error) {
 
 // PutMeta stores a small named value.
 func (d *DB) PutMeta(key string, v []byte) error {
-	if string(keySchema) == key {
+	if reservedMeta(key) {
 		return fmt.Errorf("put meta %q: reserved for the schema version", key)
 	}
 	return d.update(func(tx *bolt.Tx) error {
@@ -46,8 +50,10 @@ func (d *DB) PutMeta(key string, v []byte) error {
 // PutMetas stores several named values in one transaction (the poller
 // saves thousands of feed states at once).
 func (d *DB) PutMetas(kv map[string][]byte) error {
-	if _, ok := kv[string(keySchema)]; ok {
-		return fmt.Errorf("put %q: the schema version is reserved", keySchema)
+	for k := range kv {
+		if reservedMeta(k) {
+			return fmt.Errorf("put %q: reserved for the schema version", k)
+		}
 	}
 	return d.update(func(tx *bolt.Tx) error {
 		for k, v := range kv {

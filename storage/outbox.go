@@ -68,7 +68,7 @@ func (d *DB) Enqueue(ds ...alerts.Delivery) error {
 // queued. It reads the whole outbox: the scheduler uses Heads and Due.
 func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
 			rec, err := getRecord(tx, k)
@@ -85,7 +85,7 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 // Heads returns the queue head of every target with queued deliveries.
 func (d *DB) Heads() ([]alerts.QueueHead, error) {
 	var out []alerts.QueueHead
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
 			out = append(out, head(tx, alerts.TargetID(k)))
 			return nil
@@ -97,7 +97,7 @@ func (d *DB) Heads() ([]alerts.QueueHead, error) {
 // Head returns a target's queue head (Count 0 when nothing waits).
 func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
 	var h alerts.QueueHead
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		h = head(tx, target)
 		return nil
 	})
@@ -109,7 +109,7 @@ func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
 func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Delivery, alerts.QueueHead, error) {
 	var out []alerts.Delivery
 	var h alerts.QueueHead
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		h = head(tx, target)
 		prefix := duePrefix(target)
 		c := tx.Bucket(bOutboxDue).Cursor()
@@ -132,7 +132,7 @@ func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Del
 // Queued returns every delivery queued for a target, in Seq order.
 func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		prefix := duePrefix(target)
 		c := tx.Bucket(bOutboxDue).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -196,6 +196,9 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	if err := indexLog(tx, rec); err != nil {
 		return err
 	}
+	if err := setExpiry(tx, expLog, rec.Key, rec.At, logExpiryValue(rec)); err != nil {
+		return err
+	}
 	if rec.Story != "" {
 		if err := tx.Bucket(bLogStory).Put(storyIndexKey(rec.Story, rec.Key), nil); err != nil {
 			return err
@@ -207,7 +210,7 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 			subs = append(subs, m.Sub)
 		}
 		b := storedButton{Button: alerts.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
-		if err := putJSON(tx.Bucket(bButtons), []byte(rec.ButtonToken), b); err != nil {
+		if err := putButton(tx, rec.ButtonToken, b); err != nil {
 			return err
 		}
 	}
@@ -295,7 +298,7 @@ func (d *DB) Drop(id, reason string) error {
 // Sent returns the delivery log entry for an alert key.
 func (d *DB) Sent(key string) (alerts.Sent, error) {
 	var s alerts.Sent
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("delivery", key)
 	}
@@ -305,7 +308,7 @@ func (d *DB) Sent(key string) (alerts.Sent, error) {
 // SentForStory returns the log entries of a story's alerts.
 func (d *DB) SentForStory(story string) ([]alerts.Sent, error) {
 	var out []alerts.Sent
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		log := tx.Bucket(bLog)
 		prefix := append([]byte(story), 0)
 		c := tx.Bucket(bLogStory).Cursor()
@@ -323,7 +326,7 @@ func (d *DB) SentForStory(story string) ([]alerts.Sent, error) {
 // LastSent returns a target's newest delivered alert.
 func (d *DB) LastSent(t alerts.TargetID) (alerts.Sent, error) {
 	var s alerts.Sent
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		key := tx.Bucket(bLogLast).Get([]byte(t))
 		if key == nil {
 			return alerts.ErrNotFound
@@ -334,45 +337,6 @@ func (d *DB) LastSent(t alerts.TargetID) (alerts.Sent, error) {
 		return s, notFound("alert for", string(t))
 	}
 	return s, err
-}
-
-func (d *DB) pruneLog(before time.Time) (int, error) {
-	n, err := d.sweep(bLog, func(tx *bolt.Tx, k, v []byte) int {
-		var s struct { // the fields of alerts.Sent that pruning needs
-			Key    string          `json:"key"`
-			Target alerts.TargetID `json:"target"`
-			Story  string          `json:"story"`
-			At     time.Time       `json:"at"`
-		}
-		if jsonUnmarshal(v, &s) != nil || !s.At.Before(before) {
-			return -1
-		}
-		tx.Bucket(bLog).Delete(k)
-		tx.Bucket(bLogStory).Delete(storyIndexKey(s.Story, s.Key))
-		tx.Bucket(bLogTarget).Delete(logTargetKey(s.Target, s.At, string(k)))
-		last := tx.Bucket(bLogLast)
-		if bytes.Equal(last.Get([]byte(s.Target)), []byte(s.Key)) {
-			last.Delete([]byte(s.Target))
-		}
-		return 1
-	})
-	if err != nil {
-		return n, fmt.Errorf("prune delivery log: %w", err)
-	}
-	m, err := d.sweep(bButtons, func(tx *bolt.Tx, k, v []byte) int {
-		var b struct {
-			Created time.Time `json:"c"` // as storedButton
-		}
-		if jsonUnmarshal(v, &b) != nil || !b.Created.Before(before) {
-			return -1
-		}
-		tx.Bucket(bButtons).Delete(k)
-		return 1
-	})
-	if err != nil {
-		return n + m, fmt.Errorf("prune buttons: %w", err)
-	}
-	return n + m, nil
 }
 
 type storedButton struct {
@@ -391,9 +355,16 @@ func (d *DB) PutButton(b alerts.Button) (string, error) {
 	}
 	tok := tokenEnc.EncodeToString(raw[:])
 	err := d.update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bButtons), []byte(tok), storedButton{Button: b, Created: time.Now()})
+		return putButton(tx, tok, storedButton{Button: b, Created: time.Now()})
 	})
 	return tok, err
+}
+
+func putButton(tx *bolt.Tx, token string, b storedButton) error {
+	if err := putJSON(tx.Bucket(bButtons), []byte(token), b); err != nil {
+		return err
+	}
+	return setExpiry(tx, expButton, token, b.Created, nil)
 }
 
 // Button resolves a button token.
@@ -402,7 +373,7 @@ func (d *DB) Button(token string) (alerts.Button, error) {
 	if len(token) > 64 {
 		return b.Button, notFound("button", "")
 	}
-	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bButtons), []byte(token), &b) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bButtons), []byte(token), &b) })
 	if err == alerts.ErrNotFound {
 		return b.Button, notFound("button", token)
 	}

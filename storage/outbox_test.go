@@ -422,7 +422,7 @@ func TestPrune(t *testing.T) {
 		t.Errorf("Prune touched the outbox: %v", ids)
 	}
 	if err := d.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bArticles, bArtKeys, bArtTime, bStories, bLog, bLogStory, bLogLast, bButtons} {
+		for _, name := range [][]byte{bArticles, bArtKeys, bArtTime, bArtKeysOf, bStories, bLog, bLogStory, bLogLast, bLogTarget, bButtons, bExpiry, bExpiryAt} {
 			if n := tx.Bucket(name).Stats().KeyN; n != 0 {
 				return fmt.Errorf("bucket %s keeps %d keys after pruning everything", name, n)
 			}

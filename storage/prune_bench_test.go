@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/herald-news/herald/alerts"
 )
 
@@ -80,4 +82,65 @@ func BenchmarkPruneWhileWriting(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPruneCostFollowsWhatExpires prunes the same 1,000 expired
+// articles (each with a story, an alert logged and its button) from stores
+// that keep 10,000 and 100,000 younger ones: the time of a prune must
+// follow what expires, not what the store holds.
+//
+//	go test -run XXX -bench PruneCostFollowsWhatExpires -benchtime 5x ./storage
+func BenchmarkPruneCostFollowsWhatExpires(b *testing.B) {
+	for _, live := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint("live=", live), func(b *testing.B) {
+			d := openTest(b)
+			old, recent := t0.AddDate(0, -2, 0), t0
+			batch := 0
+			fill := func(from, to int, at time.Time) {
+				for i := from; i < to; i += 1000 {
+					err := d.update(func(tx *bolt.Tx) error {
+						for j := i; j < min(i+1000, to); j++ {
+							if err := putRecordsAt(d, tx, batch, j, at); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			fill(0, live, recent)
+			cutoff := t0.AddDate(0, -1, 0)
+			for b.Loop() {
+				b.StopTimer()
+				batch++
+				fill(0, 1000, old)
+				b.StartTimer()
+				n, err := d.Prune(cutoff)
+				if err != nil || n != 4000 {
+					b.Fatalf("Prune = %d, %v; want 4000", n, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/prune")
+		})
+	}
+}
+
+// putRecordsAt writes what one ingested and alerted article leaves: the
+// article, its story, a log entry and a button.
+func putRecordsAt(d *DB, tx *bolt.Tx, batch, j int, at time.Time) error {
+	id := fmt.Sprintf("b%d-a%d", batch, j)
+	a := alerts.Article{ID: id, URL: "https://example.com/" + id, ContentHash: "h" + id, Title: "t", Body: "body", StoryID: id, Ingested: at}
+	if err := d.putArticle(tx, a); err != nil {
+		return err
+	}
+	if err := putStory(tx, alerts.Story{ID: id, Created: at, Updated: at}, at); err != nil {
+		return err
+	}
+	tg := alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(j%500))
+	rec := sentFor(alertDelivery(tg, id), "m", at)
+	rec.ButtonToken = "tok-" + id
+	return putSent(tx, rec)
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,8 +17,8 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 4
+// SchemaVersion is the layout this code reads and writes (see migrations).
+const SchemaVersion = 5
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -36,34 +38,17 @@ var (
 	bLogStory  = []byte("log_story")
 	bLogLast   = []byte("log_last")
 	bButtons   = []byte("buttons")
+	bArtKeysOf = []byte("art_keys_of")
+	bExpiry    = []byte("expiry")
+	bExpiryAt  = []byte("expiry_at")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
 		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
-		bLogTarget, bButtons}
+		bLogTarget, bButtons, bArtKeysOf, bExpiry, bExpiryAt}
 
-	keySchema = []byte("schema_version")
+	keySchema    = []byte("schema_version")
+	keyMigration = []byte("schema_migration") // how far a migration got
 )
-
-// Migration upgrades the database from version N-1 to N, where N is its
-// index in migrations plus one. It runs inside the opening transaction.
-type Migration func(tx *bolt.Tx) error
-
-// migrations[i] takes the schema from version i to i+1. Version 1 is the
-// first layout, created by Open itself. Open creates every bucket before
-// the migrations run, so a migration fills new buckets, it does not
-// create them.
-var migrations = []Migration{
-	func(tx *bolt.Tx) error { return nil },
-	// 2: the delivery log indexed by target and time (log_target).
-	indexLogByTarget,
-	// 3: outbox entries refer to their articles instead of copying them,
-	// and are indexed by target (outbox_record.go).
-	migrateOutboxRefs,
-	// 4: subscriptions in a compact binary record instead of JSON (the
-	// copy into a new file before Open, upgrade.go, rewrote them), and a
-	// list of each target's subscriptions instead of a key for each.
-	listSubsByTarget,
-}
 
 // Options tune Open. The zero value is usable.
 type Options struct {
@@ -73,6 +58,13 @@ type Options struct {
 	// ArticleBodyCap limits the stored body of an article (for /test);
 	// default 16 KiB.
 	ArticleBodyCap int
+	// Log receives what the store finds wrong with the file (damage, a
+	// meta page bbolt had to skip); nil discards it.
+	Log *slog.Logger
+	// NoSync skips the disk flushes of every commit. For benchmarks that
+	// measure growth, not durability: a crash may lose the last writes or
+	// damage the file.
+	NoSync bool
 }
 
 // DB is Herald's store. It implements the bot's store roles (bot.Store)
@@ -84,10 +76,14 @@ type DB struct {
 	commit  committer
 	path    string
 	bodyCap int
+	log     *slog.Logger
+	damage  damage
 }
 
 // Open opens or creates the database at path, creating the buckets and
-// running migrations. A second process gets ErrInUse, not a hang.
+// running migrations. A second process gets ErrInUse, not a hang. A
+// damaged file (cut short, a meta page written over) gets a *DamageError
+// before bbolt reads it.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
@@ -95,65 +91,138 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.ArticleBodyCap <= 0 {
 		opts.ArticleBodyCap = 16 << 10
 	}
-	if err := upgradeFile(path, opts.LockTimeout); err != nil {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	brokenMeta, err := checkHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	// A database older than compactSince is copied into a compact file
+	// first (upgrade.go), reading it with bbolt: damage found there is
+	// damage too.
+	if err, damaged := catchDamage(path, func() error { return upgradeFile(path, opts.LockTimeout) }); damaged {
+		return nil, err
+	} else if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	d := &DB{path: path, bodyCap: opts.ArticleBodyCap, log: opts.Log, damage: damage{done: make(chan struct{})}}
+	// bbolt reads the free list as it opens: keep its file to close should
+	// that panic on a damaged page.
+	var file *os.File
+	openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	err = d.guard(func() error {
+		var err error
+		d.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, OpenFile: openFile, NoSync: opts.NoSync})
+		return err
+	})
 	if err != nil {
+		if d.db == nil && file != nil && d.Err() != nil {
+			file.Close()
+		}
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open database %s: %w (waited %s for its lock; stop the other process or use another file)", path, ErrInUse, opts.LockTimeout)
 		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	d := &DB{db: bdb, path: path, bodyCap: opts.ArticleBodyCap}
-	if err := d.db.Update(d.setup); err != nil {
-		bdb.Close()
+	if brokenMeta >= 0 {
+		if err := d.recheck(brokenMeta); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := d.setup(); err != nil {
+		d.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
 	}
 	return d, nil
 }
 
-func (d *DB) setup(tx *bolt.Tx) error {
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("create bucket %s: %w", name, err)
-		}
+// recheck examines the whole file when one of its meta pages is broken.
+// That happens when a crash cuts the writing of a meta page short, and
+// bbolt then reads the other one, a transaction older, safely; but it is
+// also what a file written over looks like. A file that passes the check
+// is used, with a warning.
+func (d *DB) recheck(brokenMeta int) error {
+	r, err := inspect(d.path, d.db)
+	if err != nil {
+		return err
 	}
-	meta := tx.Bucket(bMeta)
-	v := 0
-	if raw := meta.Get(keySchema); raw != nil {
-		if len(raw) != 8 {
-			return fmt.Errorf("schema version is malformed (%d bytes): not a herald database?", len(raw))
-		}
-		v = int(binary.BigEndian.Uint64(raw))
+	if !r.OK() {
+		return &DamageError{Path: d.path, Problem: fmt.Sprintf("meta page %d is unusable, and so is more: %s", brokenMeta, r.Problems[0])}
 	}
-	if v > len(migrations) || v < 0 {
-		return fmt.Errorf("schema version %d is newer than this herald understands (%d): upgrade herald", v, len(migrations))
-	}
-	for ; v < len(migrations); v++ {
-		if err := migrations[v](tx); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-		}
-	}
-	return meta.Put(keySchema, u64(uint64(v)))
+	d.log.Warn("A meta page of the database is unusable; the rest checks out, so Herald goes on from the transaction before it (a write cut short by a crash loses at most that one)",
+		"db", d.path, "page", brokenMeta)
+	return nil
 }
 
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }
 
-// Close closes the database file.
-func (d *DB) Close() error { return d.db.Close() }
-
-// Backup writes a consistent copy of the database to w while it stays in
-// use (a hot backup), and returns the bytes written.
-func (d *DB) Backup(w io.Writer) (int64, error) {
+// Snapshot writes a consistent copy of the database to a temporary file
+// beside it, and returns it to be read from its start, with its length.
+// The read transaction lasts only while the copy is written to local disk:
+// bbolt cannot grow its map while a read transaction is open, so a copy
+// streamed straight to a client that stops reading would hold back every
+// write that needs more room. The file goes when the caller closes it (on
+// Linux it is out of the directory at once, so a crash leaves nothing).
+func (d *DB) Snapshot() (io.ReadCloser, int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(d.path), filepath.Base(d.path)+".backup-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("backup: a temporary copy beside the database: %w", err)
+	}
+	snap := &snapshot{File: f, removed: os.Remove(f.Name()) == nil}
 	var n int64
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err = d.view(func(tx *bolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(w)
+		n, err = tx.WriteTo(f)
 		return err
 	})
-	return n, err
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, 0, fmt.Errorf("backup: a temporary copy beside the database: %w", err)
+	}
+	return snap, n, nil
+}
+
+// snapshot is Snapshot's temporary file, removed when closed if the system
+// would not remove it while open.
+type snapshot struct {
+	*os.File
+	removed bool
+}
+
+func (s *snapshot) Close() error {
+	err := s.File.Close()
+	if !s.removed {
+		os.Remove(s.Name())
+	}
+	return err
+}
+
+// Backup writes a consistent copy of the database to w while it stays in
+// use (a hot backup), and returns the bytes written. However slowly w
+// takes it, no write of the store waits (see Snapshot).
+func (d *DB) Backup(w io.Writer) (int64, error) {
+	f, _, err := d.Snapshot()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.Copy(w, f)
 }
 
 // BackupFile writes a hot copy to path atomically (temporary file, then
@@ -164,7 +233,12 @@ func (d *DB) BackupFile(path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	n, err := d.Backup(f)
+	var n int64
+	err = d.view(func(tx *bolt.Tx) error { // a local file: no reader to stall
+		var err error
+		n, err = tx.WriteTo(f)
+		return err
+	})
 	if err == nil {
 		err = f.Sync()
 	}
@@ -181,10 +255,19 @@ func (d *DB) BackupFile(path string) (int64, error) {
 	return n, nil
 }
 
+// Size returns the bytes of the file in use: the pages of the last
+// transaction. The file itself does not shrink: pages freed by pruning are
+// reused.
+func (d *DB) Size() (int64, error) {
+	var n int64
+	err := d.view(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n, err
+}
+
 // SchemaVersion returns the stored schema version.
 func (d *DB) SchemaVersion() (int, error) {
 	var v int
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		if raw := tx.Bucket(bMeta).Get(keySchema); len(raw) == 8 {
 			v = int(binary.BigEndian.Uint64(raw))
 		}

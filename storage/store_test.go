@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -601,5 +602,43 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
 		t.Errorf("outbox not empty: %v", ids)
+	}
+}
+
+// A backup read slowly, or not at all, holds no write back: bbolt cannot
+// grow its map while a read transaction is open, and a backup streamed
+// from one kept every write that needed room waiting for the reader.
+func TestStalledBackupHoldsNoWriteBack(t *testing.T) {
+	d := openTest(t)
+	pr, pw := io.Pipe()
+	backupDone := make(chan error, 1)
+	go func() {
+		_, err := d.Backup(pw)
+		pw.CloseWithError(err)
+		backupDone <- err
+	}()
+	if _, err := io.ReadFull(pr, make([]byte, 4096)); err != nil { // started, then stalled
+		t.Fatal(err)
+	}
+	// 64 MiB written while the backup waits: the map must grow several times.
+	value := bytes.Repeat([]byte("x"), 1<<20)
+	for i := range 64 {
+		done := make(chan error, 1)
+		go func() { done <- d.PutMeta(fmt.Sprint("pad:", i), value) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			pr.Close() // let the backup fail, and the write through
+			t.Fatalf("write %d waited for the stalled backup", i)
+		}
+	}
+	if _, err := io.Copy(io.Discard, pr); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-backupDone; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // GetTarget returns a stored target.
 func (d *DB) GetTarget(id alerts.TargetID) (alerts.Target, error) {
 	var t alerts.Target
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bTargets), []byte(id), &t)
 	})
 	if err == alerts.ErrNotFound {
@@ -38,7 +38,7 @@ func (d *DB) PutTarget(t alerts.Target) error {
 // ListTargets returns every target, in ID order.
 func (d *DB) ListTargets() ([]alerts.Target, error) {
 	var out []alerts.Target
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bTargets).ForEach(func(_, v []byte) error {
 			var t alerts.Target
 			if err := jsonUnmarshal(v, &t); err != nil {
@@ -155,7 +155,7 @@ func (d *DB) PutSubscription(s alerts.Subscription) error {
 // GetSubscription returns a stored subscription.
 func (d *DB) GetSubscription(id uint64) (alerts.Subscription, error) {
 	var s alerts.Subscription
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		var err error
 		s, err = getSub(tx.Bucket(bSubs), id)
 		return err
@@ -187,7 +187,7 @@ func (d *DB) DeleteSubscription(id uint64) error {
 // ListSubscriptions returns a target's subscriptions, oldest first.
 func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error) {
 	var out []alerts.Subscription
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		ids, err := subsOf(tx, t)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (d *DB) ListSubscriptions(t alerts.TargetID) ([]alerts.Subscription, error)
 // chat IDs. Consecutive subscriptions of one chat share its ID string. fn
 // must not call back into the store.
 func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
-	return d.db.View(func(tx *bolt.Tx) error {
+	return d.view(func(tx *bolt.Tx) error {
 		var t alerts.TargetID
 		c := tx.Bucket(bSubs).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -225,7 +225,7 @@ func (d *DB) ForEachSubscription(fn func(alerts.Subscription) error) error {
 				// in a table of every chat misses the caches.
 				t = alerts.TargetID(sv.Target)
 			}
-			err = fn(alerts.Subscription{ID: sv.ID, Target: t, Query: string(sv.Query),
+			err = callOut(fn, alerts.Subscription{ID: sv.ID, Target: t, Query: string(sv.Query),
 				Created: fromUnixNano(sv.Created), MutedUntil: fromUnixNano(sv.MutedNano),
 				Role: string(sv.Role), RoleName: string(sv.RoleName)})
 			if err != nil {
@@ -321,6 +321,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 		if err := log.Delete([]byte(oldKey)); err != nil {
 			return err
 		}
+		if err := delExpiry(tx, expLog, oldKey); err != nil {
+			return err
+		}
 		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
 			return err
 		}
@@ -341,6 +344,9 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 			return err
 		}
 		if err := indexLog(tx, s); err != nil {
+			return err
+		}
+		if err := setExpiry(tx, expLog, s.Key, s.At, logExpiryValue(s)); err != nil {
 			return err
 		}
 		if s.Story != "" {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -28,13 +29,21 @@ var (
 
 // subsOf returns the IDs of a target's subscriptions, ascending.
 func subsOf(tx *bolt.Tx, t alerts.TargetID) ([]uint64, error) {
-	v := tx.Bucket(bTargetSubs).Get([]byte(t))
+	ids, err := decodeSubList(tx.Bucket(bTargetSubs).Get([]byte(t)))
+	if err != nil {
+		return nil, fmt.Errorf("subscription list of %s: %w", t, err)
+	}
+	return ids, nil
+}
+
+// decodeSubList reads a value of target_subs.
+func decodeSubList(v []byte) ([]uint64, error) {
 	var ids []uint64
 	var last uint64
 	for len(v) > 0 {
 		d, w := binary.Uvarint(v)
 		if w <= 0 {
-			return nil, fmt.Errorf("subscription list of %s is malformed", t)
+			return nil, errors.New("malformed")
 		}
 		last += d
 		ids = append(ids, last)

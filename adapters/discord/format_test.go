@@ -152,7 +152,7 @@ func TestDigestEmbed(t *testing.T) {
 	if !strings.HasPrefix(e.Title, "Herald digest: 120 stories") {
 		t.Errorf("title %q", e.Title)
 	}
-	if !strings.Contains(e.Description, "[Story 0 very long") || !regexp.MustCompile(`…and \d+ more$`).MatchString(e.Description) {
+	if !strings.Contains(e.Description, "[Story 0 very long") || !regexp.MustCompile(`…and \d+ more stor(y|ies)$`).MatchString(e.Description) {
 		t.Errorf("description %q", e.Description)
 	}
 	e, _ = format(bot.Message{Kind: alerts.DeliverDigest, Alerts: as[:2]}, "en")
@@ -337,7 +337,7 @@ func TestEmbedSpeaksTheChannelsLanguage(t *testing.T) {
 		as = append(as, alertFor(uint64(i), fmt.Sprintf("Story %d %s", i, strings.Repeat("very long title ", 10))))
 	}
 	d, _ := format(bot.Message{Kind: alerts.DeliverDigest, Alerts: as}, "ru")
-	if d.Title != "Сводка Herald: 120 историй" || !regexp.MustCompile(`…и ещё \d+$`).MatchString(d.Description) {
+	if d.Title != "Сводка Herald: 120 историй" || !regexp.MustCompile(`…и ещё \d+ истори(я|и|й)$`).MatchString(d.Description) {
 		t.Errorf("digest %q, ending %q", d.Title, d.Description[len(d.Description)-30:])
 	}
 	checkLimits(t, d)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"io"
 	"time"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // readBody hands body to read under the size cap and the limit on large
 // documents read at once.
 // stall, if not nil, runs while a read of the body waits for the network.
-func (f *fetcher) readBody(ctx context.Context, res *fetchResult, body io.Reader, read readBody, stall *time.Timer) error {
+func (f *fetcher) readBody(ctx context.Context, res *fetchResult, body io.Reader, read readBody, stall stallTimer) error {
 	b := &limitedBody{ctx: ctx, r: body, max: f.opts.MaxBody, gate: f.parses, size: res.Size, budget: f.opts.ParseBytes,
 		stall: stall, timeout: f.opts.Timeout}
 	defer b.done()
@@ -30,12 +28,12 @@ type limitedBody struct {
 	r      io.Reader
 	max    int64
 	n      int64
-	gate   *semaphore.Weighted
+	gate   parseGate
 	size   int64 // the announced size, or -1
 	budget int64
 	held   int64
 	// stall is the request's stall timer, or nil.
-	stall   *time.Timer
+	stall   stallTimer
 	timeout time.Duration
 }
 

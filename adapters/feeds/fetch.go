@@ -130,7 +130,24 @@ type fetcher struct {
 	open    *http.Client
 	guarded *http.Client
 	hosts   *hostLimiter
-	parses  *semaphore.Weighted
+	parses  parseGate
+	// afterFunc starts a request's stall timer: time.AfterFunc, or a
+	// test's timer that fires when the test says.
+	afterFunc func(time.Duration, func()) stallTimer
+}
+
+// parseGate holds the budget for large documents (FetchOptions.ParseBytes):
+// a semaphore.Weighted, or a test's wrapper of one that tells when a fetch
+// waits.
+type parseGate interface {
+	Acquire(ctx context.Context, n int64) error
+	Release(n int64)
+}
+
+// stallTimer is a request's stall timer: a *time.Timer from afterFunc.
+type stallTimer interface {
+	Reset(time.Duration) bool
+	Stop() bool
 }
 
 func newFetcher(opts FetchOptions, ua string) *fetcher {
@@ -138,7 +155,8 @@ func newFetcher(opts FetchOptions, ua string) *fetcher {
 	if ua == "" {
 		ua = "Herald/1.0 (+https://github.com/herald-news/herald)"
 	}
-	f := &fetcher{opts: opts, ua: ua, hosts: newHostLimiter(opts.PerHost), parses: semaphore.NewWeighted(opts.ParseBytes)}
+	f := &fetcher{opts: opts, ua: ua, hosts: newHostLimiter(opts.PerHost), parses: semaphore.NewWeighted(opts.ParseBytes),
+		afterFunc: func(d time.Duration, fn func()) stallTimer { return time.AfterFunc(d, fn) }}
 	f.open = f.client(nil)
 	f.guarded = f.client(guardControl)
 	return f
@@ -205,7 +223,7 @@ func (f *fetcher) fetch(ctx context.Context, rq fetchRequest, read readBody) (*f
 	defer cancel(nil)
 	reqCtx, cancelAll := context.WithTimeoutCause(reqCtx, f.wholeLimit(), errTooSlow)
 	defer cancelAll()
-	stall := time.AfterFunc(f.opts.Timeout, func() { cancel(errStalled) })
+	stall := f.afterFunc(f.opts.Timeout, func() { cancel(errStalled) })
 	defer stall.Stop()
 	res, err := f.get(reqCtx, rq, u, read, stall)
 	if cause := context.Cause(reqCtx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errTooSlow) {
@@ -236,7 +254,7 @@ var (
 
 // get does the request of fetch. The result is not nil once the answer's
 // headers came, even with an error.
-func (f *fetcher) get(ctx context.Context, rq fetchRequest, u *url.URL, read readBody, stall *time.Timer) (*fetchResult, error) {
+func (f *fetcher) get(ctx context.Context, rq fetchRequest, u *url.URL, read readBody, stall stallTimer) (*fetchResult, error) {
 	rawURL := rq.URL
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,17 +151,19 @@ func FuzzFetchHeaders(f *testing.F) {
 }
 
 // Waiting for a share of the budget for large documents is no stall: a
-// feed that waits longer than Timeout behind others is read in full. What
-// makes this test wait is the very thing it tests: time passing while the
-// fetch waits.
+// feed that waits longer than Timeout behind others is read in full. The
+// stall timer is the test's: it fires, as if Timeout had passed, while the
+// fetch waits for the budget, so no wall clock decides the outcome.
 func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
 	doc := feedtest.BigDocument(50_000, 3<<20)
-	s := &feedtest.Static{Doc: doc}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(&feedtest.Static{Doc: doc})
 	defer srv.Close()
-	const timeout = 300 * time.Millisecond
-	f := newFetcher(FetchOptions{Timeout: timeout, ParseBytes: 4 << 20}, "")
-	if err := f.parses.Acquire(context.Background(), 4<<20); err != nil { // another document holds it all
+	f := newFetcher(FetchOptions{Timeout: time.Minute, ParseBytes: 4 << 20}, "")
+	timer := &manualTimer{}
+	f.afterFunc = timer.start
+	gate := &signalGate{parseGate: f.parses, waiting: make(chan struct{}, 1)}
+	f.parses = gate
+	if err := gate.parseGate.Acquire(context.Background(), 4<<20); err != nil { // another document holds it all
 		t.Fatal(err)
 	}
 	type result struct {
@@ -180,14 +183,87 @@ func TestWaitingForTheBudgetIsNoStall(t *testing.T) {
 		}
 		done <- r
 	}()
-	waitFor(t, func() bool { return s.Written.Load() >= 1<<20 })
 	select {
+	case <-gate.waiting:
 	case r := <-done:
-		t.Fatalf("the fetch ended while the budget was held: %d items, %v", r.items, r.err)
-	case <-time.After(3 * timeout):
+		t.Fatalf("the fetch ended without waiting for the budget: %d items, %v", r.items, r.err)
 	}
-	f.parses.Release(4 << 20)
+	// Timeout passes while the fetch waits (were the timer running, this
+	// would cut the request off)…
+	if timer.fire() {
+		t.Error("the stall timer ran while the fetch waited for the budget")
+	}
+	// …and once the budget is free, the whole document is read.
+	gate.parseGate.Release(4 << 20)
 	if r := <-done; r.err != nil || r.items != DefaultMaxItems {
 		t.Errorf("after waiting: %d items, %v", r.items, r.err)
 	}
+}
+
+// manualTimer is a stall timer that fires only when the test says.
+type manualTimer struct {
+	mu     sync.Mutex
+	fn     func()
+	armed  bool
+	resets int
+}
+
+// start is the fetcher's afterFunc: the timer runs from the request on.
+func (m *manualTimer) start(_ time.Duration, fn func()) stallTimer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fn, m.armed, m.resets = fn, true, 0
+	return m
+}
+
+func (m *manualTimer) Reset(time.Duration) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	was := m.armed
+	m.armed = true
+	m.resets++
+	return was
+}
+
+// readingBody says whether a read of the body waits for the network: the
+// timer runs again after the answer's headers stopped it.
+func (m *manualTimer) readingBody() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.armed && m.resets > 0
+}
+
+func (m *manualTimer) Stop() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	was := m.armed
+	m.armed = false
+	return was
+}
+
+// fire runs the timer's function if it is running, as time.Timer would
+// once its duration passed, and says whether it ran.
+func (m *manualTimer) fire() bool {
+	m.mu.Lock()
+	fn, armed := m.fn, m.armed
+	m.armed = false
+	m.mu.Unlock()
+	if armed {
+		fn()
+	}
+	return armed
+}
+
+// signalGate tells on waiting when a fetch asks for a share of the budget.
+type signalGate struct {
+	parseGate
+	waiting chan struct{}
+}
+
+func (g *signalGate) Acquire(ctx context.Context, n int64) error {
+	select {
+	case g.waiting <- struct{}{}:
+	default:
+	}
+	return g.parseGate.Acquire(ctx, n)
 }

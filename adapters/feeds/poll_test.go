@@ -206,7 +206,7 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 	wants := map[string]string{
 		"/429":  "429 Too Many Requests; it asked to retry after 2m0s",
 		"/500":  "500 Internal Server Error",
-		"/slow": "timed out: nothing came for 300ms while reading the body",
+		"/slow": "timed out: nothing came for 1m0s while reading the body",
 		"/loop": "stopped after 5 redirects",
 		"/huge": "larger than the 10 MiB limit",
 		"/html": "it looks like an HTML page",
@@ -220,10 +220,17 @@ func TestBrokenServersReportedInHealth(t *testing.T) {
 		MinInterval: time.Hour, // one round is enough
 	}, newMemStore(), nil)
 
-	// The slow body needs a short timeout, which the 50 MB body must not
-	// hit (it is refused at 10 MiB, however slow the machine).
-	slow := NewPoller(PollerOptions{Feeds: []string{srv.URL + "/slow"}, Fetch: FetchOptions{Timeout: 300 * time.Millisecond}}, newMemStore(), nil)
-	pollOnce(t, slow, srv.URL+"/slow")
+	// The slow body stalls: its stall timer is the test's, fired once a
+	// read of the body waits, as if the minute had passed, so no wall
+	// clock decides which error comes.
+	slow := NewPoller(PollerOptions{Feeds: []string{srv.URL + "/slow"}, Fetch: FetchOptions{Timeout: time.Minute}}, newMemStore(), nil)
+	timer := &manualTimer{}
+	slow.fetch.afterFunc = timer.start
+	polled := make(chan struct{})
+	go func() { defer close(polled); pollOnce(t, slow, srv.URL+"/slow") }()
+	waitFor(t, timer.readingBody)
+	timer.fire()
+	<-polled
 	if s := sourceOf(t, slow, srv.URL+"/slow"); s.State != StateFailing || !strings.Contains(s.LastError, wants["/slow"]) {
 		t.Errorf("/slow: %+v", s)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/bot"
 )
 
 // pollFeed fetches one feed and emits its new items. release frees the
@@ -116,9 +117,7 @@ func (p *Poller) failed(f *feed, err error) {
 			"failing_since", f.st.FailingSince, "error", f.st.LastError)
 		return
 	}
-	backoff := p.opts.MinInterval << min(f.st.Failures-1, 16)
-	backoff = min(backoff, 4*p.opts.MaxInterval)
-	wait := jitter(backoff, 0.25)
+	wait := p.failureDelay(f.st.Failures)
 	var se *StatusError
 	if errors.As(err, &se) && se.RetryAfter > wait {
 		wait = min(se.RetryAfter, 24*time.Hour)
@@ -128,6 +127,12 @@ func (p *Poller) failed(f *feed, err error) {
 		f.lastLogged = f.st.LastError
 		p.log.Warn("Feed failed", "feed", logURL(f.st.URL), "failures", f.st.Failures, "next_poll", f.st.NextPoll, "error", err)
 	}
+}
+
+// failureDelay is how long a feed waits after its failures-th failed
+// fetch in a row: MinInterval, doubling, capped at 4×MaxInterval, ±25 %.
+func (p *Poller) failureDelay(failures int) time.Duration {
+	return bot.Backoff(failures, p.opts.MinInterval, 4*p.opts.MaxInterval, 0.25)
 }
 
 // logURL is a feed address fit for a log line: a password in it is masked.

@@ -114,7 +114,7 @@ func TestFormat(t *testing.T) {
 		{
 			name:    "digest lists stories and says how many more",
 			msg:     bot.Message{Kind: alerts.DeliverDigest, Alerts: many},
-			visible: []string{"Digest: 120 new stories", "• Story number 0 with a <tag> & an ampersand", "more."},
+			visible: []string{"Digest: 120 new stories", "• Story number 0 with a <tag> & an ampersand", "more stories."},
 		},
 		{
 			name:    "empty title still readable",

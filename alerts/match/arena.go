@@ -37,8 +37,8 @@ func (a *arena) alloc(n uint32) uint32 {
 			a.pages = append(a.pages, make([]uint32, pageSize))
 		}
 	}
-	if a.top+n >= 1<<31 {
-		panic("match: subscription arena full") // offsets must stay below listBit
+	if a.top+n >= postList {
+		panic("match: subscription arena full") // offsets must stay below postList
 	}
 	off := a.top
 	a.top += n

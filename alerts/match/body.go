@@ -2,69 +2,128 @@ package match
 
 import "slices"
 
-// A body is one distinct query in the arena: its compiled program and text,
-// and the subscriptions that follow it. Subscriptions to the same query
-// share one body, so a popular query is stored, indexed and evaluated
-// once, whatever the number of its subscribers. Layout, in words:
+// A body is one distinct query in the arena: its compiled program and the
+// subscriptions that follow it. Subscriptions to the same query (the same
+// program: "Ceasefire" and "ceasefire" are one) share one body, so a
+// popular query is stored, indexed and evaluated once, whatever the number
+// of its subscribers. The index keeps no query texts: hits are explained
+// from the owner's (ExplainFrom, Explainer). Layout, in words:
 //
-//	0     header: program length (bits 0-13), text length (14-29), flags (30-31)
+//	0     header: program length (bits 0-13), flags (30-31)
 //	1     slot: a dense number for the per-match dedup stamps (bits 0-30);
 //	      bit 31: the subscribers are in a list
 //	2, 3  the one subscriber's ID (low, high half); or, with a list, the
 //	      list's index and the body's incarnation (the index's gen when it
 //	      was made, low half)
-//	4...  program, then the query text (see pack)
+//	4...  program
 const (
 	hdrProgBits = 14
-	hdrTextBits = 16
 	hdrVerified = 1 << 30 // any anchor firing means a match
-	hdrPacked   = 1 << 31 // the text is six-bit coded (textpack.go)
 	slotList    = 1 << 31
 	slotMask    = slotList - 1
 	bodyFixed   = 4
 	maxProg     = 1<<hdrProgBits - 1
-	maxText     = 1<<hdrTextBits - 1
 )
 
 // bodyProg returns a body's program.
 func bodyProg(e []uint32) []uint32 { return e[bodyFixed : bodyFixed+e[0]&maxProg] }
 
-// bodyText returns the words from a body's text on.
-func bodyText(e []uint32) []uint32 { return e[bodyFixed+e[0]&maxProg:] }
-
-// textWords is how many words a body's text takes.
-func textWords(e []uint32) int {
-	tl := int(e[0]>>hdrProgBits) & maxText
-	if e[0]&hdrPacked != 0 {
-		return unpackText(bodyText(e), tl, nil)
-	}
-	return (tl + 3) / 4
-}
-
 // bodySize is a body's length in words.
-func bodySize(e []uint32) uint32 {
-	return uint32(bodyFixed + int(e[0]&maxProg) + textWords(e))
+func bodySize(e []uint32) uint32 { return uint32(bodyFixed + int(e[0]&maxProg)) }
+
+// A body is found by its program's key: a hash of its instructions and of
+// its terms' fingerprints (not their IDs), so that a load's workers key a
+// query before its terms have IDs. The bigram of a phrase, which follows
+// from its words, is left out.
+func keyStep(h, w uint64) uint64 {
+	h = (h ^ w) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
 }
 
-// textHash hashes a query text as a body stores it (its header bits and
-// words) into 32 bits, which the index keeps per body (bodyHash, by slot)
-// to rehash its table of bodies without reading their texts.
-func textHash(hdr uint32, words []uint32) uint32 {
-	h := uint64(hdr&^(maxProg|hdrVerified)) * 0x9e3779b97f4a7c15
-	for _, w := range words {
-		h = (h ^ uint64(w)) * 0xbf58476d1ce4e5b9
-		h ^= h >> 31
+const keySeed = 0x9e3779b97f4a7c15
+
+// key is the body key of a compiled query, from its instructions.
+func (c *compiled) key() uint64 {
+	h := uint64(keySeed)
+	for k := range c.ops {
+		o := &c.ops[k]
+		switch o.code {
+		case pTerm, pTermTitle, pSource:
+			h = keyStep(keyStep(h, uint64(o.code)), o.lf.fps[0])
+		case pPhrase:
+			h = keyStep(h, uint64(pPhrase|uint32(len(o.lf.fps))<<1|o.arg))
+			for _, fp := range o.lf.fps {
+				h = keyStep(h, fp)
+			}
+		default:
+			h = keyStep(h, uint64(o.code|o.arg))
+		}
 	}
-	return uint32(h >> 32)
+	return h | 1
 }
 
-// bodyKey spreads a text hash over 64 bits for the bodies table.
-func bodyKey(h uint32) uint64 { return uint64(h)*0x9e3779b97f4a7c15 | 1 }
+// progKey is the body key of an interned program.
+func (x *Index) progKey(p []uint32) uint64 {
+	h := uint64(keySeed)
+	for i := 0; i < len(p); i++ {
+		w := p[i]
+		switch w & pOpMask {
+		case pTerm, pTermTitle, pSource:
+			h = keyStep(keyStep(h, uint64(w&pOpMask)), x.dict.fps[w&pArgMask])
+		case pPhrase:
+			h = keyStep(h, uint64(w))
+			n := int(w&pArgMask) >> 1
+			for _, tid := range p[i+1 : i+1+n] {
+				h = keyStep(h, x.dict.fps[tid])
+			}
+			i += n + 1
+		default:
+			h = keyStep(h, uint64(w))
+		}
+	}
+	return h | 1
+}
+
+// sameProg reports whether the interned program p is the query c.
+func (x *Index) sameProg(p []uint32, c *compiled) bool {
+	if c.interned {
+		return slices.Equal(p, c.prog[:c.pl])
+	}
+	if len(p) != c.pl {
+		return false
+	}
+	i := 0
+	for k := range c.ops {
+		o := &c.ops[k]
+		w := p[i]
+		switch o.code {
+		case pTerm, pTermTitle, pSource:
+			if w&pOpMask != o.code || x.dict.fps[w&pArgMask] != o.lf.fps[0] {
+				return false
+			}
+			i++
+		case pPhrase:
+			if w != pPhrase|uint32(len(o.lf.fps))<<1|o.arg {
+				return false
+			}
+			for j, fp := range o.lf.fps {
+				if x.dict.fps[p[i+1+j]] != fp {
+					return false
+				}
+			}
+			i += len(o.lf.fps) + 2
+		default:
+			if w != o.code|o.arg {
+				return false
+			}
+			i++
+		}
+	}
+	return true
+}
 
 // bodyKeyAt is the bodies-table key of the body at off.
-func (x *Index) bodyKeyAt(off uint32) uint64 {
-	return bodyKey(x.bodyHash[x.ar.at(off)[1]&slotMask])
-}
+func (x *Index) bodyKeyAt(off uint32) uint64 { return x.progKey(bodyProg(x.ar.at(off))) }
 
 // subscribers returns the IDs of a body's subscribers, in increasing order;
 // one is returned in *one.

@@ -25,23 +25,18 @@ type compiled struct {
 	// Set by the first insert: the interned program and its anchors, for
 	// the subscriptions of a Load that share the query (term IDs never
 	// change once assigned).
-	prog     []uint32 // the program and the text, as in the entry (see pack)
+	prog     []uint32 // room for the program (see prepare)
 	pl       int      // program length
 	interned bool     // prog holds the program
-	packed   bool     // the text in prog is six-bit coded
 	shared   bool     // Load may insert it more than once
 	anchors  []uint32
 	verified bool
-	hash     uint32 // textHash of the packed text
-	hashed   bool
-	// Load's shortcuts past the body table: the query's body, valid while
-	// no body has been removed since (Index.bodyDrops); or, for a query
-	// its worker sees first in a load into an empty index, that it has
-	// none yet.
+	hash     uint64 // the body key (see key)
+	// Load's shortcut past the body table: the query's body, valid while
+	// no body has been removed or moved since (Index.bodyDrops).
 	body      uint32
 	bodyDrops uint64
 	hasBody   bool
-	noBody    bool
 }
 
 // cop is one program instruction before interning.
@@ -148,48 +143,16 @@ func (c *compiled) walk(n *node, memo *parseMemo) {
 	}
 }
 
-// pack sizes prog and writes the text into it, 4 bytes a word; insert
-// interns the program into it. Load's workers call it outside the lock.
-func (c *compiled) pack() { c.packInto(nil) }
-
-// packInto is pack taking the words from the memo's slab.
-func (c *compiled) packInto(m *parseMemo) {
+// prepare sizes prog, which insert interns the program into, and keys
+// the query. Load's workers call it outside the lock, taking the words
+// from their memo's slab (m; nil: allocated).
+func (c *compiled) prepare(m *parseMemo) {
 	if c.prog != nil {
 		return
 	}
 	c.pl = c.progLen()
-	if tw, ok := packedWords(c.text); ok {
-		c.prog = m.newWords(c.pl + tw)
-		packText(c.prog[c.pl:], c.text)
-		c.packed = true
-		return
-	}
-	c.prog = m.newWords(c.pl + (len(c.text)+3)/4)
-	t, s := c.prog[c.pl:], c.text
-	for len(s) >= 4 {
-		t[0] = uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-		t, s = t[1:], s[4:]
-	}
-	for j := 0; j < len(s); j++ {
-		t[0] |= uint32(s[j]) << (8 * j)
-	}
-}
-
-// header is the body header of a packed query, but the verified flag.
-func (c *compiled) header() uint32 {
-	hdr := uint32(c.pl) | uint32(len(c.text))<<hdrProgBits
-	if c.packed {
-		hdr |= hdrPacked
-	}
-	return hdr
-}
-
-// hashText sets c.hash (see textHash) once the query is packed; Load's
-// workers do it outside the lock.
-func (c *compiled) hashText() {
-	if !c.hashed {
-		c.hash, c.hashed = textHash(c.header(), c.prog[c.pl:]), true
-	}
+	c.prog = m.newWords(c.pl)
+	c.hash = c.key()
 }
 
 func (c *compiled) progLen() int {
@@ -204,11 +167,10 @@ func (c *compiled) progLen() int {
 }
 
 func (c *compiled) check() error {
-	if c.progLen() > maxProg || len(c.text) > maxText {
+	if c.progLen() > maxProg {
 		return &alerts.QueryError{Msg: "query too long"}
 	}
-	// An entry has at most 4 words besides the program and text.
-	if 4+c.progLen()+(len(c.text)+3)/4 > maxEntry {
+	if bodyFixed+c.progLen() > maxEntry {
 		return &alerts.QueryError{Msg: "query too long"}
 	}
 	return nil

@@ -2,6 +2,8 @@ package match
 
 import (
 	"hash/maphash"
+	"math/bits"
+	"slices"
 )
 
 // fpSeed seeds the fingerprints of terms; fingerprints never leave the
@@ -41,13 +43,12 @@ func fingerprintString(kind byte, form string) uint64 {
 // dict maps term fingerprints to dense term IDs: open addressing, linear
 // probing, one 8-byte word a slot so that a million terms take 8 MB and a
 // probe touches one line. A slot holds the fingerprint's top 40 bits and
-// the term ID below them; the home slot stands for the low bits, and the
-// 64-bit fingerprint is checked in full against fps (by term ID) so that a
-// lookup is exact.
+// the term ID below them, and the 64-bit fingerprint is checked in full
+// against fps (by term ID) so that a lookup is exact. The table is any
+// size, not a power of two, so that it can be sized to what it holds.
 type dict struct {
 	slots []uint64
 	fps   []uint64 // per term ID: its fingerprint
-	mask  uint64
 	n     int
 }
 
@@ -63,8 +64,7 @@ func (d *dict) get(fp uint64) uint32 {
 		return noTerm
 	}
 	tag := fp &^ tidMask
-	i := fp & d.mask
-	for {
+	for i := d.home(fp); ; {
 		s := d.slots[i]
 		if s == 0 {
 			return noTerm
@@ -75,8 +75,16 @@ func (d *dict) get(fp uint64) uint32 {
 				return tid
 			}
 		}
-		i = (i + 1) & d.mask
+		if i++; i == len(d.slots) {
+			i = 0
+		}
 	}
+}
+
+// home is the slot a fingerprint's probe starts at.
+func (d *dict) home(fp uint64) int {
+	hi, _ := bits.Mul64(fp*0x9e3779b97f4a7c15, uint64(len(d.slots)))
+	return int(hi)
 }
 
 // put inserts fp, which must be absent, with the next term ID, len(fps).
@@ -85,7 +93,7 @@ func (d *dict) put(fp uint64, tid uint32) {
 		panic("match: too many distinct terms")
 	}
 	if (d.n+1)*4 > len(d.slots)*3 {
-		d.grow()
+		d.resize(max(1024, 2*len(d.slots)))
 	}
 	d.fps = append(d.fps, fp)
 	d.place(fp, tid)
@@ -93,22 +101,29 @@ func (d *dict) put(fp uint64, tid uint32) {
 }
 
 func (d *dict) place(fp uint64, tid uint32) {
-	i := fp & d.mask
+	i := d.home(fp)
 	for d.slots[i] != 0 {
-		i = (i + 1) & d.mask
+		if i++; i == len(d.slots) {
+			i = 0
+		}
 	}
 	d.slots[i] = fp&^tidMask | uint64(tid+1)
 }
 
-func (d *dict) grow() {
-	size := 1024
-	if len(d.slots) > 0 {
-		size = len(d.slots) * 2
-	}
+// resize places every term anew in a table of size slots.
+func (d *dict) resize(size int) {
 	d.slots = make([]uint64, size)
-	d.mask = uint64(size - 1)
 	for tid, fp := range d.fps {
 		d.place(fp, uint32(tid))
+	}
+}
+
+// fit sizes the table to what it holds, two thirds full, and frees what
+// the term arrays hold beyond their length: after a load.
+func (d *dict) fit() {
+	d.fps = slices.Clip(slices.Clone(d.fps))
+	if size := max(1024, d.n*3/2); size < len(d.slots) {
+		d.resize(size)
 	}
 }
 

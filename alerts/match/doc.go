@@ -20,12 +20,14 @@
 //	stem.go, stem_en.go, stem_ru.go  the Snowball stemmers, allocation-free
 //	token.go, fold.go            the tokenizer shared by queries and articles
 //	compile.go, memo.go          Query → program over term fingerprints; Load's memos
-//	index.go, insert.go, load.go the Index: adding, replacing, removing, bulk loading
+//	index.go, insert.go          the Index: adding, replacing, removing
+//	load.go, bulk.go             bulk loading: parsing on every core, then one build
 //	dict.go, postings.go         term dictionary and posting lists
-//	anchors.go                   which terms a subscription is indexed under
+//	anchors.go, cost.go          which terms a subscription is indexed under
 //	body.go, arena.go            distinct queries and their subscribers, in pages of words
-//	offtable.go, idtable.go      subscription ID → body, query text → body
+//	offtable.go, idtable.go      subscription ID → body, compiled program → body
 //	matcher.go, lookup.go, exec.go  matching one article: tokens → stamps → candidates → programs
+//	source.go                    the source: keys of an article
 //	caches.go                    the lock-free stem and surface caches
 //	brute.go, regexp.go          the reference evaluators herald bench compares against
 //

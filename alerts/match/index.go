@@ -33,53 +33,55 @@ type Index struct {
 	gen   uint64       // bumped by every change, so a yielding match can notice
 	wpend atomic.Int32 // writers waiting for the lock
 
-	dict  dict
-	tcost []uint8    // per term: anchor cost (lower is rarer)
-	tflag []uint8    // per term: flags
-	post  []uint32   // per term: postings, see postList
-	lists [][]uint32 // posting lists of two or more, by index
-	lfree []uint32   // unused indexes of lists
+	tables
 
-	ar        arena
-	bodies    offTable   // body offsets, by the hash of the query text
-	ids       offTable   // body offsets, one per subscription, by the hash of its ID
-	slots     slotAlloc  // per body
-	bodyHash  []uint32   // per slot: the text hash of its body
-	bodyDrops uint64     // bodies removed so far
-	bulk      bool       // a Load is inserting: tables grow fourfold
-	subLists  [][]uint64 // subscribers of bodies with more than one, by index
-	subFree   []uint32   // unused indexes of subLists
-	n         int        // subscriptions
+	text func(id uint64) (string, bool) // see ExplainFrom
 
 	surf atomic.Pointer[surface] // for a large dictionary
-
-	// pairBits is a one-hash Bloom filter of the bigram terms, ~16 bits
-	// each, so that most word pairs of an article cost no dictionary probe.
-	pairBits []uint64
-	pairN    int
-
-	// Scratch space of anchors.
-	abuf []uint32
-	ast  []anchorSet
-	// Load's slab for the anchors of shared queries; dropped at its end.
-	aslab []uint32
 
 	_  [64]byte
 	mu sync.RWMutex
 	_  [64]byte
+	// wmu serializes writers: a load into an empty index holds it
+	// throughout, building its tables apart (load.go).
+	wmu sync.Mutex
 
 	smu    sync.Mutex
 	states []*mstate
 	_      [64]byte
 }
 
-const (
-	tfPositional uint8 = 1 // used in a phrase: occurrences are recorded
-	tfBigram     uint8 = 2 // first word of an indexed bigram: probe pairs
-	tfPair       uint8 = 4 // the term is a bigram
-)
+// tables are what the index knows of its subscriptions: a load into an
+// empty index builds them apart and hands them over whole.
+type tables struct {
+	dict  dict
+	tcost []uint8    // per term: anchor cost (lower is rarer)
+	post  []uint32   // per term: postings and flags, see postList
+	lists [][]uint32 // posting lists of two or more, by index
+	lfree []uint32   // unused indexes of lists
 
-var _ alerts.Matcher = (*Index)(nil)
+	ar        arena
+	bodies    offTable   // body offsets, by their program's key
+	ids       offTable   // body offsets, one per subscription, by the hash of its ID
+	slots     slotAlloc  // per body
+	bodyDrops uint64     // bodies removed or moved so far
+	bulk      bool       // a Load is inserting: tables grow fourfold
+	subLists  [][]uint64 // subscribers of bodies with more than one, by index
+	subFree   []uint32   // unused indexes of subLists
+	n         int        // subscriptions
+
+	// pairBits is a one-hash Bloom filter of the bigram terms, ~16 bits
+	// each, so that most word pairs of an article cost no dictionary probe.
+	pairBits  []uint64
+	pairN     int
+	pairTerms []uint64 // bitset of the terms that are bigrams
+
+	// Scratch space of anchors.
+	abuf []uint32
+	ast  []anchorSet
+	// Load's slab for the anchors of shared queries; dropped at its end.
+	aslab []uint32
+}
 
 // lock takes the write lock, telling matches that a writer waits.
 func (x *Index) lock() {
@@ -116,18 +118,21 @@ func (x *Index) Add(s alerts.Subscription) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	c.pack()
+	x.wmu.Lock()
 	x.lock()
 	x.insertLocked(s.ID, c)
 	x.mu.Unlock()
+	x.wmu.Unlock()
 	return nil
 }
 
 // Remove drops a subscription; unknown IDs are ignored.
 func (x *Index) Remove(id uint64) {
+	x.wmu.Lock()
 	x.lock()
 	x.removeSub(id)
 	x.mu.Unlock()
+	x.wmu.Unlock()
 }
 
 // Len returns the number of subscriptions.
@@ -137,34 +142,28 @@ func (x *Index) Len() int {
 	return x.n
 }
 
-// Query returns the query text of a subscription.
-func (x *Index) Query(id uint64) (string, bool) {
+// Has reports whether the index has the subscription id.
+func (x *Index) Has(id uint64) bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	off, ok := x.findSub(id)
-	if !ok {
-		return "", false
-	}
-	return x.textLocked(off), true
+	_, ok := x.findSub(id)
+	return ok
+}
+
+// ExplainFrom tells Match where to read the query text of a subscription
+// to explain its hits: the index keeps no texts of its own, since its
+// owner has them. text is called without the index's lock held, for every
+// hit. Without it, or for an ID it does not know, Match gives a hit
+// without the terms that fired; an owner that reads the queries of only
+// some hits (the bot reads them from its store for the chats it alerts)
+// leaves it unset and explains those through Explainer.
+func (x *Index) ExplainFrom(text func(id uint64) (string, bool)) {
+	x.mu.Lock()
+	x.text = text
+	x.mu.Unlock()
 }
 
 // findSub returns the body of the subscription id.
 func (x *Index) findSub(id uint64) (uint32, bool) {
 	return x.ids.find(idHash(id), func(off uint32) bool { return x.hasSubscriber(off, id) })
-}
-
-func (x *Index) textLocked(off uint32) string {
-	e := x.ar.at(off)
-	hdr := e[0]
-	tl := (hdr >> hdrProgBits) & maxText
-	b := make([]byte, tl)
-	w := bodyText(e)
-	if hdr&hdrPacked != 0 {
-		unpackText(w, int(tl), b)
-		return string(b)
-	}
-	for i := range b {
-		b[i] = byte(w[i/4] >> (8 * (i % 4)))
-	}
-	return string(b)
 }

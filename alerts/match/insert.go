@@ -1,12 +1,10 @@
 package match
 
-import "slices"
-
 // intern returns the ID of word j of o, adding it to the dictionary.
 func (x *Index) intern(o *cop, j int, positional bool) uint32 {
 	tid := x.internFP(o.lf.fps[j], o.lf.costs[j])
 	if positional {
-		x.tflag[tid] |= tfPositional
+		x.post[tid] |= postPositional
 	}
 	return tid
 }
@@ -18,7 +16,6 @@ func (x *Index) internFP(fp uint64, cost uint8) uint32 {
 		x.dict.put(fp, tid)
 		x.post = append(x.post, 0)
 		x.tcost = append(x.tcost, cost)
-		x.tflag = append(x.tflag, 0)
 	}
 	return tid
 }
@@ -48,11 +45,10 @@ func (x *Index) internBigram(o *cop, tids []uint32) uint32 {
 	a, b := tids[best], tids[best+1]
 	fp := pairFP(o.lf.fps[best], o.lf.fps[best+1])
 	tid := x.internFP(fp, min(x.tcost[a], x.tcost[b])/2)
-	if x.tflag[tid]&tfPair == 0 {
-		x.tflag[tid] |= tfPair
-		x.pairAdd(fp)
+	if !x.isPair(tid) {
+		x.pairAdd(tid, fp)
 	}
-	x.tflag[a] |= tfBigram
+	x.post[a] |= postBigram
 	return tid
 }
 
@@ -96,30 +92,21 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 		x.removeSub(id)
 	}
 	x.gen++
-	c.pack()
-	c.hashText()
-	hdr, text := c.header(), c.prog[c.pl:]
+	c.prepare(nil)
 	var off uint32
 	var ok bool
 	switch {
 	case c.hasBody && c.bodyDrops == x.bodyDrops:
 		off, ok = c.body, true
-	case c.noBody && absent:
-		c.noBody = false
 	default:
-		off, ok = x.bodies.find(bodyKey(c.hash), func(off uint32) bool {
-			// The same length and coding, and the words of text: then
-			// the same text (a coded text decodes to its length from its
-			// words).
-			e := x.ar.at(off)
-			bt := bodyText(e)
-			return (e[0]^hdr)&^(maxProg|hdrVerified) == 0 && len(bt) >= len(text) && slices.Equal(bt[:len(text)], text)
+		off, ok = x.bodies.find(c.hash, func(off uint32) bool {
+			return x.sameProg(bodyProg(x.ar.at(off)), c)
 		})
 	}
 	if ok {
 		x.addSubscriber(off, id)
 	} else {
-		off = x.newBody(id, c, hdr)
+		off = x.newBody(id, c, true)
 	}
 	if c.shared {
 		c.body, c.bodyDrops, c.hasBody = off, x.bodyDrops, true
@@ -132,10 +119,9 @@ func (x *Index) insertNew(id uint64, c *compiled, absent bool) {
 }
 
 // newBody makes the body of a query with its first subscriber, and indexes
-// it under its anchors.
-func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
-	pl := c.pl
-	size := uint32(bodyFixed + len(c.prog))
+// it under its anchors and, if asked, in the body table.
+func (x *Index) newBody(id uint64, c *compiled, table bool) uint32 {
+	size := uint32(bodyFixed + c.pl)
 	off := x.ar.alloc(size)
 	e := x.ar.at(off)[:size]
 	slot := x.slots.get()
@@ -145,9 +131,8 @@ func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
 	e[1] = slot
 	e[2], e[3] = uint32(id), uint32(id>>32)
 	if !c.interned {
-		p := c.prog[:pl]
-		x.internProg(c, p)
-		anchors, verified := x.anchors(p)
+		x.internProg(c, c.prog)
+		anchors, verified := x.anchors(c.prog)
 		if c.shared {
 			anchors = x.keepAnchors(anchors)
 		} // else c.anchors is used only below, before anchors runs again
@@ -156,6 +141,7 @@ func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
 		c.ops = nil // a later insert of the query copies c.prog
 	}
 	copy(e[bodyFixed:], c.prog)
+	hdr := uint32(c.pl)
 	if c.verified {
 		hdr |= hdrVerified
 	}
@@ -163,14 +149,13 @@ func (x *Index) newBody(id uint64, c *compiled, hdr uint32) uint32 {
 	for _, tid := range c.anchors {
 		x.addPosting(tid, off)
 	}
-	for int(slot) >= len(x.bodyHash) {
-		x.bodyHash = append(x.bodyHash, 0)
+	if !table {
+		return off
 	}
-	x.bodyHash[slot] = c.hash
 	if x.bodies.full() {
 		x.rehashBodies(x.bodies.n + 1)
 	}
-	x.bodies.place(bodyKey(c.hash), off)
+	x.bodies.place(c.hash, off)
 	return off
 }
 

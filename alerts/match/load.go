@@ -17,15 +17,25 @@ import (
 // the stored subscriptions into it, and nothing but a few chunks of them is
 // held at a time. subs is read in the caller's goroutine while workers
 // parse the chunks already read and the subscriptions parsed so far are
-// inserted, in the order they came, under the write lock one chunk at a
-// time (matching goes on in between). A subscription whose query does not
-// parse is skipped and passed to skipped (which may be nil), in order,
-// before LoadSeq returns.
+// inserted, in the order they came. Into an empty index, they are built
+// into tables of their own (bulk.go) that replace the index's at the end:
+// Add and Remove wait for that, and matching goes on against the empty
+// index meanwhile. Into an index that has subscriptions, they are
+// inserted under the write lock one chunk at a time (matching goes on in
+// between). A subscription whose query does not parse is skipped and
+// passed to skipped (which may be nil), in order, before LoadSeq returns.
+// subs must not call Add or Remove.
 func (x *Index) LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, err error)) {
 	workers := runtime.GOMAXPROCS(0)
+	x.wmu.Lock()
 	x.mu.RLock()
-	empty := x.n == 0
+	// No terms either: the term IDs a match may have cached (surface)
+	// must stay right when the tables are replaced.
+	empty := x.n == 0 && len(x.post) == 0
 	x.mu.RUnlock()
+	if !empty {
+		x.wmu.Unlock()
+	}
 	l := &loader{x: x, workers: workers, seed: maphash.MakeSeed(), empty: empty,
 		free: make(chan *loadChunk, loadInFlight), insert: make(chan *loadChunk, loadInFlight)}
 	for range loadInFlight {
@@ -45,7 +55,12 @@ func (x *Index) LoadSeq(subs iter.Seq2[uint64, string], skipped func(id uint64, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		bad = l.inserter()
+		if empty {
+			bad = l.build()
+			x.wmu.Unlock()
+		} else {
+			bad = l.inserter()
+		}
 	}()
 
 	c := <-l.free
@@ -100,7 +115,7 @@ const (
 type loader struct {
 	x       *Index
 	workers int
-	empty   bool // the index was empty when the load began
+	empty   bool // the index was empty when the load began: build apart
 	seed    maphash.Seed
 	free    chan *loadChunk   // chunks to fill
 	work    []chan *loadChunk // to each parse worker
@@ -143,9 +158,6 @@ func (l *loader) parse(w uint64) {
 	memo := make(map[uint64]*compiled, 1024)
 	pm := newParseMemo(1024)
 	n := uint64(l.workers)
-	// Until the memo is first reset, a query it has not seen has no body
-	// yet in an index that was empty: queries go to workers by hash.
-	firstSight := l.empty
 	for c := range l.work[w] {
 		for i, h := range c.hash {
 			if h%n != w {
@@ -166,10 +178,8 @@ func (l *loader) parse(w uint64) {
 				c.errs[i] = err
 				continue
 			}
-			comp.packInto(pm)
-			comp.hashText()
+			comp.prepare(pm)
 			comp.shared = true
-			comp.noBody = firstSight && !ok
 			c.comp[i] = comp
 			if !ok {
 				memo[h] = comp
@@ -183,52 +193,39 @@ func (l *loader) parse(w uint64) {
 			// of what it parsed; popular queries come back soon.
 			memo = make(map[uint64]*compiled, 1024)
 			pm = newParseMemo(1024)
-			firstSight = false
 		}
 	}
 }
 
 // loadMemoMax bounds how many distinct queries a load worker remembers.
-const loadMemoMax = 1 << 18
+var loadMemoMax = 1 << 18 // a variable for tests
 
 type loadError struct {
 	id  uint64
 	err error
 }
 
-// inserter inserts the chunks in the order they were read, each once its
-// workers are done with it, and returns the subscriptions skipped.
+// inserter inserts the chunks in the order they were read into the
+// index, each once its workers are done with it, and returns the
+// subscriptions skipped.
 func (l *loader) inserter() []loadError {
 	x := l.x
 	var bad []loadError
 	x.lock()
-	// Into an empty index that nothing else changes meanwhile, IDs in
-	// increasing order are all new: no need to look them up.
-	fresh := x.n == 0
-	gen := x.gen
 	x.bulk = true
 	x.mu.Unlock()
-	var last uint64
-	first := true
 	for c := range l.insert {
 		<-c.ready
 		x.lock()
-		fresh = fresh && x.gen == gen
 		for i, id := range c.ids {
-			fresh = fresh && (first || id > last)
-			first, last = false, id
 			if comp := c.comp[i]; comp != nil {
-				x.insertNew(id, comp, fresh)
+				x.insertNew(id, comp, false)
 			} else {
 				bad = append(bad, loadError{id, c.errs[i]})
 			}
 		}
-		gen = x.gen
 		x.mu.Unlock()
-		clear(c.comp)
-		clear(c.qs)
-		c.ids, c.qs = c.ids[:0], c.qs[:0]
-		l.free <- c
+		l.recycle(c)
 	}
 	x.lock()
 	x.aslab = nil
@@ -236,4 +233,58 @@ func (l *loader) inserter() []loadError {
 	x.compact()
 	x.mu.Unlock()
 	return bad
+}
+
+// build is inserter for an empty index: the chunks go into tables of
+// their own, without the ID and body tables while the IDs increase (every
+// ID is new) and settled at the first that does not or at the end; the
+// index then takes the tables.
+func (l *loader) build() []loadError {
+	x := l.x
+	y := &Index{names: x.names}
+	y.bulk = true
+	var bad []loadError
+	var last uint64
+	settled := false
+	for c := range l.insert {
+		<-c.ready
+		for i, id := range c.ids {
+			comp := c.comp[i]
+			if comp == nil {
+				bad = append(bad, loadError{id, c.errs[i]})
+				continue
+			}
+			if !settled && y.n > 0 && id <= last {
+				y.settle()
+				settled = true
+			}
+			last = id
+			if settled {
+				y.insertNew(id, comp, false)
+			} else {
+				y.insertBulk(id, comp)
+			}
+		}
+		l.recycle(c)
+	}
+	if settled {
+		y.aslab = nil
+		y.compact()
+	} else {
+		y.settle()
+	}
+	y.bulk = false
+	x.lock()
+	x.tables = y.tables
+	x.gen++
+	x.mu.Unlock()
+	return bad
+}
+
+// recycle returns a chunk to the reader.
+func (l *loader) recycle(c *loadChunk) {
+	clear(c.comp)
+	clear(c.qs)
+	c.ids, c.qs = c.ids[:0], c.qs[:0]
+	l.free <- c
 }

@@ -27,14 +27,16 @@ func (x *Index) lookup(s *mstate) {
 			}
 		}
 		if te != noTerm {
-			s.mark(x, te, f, t.pos, t.end)
-			if x.tflag[te]&tfBigram != 0 {
+			pv := x.post[te]
+			s.mark(te, f, t.pos, t.end, pv&postPositional != 0)
+			if pv&postBigram != 0 {
 				x.pairs(s, i, f, false)
 			}
 		}
 		if ts != noTerm {
-			s.mark(x, ts, f, t.pos, t.end)
-			if x.tflag[ts]&tfBigram != 0 {
+			pv := x.post[ts]
+			s.mark(ts, f, t.pos, t.end, pv&postPositional != 0)
+			if pv&postBigram != 0 {
 				x.pairs(s, i, f, true)
 			}
 		}
@@ -47,7 +49,7 @@ func (x *Index) lookup(s *mstate) {
 	}
 	for _, fp := range s.src {
 		if tid := x.dict.get(fp); tid != noTerm {
-			s.mark(x, tid, sfSource, 0, 0)
+			s.mark(tid, sfSource, 0, 0, false)
 		}
 	}
 }
@@ -71,7 +73,7 @@ func (x *Index) pairs(s *mstate, i int, f uint32, stem bool) {
 			continue
 		}
 		if tid := x.dict.get(fp); tid != noTerm {
-			s.mark(x, tid, f, t.pos, u.end)
+			s.mark(tid, f, t.pos, u.end, x.post[tid]&postPositional != 0)
 		}
 	}
 }

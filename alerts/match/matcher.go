@@ -1,7 +1,6 @@
 package match
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/herald-news/herald/alerts"
@@ -20,14 +19,15 @@ const (
 // dictionary probes.
 const yieldEvery = 64
 
-// mstate is one matcher's scratch space, reused across articles: per-term
-// stamps, occurrence lists for phrase terms, per-slot dedup stamps and a
-// stem cache. It is not shared between goroutines.
+// mstate is one matcher's scratch space, reused across articles: the
+// article's terms, occurrence lists for phrase terms, per-slot dedup
+// stamps and a stem cache. It is not shared between goroutines.
 type mstate struct {
 	epoch uint32
-	stamp []uint32 // per term: epoch<<sfBits | fields
-	head  []int32  // per term: first occurrence, -1 if none
-	seen  []uint32 // per slot: epoch the subscription was last decided
+	tt    []termSlot // the article's terms, by term ID (see termAt)
+	tbits uint8      // len(tt) in use is 1<<tbits
+	tsave []termSlot // the terms, while tt grows
+	seen  []uint32   // per slot: epoch the subscription was last decided
 	occs  []occRec
 	terms []uint32 // terms stamped for this article
 
@@ -90,7 +90,7 @@ const maxStates = 64
 func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.epoch++
 	if s.epoch > maxEpoch {
-		clear(s.stamp)
+		clear(s.tt[:cap(s.tt)])
 		clear(s.seen)
 		s.epoch = 1
 	}
@@ -101,6 +101,7 @@ func (s *mstate) prepare(sf *surface, a *alerts.Article) {
 	s.forms = s.forms[:0]
 	s.titleEnd = s.scan(a.Title, 0)
 	s.scan(a.Body, s.titleEnd+1)
+	s.sizeTerms(len(s.toks))
 	s.resolve(sf)
 	s.sk.keys(a, func(key []byte, _ string) {
 		s.src = append(s.src, fingerprint(kindSource, key))
@@ -148,16 +149,11 @@ func (s *mstate) resolve(sf *surface) {
 	}
 }
 
-// fit grows the per-term and per-slot arrays to the index's size.
+// fit grows the per-slot array to the index's size.
 func (s *mstate) fit(x *Index) {
 	if s.cslot == nil {
 		s.cand = make([]uint32, 0, yieldEvery)
 		s.cslot = make([]uint32, yieldEvery)
-	}
-	if n := len(x.post); len(s.stamp) < n {
-		n += n / 4
-		s.stamp = append(s.stamp, make([]uint32, n-len(s.stamp))...)
-		s.head = append(s.head, make([]int32, n-len(s.head))...)
 	}
 	if n := int(x.slots.next); len(s.seen) < n {
 		n += n / 4
@@ -165,18 +161,23 @@ func (s *mstate) fit(x *Index) {
 	}
 }
 
-func (s *mstate) mark(x *Index, tid uint32, f uint32, pos, end uint32) {
-	st := s.stamp[tid]
-	if st>>sfBits != s.epoch {
-		s.stamp[tid] = s.epoch<<sfBits | f
-		s.head[tid] = -1
+// mark stamps term tid as found in the fields f, recording the occurrence
+// for a positional term.
+func (s *mstate) mark(tid uint32, f uint32, pos, end uint32, positional bool) {
+	t := s.termAt(tid)
+	if t.stamp>>sfBits != s.epoch {
+		if 2*(len(s.terms)+1) > 1<<s.tbits {
+			s.growTerms()
+			t = s.termAt(tid)
+		}
+		*t = termSlot{tid: tid, stamp: s.epoch<<sfBits | f, head: -1}
 		s.terms = append(s.terms, tid)
 	} else {
-		s.stamp[tid] = st | f
+		t.stamp |= f
 	}
-	if x.tflag[tid]&tfPositional != 0 {
-		s.occs = append(s.occs, occRec{pos: pos, end: end, next: s.head[tid]})
-		s.head[tid] = int32(len(s.occs) - 1)
+	if positional {
+		s.occs = append(s.occs, occRec{pos: pos, end: end, next: t.head})
+		t.head = int32(len(s.occs) - 1)
 	}
 }
 
@@ -199,42 +200,65 @@ func (x *Index) MatchFunc(a *alerts.Article, fn func(sub uint64)) {
 }
 
 // Match returns the subscriptions the article satisfies, in ascending ID
-// order, with the terms that fired.
+// order, with the terms that fired if the index has query texts to explain
+// them from (ExplainFrom): each text is explained once for all its
+// subscribers. Without them, the owner explains the hits it keeps from
+// the texts it reads (Explainer).
 func (x *Index) Match(a *alerts.Article) []alerts.Hit {
 	s := x.getState()
 	s.prepare(x.surf.Load(), a)
-	type matched struct {
-		text string
-		subs []uint64
-	}
-	var bodies []matched
+	var ids []uint64
 	x.mu.RLock()
+	text := x.text
 	x.lookup(s)
 	x.walk(s, func(off uint32) {
-		// The text and subscribers now: the body may go while the match
-		// yields.
-		e := x.ar.at(off)
-		bodies = append(bodies, matched{x.textLocked(off), slices.Clone(x.subscribers(e, &s.oneID))})
+		ids = append(ids, x.subscribers(x.ar.at(off), &s.oneID)...)
 	})
 	x.runlock()
 	x.putState(s)
-	if len(bodies) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	// Each query is explained once, for all its subscribers.
-	d := NewDoc(a)
-	var hits []alerts.Hit
-	for _, b := range bodies {
-		var terms []alerts.TermHit
-		if q, err := Parse(b.text, x.names); err == nil {
-			_, terms = q.ExplainDoc(d)
+	slices.Sort(ids)
+	hits := make([]alerts.Hit, len(ids))
+	var explain func(query string) []alerts.TermHit
+	if text != nil {
+		explain = x.Explainer(a)
+	}
+	for i, id := range ids {
+		hits[i].Sub = id
+		if explain == nil {
+			continue
 		}
-		for _, id := range b.subs {
-			hits = append(hits, alerts.Hit{Sub: id, Terms: terms})
+		if q, ok := text(id); ok {
+			hits[i].Terms = explain(q)
 		}
 	}
-	slices.SortFunc(hits, func(a, b alerts.Hit) int { return cmp.Compare(a.Sub, b.Sub) })
 	return hits
+}
+
+// Explainer returns the terms of the article a that fired for a query
+// text, parsed as the index parses it; each distinct text is parsed and
+// explained once. It is for hits Match gave without their terms: the
+// index keeps no query texts, and an owner that reads a hit's query from
+// its store anyway (the bot, for the chats it alerts) explains it then.
+// The function is not safe for concurrent use.
+func (x *Index) Explainer(a *alerts.Article) func(query string) []alerts.TermHit {
+	var d *Doc
+	explained := make(map[string][]alerts.TermHit)
+	return func(q string) []alerts.TermHit {
+		terms, done := explained[q]
+		if !done {
+			if d == nil {
+				d = NewDoc(a)
+			}
+			if p, err := Parse(q, x.names); err == nil {
+				_, terms = p.ExplainDoc(d)
+			}
+			explained[q] = terms
+		}
+		return terms
+	}
 }
 
 // Floor tokenizes articles as an Index does before it looks anything up:

@@ -4,11 +4,12 @@ import "math/bits"
 
 // offTable is an open-addressing hash table of arena offsets whose keys
 // live in the arena (a subscription ID among a body's subscribers, a
-// body's query text): 4 bytes a slot. The caller hashes a key and tells
+// body's program): 4 bytes a slot. The caller hashes a key and tells
 // whether the entry at an offset holds it. Deletion leaves a tombstone;
 // the table is rebuilt by its owner (rehash) when tombstones and entries
-// fill it. Its size is any number, not a power of two, so that it is
-// never more than a third larger than it needs to be.
+// fill seven eighths of it. Its size is any number, not a power of two, so
+// that it is never much larger than it needs to be: the tables serve
+// writers only, which can afford the longer probes of a fuller table.
 type offTable struct {
 	slots []uint32
 	n     int // live entries
@@ -49,7 +50,7 @@ func (t *offTable) find(h uint64, holds func(off uint32) bool) (uint32, bool) {
 
 // full reports whether one more entry needs a rehash first.
 func (t *offTable) full() bool {
-	return (t.n+t.dead+1)*4 > len(t.slots)*3
+	return (t.n+t.dead+1)*8 > len(t.slots)*7
 }
 
 // place puts off under hash h; the key must be absent, and the table not
@@ -99,7 +100,7 @@ func (t *offTable) delete(h uint64, holds func(off uint32) bool) bool {
 
 // reset empties the table, sized for n entries.
 func (t *offTable) reset(n int) {
-	size := max(64, n+n/3+1)
+	size := max(64, n+n/7+1)
 	if cap(t.slots) >= size && cap(t.slots) <= size+size/8 {
 		t.slots = t.slots[:size]
 		clear(t.slots)

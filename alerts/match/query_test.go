@@ -290,11 +290,33 @@ func TestExplain(t *testing.T) {
 		}
 	}
 	x := NewIndex(DefaultActors())
-	x.Add(alerts.Subscription{ID: 3, Query: q.Source()})
-	x.Add(alerts.Subscription{ID: 1, Query: "Trump"})
-	x.Add(alerts.Subscription{ID: 2, Query: "truce"})
+	texts := map[uint64]string{3: q.Source(), 1: "Trump", 2: "truce", 4: "trump"}
+	for id, q := range texts {
+		x.Add(alerts.Subscription{ID: id, Query: q})
+	}
 	got := x.Match(a)
-	if len(got) != 2 || got[0].Sub != 1 || got[1].Sub != 3 || len(got[1].Terms) != 3 || got[0].Terms[0].Matched != "Trump’s" {
+	if len(got) != 3 || got[0].Sub != 1 || got[1].Sub != 3 || got[2].Sub != 4 || len(got[0].Terms) != 0 {
+		t.Errorf("Match without the texts = %+v", got)
+	}
+	// An owner that reads the texts of some hits explains those itself.
+	explain := x.Explainer(a)
+	if terms := explain("Trump"); len(terms) != 1 || terms[0].Matched != "Trump’s" || terms[0].Term != "Trump" {
+		t.Errorf("Explainer(Trump) = %+v", terms)
+	}
+	if terms := explain(q.Source()); len(terms) != 3 {
+		t.Errorf("Explainer(%q) = %+v", q.Source(), terms)
+	}
+	if terms := explain("truce"); len(terms) != 0 {
+		t.Errorf("Explainer(truce), not in the article = %+v", terms)
+	}
+	// The index explains each hit from its own text, read from its owner.
+	x.ExplainFrom(func(id uint64) (string, bool) {
+		q, ok := texts[id]
+		return q, ok
+	})
+	got = x.Match(a)
+	if len(got) != 3 || got[0].Sub != 1 || got[1].Sub != 3 || got[2].Sub != 4 || len(got[1].Terms) != 3 ||
+		got[0].Terms[0].Matched != "Trump’s" || got[0].Terms[0].Term != "Trump" || got[2].Terms[0].Term != "trump" {
 		t.Errorf("Match = %+v", got)
 	}
 }

@@ -24,7 +24,6 @@ func (a *Names) Tagger() *Tagger {
 			if c.check() != nil {
 				continue // too long to index: never mentioned
 			}
-			c.pack()
 			t.x.lock()
 			t.x.insertLocked(uint64(i+1), c)
 			t.x.mu.Unlock()

@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/herald-news/herald/adapters/loopback"
@@ -45,6 +47,38 @@ func readAdminToken(db string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// addrFilePath is where the running herald of the database at db writes
+// the address its HTTP server listens on, for herald backup to find it
+// whatever HERALD_HTTP_ADDR says where backup runs.
+func addrFilePath(db string) string { return db + ".http-addr" }
+
+// writeAddrFile writes the address of this process's HTTP server, as this
+// host reaches it (an unspecified host is loopback).
+func writeAddrFile(db string, addr net.Addr) error {
+	a := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		loop := "127.0.0.1"
+		if tcp.IP.To4() == nil {
+			loop = "::1"
+		}
+		a = net.JoinHostPort(loop, strconv.Itoa(tcp.Port))
+	}
+	path := addrFilePath(db)
+	if err := os.WriteFile(path, []byte(a+"\n"), 0o600); err != nil {
+		return fmt.Errorf("HTTP address file %s: %w", path, err)
+	}
+	return nil
+}
+
+// readAddrFile reads the address the running herald wrote, or "".
+func readAddrFile(db string) string {
+	b, err := os.ReadFile(addrFilePath(db))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // requireAdmin lets through requests from this host that carry the token.

@@ -45,8 +45,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		sizes = append(sizes, n)
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "%-7s %9s %11s %8s %9s %9s %9s %7s %7s %9s %7s %7s %s\n",
-			"engine", "subs", "docs/s", "MB/s", "p50 µs", "p99 µs", "B/sub", "allocs", "cold", "add p99", "load s", "RSS MB", "checksum")
+		fmt.Fprintf(stdout, "%-7s %9s %11s %8s %9s %9s %9s %7s %7s %9s %7s %7s %8s %8s %8s %s\n",
+			"engine", "subs", "docs/s", "MB/s", "p50 µs", "p99 µs", "B/sub", "allocs", "cold", "add p99", "load s", "RSS MB",
+			"cpu µs", "add cpu", "load cpu", "checksum")
 	}
 	enc := json.NewEncoder(stdout)
 	err := bench.Run(sizes, bench.Options{Seed: *seed, Docs: *docs, Duration: *dur, Hot: *mix == "hot"}, func(r bench.Result) {
@@ -54,8 +55,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			enc.Encode(r)
 			return
 		}
-		fmt.Fprintf(stdout, "%-7s %9d %11.0f %8.1f %9.1f %9.1f %9.1f %7.2f %7.2f %9.1f %7.2f %7.0f %s\n",
-			r.Engine, r.Subs, r.DocsPerS, r.MBPerS, r.P50us, r.P99us, r.BytesPerSub, r.AllocsPerDc, r.ColdAllocsPerDc, r.AddP99us, r.LoadS, r.RSSMB, r.Checksum)
+		fmt.Fprintf(stdout, "%-7s %9d %11.0f %8.1f %9.1f %9.1f %9.1f %7.2f %7.2f %9.1f %7.2f %7.0f %8.1f %8.1f %8.2f %s\n",
+			r.Engine, r.Subs, r.DocsPerS, r.MBPerS, r.P50us, r.P99us, r.BytesPerSub, r.AllocsPerDc, r.ColdAllocsPerDc, r.AddP99us, r.LoadS, r.RSSMB,
+			r.CPUusPerDoc, r.AddCPUP99us, r.LoadCPUS, r.Checksum)
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "herald bench: %v\n", err)

@@ -99,10 +99,7 @@ func TestClusterCrashDeliversEveryAlert(t *testing.T) {
 		t.Skip("builds and kills real herald processes")
 	}
 	const users, articles, workers = 60, 10, 8
-	bin := filepath.Join(t.TempDir(), "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildHerald(t)
 	nc := natstest.Start(t, 3)
 	fake := telegramtest.New(t)
 	obs := observer(t, nc.URL())

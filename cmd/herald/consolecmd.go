@@ -58,6 +58,13 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go func() { // damage found in use ends the session
+		select {
+		case <-l.db.Damaged():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	articles := make(chan alerts.Article, 64)
 	done := make(chan struct{})
 	go func() { defer close(done); l.bot.Run(ctx, articles) }()
@@ -78,6 +85,9 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	})
 	cancel()
 	<-done
+	if derr := l.db.Err(); derr != nil {
+		err = derr
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "herald:", err)
 		return 1

@@ -64,7 +64,7 @@ func TestConsoleWithoutFeedsCanAddOne(t *testing.T) {
 func TestConsoleUnsubscribeAllAsksFirst(t *testing.T) {
 	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/unsubscribe all", "/list", "/unsubscribe all confirm", "/list")
 	for _, want := range []string{"Stop following the 1 topic, everything this chat follows? Confirm with /unsubscribe all confirm.",
-		"This chat follows 1 of", "Unsubscribed from the 1 topic", "This chat follows nothing yet"} {
+		"This chat follows 1 topic (", "Unsubscribed from the 1 topic", "This chat follows nothing yet"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
 		}
@@ -95,7 +95,7 @@ func TestConsoleExportImport(t *testing.T) {
 	out := runConsoleLines(t, nil, "/subscribe ceasefire", "/export", "/import "+file, "/import "+filepath.Join(dir, "missing.txt"), "/list")
 	for _, want := range []string{
 		"── herald-console-local.txt ──\n# Herald export of \"console\" (console:local)", "herald export 1\nsubscribe ceasefire\n",
-		"Imported: 1 subscriptions added, 1 already here, 0 lines with errors.", "line 5: already following that as #1",
+		"Imported: 1 subscription added, 1 already here, 0 lines with errors.", "line 5: already following that as #1",
 		"error: open " + filepath.Join(dir, "missing.txt"), "#2  sanctions", "Time zone: Europe/Kyiv.",
 	} {
 		if !strings.Contains(out, want) {

@@ -47,10 +47,7 @@ func TestCrashRecoveryDeliversEveryAlert(t *testing.T) {
 		t.Skip("builds and kills a real herald process")
 	}
 	const users, articles, kills, workers = 100, 10, 4, 8
-	bin := filepath.Join(t.TempDir(), "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildHerald(t)
 	fake := telegramtest.New(t)
 	dbPath := filepath.Join(t.TempDir(), "herald.db")
 	addr := freeAddr(t)

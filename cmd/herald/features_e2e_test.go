@@ -345,7 +345,7 @@ func TestTelegramExportImport(t *testing.T) {
 	before := len(fake.Sent(alice.ID))
 	fake.UserSendsDocument(dm, alice, "analysts.txt", edited, "/import")
 	r := fake.WaitSent(t, alice.ID, before+1, testWait)[before].Visible
-	for _, want := range []string{"Imported: 1 subscriptions added, 1 already here, 2 lines with errors.", "Settings taken from the file: format.",
+	for _, want := range []string{"Imported: 1 subscription added, 1 already here, 2 lines with errors.", "Settings taken from the file: format.",
 		"this chat's time zone stays UTC+03:00", "line 4: this chat's time zone stays", "line 6: already following that as #3",
 		"line 8: unexpected end of query", `line 9: "frobnicate" is not something an export holds`} {
 		if !strings.Contains(r, want) {
@@ -472,7 +472,7 @@ func TestDiscordExportImportKeepsRolesAndMutes(t *testing.T) {
 	}
 
 	r := fake.WaitReply(fake.SlashWithFile(same, admin, "import", "file", file.Name, file.Data))
-	if !strings.Contains(r.Content, "Imported: 2 subscriptions added") || !strings.Contains(r.Content, "Role pings and mutes restored on the subscriptions: 2.") ||
+	if !strings.Contains(r.Content, "Imported: 2 subscriptions added") || !strings.Contains(r.Content, "Role pings and mutes restored on 2 subscriptions.") ||
 		!strings.Contains(r.Content, "Settings taken from the file: mute.") {
 		t.Errorf("/import in the same server:\n%s", r.Content)
 	}
@@ -485,7 +485,7 @@ func TestDiscordExportImportKeepsRolesAndMutes(t *testing.T) {
 
 	r = fake.WaitReply(fake.SlashWithFile(other, admin, "import", "file", file.Name, file.Data))
 	if !strings.Contains(r.Content, "line 7: the role Breaking belongs to another Discord server: #5 pings nobody here") ||
-		!strings.Contains(r.Content, "Role pings and mutes restored on the subscriptions: 1.") {
+		!strings.Contains(r.Content, "Role pings and mutes restored on 1 subscription.") {
 		t.Errorf("/import in another server:\n%s", r.Content)
 	}
 	if l := fake.WaitReply(fake.Slash(other, admin, "list")).Content; strings.Contains(l, "pings") || !strings.Contains(l, "(muted until ") {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -37,6 +39,9 @@ type served struct {
 	// stop ends the service and returns serve's error; it runs at the
 	// end of the test if the test did not call it.
 	stop func() error
+	// ended is closed when serve returns, also by itself (damage found in
+	// use stops it).
+	ended chan struct{}
 }
 
 // startServe runs serve in-process, as herald run, with vars as its
@@ -59,13 +64,16 @@ func startServe(t *testing.T, vars map[string]string, extra ...platform) *served
 		t.Fatal(err)
 	}
 	cfg.extra = extra
-	s := &served{cfg: cfg}
+	s := &served{cfg: cfg, ended: make(chan struct{})}
 	cfg.opened = func(db *storage.DB) { s.db = db }
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
+	go func() {
+		done <- serve(ctx, cfg, log, func(a string) { addr <- a })
+		close(s.ended)
+	}()
 	select {
 	case s.addr = <-addr:
 	case err := <-done:
@@ -190,4 +198,33 @@ func endToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end against a fake platform; runs without -short")
 	}
+}
+
+// buildHerald compiles the herald binary for tests that run it as a
+// process.
+func buildHerald(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "herald")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

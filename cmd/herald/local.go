@@ -30,7 +30,7 @@ type local struct {
 // newLocal opens Herald on dbPath for the terminal. With withFeeds, it
 // polls feedURLs (possibly none) and /sources lists and extends them.
 func newLocal(dbPath string, out io.Writer, log *slog.Logger, withFeeds bool, feedURLs []string) (*local, error) {
-	db, err := storage.Open(dbPath, storage.Options{})
+	db, err := storage.Open(dbPath, storage.Options{Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@
 //	herald bench startup       herald run's start-up time and memory on a generated database
 //	herald gendb FILE          a database of N subscriptions over M chats, to measure on
 //	herald backup FILE         a hot copy of the database
+//	herald check [--repair] DB bbolt's consistency check; --repair saves what can be read
 //	herald migrate --to nats   copy the database into a cluster (HERALD_NATS_URL)
 //	herald healthcheck         exit 0 when the local herald answers /healthz
 //
@@ -51,7 +52,9 @@ Usage:
                                    time herald run's start on N subscriptions
   herald gendb [--subs N] [--targets M] [--seed S] FILE
                                    write a database of N subscriptions over M chats
-  herald backup FILE               write a hot copy of the database (HERALD_DB)
+  herald backup [--force] FILE     write a hot copy of the database (HERALD_DB)
+  herald check [--repair] [DB]     check the database for damage; --repair saves what
+                                   can still be read into a new file
   herald migrate --to nats         copy HERALD_DB into the cluster at HERALD_NATS_URL
   herald healthcheck               exit 0 when the herald at HERALD_HTTP_ADDR answers /healthz
 `
@@ -89,6 +92,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runGenDB(rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "healthcheck":

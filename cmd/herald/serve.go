@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,7 +98,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		st = cl.store
 	} else {
 		var err error
-		if db, err = storage.Open(cfg.DB, storage.Options{}); err != nil {
+		if db, err = storage.Open(cfg.DB, storage.Options{Log: log.With("part", "storage")}); err != nil {
 			return err
 		}
 		defer func() {
@@ -196,6 +199,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if err != nil {
 		return fmt.Errorf("HERALD_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
+	if db != nil {
+		// herald backup finds this process by the address it listens on.
+		if err := writeAddrFile(cfg.DB, ln.Addr()); err != nil {
+			ln.Close()
+			return err
+		}
+		defer os.Remove(addrFilePath(cfg.DB))
+	}
 	log.Info("HTTP server listening", "addr", ln.Addr().String(),
 		"healthz", localURL(ln.Addr().String(), "/healthz"), "metrics", localURL(ln.Addr().String(), "/metrics"))
 	mux := http.NewServeMux()
@@ -231,7 +242,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		return err
 	}
 	if db != nil {
-		mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db)))
+		mux.Handle("GET /v1/backup", requireAdmin(adminToken, backupHandler(db, log.With("part", "backup"))))
 	}
 	mux.Handle("/websub/", poller.Handler())
 	mux.Handle("GET /v1/sources.opml", requireAdmin(adminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +281,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if db != nil {
+		g.Go(func() error {
+			// Damage found in use stops everything: bbolt cannot be
+			// trusted with another write.
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-db.Damaged():
+				return db.Err()
+			}
+		})
+	}
 	if cl != nil {
 		cl.run(gctx, b, poller, log.With("part", "cluster"))
 	}
@@ -330,14 +353,28 @@ func loadFeeds(path string) ([]string, error) {
 }
 
 // backupHandler serves a hot copy of the database (behind requireAdmin: a
-// backup holds every chat's data).
-func backupHandler(db *storage.DB) http.Handler {
+// backup holds every chat's data). The copy is made to a temporary file
+// first, so a client that reads slowly, or stops, holds back no write.
+func backupHandler(db *storage.DB, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A slow reader holds a read transaction open; bound it.
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Minute))
+		snap, n, err := db.Snapshot()
+		if err != nil {
+			log.Error("Backup failed", "err", err)
+			code := http.StatusInternalServerError
+			if errors.Is(err, syscall.ENOSPC) {
+				code = http.StatusInsufficientStorage
+			}
+			writeJSON(w, code, map[string]string{"error": err.Error()})
+			return
+		}
+		defer snap.Close()
+		// The copy takes disk space until it is sent: a client that stops
+		// reading is cut off after a while.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 		w.Header().Set("Content-Type", "application/octet-stream")
-		if _, err := db.Backup(w); err != nil {
-			fmt.Fprintln(os.Stderr, "backup:", err)
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		if _, err := io.Copy(w, snap); err != nil {
+			log.Warn("Backup not sent whole", "err", err)
 		}
 	})
 }

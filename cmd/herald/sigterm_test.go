@@ -21,10 +21,7 @@ func TestSIGTERMDuringBigFeeds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a real herald and serves it fourteen 10 MiB feeds")
 	}
-	bin := filepath.Join(t.TempDir(), "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildHerald(t)
 	doc := feedtest.BigDocument(300_000, 10<<20-1024)
 	var feeds []*feedtest.Static
 	var list strings.Builder

@@ -42,6 +42,13 @@ type Result struct {
 	// the most it has been so far, in MiB.
 	RSSMB     float64 `json:"rss_mb"`
 	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// The figures a busy machine distorts least (Linux; 0 elsewhere): the
+	// CPU time of one article in one goroutine on its own thread, of one
+	// Add while matching runs (p99), and of the whole process during the
+	// load. Wall time adds the waits for a core to these.
+	CPUusPerDoc float64 `json:"cpu_us_per_doc"`
+	AddCPUP99us float64 `json:"add_cpu_p99_us"`
+	LoadCPUS    float64 `json:"load_cpu_s"`
 }
 
 // Options tune a run.
@@ -172,7 +179,7 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 		res.Mix = "hot"
 	}
 	before := heap()
-	t0 := time.Now()
+	t0, c0 := time.Now(), ProcessCPU()
 	var m matcher
 	switch eng {
 	case "engine":
@@ -204,6 +211,7 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 		m = rl
 	}
 	res.LoadS = time.Since(t0).Seconds()
+	res.LoadCPUS = (ProcessCPU() - c0).Seconds()
 	res.BytesPerSub = float64(int64(heap())-int64(before)) / float64(n)
 
 	// Checksum over the set of (article, subscription) pairs, in any order.
@@ -228,6 +236,8 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 	if eng == "engine" {
 		res.ColdAllocsPerDc = coldAllocs(docs[:ck], func(a *alerts.Article) { m.MatchFunc(a, nop) })
 	}
+
+	res.CPUusPerDoc = cpuPerDoc(docs[:ck], func(a *alerts.Article) { m.MatchFunc(a, nop) })
 
 	// Throughput and latency: Workers goroutines for Duration.
 	res.DocsPerS, res.P50us, res.P99us = timed(docs, o, func(a *alerts.Article) { m.MatchFunc(a, nop) })
@@ -254,19 +264,26 @@ func runOne(eng string, names *match.Names, w *Workload, n int, small, extra []a
 		extra = extra[:min(len(extra), 20)]
 	}
 	adds := make([]time.Duration, 0, len(extra))
+	addsCPU := make([]time.Duration, 0, len(extra))
+	runtime.LockOSThread()
 	for _, s := range extra {
-		t := time.Now()
+		t, c := time.Now(), ThreadCPU()
 		if err := m.Add(s); err != nil {
+			runtime.UnlockOSThread()
 			close(stop)
 			mw.Wait()
 			return res, err
 		}
 		adds = append(adds, time.Since(t))
+		addsCPU = append(addsCPU, ThreadCPU()-c)
 	}
+	runtime.UnlockOSThread()
 	close(stop)
 	mw.Wait()
 	slices.Sort(adds)
+	slices.Sort(addsCPU)
 	res.AddP99us = us(adds[len(adds)*99/100])
+	res.AddCPUP99us = us(addsCPU[len(addsCPU)*99/100])
 	res.RSSMB, res.PeakRSSMB = rssMB()
 	runtime.KeepAlive(m)
 	return res, nil
@@ -304,6 +321,7 @@ func runTokenizer(eng string, docs []alerts.Article, avgMB float64, o Options) R
 	if eng == "floor" {
 		res.ColdAllocsPerDc = coldAllocs(docs[:ck], f)
 	}
+	res.CPUusPerDoc = cpuPerDoc(docs[:ck], f)
 	res.DocsPerS, res.P50us, res.P99us = timedEach(docs, o, scan)
 	res.MBPerS = res.DocsPerS * avgMB
 	res.RSSMB, res.PeakRSSMB = rssMB()
@@ -354,6 +372,20 @@ func letters(n uint64, first rune) string {
 			return string(b)
 		}
 	}
+}
+
+// cpuPerDoc is the CPU time of one call of f per article, in µs, on one
+// thread, over the articles three times.
+func cpuPerDoc(docs []alerts.Article, f func(a *alerts.Article)) float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t := ThreadCPU()
+	for range 3 {
+		for i := range docs {
+			f(&docs[i])
+		}
+	}
+	return us(ThreadCPU()-t) / float64(3*len(docs))
 }
 
 // allocsPerDoc is the mean number of allocations of one call of f per
