@@ -67,8 +67,8 @@ var repairKinds = []repairKind{
 		return putSub(b, sub) == nil && addSubTo(tx, sub.Target, sub.ID) == nil
 	}},
 	{"settings and feed states", [][]byte{bMeta, bFeeds}, func(r *repairer, tx *bolt.Tx, b, k, v []byte) bool {
-		if bytes.Equal(b, bMeta) && bytes.Equal(k, keySchema) {
-			return true // the new file has its own
+		if bytes.Equal(b, bMeta) && reservedMeta(string(k)) {
+			return true // the new file has its own version and no migration under way
 		}
 		if bytes.Equal(b, bFeeds) && !json.Valid(v) {
 			return false

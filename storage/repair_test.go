@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/herald-news/herald/alerts"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestCheck(t *testing.T) {
@@ -222,5 +223,33 @@ func TestRepairKeepsEveryKindOfRecord(t *testing.T) {
 				t.Errorf("the queued alert lost its article: %+v, %v", ds, err)
 			}
 		})
+	}
+}
+
+// TestRepairLeavesNoMigrationCursor: a file that stopped in the middle of
+// an upgrade carries how far the upgrade got; the repaired file is at the
+// current schema with nothing under way, so a later migration starts at
+// its beginning instead of skipping records.
+func TestRepairLeavesNoMigrationCursor(t *testing.T) {
+	src := filledDB(t)
+	d := openTestAt(t, src, Options{})
+	if err := d.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bMeta).Put(keyMigration, []byte(`{"step":2,"key":"x"}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	dst := filepath.Join(t.TempDir(), "repaired.db")
+	if _, err := Repair(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	r := openTestAt(t, dst, Options{})
+	if err := r.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bMeta).Get(keyMigration); v != nil {
+			t.Errorf("the repaired file carries the old file's migration cursor %q", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
