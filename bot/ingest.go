@@ -195,8 +195,9 @@ func (b *Bot) order(a *alerts.Article, prep prepared, now time.Time) (p, before 
 	if seen {
 		if prev.ID == a.ID && prev.Title != a.Title && a.Title != "" {
 			a.Ingested, a.StoryID, a.Summary = prev.Ingested, prev.StoryID, prev.Summary
-			story, _ := b.store.GetStory(prev.StoryID)
-			return b.queueCommit(alerts.ArticleCommit{Article: *a, Story: story}, keys, Updated), nil, "", Updated, nil
+			// The story stays as it is: a copy read here could be older
+			// than one still on its way to the store, and would undo it.
+			return b.queueCommit(alerts.ArticleCommit{Article: *a}, keys, Updated), nil, "", Updated, nil
 		}
 		b.metrics.duplicates.Inc()
 		return nil, nil, prev.ID, Duplicate, nil
