@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -78,6 +79,7 @@ type DB struct {
 	bodyCap int
 	log     *slog.Logger
 	damage  damage
+	backup  sync.Mutex // one Snapshot at a time: each takes the database's size on disk
 }
 
 // Open opens or creates the database at path, creating the buckets and
@@ -176,12 +178,34 @@ func (d *DB) Path() string { return d.path }
 // streamed straight to a client that stops reading would hold back every
 // write that needs more room. The file goes when the caller closes it (on
 // Linux it is out of the directory at once, so a crash leaves nothing).
+//
+// One snapshot exists at a time (ErrBackupRunning for another until the
+// first is closed), and none is begun without room for it: the copy needs
+// as much free space as the database, and taking the last of it would
+// make every write fail until the copy gave up (ErrNoRoomForBackup).
 func (d *DB) Snapshot() (io.ReadCloser, int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(d.path), filepath.Base(d.path)+".backup-*")
+	if !d.backup.TryLock() {
+		return nil, 0, ErrBackupRunning
+	}
+	dir := filepath.Dir(d.path)
+	if free, ok := freeSpace(dir); ok {
+		size, err := d.Size()
+		if err != nil {
+			d.backup.Unlock()
+			return nil, 0, fmt.Errorf("backup: %w", err)
+		}
+		if need := size + 16<<20; free < need {
+			d.backup.Unlock()
+			return nil, 0, fmt.Errorf("%w: the copy needs %d MiB beside the database in %s, %d MiB are free",
+				ErrNoRoomForBackup, need>>20, dir, free>>20)
+		}
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(d.path)+".backup-*")
 	if err != nil {
+		d.backup.Unlock()
 		return nil, 0, fmt.Errorf("backup: a temporary copy beside the database: %w", err)
 	}
-	snap := &snapshot{File: f, removed: os.Remove(f.Name()) == nil}
+	snap := &snapshot{File: f, removed: os.Remove(f.Name()) == nil, done: d.backup.Unlock}
 	var n int64
 	err = d.view(func(tx *bolt.Tx) error {
 		var err error
@@ -203,15 +227,28 @@ func (d *DB) Snapshot() (io.ReadCloser, int64, error) {
 type snapshot struct {
 	*os.File
 	removed bool
+	done    func() // lets the next Snapshot begin
+	once    sync.Once
 }
 
 func (s *snapshot) Close() error {
 	err := s.File.Close()
-	if !s.removed {
-		os.Remove(s.Name())
-	}
+	s.once.Do(func() {
+		if !s.removed {
+			os.Remove(s.Name())
+		}
+		s.done()
+	})
 	return err
 }
+
+// ErrBackupRunning is Snapshot's answer while another copy is being made
+// or sent.
+var ErrBackupRunning = errors.New("backup: another backup is being made; try again when it has finished")
+
+// ErrNoRoomForBackup is Snapshot's answer when the disk has no room for the
+// copy.
+var ErrNoRoomForBackup = errors.New("backup: not enough free disk space")
 
 // Backup writes a consistent copy of the database to w while it stays in
 // use (a hot backup), and returns the bytes written. However slowly w

@@ -642,3 +642,28 @@ func TestStalledBackupHoldsNoWriteBack(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOneSnapshotAtATime: a second backup asked for while the first is
+// still being sent is refused with a reason, not written beside it (each
+// copy takes the database's size on disk); once the first is closed the
+// next one goes ahead.
+func TestOneSnapshotAtATime(t *testing.T) {
+	d := openTest(t)
+	first, _, err := d.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Snapshot(); !errors.Is(err, ErrBackupRunning) {
+		t.Fatalf("second snapshot while the first is open: %v; want ErrBackupRunning", err)
+	}
+	first.Close()
+	first.Close() // twice is harmless
+	next, n, err := d.Snapshot()
+	if err != nil {
+		t.Fatalf("snapshot after the first was closed: %v", err)
+	}
+	defer next.Close()
+	if n == 0 {
+		t.Error("the next snapshot is empty")
+	}
+}

@@ -361,7 +361,10 @@ func backupHandler(db *storage.DB, log *slog.Logger) http.Handler {
 		if err != nil {
 			log.Error("Backup failed", "err", err)
 			code := http.StatusInternalServerError
-			if errors.Is(err, syscall.ENOSPC) {
+			switch {
+			case errors.Is(err, storage.ErrBackupRunning):
+				code = http.StatusConflict
+			case errors.Is(err, storage.ErrNoRoomForBackup), errors.Is(err, syscall.ENOSPC):
 				code = http.StatusInsufficientStorage
 			}
 			writeJSON(w, code, map[string]string{"error": err.Error()})
