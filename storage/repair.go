@@ -106,6 +106,11 @@ var repairKinds = []repairKind{
 		if !decodes(v, &rec) || len(k) != 8 || rec.ID == "" || rec.Target == "" {
 			return false
 		}
+		for _, a := range rec.Alerts {
+			if a.Article == nil && a.ArticleID != "" && tx.Bucket(bArticles).Get([]byte(a.ArticleID)) == nil {
+				return false // its article was lost: it would go out with no headline and no link
+			}
+		}
 		seq := binary.BigEndian.Uint64(k)
 		r.outboxSeq = max(r.outboxSeq, seq)
 		return putRecord(tx, seq, rec) == nil && tx.Bucket(bOutboxIDs).Put([]byte(rec.ID), k) == nil

@@ -253,3 +253,30 @@ func TestRepairLeavesNoMigrationCursor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRepairDropsQueuedAlertsWhoseArticleIsLost: a queued alert refers to
+// its article; when the article could not be read, the alert would go out
+// with no headline and no link, so the repair counts it lost instead.
+func TestRepairDropsQueuedAlertsWhoseArticleIsLost(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "herald.db")
+	d := openTestAt(t, src, Options{})
+	for _, id := range []string{"kept", "lost"} {
+		a := alerts.Article{ID: id, Title: "Title of " + id, Ingested: t0}
+		al := alerts.Alert{Target: tgA, Story: "s-" + id, Article: a, Matches: []alerts.Match{{Sub: 1, Query: "ceasefire"}}}
+		dl := alerts.Delivery{ID: al.Key(), Kind: alerts.DeliverAlert, Target: tgA, Alerts: []alerts.Alert{al}, Created: t0}
+		if err := d.Commit(a, alerts.Story{ID: "s-" + id}, []alerts.Delivery{dl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.update(func(tx *bolt.Tx) error { return tx.Bucket(bArticles).Delete([]byte("lost")) }); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	r, err := Repair(src, filepath.Join(t.TempDir(), "repaired.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := countOf(r, "queued alerts"); c.Saved != 1 || c.Lost != 1 {
+		t.Errorf("queued alerts: %+v; want the one whose article is there saved, the other lost", c)
+	}
+}
