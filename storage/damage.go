@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -97,10 +99,46 @@ func catchDamage(path string, op func() error) (err error, damaged bool) {
 		if cp, ok := r.(callerPanic); ok {
 			panic(cp.v)
 		}
+		if !fromTheFile(r) {
+			// A fault of Herald's own storage code, not of the file: the
+			// transaction was rolled back, and the file is as it was.
+			err = fmt.Errorf("storage: internal error (a bug, please report it with this message): %v\n%s", r, debug.Stack())
+			return
+		}
 		err = &DamageError{Path: path, Problem: fmt.Sprintf("bbolt stopped on it: %v", r), stack: string(debug.Stack())}
 		damaged = true
 	}()
 	return op(), false
+}
+
+// fromTheFile reports whether a panic recovered by catchDamage came from
+// reading the file: raised in bbolt's own code (its page checks, its
+// slices over the mapped pages) or a fault in the mapped memory. A panic
+// raised in this package's code is a bug, not damage, and must not send
+// the operator to herald check --repair. It is called from the deferred
+// recover, before the panicking frames unwind.
+func fromTheFile(r any) bool {
+	if e, ok := r.(runtime.Error); ok && strings.Contains(e.Error(), "fault") {
+		return true
+	}
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, "runtime."):
+			// the panic machinery, and the runtime's own checks
+		case strings.HasPrefix(f.Function, "go.etcd.io/bbolt"):
+			return true
+		default:
+			if !strings.Contains(f.Function, "storage.catchDamage") {
+				return false // the first frame of ours: where the panic was raised
+			}
+		}
+		if !more {
+			return true // nothing but the machinery: assume the file
+		}
+	}
 }
 
 // callOut runs a caller's function inside a transaction, marking its panic

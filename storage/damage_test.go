@@ -301,3 +301,24 @@ func TestPanicInCallerIsNotDamage(t *testing.T) {
 		t.Errorf("a caller's panic marked the store damaged: %v", err)
 	}
 }
+
+// A panic raised in storage's own code (a bug, not the file) is an error
+// that says so, and the store stays usable: it must not send the operator
+// to herald check --repair over a sound file.
+func TestPanicInStorageCodeIsNotDamage(t *testing.T) {
+	d := openTest(t)
+	err := d.guard(func() error {
+		var m map[string]int
+		m["a bug"]++ // a plain bug of ours: writing to a nil map
+		return nil
+	})
+	if err == nil || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("a panic in storage's code: %v; want an internal error, not damage", err)
+	}
+	if err := d.Err(); err != nil {
+		t.Errorf("the store was marked damaged: %v", err)
+	}
+	if _, err := d.AddSubscription(alerts.Subscription{Target: tgA, Query: "q"}); err != nil {
+		t.Errorf("the store is not usable after the bug: %v", err)
+	}
+}
