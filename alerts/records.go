@@ -73,6 +73,16 @@ type Sent struct {
 	ButtonToken string `json:"button,omitempty"`
 }
 
+// Button is the Button stored with the entry under ButtonToken: its
+// target, the subscriptions the alert matched, and its key.
+func (s Sent) Button() Button {
+	subs := make([]uint64, 0, len(s.Alert.Matches))
+	for _, m := range s.Alert.Matches {
+		subs = append(subs, m.Sub)
+	}
+	return Button{Target: s.Target, Subs: subs, Key: s.Key}
+}
+
 // ButtonAction is what an alert button does.
 type ButtonAction string
 

@@ -205,11 +205,7 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 		}
 	}
 	if rec.ButtonToken != "" {
-		subs := make([]uint64, 0, len(rec.Alert.Matches))
-		for _, m := range rec.Alert.Matches {
-			subs = append(subs, m.Sub)
-		}
-		b := storedButton{Button: alerts.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
+		b := storedButton{Button: rec.Button(), Created: rec.At}
 		if err := putButton(tx, rec.ButtonToken, b); err != nil {
 			return err
 		}

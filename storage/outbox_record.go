@@ -27,24 +27,10 @@ var (
 	bOutboxRefs  = []byte("outbox_refs")
 )
 
-// outboxRecord is an outbox entry as stored: the delivery, with each
-// alert's article replaced by its ID when the article is in the store (the
-// article committed with the entry, or the first one of a story for an
-// edit), so an article that matched 300 chats is stored once, not 300
-// times. An article not in the store is kept inline. Entries written
-// before schema version 2 decode as records with every article inline.
-type outboxRecord struct {
-	alerts.Delivery
-	Alerts []outboxAlert `json:"alerts"`
-}
-
-type outboxAlert struct {
-	alerts.Alert
-	// Article is an inline copy, or nil when ArticleID refers to the
-	// stored article.
-	Article   *alerts.Article `json:"article,omitempty"`
-	ArticleID string          `json:"article_id,omitempty"`
-}
+// outboxRecord is an outbox entry as stored: the delivery with each
+// alert's article referred to by ID when the articles bucket holds it
+// (alerts.StoredDelivery, the format the JetStream store uses too).
+type outboxRecord = alerts.StoredDelivery
 
 // dueKey orders a target's entries by NotBefore, then Seq.
 func dueKey(target alerts.TargetID, notBefore time.Time, seq uint64) []byte {
@@ -86,21 +72,8 @@ func referenced(tx *bolt.Tx, article []byte) bool {
 
 // toRecord turns a delivery into its stored form.
 func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
-	rec := outboxRecord{Delivery: dl}
-	rec.Delivery.Alerts = nil
 	arts := tx.Bucket(bArticles)
-	for _, a := range dl.Alerts {
-		oa := outboxAlert{Alert: a}
-		oa.Alert.Article = alerts.Article{}
-		if a.Article.ID != "" && arts.Get([]byte(a.Article.ID)) != nil {
-			oa.ArticleID = a.Article.ID
-		} else {
-			art := a.Article
-			oa.Article = &art
-		}
-		rec.Alerts = append(rec.Alerts, oa)
-	}
-	return rec
+	return alerts.StoreDelivery(dl, func(id string) bool { return arts.Get([]byte(id)) != nil })
 }
 
 // putRecord stores rec under seq with its index entries. An older version
@@ -182,23 +155,15 @@ func count(tx *bolt.Tx, target alerts.TargetID) int {
 // each referred article read from the store (its body left out, as the
 // planned alert had it).
 func hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
-	dl := rec.Delivery
-	dl.Alerts = make([]alerts.Alert, 0, len(rec.Alerts))
 	arts := tx.Bucket(bArticles)
-	for _, oa := range rec.Alerts {
-		a := oa.Alert
-		switch {
-		case oa.Article != nil:
-			a.Article = *oa.Article
-		case oa.ArticleID != "":
-			if err := getJSON(arts, []byte(oa.ArticleID), &a.Article); err != nil {
-				a.Article = alerts.Article{ID: oa.ArticleID} // kept by Prune; gone only if damaged
-			}
-			a.Article.Body = ""
+	return rec.Hydrate(func(id string) alerts.Article {
+		var a alerts.Article
+		if err := getJSON(arts, []byte(id), &a); err != nil {
+			return alerts.Article{ID: id} // kept by Prune; gone only if damaged
 		}
-		dl.Alerts = append(dl.Alerts, a)
-	}
-	return dl
+		a.Body = ""
+		return a
+	})
 }
 
 // head is a target's queue as the scheduler sees it: how many entries it

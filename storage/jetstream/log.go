@@ -45,11 +45,7 @@ func (s *Store) putSent(ctx context.Context, rec alerts.Sent) error {
 		}
 	}
 	if rec.ButtonToken != "" {
-		subs := make([]uint64, 0, len(rec.Alert.Matches))
-		for _, m := range rec.Alert.Matches {
-			subs = append(subs, m.Sub)
-		}
-		b := storedButton{Button: alerts.Button{Target: rec.Target, Subs: subs, Key: rec.Key}, Created: rec.At}
+		b := storedButton{Button: rec.Button(), Created: rec.At}
 		if _, err := putJSON(ctx, s.sentLog, "b."+rec.ButtonToken, b); err != nil {
 			return err
 		}

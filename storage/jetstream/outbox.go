@@ -211,7 +211,7 @@ func (s *Store) enqueue(refs *articleRefs, ds []alerts.Delivery) error {
 func (s *Store) enqueueTarget(ctx context.Context, refs *articleRefs, t alerts.TargetID, ds []alerts.Delivery) error {
 	recs := make([]entryRecord, len(ds))
 	for i, d := range ds {
-		recs[i] = toRecord(d, func(id string) bool { return refs.stored(ctx, id) })
+		recs[i] = alerts.StoreDelivery(d, func(id string) bool { return refs.stored(ctx, id) })
 	}
 	left := make([]int, len(ds))
 	for i := range left {
@@ -254,7 +254,7 @@ func (s *Store) enqueueTarget(ctx context.Context, refs *articleRefs, t alerts.T
 				// Sent already, as the story's update was on its way: the
 				// update goes in as the edit of the message instead.
 				ds[i] = *looks[k].edit
-				recs[i] = toRecord(ds[i], func(id string) bool { return refs.stored(ctx, id) })
+				recs[i] = alerts.StoreDelivery(ds[i], func(id string) bool { return refs.stored(ctx, id) })
 				again = append(again, i)
 			case looks[k].done:
 			case looks[k].found:

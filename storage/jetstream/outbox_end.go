@@ -101,7 +101,7 @@ func editOfCompleted(r entryRecord, recs []alerts.Sent) (alerts.Delivery, bool) 
 	key := r.Alerts[0].Key()
 	for _, rec := range recs {
 		if rec.Key == key {
-			return alerts.EditOfSent(rec, r.bare())
+			return alerts.EditOfSent(rec, r.Bare())
 		}
 	}
 	return alerts.Delivery{}, false

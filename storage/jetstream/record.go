@@ -9,53 +9,10 @@ import (
 	"github.com/herald-news/herald/alerts"
 )
 
-// entryRecord is an outbox entry as stored: the delivery, with each
-// alert's article replaced by its ID when the article is in the articles
-// bucket (as storage's outboxRecord does in bbolt), so that an article
-// that matched 300 chats is stored once. An article not there (an edit of
-// a story whose first article expired, a hand-made delivery) stays inline.
-type entryRecord struct {
-	alerts.Delivery
-	Alerts []entryAlert `json:"alerts"`
-}
-
-type entryAlert struct {
-	alerts.Alert
-	// Article is an inline copy, or nil when ArticleID refers to the
-	// stored article.
-	Article   *alerts.Article `json:"article,omitempty"`
-	ArticleID string          `json:"article_id,omitempty"`
-}
-
-// toRecord turns a delivery into its stored form; stored says whether an
-// article is in the articles bucket.
-func toRecord(d alerts.Delivery, stored func(id string) bool) entryRecord {
-	rec := entryRecord{Delivery: d}
-	rec.Delivery.Alerts = nil
-	for _, a := range d.Alerts {
-		ea := entryAlert{Alert: a}
-		ea.Alert.Article = alerts.Article{}
-		if a.Article.ID != "" && stored(a.Article.ID) {
-			ea.ArticleID = a.Article.ID
-		} else {
-			art := a.Article
-			ea.Article = &art
-		}
-		rec.Alerts = append(rec.Alerts, ea)
-	}
-	return rec
-}
-
-// bare returns the delivery a record holds with its alerts but without
-// their articles: enough to compare its sources, not to send it.
-func (r entryRecord) bare() alerts.Delivery {
-	d := r.Delivery
-	d.Alerts = make([]alerts.Alert, len(r.Alerts))
-	for i, ea := range r.Alerts {
-		d.Alerts[i] = ea.Alert
-	}
-	return d
-}
+// entryRecord is an outbox entry as stored: the delivery with each
+// alert's article referred to by ID when the articles bucket holds it
+// (alerts.StoredDelivery, the format the bbolt store uses too).
+type entryRecord = alerts.StoredDelivery
 
 // articleRefs remembers, for one call, which articles the bucket holds.
 type articleRefs struct {
@@ -129,18 +86,7 @@ func (s *Store) hydrate(ctx context.Context, recs []entryRecord) ([]alerts.Deliv
 	}
 	out := make([]alerts.Delivery, 0, len(recs))
 	for _, r := range recs {
-		d := r.Delivery
-		d.Alerts = make([]alerts.Alert, 0, len(r.Alerts))
-		for _, ea := range r.Alerts {
-			a := ea.Alert
-			if ea.Article != nil {
-				a.Article = *ea.Article
-			} else if ea.ArticleID != "" {
-				a.Article = arts[ea.ArticleID]
-			}
-			d.Alerts = append(d.Alerts, a)
-		}
-		out = append(out, d)
+		out = append(out, r.Hydrate(func(id string) alerts.Article { return arts[id] }))
 	}
 	return out, nil
 }
