@@ -155,11 +155,13 @@ func (b *Bot) prepare(a *alerts.Article, now time.Time) (prepared, error) {
 	if p.seen {
 		return p, nil
 	}
-	if a.Summary == "" {
-		a.Summary = b.summarize(a.Title, a.Body)
-	}
 	p.reach, err = b.reach(a, now)
 	p.matched = err == nil
+	if p.matched && len(p.reach.targets) > 0 && a.Summary == "" {
+		// Only an article that reaches a chat is shown, and summarising
+		// costs more than cleaning: the stored article carries it.
+		a.Summary = b.summarize(a.Title, a.Body)
+	}
 	if sp, ok := b.cluster.(StoryPreparer); ok {
 		p.assign = sp.Prepare(a)
 	} else {

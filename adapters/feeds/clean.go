@@ -22,8 +22,12 @@ import (
 //     "Read Entire Article" links, relative times and counters, share bars,
 //     newsletter, cookie and "follow us" prompts;
 //   - an outlet cited at the end of the title moved to Outlet;
-//   - Summary set: the feed's description when it has one, else an
-//     extract of the body (see summary.Summarize), at most ~320 characters;
+//   - Summary set to the feed's own description, cleaned and cut to at
+//     most ~320 characters (see summary.Summarize), when it has one; else
+//     left empty. The extract of the body is made later, only for an
+//     article that reaches a chat (the bot's ingest, its format preview,
+//     herald read): summarising every article ingested would cost more
+//     than cleaning it, for the few that are shown;
 //   - Lang reduced to its primary subtag ("en-GB" → "en"), and guessed
 //     from the script when empty or when it names a language of another
 //     script (a Ukrainian site whose feed says "en");
@@ -86,9 +90,6 @@ func cleanArticle(a alerts.Article, markup bool) alerts.Article {
 	if a.Summary != "" {
 		// A feed's own description, cleaned and cut to size.
 		a.Summary = summary.Summarize(a.Title, text(a.Summary, a.Title, rawTitle), 0)
-	}
-	if a.Summary == "" {
-		a.Summary = summary.Summarize(a.Title, a.Body, 0)
 	}
 	if a.Title == "" {
 		// A titleless item (some feeds, a pushed page) is named by its

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/summary"
 )
 
 // noiseMarkers must never survive cleaning, whatever the page.
@@ -16,6 +17,16 @@ var noiseMarkers = []string{
 	"hours ago", "min read", "Sign up for", "cookie", "Follow us", "Реклама", "РЕКЛАМА",
 	"Читайте также", "Читайте також", "часов назад", "години тому", "Подписывайтесь",
 	"Підписуйтесь", "Читать далее", "Читати далі",
+}
+
+// shownSummary is the summary an alert shows of a cleaned article: the
+// feed's description, else the extract of the body that ingest makes for
+// an article that reaches a chat.
+func shownSummary(a alerts.Article) string {
+	if a.Summary != "" {
+		return a.Summary
+	}
+	return summary.Summarize(a.Title, a.Body, 0)
 }
 
 func assertClean(t *testing.T, a alerts.Article) {
@@ -108,6 +119,10 @@ func TestReadArticlesFixtures(t *testing.T) {
 				t.Fatalf("got %d articles, want 1", len(as))
 			}
 			a := as[0]
+			if a.Summary != "" {
+				t.Errorf("summary %q set at ingest: only a feed's own description is", a.Summary)
+			}
+			a.Summary = shownSummary(a)
 			if a.Title != tt.title {
 				t.Errorf("title = %q, want %q", a.Title, tt.title)
 			}
@@ -384,6 +399,7 @@ func TestReadArticlesFeed(t *testing.T) {
 		t.Fatalf("got %d articles, want 1", len(as))
 	}
 	a := as[0]
+	a.Summary = shownSummary(a)
 	if a.Title != "Oil rises as Red Sea attacks disrupt shipping" || a.Outlet != "Reuters" {
 		t.Errorf("title %q outlet %q", a.Title, a.Outlet)
 	}

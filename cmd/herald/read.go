@@ -13,6 +13,7 @@ import (
 
 	"github.com/herald-news/herald/adapters/feeds"
 	"github.com/herald-news/herald/alerts"
+	"github.com/herald-news/herald/alerts/summary"
 )
 
 // readLine is one article of herald read --json, with the field names the
@@ -107,6 +108,11 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func lineOf(src string, a alerts.Article) readLine {
+	if a.Summary == "" {
+		// Ingest summarises only the articles that reach a chat; herald
+		// read shows the summary an alert would carry.
+		a.Summary = summary.Summarize(a.Title, a.Body, summaryLength)
+	}
 	l := readLine{File: src, Title: a.Title, URL: a.URL, GUID: a.GUID, Source: a.Source, Language: a.Lang,
 		Image: a.Image, Summary: a.Summary, Body: a.Body}
 	if !a.Published.IsZero() {

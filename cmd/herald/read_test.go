@@ -66,6 +66,9 @@ func TestRunRead(t *testing.T) {
 	if first["file"] != koi8 || first["title"] != "Переговоры о прекращении огня возобновились в Стамбуле" || first["language"] != "ru" || first["source"] != "Новости дня" {
 		t.Errorf("first article: %v", first)
 	}
+	if first["summary"] == "" || !strings.Contains(first["body"], strings.TrimSuffix(first["summary"], "…")[:20]) {
+		t.Errorf("summary %q: want the extract an alert shows", first["summary"])
+	}
 	if l := lines[1]; l["file"] != missing || !strings.Contains(l["error"], "no such file") || len(l) != 2 {
 		t.Errorf("missing file: %v", l)
 	}

@@ -109,7 +109,8 @@ func TestPushedArticleReachesTheConsoleOnce(t *testing.T) {
 		t.Fatalf("console got %d alerts and %d are queued, want exactly 1 and none", n, q)
 	}
 	a := s.sender.Sent()[0].Alerts[0]
-	if a.Article.Title != "Ceasefire talks resume in Geneva" || a.Matches[0].Query != "ceasefire" {
+	if a.Article.Title != "Ceasefire talks resume in Geneva" || a.Matches[0].Query != "ceasefire" ||
+		a.Article.Summary != "Envoys agreed to resume ceasefire talks." {
 		t.Errorf("alert = %+v", a)
 	}
 }
@@ -127,6 +128,9 @@ func TestPushedScrapedTextIsCleaned(t *testing.T) {
 	}
 	waitFor(t, "the alert", func() bool { return len(s.sender.Sent()) == 1 })
 	a := s.sender.Sent()[0].Alerts[0].Article
+	if a.Summary == "" {
+		t.Error("the alert carries no summary")
+	}
 	for _, junk := range []string{"ARTICLE AD BOX", "Read Entire Article", "5 hours ago", "Read more"} {
 		if strings.Contains(a.Summary, junk) || strings.Contains(a.Title, junk) {
 			t.Errorf("noise %q reached the alert: %q / %q", junk, a.Title, a.Summary)
