@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/alerts/summary"
@@ -143,10 +144,26 @@ func ContentHash(title, body string) string {
 	return alerts.ContentID(hashForm(title), hashForm(body))
 }
 
+// hashForm is s in lower case, its words (see isWordRune) separated by
+// single spaces: strings.ToLower, FieldsFunc and Join in one pass.
 func hashForm(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !isWordRune(r)
-	}), " ")
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false // a separator since the last word rune written
+	for _, r := range s {
+		// strings.ToLower maps each rune with unicode.ToLower (ASCII
+		// alike), and an invalid byte to U+FFFD, which separates words.
+		if r = unicode.ToLower(r); !isWordRune(r) {
+			gap = true
+			continue
+		}
+		if gap && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		gap = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // articleID derives an article's stable ID: from the GUID (scoped to the

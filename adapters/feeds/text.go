@@ -24,6 +24,9 @@ func repairUTF8(s string) string {
 // control characters dropped.
 func normalizeRunes(s string) string {
 	s = norm.NFC.String(fixText(s))
+	if isNormalRunes(s) {
+		return s // nearly every text: nothing to copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	prevCR := false
@@ -53,9 +56,92 @@ func normalizeRunes(s string) string {
 	return b.String()
 }
 
+// isNormalRunes reports whether normalizeRunes' loop would copy s as it
+// is: valid UTF-8 without a character that loop replaces or drops.
+func isNormalRunes(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < ' ' && c != '\n' || c == 0x7F {
+				return false // \r, \t and other controls
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1,
+			r == '\u2028', r == '\u2029', r == '\u00A0', r == '\u202F', r == '\u2007', unicode.Is(unicode.Zs, r),
+			r == '\u200B', r == '\u2060', r == '\uFEFF', r == '\u00AD', r == '\u200E', r == '\u200F',
+			r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069',
+			unicode.IsControl(r), r >= '\uFFF9' && r <= '\uFFFB':
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
 // oneLine collapses all whitespace of s into single spaces.
 func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether oneLine would return s unchanged: no space
+// but single ASCII spaces between words.
+func isOneLine(s string) bool {
+	prevSpace := true // no space at the start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				if c != ' ' || prevSpace {
+					return false
+				}
+				prevSpace = true
+			} else {
+				prevSpace = false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false
+		}
+		prevSpace = false
+		i += n
+	}
+	return !prevSpace || s == ""
+}
+
+// asciiSpace are the ASCII bytes unicode.IsSpace reports.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// countFields is len(strings.Fields(s)) without building the slice.
+func countFields(s string) int {
+	n := 0
+	inField := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		space := false
+		if c < utf8.RuneSelf {
+			space = asciiSpace[c]
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+			i += size
+		}
+		if !space && !inField {
+			n++
+		}
+		inField = !space
+	}
+	return n
 }
 
 // splitLines returns the lines of normalized text, each with its spaces

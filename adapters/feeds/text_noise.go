@@ -86,14 +86,22 @@ func stripMidNoise(line string) string {
 	if strings.Contains(line, "dvertisement") || strings.Contains(line, "DVERTISEMENT") || strings.Contains(line, "ponsored") || strings.Contains(line, "PONSORED") || strings.Contains(line, "РЕКЛАМА") {
 		line = midAdRE.ReplaceAllString(line, "$1 $2")
 	}
-	if strings.Contains(line, "ere ") || strings.Contains(line, "ERE ") {
+	if (strings.Contains(line, "here") || strings.Contains(line, "HERE")) && containsAny(line, midClickHints) {
 		line = cutSpans(line, midClickStart, 100, 0)
 	}
-	if strings.Contains(line, ":") || strings.Contains(line, "|") {
+	if strings.ContainsAny(line, ":|") && containsAny(line, midTeaserHints) {
 		line = cutSpans(line, midTeaserStart, 200, maxMidTeaserWords+2)
 	}
 	return line
 }
+
+// Literals that every match of midClickStart and midTeaserStart holds:
+// without one, the regexp is not run.
+var (
+	midClickHints  = []string{"Click", "CLICK", "Tap", "TAP"}
+	midTeaserHints = []string{"Read ", "READ ", "Also read", "ALSO READ", "See also", "SEE ALSO", "Related", "RELATED",
+		"Читайте так", "Смотрите также", "Дивіться також"}
+)
 
 // cutSpans removes, for each match of start (its first group), the text
 // from there to the end of its sentence, when that is within maxBytes and,
@@ -107,7 +115,7 @@ func cutSpans(line string, start *regexp.Regexp, maxBytes, maxWords int) string 
 		i := from + loc[2]
 		j := sentenceEnd(line, i+(loc[3]-loc[2]))
 		span := line[i:j]
-		if j-i > maxBytes || (maxWords > 0 && len(strings.Fields(span)) > maxWords) {
+		if j-i > maxBytes || (maxWords > 0 && countFields(span) > maxWords) {
 			from = i + (loc[3] - loc[2])
 			continue
 		}
@@ -247,22 +255,32 @@ func classifyPart(line string) noiseKind {
 	if !hasWordChar(line) {
 		return junkLine // rules, bullets, lone punctuation
 	}
+	words := countFields(line)
+	short := utf8.RuneCountInString(line) <= maxMarkerRunes
+	if !short && words > maxNoiseWords {
+		return notNoise // reporting: no rule looks at a line this long
+	}
 	// The rules are written in lower case; matching lowered text is much
 	// faster than case-folding regular expressions.
 	lower := strings.ToLower(line)
+	// lead is where the anchored rules' words start: past the marks,
+	// bullets and spaces their [^\p{L}\p{N}]* takes. A line whose lead
+	// starts with none of a rule's first words cannot match it.
+	lead := strings.TrimLeftFunc(lower, notLetterOrNumber)
 	// The whole-line rules match at most ~100 characters: longer lines
 	// are reporting, and skipping them saves most of the cost.
-	if utf8.RuneCountInString(lower) <= maxMarkerRunes {
-		if teaserMarkerRE.MatchString(lower) {
+	if short {
+		if teaserMarkerWords.starts(lead) && teaserMarkerRE.MatchString(lower) {
 			return teaserMarker
 		}
-		if adLineRE.MatchString(lower) || moreLinkRE.MatchString(lower) || isMetaLine(lower) {
+		if (adLineWords.starts(lead) && adLineRE.MatchString(lower)) || (moreLinkWords.starts(lead) && moreLinkRE.MatchString(lower)) ||
+			isMetaLine(lower) {
 			return junkLine
 		}
 	}
-	words := len(strings.Fields(line))
 	if words <= maxNoiseWords {
-		if teaserPrefixRE.MatchString(lower) || (containsAny(lower, newsletterHints) && newsletterRE.MatchString(lower)) ||
+		if (teaserPrefixWords.starts(lead) && teaserPrefixRE.MatchString(lower)) ||
+			(containsAny(lower, newsletterHints) && newsletterRE.MatchString(lower)) ||
 			(containsAny(lower, followHints) && followRE.MatchString(lower)) ||
 			((words <= 4 || containsAny(lower, cookieHints)) && cookieRE.MatchString(lower)) {
 			return junkLine
@@ -289,7 +307,7 @@ func hasWordChar(s string) bool {
 // isHeadlineLike reports whether a line reads as another article's
 // headline rather than a paragraph: short, and not a finished sentence.
 func isHeadlineLike(line string) bool {
-	if utf8.RuneCountInString(line) > 220 || len(strings.Fields(line)) > 32 {
+	if utf8.RuneCountInString(line) > 220 || countFields(line) > 32 {
 		return false
 	}
 	t := strings.TrimRight(line, " \"'”’»)]")
@@ -379,7 +397,9 @@ func skipTeasers(lines []string, i int) int {
 
 // stripInlineNoise removes upper-case ad markers glued into running text.
 func stripInlineNoise(s string) string {
-	if !strings.ContainsAny(s, "AS") {
+	// Every marker holds one of these: most texts hold none, and the
+	// regexp (which scans the whole body) is left unrun.
+	if !strings.Contains(s, "ADVERTISEMENT") && !strings.Contains(s, "ARTICLE AD BOX") && !strings.Contains(s, "SPONSORED CONTENT") {
 		return s
 	}
 	return inlineAdRE.ReplaceAllString(s, " ")
