@@ -95,14 +95,6 @@ func stripMidNoise(line string) string {
 	return line
 }
 
-// Literals that every match of midClickStart and midTeaserStart holds:
-// without one, the regexp is not run.
-var (
-	midClickHints  = []string{"Click", "CLICK", "Tap", "TAP"}
-	midTeaserHints = []string{"Read ", "READ ", "Also read", "ALSO READ", "See also", "SEE ALSO", "Related", "RELATED",
-		"Читайте так", "Смотрите также", "Дивіться також"}
-)
-
 // cutSpans removes, for each match of start (its first group), the text
 // from there to the end of its sentence, when that is within maxBytes and,
 // if maxWords > 0, that many words.
@@ -197,6 +189,9 @@ func isMetaLine(line string) bool {
 		return false
 	}
 	for i := 0; rest != "" && i < 24; i++ {
+		if !metaWords.starts(rest) {
+			return false
+		}
 		loc := metaTokenRE.FindStringIndex(rest)
 		if loc == nil || loc[1] == 0 {
 			return false
@@ -393,16 +388,6 @@ func skipTeasers(lines []string, i int) int {
 		i = j + 1
 	}
 	return i
-}
-
-// stripInlineNoise removes upper-case ad markers glued into running text.
-func stripInlineNoise(s string) string {
-	// Every marker holds one of these: most texts hold none, and the
-	// regexp (which scans the whole body) is left unrun.
-	if !strings.Contains(s, "ADVERTISEMENT") && !strings.Contains(s, "ARTICLE AD BOX") && !strings.Contains(s, "SPONSORED CONTENT") {
-		return s
-	}
-	return inlineAdRE.ReplaceAllString(s, " ")
 }
 
 func isOwnTitle(line string, titles []string) bool {

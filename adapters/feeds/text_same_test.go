@@ -65,7 +65,7 @@ func refClassifyPart(line string) noiseKind {
 		if teaserMarkerRE.MatchString(lower) {
 			return teaserMarker
 		}
-		if adLineRE.MatchString(lower) || moreLinkRE.MatchString(lower) || isMetaLine(lower) {
+		if adLineRE.MatchString(lower) || moreLinkRE.MatchString(lower) || refIsMetaLine(lower) {
 			return junkLine
 		}
 	}
@@ -84,6 +84,23 @@ func refClassifyPart(line string) noiseKind {
 		return junkLine
 	}
 	return notNoise
+}
+
+func refIsMetaLine(line string) bool {
+	rest := strings.TrimSpace(line)
+	if rest == "" || utf8.RuneCountInString(rest) > 120 {
+		return false
+	}
+	for i := 0; rest != "" && i < 24; i++ {
+		loc := metaTokenRE.FindStringIndex(rest)
+		if loc == nil || loc[1] == 0 {
+			return false
+		}
+		rest = strings.TrimLeftFunc(rest[loc[1]:], func(r rune) bool {
+			return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+		})
+	}
+	return rest == ""
 }
 
 func refNormalizeRunes(s string) string {
@@ -136,6 +153,7 @@ func sameAsBefore(t *testing.T, s string) {
 	check("hashForm", hashForm(s), refHashForm(s))
 	line := oneLine(s)
 	check("stripMidNoise", stripMidNoise(line), refStripMidNoise(line))
+	check("isMetaLine", isMetaLine(strings.ToLower(s)), refIsMetaLine(strings.ToLower(s)))
 	check("classifyPart", classifyPart(s), refClassifyPart(s))
 	check("classifyPart", classifyPart(line), refClassifyPart(line))
 }
@@ -209,9 +227,13 @@ func TestLineRuleWords(t *testing.T) {
 		{"moreLinkRE", moreLinkRE, moreLinkWords},
 		{"teaserMarkerRE", teaserMarkerRE, teaserMarkerWords},
 		{"teaserPrefixRE", teaserPrefixRE, teaserPrefixWords},
+		{"metaTokenRE", metaTokenRE, metaWords},
 	} {
 		src := r.re.String()
-		const head = `^[^\p{L}\p{N}]*(?:`
+		head := `^[^\p{L}\p{N}]*(?:`
+		if r.re == metaTokenRE {
+			head = `^(?:`
+		}
 		if !strings.HasPrefix(src, head) {
 			t.Fatalf("%s does not start with %s", r.name, head)
 		}
@@ -293,6 +315,9 @@ func leadingLiteral(t *testing.T, a, rest string) []string {
 	}
 	if a == "" {
 		t.Fatalf("an empty alternative before %q", rest)
+	}
+	if strings.HasPrefix(a, `\d`) {
+		return []string{"0"} // a digit
 	}
 	var word []rune
 	for i, r := range a {
