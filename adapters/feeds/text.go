@@ -84,8 +84,10 @@ func isNormalRunes(s string) bool {
 
 // oneLine collapses all whitespace of s into single spaces.
 func oneLine(s string) string {
-	if isOneLine(s) {
-		return s
+	// Fields of s are those of s trimmed: a line that is only spaces at
+	// its ends (a paragraph's last sentence) is not copied.
+	if t := strings.TrimSpace(s); isOneLine(t) {
+		return t
 	}
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -79,56 +79,54 @@ func Summarize(title, body string, max int) string {
 	if len(spans) > maxCandidates {
 		spans = spans[:maxCandidates]
 	}
-	titleStems := contentStems(title)
+	var stems stemIndex
+	toks := tokenizeInto(nil, title)
+	titleStems := stems.set(toks)
 
 	type cand struct {
 		text  string
 		pos   int
-		stems map[string]bool
+		stems []int32 // sorted, distinct
 		score float64
 	}
-	var cands []cand
+	cands := make([]cand, 0, len(spans))
 	for i, sp := range spans {
 		text := body[sp.start:sp.end]
 		if isBoilerplate(text) {
 			continue
 		}
-		words := len(tokenize(text))
-		if words < minWords {
+		toks = tokenizeInto(toks[:0], text)
+		if len(toks) < minWords {
 			continue
 		}
-		stems := contentStems(text)
-		if len(stems) == 0 || repeatsTitle(stems, titleStems) {
+		set := stems.set(toks)
+		if len(set) == 0 || repeatsTitle(set, titleStems) {
 			continue
 		}
-		cands = append(cands, cand{text: text, pos: i, stems: stems})
+		cands = append(cands, cand{text: text, pos: i, stems: set})
 	}
 	if len(cands) == 0 {
 		return ""
 	}
 
 	// TextRank: sentences are nodes, edges weighted by shared stems over
-	// the log of the sentence lengths (Mihalcea & Tarau 2004).
+	// the log of the sentence lengths (Mihalcea & Tarau 2004). w[i*n+j]
+	// is the weight of the edge between i and j.
 	n := len(cands)
-	w := make([][]float64, n)
+	w := make([]float64, n*n)
 	out := make([]float64, n)
+	logLen := make([]float64, n)
 	for i := range cands {
-		w[i] = make([]float64, n)
+		logLen[i] = math.Log(float64(len(cands[i].stems)) + 1)
 	}
 	for i := range n {
 		for j := i + 1; j < n; j++ {
-			shared := 0
-			for s := range cands[i].stems {
-				if cands[j].stems[s] {
-					shared++
-				}
-			}
+			shared := intersection(cands[i].stems, cands[j].stems)
 			if shared == 0 {
 				continue
 			}
-			den := math.Log(float64(len(cands[i].stems))+1) + math.Log(float64(len(cands[j].stems))+1)
-			sim := float64(shared) / den
-			w[i][j], w[j][i] = sim, sim
+			sim := float64(shared) / (logLen[i] + logLen[j])
+			w[i*n+j], w[j*n+i] = sim, sim
 			out[i] += sim
 			out[j] += sim
 		}
@@ -142,8 +140,8 @@ func Summarize(title, body string, max int) string {
 		for i := range n {
 			sum := 0.0
 			for j := range n {
-				if w[j][i] > 0 {
-					sum += w[j][i] / out[j] * rank[j]
+				if wji := w[j*n+i]; wji > 0 {
+					sum += wji / out[j] * rank[j]
 				}
 			}
 			next[i] = (1 - damping) + damping*sum
@@ -202,40 +200,24 @@ func Summarize(title, body string, max int) string {
 }
 
 // repeatsTitle reports whether a sentence says little beyond the title.
-func repeatsTitle(stems, title map[string]bool) bool {
+func repeatsTitle(stems, title []int32) bool {
 	if len(title) == 0 {
 		return false
 	}
-	in := 0
-	for s := range stems {
-		if title[s] {
-			in++
-		}
-	}
+	in := intersection(stems, title)
 	return float64(in) >= 0.8*float64(len(stems)) && len(stems) <= len(title)+2
 }
 
 // overlap is the share of the title's stems the sentence has.
-func overlap(stems, title map[string]bool) float64 {
+func overlap(stems, title []int32) float64 {
 	if len(title) == 0 {
 		return 0
 	}
-	in := 0
-	for s := range title {
-		if stems[s] {
-			in++
-		}
-	}
-	return float64(in) / float64(len(title))
+	return float64(intersection(stems, title)) / float64(len(title))
 }
 
-func jaccard(a, b map[string]bool) float64 {
-	in := 0
-	for s := range a {
-		if b[s] {
-			in++
-		}
-	}
+func jaccard(a, b []int32) float64 {
+	in := intersection(a, b)
 	union := len(a) + len(b) - in
 	if union == 0 {
 		return 0

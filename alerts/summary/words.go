@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,8 +24,10 @@ func isWordRune(r rune) bool {
 
 // tokenize returns the words of s. An apostrophe inside a word keeps it
 // whole ("don't", "п'ять"); hyphens and other punctuation split.
-func tokenize(s string) []token {
-	var out []token
+func tokenize(s string) []token { return tokenizeInto(nil, s) }
+
+// tokenizeInto is tokenize appending to out.
+func tokenizeInto(out []token, s string) []token {
 	start := -1
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -85,16 +88,55 @@ func init() {
 	}
 }
 
-// contentStems returns the distinct stems of the content words of s.
-func contentStems(s string) map[string]bool {
-	set := map[string]bool{}
-	for _, t := range tokenize(s) {
+// stemIndex numbers the stems of one text, so that the sentences' sets
+// of stems are sorted numbers, compared by merging rather than by map
+// lookups.
+type stemIndex struct {
+	ids map[string]int32
+	buf []int32 // backs every set, which stays valid as it grows
+}
+
+// set returns the distinct stems of the content words among toks, sorted.
+func (x *stemIndex) set(toks []token) []int32 {
+	if x.ids == nil {
+		x.ids = map[string]int32{}
+	}
+	from := len(x.buf)
+	for _, t := range toks {
 		if stopwords[t.lower] || (utf8.RuneCountInString(t.lower) < 2 && !isDigits(t.lower)) {
 			continue
 		}
-		set[stem(t.lower)] = true
+		st := stem(t.lower)
+		id, ok := x.ids[st]
+		if !ok {
+			id = int32(len(x.ids))
+			x.ids[st] = id
+		}
+		x.buf = append(x.buf, id)
 	}
-	return set
+	set := x.buf[from:]
+	slices.Sort(set)
+	set = slices.Compact(set)
+	x.buf = x.buf[:from+len(set)]
+	return set[:len(set):len(set)]
+}
+
+// intersection counts the numbers two sorted sets share.
+func intersection(a, b []int32) int {
+	n := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
 }
 
 func isDigits(s string) bool {
