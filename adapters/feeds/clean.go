@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/herald-news/herald/alerts"
 	"github.com/herald-news/herald/alerts/summary"
@@ -153,7 +154,15 @@ func hashForm(s string) string {
 	for _, r := range s {
 		// strings.ToLower maps each rune with unicode.ToLower (ASCII
 		// alike), and an invalid byte to U+FFFD, which separates words.
-		if r = unicode.ToLower(r); !isWordRune(r) {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			if !('a' <= r && r <= 'z' || '0' <= r && r <= '9') {
+				gap = true
+				continue
+			}
+		} else if r = unicode.ToLower(r); !isWordRune(r) {
 			gap = true
 			continue
 		}
