@@ -150,12 +150,16 @@ func langOf(a *alerts.Article) string {
 		return a.Lang
 	}
 	cyr := false
-	for _, r := range a.Title + " " + a.Body[:min(len(a.Body), 2000)] {
-		switch {
-		case r == 'і' || r == 'ї' || r == 'є' || r == 'ґ':
-			return "uk"
-		case unicode.Is(unicode.Cyrillic, r):
-			cyr = true
+	// The title, then the body's first 2,000 bytes (a rune cut there
+	// reads as U+FFFD, as in any string cut short).
+	for _, s := range [2]string{a.Title, a.Body[:min(len(a.Body), 2000)]} {
+		for _, r := range s {
+			switch {
+			case r == 'і' || r == 'ї' || r == 'є' || r == 'ґ':
+				return "uk"
+			case unicode.Is(unicode.Cyrillic, r):
+				cyr = true
+			}
 		}
 	}
 	if cyr {
@@ -278,7 +282,7 @@ func (b *builder) addEntity(w word, inTitle bool) {
 		if inTitle && strings.ToUpper(w.text) != w.text {
 			return
 		}
-		b.sets[setEntities] = append(b.sets[setEntities], hashString(stem(lower)))
+		b.sets[setEntities] = append(b.sets[setEntities], stemHash(lower))
 	}
 }
 

@@ -25,6 +25,18 @@ func contentHash(w string) (uint32, bool) {
 	return uint32(v), ok
 }
 
+// stemHash returns hashString(stem(lower)) for a word in lower case (a
+// name's), remembered as contentHash's answers are.
+func stemHash(lower string) uint32 {
+	k := maphash.String(nameSeed, lower) | keyBit
+	if v, ok := words.get(k); ok {
+		return uint32(v)
+	}
+	h := hashString(stem(lower))
+	words.put(k, uint64(h)|contentBit)
+	return h
+}
+
 // contentBit marks a cached answer for a content word. keyBit is set in
 // every key and in no value, so that no key reads as an empty slot or as
 // a slot half written (see wordCache).
@@ -33,7 +45,8 @@ const (
 	keyBit     = 1 << 63
 )
 
-var wordSeed = maphash.MakeSeed()
+// The seeds of contentHash's keys and stemHash's, which share the table.
+var wordSeed, nameSeed = maphash.MakeSeed(), maphash.MakeSeed()
 
 // wordCache is a fixed table of answers by the 64-bit hash of a word
 // (about one collision in 10^10 pairs of distinct words at a
