@@ -153,6 +153,11 @@ type Article struct {
 	StoryID string `json:"story_id,omitempty"`
 }
 
+// OwnStoryID is the ID of the story an article opens when it joins none
+// (package story): a store need not keep that story's record while the
+// article is alone in it.
+func OwnStoryID(articleID string) string { return ContentID("story", articleID) }
+
 // ContentID returns a stable hex digest of parts, for IDs and hashes.
 func ContentID(parts ...string) string {
 	h := sha256.New()

@@ -111,7 +111,10 @@ type Articles interface {
 	// GetArticle returns a stored article, or alerts.ErrNotFound. Its body
 	// may be shortened (at a character boundary) to bound the store.
 	GetArticle(id string) (alerts.Article, error)
-	// GetStory returns a stored story, or alerts.ErrNotFound.
+	// GetStory returns a stored story, or alerts.ErrNotFound. A store may
+	// keep no record of the story an article opened and is alone in
+	// (alerts.OwnStoryID), which the clusterer rebuilds from the article
+	// (story.Clusterer.Seed); it stores the story once another joins.
 	GetStory(id string) (alerts.Story, error)
 
 	// Commit records an ingested article, its story and the deliveries

@@ -188,6 +188,29 @@ func putStory(tx *bolt.Tx, s alerts.Story, at time.Time) error {
 	return setExpiry(tx, expStory, s.ID, storyTouched(s, at), nil)
 }
 
+// ownStory reports whether s is the story its article a opened and is
+// alone in, and no record of it is stored: the story of most articles,
+// which nothing joins. Such a story is not written: it is what
+// story.Clusterer.Seed rebuilds from the article after a restart (its
+// ID, first article, title and source are the article's; its times, which
+// only its expiry reads, the article's), and its record with its two
+// expiry keys took a third of the pages a commit of one article wrote.
+// The story is written once a second article joins it (its sources or
+// first article then differ), and pruned with its articles.
+func ownStory(tx *bolt.Tx, a *alerts.Article, s *alerts.Story) bool {
+	src := a.Outlet
+	if src == "" {
+		src = a.Source
+	}
+	switch {
+	case s.FirstArticle != a.ID || s.Title != a.Title || s.ID != alerts.OwnStoryID(a.ID):
+		return false
+	case len(s.Sources) > 1 || len(s.Sources) == 1 && s.Sources[0] != src || len(s.Sources) == 0 && src != "":
+		return false
+	}
+	return tx.Bucket(bStories).Get([]byte(s.ID)) == nil
+}
+
 // storyTouched is when a story was last touched: its own times, or at.
 func storyTouched(s alerts.Story, at time.Time) time.Time {
 	return storyTouchedAt(s.Created, s.Updated, at)
@@ -228,7 +251,7 @@ func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
 			if err := d.putArticle(tx, c.Article); err != nil {
 				return err
 			}
-			if c.Story.ID != "" {
+			if c.Story.ID != "" && !ownStory(tx, &c.Article, &c.Story) {
 				if err := putStory(tx, c.Story, c.Article.Ingested); err != nil {
 					return err
 				}

@@ -230,3 +230,63 @@ func TestPruneForgetsStaleArticleKeys(t *testing.T) {
 		t.Errorf("Prune forgot the newer article: %q, %v", prev.ID, seen)
 	}
 }
+
+// TestCommitKeepsNoRecordOfAnArticlesOwnStory: the story an article opened
+// and is alone in is not written (the clusterer rebuilds it from the
+// article after a restart); once another source joins, the story is
+// stored, and a repair counts none of them lost.
+func TestCommitKeepsNoRecordOfAnArticlesOwnStory(t *testing.T) {
+	d := openTest(t)
+	own := func(a alerts.Article, sources ...string) alerts.Story {
+		return alerts.Story{ID: alerts.OwnStoryID(a.ID), FirstArticle: a.ID, Title: a.Title, Sources: sources, Created: t0, Updated: t0}
+	}
+	a1 := alerts.Article{ID: "a1", Title: "Talks resume", Source: "Wire", Ingested: t0}
+	a1.StoryID = alerts.OwnStoryID(a1.ID)
+	quoted := alerts.Article{ID: "q1", Title: "Rates rise", Source: "Wire", Outlet: "Bloomberg", Ingested: t0}
+	quoted.StoryID = alerts.OwnStoryID(quoted.ID)
+	bare := alerts.Article{ID: "b1", Title: "Storm", Ingested: t0}
+	bare.StoryID = alerts.OwnStoryID(bare.ID)
+	for _, c := range []alerts.ArticleCommit{{Article: a1, Story: own(a1, "Wire")}, {Article: quoted, Story: own(quoted, "Bloomberg")},
+		{Article: bare, Story: own(bare)}} {
+		if err := d.Commit(c.Article, c.Story, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.GetStory(c.Story.ID); !errors.Is(err, alerts.ErrNotFound) {
+			t.Errorf("%s: its own story was stored (%v)", c.Article.ID, err)
+		}
+	}
+	if n := bucketKeys(t, d, bExpiry); n != 0 {
+		t.Errorf("expiry has %d entries; want none for stories not stored", n)
+	}
+	// Not its own: another source named, another first article, or
+	// another ID.
+	other := alerts.Article{ID: "o1", Title: "Talks resume", Source: "AP", Ingested: t0, StoryID: a1.StoryID}
+	joined := own(a1, "Wire", "AP")
+	odd := alerts.Article{ID: "o2", Title: "Flood", Source: "AP", Ingested: t0, StoryID: "s-odd"}
+	for _, c := range []alerts.ArticleCommit{{Article: other, Story: joined},
+		{Article: odd, Story: alerts.Story{ID: "s-odd", FirstArticle: "o2", Title: "Flood", Sources: []string{"AP"}}}} {
+		if err := d.Commit(c.Article, c.Story, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.GetStory(c.Story.ID); err != nil || len(got.Sources) != len(c.Story.Sources) {
+			t.Errorf("%s: story %+v, %v; want it stored", c.Article.ID, got, err)
+		}
+	}
+	// Once stored, the story is written whatever joins it.
+	again := own(a1, "Wire")
+	again.Updated = t0.Add(time.Hour)
+	if err := d.Commit(a1, again, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.GetStory(a1.StoryID); !got.Updated.Equal(again.Updated) {
+		t.Errorf("a stored story was not updated: %+v", got)
+	}
+	d.Close()
+	r, err := Repair(d.Path(), filepath.Join(t.TempDir(), "repaired.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := countOf(r, "stories"); c.Saved != 2 || c.Lost != 0 {
+		t.Errorf("repair: stories %+v; want 2 saved, none lost", c)
+	}
+}

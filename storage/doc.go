@@ -23,7 +23,8 @@
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
 //	art_time    ingest time (big-endian ns), article ID → nothing
-//	stories     story ID → Story (JSON)
+//	stories     story ID → Story (JSON); none for the story an article
+//	            opened and is alone in (ownStory: most articles' story)
 //	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
 //	            as its ID when the article is stored (outbox_record.go)
 //	outbox_ids  delivery ID → sequence

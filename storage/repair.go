@@ -86,7 +86,9 @@ var repairKinds = []repairKind{
 		if !decodes(v, &a) || a.ID != string(k) || r.out.putArticle(tx, a) != nil {
 			return false
 		}
-		if a.StoryID != "" && tx.Bucket(bStories).Get([]byte(a.StoryID)) == nil {
+		// The story an article opened and is alone in is not stored (see
+		// ownStory).
+		if a.StoryID != "" && a.StoryID != alerts.OwnStoryID(a.ID) && tx.Bucket(bStories).Get([]byte(a.StoryID)) == nil {
 			r.missing(bStories, a.StoryID)
 		}
 		return true

@@ -18,11 +18,9 @@ const (
 	dateKey    = 1000 // + month*32 + day
 )
 
-// weekdays maps the forms of weekday names to 0 (Monday) … 6.
-var weekdays = map[string]int{}
-
-// months maps month names (and their case forms' stems) to 1 … 12.
-var months = map[string]int{}
+// dayWords maps the forms of weekday names to 0 (Monday) … 6, and month
+// names (and their case forms) to 100 + 1 … 12.
+var dayWords = map[string]int{}
 
 func init() {
 	for i, forms := range []string{
@@ -35,7 +33,7 @@ func init() {
 		"sunday воскресенье воскресенья неділя неділю неділі",
 	} {
 		for _, f := range strings.Fields(forms) {
-			weekdays[f] = i
+			dayWords[f] = i
 		}
 	}
 	for i, forms := range []string{
@@ -53,25 +51,32 @@ func init() {
 		"december dec декабрь декабря грудень грудня",
 	} {
 		for _, f := range strings.Fields(forms) {
-			months[f] = i + 1
+			if _, ok := dayWords[f]; !ok { // a weekday first
+				dayWords[f] = 100 + i + 1
+			}
 		}
 	}
 }
 
-// datesOf appends the days an article's title and lead name to out.
-func datesOf(a *alerts.Article, out []uint32) []uint32 {
-	words := strings.FieldsFunc(strings.ToLower(a.Title+" "+a.Body[:min(len(a.Body), 3000)]), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != 'ʼ'
-	})
+// datesOf appends the days an article's title and lead (its first 3,000
+// bytes) name to out. The words are the runs of letters, digits and
+// apostrophes; a month's day is the number just before or after it.
+func (b *builder) datesOf(a *alerts.Article, out []uint32) []uint32 {
+	// The words of both as one text (the title's last word and the body's
+	// first are neighbours), without copying either.
+	b.spans = appendFields(b.spans[:0], a.Title)
+	b.spans = appendFields(b.spans, a.Body[:min(len(a.Body), 3000)])
+	words := b.spans
 	for i, w := range words {
-		if d, ok := weekdays[w]; ok {
-			out = append(out, weekdayKey+uint32(d))
-			continue
-		}
-		m, ok := months[w]
+		k, ok := dayWord(w)
 		if !ok {
 			continue
 		}
+		if k < 100 {
+			out = append(out, weekdayKey+uint32(k))
+			continue
+		}
+		m := k - 100
 		// "14 March" or "March 14".
 		for _, j := range []int{i - 1, i + 1} {
 			if j < 0 || j >= len(words) {
@@ -84,4 +89,59 @@ func datesOf(a *alerts.Article, out []uint32) []uint32 {
 		}
 	}
 	return out
+}
+
+// appendFields appends the words of s: the runs of letters, digits and
+// apostrophes.
+func appendFields(out []string, s string) []string {
+	start := -1
+	for i, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == 'ʼ' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// dayWord looks a word up in dayWords, in lower case: a weekday (0 …
+// 6), or 100 + a month (1 … 12).
+func dayWord(w string) (int, bool) {
+	if len(w) < 3 {
+		return 0, false // the shortest name, "may", has three letters
+	}
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		if w[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		k, ok := dayWords[strings.ToLower(w)]
+		return k, ok
+	}
+	// The longest name in ASCII, "wednesday" or "september", has nine.
+	var buf [16]byte
+	if len(w) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	k, ok := dayWords[string(buf[:len(w)])]
+	return k, ok
 }

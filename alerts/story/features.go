@@ -70,28 +70,26 @@ func extract(a *alerts.Article, tagger *match.Tagger) features {
 		b.sets[k] = b.sets[k][:0]
 	}
 	b.decimalComma = lang != "en"
-	for _, w := range scan(a.Title) {
-		if s, ok := contentStem(w.text); ok {
-			h := hashString(s)
+	b.words = scan(a.Title, -1, b.words[:0])
+	for _, w := range b.words {
+		if h, ok := contentHash(w.text); ok {
 			b.sets[setTitle] = append(b.sets[setTitle], h)
 			b.sets[setWords] = append(b.sets[setWords], h)
 		}
 		b.addEntity(w, true)
 	}
-	n := 0
-	for _, w := range scan(a.Body) {
-		if n++; n > maxWords {
-			break
-		}
-		if s, ok := contentStem(w.text); ok {
-			b.sets[setWords] = append(b.sets[setWords], hashString(s))
+	// Only the lead counts: the body is read up to its maxWords-th word.
+	b.words = scan(a.Body, maxWords, b.words[:0])
+	for _, w := range b.words {
+		if h, ok := contentHash(w.text); ok {
+			b.sets[setWords] = append(b.sets[setWords], h)
 		}
 		b.addEntity(w, false)
 	}
 	if tagger != nil {
 		tagger.Tags(a, func(entry int) { b.sets[setConcepts] = append(b.sets[setConcepts], uint32(entry)) })
 	}
-	b.sets[setDates] = datesOf(a, b.sets[setDates])
+	b.sets[setDates] = b.datesOf(a, b.sets[setDates])
 	f := b.features()
 	f.lang = lang
 	return f
@@ -152,12 +150,16 @@ func langOf(a *alerts.Article) string {
 		return a.Lang
 	}
 	cyr := false
-	for _, r := range a.Title + " " + a.Body[:min(len(a.Body), 2000)] {
-		switch {
-		case r == 'і' || r == 'ї' || r == 'є' || r == 'ґ':
-			return "uk"
-		case unicode.Is(unicode.Cyrillic, r):
-			cyr = true
+	// The title, then the body's first 2,000 bytes (a rune cut there
+	// reads as U+FFFD, as in any string cut short).
+	for _, s := range [2]string{a.Title, a.Body[:min(len(a.Body), 2000)]} {
+		for _, r := range s {
+			switch {
+			case r == 'і' || r == 'ї' || r == 'є' || r == 'ґ':
+				return "uk"
+			case unicode.Is(unicode.Cyrillic, r):
+				cyr = true
+			}
 		}
 	}
 	if cyr {
@@ -170,6 +172,9 @@ func langOf(a *alerts.Article) string {
 type builder struct {
 	sets         [numSets][]uint32
 	decimalComma bool // a comma between digits is the decimal point
+	// The room of scan and datesOf, kept from one article to the next.
+	words []word
+	spans []string
 }
 
 // builders keep builders (and the room they grew) from one article to the
@@ -205,11 +210,15 @@ type word struct {
 	sentenceStart bool
 }
 
-// scan splits text into words, noting which start a sentence (their
-// capital says nothing about being a name).
-func scan(s string) []word {
-	var out []word
+// scan appends the words of text to out, up to limit of them (all when
+// limit < 0), noting which start a sentence (their capital says nothing
+// about being a name).
+func scan(s string, limit int, out []word) []word {
+	if limit == 0 {
+		return out
+	}
 	start := -1
+	count := 0
 	boundary := true
 	for i := 0; i <= len(s); {
 		r, n := rune(0), 1
@@ -227,6 +236,9 @@ func scan(s string) []word {
 		} else {
 			if start >= 0 {
 				out = append(out, word{strings.Trim(s[start:i], "'’"), boundary})
+				if count++; count == limit {
+					return out
+				}
 				boundary = false
 				start = -1
 			}
@@ -270,7 +282,7 @@ func (b *builder) addEntity(w word, inTitle bool) {
 		if inTitle && strings.ToUpper(w.text) != w.text {
 			return
 		}
-		b.sets[setEntities] = append(b.sets[setEntities], hashString(stem(lower)))
+		b.sets[setEntities] = append(b.sets[setEntities], stemHash(lower))
 	}
 }
 

@@ -189,7 +189,7 @@ func (c *Clusterer) assign(a *alerts.Article, f features) (alerts.Story, bool) {
 		e.addSource(src)
 		e.story.Updated = now
 	} else {
-		id := alerts.ContentID("story", a.ID)
+		id := alerts.OwnStoryID(a.ID)
 		if a.ID == "" {
 			id = alerts.ContentID("story", a.Title, a.Body)
 		}

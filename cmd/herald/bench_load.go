@@ -57,9 +57,10 @@ func (p *timedPlatform) latencies() []time.Duration {
 
 var benchHTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 
-// post pushes one article and returns how long the request took.
-func (b *pipelineBench) post(i int, kind articleKind, probe int) (time.Duration, error) {
-	body, err := json.Marshal(b.text.article(i, kind, probe))
+// post pushes the phase's article i (its body written before the phase,
+// see benchBodies) and returns how long the request took.
+func (b *pipelineBench) post(i int) (time.Duration, error) {
+	body, err := b.bodies.body(i)
 	if err != nil {
 		return 0, err
 	}
@@ -82,6 +83,9 @@ func (b *pipelineBench) post(i int, kind articleKind, probe int) (time.Duration,
 // highest RSS (sampled every 100 ms), the heap, the outbox and the alerts
 // the platform received.
 func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
+	if err := b.bodies.fill(b.text, p); err != nil {
+		return benchResult{}, fmt.Errorf("writing the articles: %w", err)
+	}
 	if b.profile != "" {
 		f, err := os.Create(b.profile + "." + p.name + ".pprof")
 		if err != nil {
@@ -173,8 +177,7 @@ func (b *pipelineBench) pushWith(p benchPhase, clients int) (benchResult, error)
 				if i >= p.articles {
 					break
 				}
-				k, probe := p.kindOf(i)
-				d, err := b.post(p.first+i, k, probe)
+				d, err := b.post(i)
 				if err != nil {
 					mu.Lock()
 					first = cmp.Or(first, err)
@@ -229,8 +232,7 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 				side.Add(1)
 				go func(i int) {
 					defer side.Done()
-					k, probe := p.kindOf(i)
-					_, err := b.post(p.first+i, k, probe)
+					_, err := b.post(i)
 					storeMax(&lastDone, int64(time.Since(start)))
 					if err != nil {
 						quietFailed.Add(1)
@@ -245,9 +247,8 @@ func (b *pipelineBench) latencyBeside(p benchPhase, n int) (benchResult, error) 
 	var err error
 	for i := range n {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * 500 * time.Millisecond)))
-		k, probe := p.kindOf(i)
 		var d time.Duration
-		if d, err = b.post(p.first+i, k, probe); err != nil {
+		if d, err = b.post(i); err != nil {
 			break
 		}
 		lat = append(lat, d)

@@ -75,6 +75,7 @@ type pipelineBench struct {
 	addr       string
 	db         *storage.DB
 	text       *benchText
+	bodies     *benchBodies // the current phase's
 	tg         *bottest.Sender
 	timed      *timedPlatform
 	clients    int
@@ -154,7 +155,9 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	debug.FreeOSMemory()
 
 	timed := &timedPlatform{benchPlatform: benchPlatform{&bottest.Sender{Name: alerts.PlatformTelegram}}}
-	b := &pipelineBench{text: text, clients: *clients, stderr: stderr, profile: *profile, memprofile: *memprofile, tg: timed.Sender, timed: timed}
+	bodies := &benchBodies{path: filepath.Join(*dir, "bodies")}
+	defer bodies.close()
+	b := &pipelineBench{text: text, bodies: bodies, clients: *clients, stderr: stderr, profile: *profile, memprofile: *memprofile, tg: timed.Sender, timed: timed}
 	cfg, err := loadConfig(nil, func(k string) string {
 		return map[string]string{"HERALD_DB": path, "HERALD_HTTP_ADDR": "127.0.0.1:0"}[k]
 	})
