@@ -40,6 +40,10 @@ var migrations = []Migration{
 	// article's identity keys listed under its ID (art_keys_of), and the
 	// expiry index of stories, log entries and buttons.
 	migrateExpiryIndex,
+	// 6: outbox entries in a compact binary record instead of JSON, and a
+	// count of the entries that refer to each article (outbox_arts)
+	// instead of a key for each (outbox_refs).
+	migrateOutboxBinary,
 }
 
 // inOneStep is a migration done in one transaction.
@@ -207,4 +211,48 @@ func eachAfter(b *bolt.Bucket, after []byte, limit int, fn func(k, v []byte) err
 		return after, more, nil
 	}
 	return batch[len(batch)-1].k, more, nil
+}
+
+// migrateOutboxBinary rewrites version 5's outbox entries as binary
+// records and counts their references to articles. Its cursor is the Seq
+// of the last entry done. The counts are built from the records alone: the
+// first step empties outbox_arts (version 3's migration, run in the same
+// Open, counted the entries it wrote) and drops outbox_refs.
+func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	if cursor == nil {
+		if tx.Bucket(bOutboxRefs) != nil {
+			if err := tx.DeleteBucket(bOutboxRefs); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.DeleteBucket(bOutboxArts); err != nil {
+			return nil, err
+		}
+		if _, err := tx.CreateBucket(bOutboxArts); err != nil {
+			return nil, err
+		}
+	}
+	ob := tx.Bucket(bOutbox)
+	ob.FillPercent = outboxFill
+	last, more, err := eachAfter(ob, cursor, migrateChunk, func(k, v []byte) error {
+		if len(k) != 8 {
+			return fmt.Errorf("outbox entry under a key of %d bytes", len(k))
+		}
+		rec, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return fmt.Errorf("outbox entry %x: %w", k, err)
+		}
+		raw, err := encodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("outbox entry %x: %w", k, err)
+		}
+		if err := ob.Put(k, raw); err != nil {
+			return err
+		}
+		return addRefs(tx, rec, 1)
+	})
+	if err != nil || !more {
+		return nil, err
+	}
+	return last, nil
 }

@@ -75,7 +75,7 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, hydrate(tx, rec))
+			out = append(out, d.hydrate(tx, rec))
 		}
 		return nil
 	})
@@ -122,7 +122,7 @@ func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Del
 			if err != nil {
 				return err
 			}
-			out = append(out, hydrate(tx, rec))
+			out = append(out, d.hydrate(tx, rec))
 		}
 		return nil
 	})
@@ -141,7 +141,7 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, hydrate(tx, rec))
+			out = append(out, d.hydrate(tx, rec))
 		}
 		return nil
 	})
@@ -151,7 +151,7 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 
 // takeFromOutbox removes a queued delivery and returns it whole (read
 // before it goes: its articles are kept while it refers to them).
-func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
+func (d *DB) takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
 	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
 	if seq == nil {
 		return alerts.Delivery{}, notFound("outbox entry", id)
@@ -160,7 +160,7 @@ func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
 	if err != nil {
 		return alerts.Delivery{}, err
 	}
-	dl := hydrate(tx, rec)
+	dl := d.hydrate(tx, rec)
 	_, err = removeFromOutbox(tx, id)
 	return dl, err
 }
@@ -224,11 +224,11 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
 		for _, id := range ids {
-			dl, err := takeFromOutbox(tx, id)
+			rec, err := removeFromOutbox(tx, id)
 			if err != nil {
 				return err
 			}
-			queued = append(queued, dl)
+			queued = append(queued, rec.Bare()) // enough for EditOfSent
 		}
 		for _, r := range recs {
 			if err := putSent(tx, r); err != nil {
@@ -271,7 +271,7 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		dl, err := takeFromOutbox(tx, id)
+		dl, err := d.takeFromOutbox(tx, id)
 		if err != nil {
 			return err
 		}

@@ -16,15 +16,18 @@ import (
 //
 //	outbox_due    target 0 NotBefore Seq → nil: a target's entries, earliest due first
 //	outbox_count  target → how many entries it has (8 bytes)
-//	outbox_refs   article ID 0 Seq → nil: the entries that refer to an article
+//	outbox_arts   article ID → how many entries refer to it (uvarint)
 //
 // so that the scheduler reads one target's next deliveries and the count of
 // the rest without decoding anyone else's, and Prune keeps an article while
-// an entry refers to it.
+// an entry refers to it. The record itself is binary (outbox_codec.go).
+// Before schema version 6, outbox_refs held a key (article ID 0 Seq) per
+// referring entry: an article that matched 300 chats had 300 of them.
 var (
 	bOutboxDue   = []byte("outbox_due")
 	bOutboxCount = []byte("outbox_count")
-	bOutboxRefs  = []byte("outbox_refs")
+	bOutboxArts  = []byte("outbox_arts")
+	bOutboxRefs  = []byte("outbox_refs") // before version 6
 )
 
 // outboxRecord is an outbox entry as stored: the delivery with each
@@ -59,15 +62,25 @@ func splitDueKey(k []byte) (notBefore time.Time, seq uint64) {
 	return notBefore, binary.BigEndian.Uint64(k[n-8:])
 }
 
-func refKey(article string, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(append([]byte(article), 0), seq)
-}
-
 // referenced reports whether an outbox entry refers to the article.
 func referenced(tx *bolt.Tx, article []byte) bool {
-	prefix := append(bytes.Clone(article), 0)
-	k, _ := tx.Bucket(bOutboxRefs).Cursor().Seek(prefix)
-	return k != nil && bytes.HasPrefix(k, prefix)
+	return tx.Bucket(bOutboxArts).Get(article) != nil
+}
+
+// addRef moves the count of entries that refer to an article by delta.
+func addRef(tx *bolt.Tx, article string, delta int) error {
+	b := tx.Bucket(bOutboxArts)
+	n := int64(0)
+	if v := b.Get([]byte(article)); v != nil {
+		c, w := binary.Uvarint(v)
+		if w > 0 {
+			n = int64(c)
+		}
+	}
+	if n += int64(delta); n <= 0 {
+		return b.Delete([]byte(article))
+	}
+	return b.Put([]byte(article), binary.AppendUvarint(nil, uint64(n)))
 }
 
 // toRecord turns a delivery into its stored form.
@@ -79,26 +92,44 @@ func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
 // putRecord stores rec under seq with its index entries. An older version
 // under seq must have been removed with deleteRecord first.
 func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord) error {
-	if err := putJSON(tx.Bucket(bOutbox), u64(seq), rec); err != nil {
+	raw, err := encodeRecord(rec)
+	if err != nil {
+		return fmt.Errorf("outbox entry %d: %w", seq, err)
+	}
+	ob := tx.Bucket(bOutbox)
+	ob.FillPercent = outboxFill
+	if err := ob.Put(u64(seq), raw); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bOutboxDue).Put(dueKey(rec.Target, rec.NotBefore, seq), nil); err != nil {
 		return err
 	}
-	for _, a := range rec.Alerts {
-		if a.ArticleID != "" {
-			if err := tx.Bucket(bOutboxRefs).Put(refKey(a.ArticleID, seq), nil); err != nil {
-				return err
-			}
-		}
+	if err := addRefs(tx, rec, 1); err != nil {
+		return err
 	}
 	return addCount(tx, rec.Target, 1)
 }
 
+// addRefs counts rec's references to articles in (delta 1) or out (-1).
+func addRefs(tx *bolt.Tx, rec outboxRecord, delta int) error {
+	for _, a := range rec.Alerts {
+		if a.ArticleID != "" {
+			if err := addRef(tx, a.ArticleID, delta); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // getRecord decodes the record under seq.
 func getRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
-	var rec outboxRecord
-	if err := getJSON(tx.Bucket(bOutbox), seq, &rec); err != nil {
+	v := tx.Bucket(bOutbox).Get(seq)
+	if v == nil || len(seq) != 8 {
+		return outboxRecord{}, fmt.Errorf("outbox entry %x: %w", seq, alerts.ErrNotFound)
+	}
+	rec, err := decodeRecord(binary.BigEndian.Uint64(seq), v)
+	if err != nil {
 		return rec, fmt.Errorf("outbox entry %x: %w", seq, err)
 	}
 	return rec, nil
@@ -119,12 +150,8 @@ func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
 	if err := tx.Bucket(bOutboxDue).Delete(dueKey(rec.Target, rec.NotBefore, n)); err != nil {
 		return rec, err
 	}
-	for _, a := range rec.Alerts {
-		if a.ArticleID != "" {
-			if err := tx.Bucket(bOutboxRefs).Delete(refKey(a.ArticleID, n)); err != nil {
-				return rec, err
-			}
-		}
+	if err := addRefs(tx, rec, -1); err != nil {
+		return rec, err
 	}
 	return rec, addCount(tx, rec.Target, -1)
 }
@@ -153,15 +180,19 @@ func count(tx *bolt.Tx, target alerts.TargetID) int {
 
 // hydrate turns a record back into the delivery that was enqueued, with
 // each referred article read from the store (its body left out, as the
-// planned alert had it).
-func hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
+// planned alert had it), decoded once for all the entries that refer to
+// it (articleCache).
+func (d *DB) hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
 	arts := tx.Bucket(bArticles)
 	return rec.Hydrate(func(id string) alerts.Article {
-		var a alerts.Article
-		if err := getJSON(arts, []byte(id), &a); err != nil {
+		raw := arts.Get([]byte(id))
+		if raw == nil {
 			return alerts.Article{ID: id} // kept by Prune; gone only if damaged
 		}
-		a.Body = ""
+		a, err := d.articles.article(id, raw)
+		if err != nil {
+			return alerts.Article{ID: id}
+		}
 		return a
 	})
 }

@@ -102,8 +102,13 @@ var repairKinds = []repairKind{
 	}},
 	// After the articles, which queued alerts refer to.
 	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var rec outboxRecord // entries written before version 3 read as records with their articles inline
-		if !decodes(v, &rec) || len(k) != 8 || rec.ID == "" || rec.Target == "" {
+		if len(k) != 8 {
+			return false
+		}
+		// Entries written before version 6 are JSON, and before version 3
+		// read as records with their articles inline.
+		rec, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+		if err != nil || rec.ID == "" || rec.Target == "" {
 			return false
 		}
 		for _, a := range rec.Alerts {
