@@ -234,6 +234,7 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	}
 	ob := tx.Bucket(bOutbox)
 	ob.FillPercent = outboxFill
+	refs := refCounts{}
 	last, more, err := eachAfter(ob, cursor, migrateChunk, func(k, v []byte) error {
 		if len(k) != 8 {
 			return fmt.Errorf("outbox entry under a key of %d bytes", len(k))
@@ -249,8 +250,11 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 		if err := ob.Put(k, raw); err != nil {
 			return err
 		}
-		return addRefs(tx, rec, 1)
+		return addRefs(tx, rec, 1, refs)
 	})
+	if err == nil {
+		err = refs.write(tx)
+	}
 	if err != nil || !more {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 
 func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	refs := refCounts{}
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
@@ -36,10 +37,10 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
 			seq = bytes.Clone(seq)
-			if old, err := deleteRecord(tx, seq); err == nil {
+			if old, err := deleteRecord(tx, seq, refs); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl)); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl), refs); err != nil {
 				return err
 			}
 			continue
@@ -49,14 +50,14 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putRecord(tx, seq, toRecord(tx, dl)); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl), refs); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
 			return err
 		}
 	}
-	return nil
+	return refs.write(tx)
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
@@ -171,7 +172,7 @@ func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	if seq == nil {
 		return outboxRecord{}, notFound("outbox entry", id)
 	}
-	rec, err := deleteRecord(tx, seq)
+	rec, err := deleteRecord(tx, seq, nil)
 	if err != nil {
 		return rec, err
 	}
@@ -259,12 +260,16 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 			return notFound("outbox entry", dl.ID)
 		}
 		seq = bytes.Clone(seq)
-		rec, err := deleteRecord(tx, seq)
+		refs := refCounts{} // the same references: counted out and in, written not at all
+		rec, err := deleteRecord(tx, seq, refs)
 		if err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
 		rec.Attempts, rec.LastError, rec.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
-		return putRecord(tx, binary.BigEndian.Uint64(seq), rec)
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec, refs); err != nil {
+			return err
+		}
+		return refs.write(tx)
 	})
 }
 

@@ -90,8 +90,10 @@ func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
 }
 
 // putRecord stores rec under seq with its index entries. An older version
-// under seq must have been removed with deleteRecord first.
-func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord) error {
+// under seq must have been removed with deleteRecord first. Its references
+// to articles are counted in refs when refs is not nil (refs.write stores
+// them), at once otherwise.
+func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord, refs refCounts) error {
 	raw, err := encodeRecord(rec)
 	if err != nil {
 		return fmt.Errorf("outbox entry %d: %w", seq, err)
@@ -104,16 +106,39 @@ func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord) error {
 	if err := tx.Bucket(bOutboxDue).Put(dueKey(rec.Target, rec.NotBefore, seq), nil); err != nil {
 		return err
 	}
-	if err := addRefs(tx, rec, 1); err != nil {
+	if err := addRefs(tx, rec, 1, refs); err != nil {
 		return err
 	}
 	return addCount(tx, rec.Target, 1)
 }
 
-// addRefs counts rec's references to articles in (delta 1) or out (-1).
-func addRefs(tx *bolt.Tx, rec outboxRecord, delta int) error {
+// refCounts gathers the changes to outbox_arts of many entries, so that an
+// article 300 queued alerts refer to has its count written once, not 300
+// times.
+type refCounts map[string]int
+
+// write stores the gathered changes.
+func (r refCounts) write(tx *bolt.Tx) error {
+	for id, delta := range r {
+		if delta != 0 {
+			if err := addRef(tx, id, delta); err != nil {
+				return err
+			}
+		}
+	}
+	clear(r)
+	return nil
+}
+
+// addRefs counts rec's references to articles in (delta 1) or out (-1),
+// in refs, or at once when refs is nil.
+func addRefs(tx *bolt.Tx, rec outboxRecord, delta int, refs refCounts) error {
 	for _, a := range rec.Alerts {
-		if a.ArticleID != "" {
+		switch {
+		case a.ArticleID == "":
+		case refs != nil:
+			refs[a.ArticleID] += delta
+		default:
 			if err := addRef(tx, a.ArticleID, delta); err != nil {
 				return err
 			}
@@ -136,8 +161,8 @@ func getRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
 }
 
 // deleteRecord removes the record under seq and its index entries, and
-// returns it.
-func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
+// returns it; refs as for putRecord.
+func deleteRecord(tx *bolt.Tx, seq []byte, refs refCounts) (outboxRecord, error) {
 	seq = bytes.Clone(seq)
 	rec, err := getRecord(tx, seq)
 	if err != nil {
@@ -150,7 +175,7 @@ func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
 	if err := tx.Bucket(bOutboxDue).Delete(dueKey(rec.Target, rec.NotBefore, n)); err != nil {
 		return rec, err
 	}
-	if err := addRefs(tx, rec, -1); err != nil {
+	if err := addRefs(tx, rec, -1, refs); err != nil {
 		return rec, err
 	}
 	return rec, addCount(tx, rec.Target, -1)
@@ -233,7 +258,7 @@ func migrateOutboxRefs(tx *bolt.Tx) error {
 		return err
 	}
 	for _, e := range all {
-		if err := putRecord(tx, e.seq, toRecord(tx, e.dl)); err != nil {
+		if err := putRecord(tx, e.seq, toRecord(tx, e.dl), nil); err != nil {
 			return err
 		}
 	}

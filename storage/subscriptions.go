@@ -379,8 +379,9 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 		_, seq := splitDueKey(k)
 		seqs = append(seqs, u64(seq))
 	}
+	refs := refCounts{}
 	for _, seq := range seqs {
-		rec, err := deleteRecord(tx, seq)
+		rec, err := deleteRecord(tx, seq, refs)
 		if err != nil {
 			return err
 		}
@@ -412,9 +413,9 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 			}
 			rec.ID = newID
 		}
-		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec); err != nil {
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec, refs); err != nil {
 			return err
 		}
 	}
-	return nil
+	return refs.write(tx)
 }
