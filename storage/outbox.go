@@ -87,9 +87,10 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 func (d *DB) Heads() ([]alerts.QueueHead, error) {
 	var out []alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
-			out = append(out, head(tx, alerts.TargetID(k)))
-			return nil
+		return tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
+			h, err := head(tx, alerts.TargetID(k))
+			out = append(out, h)
+			return err
 		})
 	})
 	return out, err
@@ -99,8 +100,9 @@ func (d *DB) Heads() ([]alerts.QueueHead, error) {
 func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
 	var h alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		h = head(tx, target)
-		return nil
+		var err error
+		h, err = head(tx, target)
+		return err
 	})
 	return h, err
 }
@@ -111,40 +113,42 @@ func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Del
 	var out []alerts.Delivery
 	var h alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		h = head(tx, target)
-		prefix := duePrefix(target)
-		c := tx.Bucket(bOutboxDue).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
-			nb, seq := splitDueKey(k)
-			if nb.After(now) {
-				break
-			}
-			rec, err := getRecord(tx, u64(seq))
-			if err != nil {
-				return err
-			}
-			out = append(out, d.hydrate(tx, rec))
+		var err error
+		if h, err = head(tx, target); err != nil {
+			return err
 		}
-		return nil
+		cut := dueNanos(now)
+		return d.readQueued(tx, target, func(e queueEntry) bool { return len(out) < limit && e.nb <= cut }, &out)
 	})
 	return out, h, err
+}
+
+// readQueued appends to out, in order, a target's deliveries while want
+// says so.
+func (d *DB) readQueued(tx *bolt.Tx, target alerts.TargetID, want func(queueEntry) bool, out *[]alerts.Delivery) error {
+	var err error
+	walk := eachQueued(tx, target, func(e queueEntry) bool {
+		if !want(e) {
+			return false
+		}
+		var rec outboxRecord
+		if rec, err = getRecord(tx, u64(e.seq)); err != nil {
+			return false
+		}
+		*out = append(*out, d.hydrate(tx, rec))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return walk
 }
 
 // Queued returns every delivery queued for a target, in Seq order.
 func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	err := d.view(func(tx *bolt.Tx) error {
-		prefix := duePrefix(target)
-		c := tx.Bucket(bOutboxDue).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			_, seq := splitDueKey(k)
-			rec, err := getRecord(tx, u64(seq))
-			if err != nil {
-				return err
-			}
-			out = append(out, d.hydrate(tx, rec))
-		}
-		return nil
+		return d.readQueued(tx, target, func(queueEntry) bool { return true }, &out)
 	})
 	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, err

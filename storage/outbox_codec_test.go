@@ -100,10 +100,11 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-// A version 5 database (JSON entries, a key per reference in outbox_refs)
-// opens with its outbox intact, in steps: entries are binary records,
-// references are counted per article, and Prune keeps an article exactly
-// as long as an entry refers to it.
+// A version 5 database (JSON entries, a key per entry in outbox_due and
+// per reference in outbox_refs) opens with its outbox intact, in steps:
+// entries are binary records, each target's queue is rebuilt, references
+// are counted per article, and Prune keeps an article exactly as long as
+// an entry refers to it.
 func TestMigrationToBinaryOutbox(t *testing.T) {
 	defer func(n int) { migrateChunk = n }(migrateChunk)
 	migrateChunk = 2
@@ -130,9 +131,23 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Version 5's layout, written from the records.
+	// Version 5's layout, written from the records: JSON, a key per
+	// reference, a key per entry in outbox_due, and outbox_count.
 	if err := db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bOutboxArts, bOutboxTail, bOutboxDue} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
 		refs, err := tx.CreateBucket(bOutboxRefs)
+		if err != nil {
+			return err
+		}
+		due, err := tx.CreateBucket(bOutboxDue)
+		if err != nil {
+			return err
+		}
+		counts, err := tx.CreateBucket(bOutboxCount)
 		if err != nil {
 			return err
 		}
@@ -149,13 +164,20 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 					}
 				}
 			}
+			if err := due.Put(chunkKey(rec.Target, entryOf(rec, rec.Seq)), nil); err != nil {
+				return err
+			}
+			n := uint64(1)
+			if v := counts.Get([]byte(rec.Target)); v != nil {
+				n += binary.BigEndian.Uint64(v)
+			}
+			if err := counts.Put([]byte(rec.Target), u64(n)); err != nil {
+				return err
+			}
 			js, _ := json.Marshal(rec)
 			return ob.Put(k, js)
 		})
 		if err != nil {
-			return err
-		}
-		if err := tx.DeleteBucket(bOutboxArts); err != nil {
 			return err
 		}
 		return tx.Bucket(bMeta).Put(keySchema, u64(5))
@@ -174,8 +196,10 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 		}
 	}
 	d.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bOutboxRefs) != nil {
-			t.Error("outbox_refs is still there")
+		for _, name := range [][]byte{bOutboxRefs, bOutboxCount} {
+			if tx.Bucket(name) != nil {
+				t.Errorf("%s is still there", name)
+			}
 		}
 		if n, _ := binary.Uvarint(tx.Bucket(bOutboxArts).Get([]byte(a.ID))); n != 5 {
 			t.Errorf("art1 counts %d references, want 5", n)

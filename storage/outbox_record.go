@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,55 +11,30 @@ import (
 )
 
 // An outbox entry is stored as an outboxRecord under its Seq (big-endian)
-// in bOutbox, with three indexes kept in the same transactions:
+// in bOutbox, in a binary record (outbox_codec.go), with indexes kept in
+// the same transactions:
 //
-//	outbox_due    target 0 NotBefore Seq → nil: a target's entries, earliest due first
-//	outbox_count  target → how many entries it has (8 bytes)
+//	outbox_ids    delivery ID → Seq
+//	outbox_due,
+//	outbox_tail   each target's queue, by NotBefore and Seq, and its count
+//	              (outbox_queue.go)
 //	outbox_arts   article ID → how many entries refer to it (uvarint)
 //
 // so that the scheduler reads one target's next deliveries and the count of
 // the rest without decoding anyone else's, and Prune keeps an article while
-// an entry refers to it. The record itself is binary (outbox_codec.go).
-// Before schema version 6, outbox_refs held a key (article ID 0 Seq) per
-// referring entry: an article that matched 300 chats had 300 of them.
+// an entry refers to it. Before schema version 6, outbox_refs held a key
+// (article ID 0 Seq) per referring entry: an article that matched 300
+// chats had 300 of them.
 var (
-	bOutboxDue   = []byte("outbox_due")
-	bOutboxCount = []byte("outbox_count")
-	bOutboxArts  = []byte("outbox_arts")
-	bOutboxRefs  = []byte("outbox_refs") // before version 6
+	bOutboxDue  = []byte("outbox_due")
+	bOutboxArts = []byte("outbox_arts")
+	bOutboxRefs = []byte("outbox_refs") // before version 6
 )
 
 // outboxRecord is an outbox entry as stored: the delivery with each
 // alert's article referred to by ID when the articles bucket holds it
 // (alerts.StoredDelivery, the format the JetStream store uses too).
 type outboxRecord = alerts.StoredDelivery
-
-// dueKey orders a target's entries by NotBefore, then Seq.
-func dueKey(target alerts.TargetID, notBefore time.Time, seq uint64) []byte {
-	k := make([]byte, 0, len(target)+17)
-	k = append(append(k, target...), 0)
-	k = binary.BigEndian.AppendUint64(k, dueNanos(notBefore))
-	return binary.BigEndian.AppendUint64(k, seq)
-}
-
-func dueNanos(t time.Time) uint64 {
-	if t.IsZero() || t.UnixNano() < 0 {
-		return 0
-	}
-	return uint64(t.UnixNano())
-}
-
-// duePrefix is the prefix of a target's keys in outbox_due.
-func duePrefix(target alerts.TargetID) []byte { return append([]byte(target), 0) }
-
-// splitDueKey reads NotBefore and Seq from a key of outbox_due.
-func splitDueKey(k []byte) (notBefore time.Time, seq uint64) {
-	n := len(k)
-	if ns := binary.BigEndian.Uint64(k[n-16 : n-8]); ns != 0 {
-		notBefore = time.Unix(0, int64(ns)).UTC()
-	}
-	return notBefore, binary.BigEndian.Uint64(k[n-8:])
-}
 
 // referenced reports whether an outbox entry refers to the article.
 func referenced(tx *bolt.Tx, article []byte) bool {
@@ -103,13 +77,10 @@ func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord, refs refCounts) error 
 	if err := ob.Put(u64(seq), raw); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bOutboxDue).Put(dueKey(rec.Target, rec.NotBefore, seq), nil); err != nil {
-		return err
-	}
 	if err := addRefs(tx, rec, 1, refs); err != nil {
 		return err
 	}
-	return addCount(tx, rec.Target, 1)
+	return queueAdd(tx, rec.Target, entryOf(rec, seq))
 }
 
 // refCounts gathers the changes to outbox_arts of many entries, so that an
@@ -172,35 +143,10 @@ func deleteRecord(tx *bolt.Tx, seq []byte, refs refCounts) (outboxRecord, error)
 	if err := tx.Bucket(bOutbox).Delete(seq); err != nil {
 		return rec, err
 	}
-	if err := tx.Bucket(bOutboxDue).Delete(dueKey(rec.Target, rec.NotBefore, n)); err != nil {
-		return rec, err
-	}
 	if err := addRefs(tx, rec, -1, refs); err != nil {
 		return rec, err
 	}
-	return rec, addCount(tx, rec.Target, -1)
-}
-
-// addCount moves a target's count of entries by delta.
-func addCount(tx *bolt.Tx, target alerts.TargetID, delta int) error {
-	b := tx.Bucket(bOutboxCount)
-	n := int64(0)
-	if v := b.Get([]byte(target)); len(v) == 8 {
-		n = int64(binary.BigEndian.Uint64(v))
-	}
-	n += int64(delta)
-	if n <= 0 {
-		return b.Delete([]byte(target))
-	}
-	return b.Put([]byte(target), u64(uint64(n)))
-}
-
-// count is a target's number of entries.
-func count(tx *bolt.Tx, target alerts.TargetID) int {
-	if v := tx.Bucket(bOutboxCount).Get([]byte(target)); len(v) == 8 {
-		return int(binary.BigEndian.Uint64(v))
-	}
-	return 0
+	return rec, queueRemove(tx, rec.Target, entryOf(rec, n))
 }
 
 // hydrate turns a record back into the delivery that was enqueued, with
@@ -220,20 +166,6 @@ func (d *DB) hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
 		}
 		return a
 	})
-}
-
-// head is a target's queue as the scheduler sees it: how many entries it
-// has, and the one due first.
-func head(tx *bolt.Tx, target alerts.TargetID) alerts.QueueHead {
-	h := alerts.QueueHead{Target: target, Count: count(tx, target)}
-	if h.Count == 0 {
-		return h
-	}
-	prefix := duePrefix(target)
-	if k, _ := tx.Bucket(bOutboxDue).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
-		h.Next, h.Seq = splitDueKey(k)
-	}
-	return h
 }
 
 // migrateOutboxRefs is schema version 2: outbox entries written whole

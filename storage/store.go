@@ -44,7 +44,7 @@ var (
 	bExpiryAt  = []byte("expiry_at")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxArts, bLog, bLogStory, bLogLast,
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxTail, bOutboxArts, bLog, bLogStory, bLogLast,
 		bLogTarget, bButtons, bArtKeysOf, bExpiry, bExpiryAt}
 
 	keySchema    = []byte("schema_version")
