@@ -17,7 +17,7 @@ import (
 
 func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
-	refs := refCounts{}
+	refs, held := refCounts{}, map[string]bool{}
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
@@ -40,7 +40,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			if old, err := deleteRecord(tx, seq, refs); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl), refs); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl, held), refs); err != nil {
 				return err
 			}
 			continue
@@ -50,7 +50,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putRecord(tx, seq, toRecord(tx, dl), refs); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl, held), refs); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {

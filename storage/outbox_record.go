@@ -57,10 +57,21 @@ func addRef(tx *bolt.Tx, article string, delta int) error {
 	return b.Put([]byte(article), binary.AppendUvarint(nil, uint64(n)))
 }
 
-// toRecord turns a delivery into its stored form.
-func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
+// toRecord turns a delivery into its stored form; held, when not nil,
+// remembers which articles the store holds across calls (the 300
+// deliveries of one article ask about it 300 times).
+func toRecord(tx *bolt.Tx, dl alerts.Delivery, held map[string]bool) outboxRecord {
 	arts := tx.Bucket(bArticles)
-	return alerts.StoreDelivery(dl, func(id string) bool { return arts.Get([]byte(id)) != nil })
+	return alerts.StoreDelivery(dl, func(id string) bool {
+		h, ok := held[id]
+		if !ok {
+			h = arts.Get([]byte(id)) != nil
+			if held != nil {
+				held[id] = h
+			}
+		}
+		return h
+	})
 }
 
 // putRecord stores rec under seq with its index entries. An older version
@@ -190,7 +201,7 @@ func migrateOutboxRefs(tx *bolt.Tx) error {
 		return err
 	}
 	for _, e := range all {
-		if err := putRecord(tx, e.seq, toRecord(tx, e.dl), nil); err != nil {
+		if err := putRecord(tx, e.seq, toRecord(tx, e.dl, nil), nil); err != nil {
 			return err
 		}
 	}
