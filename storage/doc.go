@@ -7,7 +7,8 @@
 // bot.Outbox, bot.DeliveryLog, bot.Pruner; their docs are the contract) and
 // the adapters' small named values (GetMeta, PutMeta and PutMetas, for
 // feeds.BatchStateStore and telegram.Store). It stores the records of package
-// alerts (Delivery, Sent, Button) as JSON and imports nothing of the bot's;
+// alerts (Sent, Button) as JSON, subscriptions and outbox entries in compact
+// binary records, and imports nothing of the bot's;
 // cmd/herald checks at compile time that DB satisfies each interface.
 //
 // # Buckets
@@ -25,12 +26,15 @@
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON); none for the story an article
 //	            opened and is alone in (ownStory: most articles' story)
-//	outbox      sequence (big-endian) → Delivery (JSON), each alert's article
-//	            as its ID when the article is stored (outbox_record.go)
+//	outbox      sequence (big-endian) → Delivery in a compact binary record,
+//	            each alert's article as its ID when the article is stored
+//	            (outbox_record.go, outbox_codec.go)
 //	outbox_ids  delivery ID → sequence
-//	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence → nothing
-//	outbox_count target ID → deliveries queued for it
-//	outbox_refs article ID, 0, sequence → nothing (Prune keeps the article)
+//	outbox_tail target ID → deliveries queued for it, and its newest
+//	            entries (NotBefore, sequence), packed (outbox_queue.go)
+//	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence of a
+//	            chunk's first entry → the chunk of its older entries, packed
+//	outbox_arts article ID → entries that refer to it (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
@@ -45,7 +49,7 @@
 // Prune walks art_time and expiry from their oldest entries up to the
 // cutoff, so each run costs what expired since the last one, and reads no
 // record: the indexes hold what it needs. An article a queued delivery
-// refers to (outbox_refs) stays until the delivery is done.
+// refers to (outbox_arts) stays until the delivery is done.
 //
 // # Damage
 //
@@ -66,7 +70,7 @@
 // # Schema versions
 //
 // Open runs the migrations from the stamped version to SchemaVersion, each
-// in one transaction or, for a long one (version 5), in steps of a few
+// in one transaction or, for a long one (versions 5 and 6), in steps of a few
 // thousand records with its progress kept in meta (migrate.go). A
 // database older than version 4 is first copied
 // into a new file that takes its place (upgrade.go): version 4 rewrites

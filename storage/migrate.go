@@ -40,6 +40,12 @@ var migrations = []Migration{
 	// article's identity keys listed under its ID (art_keys_of), and the
 	// expiry index of stories, log entries and buttons.
 	migrateExpiryIndex,
+	// 6: outbox entries in a compact binary record instead of JSON; each
+	// target's queue in a tail and chunks of entries (outbox_tail,
+	// outbox_due) instead of a key for each entry and a count
+	// (outbox_count); a count of the entries that refer to each article
+	// (outbox_arts) instead of a key for each (outbox_refs).
+	migrateOutboxBinary,
 }
 
 // inOneStep is a migration done in one transaction.
@@ -207,4 +213,57 @@ func eachAfter(b *bolt.Bucket, after []byte, limit int, fn func(k, v []byte) err
 		return after, more, nil
 	}
 	return batch[len(batch)-1].k, more, nil
+}
+
+// migrateOutboxBinary rewrites version 5's outbox entries as binary
+// records, and builds the queues and the counts of references from them.
+// Its cursor is the Seq of the last entry done. The first step drops the
+// old indexes and empties the new ones (version 3's migration, run in the
+// same Open, wrote the entries it migrated into them).
+func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	if cursor == nil {
+		for _, name := range [][]byte{bOutboxRefs, bOutboxCount, bOutboxDue, bOutboxTail, bOutboxArts} {
+			if tx.Bucket(name) == nil {
+				continue
+			}
+			if err := tx.DeleteBucket(name); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range [][]byte{bOutboxDue, bOutboxTail, bOutboxArts} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ob := tx.Bucket(bOutbox)
+	ob.FillPercent = outboxFill
+	refs := refCounts{}
+	last, more, err := eachAfter(ob, cursor, migrateChunk, func(k, v []byte) error {
+		if len(k) != 8 {
+			return fmt.Errorf("outbox entry under a key of %d bytes", len(k))
+		}
+		rec, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return fmt.Errorf("outbox entry %x: %w", k, err)
+		}
+		raw, err := encodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("outbox entry %x: %w", k, err)
+		}
+		if err := ob.Put(k, raw); err != nil {
+			return err
+		}
+		if err := queueAdd(tx, rec.Target, entryOf(rec, rec.Seq)); err != nil {
+			return err
+		}
+		return addRefs(tx, rec, 1, refs)
+	})
+	if err == nil {
+		err = refs.write(tx)
+	}
+	if err != nil || !more {
+		return nil, err
+	}
+	return last, nil
 }

@@ -17,6 +17,7 @@ import (
 
 func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	refs, held := refCounts{}, map[string]bool{}
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
@@ -36,10 +37,10 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 		}
 		if seq := ids.Get([]byte(dl.ID)); seq != nil {
 			seq = bytes.Clone(seq)
-			if old, err := deleteRecord(tx, seq); err == nil {
+			if old, err := deleteRecord(tx, seq, refs); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
 			}
-			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl)); err != nil {
+			if err := putRecord(tx, binary.BigEndian.Uint64(seq), toRecord(tx, dl, held), refs); err != nil {
 				return err
 			}
 			continue
@@ -49,14 +50,14 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 		dl.Seq = seq
-		if err := putRecord(tx, seq, toRecord(tx, dl)); err != nil {
+		if err := putRecord(tx, seq, toRecord(tx, dl, held), refs); err != nil {
 			return err
 		}
 		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
 			return err
 		}
 	}
-	return nil
+	return refs.write(tx)
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
@@ -75,7 +76,7 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, hydrate(tx, rec))
+			out = append(out, d.hydrate(tx, rec))
 		}
 		return nil
 	})
@@ -86,9 +87,10 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 func (d *DB) Heads() ([]alerts.QueueHead, error) {
 	var out []alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutboxCount).ForEach(func(k, _ []byte) error {
-			out = append(out, head(tx, alerts.TargetID(k)))
-			return nil
+		return tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
+			h, err := head(tx, alerts.TargetID(k))
+			out = append(out, h)
+			return err
 		})
 	})
 	return out, err
@@ -98,8 +100,9 @@ func (d *DB) Heads() ([]alerts.QueueHead, error) {
 func (d *DB) Head(target alerts.TargetID) (alerts.QueueHead, error) {
 	var h alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		h = head(tx, target)
-		return nil
+		var err error
+		h, err = head(tx, target)
+		return err
 	})
 	return h, err
 }
@@ -110,40 +113,42 @@ func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Del
 	var out []alerts.Delivery
 	var h alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		h = head(tx, target)
-		prefix := duePrefix(target)
-		c := tx.Bucket(bOutboxDue).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
-			nb, seq := splitDueKey(k)
-			if nb.After(now) {
-				break
-			}
-			rec, err := getRecord(tx, u64(seq))
-			if err != nil {
-				return err
-			}
-			out = append(out, hydrate(tx, rec))
+		var err error
+		if h, err = head(tx, target); err != nil {
+			return err
 		}
-		return nil
+		cut := dueNanos(now)
+		return d.readQueued(tx, target, func(e queueEntry) bool { return len(out) < limit && e.nb <= cut }, &out)
 	})
 	return out, h, err
+}
+
+// readQueued appends to out, in order, a target's deliveries while want
+// says so.
+func (d *DB) readQueued(tx *bolt.Tx, target alerts.TargetID, want func(queueEntry) bool, out *[]alerts.Delivery) error {
+	var err error
+	walk := eachQueued(tx, target, func(e queueEntry) bool {
+		if !want(e) {
+			return false
+		}
+		var rec outboxRecord
+		if rec, err = getRecord(tx, u64(e.seq)); err != nil {
+			return false
+		}
+		*out = append(*out, d.hydrate(tx, rec))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return walk
 }
 
 // Queued returns every delivery queued for a target, in Seq order.
 func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	err := d.view(func(tx *bolt.Tx) error {
-		prefix := duePrefix(target)
-		c := tx.Bucket(bOutboxDue).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			_, seq := splitDueKey(k)
-			rec, err := getRecord(tx, u64(seq))
-			if err != nil {
-				return err
-			}
-			out = append(out, hydrate(tx, rec))
-		}
-		return nil
+		return d.readQueued(tx, target, func(queueEntry) bool { return true }, &out)
 	})
 	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, err
@@ -151,7 +156,7 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 
 // takeFromOutbox removes a queued delivery and returns it whole (read
 // before it goes: its articles are kept while it refers to them).
-func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
+func (d *DB) takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
 	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
 	if seq == nil {
 		return alerts.Delivery{}, notFound("outbox entry", id)
@@ -160,7 +165,7 @@ func takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
 	if err != nil {
 		return alerts.Delivery{}, err
 	}
-	dl := hydrate(tx, rec)
+	dl := d.hydrate(tx, rec)
 	_, err = removeFromOutbox(tx, id)
 	return dl, err
 }
@@ -171,7 +176,7 @@ func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
 	if seq == nil {
 		return outboxRecord{}, notFound("outbox entry", id)
 	}
-	rec, err := deleteRecord(tx, seq)
+	rec, err := deleteRecord(tx, seq, nil)
 	if err != nil {
 		return rec, err
 	}
@@ -224,11 +229,11 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
 		for _, id := range ids {
-			dl, err := takeFromOutbox(tx, id)
+			rec, err := removeFromOutbox(tx, id)
 			if err != nil {
 				return err
 			}
-			queued = append(queued, dl)
+			queued = append(queued, rec.Bare()) // enough for EditOfSent
 		}
 		for _, r := range recs {
 			if err := putSent(tx, r); err != nil {
@@ -259,19 +264,23 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 			return notFound("outbox entry", dl.ID)
 		}
 		seq = bytes.Clone(seq)
-		rec, err := deleteRecord(tx, seq)
+		refs := refCounts{} // the same references: counted out and in, written not at all
+		rec, err := deleteRecord(tx, seq, refs)
 		if err != nil {
 			return fmt.Errorf("outbox entry %s: %w", dl.ID, err)
 		}
 		rec.Attempts, rec.LastError, rec.NotBefore = dl.Attempts, dl.LastError, dl.NotBefore
-		return putRecord(tx, binary.BigEndian.Uint64(seq), rec)
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec, refs); err != nil {
+			return err
+		}
+		return refs.write(tx)
 	})
 }
 
 // Drop gives a delivery up and logs why, for each alert it carried.
 func (d *DB) Drop(id, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		dl, err := takeFromOutbox(tx, id)
+		dl, err := d.takeFromOutbox(tx, id)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,19 +11,24 @@ import (
 )
 
 // An outbox entry is stored as an outboxRecord under its Seq (big-endian)
-// in bOutbox, with three indexes kept in the same transactions:
+// in bOutbox, in a binary record (outbox_codec.go), with indexes kept in
+// the same transactions:
 //
-//	outbox_due    target 0 NotBefore Seq → nil: a target's entries, earliest due first
-//	outbox_count  target → how many entries it has (8 bytes)
-//	outbox_refs   article ID 0 Seq → nil: the entries that refer to an article
+//	outbox_ids    delivery ID → Seq
+//	outbox_due,
+//	outbox_tail   each target's queue, by NotBefore and Seq, and its count
+//	              (outbox_queue.go)
+//	outbox_arts   article ID → how many entries refer to it (uvarint)
 //
 // so that the scheduler reads one target's next deliveries and the count of
 // the rest without decoding anyone else's, and Prune keeps an article while
-// an entry refers to it.
+// an entry refers to it. Before schema version 6, outbox_refs held a key
+// (article ID 0 Seq) per referring entry: an article that matched 300
+// chats had 300 of them.
 var (
-	bOutboxDue   = []byte("outbox_due")
-	bOutboxCount = []byte("outbox_count")
-	bOutboxRefs  = []byte("outbox_refs")
+	bOutboxDue  = []byte("outbox_due")
+	bOutboxArts = []byte("outbox_arts")
+	bOutboxRefs = []byte("outbox_refs") // before version 6
 )
 
 // outboxRecord is an outbox entry as stored: the delivery with each
@@ -32,81 +36,115 @@ var (
 // (alerts.StoredDelivery, the format the JetStream store uses too).
 type outboxRecord = alerts.StoredDelivery
 
-// dueKey orders a target's entries by NotBefore, then Seq.
-func dueKey(target alerts.TargetID, notBefore time.Time, seq uint64) []byte {
-	k := make([]byte, 0, len(target)+17)
-	k = append(append(k, target...), 0)
-	k = binary.BigEndian.AppendUint64(k, dueNanos(notBefore))
-	return binary.BigEndian.AppendUint64(k, seq)
-}
-
-func dueNanos(t time.Time) uint64 {
-	if t.IsZero() || t.UnixNano() < 0 {
-		return 0
-	}
-	return uint64(t.UnixNano())
-}
-
-// duePrefix is the prefix of a target's keys in outbox_due.
-func duePrefix(target alerts.TargetID) []byte { return append([]byte(target), 0) }
-
-// splitDueKey reads NotBefore and Seq from a key of outbox_due.
-func splitDueKey(k []byte) (notBefore time.Time, seq uint64) {
-	n := len(k)
-	if ns := binary.BigEndian.Uint64(k[n-16 : n-8]); ns != 0 {
-		notBefore = time.Unix(0, int64(ns)).UTC()
-	}
-	return notBefore, binary.BigEndian.Uint64(k[n-8:])
-}
-
-func refKey(article string, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(append([]byte(article), 0), seq)
-}
-
 // referenced reports whether an outbox entry refers to the article.
 func referenced(tx *bolt.Tx, article []byte) bool {
-	prefix := append(bytes.Clone(article), 0)
-	k, _ := tx.Bucket(bOutboxRefs).Cursor().Seek(prefix)
-	return k != nil && bytes.HasPrefix(k, prefix)
+	return tx.Bucket(bOutboxArts).Get(article) != nil
 }
 
-// toRecord turns a delivery into its stored form.
-func toRecord(tx *bolt.Tx, dl alerts.Delivery) outboxRecord {
+// addRef moves the count of entries that refer to an article by delta.
+func addRef(tx *bolt.Tx, article string, delta int) error {
+	b := tx.Bucket(bOutboxArts)
+	n := int64(0)
+	if v := b.Get([]byte(article)); v != nil {
+		c, w := binary.Uvarint(v)
+		if w > 0 {
+			n = int64(c)
+		}
+	}
+	if n += int64(delta); n <= 0 {
+		return b.Delete([]byte(article))
+	}
+	return b.Put([]byte(article), binary.AppendUvarint(nil, uint64(n)))
+}
+
+// toRecord turns a delivery into its stored form; held, when not nil,
+// remembers which articles the store holds across calls (the 300
+// deliveries of one article ask about it 300 times).
+func toRecord(tx *bolt.Tx, dl alerts.Delivery, held map[string]bool) outboxRecord {
 	arts := tx.Bucket(bArticles)
-	return alerts.StoreDelivery(dl, func(id string) bool { return arts.Get([]byte(id)) != nil })
+	return alerts.StoreDelivery(dl, func(id string) bool {
+		h, ok := held[id]
+		if !ok {
+			h = arts.Get([]byte(id)) != nil
+			if held != nil {
+				held[id] = h
+			}
+		}
+		return h
+	})
 }
 
 // putRecord stores rec under seq with its index entries. An older version
-// under seq must have been removed with deleteRecord first.
-func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord) error {
-	if err := putJSON(tx.Bucket(bOutbox), u64(seq), rec); err != nil {
+// under seq must have been removed with deleteRecord first. Its references
+// to articles are counted in refs when refs is not nil (refs.write stores
+// them), at once otherwise.
+func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord, refs refCounts) error {
+	raw, err := encodeRecord(rec)
+	if err != nil {
+		return fmt.Errorf("outbox entry %d: %w", seq, err)
+	}
+	ob := tx.Bucket(bOutbox)
+	ob.FillPercent = outboxFill
+	if err := ob.Put(u64(seq), raw); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bOutboxDue).Put(dueKey(rec.Target, rec.NotBefore, seq), nil); err != nil {
+	if err := addRefs(tx, rec, 1, refs); err != nil {
 		return err
 	}
-	for _, a := range rec.Alerts {
-		if a.ArticleID != "" {
-			if err := tx.Bucket(bOutboxRefs).Put(refKey(a.ArticleID, seq), nil); err != nil {
+	return queueAdd(tx, rec.Target, entryOf(rec, seq))
+}
+
+// refCounts gathers the changes to outbox_arts of many entries, so that an
+// article 300 queued alerts refer to has its count written once, not 300
+// times.
+type refCounts map[string]int
+
+// write stores the gathered changes.
+func (r refCounts) write(tx *bolt.Tx) error {
+	for id, delta := range r {
+		if delta != 0 {
+			if err := addRef(tx, id, delta); err != nil {
 				return err
 			}
 		}
 	}
-	return addCount(tx, rec.Target, 1)
+	clear(r)
+	return nil
+}
+
+// addRefs counts rec's references to articles in (delta 1) or out (-1),
+// in refs, or at once when refs is nil.
+func addRefs(tx *bolt.Tx, rec outboxRecord, delta int, refs refCounts) error {
+	for _, a := range rec.Alerts {
+		switch {
+		case a.ArticleID == "":
+		case refs != nil:
+			refs[a.ArticleID] += delta
+		default:
+			if err := addRef(tx, a.ArticleID, delta); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // getRecord decodes the record under seq.
 func getRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
-	var rec outboxRecord
-	if err := getJSON(tx.Bucket(bOutbox), seq, &rec); err != nil {
+	v := tx.Bucket(bOutbox).Get(seq)
+	if v == nil || len(seq) != 8 {
+		return outboxRecord{}, fmt.Errorf("outbox entry %x: %w", seq, alerts.ErrNotFound)
+	}
+	rec, err := decodeRecord(binary.BigEndian.Uint64(seq), v)
+	if err != nil {
 		return rec, fmt.Errorf("outbox entry %x: %w", seq, err)
 	}
 	return rec, nil
 }
 
 // deleteRecord removes the record under seq and its index entries, and
-// returns it.
-func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
+// returns it; refs as for putRecord.
+func deleteRecord(tx *bolt.Tx, seq []byte, refs refCounts) (outboxRecord, error) {
 	seq = bytes.Clone(seq)
 	rec, err := getRecord(tx, seq)
 	if err != nil {
@@ -116,68 +154,29 @@ func deleteRecord(tx *bolt.Tx, seq []byte) (outboxRecord, error) {
 	if err := tx.Bucket(bOutbox).Delete(seq); err != nil {
 		return rec, err
 	}
-	if err := tx.Bucket(bOutboxDue).Delete(dueKey(rec.Target, rec.NotBefore, n)); err != nil {
+	if err := addRefs(tx, rec, -1, refs); err != nil {
 		return rec, err
 	}
-	for _, a := range rec.Alerts {
-		if a.ArticleID != "" {
-			if err := tx.Bucket(bOutboxRefs).Delete(refKey(a.ArticleID, n)); err != nil {
-				return rec, err
-			}
-		}
-	}
-	return rec, addCount(tx, rec.Target, -1)
-}
-
-// addCount moves a target's count of entries by delta.
-func addCount(tx *bolt.Tx, target alerts.TargetID, delta int) error {
-	b := tx.Bucket(bOutboxCount)
-	n := int64(0)
-	if v := b.Get([]byte(target)); len(v) == 8 {
-		n = int64(binary.BigEndian.Uint64(v))
-	}
-	n += int64(delta)
-	if n <= 0 {
-		return b.Delete([]byte(target))
-	}
-	return b.Put([]byte(target), u64(uint64(n)))
-}
-
-// count is a target's number of entries.
-func count(tx *bolt.Tx, target alerts.TargetID) int {
-	if v := tx.Bucket(bOutboxCount).Get([]byte(target)); len(v) == 8 {
-		return int(binary.BigEndian.Uint64(v))
-	}
-	return 0
+	return rec, queueRemove(tx, rec.Target, entryOf(rec, n))
 }
 
 // hydrate turns a record back into the delivery that was enqueued, with
 // each referred article read from the store (its body left out, as the
-// planned alert had it).
-func hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
+// planned alert had it), decoded once for all the entries that refer to
+// it (articleCache).
+func (d *DB) hydrate(tx *bolt.Tx, rec outboxRecord) alerts.Delivery {
 	arts := tx.Bucket(bArticles)
 	return rec.Hydrate(func(id string) alerts.Article {
-		var a alerts.Article
-		if err := getJSON(arts, []byte(id), &a); err != nil {
+		raw := arts.Get([]byte(id))
+		if raw == nil {
 			return alerts.Article{ID: id} // kept by Prune; gone only if damaged
 		}
-		a.Body = ""
+		a, err := d.articles.article(id, raw)
+		if err != nil {
+			return alerts.Article{ID: id}
+		}
 		return a
 	})
-}
-
-// head is a target's queue as the scheduler sees it: how many entries it
-// has, and the one due first.
-func head(tx *bolt.Tx, target alerts.TargetID) alerts.QueueHead {
-	h := alerts.QueueHead{Target: target, Count: count(tx, target)}
-	if h.Count == 0 {
-		return h
-	}
-	prefix := duePrefix(target)
-	if k, _ := tx.Bucket(bOutboxDue).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
-		h.Next, h.Seq = splitDueKey(k)
-	}
-	return h
 }
 
 // migrateOutboxRefs is schema version 2: outbox entries written whole
@@ -202,7 +201,7 @@ func migrateOutboxRefs(tx *bolt.Tx) error {
 		return err
 	}
 	for _, e := range all {
-		if err := putRecord(tx, e.seq, toRecord(tx, e.dl)); err != nil {
+		if err := putRecord(tx, e.seq, toRecord(tx, e.dl, nil), nil); err != nil {
 			return err
 		}
 	}

@@ -169,7 +169,7 @@ func TestMigrationFromWholeOutboxEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bOutboxDue, bOutboxCount, bOutboxRefs} {
+		for _, name := range [][]byte{bOutboxDue, bOutboxTail, bOutboxArts} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}

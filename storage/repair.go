@@ -104,8 +104,13 @@ var repairKinds = []repairKind{
 	}},
 	// After the articles, which queued alerts refer to.
 	{"queued alerts", [][]byte{bOutbox}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
-		var rec outboxRecord // entries written before version 3 read as records with their articles inline
-		if !decodes(v, &rec) || len(k) != 8 || rec.ID == "" || rec.Target == "" {
+		if len(k) != 8 {
+			return false
+		}
+		// Entries written before version 6 are JSON, and before version 3
+		// read as records with their articles inline.
+		rec, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+		if err != nil || rec.ID == "" || rec.Target == "" {
 			return false
 		}
 		for _, a := range rec.Alerts {
@@ -115,7 +120,7 @@ var repairKinds = []repairKind{
 		}
 		seq := binary.BigEndian.Uint64(k)
 		r.outboxSeq = max(r.outboxSeq, seq)
-		return putRecord(tx, seq, rec) == nil && tx.Bucket(bOutboxIDs).Put([]byte(rec.ID), k) == nil
+		return putRecord(tx, seq, rec, nil) == nil && tx.Bucket(bOutboxIDs).Put([]byte(rec.ID), k) == nil
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Sent

@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes (see migrations).
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")
@@ -44,7 +44,7 @@ var (
 	bExpiryAt  = []byte("expiry_at")
 
 	allBuckets = [][]byte{bMeta, bFeeds, bTargets, bSubs, bTargetSubs, bArticles, bArtKeys,
-		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxCount, bOutboxRefs, bLog, bLogStory, bLogLast,
+		bArtTime, bStories, bOutbox, bOutboxIDs, bOutboxDue, bOutboxTail, bOutboxArts, bLog, bLogStory, bLogLast,
 		bLogTarget, bButtons, bArtKeysOf, bExpiry, bExpiryAt}
 
 	keySchema    = []byte("schema_version")
@@ -80,6 +80,8 @@ type DB struct {
 	log     *slog.Logger
 	damage  damage
 	backup  sync.Mutex // one Snapshot at a time: each takes the database's size on disk
+	// articles are the articles outbox reads decoded last.
+	articles articleCache
 }
 
 // Open opens or creates the database at path, creating the buckets and

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -373,14 +372,16 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 	obIDs, log := tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
 	var seqs [][]byte
-	prefix := duePrefix(from)
-	c := tx.Bucket(bOutboxDue).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		_, seq := splitDueKey(k)
-		seqs = append(seqs, u64(seq))
+	err := eachQueued(tx, from, func(e queueEntry) bool {
+		seqs = append(seqs, u64(e.seq))
+		return true
+	})
+	if err != nil {
+		return err
 	}
+	refs := refCounts{}
 	for _, seq := range seqs {
-		rec, err := deleteRecord(tx, seq)
+		rec, err := deleteRecord(tx, seq, refs)
 		if err != nil {
 			return err
 		}
@@ -412,9 +413,9 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 			}
 			rec.ID = newID
 		}
-		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec); err != nil {
+		if err := putRecord(tx, binary.BigEndian.Uint64(seq), rec, refs); err != nil {
 			return err
 		}
 	}
-	return nil
+	return refs.write(tx)
 }
