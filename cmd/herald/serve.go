@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -173,17 +171,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		}
 	}
 	loadStart := time.Now()
-	n, err := b.Load()
+	n, err := loadSubscriptions(b)
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
-	// Loading leaves the garbage of reading and parsing every stored
-	// query, several times the index it built. Collect it before serving
-	// (about 30 ms at 1M subscriptions, on every core), so that the heap a
-	// ready process reports is what it holds; then give the memory back
-	// to the OS beside the start, rather than keep it for hours.
-	runtime.GC()
-	go debug.FreeOSMemory()
 	if cl == nil {
 		// In cluster mode the articles stream seeds the story window.
 		if _, err := core.seedStories(db, time.Now()); err != nil {
