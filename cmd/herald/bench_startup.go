@@ -8,15 +8,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/herald-news/herald/bot"
+	"github.com/herald-news/herald/storage"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // startupResult is one start of herald run on a filled database.
@@ -57,6 +64,7 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 	runs := fs.Int("runs", 3, "starts to measure")
 	asJSON := fs.Bool("json", false, "one JSON line per start")
 	bin := fs.String("bin", "", "herald binary to start (default: this one), to compare builds on one database")
+	cpuProfile := fs.String("cpuprofile", "", "instead of starting herald run, load the database's subscriptions in this process as herald run does and write a CPU profile of the load to FILE")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -81,6 +89,13 @@ func runBenchStartup(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "filled %s with %d subscriptions over %d chats in %s\n", *dbPath, o.Subs, o.Targets, time.Since(start).Round(time.Second))
 	} else {
 		o.Targets = 0 // not known
+	}
+	if *cpuProfile != "" {
+		if err := profileLoad(*dbPath, *cpuProfile, stdout); err != nil {
+			fmt.Fprintf(stderr, "herald bench startup: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	self, err := os.Executable()
 	if *bin != "" {
@@ -245,4 +260,45 @@ func cpuTime(pid int) float64 {
 	u, _ := strconv.ParseFloat(f[11], 64)
 	s, _ := strconv.ParseFloat(f[12], 64)
 	return (u + s) / 100
+}
+
+// profileLoad loads the subscriptions of db as herald run does
+// (loadSubscriptions into the matcher and the bot's subscription table)
+// under a CPU profile written to file, and says what it took.
+func profileLoad(db, file string, stdout io.Writer) error {
+	st, err := storage.Open(db, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log := slog.New(slog.DiscardHandler)
+	c, err := newCore(config{}, log)
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(bot.Options{Store: st, Matcher: c.matcher, Parse: c.parse, Clusterer: c.clusterer,
+		Summarize: c.summarize, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start, cpu := time.Now(), selfCPU()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	n, err := loadSubscriptions(b)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(stdout, "loaded %d subscriptions in %.2f s (%.2f s of CPU), %.0f MB allocated, heap %.0f MB after; profile in %s\n",
+		n, time.Since(start).Seconds(), (selfCPU() - cpu).Seconds(), float64(ms.TotalAlloc)/1e6, float64(ms.HeapInuse)/1e6, file)
+	runtime.KeepAlive(b)
+	return nil
 }

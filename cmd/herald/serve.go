@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -172,14 +171,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 		}
 	}
 	loadStart := time.Now()
-	n, err := b.Load()
+	n, err := loadSubscriptions(b)
 	if err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
-	// Loading leaves the garbage of reading and parsing every stored
-	// query, twice or three times the index it built: collect it and give
-	// the memory back now, beside the start, rather than keep it for hours.
-	go debug.FreeOSMemory()
 	if cl == nil {
 		// In cluster mode the articles stream seeds the story window.
 		if _, err := core.seedStories(db, time.Now()); err != nil {
