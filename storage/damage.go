@@ -184,6 +184,7 @@ const closeTimeout = 2 * time.Second
 // Close closes the database file. On a damaged DB it gives up after a
 // moment (the process's exit releases the file).
 func (d *DB) Close() error {
+	d.stopMapWatch()
 	if d.Err() == nil {
 		return d.db.Close()
 	}

@@ -67,6 +67,14 @@
 // crash leaves all of it or none. Concurrent writes share transactions
 // (group commit, commit.go).
 //
+// # Memory
+//
+// bbolt reads the file through a shared map, and every page read there
+// counts in the process's RSS although the page cache holds it. A goroutine
+// releases those pages once they pass Options.MapLimit (maprelease.go), so
+// RSS stays the process's own memory plus a few MiB, however large the
+// file grows; the pages stay cached, and the next read maps them again.
+//
 // # Schema versions
 //
 // Open runs the migrations from the stamped version to SchemaVersion, each

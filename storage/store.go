@@ -66,6 +66,14 @@ type Options struct {
 	// measure growth, not durability: a crash may lose the last writes or
 	// damage the file.
 	NoSync bool
+	// MapLimit bounds the database's pages the process keeps in its
+	// resident set (RSS): once the file pages it has mapped grew by more
+	// than MapLimit bytes (checked ten times a second), the store releases
+	// the pages bbolt read through its map. They stay in the system's page
+	// cache, so the next read of one costs a minor fault, not a disk read
+	// (maprelease.go). Default 16 MiB; negative: never released, and RSS
+	// counts every page read since Open. Linux only.
+	MapLimit int64
 }
 
 // DB is Herald's store. It implements the bot's store roles (bot.Store)
@@ -82,6 +90,7 @@ type DB struct {
 	backup  sync.Mutex // one Snapshot at a time: each takes the database's size on disk
 	// articles are the articles outbox reads decoded last.
 	articles articleCache
+	mapWatch *mapWatch // nil: the map's pages are not released
 }
 
 // Open opens or creates the database at path, creating the buckets and
@@ -149,6 +158,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
 	}
+	d.startMapWatch(opts.MapLimit)
 	return d, nil
 }
 

@@ -116,6 +116,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "herald_db_map_releases_total",
+			Help: "Times the store released the database file's pages from the process's memory (RSS); they stay in the page cache."},
+			func() float64 { return float64(db.MapReleases()) }))
+	}
 
 	feedList, err := loadFeeds(cfg.Feeds)
 	if err != nil {

@@ -195,7 +195,8 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	// The broken feed is counted as failing once its first poll is done.
 	waitFor(t, "the failing feed to be counted", func() bool { return metric(t, s.addr, "herald_feeds", `state="failing"`) == 1 })
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total",
-		"/metrics#feeds": `herald_feeds{state="ok"} 1`, "/metrics#floods": "herald_feed_floods_total 0"} {
+		"/metrics#feeds": `herald_feeds{state="ok"} 1`, "/metrics#floods": "herald_feed_floods_total 0",
+		"/metrics#map": "herald_db_map_releases_total"} {
 		path, _, _ = strings.Cut(path, "#")
 		resp, err := http.Get("http://" + s.addr + path)
 		if err != nil {
