@@ -5,9 +5,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/sys/unix"
 )
 
 const canReleaseMap = true
@@ -58,8 +58,10 @@ func (d *DB) releaseMap() error {
 			return nil
 		}
 		// A raw call: the range is bbolt's map, not Go memory, and making
-		// a []byte of it would only be converted back.
-		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, start, n, unix.MADV_DONTNEED); errno != 0 {
+		// a []byte of it would only be converted back. (syscall, not
+		// golang.org/x/sys/unix: storage imports only bbolt and NATS
+		// besides the standard library, layout_test.go.)
+		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, n, syscall.MADV_DONTNEED); errno != 0 {
 			return fmt.Errorf("release the database's pages: madvise: %w", errno)
 		}
 		return nil
