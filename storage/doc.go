@@ -22,7 +22,8 @@
 //	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
-//	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
+//	art_keys_of article ID, 0, art_keys key → nothing (keys naming the
+//	            article that its record does not: an earlier version's)
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON); none for the story an article
 //	            opened and is alone in (ownStory: most articles' story)
