@@ -29,7 +29,8 @@
 //	outbox      sequence (big-endian) → Delivery in a compact binary record,
 //	            each alert's article as its ID when the article is stored
 //	            (outbox_record.go, outbox_codec.go)
-//	outbox_ids  delivery ID → sequence
+//	outbox_ids  story ID, 0, delivery ID → sequence (an article's entries
+//	            side by side)
 //	outbox_tail target ID → deliveries queued for it, and its newest
 //	            entries (NotBefore, sequence), packed (outbox_queue.go)
 //	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence of a

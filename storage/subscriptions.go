@@ -400,15 +400,15 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 			}
 		}
 		if newID != rec.ID {
-			if err := obIDs.Delete([]byte(rec.ID)); err != nil {
+			if err := obIDs.Delete(idKey(rec.Story(), rec.ID)); err != nil {
 				return err
 			}
-			dup := obIDs.Get([]byte(newID)) != nil ||
+			dup := obIDs.Get(idKey(rec.Story(), newID)) != nil ||
 				(rec.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
 			if dup {
 				continue // deleteRecord took it out
 			}
-			if err := obIDs.Put([]byte(newID), seq); err != nil {
+			if err := obIDs.Put(idKey(rec.Story(), newID), seq); err != nil {
 				return err
 			}
 			rec.ID = newID
