@@ -236,6 +236,10 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 				return nil, err
 			}
 		}
+		// Every entry goes into its queue here.
+		if err := tx.Bucket(bMeta).Delete(keyOutboxIndexed); err != nil {
+			return nil, err
+		}
 	}
 	ob := tx.Bucket(bOutbox)
 	ob.FillPercent = outboxFill

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -50,6 +51,9 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 		if err != nil {
 			return err
 		}
+		if err := deferQueue(tx, seq); err != nil {
+			return err
+		}
 		dl.Seq = seq
 		if err := putRecord(tx, seq, toRecord(tx, dl, held), refs); err != nil {
 			return err
@@ -58,7 +62,10 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			return err
 		}
 	}
-	return refs.write(tx)
+	if err := refs.write(tx); err != nil {
+		return err
+	}
+	return queuePending(tx, false)
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
@@ -88,11 +95,28 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 func (d *DB) Heads() ([]alerts.QueueHead, error) {
 	var out []alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
-			h, err := head(tx, alerts.TargetID(k))
+		pending, err := unqueued(tx, "")
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
+			tg := alerts.TargetID(k)
+			h, err := headWith(tx, tg, pending[tg])
+			delete(pending, tg)
 			out = append(out, h)
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		for _, tg := range slices.Sorted(maps.Keys(pending)) {
+			h, err := headWith(tx, tg, pending[tg])
+			if err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -187,6 +187,9 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if err := tx.Bucket(bMeta).Delete(keyOutboxIndexed); err != nil {
+			return err
+		}
 		return tx.Bucket(bMeta).Put(keySchema, u64(5))
 	}); err != nil {
 		t.Fatal(err)
