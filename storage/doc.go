@@ -34,7 +34,9 @@
 //	outbox_tail target ID → deliveries queued for it, and its newest
 //	            entries (NotBefore, sequence), packed (outbox_queue.go)
 //	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence of a
-//	            chunk's first entry → the chunk of its older entries, packed
+//	            chunk's first entry → the chunk of its older entries, packed;
+//	            entries past meta's outbox_indexed sequence are in neither
+//	            yet, and join them a batch at a time (outbox_pending.go)
 //	outbox_arts article ID → entries that refer to it (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
