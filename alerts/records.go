@@ -149,3 +149,12 @@ func EditOfSent(sent Sent, dl Delivery) (edit Delivery, ok bool) {
 	return Delivery{ID: sent.Key + ":edit", Kind: DeliverEdit, Target: sent.Target,
 		Alerts: []Alert{al}, MessageID: sent.MessageID, Created: dl.Created}, true
 }
+
+// Story is the story of the delivery's first alert ("" when it has none):
+// every alert and edit entry carries exactly one.
+func (d Delivery) Story() string {
+	if len(d.Alerts) == 0 {
+		return ""
+	}
+	return d.Alerts[0].Story
+}

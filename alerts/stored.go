@@ -65,3 +65,12 @@ func (r StoredDelivery) Hydrate(article func(id string) Article) Delivery {
 func (r StoredDelivery) Bare() Delivery {
 	return r.Hydrate(func(string) Article { return Article{} })
 }
+
+// Story is the story of the entry's first alert, as Delivery.Story (the
+// embedded Delivery's own Alerts are empty in the stored form).
+func (d StoredDelivery) Story() string {
+	if len(d.Alerts) == 0 {
+		return ""
+	}
+	return d.Alerts[0].Story
+}

@@ -46,7 +46,7 @@ type outcomes struct {
 }
 
 type unrecorded struct {
-	ids  []string
+	done []alerts.Delivery
 	recs []alerts.Sent
 }
 
@@ -97,15 +97,15 @@ func (o *outcomes) skipping() int {
 	defer o.mu.Unlock()
 	n := len(o.held)
 	for _, u := range o.unrecorded {
-		n += len(u.ids)
+		n += len(u.done)
 	}
 	return n
 }
 
 func (o *outcomes) unrecordedLocked(id string) bool {
 	for _, u := range o.unrecorded {
-		for _, uid := range u.ids {
-			if uid == id {
+		for _, dl := range u.done {
+			if dl.ID == id {
 				return true
 			}
 		}
@@ -165,10 +165,8 @@ func (o *outcomes) sent(d *dispatcher, t alerts.Target, batch []alerts.Delivery,
 	if msg.Kind == alerts.DeliverDigest {
 		logID = ""
 	}
-	var ids []string
 	var recs []alerts.Sent
 	for _, dl := range batch {
-		ids = append(ids, dl.ID)
 		for _, a := range dl.Alerts {
 			recs = append(recs, alerts.Sent{Key: a.Key(), Target: t.ID, Story: a.Story, MessageID: logID,
 				At: now, Sources: a.Sources, Alert: a, ButtonToken: token})
@@ -177,7 +175,7 @@ func (o *outcomes) sent(d *dispatcher, t alerts.Target, batch []alerts.Delivery,
 			}
 		}
 	}
-	o.record(ids, recs)
+	o.record(batch, recs)
 	o.end(d, t.ID, true, every)
 }
 
@@ -185,11 +183,15 @@ func (o *outcomes) sent(d *dispatcher, t alerts.Target, batch []alerts.Delivery,
 // memory and retried at every resync, and the deliveries are skipped
 // meanwhile: a message that went out is never sent again because its
 // record could not be written.
-func (o *outcomes) record(ids []string, recs []alerts.Sent) {
-	if err := o.outbox.CompleteAll(ids, recs); err != nil {
+func (o *outcomes) record(done []alerts.Delivery, recs []alerts.Sent) {
+	if err := o.outbox.CompleteAll(done, recs); err != nil {
+		ids := make([]string, len(done))
+		for i, dl := range done {
+			ids[i] = dl.ID
+		}
 		o.b.log.Error("Delivery sent but not recorded; will retry the record", "ids", ids, "err", err)
 		o.mu.Lock()
-		o.unrecorded = append(o.unrecorded, unrecorded{ids: ids, recs: recs})
+		o.unrecorded = append(o.unrecorded, unrecorded{done: done, recs: recs})
 		o.mu.Unlock()
 	}
 }
@@ -202,7 +204,7 @@ func (o *outcomes) retryRecords() {
 	o.mu.Unlock()
 	var still []unrecorded
 	for _, u := range pending {
-		if err := o.outbox.CompleteAll(u.ids, u.recs); err != nil {
+		if err := o.outbox.CompleteAll(u.done, u.recs); err != nil {
 			still = append(still, u)
 		}
 	}
@@ -219,7 +221,7 @@ func (o *outcomes) drop(ds []alerts.Delivery, reason string) time.Duration {
 	now := o.b.now()
 	var wait time.Duration
 	for _, d := range ds {
-		if err := o.outbox.Drop(d.ID, reason); err != nil && !errors.Is(err, alerts.ErrNotFound) {
+		if err := o.outbox.Drop(d, reason); err != nil && !errors.Is(err, alerts.ErrNotFound) {
 			o.b.log.Error("Outbox entry not dropped; will try again", "id", d.ID, "target", d.Target, "reason", reason, "err", err)
 			o.b.metrics.failed.WithLabelValues(string(d.Target.Platform()), "drop_failed").Inc()
 			back := retryDelay(d.Attempts + 1)

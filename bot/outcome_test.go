@@ -25,7 +25,7 @@ type dropFails struct {
 	fails int
 }
 
-func (s *dropFails) Drop(id, reason string) error {
+func (s *dropFails) Drop(dl alerts.Delivery, reason string) error {
 	s.mu.Lock()
 	fail := s.fails > 0
 	if fail {
@@ -35,7 +35,7 @@ func (s *dropFails) Drop(id, reason string) error {
 	if fail {
 		return errors.New("write outbox: no space left on device")
 	}
-	return s.DB.Drop(id, reason)
+	return s.DB.Drop(dl, reason)
 }
 
 type syncBuffer struct {

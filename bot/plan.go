@@ -24,7 +24,17 @@ func (b *Bot) reach(a *alerts.Article, now time.Time) (reach, error) {
 	r := reach{byTarget: map[alerts.TargetID][]alerts.Match{}}
 	var explain func(query string) []alerts.TermHit
 	if e, ok := b.matcher.(explainer); ok {
-		explain = e.Explainer(a)
+		// Chats that follow the same query (300 DM chats of one story)
+		// get its explanation once.
+		once, seen := e.Explainer(a), map[string][]alerts.TermHit{}
+		explain = func(query string) []alerts.TermHit {
+			hits, ok := seen[query]
+			if !ok {
+				hits = once(query)
+				seen[query] = hits
+			}
+			return hits
+		}
 	}
 	for _, h := range b.matcher.Match(a) {
 		si, ok := b.subInfo(h.Sub)

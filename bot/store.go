@@ -225,31 +225,32 @@ type Outbox interface {
 	// whatever its NotBefore.
 	Queued(target alerts.TargetID) ([]alerts.Delivery, error)
 	// CompleteAll records deliveries sent as one message (one alert, or
-	// the alerts of a digest), in one transaction: each of ids leaves the
-	// outbox, and each of recs becomes a delivery log entry under its Key
-	// (empty is an error), replacing any entry with that key. If any id is
-	// not queued the call fails with alerts.ErrNotFound and changes
-	// nothing. After it returns, DeliveryLog finds each entry by key and
-	// story, a rec that was not Dropped is its target's LastSent, and a
-	// rec's ButtonToken resolves through DeliveryLog.Button. An alert
-	// entry that was replaced while it was being sent (its queued sources
-	// now differ from its rec's) does not just leave: in the same
-	// transaction it becomes the edit of the message sent, as Enqueue
-	// queues one, so a story's update that met its first send is not lost.
-	CompleteAll(ids []string, recs []alerts.Sent) error
+	// the alerts of a digest), in one transaction: each of done (as Due
+	// returned it: its ID and story find it) leaves the outbox, and each
+	// of recs becomes a delivery log entry under its Key (empty is an
+	// error), replacing any entry with that key. If any of done is not
+	// queued the call fails with alerts.ErrNotFound and changes nothing.
+	// After it returns, DeliveryLog finds each entry by key and story, a
+	// rec that was not Dropped is its target's LastSent, and a rec's
+	// ButtonToken resolves through DeliveryLog.Button. An alert entry that
+	// was replaced while it was being sent (its queued sources now differ
+	// from its rec's) does not just leave: in the same transaction it
+	// becomes the edit of the message sent, as Enqueue queues one, so a
+	// story's update that met its first send is not lost.
+	CompleteAll(done []alerts.Delivery, recs []alerts.Sent) error
 	// Reschedule stores a failed attempt: the queued entry with d.ID takes
 	// d's Attempts, LastError and NotBefore (and its place in its target's
 	// order moves with NotBefore), and keeps everything else (target,
 	// alerts, Seq), so a copy read before a MoveTarget or an Enqueue cannot
 	// undo them. A delivery no longer queued is alerts.ErrNotFound.
 	Reschedule(d alerts.Delivery) error
-	// Drop gives up a queued delivery that can never be sent (its target
-	// is gone, it failed too often), in one transaction: it leaves the
-	// outbox and, unless it is an edit, each alert it carried (whole, with
+	// Drop gives up a queued delivery (as Due returned it) that can never
+	// be sent (its target is gone, it failed too often), in one
+	// transaction: it leaves the outbox and, unless it is an edit, each alert it carried (whole, with
 	// its article) gets a log entry with Dropped set to reason (an alert
 	// already logged keeps its entry). A dropped entry is never a target's
 	// LastSent. A delivery no longer queued is alerts.ErrNotFound.
-	Drop(id string, reason string) error
+	Drop(d alerts.Delivery, reason string) error
 }
 
 // DeliveryLog answers what went out: one entry per target and story, sent

@@ -1,13 +1,17 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/herald-news/herald/alerts"
 )
@@ -214,7 +218,10 @@ func TestPruneForgetsStaleArticleKeys(t *testing.T) {
 	commitArticle(t, d, a)
 	a.URL, a.ContentHash = "https://example.com/final", "h-final"
 	commitArticle(t, d, a)
+	a.ContentHash = "h-draft" // back to a key of the first version
+	commitArticle(t, d, a)
 	commitArticle(t, d, alerts.Article{ID: "keep", URL: "https://example.com/keep", Title: "t", Ingested: t0.Add(time.Hour)})
+	assertKeysFindable(t, d)
 
 	n, err := d.Prune(t0.Add(time.Minute))
 	if err != nil || n != 1 {
@@ -229,6 +236,28 @@ func TestPruneForgetsStaleArticleKeys(t *testing.T) {
 	if prev, seen, _ := d.Seen(&alerts.Article{URL: "https://example.com/keep"}); !seen || prev.ID != "keep" {
 		t.Errorf("Prune forgot the newer article: %q, %v", prev.ID, seen)
 	}
+	if n, m := bucketKeys(t, d, bArtKeys), bucketKeys(t, d, bArtKeysOf); n != 1 || m != 0 {
+		t.Errorf("after Prune art_keys holds %d keys and art_keys_of %d; want the 1 of the newer article, none listed", n, m)
+	}
+}
+
+// assertKeysFindable checks that Prune finds every identity key naming a
+// stored article: its record names it, or it is listed under its ID.
+func assertKeysFindable(t *testing.T, d *DB) {
+	t.Helper()
+	d.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bArtKeys).ForEach(func(k, id []byte) error {
+			rec := tx.Bucket(bArticles).Get(id)
+			if rec == nil {
+				return nil
+			}
+			listed := tx.Bucket(bArtKeysOf).Get(append(append(bytes.Clone(id), 0), k...)) != nil
+			if !listed && !slices.ContainsFunc(recordKeys(rec), func(n []byte) bool { return bytes.Equal(n, k) }) {
+				t.Errorf("key %q of article %s is neither in its record nor listed: Prune would leave it", k, id)
+			}
+			return nil
+		})
+	})
 }
 
 // TestCommitKeepsNoRecordOfAnArticlesOwnStory: the story an article opened

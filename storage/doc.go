@@ -22,18 +22,22 @@
 //	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON, body capped)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
-//	art_keys_of article ID, 0, art_keys key → nothing (the keys it registered)
+//	art_keys_of article ID, 0, art_keys key → nothing (keys naming the
+//	            article that its record does not: an earlier version's)
 //	art_time    ingest time (big-endian ns), article ID → nothing
 //	stories     story ID → Story (JSON); none for the story an article
 //	            opened and is alone in (ownStory: most articles' story)
 //	outbox      sequence (big-endian) → Delivery in a compact binary record,
 //	            each alert's article as its ID when the article is stored
 //	            (outbox_record.go, outbox_codec.go)
-//	outbox_ids  delivery ID → sequence
+//	outbox_ids  story ID, 0, delivery ID → sequence (an article's entries
+//	            side by side)
 //	outbox_tail target ID → deliveries queued for it, and its newest
 //	            entries (NotBefore, sequence), packed (outbox_queue.go)
 //	outbox_due  target ID, 0, NotBefore (big-endian ns), sequence of a
-//	            chunk's first entry → the chunk of its older entries, packed
+//	            chunk's first entry → the chunk of its older entries, packed;
+//	            entries past meta's outbox_indexed sequence are in neither
+//	            yet, and join them a batch at a time (outbox_pending.go)
 //	outbox_arts article ID → entries that refer to it (Prune keeps the article)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)

@@ -37,7 +37,7 @@ func sendAll(t *testing.T, d *DB, target alerts.TargetID, stories ...string) {
 		if err := d.Enqueue(dl); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, "m-"+st, t0.Add(time.Duration(i)*time.Minute))}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{sentFor(dl, "m-"+st, t0.Add(time.Duration(i)*time.Minute))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func TestRecentSentNewestFirstPerTarget(t *testing.T) {
 	if err := d.Enqueue(dropped); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Drop(dropped.ID, "chat gone"); err != nil {
+	if err := d.Drop(dropped, "chat gone"); err != nil {
 		t.Fatal(err)
 	}
 	if got := recentStories(t, d, tgA, 10); slices.Contains(got, "gave-up") {

@@ -44,7 +44,8 @@ var migrations = []Migration{
 	// target's queue in a tail and chunks of entries (outbox_tail,
 	// outbox_due) instead of a key for each entry and a count
 	// (outbox_count); a count of the entries that refer to each article
-	// (outbox_arts) instead of a key for each (outbox_refs).
+	// (outbox_arts) instead of a key for each (outbox_refs); outbox_ids
+	// keyed by story and then ID, not by ID alone.
 	migrateOutboxBinary,
 }
 
@@ -222,7 +223,7 @@ func eachAfter(b *bolt.Bucket, after []byte, limit int, fn func(k, v []byte) err
 // same Open, wrote the entries it migrated into them).
 func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	if cursor == nil {
-		for _, name := range [][]byte{bOutboxRefs, bOutboxCount, bOutboxDue, bOutboxTail, bOutboxArts} {
+		for _, name := range [][]byte{bOutboxIDs, bOutboxRefs, bOutboxCount, bOutboxDue, bOutboxTail, bOutboxArts} {
 			if tx.Bucket(name) == nil {
 				continue
 			}
@@ -230,10 +231,14 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 				return nil, err
 			}
 		}
-		for _, name := range [][]byte{bOutboxDue, bOutboxTail, bOutboxArts} {
+		for _, name := range [][]byte{bOutboxIDs, bOutboxDue, bOutboxTail, bOutboxArts} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return nil, err
 			}
+		}
+		// Every entry goes into its queue here.
+		if err := tx.Bucket(bMeta).Delete(keyOutboxIndexed); err != nil {
+			return nil, err
 		}
 	}
 	ob := tx.Bucket(bOutbox)
@@ -252,6 +257,9 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 			return fmt.Errorf("outbox entry %x: %w", k, err)
 		}
 		if err := ob.Put(k, raw); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bOutboxIDs).Put(idKey(rec.Story(), rec.ID), k); err != nil {
 			return err
 		}
 		if err := queueAdd(tx, rec.Target, entryOf(rec, rec.Seq)); err != nil {

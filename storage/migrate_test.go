@@ -151,7 +151,7 @@ func TestPruneAfterMoveTarget(t *testing.T) {
 	}
 	rec := sentFor(dl, "m1", t0)
 	rec.ButtonToken = "tok"
-	if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{rec}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{rec}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.MoveTarget(tgA, tgB); err != nil {

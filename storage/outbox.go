@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -35,7 +36,8 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 			}
 			dl = edit
 		}
-		if seq := ids.Get([]byte(dl.ID)); seq != nil {
+		key := idKey(dl.Story(), dl.ID)
+		if seq := ids.Get(key); seq != nil {
 			seq = bytes.Clone(seq)
 			if old, err := deleteRecord(tx, seq, refs); err == nil {
 				dl.Seq, dl.Attempts, dl.Created = old.Seq, old.Attempts, old.Created
@@ -49,15 +51,21 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 		if err != nil {
 			return err
 		}
+		if err := deferQueue(tx, seq); err != nil {
+			return err
+		}
 		dl.Seq = seq
 		if err := putRecord(tx, seq, toRecord(tx, dl, held), refs); err != nil {
 			return err
 		}
-		if err := ids.Put([]byte(dl.ID), u64(seq)); err != nil {
+		if err := ids.Put(key, u64(seq)); err != nil {
 			return err
 		}
 	}
-	return refs.write(tx)
+	if err := refs.write(tx); err != nil {
+		return err
+	}
+	return queuePending(tx, false)
 }
 
 // Enqueue adds deliveries to the outbox in one transaction.
@@ -87,11 +95,28 @@ func (d *DB) Pending(limit int) ([]alerts.Delivery, error) {
 func (d *DB) Heads() ([]alerts.QueueHead, error) {
 	var out []alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
-			h, err := head(tx, alerts.TargetID(k))
+		pending, err := unqueued(tx, "")
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bOutboxTail).ForEach(func(k, _ []byte) error {
+			tg := alerts.TargetID(k)
+			h, err := headWith(tx, tg, pending[tg])
+			delete(pending, tg)
 			out = append(out, h)
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		for _, tg := range slices.Sorted(maps.Keys(pending)) {
+			h, err := headWith(tx, tg, pending[tg])
+			if err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -156,31 +181,38 @@ func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 
 // takeFromOutbox removes a queued delivery and returns it whole (read
 // before it goes: its articles are kept while it refers to them).
-func (d *DB) takeFromOutbox(tx *bolt.Tx, id string) (alerts.Delivery, error) {
-	seq := tx.Bucket(bOutboxIDs).Get([]byte(id))
+func (d *DB) takeFromOutbox(tx *bolt.Tx, dl alerts.Delivery) (alerts.Delivery, error) {
+	seq := tx.Bucket(bOutboxIDs).Get(idKey(dl.Story(), dl.ID))
 	if seq == nil {
-		return alerts.Delivery{}, notFound("outbox entry", id)
+		return alerts.Delivery{}, notFound("outbox entry", dl.ID)
 	}
 	rec, err := getRecord(tx, seq)
 	if err != nil {
 		return alerts.Delivery{}, err
 	}
-	dl := d.hydrate(tx, rec)
-	_, err = removeFromOutbox(tx, id)
-	return dl, err
+	hydrated := d.hydrate(tx, rec)
+	_, err = removeFromOutbox(tx, dl)
+	return hydrated, err
 }
 
-func removeFromOutbox(tx *bolt.Tx, id string) (outboxRecord, error) {
-	ids := tx.Bucket(bOutboxIDs)
-	seq := ids.Get([]byte(id))
+func removeFromOutbox(tx *bolt.Tx, dl alerts.Delivery) (outboxRecord, error) {
+	ids, key := tx.Bucket(bOutboxIDs), idKey(dl.Story(), dl.ID)
+	seq := ids.Get(key)
 	if seq == nil {
-		return outboxRecord{}, notFound("outbox entry", id)
+		return outboxRecord{}, notFound("outbox entry", dl.ID)
 	}
 	rec, err := deleteRecord(tx, seq, nil)
 	if err != nil {
 		return rec, err
 	}
-	return rec, ids.Delete([]byte(id))
+	return rec, ids.Delete(key)
+}
+
+// idKey is an entry's outbox_ids key: its story, 0, its ID. The story
+// first puts the entries one article queued for many chats side by side
+// (300 DM chats: a few pages of the index, not 300 scattered over it).
+func idKey(story, id string) []byte {
+	return append(append([]byte(story), 0), id...)
 }
 
 // storyIndexKey is the log_story key of a log entry: story, 0, alert key.
@@ -225,11 +257,11 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 // them, in one transaction. An alert whose queued entry was replaced while
 // it was being sent (its story gained an outlet) leaves an edit of the
 // message in its place (alerts.EditOfSent).
-func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
+func (d *DB) CompleteAll(done []alerts.Delivery, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
-		for _, id := range ids {
-			rec, err := removeFromOutbox(tx, id)
+		for _, dl := range done {
+			rec, err := removeFromOutbox(tx, dl)
 			if err != nil {
 				return err
 			}
@@ -259,7 +291,7 @@ func (d *DB) CompleteAll(ids []string, recs []alerts.Sent) error {
 // it is, so a copy read before a MoveTarget or Enqueue cannot undo them.
 func (d *DB) Reschedule(dl alerts.Delivery) error {
 	return d.update(func(tx *bolt.Tx) error {
-		seq := tx.Bucket(bOutboxIDs).Get([]byte(dl.ID))
+		seq := tx.Bucket(bOutboxIDs).Get(idKey(dl.Story(), dl.ID))
 		if seq == nil {
 			return notFound("outbox entry", dl.ID)
 		}
@@ -278,9 +310,9 @@ func (d *DB) Reschedule(dl alerts.Delivery) error {
 }
 
 // Drop gives a delivery up and logs why, for each alert it carried.
-func (d *DB) Drop(id, reason string) error {
+func (d *DB) Drop(queued alerts.Delivery, reason string) error {
 	return d.update(func(tx *bolt.Tx) error {
-		dl, err := d.takeFromOutbox(tx, id)
+		dl, err := d.takeFromOutbox(tx, queued)
 		if err != nil {
 			return err
 		}

@@ -310,3 +310,23 @@ func decodeRecord(seq uint64, v []byte) (outboxRecord, error) {
 	}
 	return rec, r.err
 }
+
+// peekQueue reads the target of the record v stored under seq and its
+// place in the target's queue, without decoding the rest.
+func peekQueue(seq uint64, v []byte) (alerts.TargetID, queueEntry, error) {
+	if len(v) == 0 || v[0] != outboxFormat {
+		rec, err := decodeRecord(seq, v)
+		return rec.Target, entryOf(rec, seq), err
+	}
+	r := &recordReader{rest: v[1:]}
+	r.str("") // ID
+	r.str("") // Kind
+	target := alerts.TargetID(r.str(""))
+	r.str("")  // MessageID
+	r.varint() // Created
+	nb := r.varint()
+	if r.err != nil {
+		return "", queueEntry{}, r.err
+	}
+	return target, queueEntry{uint64(max(nb, 0)), seq}, nil
+}

@@ -101,7 +101,7 @@ func FuzzDecodeRecord(f *testing.F) {
 }
 
 // A version 5 database (JSON entries, a key per entry in outbox_due and
-// per reference in outbox_refs) opens with its outbox intact, in steps:
+// per reference in outbox_refs, outbox_ids keyed by ID alone) opens with its outbox intact, in steps:
 // entries are binary records, each target's queue is rebuilt, references
 // are counted per article, and Prune keeps an article exactly as long as
 // an entry refers to it.
@@ -134,10 +134,14 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 	// Version 5's layout, written from the records: JSON, a key per
 	// reference, a key per entry in outbox_due, and outbox_count.
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bOutboxArts, bOutboxTail, bOutboxDue} {
+		for _, name := range [][]byte{bOutboxArts, bOutboxTail, bOutboxDue, bOutboxIDs} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
+		}
+		ids, err := tx.CreateBucket(bOutboxIDs)
+		if err != nil {
+			return err
 		}
 		refs, err := tx.CreateBucket(bOutboxRefs)
 		if err != nil {
@@ -164,6 +168,9 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 					}
 				}
 			}
+			if err := ids.Put([]byte(rec.ID), k); err != nil {
+				return err
+			}
 			if err := due.Put(chunkKey(rec.Target, entryOf(rec, rec.Seq)), nil); err != nil {
 				return err
 			}
@@ -178,6 +185,9 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 			return ob.Put(k, js)
 		})
 		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bMeta).Delete(keyOutboxIndexed); err != nil {
 			return err
 		}
 		return tx.Bucket(bMeta).Put(keySchema, u64(5))
@@ -223,7 +233,7 @@ func TestMigrationToBinaryOutbox(t *testing.T) {
 		if _, err := d.GetArticle(a.ID); err != nil {
 			t.Fatalf("Prune forgot an article %d entries refer to: %v", 5-i, err)
 		}
-		if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, "m", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{sentFor(dl, "m", t0)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -172,26 +172,34 @@ func compareEntries(a, b queueEntry) int {
 
 // queueAdd adds an entry to its target's queue.
 func queueAdd(tx *bolt.Tx, target alerts.TargetID, e queueEntry) error {
+	return queueAddAll(tx, target, []queueEntry{e})
+}
+
+// queueAddAll adds entries to their target's queue, reading and writing
+// its tail once.
+func queueAddAll(tx *bolt.Tx, target alerts.TargetID, es []queueEntry) error {
 	t, err := getTail(tx, target)
 	if err != nil {
 		return err
 	}
-	t.count++
-	if e.before(t.lo) {
-		if err := chunkAdd(tx, target, e); err != nil {
-			return err
+	for _, e := range es {
+		t.count++
+		if e.before(t.lo) {
+			if err := chunkAdd(tx, target, e); err != nil {
+				return err
+			}
+			continue
 		}
-		return putTail(tx, target, t)
+		t.es = insertEntry(t.es, e)
 	}
-	t.es = insertEntry(t.es, e)
-	if len(t.es) > tailMax {
+	for len(t.es) > tailMax {
 		// The older entries come after every chunk (they are at or after
-		// lo): they become the target's last chunk.
-		old := t.es[:len(t.es)-tailKeep]
+		// lo): they become the target's last chunk, or chunks.
+		old := t.es[:min(len(t.es)-tailKeep, chunkMax)]
 		if err := tx.Bucket(bOutboxDue).Put(chunkKey(target, old[0]), appendEntries(nil, old)); err != nil {
 			return err
 		}
-		t.es = t.es[len(t.es)-tailKeep:]
+		t.es = t.es[len(old):]
 		t.lo = t.es[0]
 	}
 	return putTail(tx, target, t)
@@ -285,8 +293,19 @@ func chunkRemove(tx *bolt.Tx, target alerts.TargetID, e queueEntry) error {
 }
 
 // eachQueued calls fn for a target's entries in order until it returns
-// false.
+// false: those in its queue, and those past the watermark.
 func eachQueued(tx *bolt.Tx, target alerts.TargetID, fn func(queueEntry) bool) error {
+	pending, err := unqueued(tx, target)
+	if err != nil {
+		return err
+	}
+	each := func(f func(queueEntry) bool) error { return eachInQueue(tx, target, f) }
+	return mergeEntries(each, pending[target], fn)
+}
+
+// eachInQueue calls fn for the entries of a target's queue in order until
+// it returns false.
+func eachInQueue(tx *bolt.Tx, target alerts.TargetID, fn func(queueEntry) bool) error {
 	prefix := duePrefix(target)
 	c := tx.Bucket(bOutboxDue).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -315,18 +334,36 @@ func eachQueued(tx *bolt.Tx, target alerts.TargetID, fn func(queueEntry) bool) e
 // head is a target's queue as the scheduler sees it: how many entries it
 // has, and the one due first.
 func head(tx *bolt.Tx, target alerts.TargetID) (alerts.QueueHead, error) {
+	pending, err := unqueued(tx, target)
+	if err != nil {
+		return alerts.QueueHead{Target: target}, err
+	}
+	return headWith(tx, target, pending[target])
+}
+
+// headWith is head with the target's entries past the watermark, in order.
+func headWith(tx *bolt.Tx, target alerts.TargetID, pending []queueEntry) (alerts.QueueHead, error) {
 	h := alerts.QueueHead{Target: target}
 	t, err := getTail(tx, target)
-	if err != nil || t.count == 0 {
+	if err != nil {
 		return h, err
 	}
-	h.Count = t.count
+	h.Count = t.count + len(pending)
+	var first queueEntry
+	found := false
 	prefix := duePrefix(target)
-	if k, _ := tx.Bucket(bOutboxDue).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+16 {
-		e := queueEntry{binary.BigEndian.Uint64(k[len(prefix):]), binary.BigEndian.Uint64(k[len(prefix)+8:])}
-		h.Next, h.Seq = e.notBefore(), e.seq
+	if t.count == 0 {
+		// nothing in the queue
+	} else if k, _ := tx.Bucket(bOutboxDue).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+16 {
+		first, found = queueEntry{binary.BigEndian.Uint64(k[len(prefix):]), binary.BigEndian.Uint64(k[len(prefix)+8:])}, true
 	} else if len(t.es) > 0 {
-		h.Next, h.Seq = t.es[0].notBefore(), t.es[0].seq
+		first, found = t.es[0], true
+	}
+	if len(pending) > 0 && (!found || pending[0].before(first)) {
+		first, found = pending[0], true
+	}
+	if found {
+		h.Next, h.Seq = first.notBefore(), first.seq
 	}
 	return h, nil
 }

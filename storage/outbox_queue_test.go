@@ -75,3 +75,43 @@ func TestQueueKeepsOrder(t *testing.T) {
 		t.Errorf("only %d chunks: the test did not reach them", chunks)
 	}
 }
+
+// A batch bigger than a chunk lands in order, in chunks no bigger than
+// chunkMax, whether it comes after the queue or into its middle.
+func TestQueueAddAllSplitsBigBatches(t *testing.T) {
+	d := openTestAt(t, filepath.Join(t.TempDir(), "herald.db"), Options{NoSync: true})
+	rng := rand.New(rand.NewPCG(5, 6))
+	var model, batch []queueEntry
+	for round := range 3 {
+		batch = batch[:0]
+		for i := range 500 {
+			batch = append(batch, queueEntry{uint64(rng.IntN(1000)), uint64(round*1000 + i + 1)})
+		}
+		slices.SortFunc(batch, compareEntries)
+		for _, e := range batch {
+			model = insertEntry(model, e)
+		}
+		err := d.db.Update(func(tx *bolt.Tx) error { return queueAddAll(tx, tgA, batch) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.db.View(func(tx *bolt.Tx) error {
+		var got []queueEntry
+		if err := eachQueued(tx, tgA, func(e queueEntry) bool { got = append(got, e); return true }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, model) {
+			t.Fatalf("queue reads %d entries out of order or lost, want %d", len(got), len(model))
+		}
+		if h, err := head(tx, tgA); err != nil || h.Count != len(model) || h.Seq != model[0].seq {
+			t.Fatalf("head %+v, %v", h, err)
+		}
+		return tx.Bucket(bOutboxDue).ForEach(func(k, v []byte) error {
+			if es, _ := readEntries(v); len(es) > chunkMax {
+				t.Errorf("a chunk of %d entries", len(es))
+			}
+			return nil
+		})
+	})
+}

@@ -91,6 +91,9 @@ func putRecord(tx *bolt.Tx, seq uint64, rec outboxRecord, refs refCounts) error 
 	if err := addRefs(tx, rec, 1, refs); err != nil {
 		return err
 	}
+	if !inQueue(tx, seq) {
+		return nil // queued with the next batch (outbox_pending.go)
+	}
 	return queueAdd(tx, rec.Target, entryOf(rec, seq))
 }
 
@@ -156,6 +159,9 @@ func deleteRecord(tx *bolt.Tx, seq []byte, refs refCounts) (outboxRecord, error)
 	}
 	if err := addRefs(tx, rec, -1, refs); err != nil {
 		return rec, err
+	}
+	if !inQueue(tx, n) {
+		return rec, nil
 	}
 	return rec, queueRemove(tx, rec.Target, entryOf(rec, n))
 }

@@ -65,11 +65,11 @@ func TestOutboxEntriesReferToTheirArticle(t *testing.T) {
 		t.Fatalf("Prune forgot an article queued deliveries refer to: %v", err)
 	}
 	for _, dl := range planned[:299] {
-		if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, "m", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{sentFor(dl, "m", t0)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := d.Drop(planned[299].ID, "gone"); err != nil {
+	if err := d.Drop(planned[299], "gone"); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := d.Sent(planned[299].ID); err != nil || s.Alert.Article.Title != a.Title {
@@ -113,7 +113,7 @@ func TestOutboxHeadsAndDue(t *testing.T) {
 	if due, _, _ := d.Due(tgA, later, 1); len(due) != 1 || due[0].ID != now1.ID {
 		t.Errorf("Due with limit 1 = %v", ids(due))
 	}
-	if err := d.CompleteAll([]string{now1.ID, now2.ID}, nil); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{now1, now2}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if h, _ := d.Head(tgA); h.Count != 1 || !h.Next.Equal(later) {

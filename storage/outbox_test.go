@@ -75,15 +75,15 @@ func TestCompleteLogs(t *testing.T) {
 	}
 
 	rec1 := sentFor(one, "m1", t0)
-	if err := d.CompleteAll([]string{one.ID}, []alerts.Sent{rec1}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{one}, []alerts.Sent{rec1}); err != nil {
 		t.Fatal(err)
 	}
 	// A digest: one message, two outbox entries, each logged.
 	rec2, rec3 := sentFor(two, "m2", t0.Add(time.Minute)), sentFor(other, "m3", t0.Add(2*time.Minute))
-	if err := d.CompleteAll([]string{two.ID}, []alerts.Sent{rec2}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{two}, []alerts.Sent{rec2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CompleteAll([]string{other.ID}, []alerts.Sent{rec3}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{other}, []alerts.Sent{rec3}); err != nil {
 		t.Fatal(err)
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
@@ -122,13 +122,13 @@ func TestCompleteLogs(t *testing.T) {
 		t.Errorf("SentForStory(s) = %+v", s)
 	}
 
-	if err := d.CompleteAll([]string{one.ID}, []alerts.Sent{rec1}); !errors.Is(err, alerts.ErrNotFound) {
+	if err := d.CompleteAll([]alerts.Delivery{one}, []alerts.Sent{rec1}); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("second CompleteAll: %v, want ErrNotFound", err)
 	}
 	// A record without a key rolls the whole CompleteAll back.
 	three := alertDelivery(tgA, "s3")
 	d.Enqueue(three)
-	if err := d.CompleteAll([]string{three.ID}, []alerts.Sent{{Target: tgA}}); err == nil {
+	if err := d.CompleteAll([]alerts.Delivery{three}, []alerts.Sent{{Target: tgA}}); err == nil {
 		t.Error("CompleteAll with a keyless record succeeded")
 	}
 	if ids := pendingIDs(t, d); !slices.Equal(ids, []string{three.ID}) {
@@ -147,7 +147,7 @@ func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 	for _, a := range dg.Alerts {
 		recs = append(recs, alerts.Sent{Key: a.Key(), Target: tgA, Story: a.Story, MessageID: "m", At: t0, Alert: a})
 	}
-	if err := d.CompleteAll([]string{dg.ID}, recs); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{dg}, recs); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range dg.Alerts {
@@ -166,7 +166,7 @@ func TestNoAlertTwice(t *testing.T) {
 	if err := d.Commit(alerts.Article{ID: "s1", Title: "t"}, alerts.Story{ID: "s1"}, []alerts.Delivery{dl}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, "m1", t0)}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{sentFor(dl, "m1", t0)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -283,14 +283,14 @@ func TestDrop(t *testing.T) {
 	if err := d.Enqueue(sent, dropped, edit, digest); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CompleteAll([]string{sent.ID}, []alerts.Sent{sentFor(sent, "m0", t0)}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{sent}, []alerts.Sent{sentFor(sent, "m0", t0)}); err != nil {
 		t.Fatal(err)
 	}
 
 	const reason = "bot was blocked by the user"
-	for _, id := range []string{dropped.ID, edit.ID, digest.ID} {
-		if err := d.Drop(id, reason); err != nil {
-			t.Fatalf("Drop(%s): %v", id, err)
+	for _, dl := range []alerts.Delivery{dropped, edit, digest} {
+		if err := d.Drop(dl, reason); err != nil {
+			t.Fatalf("Drop(%s): %v", dl.ID, err)
 		}
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
@@ -316,7 +316,7 @@ func TestDrop(t *testing.T) {
 	if ids := pendingIDs(t, d); len(ids) != 0 {
 		t.Errorf("a dropped alert was queued again: %v", ids)
 	}
-	if err := d.Drop("nope", reason); !errors.Is(err, alerts.ErrNotFound) {
+	if err := d.Drop(alertDelivery(tgA, "nope"), reason); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("Drop of an unknown entry: %v, want ErrNotFound", err)
 	}
 }
@@ -350,10 +350,10 @@ func TestPrune(t *testing.T) {
 	if err := d.Enqueue(oldSent, newSent, waiting); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CompleteAll([]string{oldSent.ID}, []alerts.Sent{sentFor(oldSent, "m1", old)}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{oldSent}, []alerts.Sent{sentFor(oldSent, "m1", old)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CompleteAll([]string{newSent.ID}, []alerts.Sent{sentFor(newSent, "m2", recent)}); err != nil {
+	if err := d.CompleteAll([]alerts.Delivery{newSent}, []alerts.Sent{sentFor(newSent, "m2", recent)}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := d.PutButton(alerts.Button{Action: alerts.ButtonWhy, Target: tgA, Key: oldSent.ID})

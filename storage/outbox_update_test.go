@@ -43,7 +43,7 @@ func TestAStoryUpdateMeetingItsSendBecomesAnEdit(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := d.CompleteAll([]string{first.ID}, []alerts.Sent{sent}); err != nil {
+			if err := d.CompleteAll([]alerts.Delivery{first}, []alerts.Sent{sent}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.afterLog {

@@ -31,20 +31,18 @@ func BenchmarkPruneWhileWriting(b *testing.B) {
 				const n, per = 30_000, 1000
 				old := t0.AddDate(0, -2, 0)
 				for i := 0; i < n; i += per {
-					var ids []string
 					var recs []alerts.Sent
 					var ds []alerts.Delivery
 					for j := i; j < i+per; j++ {
 						tg := alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(j%500))
 						dl := alertDelivery(tg, fmt.Sprintf("story-%d", j))
 						ds = append(ds, dl)
-						ids = append(ids, dl.ID)
 						recs = append(recs, sentFor(dl, "m", old))
 					}
 					if err := d.Enqueue(ds...); err != nil {
 						b.Fatal(err)
 					}
-					if err := d.CompleteAll(ids, recs); err != nil {
+					if err := d.CompleteAll(ds, recs); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -120,7 +120,7 @@ var repairKinds = []repairKind{
 		}
 		seq := binary.BigEndian.Uint64(k)
 		r.outboxSeq = max(r.outboxSeq, seq)
-		return putRecord(tx, seq, rec, nil) == nil && tx.Bucket(bOutboxIDs).Put([]byte(rec.ID), k) == nil
+		return putRecord(tx, seq, rec, nil) == nil && tx.Bucket(bOutboxIDs).Put(idKey(rec.Story(), rec.ID), k) == nil
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Sent

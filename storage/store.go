@@ -90,6 +90,8 @@ type DB struct {
 	backup  sync.Mutex // one Snapshot at a time: each takes the database's size on disk
 	// articles are the articles outbox reads decoded last.
 	articles articleCache
+	// targets are the targets read last (targetcache.go).
+	targets  targetCache
 	mapWatch *mapWatch // nil: the map's pages are not released
 }
 

@@ -548,7 +548,7 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := d.CompleteAll([]string{dl.ID}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
+				if err := d.CompleteAll([]alerts.Delivery{dl}, []alerts.Sent{sentFor(dl, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))}); err != nil {
 					errs <- fmt.Errorf("CompleteAll %s: %w", dl.ID, err)
 					return
 				}

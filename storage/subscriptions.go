@@ -14,12 +14,19 @@ import (
 
 // GetTarget returns a stored target.
 func (d *DB) GetTarget(id alerts.TargetID) (alerts.Target, error) {
+	if t, ok := d.targets.get(id); ok {
+		return t, nil
+	}
+	gen := d.targets.gen.Load()
 	var t alerts.Target
 	err := d.view(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bTargets), []byte(id), &t)
 	})
 	if err == alerts.ErrNotFound {
 		return t, notFound("target", string(id))
+	}
+	if err == nil && t.ID == id {
+		d.targets.put(t, gen)
 	}
 	return t, err
 }
@@ -30,6 +37,7 @@ func (d *DB) PutTarget(t alerts.Target) error {
 		return fmt.Errorf("put target: empty ID")
 	}
 	return d.update(func(tx *bolt.Tx) error {
+		d.targetsWritten(tx)
 		return putJSON(tx.Bucket(bTargets), []byte(t.ID), t)
 	})
 }
@@ -118,6 +126,7 @@ func (d *DB) PutTargets(ts []alerts.Target) error {
 		}
 	}
 	return d.update(func(tx *bolt.Tx) error {
+		d.targetsWritten(tx)
 		b := tx.Bucket(bTargets)
 		for _, t := range ts {
 			if err := putJSON(b, []byte(t.ID), t); err != nil {
@@ -250,6 +259,7 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 		return fmt.Errorf("move target %s: empty new ID", from)
 	}
 	return d.update(func(tx *bolt.Tx) error {
+		d.targetsWritten(tx)
 		tb := tx.Bucket(bTargets)
 		var t alerts.Target
 		if err := getJSON(tb, []byte(from), &t); err != nil {
@@ -400,15 +410,15 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 			}
 		}
 		if newID != rec.ID {
-			if err := obIDs.Delete([]byte(rec.ID)); err != nil {
+			if err := obIDs.Delete(idKey(rec.Story(), rec.ID)); err != nil {
 				return err
 			}
-			dup := obIDs.Get([]byte(newID)) != nil ||
+			dup := obIDs.Get(idKey(rec.Story(), newID)) != nil ||
 				(rec.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
 			if dup {
 				continue // deleteRecord took it out
 			}
-			if err := obIDs.Put([]byte(newID), seq); err != nil {
+			if err := obIDs.Put(idKey(rec.Story(), newID), seq); err != nil {
 				return err
 			}
 			rec.ID = newID

@@ -318,7 +318,7 @@ func TestMoveTarget(t *testing.T) {
 		if err := d.Reschedule(stale[0]); !errors.Is(err, alerts.ErrNotFound) {
 			t.Errorf("Reschedule with the pre-move ID: %v, want ErrNotFound", err)
 		}
-		if err := d.CompleteAll([]string{moved.ID}, []alerts.Sent{sentFor(moved, "9", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{moved}, []alerts.Sent{sentFor(moved, "9", t0)}); err != nil {
 			t.Fatal(err)
 		}
 		if s, err := d.Sent(alerts.DeliveryKey(to, "s1")); err != nil || s.Target != to {
@@ -337,7 +337,7 @@ func TestMoveTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := d.CompleteAll([]string{sent.ID}, []alerts.Sent{sentFor(sent, "1", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{sent}, []alerts.Sent{sentFor(sent, "1", t0)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.MoveTarget(from, to); err != nil {
@@ -365,16 +365,16 @@ func TestMoveTarget(t *testing.T) {
 		if err := d.Enqueue(s1, s2, s3, mine); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CompleteAll([]string{s1.ID}, []alerts.Sent{sentFor(s1, "m1", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{s1}, []alerts.Sent{sentFor(s1, "m1", t0)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CompleteAll([]string{mine.ID}, []alerts.Sent{sentFor(mine, "m9", t0)}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{mine}, []alerts.Sent{sentFor(mine, "m9", t0)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Drop(s2.ID, "gone"); err != nil {
+		if err := d.Drop(s2, "gone"); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CompleteAll([]string{s3.ID}, []alerts.Sent{sentFor(s3, "m3", t0.Add(time.Minute))}); err != nil {
+		if err := d.CompleteAll([]alerts.Delivery{s3}, []alerts.Sent{sentFor(s3, "m3", t0.Add(time.Minute))}); err != nil {
 			t.Fatal(err)
 		}
 

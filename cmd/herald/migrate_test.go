@@ -39,7 +39,7 @@ func TestMigrateToNATS(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CompleteAll([]string{sentAlert.Key()}, []alerts.Sent{{Key: sentAlert.Key(), Target: chat.ID, Story: "s-sent",
+	if err := db.CompleteAll([]alerts.Delivery{{ID: sentAlert.Key(), Kind: alerts.DeliverAlert, Target: chat.ID, Alerts: []alerts.Alert{sentAlert}}}, []alerts.Sent{{Key: sentAlert.Key(), Target: chat.ID, Story: "s-sent",
 		MessageID: "55", At: time.Now(), Alert: sentAlert, ButtonToken: "tok1"}}); err != nil {
 		t.Fatal(err)
 	}

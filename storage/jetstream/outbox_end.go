@@ -21,15 +21,15 @@ import (
 // entry to send again (a duplicate of a send in flight), never an alert
 // unlogged and gone. An entry leaves only at the revision read (see
 // complete), so a story's update that replaced it meanwhile is not lost.
-func (s *Store) CompleteAll(ids []string, recs []alerts.Sent) error {
+func (s *Store) CompleteAll(done []alerts.Delivery, recs []alerts.Sent) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	entries := make([]entryRecord, len(ids))
-	revs := make([]uint64, len(ids))
-	err := parallel(len(ids), func(i int) error {
-		r, rev, err := s.locate(ctx, ids[i])
+	entries := make([]entryRecord, len(done))
+	revs := make([]uint64, len(done))
+	err := parallel(len(done), func(i int) error {
+		r, rev, err := s.locate(ctx, done[i].ID)
 		if err != nil {
-			return fmt.Errorf("complete %s: %w", ids[i], err)
+			return fmt.Errorf("complete %s: %w", done[i].ID, err)
 		}
 		entries[i], revs[i] = r, rev
 		return nil
@@ -180,17 +180,17 @@ func (s *Store) Reschedule(d alerts.Delivery) error {
 
 // Drop gives a delivery up and logs why for each alert it carried (whole,
 // with its article), the log first.
-func (s *Store) Drop(id, reason string) error {
+func (s *Store) Drop(dl alerts.Delivery, reason string) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	r, _, err := s.locate(ctx, id)
+	r, _, err := s.locate(ctx, dl.ID)
 	if err != nil {
 		return err
 	}
 	if r.Kind != alerts.DeliverEdit {
 		ds, err := s.hydrate(ctx, []entryRecord{r})
 		if err != nil {
-			return fmt.Errorf("drop %s: %w", id, err)
+			return fmt.Errorf("drop %s: %w", dl.ID, err)
 		}
 		for _, a := range ds[0].Alerts {
 			k := a.Key()
@@ -201,12 +201,12 @@ func (s *Store) Drop(id, reason string) error {
 			}
 			rec := alerts.Sent{Key: k, Target: r.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
 			if err := s.putSent(ctx, rec); err != nil {
-				return fmt.Errorf("drop %s: %w", id, err)
+				return fmt.Errorf("drop %s: %w", dl.ID, err)
 			}
 		}
 	}
 	if err := s.removeEntries(ctx, []entryRecord{r}); err != nil {
-		return fmt.Errorf("drop %s: %w", id, err)
+		return fmt.Errorf("drop %s: %w", dl.ID, err)
 	}
 	return nil
 }

@@ -82,16 +82,15 @@ func TestOutboxOnThreeServers(t *testing.T) {
 			if len(due) == 0 {
 				break
 			}
-			var ids []string
 			var recs []alerts.Sent
 			for _, d := range due {
-				ids, recs = append(ids, d.ID), append(recs, sent(d))
+				recs = append(recs, sent(d))
 				got = append(got, d.ID)
 				if d.Alerts[0].Article.Title == "" {
 					t.Fatalf("delivery %s came back without its article", d.ID)
 				}
 			}
-			if err := s.CompleteAll(ids, recs); err != nil {
+			if err := s.CompleteAll(due, recs); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -198,7 +197,7 @@ func TestOutboxOnThreeServers(t *testing.T) {
 		if err != nil || len(due) != 1 || due[0].ID != d2.ID || h.Count != 2 {
 			t.Fatalf("due %v, head %+v, %v; want only the second", due, h, err)
 		}
-		if err := s.Drop(d2.ID, "target is inactive"); err != nil {
+		if err := s.Drop(d2, "target is inactive"); err != nil {
 			t.Fatal(err)
 		}
 		rec, err := s.Sent(d2.ID)
@@ -209,7 +208,7 @@ func TestOutboxOnThreeServers(t *testing.T) {
 		if h.Count != 1 || !h.Next.Equal(later.UTC()) {
 			t.Fatalf("head %+v, want the rescheduled one at %s", h, later)
 		}
-		if err := s.Drop("nope", "x"); !errors.Is(err, alerts.ErrNotFound) {
+		if err := s.Drop(alerts.Delivery{ID: "nope"}, "x"); !errors.Is(err, alerts.ErrNotFound) {
 			t.Fatalf("drop of an unknown ID: %v", err)
 		}
 	})

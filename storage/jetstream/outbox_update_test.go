@@ -77,11 +77,11 @@ func testStoryUpdateMeetingItsSend(t *testing.T, c *natstest.Cluster) {
 				}
 				fallthrough
 			case afterLog:
-				if err := sender.CompleteAll([]string{first.ID}, []alerts.Sent{rec}); err != nil {
+				if err := sender.CompleteAll([]alerts.Delivery{first}, []alerts.Sent{rec}); err != nil {
 					t.Fatal(err)
 				}
 			case afterDrop:
-				if err := sender.Drop(first.ID, "chat is gone"); err != nil {
+				if err := sender.Drop(first, "chat is gone"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -168,7 +168,7 @@ func testStoryUpdateRacingItsSend(t *testing.T, c *natstest.Cluster) {
 			}
 		})
 		wg.Go(func() {
-			if err := sender.CompleteAll([]string{first.ID}, []alerts.Sent{recs[i]}); err != nil {
+			if err := sender.CompleteAll([]alerts.Delivery{first}, []alerts.Sent{recs[i]}); err != nil {
 				t.Error(err)
 			}
 		})

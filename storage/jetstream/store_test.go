@@ -80,7 +80,7 @@ func TestStoreOnThreeServers(t *testing.T) {
 	if err != nil || len(p) != 1 || p[0].Seq == 0 {
 		t.Fatalf("queued = %+v, %v", p, err)
 	}
-	if err := a.CompleteAll([]string{d.ID}, []alerts.Sent{{Key: d.ID, Target: tg.ID, Story: "st1", MessageID: "9", At: time.Now(), Alert: al, ButtonToken: "tok123"}}); err != nil {
+	if err := a.CompleteAll([]alerts.Delivery{d}, []alerts.Sent{{Key: d.ID, Target: tg.ID, Story: "st1", MessageID: "9", At: time.Now(), Alert: al, ButtonToken: "tok123"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enqueue(d); err != nil {
@@ -101,7 +101,7 @@ func TestStoreOnThreeServers(t *testing.T) {
 	if _, err := b.Button("../etc"); !errors.Is(err, alerts.ErrNotFound) {
 		t.Fatalf("forged token: %v", err)
 	}
-	if err := a.CompleteAll([]string{"nope"}, nil); !errors.Is(err, alerts.ErrNotFound) {
+	if err := a.CompleteAll([]alerts.Delivery{{ID: "nope"}}, nil); !errors.Is(err, alerts.ErrNotFound) {
 		t.Fatalf("CompleteAll of an unknown ID: %v", err)
 	}
 
