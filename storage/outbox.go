@@ -138,21 +138,24 @@ func (d *DB) Due(target alerts.TargetID, now time.Time, limit int) ([]alerts.Del
 	var out []alerts.Delivery
 	var h alerts.QueueHead
 	err := d.view(func(tx *bolt.Tx) error {
-		var err error
-		if h, err = head(tx, target); err != nil {
+		pending, err := unqueued(tx, target) // read once for the head and the entries
+		if err != nil {
+			return err
+		}
+		if h, err = headWith(tx, target, pending[target]); err != nil {
 			return err
 		}
 		cut := dueNanos(now)
-		return d.readQueued(tx, target, func(e queueEntry) bool { return len(out) < limit && e.nb <= cut }, &out)
+		return d.readQueued(tx, target, pending[target], func(e queueEntry) bool { return len(out) < limit && e.nb <= cut }, &out)
 	})
 	return out, h, err
 }
 
 // readQueued appends to out, in order, a target's deliveries while want
-// says so.
-func (d *DB) readQueued(tx *bolt.Tx, target alerts.TargetID, want func(queueEntry) bool, out *[]alerts.Delivery) error {
+// says so; pending are its entries past the watermark (unqueued).
+func (d *DB) readQueued(tx *bolt.Tx, target alerts.TargetID, pending []queueEntry, want func(queueEntry) bool, out *[]alerts.Delivery) error {
 	var err error
-	walk := eachQueued(tx, target, func(e queueEntry) bool {
+	walk := eachQueuedWith(tx, target, pending, func(e queueEntry) bool {
 		if !want(e) {
 			return false
 		}
@@ -173,7 +176,11 @@ func (d *DB) readQueued(tx *bolt.Tx, target alerts.TargetID, want func(queueEntr
 func (d *DB) Queued(target alerts.TargetID) ([]alerts.Delivery, error) {
 	var out []alerts.Delivery
 	err := d.view(func(tx *bolt.Tx) error {
-		return d.readQueued(tx, target, func(queueEntry) bool { return true }, &out)
+		pending, err := unqueued(tx, target)
+		if err != nil {
+			return err
+		}
+		return d.readQueued(tx, target, pending[target], func(queueEntry) bool { return true }, &out)
 	})
 	slices.SortFunc(out, func(a, b alerts.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, err

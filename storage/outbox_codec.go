@@ -217,7 +217,22 @@ func (r *recordReader) count() int {
 }
 
 func (r *recordReader) str(same string) string {
-	h := r.uvarint()
+	return r.strOf(r.uvarint(), same)
+}
+
+// skipStr reads past a str.
+func (r *recordReader) skipStr() {
+	switch h := r.uvarint(); h & 3 {
+	case strRaw, strHex:
+		r.bytes(h >> 2)
+	case strSame:
+	default:
+		r.fail("unknown string encoding")
+	}
+}
+
+// strOf reads the rest of a str whose header h was read.
+func (r *recordReader) strOf(h uint64, same string) string {
 	switch h & 3 {
 	case strRaw:
 		return string(r.bytes(h >> 2))
@@ -312,21 +327,35 @@ func decodeRecord(seq uint64, v []byte) (outboxRecord, error) {
 }
 
 // peekQueue reads the target of the record v stored under seq and its
-// place in the target's queue, without decoding the rest.
-func peekQueue(seq uint64, v []byte) (alerts.TargetID, queueEntry, error) {
+// place in the target's queue, without decoding the rest. With want set,
+// a record for another target gives ok false, read no further and with
+// nothing allocated.
+func peekQueue(seq uint64, v []byte, want alerts.TargetID) (target alerts.TargetID, e queueEntry, ok bool, err error) {
 	if len(v) == 0 || v[0] != outboxFormat {
 		rec, err := decodeRecord(seq, v)
-		return rec.Target, entryOf(rec, seq), err
+		return rec.Target, entryOf(rec, seq), err == nil && (want == "" || rec.Target == want), err
 	}
 	r := &recordReader{rest: v[1:]}
-	r.str("") // ID
-	r.str("") // Kind
-	target := alerts.TargetID(r.str(""))
-	r.str("")  // MessageID
-	r.varint() // Created
+	r.skipStr() // ID
+	r.skipStr() // Kind
+	if h := r.uvarint(); h&3 == strRaw {
+		raw := r.bytes(h >> 2)
+		switch {
+		case want == "":
+			target = alerts.TargetID(raw)
+		case string(raw) == string(want):
+			target = want
+		default:
+			return "", queueEntry{}, false, r.err
+		}
+	} else if target = alerts.TargetID(r.strOf(h, "")); want != "" && target != want {
+		return "", queueEntry{}, false, r.err
+	}
+	r.skipStr() // MessageID
+	r.varint()  // Created
 	nb := r.varint()
 	if r.err != nil {
-		return "", queueEntry{}, r.err
+		return "", queueEntry{}, false, r.err
 	}
-	return target, queueEntry{uint64(max(nb, 0)), seq}, nil
+	return target, queueEntry{uint64(max(nb, 0)), seq}, true, nil
 }

@@ -89,6 +89,17 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil || len(v) == 0 || v[0] != outboxFormat {
 			return
 		}
+		// The queue's quick read agrees with the whole one.
+		tg, e, ok, err := peekQueue(1, v, "")
+		if err != nil || !ok || tg != rec.Target || e != entryOf(rec, 1) {
+			t.Fatalf("peekQueue = %s %+v %v %v; the record is for %s at %+v", tg, e, ok, err, rec.Target, entryOf(rec, 1))
+		}
+		if _, _, ok, _ := peekQueue(1, v, rec.Target); !ok {
+			t.Fatalf("peekQueue for its own target %s passed the record by", rec.Target)
+		}
+		if _, _, ok, _ := peekQueue(1, v, rec.Target+"x"); ok {
+			t.Fatalf("peekQueue for another target took the record for %s", rec.Target)
+		}
 		raw, err := encodeRecord(rec)
 		if err != nil {
 			t.Fatal(err)

@@ -67,11 +67,11 @@ func unqueued(tx *bolt.Tx, target alerts.TargetID) (map[alerts.TargetID][]queueE
 		if len(k) != 8 {
 			return nil, fmt.Errorf("outbox entry under a key of %d bytes", len(k))
 		}
-		tg, e, err := peekQueue(binary.BigEndian.Uint64(k), v)
+		tg, e, ok, err := peekQueue(binary.BigEndian.Uint64(k), v, target)
 		if err != nil {
 			return nil, fmt.Errorf("outbox entry %x: %w", k, err)
 		}
-		if target == "" || tg == target {
+		if ok {
 			out[tg] = append(out[tg], e)
 		}
 	}

@@ -299,8 +299,14 @@ func eachQueued(tx *bolt.Tx, target alerts.TargetID, fn func(queueEntry) bool) e
 	if err != nil {
 		return err
 	}
+	return eachQueuedWith(tx, target, pending[target], fn)
+}
+
+// eachQueuedWith is eachQueued with the target's entries past the
+// watermark, in order, already read.
+func eachQueuedWith(tx *bolt.Tx, target alerts.TargetID, pending []queueEntry, fn func(queueEntry) bool) error {
 	each := func(f func(queueEntry) bool) error { return eachInQueue(tx, target, f) }
-	return mergeEntries(each, pending[target], fn)
+	return mergeEntries(each, pending, fn)
 }
 
 // eachInQueue calls fn for the entries of a target's queue in order until
