@@ -29,7 +29,9 @@ type cachedTarget struct {
 	gen uint64
 }
 
-// targetCacheMax bounds the cache: when full it starts again empty.
+// targetCacheMax bounds the cache: when full, half of it goes (Go's
+// map order picks which), so a deployment with more chats than fit keeps
+// the rest instead of starting again empty.
 const targetCacheMax = 20000
 
 func (c *targetCache) get(id alerts.TargetID) (alerts.Target, bool) {
@@ -47,8 +49,16 @@ func (c *targetCache) get(id alerts.TargetID) (alerts.Target, bool) {
 func (c *targetCache) put(t alerts.Target, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= targetCacheMax {
+	if c.m == nil {
 		c.m = make(map[alerts.TargetID]cachedTarget)
+	}
+	if len(c.m) >= targetCacheMax {
+		for id := range c.m {
+			delete(c.m, id)
+			if len(c.m) <= targetCacheMax/2 {
+				break
+			}
+		}
 	}
 	c.m[t.ID] = cachedTarget{t, gen}
 }
