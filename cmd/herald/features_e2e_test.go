@@ -394,7 +394,7 @@ func TestTelegramLanguages(t *testing.T) {
 	// Ukrainian for users whose Telegram speaks them.
 	fake.WaitRequests(t, "setMyCommands", 3, testWait)
 	for lang, want := range map[string]string{"": `"Follow a topic`, "ru": `"Следить за темой`, "uk": `"Стежити за темою`} {
-		if got := fake.CommandsIn(lang); !strings.Contains(got, want) || !strings.Contains(got, `"command":"language"`) {
+		if got := fake.WaitCommands(t, lang, testWait); !strings.Contains(got, want) || !strings.Contains(got, `"command":"language"`) {
 			t.Errorf("setMyCommands language_code=%q: %.200s", lang, got)
 		}
 	}

@@ -170,6 +170,7 @@ func (s *Server) call(ctx context.Context, method string, p url.Values) (any, *a
 		}
 		s.mu.Lock()
 		s.commands[lang] = p.Get("commands")
+		s.notifyLocked() // WaitCommands
 		s.mu.Unlock()
 		return true, nil
 	case "getChatMember":

@@ -121,6 +121,18 @@ func (s *Server) CommandsIn(lang string) string {
 	return s.commands[lang]
 }
 
+// WaitCommands waits until a command menu for lang ("" for everyone) is
+// set, and returns it as CommandsIn does. A request is logged when it
+// arrives, before it is handled, so WaitRequests alone can return before
+// the menu is stored.
+func (s *Server) WaitCommands(tb testing.TB, lang string, timeout time.Duration) string {
+	tb.Helper()
+	if !s.waitFor(timeout, func() bool { return s.commands[lang] != "" }) {
+		tb.Fatalf("telegramtest: no command menu for language %q after %s", lang, timeout)
+	}
+	return s.CommandsIn(lang)
+}
+
 // Webhook returns the URL and secret of the webhook set, if any.
 func (s *Server) Webhook() (url, secret string) {
 	s.mu.Lock()
