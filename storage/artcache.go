@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"encoding/json"
 	"sync"
 
 	"github.com/herald-news/herald/alerts"
@@ -40,7 +39,7 @@ func (c *articleCache) article(id string, raw []byte) (alerts.Article, error) {
 		return e.art, nil
 	}
 	var a alerts.Article
-	if err := json.Unmarshal(raw, &a); err != nil {
+	if err := decodeArticle(raw, &a); err != nil {
 		return a, err
 	}
 	a.Body = ""

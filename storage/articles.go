@@ -3,9 +3,11 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -37,7 +39,7 @@ func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 		arts := tx.Bucket(bArticles)
 		if a.ID != "" && arts.Get([]byte(a.ID)) != nil {
 			seen = true
-			return getJSON(arts, []byte(a.ID), &prev)
+			return getArticle(arts, []byte(a.ID), &prev)
 		}
 		keys := tx.Bucket(bArtKeys)
 		for _, k := range articleKeys(a) {
@@ -45,7 +47,7 @@ func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 			if id == nil {
 				continue
 			}
-			err := getJSON(arts, id, &prev)
+			err := getArticle(arts, id, &prev)
 			if err == alerts.ErrNotFound {
 				continue // the article it named was pruned: forgotten
 			}
@@ -89,17 +91,23 @@ func timeNanos(t time.Time) uint64 {
 // longer names are listed under its ID (art_keys_of). Most articles are
 // never updated, so they list nothing: two fewer writes to random places
 // of the file, which were a quarter of what committing an article wrote.
-func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
+//
+// rec, when not nil, is the record of a as a new article (prepareRecord),
+// encoded before the transaction so that the commit does not wait for
+// it; it is used only if a is new.
+func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article, rec []byte) error {
 	arts := tx.Bucket(bArticles)
 	keys := tx.Bucket(bArtKeys)
 	var prev alerts.Article
 	var earlier [][]byte
-	if err := getJSON(arts, []byte(a.ID), &prev); err == nil {
+	if err := getArticle(arts, []byte(a.ID), &prev); err == nil {
 		a.Ingested = prev.Ingested
 		earlier = articleKeys(&prev)
+		rec = nil
 	} else {
 		if a.Ingested.IsZero() {
 			a.Ingested = time.Now()
+			rec = nil
 		}
 		if err := tx.Bucket(bArtTime).Put(timeKey(a.Ingested, a.ID), nil); err != nil {
 			return err
@@ -120,7 +128,19 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article) error {
 			}
 		}
 	}
-	return putJSON(arts, []byte(a.ID), d.capBody(a))
+	if rec == nil {
+		var err error
+		if rec, err = d.prepareRecord(a); err != nil {
+			return err
+		}
+	}
+	return arts.Put([]byte(a.ID), rec)
+}
+
+// prepareRecord returns an article's record, its body capped.
+func (d *DB) prepareRecord(a alerts.Article) ([]byte, error) {
+	a = d.capBody(a)
+	return encodeArticle(&a)
 }
 
 // registerKey points an identity key at an article, and lists it under the
@@ -139,15 +159,11 @@ func listKey(tx *bolt.Tx, key []byte, id string) error {
 
 // recordKeys are the identity keys an article's stored record names.
 func recordKeys(v []byte) [][]byte {
-	var a struct {
-		GUID        string `json:"guid"`
-		URL         string `json:"url"`
-		ContentHash string `json:"content_hash"`
-	}
-	if json.Unmarshal(v, &a) != nil {
+	var a alerts.Article
+	if decodeArticle(v, &a) != nil {
 		return nil
 	}
-	return articleKeys(&alerts.Article{GUID: a.GUID, URL: a.URL, ContentHash: a.ContentHash})
+	return articleKeys(&a)
 }
 
 // forgetArticle deletes an article and the identity keys that still name
@@ -180,7 +196,7 @@ func forgetArticle(tx *bolt.Tx, id []byte) error {
 // GetArticle returns a stored article.
 func (d *DB) GetArticle(id string) (alerts.Article, error) {
 	var a alerts.Article
-	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bArticles), []byte(id), &a) })
+	err := d.view(func(tx *bolt.Tx) error { return getArticle(tx.Bucket(bArticles), []byte(id), &a) })
 	if err == alerts.ErrNotFound {
 		return a, notFound("article", id)
 	}
@@ -196,7 +212,7 @@ func (d *DB) RecentArticles(n int) ([]alerts.Article, error) {
 		c := tx.Bucket(bArtTime).Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
 			var a alerts.Article
-			if err := getJSON(arts, k[8:], &a); err != nil {
+			if err := getArticle(arts, k[8:], &a); err != nil {
 				continue
 			}
 			out = append(out, a)
@@ -279,13 +295,14 @@ func (d *DB) Commit(a alerts.Article, s alerts.Story, planned []alerts.Delivery)
 func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
 	fns := make([]func(*bolt.Tx) error, len(cs))
 	errs := make([]error, len(cs))
+	recs := d.prepareRecords(cs)
 	for i, c := range cs {
 		if c.Article.ID == "" {
 			errs[i] = fmt.Errorf("commit article: empty ID")
 			continue
 		}
 		fns[i] = func(tx *bolt.Tx) error {
-			if err := d.putArticle(tx, c.Article); err != nil {
+			if err := d.putArticle(tx, c.Article, recs[i]); err != nil {
 				return err
 			}
 			if c.Story.ID != "" && !ownStory(tx, &c.Article, &c.Story) {
@@ -302,6 +319,38 @@ func (d *DB) CommitAll(cs []alerts.ArticleCommit) []error {
 		}
 	}
 	return errs
+}
+
+// prepareRecords encodes the records of the articles of cs, on every core,
+// before they queue for the commit: compressing is most of an article's
+// share of a commit's work, and the commit is done one at a time. A record
+// that cannot be prepared here (an article without an ingest time) is
+// nil, and is encoded in the transaction.
+func (d *DB) prepareRecords(cs []alerts.ArticleCommit) [][]byte {
+	recs := make([][]byte, len(cs))
+	prepare := func(i int) {
+		if a := cs[i].Article; a.ID != "" && !a.Ingested.IsZero() {
+			recs[i], _ = d.prepareRecord(a) // an error comes again in the transaction
+		}
+	}
+	workers := min(len(cs), runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range cs {
+			prepare(i)
+		}
+		return recs
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(cs); i = int(next.Add(1)) - 1 {
+				prepare(i)
+			}
+		})
+	}
+	wg.Wait()
+	return recs
 }
 
 // pruneChunk is how many records one pruning transaction reads at most.

@@ -47,7 +47,7 @@ func filledDB(t *testing.T) string {
 		for i := range 300 {
 			a := alerts.Article{ID: fmt.Sprint("a", i), URL: fmt.Sprint("https://example.com/", i), Title: "t",
 				Body: strings.Repeat("text ", 300), StoryID: fmt.Sprint("s", i), Ingested: t0.Add(time.Duration(i) * time.Minute)}
-			if err := d.putArticle(tx, a); err != nil {
+			if err := d.putArticle(tx, a, nil); err != nil {
 				return err
 			}
 			if err := putStory(tx, alerts.Story{ID: a.StoryID, Created: a.Ingested, Updated: a.Ingested}, a.Ingested); err != nil {

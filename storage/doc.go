@@ -20,7 +20,8 @@
 //	            binary record (subrecord.go)
 //	target_subs target ID → its subscription IDs, ascending, as uvarint
 //	            deltas (targetsubs.go)
-//	articles    article ID → Article (JSON, body capped)
+//	articles    article ID → Article (JSON compressed with zstd, body capped;
+//	            plain JSON before version 7: artcodec.go)
 //	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
 //	art_keys_of article ID, 0, art_keys key → nothing (keys naming the
 //	            article that its record does not: an earlier version's)

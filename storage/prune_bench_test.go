@@ -131,7 +131,7 @@ func BenchmarkPruneCostFollowsWhatExpires(b *testing.B) {
 func putRecordsAt(d *DB, tx *bolt.Tx, batch, j int, at time.Time) error {
 	id := fmt.Sprintf("b%d-a%d", batch, j)
 	a := alerts.Article{ID: id, URL: "https://example.com/" + id, ContentHash: "h" + id, Title: "t", Body: "body", StoryID: id, Ingested: at}
-	if err := d.putArticle(tx, a); err != nil {
+	if err := d.putArticle(tx, a, nil); err != nil {
 		return err
 	}
 	if err := putStory(tx, alerts.Story{ID: id, Created: at, Updated: at}, at); err != nil {

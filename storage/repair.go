@@ -83,7 +83,7 @@ var repairKinds = []repairKind{
 	}},
 	{"articles", [][]byte{bArticles}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var a alerts.Article
-		if !decodes(v, &a) || a.ID != string(k) || r.out.putArticle(tx, a) != nil {
+		if decodeArticle(v, &a) != nil || a.ID != string(k) || r.out.putArticle(tx, a, nil) != nil {
 			return false
 		}
 		// The story an article opened and is alone in is not stored (see
