@@ -26,7 +26,7 @@ func TestImportDirection(t *testing.T) {
 	allowedThirdParty := map[string][]string{
 		"alerts":   {"golang.org/x/text", "github.com/kljensen/snowball"},
 		"bot":      {"github.com/cenkalti/backoff/v5", "golang.org/x/sync", "github.com/prometheus/client_golang", "github.com/nicksnyder/go-i18n", "golang.org/x/text"},
-		"storage":  {"go.etcd.io/bbolt", "github.com/nats-io/"},
+		"storage":  {"go.etcd.io/bbolt", "github.com/nats-io/", "github.com/klauspost/compress/zstd"},
 		"adapters": nil, // adapters may use their platform and parsing libraries
 	}
 	ours := func(area string) []string {
