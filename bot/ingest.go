@@ -117,8 +117,11 @@ func (b *Bot) ingest(ctx context.Context, a alerts.Article, turn uint64) (string
 	b.metrics.articles.Inc()
 	for {
 		now := b.now()
+		t0 := time.Now() // stages are timed on the wall clock, not b.now
 		prep, err := b.prepare(&a, now)
+		t1 := time.Now()
 		b.pipe.turns.wait(turn)
+		t2 := time.Now()
 		var p, before *pending
 		var id string
 		var res IngestResult
@@ -126,6 +129,10 @@ func (b *Bot) ingest(ctx context.Context, a alerts.Article, turn uint64) (string
 			p, before, id, res, err = b.order(&a, prep, now)
 		}
 		b.pipe.turns.pass(turn)
+		t3 := time.Now()
+		b.metrics.stagePrepare.Observe(t1.Sub(t0).Seconds())
+		b.metrics.stageTurn.Observe(t2.Sub(t1).Seconds())
+		b.metrics.stageOrder.Observe(t3.Sub(t2).Seconds())
 		switch {
 		case err != nil:
 			return "", Ingested, err
@@ -139,6 +146,7 @@ func (b *Bot) ingest(ctx context.Context, a alerts.Article, turn uint64) (string
 			return id, res, nil
 		}
 		<-p.done
+		b.metrics.stageCommit.Observe(time.Since(t3).Seconds())
 		return p.c.Article.ID, p.result, p.err
 	}
 }
@@ -282,7 +290,10 @@ func (b *Bot) commitLoop() {
 		for i, p := range batch {
 			cs[i] = p.c
 		}
+		start := time.Now()
 		errs := b.store.CommitAll(cs)
+		b.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+		b.metrics.commitArticles.Observe(float64(len(cs)))
 		pl.commits.Add(1) // before the keys go: see order
 		pl.mu.Lock()
 		for i, p := range batch {

@@ -15,6 +15,13 @@ type Metrics struct {
 	failed     *prometheus.CounterVec
 	queue      *prometheus.GaugeVec
 	latency    *prometheus.HistogramVec
+
+	// Where an article's time in the pipeline goes (ingest.go), and what
+	// each commit of articles holds and costs: the commit is done one at
+	// a time, so these say when it is what holds ingest back.
+	stage                                            *prometheus.HistogramVec
+	stagePrepare, stageTurn, stageOrder, stageCommit prometheus.Observer
+	commitArticles, commitSeconds                    prometheus.Histogram
 }
 
 // NewMetrics creates the bot's metrics and registers them with reg (nil:
@@ -36,9 +43,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herald_ingest_to_send_seconds",
 			Help:    "Time from an article's arrival (HTTP push, feed item) to its alert's delivery.",
 			Buckets: latencyBuckets}, []string{"platform"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herald_ingest_stage_seconds",
+			Help: "An article's time in each stage of ingest: prepare (dedupe, matching, the story's reading, side by side), " +
+				"turn (waiting for the articles that arrived before it), order (story and plan, one at a time), " +
+				"commit (waiting for its durable commit).",
+			Buckets: stageBuckets}, []string{"stage"}),
+		commitArticles: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "herald_ingest_commit_articles",
+			Help:    "Articles in each commit of ingested articles.",
+			Buckets: []float64{1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128, 256}}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "herald_ingest_commit_seconds",
+			Help:    "Time of each commit of ingested articles, with their deliveries, to the store.",
+			Buckets: stageBuckets}),
 	}
+	m.stagePrepare = m.stage.WithLabelValues("prepare")
+	m.stageTurn = m.stage.WithLabelValues("turn")
+	m.stageOrder = m.stage.WithLabelValues("order")
+	m.stageCommit = m.stage.WithLabelValues("commit")
 	if reg != nil {
-		reg.MustRegister(m.articles, m.duplicates, m.planned, m.sent, m.failed, m.queue, m.latency)
+		reg.MustRegister(m.articles, m.duplicates, m.planned, m.sent, m.failed, m.queue, m.latency,
+			m.stage, m.commitArticles, m.commitSeconds)
 	}
 	m.start(alerts.PlatformTelegram, alerts.PlatformDiscord)
 	return m
@@ -48,6 +71,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // hour.
 var latencyBuckets = []float64{.001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .075, .1,
 	.25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}
+
+// stageBuckets resolve a stage's tenths of a millisecond (a commit is
+// about one), and go on to a large article's second.
+var stageBuckets = []float64{.00005, .0001, .00025, .0005, .00075, .001, .0015, .002, .003, .005, .01, .025, .05, .1, .25, 1, 5}
 
 // failReasons are the values of herald_alerts_failed_total's reason label.
 var failReasons = []string{"unreachable", "rate_limited", "migrated", "error", "edit_given_up", "drop_failed"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +134,42 @@ func TestIngestToSendIsTimedFromArrival(t *testing.T) {
 		return
 	}
 	t.Fatal("herald_ingest_to_send_seconds not registered")
+}
+
+// Every article ingested is timed in each stage; one the store had seen
+// never waits for a commit; and the commits account for every article
+// they stored.
+func TestIngestStagesAndCommitsAreMeasured(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, func(o *bot.Options) { o.Metrics = bot.NewMetrics(reg) })
+	e.cmd(dm, "/subscribe ceasefire")
+	first := article("Ceasefire holds", "ceasefire")
+	for _, a := range []alerts.Article{first, article("Talks resume", "talks"), first} {
+		e.ingest(a)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	var stored float64
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			switch mf.GetName() {
+			case "herald_ingest_stage_seconds":
+				got[m.GetLabel()[0].GetValue()] = h.GetSampleCount()
+			case "herald_ingest_commit_articles":
+				stored, got["commits"] = h.GetSampleSum(), h.GetSampleCount()
+			case "herald_ingest_commit_seconds":
+				got["commit times"] = h.GetSampleCount()
+			}
+		}
+	}
+	want := map[string]uint64{"prepare": 3, "turn": 3, "order": 3, "commit": 2, "commits": got["commits"], "commit times": got["commits"]}
+	if !reflect.DeepEqual(got, want) || stored != 2 || got["commits"] < 1 {
+		t.Errorf("observed %v with %v articles committed; want %v with 2", got, stored, want)
+	}
 }
 
 // countingReads counts the deliveries the scheduler reads from the outbox.
