@@ -113,6 +113,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 			}
 		}
 	}()
+	before, terr := b.ingestTotals()
 	cpu0 := selfCPU()
 	msgs0, sent0 := b.tg.Counts()
 	start := time.Now()
@@ -120,6 +121,15 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	wall := time.Since(start)
 	close(stopRSS)
 	<-rssDone
+	if terr == nil {
+		var after ingestTotals
+		if after, terr = b.ingestTotals(); terr == nil {
+			r.addStages(before, after, wall.Seconds())
+		}
+	}
+	if terr != nil {
+		fmt.Fprintf(b.stderr, "%s: no account of the ingest stages: %v\n", p.name, terr)
+	}
 	r.Phase = p.name
 	r.CPU = 100 * (selfCPU() - cpu0).Seconds() / wall.Seconds()
 	msgs1, sent1 := b.tg.Counts()

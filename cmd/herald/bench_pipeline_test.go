@@ -35,6 +35,11 @@ func TestBenchPipeline(t *testing.T) {
 			t.Errorf("%s: %+v, want %d articles pushed", phase, r, articles)
 		}
 	}
+	// The service's own account of where the time went: every article
+	// prepared and committed, in commits of one or more.
+	if r := got["throughput"]; r.PrepareMs <= 0 || r.CommitWaitMs <= 0 || r.CommitMs <= 0 || r.PerCommit < 1 || r.CommitBusy <= 0 {
+		t.Errorf("throughput: stages %+v, want every one measured", r)
+	}
 	if r := got["idle"]; r.Alerts != 3 || r.Sentp99 <= 0 {
 		t.Errorf("idle: %d alerts timed (p99 %.1f ms), want 3", r.Alerts, r.Sentp99)
 	}
