@@ -80,7 +80,11 @@ func (c *Cluster) startServer(i int) {
 	c.servers[i] = s
 }
 
-// WaitReady waits until every running server sees a JetStream meta leader.
+// WaitReady waits until every running server sees a JetStream meta leader,
+// and the leader counts every running server as a peer it can place
+// replicas on (online, with JetStream, its stats received): until then
+// creating a replicated bucket fails with "no suitable peers for
+// placement, peer offline".
 func (c *Cluster) WaitReady(d time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(d)
@@ -103,9 +107,15 @@ func (c *Cluster) metaLeader() bool {
 	if len(c.servers) == 1 {
 		return true
 	}
+	running := 0
+	for _, s := range c.servers {
+		if s != nil {
+			running++
+		}
+	}
 	for _, s := range c.servers {
 		if s != nil && s.JetStreamIsLeader() {
-			return true
+			return len(s.JetStreamClusterPeers()) >= running
 		}
 	}
 	return false
