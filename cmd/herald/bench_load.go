@@ -98,6 +98,7 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 		defer pprof.StopCPUProfile()
 	}
 	var rssMax atomic.Int64
+	var rssSamples []int64 // the sampler's; read once it is done
 	stopRSS := make(chan struct{})
 	rssDone := make(chan struct{})
 	go func() {
@@ -105,7 +106,9 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			storeMax(&rssMax, bottest.RSS())
+			rss := bottest.RSS()
+			storeMax(&rssMax, rss)
+			rssSamples = append(rssSamples, rss)
 			select {
 			case <-stopRSS:
 				return
@@ -136,8 +139,12 @@ func (b *pipelineBench) measure(p benchPhase) (benchResult, error) {
 	r.SentPerS = float64(sent1-sent0) / wall.Seconds()
 	r.MessagesPerS = float64(msgs1-msgs0) / wall.Seconds()
 	r.RSSMaxMB = mb(rssMax.Load())
+	slices.Sort(rssSamples)
+	r.RSSp50MB = mb(rssSamples[len(rssSamples)/2])
 	anon, _ := procStatus("RssAnon")
 	r.AnonMB = mb(anon)
+	fileRSS, _ := procStatus("RssFile")
+	r.FileRSSMB = mb(fileRSS)
 	if fi, err := os.Stat(b.db.Path()); err == nil {
 		r.FileMB = mb(fi.Size())
 	}

@@ -62,10 +62,14 @@ type benchResult struct {
 	SentPerS     float64 `json:"sent_per_s"`
 	MessagesPerS float64 `json:"messages_per_s"`
 	RSSMaxMB     float64 `json:"rss_max_mb"`
+	RSSp50MB     float64 `json:"rss_p50_mb"` // the median of the samples RSSMaxMB is the highest of
 	// At the phase's end: the process's anonymous memory (RSS without the
 	// database's mapped pages, which the kernel may drop), the Go heap in
 	// use, and the database file.
 	AnonMB float64 `json:"rss_anon_mb"`
+	// FileRSSMB is the mapped file pages RSS counted at the phase's end
+	// (the database's, and the binary's own).
+	FileRSSMB float64 `json:"rss_file_mb"`
 	HeapMB float64 `json:"heap_mb"`
 	FileMB float64 `json:"db_file_mb"`
 	// Where ingest time went, by the service's own metrics: an article's
@@ -195,8 +199,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
 		fmt.Fprintf(stdout, "matcher alone: %.0f articles/s (%d cores, %d subscriptions)\n", matcherRate, runtime.GOMAXPROCS(0), n)
-		fmt.Fprintf(stdout, "%-10s %8s %7s %9s %6s %8s %8s %7s %8s %8s %8s %8s %9s %7s %6s %8s %6s %6s %6s\n", "phase", "articles", "clients",
-			"art/s", "cpu%", "http p50", "http p99", "alerts", "sent p50", "sent p90", "sent p99", "beside/s", "pending", "sent/s", "msg/s", "RSS max", "anon", "heap", "db MB")
+		fmt.Fprintf(stdout, "%-10s %8s %7s %9s %6s %8s %8s %7s %8s %8s %8s %8s %9s %7s %6s %8s %8s %6s %6s %6s %6s\n", "phase", "articles", "clients",
+			"art/s", "cpu%", "http p50", "http p99", "alerts", "sent p50", "sent p90", "sent p99", "beside/s", "pending", "sent/s", "msg/s", "RSS max", "RSS p50", "anon", "file", "heap", "db MB")
 	}
 	var stages []string // the second table's rows
 	for _, p := range plan {
@@ -211,8 +215,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 			enc.Encode(r)
 			continue
 		}
-		fmt.Fprintf(stdout, "%-10s %8d %7d %9.1f %6.0f %8.1f %8.1f %7d %8.1f %8.1f %8.1f %8.1f %9d %7.1f %6.1f %8.0f %6.0f %6.0f %6.0f\n", r.Phase, r.Articles, r.Clients,
-			r.PerSecond, r.CPU, r.HTTPp50ms, r.HTTPp99ms, r.Alerts, r.Sentp50, r.Sentp90, r.Sentp99, r.Beside, r.Pending, r.SentPerS, r.MessagesPerS, r.RSSMaxMB, r.AnonMB, r.HeapMB, r.FileMB)
+		fmt.Fprintf(stdout, "%-10s %8d %7d %9.1f %6.0f %8.1f %8.1f %7d %8.1f %8.1f %8.1f %8.1f %9d %7.1f %6.1f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f\n", r.Phase, r.Articles, r.Clients,
+			r.PerSecond, r.CPU, r.HTTPp50ms, r.HTTPp99ms, r.Alerts, r.Sentp50, r.Sentp90, r.Sentp99, r.Beside, r.Pending, r.SentPerS, r.MessagesPerS, r.RSSMaxMB, r.RSSp50MB, r.AnonMB, r.FileRSSMB, r.HeapMB, r.FileMB)
 		stages = append(stages, fmt.Sprintf("%-12s %8.3f %8.3f %8.3f %11.3f %9.3f %10.1f %11.0f\n", r.Phase, r.PrepareMs, r.TurnMs, r.OrderMs, r.CommitWaitMs, r.CommitMs, r.PerCommit, r.CommitBusy))
 	}
 	if len(stages) > 0 {

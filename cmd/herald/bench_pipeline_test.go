@@ -31,7 +31,7 @@ func TestBenchPipeline(t *testing.T) {
 	}
 	for phase, articles := range map[string]int{"idle": 3, "busy": 3, "throughput": 400, "backlog": 100, "throughput#2": 400, "burst": 4} {
 		r, ok := got[phase]
-		if !ok || r.Articles != articles || r.PerSecond <= 0 || r.RSSMaxMB <= 0 {
+		if !ok || r.Articles != articles || r.PerSecond <= 0 || r.RSSMaxMB <= 0 || r.RSSp50MB <= 0 || r.RSSp50MB > r.RSSMaxMB || r.FileRSSMB <= 0 {
 			t.Errorf("%s: %+v, want %d articles pushed", phase, r, articles)
 		}
 	}
