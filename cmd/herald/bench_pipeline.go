@@ -70,8 +70,8 @@ type benchResult struct {
 	// FileRSSMB is the mapped file pages RSS counted at the phase's end
 	// (the database's, and the binary's own).
 	FileRSSMB float64 `json:"rss_file_mb"`
-	HeapMB float64 `json:"heap_mb"`
-	FileMB float64 `json:"db_file_mb"`
+	HeapMB    float64 `json:"heap_mb"`
+	FileMB    float64 `json:"db_file_mb"`
 	// Where ingest time went, by the service's own metrics: an article's
 	// mean time in each stage; each commit's mean time and articles; and
 	// the share of the phase the commit loop spent committing (it commits
