@@ -246,9 +246,9 @@ type Outbox interface {
 	Reschedule(d alerts.Delivery) error
 	// Drop gives up a queued delivery (as Due returned it) that can never
 	// be sent (its target is gone, it failed too often), in one
-	// transaction: it leaves the outbox and, unless it is an edit, each alert it carried (whole, with
-	// its article) gets a log entry with Dropped set to reason (an alert
-	// already logged keeps its entry). A dropped entry is never a target's
+	// transaction: it leaves the outbox and, unless it is an edit, each
+	// alert it carried (whole, with its article) gets a log entry with
+	// Dropped set to reason (an alert already logged keeps its entry). A dropped entry is never a target's
 	// LastSent. A delivery no longer queued is alerts.ErrNotFound.
 	Drop(d alerts.Delivery, reason string) error
 }

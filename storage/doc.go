@@ -39,7 +39,8 @@
 //	            chunk's first entry → the chunk of its older entries, packed;
 //	            entries past meta's outbox_indexed sequence are in neither
 //	            yet, and join them a batch at a time (outbox_pending.go)
-//	outbox_arts article ID → entries that refer to it (Prune keeps the article)
+//	outbox_arts article ID → how many entries refer to it, a uvarint
+//	            (Prune keeps the article while any does)
 //	log         alert key → Sent (JSON)
 //	log_story   story ID, 0, alert key → nothing (index)
 //	log_last    target ID → alert key of its newest alert
@@ -76,9 +77,11 @@
 //
 // bbolt reads the file through a shared map, and every page read there
 // counts in the process's RSS although the page cache holds it. A goroutine
-// releases those pages once they pass Options.MapLimit (maprelease.go), so
-// RSS stays the process's own memory plus a few MiB, however large the
-// file grows; the pages stay cached, and the next read maps them again.
+// releases those pages once they grew by Options.MapLimit (16 MiB by
+// default; maprelease.go), spending at most a small share of a core on it,
+// so that RSS does not grow with the file; under heavy reads the pages come
+// back faster than that share releases them. The pages stay cached, and
+// the next read maps them again.
 //
 // # Schema versions
 //

@@ -13,13 +13,14 @@ import (
 // log entry.
 
 // ForEachMeta calls fn for every small named value (feed state, the
-// Telegram offset, the list of feeds added from chat), but the schema
-// version. fn must not call back into the store.
+// Telegram offset, the list of feeds added from chat), but the store's
+// own bookkeeping (reservedMeta: the schema version, a migration's place,
+// the outbox's watermark). fn must not call back into the store.
 func (d *DB) ForEachMeta(fn func(key string, v []byte) error) error {
 	return d.view(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMeta, bFeeds} {
 			err := tx.Bucket(b).ForEach(func(k, v []byte) error {
-				if bytes.Equal(k, keySchema) {
+				if reservedMeta(string(k)) {
 					return nil
 				}
 				return fn(string(k), bytes.Clone(v))

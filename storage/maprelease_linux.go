@@ -59,8 +59,8 @@ func (d *DB) releaseMap() error {
 		}
 		// A raw call: the range is bbolt's map, not Go memory, and making
 		// a []byte of it would only be converted back. (syscall, not
-		// golang.org/x/sys/unix: storage imports only bbolt and NATS
-		// besides the standard library, layout_test.go.)
+		// golang.org/x/sys/unix: storage imports few libraries besides
+		// the standard library, cmd/herald/layout_test.go.)
 		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, n, syscall.MADV_DONTNEED); errno != 0 {
 			return fmt.Errorf("release the database's pages: madvise: %w", errno)
 		}

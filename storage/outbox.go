@@ -70,6 +70,7 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 
 // Enqueue adds deliveries to the outbox in one transaction.
 func (d *DB) Enqueue(ds ...alerts.Delivery) error {
+	d.enqueued()
 	return d.update(func(tx *bolt.Tx) error { return enqueue(tx, ds) })
 }
 
@@ -263,7 +264,8 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 // CompleteAll removes several deliveries sent as one message and logs
 // them, in one transaction. An alert whose queued entry was replaced while
 // it was being sent (its story gained an outlet) leaves an edit of the
-// message in its place (alerts.EditOfSent).
+// message in its place (alerts.EditOfSent). After a quiet while
+// (pendingQuiet) it also queues the entries still past the watermark.
 func (d *DB) CompleteAll(done []alerts.Delivery, recs []alerts.Sent) error {
 	return d.update(func(tx *bolt.Tx) error {
 		var queued []alerts.Delivery
@@ -289,7 +291,10 @@ func (d *DB) CompleteAll(done []alerts.Delivery, recs []alerts.Sent) error {
 				}
 			}
 		}
-		return enqueue(tx, edits)
+		if err := enqueue(tx, edits); err != nil {
+			return err
+		}
+		return d.queueIfQuiet(tx)
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +69,37 @@ func TestOutboxRecordRoundTrip(t *testing.T) {
 				t.Errorf("the record takes %d bytes, its JSON %d", len(raw), len(js))
 			}
 		})
+	}
+}
+
+// The binary record writes a fixed list of fields, where JSON kept every
+// field: a field added to a queued delivery's types must be added to the
+// codec too (or here, with why it is not stored), or it would be lost for
+// every delivery that waits in the outbox.
+func TestOutboxRecordKnowsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		t      reflect.Type
+		stored string // in encodeRecord's order, or why not
+	}{
+		{reflect.TypeFor[alerts.Delivery](), "ID Kind Target MessageID Created NotBefore Held Attempts LastError Alerts Seq(its_key)"},
+		{reflect.TypeFor[alerts.Alert](), "Target Article(inline_or_by_ID) Story Matches Sources"},
+		{reflect.TypeFor[alerts.Match](), "Sub Query Role Terms"},
+		{reflect.TypeFor[alerts.TermHit](), "Term Matched Field Entry"},
+	} {
+		var want []string
+		for f := range strings.FieldsSeq(c.stored) {
+			name, _, _ := strings.Cut(f, "(")
+			want = append(want, name)
+		}
+		var got []string
+		for i := range c.t.NumField() {
+			got = append(got, c.t.Field(i).Name)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s has fields %v; the outbox record stores %v: add the new ones to encodeRecord and decodeRecord", c.t, got, want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,6 +28,25 @@ var keyOutboxIndexed = []byte("outbox_indexed")
 // indexBatch is how many Seqs may pass the watermark before they are added
 // to their queues. Each read of a queue scans the entries past it.
 var indexBatch uint64 = 2048
+
+// pendingQuiet is how long after the last enqueue a send's write adds the
+// entries still past the watermark to their queues. A burst fills a batch
+// in milliseconds, but its last, partial batch would otherwise wait for
+// the next enqueues, hours on a quiet night, with every read of a queue
+// scanning it meanwhile.
+const pendingQuiet = time.Second
+
+// enqueued notes that deliveries were queued now.
+func (d *DB) enqueued() { d.lastEnqueue.Store(time.Now().UnixNano()) }
+
+// queueIfQuiet adds the entries past the watermark to their queues when
+// nothing was queued for pendingQuiet.
+func (d *DB) queueIfQuiet(tx *bolt.Tx) error {
+	if time.Since(time.Unix(0, d.lastEnqueue.Load())) < pendingQuiet {
+		return nil
+	}
+	return queuePending(tx, true)
+}
 
 // watermark returns the Seq up to which every entry is in its queue; ok is
 // false when all are.

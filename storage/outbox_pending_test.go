@@ -146,3 +146,91 @@ func TestQueuesReadExactAcrossTheWatermark(t *testing.T) {
 		t.Errorf("the test did not reach both sides of the watermark (past it: %v, in queues: %v)", sawPending, sawQueued)
 	}
 }
+
+// The last, partial batch of a burst does not stay past the watermark once
+// enqueues stop: the next send after a quiet while queues it, so reads of
+// the queues stop scanning it; and the watermark is the store's own, not a
+// named value an export carries.
+func TestPendingQueuedAfterAQuietWhile(t *testing.T) {
+	defer func(n uint64) { indexBatch = n }(indexBatch)
+	indexBatch = 100
+	d := openTest(t)
+	var ds []alerts.Delivery
+	for i := range 3 {
+		ds = append(ds, alertDelivery(tgA, fmt.Sprint("quiet", i)))
+	}
+	if err := d.Enqueue(ds...); err != nil {
+		t.Fatal(err)
+	}
+	pending := func() bool {
+		var ok bool
+		d.db.View(func(tx *bolt.Tx) error { _, ok = watermark(tx); return nil })
+		return ok
+	}
+	send := func() {
+		t.Helper()
+		due, _, err := d.Due(tgA, t0.Add(1000*time.Hour), 1)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("Due = %d, %v", len(due), err)
+		}
+		if err := d.CompleteAll(due, []alerts.Sent{sentFor(due[0], "m", t0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !pending() {
+		t.Fatal("setup: the entries were queued at once")
+	}
+	if err := d.ForEachMeta(func(k string, _ []byte) error {
+		if k == string(keyOutboxIndexed) {
+			t.Errorf("ForEachMeta exports %s", k)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	send() // right after the enqueue: the batch may still grow
+	if !pending() {
+		t.Fatal("a send right after an enqueue queued the batch")
+	}
+	d.lastEnqueue.Store(time.Now().Add(-2 * pendingQuiet).UnixNano())
+	send()
+	if pending() {
+		t.Fatal("a send after a quiet while left entries past the watermark")
+	}
+	if got, err := d.Queued(tgA); err != nil || len(got) != 1 || got[0].ID != ds[2].ID {
+		t.Fatalf("Queued = %d entries, %v; want the last one", len(got), err)
+	}
+}
+
+// A queue whose count damage left short keeps every entry it lists: the
+// send that takes the count to zero does not drop the tail with the
+// others still in it.
+func TestShortQueueCountLosesNoEntry(t *testing.T) {
+	defer func(n uint64) { indexBatch = n }(indexBatch)
+	indexBatch = 1 // every entry in its queue at once
+	d := openTest(t)
+	ds := []alerts.Delivery{alertDelivery(tgA, "short1"), alertDelivery(tgA, "short2")}
+	if err := d.Enqueue(ds...); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.db.Update(func(tx *bolt.Tx) error {
+		tl, err := getTail(tx, tgA)
+		if err != nil || len(tl.es) != 2 {
+			return fmt.Errorf("setup: tail %+v, %v", tl, err)
+		}
+		tl.count = 1 // as damage could leave it
+		return putTail(tx, tgA, tl)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	due, _, err := d.Due(tgA, t0.Add(1000*time.Hour), 1)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("Due = %d, %v", len(due), err)
+	}
+	if err := d.CompleteAll(due, []alerts.Sent{sentFor(due[0], "m", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Queued(tgA); err != nil || len(got) != 1 {
+		t.Fatalf("after one of two was sent, Queued = %d entries, %v; want the other", len(got), err)
+	}
+}

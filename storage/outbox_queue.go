@@ -136,9 +136,10 @@ func getTail(tx *bolt.Tx, target alerts.TargetID) (queueTail, error) {
 
 func putTail(tx *bolt.Tx, target alerts.TargetID, t queueTail) error {
 	b := tx.Bucket(bOutboxTail)
-	if t.count <= 0 {
+	if t.count <= 0 && len(t.es) == 0 {
 		return b.Delete([]byte(target))
 	}
+	t.count = max(t.count, len(t.es)) // a count damage left short never hides an entry
 	v := binary.AppendUvarint(nil, uint64(t.count))
 	v = binary.AppendUvarint(v, t.lo.nb)
 	v = binary.AppendUvarint(v, t.lo.seq)
@@ -211,12 +212,16 @@ func queueRemove(tx *bolt.Tx, target alerts.TargetID, e queueEntry) error {
 	if err != nil {
 		return err
 	}
+	var found bool
 	if e.before(t.lo) {
-		if err := chunkRemove(tx, target, e); err != nil {
+		if found, err = chunkRemove(tx, target, e); err != nil {
 			return err
 		}
 	} else {
-		t.es, _ = removeEntry(t.es, e)
+		t.es, found = removeEntry(t.es, e)
+	}
+	if !found {
+		return nil // not queued: the count stays as it is (only damage gets here)
 	}
 	t.count--
 	return putTail(tx, target, t)
@@ -280,16 +285,18 @@ func chunkAdd(tx *bolt.Tx, target alerts.TargetID, e queueEntry) error {
 	return putChunk(tx, target, key, insertEntry(es, e))
 }
 
-func chunkRemove(tx *bolt.Tx, target alerts.TargetID, e queueEntry) error {
+// chunkRemove takes e out of the chunk that holds it, and reports whether
+// one did.
+func chunkRemove(tx *bolt.Tx, target alerts.TargetID, e queueEntry) (bool, error) {
 	key, es, err := chunkFor(tx, target, e)
 	if err != nil || key == nil {
-		return err
+		return false, err
 	}
 	es, found := removeEntry(es, e)
 	if !found {
-		return nil
+		return false, nil
 	}
-	return putChunk(tx, target, key, es)
+	return true, putChunk(tx, target, key, es)
 }
 
 // eachQueued calls fn for a target's entries in order until it returns

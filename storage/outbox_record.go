@@ -14,7 +14,7 @@ import (
 // in bOutbox, in a binary record (outbox_codec.go), with indexes kept in
 // the same transactions:
 //
-//	outbox_ids    delivery ID → Seq
+//	outbox_ids    story ID, 0, delivery ID → Seq (idKey)
 //	outbox_due,
 //	outbox_tail   each target's queue, by NotBefore and Seq, and its count
 //	              (outbox_queue.go)

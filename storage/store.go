@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,9 +67,10 @@ type Options struct {
 	// measure growth, not durability: a crash may lose the last writes or
 	// damage the file.
 	NoSync bool
-	// MapLimit bounds the database's pages the process keeps in its
-	// resident set (RSS): once the file pages it has mapped grew by more
-	// than MapLimit bytes (checked ten times a second), the store releases
+	// MapLimit bounds how far the file pages the process keeps in its
+	// resident set (RSS: the database's, most of them, and the binary's)
+	// grow: once they grew by more than MapLimit bytes (checked ten times
+	// a second, within a small share of a core), the store releases
 	// the pages bbolt read through its map. They stay in the system's page
 	// cache, so the next read of one costs a minor fault, not a disk read
 	// (maprelease.go). Default 16 MiB; negative: never released, and RSS
@@ -93,6 +95,10 @@ type DB struct {
 	// targets are the targets read last (targetcache.go).
 	targets  targetCache
 	mapWatch *mapWatch // nil: the map's pages are not released
+	// lastEnqueue is when deliveries were last queued (unix ns), so that
+	// a send after a quiet while queues what is still past the watermark
+	// (outbox_pending.go).
+	lastEnqueue atomic.Int64
 }
 
 // Open opens or creates the database at path, creating the buckets and
