@@ -319,3 +319,28 @@ func TestCommitKeepsNoRecordOfAnArticlesOwnStory(t *testing.T) {
 		t.Errorf("repair: stories %+v; want 2 saved, none lost", c)
 	}
 }
+
+// TestPageWritesCountsCommits: herald_db_page_writes_total moves with what
+// commits write, and reads leave it alone.
+func TestPageWritesCountsCommits(t *testing.T) {
+	d := openTest(t)
+	before := d.PageWrites()
+	a := alerts.Article{ID: "p1", URL: "https://example.com/p1", Title: "Paged", ContentHash: "hp1", Ingested: t0}
+	commitArticle(t, d, a)
+	one := d.PageWrites() - before
+	if one < 2 {
+		t.Fatalf("one article's commit wrote %d pages; want its data and a meta page at least", one)
+	}
+	if _, _, err := d.Seen(&a); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.PageWrites() - before; got != one {
+		t.Fatalf("a read moved the page writes from %d to %d", one, got)
+	}
+	for i := range 50 {
+		commitArticle(t, d, alerts.Article{ID: fmt.Sprintf("q%d", i), Title: strings.Repeat("long ", 400), Ingested: t0})
+	}
+	if got := d.PageWrites() - before - one; got < 50*2 {
+		t.Fatalf("50 commits wrote %d pages; want at least 2 each", got)
+	}
+}

@@ -138,3 +138,14 @@ func (d *DB) commitGroup(group []writeReq) {
 		r.done <- d.write(r.fn)
 	}
 }
+
+// PageWrites returns how many writes of pages to the database file the
+// store has made since it opened (herald_db_page_writes_total): bbolt's
+// count, one for each page a commit changed (a record longer than a page
+// is one write with its overflow) and one for each meta page. Every
+// commit rewrites each page it touched whole, so this, beside the articles
+// committed, is what a commit costs the disk.
+func (d *DB) PageWrites() uint64 {
+	s := d.db.Stats()
+	return uint64(s.TxStats.GetWrite())
+}

@@ -83,6 +83,9 @@ type benchResult struct {
 	CommitMs     float64 `json:"commit_ms"`
 	PerCommit    float64 `json:"articles_per_commit"`
 	CommitBusy   float64 `json:"commit_busy_pct"`
+	// PagesPerArticle is the pages the store wrote over the phase (every
+	// write: sends' too) per article committed.
+	PagesPerArticle float64 `json:"pages_per_article"`
 }
 
 // pipelineBench is the service under test and its load.
@@ -217,13 +220,14 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(stdout, "%-10s %8d %7d %9.1f %6.0f %8.1f %8.1f %7d %8.1f %8.1f %8.1f %8.1f %9d %7.1f %6.1f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f\n", r.Phase, r.Articles, r.Clients,
 			r.PerSecond, r.CPU, r.HTTPp50ms, r.HTTPp99ms, r.Alerts, r.Sentp50, r.Sentp90, r.Sentp99, r.Beside, r.Pending, r.SentPerS, r.MessagesPerS, r.RSSMaxMB, r.RSSp50MB, r.AnonMB, r.FileRSSMB, r.HeapMB, r.FileMB)
-		stages = append(stages, fmt.Sprintf("%-12s %8.3f %8.3f %8.3f %11.3f %9.3f %10.1f %11.0f\n", r.Phase, r.PrepareMs, r.TurnMs, r.OrderMs, r.CommitWaitMs, r.CommitMs, r.PerCommit, r.CommitBusy))
+		stages = append(stages, fmt.Sprintf("%-12s %8.3f %8.3f %8.3f %11.3f %9.3f %10.1f %11.0f %9.1f\n", r.Phase, r.PrepareMs, r.TurnMs, r.OrderMs, r.CommitWaitMs, r.CommitMs, r.PerCommit, r.CommitBusy, r.PagesPerArticle))
 	}
 	if len(stages) > 0 {
 		fmt.Fprintf(stdout, "\nwhere ingest time went (the service's metrics): an article's mean ms in each stage (prepare side by side,\n"+
 			"turn waiting for earlier articles, order one at a time, then waiting for its durable commit); a commit's mean ms\n"+
-			"and articles; the share of the phase spent committing (one commit at a time: near 100 it holds ingest back)\n")
-		fmt.Fprintf(stdout, "%-12s %8s %8s %8s %11s %9s %10s %11s\n", "phase", "prepare", "turn", "order", "commit wait", "commit", "art/commit", "committing%")
+			"and articles; the share of the phase spent committing (one commit at a time: near 100 it holds ingest back);\n"+
+			"the pages the store wrote to its file per article committed (every write, sends' too)\n")
+		fmt.Fprintf(stdout, "%-12s %8s %8s %8s %11s %9s %10s %11s %9s\n", "phase", "prepare", "turn", "order", "commit wait", "commit", "art/commit", "committing%", "pages/art")
 		for _, row := range stages {
 			fmt.Fprint(stdout, row)
 		}

@@ -37,7 +37,7 @@ func TestBenchPipeline(t *testing.T) {
 	}
 	// The service's own account of where the time went: every article
 	// prepared and committed, in commits of one or more.
-	if r := got["throughput"]; r.PrepareMs <= 0 || r.CommitWaitMs <= 0 || r.CommitMs <= 0 || r.PerCommit < 1 || r.CommitBusy <= 0 {
+	if r := got["throughput"]; r.PrepareMs <= 0 || r.CommitWaitMs <= 0 || r.CommitMs <= 0 || r.PerCommit < 1 || r.CommitBusy <= 0 || r.PagesPerArticle <= 0 {
 		t.Errorf("throughput: stages %+v, want every one measured", r)
 	}
 	if r := got["idle"]; r.Alerts != 3 || r.Sentp99 <= 0 {

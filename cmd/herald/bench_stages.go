@@ -18,6 +18,7 @@ type ingestTotals struct {
 	commits    uint64
 	committed  float64 // articles
 	commitSum  float64 // seconds
+	pages      float64 // herald_db_page_writes_total
 }
 
 func (b *pipelineBench) ingestTotals() (ingestTotals, error) {
@@ -54,6 +55,9 @@ func (b *pipelineBench) ingestTotals() (ingestTotals, error) {
 		t.commits, t.committed = h.GetSampleCount(), h.GetSampleSum()
 	})
 	hist("herald_ingest_commit_seconds", func(_ *dto.Metric, h *dto.Histogram) { t.commitSum = h.GetSampleSum() })
+	if mf := mfs["herald_db_page_writes_total"]; mf != nil && len(mf.GetMetric()) == 1 {
+		t.pages = mf.GetMetric()[0].GetCounter().GetValue()
+	}
 	return t, nil
 }
 
@@ -71,6 +75,9 @@ func (r *benchResult) addStages(before, after ingestTotals, wall float64) {
 	if n := after.commits - before.commits; n > 0 {
 		r.CommitMs = 1000 * (after.commitSum - before.commitSum) / float64(n)
 		r.PerCommit = (after.committed - before.committed) / float64(n)
+	}
+	if n := after.committed - before.committed; n > 0 {
+		r.PagesPerArticle = (after.pages - before.pages) / n
 	}
 	r.CommitBusy = 100 * (after.commitSum - before.commitSum) / wall
 }

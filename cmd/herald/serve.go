@@ -119,7 +119,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, started func(httpA
 	if db != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "herald_db_map_releases_total",
 			Help: "Times the store released the database file's pages from the process's memory (RSS); they stay in the page cache."},
-			func() float64 { return float64(db.MapReleases()) }))
+			func() float64 { return float64(db.MapReleases()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "herald_db_page_writes_total",
+				Help: "Writes of pages to the database file: one for each page a commit changed (with its overflow) and for each meta page."},
+				func() float64 { return float64(db.PageWrites()) }))
 	}
 
 	feedList, err := loadFeeds(cfg.Feeds)

@@ -196,7 +196,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	waitFor(t, "the failing feed to be counted", func() bool { return metric(t, s.addr, "herald_feeds", `state="failing"`) == 1 })
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "herald_articles_ingested_total",
 		"/metrics#feeds": `herald_feeds{state="ok"} 1`, "/metrics#floods": "herald_feed_floods_total 0",
-		"/metrics#map": "herald_db_map_releases_total"} {
+		"/metrics#map": "herald_db_map_releases_total", "/metrics#pages": "herald_db_page_writes_total"} {
 		path, _, _ = strings.Cut(path, "#")
 		resp, err := http.Get("http://" + s.addr + path)
 		if err != nil {
