@@ -158,6 +158,28 @@ type Article struct {
 // article is alone in it.
 func OwnStoryID(articleID string) string { return ContentID("story", articleID) }
 
+// GUIDKey is the identity key of an article's GUID, under which the stores
+// and ingest find an earlier copy of it; "" without a GUID. A GUID that is
+// a URL or URN ("https://…", "urn:…", "tag:…") names one article wherever
+// it is read: "g:" and the GUID. Any other ("1", "48213") names one only
+// within its source, since feeds number their items, so its key names the
+// source too, as the article's ID does (adapters/feeds): otherwise a second
+// outlet's item 1 would be taken for a copy of the first's, and dropped.
+func GUIDKey(a *Article) string {
+	switch {
+	case a.GUID == "":
+		return ""
+	case GlobalGUID(a.GUID):
+		return "g:" + a.GUID
+	default:
+		return "l:" + a.Source + "\x00" + a.GUID
+	}
+}
+
+// GlobalGUID reports whether a GUID names its article wherever it is read
+// (a URL or URN: it has a scheme) rather than within its source.
+func GlobalGUID(guid string) bool { return strings.Contains(guid, ":") }
+
 // ContentID returns a stable hex digest of parts, for IDs and hashes.
 func ContentID(parts ...string) string {
 	h := sha256.New()

@@ -231,8 +231,8 @@ func (b *Bot) order(a *alerts.Article, prep prepared, now time.Time) (p, before 
 // ID, GUID, canonical URL and content hash, each in its own namespace.
 func dedupeKeys(a *alerts.Article) []string {
 	keys := []string{"i:" + a.ID}
-	if a.GUID != "" {
-		keys = append(keys, "g:"+a.GUID)
+	if k := alerts.GUIDKey(a); k != "" {
+		keys = append(keys, k)
 	}
 	if a.URL != "" {
 		keys = append(keys, "u:"+a.URL)

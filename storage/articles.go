@@ -16,8 +16,8 @@ import (
 
 func articleKeys(a *alerts.Article) [][]byte {
 	var keys [][]byte
-	if a.GUID != "" {
-		keys = append(keys, []byte("g:"+a.GUID))
+	if k := alerts.GUIDKey(a); k != "" {
+		keys = append(keys, []byte(k))
 	}
 	if a.URL != "" {
 		keys = append(keys, []byte("u:"+a.URL))
@@ -155,13 +155,21 @@ func listKey(tx *bolt.Tx, key []byte, id string) error {
 	return tx.Bucket(bArtKeysOf).Put(append(append([]byte(id), 0), key...), nil)
 }
 
-// recordKeys are the identity keys an article's stored record names.
+// recordKeys are the identity keys an article's stored record names:
+// those articleKeys gives now, and for a GUID that names an article only
+// within its source, the key Herald wrote for it until 2026-12 ("g:" and
+// the GUID alone, which took another source's item of that number for a
+// copy). Seen no longer looks that key up; pruning still deletes it.
 func recordKeys(v []byte) [][]byte {
 	var a alerts.Article
 	if decodeArticle(v, &a) != nil {
 		return nil
 	}
-	return articleKeys(&a)
+	keys := articleKeys(&a)
+	if a.GUID != "" && !alerts.GlobalGUID(a.GUID) {
+		keys = append(keys, []byte("g:"+a.GUID))
+	}
+	return keys
 }
 
 // forgetArticle deletes an article and the identity keys that still name

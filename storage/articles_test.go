@@ -344,3 +344,51 @@ func TestPageWritesCountsCommits(t *testing.T) {
 		t.Fatalf("50 commits wrote %d pages; want at least 2 each", got)
 	}
 }
+
+// TestGUIDsNamedWithinTheirSource: feeds number their items, so a GUID
+// that is no URL or URN ("1") names an article only within its source,
+// while one that is ("urn:…") names it everywhere. Keys written the old
+// way, with the GUID alone, no longer make another source's item a copy,
+// and pruning still deletes them.
+func TestGUIDsNamedWithinTheirSource(t *testing.T) {
+	d := openTest(t)
+	commitArticle(t, d, alerts.Article{ID: "one-1", GUID: "1", Source: "One News", Title: "First of One", Ingested: t0})
+	commitArticle(t, d, alerts.Article{ID: "one-urn", GUID: "urn:one:7", Source: "One News", Title: "Syndicated", Ingested: t0})
+	tests := []struct {
+		name   string
+		probe  alerts.Article
+		wantID string // "" for not seen
+	}{
+		{"same source, same number", alerts.Article{ID: "x", GUID: "1", Source: "One News"}, "one-1"},
+		{"another source, same number", alerts.Article{ID: "x", GUID: "1", Source: "Two News"}, ""},
+		{"no source, same number", alerts.Article{ID: "x", GUID: "1"}, ""},
+		{"another source, same URN", alerts.Article{ID: "x", GUID: "urn:one:7", Source: "Two News"}, "one-urn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev, seen, err := d.Seen(&tt.probe)
+			if err != nil || seen != (tt.wantID != "") || seen && prev.ID != tt.wantID {
+				t.Errorf("Seen = %s, %v, %v; want %q", prev.ID, seen, err, tt.wantID)
+			}
+		})
+	}
+
+	// A key as Herald wrote it until 2026-12, beside the article's record.
+	old := alerts.Article{ID: "old-5", GUID: "5", Source: "One News", Title: "Old", Ingested: t0.Add(-time.Hour)}
+	commitArticle(t, d, old)
+	if err := d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bArtKeys).Put([]byte("g:5"), []byte(old.ID)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, seen, err := d.Seen(&alerts.Article{ID: "y", GUID: "5", Source: "Two News"}); err != nil || seen {
+		t.Errorf("another source's item 5 beside an old key: seen %v, %v", seen, err)
+	}
+	if _, err := d.Prune(t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bArtKeys).Get([]byte("g:5")); v != nil {
+			t.Errorf("pruning the old article left its old key naming %s", v)
+		}
+		return nil
+	})
+}

@@ -22,7 +22,11 @@
 //	            deltas (targetsubs.go)
 //	articles    article ID → Article (JSON compressed with zstd, body capped;
 //	            plain JSON before version 7: artcodec.go)
-//	art_keys    "g:"GUID, "u:"URL, "h:"content hash → article ID
+//	art_keys    "g:"GUID (a URL or URN), "l:"source, 0, GUID (any other,
+//	            named within its source: alerts.GUIDKey; files written
+//	            before hold "g:"GUID for it too, which Seen no longer
+//	            reads and pruning deletes), "u:"URL, "h:"content hash →
+//	            article ID
 //	art_keys_of article ID, 0, art_keys key → nothing (keys naming the
 //	            article that its record does not: an earlier version's)
 //	art_time    ingest time (big-endian ns), article ID → nothing

@@ -180,7 +180,7 @@ func hashForm(s string) string {
 // …), else from the canonical URL, else from the content.
 func articleID(a alerts.Article) string {
 	switch {
-	case a.GUID != "" && strings.Contains(a.GUID, ":"):
+	case a.GUID != "" && alerts.GlobalGUID(a.GUID):
 		return alerts.ContentID("guid", a.GUID)
 	case a.GUID != "":
 		return alerts.ContentID("guid", a.Source, a.GUID)

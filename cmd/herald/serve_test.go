@@ -115,6 +115,36 @@ func TestPushedArticleReachesTheConsoleOnce(t *testing.T) {
 	}
 }
 
+// TestNumberedItemsOfTwoOutletsAreTwoArticles: feeds number their items
+// ("1", "2" …), so one outlet's item 1 is no copy of another's. Until
+// 2026-12 the second was answered "duplicate" and its alert never sent.
+func TestNumberedItemsOfTwoOutletsAreTwoArticles(t *testing.T) {
+	s := startService(t, nil)
+	if r := s.command(t, "/subscribe ceasefire"); !strings.Contains(r, "Subscribed #1") {
+		t.Fatalf("subscribe: %q", r)
+	}
+	var ids []string
+	for _, body := range []string{
+		`{"title":"Ceasefire talks resume in Geneva","body":"Envoys met.","source":"One News","guid":"1"}`,
+		`{"title":"Ceasefire holds along the front","body":"Shelling stopped.","source":"Two News","guid":"1"}`,
+	} {
+		code, resp := s.post(t, "application/json", body)
+		if code != http.StatusAccepted || resp["status"] != "accepted" {
+			t.Fatalf("push %s: %d %v", body, code, resp)
+		}
+		ids = append(ids, resp["id"])
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("both items got ID %s", ids[0])
+	}
+	waitFor(t, "both alerts sent", func() bool { return len(s.sender.Sent()) == 2 && s.queued(t) == 0 })
+	// The first outlet's item 1 again is a copy.
+	code, again := s.post(t, "application/json", `{"title":"Ceasefire talks resume in Geneva","body":"Envoys met.","source":"One News","guid":"1"}`)
+	if code != http.StatusAccepted || again["status"] != "duplicate" || again["id"] != ids[0] {
+		t.Fatalf("the first item again: %d %v", code, again)
+	}
+}
+
 func TestPushedScrapedTextIsCleaned(t *testing.T) {
 	s := startService(t, nil)
 	s.command(t, "/subscribe Putin")

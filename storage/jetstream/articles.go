@@ -28,7 +28,7 @@ func articleKey(id string) string { return "a." + enc(id) }
 // writes them last.
 func articleKeys(a *alerts.Article) []string {
 	var out []string
-	for _, k := range []string{"i:" + a.ID, "g:" + a.GUID, "u:" + a.URL, "h:" + a.ContentHash} {
+	for _, k := range []string{"i:" + a.ID, alerts.GUIDKey(a), "u:" + a.URL, "h:" + a.ContentHash} {
 		if len(k) > 2 {
 			out = append(out, "k."+hashKey(k))
 		}

@@ -115,6 +115,10 @@ func TestStoreOnThreeServers(t *testing.T) {
 			t.Errorf("Seen(%+v) = %v, %v", probe, seen, err)
 		}
 	}
+	// "g1" is no URL or URN: another outlet's item g1 is another article.
+	if _, seen, err := b.Seen(&alerts.Article{ID: "other", GUID: "g1", Source: "Elsewhere"}); err != nil || seen {
+		t.Errorf("another source's item g1: seen %v, %v", seen, err)
+	}
 	recent, err := b.RecentArticles(5)
 	if err != nil || len(recent) != 1 || recent[0].ID != "art1" {
 		t.Fatalf("recent = %+v, %v", recent, err)
