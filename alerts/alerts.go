@@ -176,6 +176,23 @@ func GUIDKey(a *Article) string {
 	}
 }
 
+// DerivedID is the ID an article gets from its identities when it comes
+// without one (adapters/feeds sets it as it cleans): from its GUID (named
+// within its source unless a URL or URN, as GUIDKey), else its canonical
+// URL, else its content hash. So an edited headline keeps the ID.
+func DerivedID(a *Article) string {
+	switch {
+	case a.GUID != "" && GlobalGUID(a.GUID):
+		return ContentID("guid", a.GUID)
+	case a.GUID != "":
+		return ContentID("guid", a.Source, a.GUID)
+	case a.URL != "":
+		return ContentID("url", a.URL)
+	default:
+		return ContentID("content", a.ContentHash)
+	}
+}
+
 // GlobalGUID reports whether a GUID names its article wherever it is read
 // (a URL or URN: it has a scheme) rather than within its source.
 func GlobalGUID(guid string) bool { return strings.Contains(guid, ":") }

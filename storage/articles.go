@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -43,7 +44,11 @@ func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 		for _, k := range articleKeys(a) {
 			id := keys.Get(k)
 			if id == nil {
-				continue
+				// The article whose ID came from this identity does not
+				// store its key (putArticle): its ID is the key.
+				if id = []byte(keyOwner(k)); id == nil || arts.Get(id) == nil {
+					continue
+				}
 			}
 			err := getArticle(arts, id, &prev)
 			if err == alerts.ErrNotFound {
@@ -113,7 +118,7 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article, rec []byte) error {
 	}
 	named := articleKeys(&a)
 	for _, k := range named {
-		if keys.Get(k) == nil {
+		if keys.Get(k) == nil && keyOwner(k) != a.ID {
 			if err := keys.Put(k, []byte(a.ID)); err != nil {
 				return err
 			}
@@ -153,6 +158,35 @@ func registerKey(tx *bolt.Tx, key []byte, id string) error {
 // listKey lists an identity key under the article's ID (art_keys_of).
 func listKey(tx *bolt.Tx, key []byte, id string) error {
 	return tx.Bucket(bArtKeysOf).Put(append(append([]byte(id), 0), key...), nil)
+}
+
+// keyOwner is the ID an article has when it came without one and its ID
+// was derived from identity key k (alerts.DerivedID), or "" for a key
+// that names no identity. putArticle does not store the key an article's
+// ID came from, which is most articles' first (their GUID's, else their
+// URL's): Seen finds the article by that ID instead. That is one write to
+// a random place of the file fewer for each article, where its two or
+// three keys were most of what committing it wrote.
+func keyOwner(k []byte) string {
+	if len(k) < 2 || k[1] != ':' {
+		return ""
+	}
+	v := string(k[2:])
+	switch k[0] {
+	case 'g':
+		return alerts.DerivedID(&alerts.Article{GUID: v})
+	case 'l':
+		src, guid, ok := strings.Cut(v, "\x00")
+		if !ok || guid == "" || alerts.GlobalGUID(guid) {
+			return ""
+		}
+		return alerts.DerivedID(&alerts.Article{GUID: guid, Source: src})
+	case 'u':
+		return alerts.DerivedID(&alerts.Article{URL: v})
+	case 'h':
+		return alerts.DerivedID(&alerts.Article{ContentHash: v})
+	}
+	return ""
 }
 
 // recordKeys are the identity keys an article's stored record names:

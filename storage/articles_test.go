@@ -392,3 +392,51 @@ func TestGUIDsNamedWithinTheirSource(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDerivedKeyNotStored: an article whose ID came from one of its
+// identities (a feed's item: from its GUID, else its URL) does not store
+// that identity's key, and every other article carrying that identity
+// still finds it; an ID given by the caller keeps every key.
+func TestDerivedKeyNotStored(t *testing.T) {
+	d := openTest(t)
+	byURL := alerts.Article{URL: "https://one.example/a", ContentHash: "ha", Title: "By URL", Ingested: t0}
+	byURL.ID = alerts.DerivedID(&byURL)
+	byGUID := alerts.Article{GUID: "urn:one:b", URL: "https://one.example/b", ContentHash: "hb", Title: "By GUID", Ingested: t0}
+	byGUID.ID = alerts.DerivedID(&byGUID)
+	given := alerts.Article{ID: "given", GUID: "urn:one:c", URL: "https://one.example/c", Title: "Given", Ingested: t0}
+	for _, a := range []alerts.Article{byURL, byGUID, given} {
+		commitArticle(t, d, a)
+	}
+	var stored []string
+	d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bArtKeys).ForEach(func(k, _ []byte) error { stored = append(stored, string(k)); return nil })
+	})
+	slices.Sort(stored)
+	want := []string{"g:urn:one:c", "h:ha", "h:hb", "u:https://one.example/b", "u:https://one.example/c"}
+	if !slices.Equal(stored, want) {
+		t.Errorf("stored keys %q, want %q", stored, want)
+	}
+	for _, tt := range []struct {
+		name   string
+		probe  alerts.Article
+		wantID string
+	}{
+		{"a pushed copy by URL", alerts.Article{ID: "p1", URL: byURL.URL}, byURL.ID},
+		{"a feed item with a GUID and that URL", alerts.Article{ID: "p2", GUID: "urn:two:9", URL: byURL.URL}, byURL.ID},
+		{"the same GUID from another feed", alerts.Article{ID: "p3", GUID: byGUID.GUID, Source: "Two"}, byGUID.ID},
+		{"the given ID's GUID", alerts.Article{ID: "p4", GUID: given.GUID}, "given"},
+		{"nothing shared", alerts.Article{ID: "p5", URL: "https://one.example/z", ContentHash: "hz"}, ""},
+	} {
+		prev, seen, err := d.Seen(&tt.probe)
+		if err != nil || seen != (tt.wantID != "") || seen && prev.ID != tt.wantID {
+			t.Errorf("%s: Seen = %s, %v, %v; want %q", tt.name, prev.ID, seen, err, tt.wantID)
+		}
+	}
+	// Once pruned, no identity finds it.
+	if _, err := d.Prune(t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, seen, err := d.Seen(&alerts.Article{ID: "p6", URL: byURL.URL}); err != nil || seen {
+		t.Errorf("after pruning: seen %v, %v", seen, err)
+	}
+}

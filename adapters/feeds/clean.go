@@ -175,21 +175,11 @@ func hashForm(s string) string {
 	return b.String()
 }
 
-// articleID derives an article's stable ID: from the GUID (scoped to the
-// source unless it is a URL or URN, since feeds number their items "1", "2"
-// …), else from the canonical URL, else from the content.
-func articleID(a alerts.Article) string {
-	switch {
-	case a.GUID != "" && alerts.GlobalGUID(a.GUID):
-		return alerts.ContentID("guid", a.GUID)
-	case a.GUID != "":
-		return alerts.ContentID("guid", a.Source, a.GUID)
-	case a.URL != "":
-		return alerts.ContentID("url", a.URL)
-	default:
-		return alerts.ContentID("content", a.ContentHash)
-	}
-}
+// articleID derives an article's stable ID (alerts.DerivedID): from the
+// GUID (scoped to the source unless it is a URL or URN, since feeds number
+// their items "1", "2" …), else from the canonical URL, else from the
+// content.
+func articleID(a alerts.Article) string { return alerts.DerivedID(&a) }
 
 // cleanLine is the cleaning of a one-line field such as the title.
 func cleanLine(s string) string { return cleanTextLine(stripHTML(repairUTF8(s))) }
