@@ -42,20 +42,20 @@ func (d *DB) Seen(a *alerts.Article) (alerts.Article, bool, error) {
 		}
 		keys := tx.Bucket(bArtKeys)
 		for _, k := range articleKeys(a) {
-			id := keys.Get(k)
-			if id == nil {
-				// The article whose ID came from this identity does not
-				// store its key (putArticle): its ID is the key.
-				if id = []byte(keyOwner(k)); id == nil || arts.Get(id) == nil {
+			// The article named by the key, else the one whose ID came
+			// from this identity, which does not store the key
+			// (putArticle): its ID is the key.
+			for _, id := range [][]byte{keys.Get(k), []byte(keyOwner(k))} {
+				if len(id) == 0 {
 					continue
 				}
+				err := getArticle(arts, id, &prev)
+				if err == alerts.ErrNotFound {
+					continue // pruned: forgotten
+				}
+				seen = err == nil
+				return err
 			}
-			err := getArticle(arts, id, &prev)
-			if err == alerts.ErrNotFound {
-				continue // the article it named was pruned: forgotten
-			}
-			seen = err == nil
-			return err
 		}
 		return nil
 	})
@@ -105,7 +105,7 @@ func (d *DB) putArticle(tx *bolt.Tx, a alerts.Article, rec []byte) error {
 	var earlier [][]byte
 	if err := getArticle(arts, []byte(a.ID), &prev); err == nil {
 		a.Ingested = prev.Ingested
-		earlier = articleKeys(&prev)
+		earlier = storedKeys(&prev)
 		rec = nil
 	} else {
 		if a.Ingested.IsZero() {
@@ -199,7 +199,13 @@ func recordKeys(v []byte) [][]byte {
 	if decodeArticle(v, &a) != nil {
 		return nil
 	}
-	keys := articleKeys(&a)
+	return storedKeys(&a)
+}
+
+// storedKeys are the identity keys a's version may have stored: articleKeys,
+// and the old key of a numbered GUID (see recordKeys).
+func storedKeys(a *alerts.Article) [][]byte {
+	keys := articleKeys(a)
 	if a.GUID != "" && !alerts.GlobalGUID(a.GUID) {
 		keys = append(keys, []byte("g:"+a.GUID))
 	}

@@ -432,6 +432,16 @@ func TestDerivedKeyNotStored(t *testing.T) {
 			t.Errorf("%s: Seen = %s, %v, %v; want %q", tt.name, prev.ID, seen, err, tt.wantID)
 		}
 	}
+	// A key left naming an article that is gone (damage kept it from being
+	// pruned) does not hide the article whose ID the key derives.
+	if err := d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bArtKeys).Put([]byte("u:"+byURL.URL), []byte("gone"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if prev, seen, err := d.Seen(&alerts.Article{ID: "p7", URL: byURL.URL}); err != nil || !seen || prev.ID != byURL.ID {
+		t.Errorf("beside a stale key: Seen = %s, %v, %v; want %s", prev.ID, seen, err, byURL.ID)
+	}
 	// Once pruned, no identity finds it.
 	if _, err := d.Prune(t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)

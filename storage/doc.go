@@ -26,7 +26,9 @@
 //	            named within its source: alerts.GUIDKey; files written
 //	            before hold "g:"GUID for it too, which Seen no longer
 //	            reads and pruning deletes), "u:"URL, "h:"content hash →
-//	            article ID
+//	            article ID; from version 8 not the key the article's ID
+//	            was derived from (alerts.DerivedID), which Seen reads as
+//	            that ID (keyOwner)
 //	art_keys_of article ID, 0, art_keys key → nothing (keys naming the
 //	            article that its record does not: an earlier version's)
 //	art_time    ingest time (big-endian ns), article ID → nothing

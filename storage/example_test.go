@@ -53,5 +53,5 @@ func ExampleOpen() {
 	// 1 ceasefire
 	// 2 "peace deal" OR Zelensky
 	// missing value is ErrNotFound: true
-	// schema version 7
+	// schema version 8
 }
