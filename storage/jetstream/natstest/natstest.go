@@ -30,14 +30,45 @@ type Cluster struct {
 // test ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	dir := t.TempDir()
-	clusterPorts := freePorts(t, n)
-	clientPorts := freePorts(t, n)
+	// The ports are chosen free and released before the servers take
+	// them, so another process (a test's client connecting out from an
+	// ephemeral port) can take one in between; the server then never
+	// listens. Such a cluster is dropped and started again on new ports.
+	for attempt := 1; ; attempt++ {
+		c := &Cluster{t: t}
+		ok := c.try(n, t.TempDir())
+		if ok {
+			t.Cleanup(c.Shutdown)
+			c.WaitReady(30 * time.Second)
+			return c
+		}
+		c.Shutdown()
+		if attempt == startAttempts {
+			t.Fatalf("natstest: a server of %d did not accept clients within %s, %d times on new ports", n, readyWithin, attempt)
+		}
+		t.Logf("natstest: a server did not accept clients within %s; starting the cluster again on new ports", readyWithin)
+	}
+}
+
+// startAttempts is how many times Start tries new ports.
+const startAttempts = 3
+
+// readyWithin is how long a server has to listen, and pickPorts chooses
+// the ports (variables for this package's test).
+var (
+	readyWithin = 10 * time.Second
+	pickPorts   = freePorts
+)
+
+// try configures n servers on new ports in dir and starts them, and
+// reports whether every one listens.
+func (c *Cluster) try(n int, dir string) bool {
+	ports := pickPorts(c.t, 2*n) // one call: no port twice
+	clusterPorts, clientPorts := ports[:n], ports[n:]
 	var routes []*url.URL
 	for _, p := range clusterPorts {
 		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
 	}
-	c := &Cluster{t: t}
 	for i := range n {
 		o := &server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1),
@@ -60,24 +91,36 @@ func Start(t testing.TB, n int) *Cluster {
 		c.servers = append(c.servers, nil)
 	}
 	for i := range n {
-		c.startServer(i)
+		if !c.launch(i) {
+			return false
+		}
 	}
-	t.Cleanup(c.Shutdown)
-	c.WaitReady(30 * time.Second)
-	return c
+	return true
 }
 
-func (c *Cluster) startServer(i int) {
+// launch starts server i and reports whether it listens within
+// readyWithin; a server that does not is shut down.
+func (c *Cluster) launch(i int) bool {
 	c.t.Helper()
 	s, err := server.NewServer(c.opts[i])
 	if err != nil {
 		c.t.Fatalf("natstest: server %d: %v", i+1, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(20 * time.Second) {
-		c.t.Fatalf("natstest: server %d did not accept clients within 20s", i+1)
+	if !s.ReadyForConnections(readyWithin) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return false
 	}
 	c.servers[i] = s
+	return true
+}
+
+func (c *Cluster) startServer(i int) {
+	c.t.Helper()
+	if !c.launch(i) {
+		c.t.Fatalf("natstest: server %d did not accept clients on its ports within %s", i+1, readyWithin)
+	}
 }
 
 // WaitReady waits until every running server sees a JetStream meta leader,
