@@ -248,8 +248,9 @@ type Outbox interface {
 	// be sent (its target is gone, it failed too often), in one
 	// transaction: it leaves the outbox and, unless it is an edit, each
 	// alert it carried (whole, with its article) gets a log entry with
-	// Dropped set to reason (an alert already logged keeps its entry). A dropped entry is never a target's
-	// LastSent. A delivery no longer queued is alerts.ErrNotFound.
+	// Dropped set to reason (an alert already logged keeps its entry). A
+	// dropped entry is never a target's LastSent. A delivery no longer
+	// queued is alerts.ErrNotFound.
 	Drop(d alerts.Delivery, reason string) error
 }
 

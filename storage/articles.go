@@ -174,6 +174,9 @@ func keyOwner(k []byte) string {
 	v := string(k[2:])
 	switch k[0] {
 	case 'g':
+		if !alerts.GlobalGUID(v) {
+			return "" // a numbered GUID's key before schema 8: no identity alone
+		}
 		return alerts.DerivedID(&alerts.Article{GUID: v})
 	case 'l':
 		src, guid, ok := strings.Cut(v, "\x00")

@@ -36,8 +36,7 @@ func Start(t testing.TB, n int) *Cluster {
 	// listens. Such a cluster is dropped and started again on new ports.
 	for attempt := 1; ; attempt++ {
 		c := &Cluster{t: t}
-		ok := c.try(n, t.TempDir())
-		if ok {
+		if c.try(n, t.TempDir()) {
 			t.Cleanup(c.Shutdown)
 			c.WaitReady(30 * time.Second)
 			return c
@@ -91,23 +90,23 @@ func (c *Cluster) try(n int, dir string) bool {
 		c.servers = append(c.servers, nil)
 	}
 	for i := range n {
-		if !c.launch(i) {
+		if !c.launch(i, readyWithin) {
 			return false
 		}
 	}
 	return true
 }
 
-// launch starts server i and reports whether it listens within
-// readyWithin; a server that does not is shut down.
-func (c *Cluster) launch(i int) bool {
+// launch starts server i and reports whether it listens within d; a
+// server that does not is shut down.
+func (c *Cluster) launch(i int, d time.Duration) bool {
 	c.t.Helper()
 	s, err := server.NewServer(c.opts[i])
 	if err != nil {
 		c.t.Fatalf("natstest: server %d: %v", i+1, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(readyWithin) {
+	if !s.ReadyForConnections(d) {
 		s.Shutdown()
 		s.WaitForShutdown()
 		return false
@@ -116,10 +115,14 @@ func (c *Cluster) launch(i int) bool {
 	return true
 }
 
+// restartWithin is how long a restarted server has to listen: it
+// recovers its streams first, and its ports are fixed.
+const restartWithin = 20 * time.Second
+
 func (c *Cluster) startServer(i int) {
 	c.t.Helper()
-	if !c.launch(i) {
-		c.t.Fatalf("natstest: server %d did not accept clients on its ports within %s", i+1, readyWithin)
+	if !c.launch(i, restartWithin) {
+		c.t.Fatalf("natstest: server %d did not accept clients on its ports within %s", i+1, restartWithin)
 	}
 }
 
