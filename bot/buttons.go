@@ -73,7 +73,7 @@ func (b *Bot) handleButton(_ context.Context, c Command, lang string) Reply {
 			return b.removeSub(s.ID)
 		})
 	case "w":
-		s, err := b.store.Sent(btn.Key)
+		s, err := b.store.Sent(btn.Target, btn.Key)
 		if err != nil {
 			return Reply{Text: buttonText.Forgotten}
 		}

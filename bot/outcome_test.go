@@ -85,7 +85,7 @@ func TestADropTheStoreRefusesIsLoggedAndTriedAgain(t *testing.T) {
 	if n := e.pending(); n != 0 {
 		t.Fatalf("outbox holds %d once the store works again, want the entry dropped", n)
 	}
-	s, err := e.db.Sent(alerts.DeliveryKey(dm.ID, a.ID))
+	s, err := e.db.Sent(dm.ID, alerts.DeliveryKey(dm.ID, a.ID))
 	if err != nil || s.Dropped == "" {
 		t.Fatalf("the delivery log should say the alert was given up: %+v, %v", s, err)
 	}

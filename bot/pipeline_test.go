@@ -427,7 +427,7 @@ func TestDeliveryThatNeverSucceedsIsGivenUpLoudly(t *testing.T) {
 	if n := e.pending(); n != 0 {
 		t.Fatalf("outbox still holds %d after %d attempts", n, bot.MaxAttempts)
 	}
-	s, err := e.db.Sent(alerts.DeliveryKey(dm.ID, a.ID))
+	s, err := e.db.Sent(dm.ID, alerts.DeliveryKey(dm.ID, a.ID))
 	if err != nil || !strings.Contains(s.Dropped, "gave up after 24 attempts") || !strings.Contains(s.Dropped, "can't parse entities") {
 		t.Fatalf("the delivery log should say why the alert was given up: %+v, %v", s, err)
 	}

@@ -264,8 +264,9 @@ type Outbox interface {
 // written only with its entry (Sent.ButtonToken), names the entry's target
 // and key, and ages out with it. A store keeps them together.
 type DeliveryLog interface {
-	// Sent returns the log entry of an alert key, or alerts.ErrNotFound.
-	Sent(key string) (alerts.Sent, error)
+	// Sent returns the log entry of a target's alert key, or
+	// alerts.ErrNotFound.
+	Sent(target alerts.TargetID, key string) (alerts.Sent, error)
 	// SentForStory returns the log entries of every target alerted about
 	// a story (sent or dropped), in any order.
 	SentForStory(story string) ([]alerts.Sent, error)

@@ -62,7 +62,7 @@ func updateDuringTheFirstSend(t *testing.T, e *env, st bot.Store) {
 	if title := got[1].msg.Alerts[0].Article.Title; title != a.Title {
 		t.Errorf("the edit shows %q, want the article the chat was alerted about", title)
 	}
-	s, err := st.Sent(alerts.DeliveryKey(dm.ID, "story-Geneva:"))
+	s, err := st.Sent(dm.ID, alerts.DeliveryKey(dm.ID, "story-Geneva:"))
 	if err != nil || !slices.Equal(s.Sources, []string{"Wire", "Globe"}) || s.MessageID != got[0].id {
 		t.Errorf("the delivery log: %+v, %v", s, err)
 	}
@@ -94,7 +94,7 @@ func TestAnUpdateBeforeTheFirstSendIsMergedIntoIt(t *testing.T) {
 	if len(got) != 1 || got[0].edit || !slices.Equal(got[0].msg.Alerts[0].Sources, []string{"Wire", "Globe"}) {
 		t.Fatalf("want one alert naming both outlets; got %+v", got)
 	}
-	s, err := e.db.Sent(alerts.DeliveryKey(dm.ID, "story-Geneva:"))
+	s, err := e.db.Sent(dm.ID, alerts.DeliveryKey(dm.ID, "story-Geneva:"))
 	if err != nil || !slices.Equal(s.Sources, got[0].msg.Alerts[0].Sources) || s.Alert.Article.Title != got[0].msg.Alerts[0].Article.Title {
 		t.Errorf("the delivery log differs from the message: %+v, %v", s, err)
 	}

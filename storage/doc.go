@@ -47,9 +47,10 @@
 //	            yet, and join them a batch at a time (outbox_pending.go)
 //	outbox_arts article ID → how many entries refer to it, a uvarint
 //	            (Prune keeps the article while any does)
-//	log         alert key → Sent (JSON)
-//	log_story   story ID, 0, alert key → nothing (index)
-//	log_last    target ID → alert key of its newest alert
+//	log         target ID, 0, alert key → Sent (JSON); a chat's entries
+//	            side by side (before version 9: the alert key alone)
+//	log_story   story ID, 0, log key → nothing (index)
+//	log_last    target ID → log key of its newest alert
 //	log_target  target ID, 0, Sent.At (big-endian ns), alert key → nothing
 //	            (/why N; logtarget.go)
 //	buttons     token → Button (JSON)

@@ -53,5 +53,5 @@ func ExampleOpen() {
 	// 1 ceasefire
 	// 2 "peace deal" OR Zelensky
 	// missing value is ErrNotFound: true
-	// schema version 8
+	// schema version 9
 }

@@ -73,6 +73,27 @@ func delExpiry(tx *bolt.Tx, kind byte, key string) error {
 	return rev.Delete(revKey)
 }
 
+// moveExpiry gives a record's expiry entry its new key, keeping its time
+// and value; a record without one gets one at at, with value.
+func moveExpiry(tx *bolt.Tx, kind byte, from, to string, at time.Time, value []byte) error {
+	exp, rev := tx.Bucket(bExpiry), tx.Bucket(bExpiryAt)
+	old := rev.Get(append([]byte{kind}, from...))
+	if len(old) != 8 {
+		return setExpiry(tx, kind, to, at, value)
+	}
+	t := binary.BigEndian.Uint64(old)
+	if v := exp.Get(expiryKey(t, kind, from)); v != nil {
+		value = bytes.Clone(v)
+	}
+	if err := delExpiry(tx, kind, from); err != nil {
+		return err
+	}
+	if err := exp.Put(expiryKey(t, kind, to), value); err != nil {
+		return err
+	}
+	return rev.Put(append([]byte{kind}, to...), binary.BigEndian.AppendUint64(nil, t))
+}
+
 // logExpiryValue is what pruning needs of a log entry besides its key: the
 // time of its log_target entry, its target and its story.
 func logExpiryValue(s alerts.Sent) []byte {
@@ -138,8 +159,8 @@ func forgetExpired(tx *bolt.Tx, kind byte, key, value []byte) int {
 		}
 		at := time.Unix(0, int64(binary.BigEndian.Uint64(value)))
 		target, story, _ := bytes.Cut(value[8:], []byte{0})
-		tx.Bucket(bLogStory).Delete(storyIndexKey(string(story), string(key)))
-		tx.Bucket(bLogTarget).Delete(logTargetKey(alerts.TargetID(target), at, string(key)))
+		tx.Bucket(bLogStory).Delete(storyIndexKey(string(story), key))
+		tx.Bucket(bLogTarget).Delete(logTargetKey(alerts.TargetID(target), at, alertKeyOf(key)))
 		last := tx.Bucket(bLogLast)
 		if bytes.Equal(last.Get(target), key) {
 			last.Delete(target)

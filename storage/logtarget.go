@@ -37,16 +37,16 @@ type logPlace struct {
 
 func (p logPlace) indexKey() []byte { return logTargetKey(p.Target, p.At, p.Key) }
 
-// unindexLog removes the log_target key of the entry stored under key, if
-// there is one.
-func unindexLog(tx *bolt.Tx, key string) error {
-	raw := tx.Bucket(bLog).Get([]byte(key))
+// unindexLog removes the log_target key of the entry stored under k (its
+// logKey), if there is one.
+func unindexLog(tx *bolt.Tx, k []byte) error {
+	raw := tx.Bucket(bLog).Get(k)
 	if raw == nil {
 		return nil
 	}
 	var p logPlace
 	if err := jsonUnmarshal(raw, &p); err != nil {
-		return fmt.Errorf("delivery log entry %q: %w", key, err)
+		return fmt.Errorf("delivery log entry %q: %w", alertKeyOf(k), err)
 	}
 	return tx.Bucket(bLogTarget).Delete(p.indexKey())
 }
@@ -82,7 +82,7 @@ func (d *DB) RecentSent(t alerts.TargetID, n int) ([]alerts.Sent, error) {
 				continue
 			}
 			var s alerts.Sent
-			if getJSON(log, k[len(prefix)+8:], &s) != nil || s.Dropped != "" {
+			if getJSON(log, logKey(t, string(k[len(prefix)+8:])), &s) != nil || s.Dropped != "" {
 				continue
 			}
 			out = append(out, s)
@@ -101,7 +101,9 @@ func indexLogByTarget(tx *bolt.Tx) error {
 		if jsonUnmarshal(v, &p) != nil || p.Target == "" {
 			return nil // unreadable entries stay out of the index, as out of /why
 		}
-		p.Key = string(k)
+		if p.Key == "" {
+			p.Key = alertKeyOf(k)
+		}
 		return idx.Put(p.indexKey(), nil)
 	})
 }

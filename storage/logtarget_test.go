@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -136,7 +137,9 @@ func assertIndexMatchesLog(t *testing.T, d *DB) {
 		tx.Bucket(bLog).ForEach(func(k, v []byte) error {
 			var p logPlace
 			if jsonUnmarshal(v, &p) == nil && p.Target != "" {
-				p.Key = string(k)
+				if !bytes.Equal(k, logKey(p.Target, p.Key)) {
+					t.Errorf("log entry %q is not keyed by its target and alert key", k)
+				}
 				want[string(p.indexKey())] = true
 			}
 			return nil

@@ -59,6 +59,11 @@ var migrations = []Migration{
 	// older herald, whose Seen would miss the keys not stored and alert a
 	// copy again, from opening the file.
 	inOneStep(func(*bolt.Tx) error { return nil }),
+	// 9: the delivery log keyed by target, then alert key (logKey),
+	// instead of by the alert key alone, so a chat's entries sit side by
+	// side; log_story, log_last and the log's expiry entries name the new
+	// keys.
+	migrateLogByChat,
 }
 
 // inOneStep is a migration done in one transaction.
@@ -286,4 +291,67 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 		return nil, err
 	}
 	return last, nil
+}
+
+// migrateLogByChat re-keys version 8's delivery log entries (alert key,
+// a hex hash) as version 9's (logKey: target, 0, alert key), with the
+// entries of log_story, log_last, expiry and expiry_at that name them. Its
+// cursor is the next entry to do. Entries of the new form, which hold a 0,
+// are passed over; an entry that does not decode stays as it was (its
+// expiry entry still names it, so pruning still forgets it).
+func migrateLogByChat(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	log := tx.Bucket(bLog)
+	type entry struct{ k, v []byte }
+	var todo []entry
+	var next []byte
+	c := log.Cursor()
+	k, v := c.First()
+	if cursor != nil {
+		k, v = c.Seek(cursor)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if bytes.IndexByte(k, 0) >= 0 {
+			continue
+		}
+		if len(todo) == migrateChunk {
+			next = bytes.Clone(k)
+			break
+		}
+		todo = append(todo, entry{bytes.Clone(k), bytes.Clone(v)})
+	}
+	byStory, last := tx.Bucket(bLogStory), tx.Bucket(bLogLast)
+	for _, e := range todo {
+		var s struct {
+			Target alerts.TargetID `json:"target"`
+			Story  string          `json:"story"`
+			At     time.Time       `json:"at"`
+		}
+		if json.Unmarshal(e.v, &s) != nil {
+			continue
+		}
+		key := logKey(s.Target, string(e.k))
+		if err := log.Delete(e.k); err != nil {
+			return nil, err
+		}
+		if err := log.Put(key, e.v); err != nil {
+			return nil, err
+		}
+		if err := moveExpiry(tx, expLog, string(e.k), string(key), s.At, logExpiryValue(alerts.Sent{Target: s.Target, Story: s.Story, At: s.At})); err != nil {
+			return nil, err
+		}
+		if s.Story != "" {
+			if err := byStory.Delete(storyIndexKey(s.Story, e.k)); err != nil {
+				return nil, err
+			}
+			if err := byStory.Put(storyIndexKey(s.Story, key), nil); err != nil {
+				return nil, err
+			}
+		}
+		if bytes.Equal(last.Get([]byte(s.Target)), e.k) {
+			if err := last.Put([]byte(s.Target), key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return next, nil
 }

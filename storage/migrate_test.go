@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -117,7 +119,7 @@ func checkV1Data(t *testing.T, d *DB) {
 	if prev, seen, err := d.Seen(&alerts.Article{URL: "https://example.com/draft"}); err != nil || !seen || prev.Title != "Old talks (updated)" {
 		t.Errorf("Seen by the first URL = %+v, %v, %v", prev, seen, err)
 	}
-	if s, err := d.Sent(alertFor(tgA, "s-old").Key()); err != nil || s.MessageID != "m1" {
+	if s, err := d.Sent(tgA, alertFor(tgA, "s-old").Key()); err != nil || s.MessageID != "m1" {
 		t.Errorf("Sent = %+v, %v", s, err)
 	}
 	if s, err := d.LastSent(dcC); err != nil || s.MessageID != "m2" {
@@ -157,7 +159,7 @@ func TestPruneAfterMoveTarget(t *testing.T) {
 	if err := d.MoveTarget(tgA, tgB); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Sent(alertFor(tgB, "s1").Key()); err != nil {
+	if _, err := d.Sent(tgB, alertFor(tgB, "s1").Key()); err != nil {
 		t.Fatalf("moved entry: %v", err)
 	}
 	if n, err := d.Prune(t0.Add(time.Hour)); err != nil || n != 2 {
@@ -166,6 +168,108 @@ func TestPruneAfterMoveTarget(t *testing.T) {
 	for _, b := range [][]byte{bLog, bLogStory, bLogLast, bLogTarget, bButtons, bExpiry, bExpiryAt} {
 		if n := bucketKeys(t, d, b); n != 0 {
 			t.Errorf("bucket %s keeps %d keys", b, n)
+		}
+	}
+}
+
+// A version 8 file keyed its delivery log by the alert key alone (a hash
+// of target and story). Version 9 keys it by target first; the upgrade
+// re-keys every entry and what names it, step by step, and every reader
+// finds the entries as before: "never twice" holds across the upgrade.
+func TestMigrationKeysTheLogByChat(t *testing.T) {
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 2
+	path := filepath.Join(t.TempDir(), "herald.db")
+	d := openTestAt(t, path, Options{})
+	sendAll(t, d, tgA, "s1", "s2", "s3")
+	sendAll(t, d, tgB, "s1")
+	dropped := alertDelivery(dcC, "s2")
+	if err := d.Enqueue(dropped); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Drop(dropped, "chat is gone"); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	// Make it what version 8 wrote, with an entry that does not decode.
+	asVersion(t, path, 8, func(tx *bolt.Tx) error {
+		log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
+		type kv struct{ k, v []byte }
+		var entries, stories, lasts, expiries []kv
+		for _, w := range []struct {
+			b   *bolt.Bucket
+			out *[]kv
+		}{{log, &entries}, {byStory, &stories}, {last, &lasts}, {tx.Bucket(bExpiry), &expiries}} {
+			w.b.ForEach(func(k, v []byte) error { *w.out = append(*w.out, kv{bytes.Clone(k), bytes.Clone(v)}); return nil })
+		}
+		for _, e := range entries {
+			log.Delete(e.k)
+			log.Put([]byte(alertKeyOf(e.k)), e.v)
+			delExpiry(tx, expLog, string(e.k))
+		}
+		for _, e := range stories {
+			story, k, _ := bytes.Cut(e.k, []byte{0})
+			byStory.Delete(e.k)
+			byStory.Put(storyIndexKey(string(story), []byte(alertKeyOf(k))), nil)
+		}
+		for _, e := range lasts {
+			last.Put(e.k, []byte(alertKeyOf(e.v)))
+		}
+		for _, e := range expiries {
+			if e.k[8] == expLog {
+				at := time.Unix(0, int64(binary.BigEndian.Uint64(e.k[:8])))
+				setExpiry(tx, expLog, alertKeyOf(e.k[9:]), at, e.v)
+			}
+		}
+		return log.Put([]byte("0badc0de"), []byte("{"))
+	})
+	d = openTestAt(t, path, Options{})
+	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
+		t.Fatalf("SchemaVersion() = %d, %v", v, err)
+	}
+	d.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bLog).ForEach(func(k, _ []byte) error {
+			if bytes.IndexByte(k, 0) < 0 && string(k) != "0badc0de" {
+				t.Errorf("log entry %q kept its version 8 key", k)
+			}
+			return nil
+		})
+	})
+	assertIndexMatchesLog(t, d)
+	for _, tg := range []alerts.TargetID{tgA, tgB} {
+		if s, err := d.Sent(tg, alerts.DeliveryKey(tg, "s1")); err != nil || s.MessageID != "m-s1" {
+			t.Errorf("Sent(%s, s1) = %+v, %v", tg, s, err)
+		}
+	}
+	if s, err := d.Sent(dcC, dropped.ID); err != nil || s.Dropped != "chat is gone" {
+		t.Errorf("the dropped alert's entry = %+v, %v", s, err)
+	}
+	if got, err := d.SentForStory("s1"); err != nil || len(got) != 2 {
+		t.Errorf("SentForStory(s1) = %d entries, %v; want 2", len(got), err)
+	}
+	if s, err := d.LastSent(tgA); err != nil || s.Story != "s3" {
+		t.Errorf("LastSent = %+v, %v; want s3", s, err)
+	}
+	if got := recentStories(t, d, tgA, 10); !slices.Equal(got, []string{"s3", "s2", "s1"}) {
+		t.Errorf("RecentSent = %v, want s3 s2 s1", got)
+	}
+	// Never twice: a sent alert queued again is not queued.
+	if err := d.Enqueue(alertDelivery(tgA, "s2"), alertDelivery(dcC, "s2")); err != nil {
+		t.Fatal(err)
+	}
+	if ids := pendingIDs(t, d); len(ids) != 0 {
+		t.Errorf("alerts logged before the upgrade were queued again: %v", ids)
+	}
+	if n := bucketKeys(t, d, bExpiry); n != 5 {
+		t.Errorf("expiry index has %d entries; want the 5 log entries'", n)
+	}
+	// Pruning forgets them by their new keys, and what names them.
+	if _, err := d.Prune(time.Now().Add(time.Hour)); err != nil { // Drop logs at the time it ran
+		t.Fatal(err)
+	}
+	for b, want := range map[string]int{"log": 1, "log_story": 0, "log_last": 0, "log_target": 0, "expiry": 0, "expiry_at": 0} {
+		if n := bucketKeys(t, d, []byte(b)); n != want {
+			t.Errorf("%s holds %d keys after pruning; want %d", b, n, want)
 		}
 	}
 }

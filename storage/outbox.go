@@ -23,11 +23,11 @@ func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
-		if dl.Kind == alerts.DeliverAlert && log.Get([]byte(dl.ID)) != nil {
+		if dl.Kind == alerts.DeliverAlert && log.Get(logKey(dl.Target, dl.ID)) != nil {
 			// Already sent: never twice. A story that gained an outlet
 			// while its alert was being sent edits that message instead.
 			var sent alerts.Sent
-			if getJSON(log, []byte(dl.ID), &sent) != nil {
+			if getJSON(log, logKey(dl.Target, dl.ID), &sent) != nil {
 				continue
 			}
 			edit, ok := alerts.EditOfSent(sent, dl)
@@ -223,8 +223,27 @@ func idKey(story, id string) []byte {
 	return append(append([]byte(story), 0), id...)
 }
 
-// storyIndexKey is the log_story key of a log entry: story, 0, alert key.
-func storyIndexKey(story, key string) []byte {
+// logKey is a delivery log entry's key in the log bucket: its target, 0,
+// its alert key (schema 9; before, the alert key alone). The alert key is
+// a hash, so a chat's entries were spread over the whole log; together,
+// the 20 alerts a digest completes are written to a leaf or two of it,
+// not to 20 leaves at random places.
+func logKey(t alerts.TargetID, key string) []byte {
+	return append(append(make([]byte, 0, len(t)+1+len(key)), t...), append([]byte{0}, key...)...)
+}
+
+// alertKeyOf is the alert key of a log bucket key: logKey's second part,
+// or the whole key as a file older than version 9 has it.
+func alertKeyOf(k []byte) string {
+	if _, key, ok := bytes.Cut(k, []byte{0}); ok {
+		return string(key)
+	}
+	return string(k)
+}
+
+// storyIndexKey is the log_story key of a log entry: story, 0, its key in
+// the log bucket (logKey).
+func storyIndexKey(story string, key []byte) []byte {
 	return append(append([]byte(story), 0), key...)
 }
 
@@ -232,20 +251,21 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 	if rec.Key == "" {
 		return fmt.Errorf("delivery log entry without key")
 	}
-	if err := unindexLog(tx, rec.Key); err != nil {
+	k := logKey(rec.Target, rec.Key)
+	if err := unindexLog(tx, k); err != nil {
 		return err
 	}
-	if err := putJSON(tx.Bucket(bLog), []byte(rec.Key), rec); err != nil {
+	if err := putJSON(tx.Bucket(bLog), k, rec); err != nil {
 		return err
 	}
 	if err := indexLog(tx, rec); err != nil {
 		return err
 	}
-	if err := setExpiry(tx, expLog, rec.Key, rec.At, logExpiryValue(rec)); err != nil {
+	if err := setExpiry(tx, expLog, string(k), rec.At, logExpiryValue(rec)); err != nil {
 		return err
 	}
 	if rec.Story != "" {
-		if err := tx.Bucket(bLogStory).Put(storyIndexKey(rec.Story, rec.Key), nil); err != nil {
+		if err := tx.Bucket(bLogStory).Put(storyIndexKey(rec.Story, k), nil); err != nil {
 			return err
 		}
 	}
@@ -256,7 +276,7 @@ func putSent(tx *bolt.Tx, rec alerts.Sent) error {
 		}
 	}
 	if rec.Dropped == "" && rec.Target != "" {
-		return tx.Bucket(bLogLast).Put([]byte(rec.Target), []byte(rec.Key))
+		return tx.Bucket(bLogLast).Put([]byte(rec.Target), k)
 	}
 	return nil
 }
@@ -333,7 +353,7 @@ func (d *DB) Drop(queued alerts.Delivery, reason string) error {
 		}
 		for _, a := range dl.Alerts {
 			rec := alerts.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
-			if tx.Bucket(bLog).Get([]byte(rec.Key)) != nil {
+			if tx.Bucket(bLog).Get(logKey(rec.Target, rec.Key)) != nil {
 				continue
 			}
 			if err := putSent(tx, rec); err != nil {
@@ -344,10 +364,10 @@ func (d *DB) Drop(queued alerts.Delivery, reason string) error {
 	})
 }
 
-// Sent returns the delivery log entry for an alert key.
-func (d *DB) Sent(key string) (alerts.Sent, error) {
+// Sent returns the delivery log entry of a target's alert key.
+func (d *DB) Sent(t alerts.TargetID, key string) (alerts.Sent, error) {
 	var s alerts.Sent
-	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), []byte(key), &s) })
+	err := d.view(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bLog), logKey(t, key), &s) })
 	if err == alerts.ErrNotFound {
 		return s, notFound("delivery", key)
 	}

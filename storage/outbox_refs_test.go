@@ -72,7 +72,7 @@ func TestOutboxEntriesReferToTheirArticle(t *testing.T) {
 	if err := d.Drop(planned[299], "gone"); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := d.Sent(planned[299].ID); err != nil || s.Alert.Article.Title != a.Title {
+	if s, err := d.Sent(planned[299].Target, planned[299].ID); err != nil || s.Alert.Article.Title != a.Title {
 		t.Errorf("a dropped alert's log entry lost its article: %+v, %v", s, err)
 	}
 	if _, err := d.Prune(t0.Add(time.Hour)); err != nil {

@@ -91,13 +91,13 @@ func TestCompleteLogs(t *testing.T) {
 	}
 
 	for _, want := range []alerts.Sent{rec1, rec2, rec3} {
-		got, err := d.Sent(want.Key)
+		got, err := d.Sent(want.Target, want.Key)
 		if err != nil || got.MessageID != want.MessageID || got.Target != want.Target || !got.At.Equal(want.At) ||
 			got.Alert.Story != want.Story || !slices.Equal(got.Sources, want.Sources) {
 			t.Errorf("Sent(%s) = %+v, %v; want %+v", want.Key, got, err, want)
 		}
 	}
-	if _, err := d.Sent("nope"); !errors.Is(err, alerts.ErrNotFound) {
+	if _, err := d.Sent(tgA, "nope"); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("Sent(nope) error = %v, want ErrNotFound", err)
 	}
 
@@ -151,7 +151,7 @@ func TestCompleteDigestLogsEveryAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range dg.Alerts {
-		if _, err := d.Sent(a.Key()); err != nil {
+		if _, err := d.Sent(a.Target, a.Key()); err != nil {
 			t.Errorf("alert %s of the digest not logged: %v", a.Story, err)
 		}
 		if s, _ := d.SentForStory(a.Story); len(s) != 1 {
@@ -196,7 +196,7 @@ func TestNoAlertTwice(t *testing.T) {
 			}
 		})
 	}
-	if s, _ := d.Sent(dl.ID); s.MessageID != "m1" {
+	if s, _ := d.Sent(dl.Target, dl.ID); s.MessageID != "m1" {
 		t.Errorf("the log entry changed: %+v", s)
 	}
 }
@@ -297,13 +297,13 @@ func TestDrop(t *testing.T) {
 		t.Errorf("outbox after Drop = %v", ids)
 	}
 	for _, key := range []string{dropped.ID, alerts.DeliveryKey(tgA, "s2"), alerts.DeliveryKey(tgA, "s3")} {
-		s, err := d.Sent(key)
+		s, err := d.Sent(tgA, key)
 		if err != nil || s.Dropped != reason || s.Target != tgA || s.MessageID != "" {
 			t.Errorf("Sent(%s) after Drop = %+v, %v", key, s, err)
 		}
 	}
 	// Dropping the edit keeps the record of the sent alert.
-	if s, _ := d.Sent(sent.ID); s.Dropped != "" || s.MessageID != "m0" {
+	if s, _ := d.Sent(sent.Target, sent.ID); s.Dropped != "" || s.MessageID != "m0" {
 		t.Errorf("Drop of an edit overwrote the sent record: %+v", s)
 	}
 	// A dropped alert is not /why's last alert, and is not queued again.
@@ -392,7 +392,7 @@ func TestPrune(t *testing.T) {
 	if _, seen, _ := d.Seen(&alerts.Article{GUID: "g-new"}); !seen {
 		t.Error("a kept article is no longer seen by GUID")
 	}
-	if _, err := d.Sent(oldSent.ID); !errors.Is(err, alerts.ErrNotFound) {
+	if _, err := d.Sent(oldSent.Target, oldSent.ID); !errors.Is(err, alerts.ErrNotFound) {
 		t.Errorf("old log entry survived: %v", err)
 	}
 	if s, _ := d.SentForStory("old"); len(s) != 0 {

@@ -69,7 +69,7 @@ func TestAStoryUpdateMeetingItsSendBecomesAnEdit(t *testing.T) {
 				!slices.Equal(e.Alerts[0].Sources, grown(first).Alerts[0].Sources) || e.Alerts[0].Article.ID != sent.Alert.Article.ID {
 				t.Errorf("the edit: %+v", e)
 			}
-			if got, err := d.Sent(sent.Key); err != nil || got.MessageID != "m1" {
+			if got, err := d.Sent(sent.Target, sent.Key); err != nil || got.MessageID != "m1" {
 				t.Errorf("the log entry: %+v, %v", got, err)
 			}
 		})

@@ -124,8 +124,16 @@ var repairKinds = []repairKind{
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Sent
-		if !decodes(v, &s) || s.Key != string(k) || putSent(tx, s) != nil {
+		// A file older than version 9 keyed an entry by its alert key alone.
+		if !decodes(v, &s) {
 			return false
+		}
+		key := logKey(s.Target, s.Key)
+		if (s.Key != string(k) && !bytes.Equal(k, key)) || putSent(tx, s) != nil {
+			return false
+		}
+		if s.Key == string(k) {
+			r.logKeys[s.Key] = key
 		}
 		if last, ok := r.last[s.Target]; s.Dropped == "" && s.Target != "" && (!ok || s.At.After(last.At)) {
 			r.last[s.Target] = s
@@ -153,6 +161,9 @@ type repairer struct {
 	subSeq    uint64
 	outboxSeq uint64
 	last      map[alerts.TargetID]alerts.Sent // the newest log entry of each target
+	// logKeys maps the log keys of a file older than version 9 (the alert
+	// key alone) to the keys their entries have in the new file (logKey).
+	logKeys map[string][]byte
 }
 
 // Repair writes every record of the database at src that can still be read
@@ -183,7 +194,7 @@ func Repair(src, dst string) (RepairReport, error) {
 		return report, fmt.Errorf("repair %s: %s: nothing can be read from it; restore a backup", src, problem)
 	}
 	r := &repairer{buckets: map[string][]byte{}, bad: map[string]map[string]bool{}, lost: map[string]map[string]bool{},
-		last: map[alerts.TargetID]alerts.Sent{}}
+		last: map[alerts.TargetID]alerts.Sent{}, logKeys: map[string][]byte{}}
 	r.w = newWalker(bf, func(bucket string, err error) {
 		r.report.Unreadable = append(r.report.Unreadable, fmt.Sprintf("bucket %s: %v", bucket, err))
 	})
@@ -305,7 +316,7 @@ func (r *repairer) finish() error {
 		}
 		last := tx.Bucket(bLogLast)
 		for t, s := range r.last {
-			if err := last.Put([]byte(t), []byte(s.Key)); err != nil {
+			if err := last.Put([]byte(t), logKey(s.Target, s.Key)); err != nil {
 				return err
 			}
 		}
@@ -365,17 +376,21 @@ func (r *repairer) countLost() {
 				r.missing(bArticles, string(k[8:]))
 			}
 		})
-		logKey := func(key []byte) {
-			if !has(bLog, string(key)) {
+		logEntry := func(key []byte) {
+			k := key
+			if moved, ok := r.logKeys[string(key)]; ok {
+				k = moved // a key of a file older than version 9
+			}
+			if !has(bLog, string(k)) {
 				r.missing(bLog, string(key))
 			}
 		}
 		r.index(bLogStory, func(k, _ []byte) {
 			if i := bytes.IndexByte(k, 0); i >= 0 {
-				logKey(k[i+1:])
+				logEntry(k[i+1:])
 			}
 		})
-		r.index(bLogLast, func(_, v []byte) { logKey(v) })
+		r.index(bLogLast, func(_, v []byte) { logEntry(v) })
 		return nil
 	})
 	for i := range r.report.Counts {

@@ -20,7 +20,7 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes (see migrations).
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // ErrInUse is returned by Open when another process holds the database.
 var ErrInUse = errors.New("database is in use by another herald process")

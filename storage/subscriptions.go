@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -313,65 +314,64 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
 	var moving []alerts.Sent
-	err := log.ForEach(func(_, v []byte) error {
+	prefix := logKey(from, "")
+	c := log.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var s alerts.Sent
 		if jsonUnmarshal(v, &s) == nil && s.Target == from {
 			moving = append(moving, s)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	lastKey := string(last.Get([]byte(from)))
-	newLast := ""
+	lastKey := bytes.Clone(last.Get([]byte(from)))
+	var newLast []byte
 	for _, s := range moving {
-		oldKey := s.Key
-		if err := log.Delete([]byte(oldKey)); err != nil {
+		oldKey := logKey(from, s.Key)
+		if err := log.Delete(oldKey); err != nil {
 			return err
 		}
-		if err := delExpiry(tx, expLog, oldKey); err != nil {
+		if err := delExpiry(tx, expLog, string(oldKey)); err != nil {
 			return err
 		}
 		if err := byStory.Delete(storyIndexKey(s.Story, oldKey)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bLogTarget).Delete(logTargetKey(from, s.At, oldKey)); err != nil {
+		if err := tx.Bucket(bLogTarget).Delete(logTargetKey(from, s.At, s.Key)); err != nil {
 			return err
 		}
 		s.Target, s.Alert.Target, s.MessageID = to, to, ""
 		if s.Key == alerts.DeliveryKey(from, s.Story) {
 			s.Key = alerts.DeliveryKey(to, s.Story)
 		}
-		if oldKey == lastKey {
-			newLast = s.Key
+		newKey := logKey(to, s.Key)
+		if bytes.Equal(oldKey, lastKey) {
+			newLast = newKey
 		}
-		if log.Get([]byte(s.Key)) != nil {
+		if log.Get(newKey) != nil {
 			continue // the new ID has its own entry for the story
 		}
-		if err := putJSON(log, []byte(s.Key), s); err != nil {
+		if err := putJSON(log, newKey, s); err != nil {
 			return err
 		}
 		if err := indexLog(tx, s); err != nil {
 			return err
 		}
-		if err := setExpiry(tx, expLog, s.Key, s.At, logExpiryValue(s)); err != nil {
+		if err := setExpiry(tx, expLog, string(newKey), s.At, logExpiryValue(s)); err != nil {
 			return err
 		}
 		if s.Story != "" {
-			if err := byStory.Put(storyIndexKey(s.Story, s.Key), nil); err != nil {
+			if err := byStory.Put(storyIndexKey(s.Story, newKey), nil); err != nil {
 				return err
 			}
 		}
 	}
-	if lastKey == "" {
+	if lastKey == nil {
 		return nil
 	}
 	if err := last.Delete([]byte(from)); err != nil {
 		return err
 	}
-	if newLast != "" && last.Get([]byte(to)) == nil {
-		return last.Put([]byte(to), []byte(newLast))
+	if newLast != nil && last.Get([]byte(to)) == nil {
+		return last.Put([]byte(to), newLast)
 	}
 	return nil
 }
@@ -414,7 +414,7 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 				return err
 			}
 			dup := obIDs.Get(idKey(rec.Story(), newID)) != nil ||
-				(rec.Kind == alerts.DeliverAlert && log.Get([]byte(newID)) != nil)
+				(rec.Kind == alerts.DeliverAlert && log.Get(logKey(to, newID)) != nil)
 			if dup {
 				continue // deleteRecord took it out
 			}

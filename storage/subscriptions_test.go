@@ -321,7 +321,7 @@ func TestMoveTarget(t *testing.T) {
 		if err := d.CompleteAll([]alerts.Delivery{moved}, []alerts.Sent{sentFor(moved, "9", t0)}); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := d.Sent(alerts.DeliveryKey(to, "s1")); err != nil || s.Target != to {
+		if s, err := d.Sent(to, alerts.DeliveryKey(to, "s1")); err != nil || s.Target != to {
 			t.Errorf("Sent after completing the moved delivery = %+v, %v", s, err)
 		}
 	})
@@ -382,10 +382,10 @@ func TestMoveTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, story := range []string{"s1", "s2", "s3"} {
-			if _, err := d.Sent(alerts.DeliveryKey(from, story)); !errors.Is(err, alerts.ErrNotFound) {
+			if _, err := d.Sent(from, alerts.DeliveryKey(from, story)); !errors.Is(err, alerts.ErrNotFound) {
 				t.Errorf("log entry of %s still under the old key: %v", story, err)
 			}
-			got, err := d.Sent(alerts.DeliveryKey(to, story))
+			got, err := d.Sent(to, alerts.DeliveryKey(to, story))
 			if err != nil || got.Target != to || got.Alert.Target != to || got.MessageID != "" || got.Story != story {
 				t.Errorf("moved log entry of %s = %+v, %v", story, got, err)
 			}
@@ -397,7 +397,7 @@ func TestMoveTarget(t *testing.T) {
 		if ids := pendingIDs(t, d); len(ids) != 0 {
 			t.Errorf("stories sent before the move were queued again: %v", ids)
 		}
-		if got, _ := d.Sent(alerts.DeliveryKey(to, "s2")); got.Dropped != "gone" {
+		if got, _ := d.Sent(to, alerts.DeliveryKey(to, "s2")); got.Dropped != "gone" {
 			t.Errorf("moved dropped entry lost its reason: %+v", got)
 		}
 		byStory, err := d.SentForStory("s1")

@@ -61,8 +61,9 @@ func (s *Store) putSent(ctx context.Context, rec alerts.Sent) error {
 	return nil
 }
 
-// Sent returns the log entry of an alert key.
-func (s *Store) Sent(key string) (alerts.Sent, error) {
+// Sent returns the log entry of a target's alert key. The alert key names
+// the entry alone here (it is a hash of target and story).
+func (s *Store) Sent(_ alerts.TargetID, key string) (alerts.Sent, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	var r alerts.Sent

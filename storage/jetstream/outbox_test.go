@@ -200,7 +200,7 @@ func TestOutboxOnThreeServers(t *testing.T) {
 		if err := s.Drop(d2, "target is inactive"); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := s.Sent(d2.ID)
+		rec, err := s.Sent(d2.Target, d2.ID)
 		if err != nil || rec.Dropped != "target is inactive" || rec.Alert.Article.Title == "" {
 			t.Fatalf("log of the dropped one: %+v, %v", rec, err)
 		}

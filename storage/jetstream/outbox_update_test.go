@@ -116,7 +116,7 @@ func testStoryUpdateMeetingItsSend(t *testing.T, c *natstest.Cluster) {
 			if err != nil || len(due) != 1 || due[0].ID != q[0].ID {
 				t.Errorf("due %+v, %v; want the edit", due, err)
 			}
-			if got, err := planner.Sent(rec.Key); err != nil || got.MessageID != "m1" {
+			if got, err := planner.Sent(rec.Target, rec.Key); err != nil || got.MessageID != "m1" {
 				t.Errorf("the log entry: %+v, %v", got, err)
 			}
 		})
