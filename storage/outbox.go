@@ -229,7 +229,9 @@ func idKey(story, id string) []byte {
 // the 20 alerts a digest completes are written to a leaf or two of it,
 // not to 20 leaves at random places.
 func logKey(t alerts.TargetID, key string) []byte {
-	return append(append(make([]byte, 0, len(t)+1+len(key)), t...), append([]byte{0}, key...)...)
+	k := make([]byte, 0, len(t)+1+len(key))
+	k = append(append(k, t...), 0)
+	return append(k, key...)
 }
 
 // alertKeyOf is the alert key of a log bucket key: logKey's second part,

@@ -124,10 +124,10 @@ var repairKinds = []repairKind{
 	}},
 	{"delivery log entries", [][]byte{bLog}, func(r *repairer, tx *bolt.Tx, _, k, v []byte) bool {
 		var s alerts.Sent
-		// A file older than version 9 keyed an entry by its alert key alone.
 		if !decodes(v, &s) {
 			return false
 		}
+		// A file older than version 9 keyed an entry by its alert key alone.
 		key := logKey(s.Target, s.Key)
 		if (s.Key != string(k) && !bytes.Equal(k, key)) || putSent(tx, s) != nil {
 			return false
