@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,37 +14,19 @@ import (
 // oldest deliveries completed and logged in one transaction, as a digest
 // message is. It reports the pages each completion writes.
 //
-//	go test -run '^$' -bench CompleteDigest -benchtime 300x ./storage
+//	go test -run '^$' -bench CompleteDigest -benchtime 200x ./storage
 func BenchmarkCompleteDigest(b *testing.B) {
-	d := openTestAt(b, filepath.Join(b.TempDir(), "herald.db"), Options{})
-	const targets, pending, fan, digest = 10000, 500000, 50, 20
-	tg := func(i int) alerts.TargetID { return alerts.NewTargetID(alerts.PlatformTelegram, fmt.Sprint(1000000+i)) }
+	const digest = 20
 	summary := strings.Repeat("Negotiators met in Geneva on Tuesday to discuss a ceasefire. ", 5)
-	for n := 0; n < pending/fan; {
-		var cs []alerts.ArticleCommit
-		for j := 0; j < 200 && n < pending/fan; j, n = j+1, n+1 {
-			a := alerts.Article{ID: alerts.ContentID("bl", fmt.Sprint(n)), URL: fmt.Sprint("https://news.example/world/2026/12/07/ceasefire-talks-", n),
-				Title: "Ceasefire talks resume in Geneva as both sides trade accusations", Summary: summary, Source: "Example News",
-				Lang: "en", Published: t0, Ingested: t0, ContentHash: alerts.ContentID("h", fmt.Sprint(n)), StoryID: alerts.ContentID("s", fmt.Sprint(n))}
-			shown := a
-			var planned []alerts.Delivery
-			for k := range fan {
-				al := alerts.Alert{Target: tg((n*7919 + k*131) % targets), Story: a.StoryID, Article: shown,
-					Matches: []alerts.Match{{Sub: uint64(k + 1), Query: "ceasefire"}}, Sources: []string{"Example News"}}
-				planned = append(planned, alerts.Delivery{ID: al.Key(), Kind: alerts.DeliverAlert, Target: al.Target, Alerts: []alerts.Alert{al}, Created: t0})
-			}
-			cs = append(cs, alerts.ArticleCommit{Article: a, Story: alerts.Story{ID: a.StoryID, FirstArticle: a.ID}, Planned: planned})
-		}
-		for _, err := range d.CommitAll(cs) {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	d, tg := openWithBacklog(b, func(n int) alerts.Article {
+		return alerts.Article{ID: alerts.ContentID("bl", fmt.Sprint(n)), URL: fmt.Sprint("https://news.example/world/2026/12/07/ceasefire-talks-", n),
+			Title: "Ceasefire talks resume in Geneva as both sides trade accusations", Summary: summary, Source: "Example News",
+			Lang: "en", Published: t0, Ingested: t0, ContentHash: alerts.ContentID("h", fmt.Sprint(n)), StoryID: alerts.ContentID("s", fmt.Sprint(n))}
+	})
 	b.ResetTimer()
 	before := d.db.Stats()
 	for i := range b.N {
-		t := tg((i * 37) % targets)
+		t := tg((i * 37) % backlogTargets)
 		due, _, err := d.Due(t, t0.Add(time.Hour), digest)
 		if err != nil || len(due) == 0 {
 			b.Fatal(err, len(due))
