@@ -20,7 +20,7 @@ func metaBucket(key string) []byte {
 }
 
 func reservedMeta(key string) bool {
-	return key == string(keySchema) || key == string(keyMigration) || key == string(keyOutboxIndexed)
+	return key == string(keySchema) || key == string(keyMigration) || key == string(keyOutboxIndexed) || key == string(keyBareLog)
 }
 
 // GetMeta returns a small named value, or alerts.ErrNotFound.

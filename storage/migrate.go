@@ -295,38 +295,54 @@ func migrateOutboxBinary(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 
 // migrateLogByChat re-keys version 8's delivery log entries (alert key,
 // a hex hash) as version 9's (logKey: target, 0, alert key), with the
-// entries of log_story, log_last, expiry and expiry_at that name them. Its
-// cursor is the next entry to do. Entries of the new form, which hold a 0,
-// are passed over; an entry that does not decode stays as it was (its
-// expiry entry still names it, so pruning still forgets it).
+// entries of log_story, log_last, expiry and expiry_at that name them.
+// Entries of the new form, which hold a 0, are passed over. An entry that
+// does not decode or names no target stays where it is, and keyBareLog
+// says so: it still keeps its alert from being queued again, and as
+// before nothing prunes it.
+//
+// Its cursor is a pass ('1' or '2') and the next entry to do. Between two
+// steps the file is still version 8, which an older herald would open and
+// add entries to, also before the cursor; so a migration of more than one
+// step ends with a second pass over the whole log, which finds them.
 func migrateLogByChat(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	log := tx.Bucket(bLog)
+	pass := byte('1')
 	type entry struct{ k, v []byte }
 	var todo []entry
 	var next []byte
 	c := log.Cursor()
 	k, v := c.First()
-	if cursor != nil {
-		k, v = c.Seek(cursor)
+	if len(cursor) > 0 {
+		pass = cursor[0]
+		if len(cursor) > 1 {
+			k, v = c.Seek(cursor[1:])
+		}
 	}
 	for ; k != nil; k, v = c.Next() {
 		if bytes.IndexByte(k, 0) >= 0 {
 			continue
 		}
 		if len(todo) == migrateChunk {
-			next = bytes.Clone(k)
+			next = append([]byte{pass}, k...)
 			break
 		}
 		todo = append(todo, entry{bytes.Clone(k), bytes.Clone(v)})
 	}
-	byStory, last := tx.Bucket(bLogStory), tx.Bucket(bLogLast)
+	if next == nil && pass == '1' && cursor != nil {
+		next = []byte{'2'}
+	}
+	meta, byStory, last := tx.Bucket(bMeta), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
 	for _, e := range todo {
 		var s struct {
 			Target alerts.TargetID `json:"target"`
 			Story  string          `json:"story"`
 			At     time.Time       `json:"at"`
 		}
-		if json.Unmarshal(e.v, &s) != nil {
+		if json.Unmarshal(e.v, &s) != nil || s.Target == "" {
+			if err := meta.Put(keyBareLog, []byte{1}); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		key := logKey(s.Target, string(e.k))

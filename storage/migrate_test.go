@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,6 +193,7 @@ func TestMigrationKeysTheLogByChat(t *testing.T) {
 	}
 	d.Close()
 	// Make it what version 8 wrote, with an entry that does not decode.
+	damaged := alertDelivery(tgA, "s-damaged")
 	asVersion(t, path, 8, func(tx *bolt.Tx) error {
 		log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
 		type kv struct{ k, v []byte }
@@ -221,7 +223,7 @@ func TestMigrationKeysTheLogByChat(t *testing.T) {
 				setExpiry(tx, expLog, alertKeyOf(e.k[9:]), at, e.v)
 			}
 		}
-		return log.Put([]byte("0badc0de"), []byte("{"))
+		return log.Put([]byte(damaged.ID), []byte("{"))
 	})
 	d = openTestAt(t, path, Options{})
 	if v, err := d.SchemaVersion(); err != nil || v != SchemaVersion {
@@ -229,7 +231,7 @@ func TestMigrationKeysTheLogByChat(t *testing.T) {
 	}
 	d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bLog).ForEach(func(k, _ []byte) error {
-			if bytes.IndexByte(k, 0) < 0 && string(k) != "0badc0de" {
+			if bytes.IndexByte(k, 0) < 0 && string(k) != damaged.ID {
 				t.Errorf("log entry %q kept its version 8 key", k)
 			}
 			return nil
@@ -253,8 +255,9 @@ func TestMigrationKeysTheLogByChat(t *testing.T) {
 	if got := recentStories(t, d, tgA, 10); !slices.Equal(got, []string{"s3", "s2", "s1"}) {
 		t.Errorf("RecentSent = %v, want s3 s2 s1", got)
 	}
-	// Never twice: a sent alert queued again is not queued.
-	if err := d.Enqueue(alertDelivery(tgA, "s2"), alertDelivery(dcC, "s2")); err != nil {
+	// Never twice: a sent alert queued again is not queued, nor one whose
+	// entry was damaged before the upgrade (as version 8 did not).
+	if err := d.Enqueue(alertDelivery(tgA, "s2"), alertDelivery(dcC, "s2"), damaged); err != nil {
 		t.Fatal(err)
 	}
 	if ids := pendingIDs(t, d); len(ids) != 0 {
@@ -270,6 +273,61 @@ func TestMigrationKeysTheLogByChat(t *testing.T) {
 	for b, want := range map[string]int{"log": 1, "log_story": 0, "log_last": 0, "log_target": 0, "expiry": 0, "expiry_at": 0} {
 		if n := bucketKeys(t, d, []byte(b)); n != want {
 			t.Errorf("%s holds %d keys after pruning; want %d", b, n, want)
+		}
+	}
+}
+
+// Between two steps of the upgrade the file is still version 8, so an
+// older herald may open it and log alerts under their alert key, before
+// the cursor too. The upgrade's second pass re-keys them.
+func TestMigrationKeysTheLogByChatFindsEntriesAddedBetweenSteps(t *testing.T) {
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 1
+	d := openTest(t)
+	bare := func(tx *bolt.Tx, target alerts.TargetID, story string) error {
+		dl := alertDelivery(target, story)
+		return putJSON(tx.Bucket(bLog), []byte(dl.ID), sentFor(dl, "m-"+story, t0))
+	}
+	var cursors []string
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, st := range []string{"s1", "s2", "s3"} {
+			if err := bare(tx, tgA, st); err != nil {
+				return err
+			}
+		}
+		var cursor []byte
+		for step := 0; ; step++ {
+			next, err := migrateLogByChat(tx, cursor)
+			if err != nil {
+				return err
+			}
+			if step == 0 { // an older herald logs two alerts meanwhile
+				for _, st := range []string{"late1", "late2"} {
+					if err := bare(tx, tgB, st); err != nil {
+						return err
+					}
+				}
+			}
+			if next == nil {
+				return nil
+			}
+			cursors = append(cursors, string(next[:1]))
+			cursor = next
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cursors, "2") {
+		t.Errorf("cursors %q: no second pass", cursors)
+	}
+	for _, st := range []string{"s1", "s2", "s3", "late1", "late2"} {
+		tg := tgA
+		if strings.HasPrefix(st, "late") {
+			tg = tgB
+		}
+		if s, err := d.Sent(tg, alerts.DeliveryKey(tg, st)); err != nil || s.Story != st {
+			t.Errorf("Sent(%s, %s) after the upgrade = %+v, %v", tg, st, s, err)
 		}
 	}
 }

@@ -17,17 +17,21 @@ import (
 )
 
 func enqueue(tx *bolt.Tx, ds []alerts.Delivery) error {
-	ob, ids, log := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	ob, ids := tx.Bucket(bOutbox), tx.Bucket(bOutboxIDs)
 	refs, held := refCounts{}, map[string]bool{}
 	for _, dl := range ds {
 		if dl.ID == "" {
 			return fmt.Errorf("enqueue: delivery without ID")
 		}
-		if dl.Kind == alerts.DeliverAlert && log.Get(logKey(dl.Target, dl.ID)) != nil {
+		var raw []byte
+		if dl.Kind == alerts.DeliverAlert {
+			raw = logged(tx, dl.Target, dl.ID)
+		}
+		if raw != nil {
 			// Already sent: never twice. A story that gained an outlet
 			// while its alert was being sent edits that message instead.
 			var sent alerts.Sent
-			if getJSON(log, logKey(dl.Target, dl.ID), &sent) != nil {
+			if jsonUnmarshal(raw, &sent) != nil {
 				continue
 			}
 			edit, ok := alerts.EditOfSent(sent, dl)
@@ -234,6 +238,26 @@ func logKey(t alerts.TargetID, key string) []byte {
 	return append(k, key...)
 }
 
+// keyBareLog in meta says that the upgrade to version 9 left log entries
+// under their alert key alone: entries that do not decode or name no
+// target, whose logKey it cannot know. They still keep their alerts from
+// being queued again, as they did before (logged).
+var keyBareLog = []byte("log_bare_keys")
+
+// logged returns the log entry of a target's alert key as stored, or nil:
+// under its logKey, or under the alert key alone when the upgrade left
+// such entries (keyBareLog).
+func logged(tx *bolt.Tx, t alerts.TargetID, key string) []byte {
+	log := tx.Bucket(bLog)
+	if raw := log.Get(logKey(t, key)); raw != nil {
+		return raw
+	}
+	if tx.Bucket(bMeta).Get(keyBareLog) != nil {
+		return log.Get([]byte(key))
+	}
+	return nil
+}
+
 // alertKeyOf is the alert key of a log bucket key: logKey's second part,
 // or the whole key as a file older than version 9 has it.
 func alertKeyOf(k []byte) string {
@@ -355,7 +379,7 @@ func (d *DB) Drop(queued alerts.Delivery, reason string) error {
 		}
 		for _, a := range dl.Alerts {
 			rec := alerts.Sent{Key: a.Key(), Target: dl.Target, Story: a.Story, At: time.Now(), Dropped: reason, Alert: a}
-			if tx.Bucket(bLog).Get(logKey(rec.Target, rec.Key)) != nil {
+			if logged(tx, rec.Target, rec.Key) != nil {
 				continue
 			}
 			if err := putSent(tx, rec); err != nil {

@@ -132,9 +132,6 @@ var repairKinds = []repairKind{
 		if (s.Key != string(k) && !bytes.Equal(k, key)) || putSent(tx, s) != nil {
 			return false
 		}
-		if s.Key == string(k) {
-			r.logKeys[s.Key] = key
-		}
 		if last, ok := r.last[s.Target]; s.Dropped == "" && s.Target != "" && (!ok || s.At.After(last.At)) {
 			r.last[s.Target] = s
 		}
@@ -161,9 +158,6 @@ type repairer struct {
 	subSeq    uint64
 	outboxSeq uint64
 	last      map[alerts.TargetID]alerts.Sent // the newest log entry of each target
-	// logKeys maps the log keys of a file older than version 9 (the alert
-	// key alone) to the keys their entries have in the new file (logKey).
-	logKeys map[string][]byte
 }
 
 // Repair writes every record of the database at src that can still be read
@@ -194,7 +188,7 @@ func Repair(src, dst string) (RepairReport, error) {
 		return report, fmt.Errorf("repair %s: %s: nothing can be read from it; restore a backup", src, problem)
 	}
 	r := &repairer{buckets: map[string][]byte{}, bad: map[string]map[string]bool{}, lost: map[string]map[string]bool{},
-		last: map[alerts.TargetID]alerts.Sent{}, logKeys: map[string][]byte{}}
+		last: map[alerts.TargetID]alerts.Sent{}}
 	r.w = newWalker(bf, func(bucket string, err error) {
 		r.report.Unreadable = append(r.report.Unreadable, fmt.Sprintf("bucket %s: %v", bucket, err))
 	})
@@ -376,21 +370,34 @@ func (r *repairer) countLost() {
 				r.missing(bArticles, string(k[8:]))
 			}
 		})
-		logEntry := func(key []byte) {
-			k := key
-			if moved, ok := r.logKeys[string(key)]; ok {
-				k = moved // a key of a file older than version 9
+		// A file older than version 9 names a log entry by its alert key
+		// alone; the new file by logKey (target, 0, alert key).
+		r.index(bLogStory, func(k, _ []byte) {
+			story, key, ok := bytes.Cut(k, []byte{0})
+			if !ok {
+				return
 			}
-			if !has(bLog, string(k)) {
+			found := has(bLog, string(key))
+			if bytes.IndexByte(key, 0) < 0 { // find it among the story's entries
+				prefix := append(bytes.Clone(story), 0)
+				c := tx.Bucket(bLogStory).Cursor()
+				for nk, _ := c.Seek(prefix); nk != nil && bytes.HasPrefix(nk, prefix) && !found; nk, _ = c.Next() {
+					found = alertKeyOf(nk[len(prefix):]) == string(key) && has(bLog, string(nk[len(prefix):]))
+				}
+			}
+			if !found {
 				r.missing(bLog, string(key))
 			}
-		}
-		r.index(bLogStory, func(k, _ []byte) {
-			if i := bytes.IndexByte(k, 0); i >= 0 {
-				logEntry(k[i+1:])
+		})
+		r.index(bLogLast, func(t, v []byte) {
+			key := v
+			if bytes.IndexByte(v, 0) < 0 {
+				key = logKey(alerts.TargetID(t), string(v))
+			}
+			if !has(bLog, string(key)) {
+				r.missing(bLog, string(v))
 			}
 		})
-		r.index(bLogLast, func(_, v []byte) { logEntry(v) })
 		return nil
 	})
 	for i := range r.report.Counts {

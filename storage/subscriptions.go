@@ -380,7 +380,7 @@ func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 // changing a bucket inside its cursor walk, so the entries are collected
 // first.
 func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
-	obIDs, log := tx.Bucket(bOutboxIDs), tx.Bucket(bLog)
+	obIDs := tx.Bucket(bOutboxIDs)
 	var seqs [][]byte
 	err := eachQueued(tx, from, func(e queueEntry) bool {
 		seqs = append(seqs, u64(e.seq))
@@ -414,7 +414,7 @@ func moveDeliveries(tx *bolt.Tx, from, to alerts.TargetID) error {
 				return err
 			}
 			dup := obIDs.Get(idKey(rec.Story(), newID)) != nil ||
-				(rec.Kind == alerts.DeliverAlert && log.Get(logKey(to, newID)) != nil)
+				(rec.Kind == alerts.DeliverAlert && logged(tx, to, newID) != nil)
 			if dup {
 				continue // deleteRecord took it out
 			}
