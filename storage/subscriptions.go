@@ -313,19 +313,23 @@ func (d *DB) MoveTarget(from, to alerts.TargetID) error {
 // moveLog re-keys the delivery log entries of from to to.
 func moveLog(tx *bolt.Tx, from, to alerts.TargetID) error {
 	log, byStory, last := tx.Bucket(bLog), tx.Bucket(bLogStory), tx.Bucket(bLogLast)
-	var moving []alerts.Sent
+	type entry struct {
+		key []byte
+		alerts.Sent
+	}
+	var moving []entry
 	prefix := logKey(from, "")
 	c := log.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var s alerts.Sent
 		if jsonUnmarshal(v, &s) == nil && s.Target == from {
-			moving = append(moving, s)
+			moving = append(moving, entry{bytes.Clone(k), s})
 		}
 	}
 	lastKey := bytes.Clone(last.Get([]byte(from)))
 	var newLast []byte
-	for _, s := range moving {
-		oldKey := logKey(from, s.Key)
+	for _, e := range moving {
+		s, oldKey := e.Sent, e.key
 		if err := log.Delete(oldKey); err != nil {
 			return err
 		}
