@@ -322,3 +322,20 @@ func TestPanicInStorageCodeIsNotDamage(t *testing.T) {
 		t.Errorf("the store is not usable after the bug: %v", err)
 	}
 }
+
+// herald migrate copies the delivery log through ForEachSent. An entry
+// that does not decode stops it with an error that names the entry and
+// says how to save the rest, rather than a bare JSON error, or a copy
+// without the entry that could send its alert again.
+func TestForEachSentNamesADamagedEntry(t *testing.T) {
+	d := openTest(t)
+	sendAll(t, d, tgA, "s1")
+	key := alerts.DeliveryKey(tgA, "s2")
+	if err := d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bLog).Put(logKey(tgA, key), []byte("{")) }); err != nil {
+		t.Fatal(err)
+	}
+	err := d.ForEachSent(func(alerts.Sent) error { return nil })
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "herald check --repair") {
+		t.Fatalf("ForEachSent over a damaged entry = %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -34,13 +35,15 @@ func (d *DB) ForEachMeta(fn func(key string, v []byte) error) error {
 }
 
 // ForEachSent calls fn for every delivery log entry, sent or dropped, with
-// its button token. fn must not call back into the store.
+// its button token. fn must not call back into the store. An entry that
+// does not decode stops the walk with a *DamageError naming it: a copy
+// without it could send its alert again.
 func (d *DB) ForEachSent(fn func(alerts.Sent) error) error {
 	return d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bLog).ForEach(func(_, v []byte) error {
+		return tx.Bucket(bLog).ForEach(func(k, v []byte) error {
 			var s alerts.Sent
 			if err := jsonUnmarshal(v, &s); err != nil {
-				return err
+				return &DamageError{Path: d.path, Problem: fmt.Sprintf("delivery log entry %q does not decode (%v)", alertKeyOf(k), err)}
 			}
 			return fn(s)
 		})
