@@ -48,7 +48,9 @@
 //	outbox_arts article ID → how many entries refer to it, a uvarint
 //	            (Prune keeps the article while any does)
 //	log         target ID, 0, alert key → Sent (JSON); a chat's entries
-//	            side by side (before version 9: the alert key alone)
+//	            side by side (before version 9: the alert key alone, which
+//	            an entry the upgrade could not re-key keeps, with meta's
+//	            log_bare_keys set)
 //	log_story   story ID, 0, log key → nothing (index)
 //	log_last    target ID → log key of its newest alert
 //	log_target  target ID, 0, Sent.At (big-endian ns), alert key → nothing
